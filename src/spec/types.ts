@@ -1,0 +1,71 @@
+// The Spec: peer.yaml after parsing, schema validation and semantic checks, with every default filled in.
+// Everything downstream (observe, plan, apply, verify) reads this, never the raw YAML.
+
+/** Where a secret comes from. The secret itself is only ever resolved in memory, at the moment it is needed. */
+export type SecretRef =
+  | { kind: 'env'; name: string }
+  | { kind: 'file'; path: string } // absolute, resolved against peer.yaml's folder
+  | { kind: 'generate' };
+
+export type SshTarget =
+  | { kind: 'local' }
+  /** destination: what is passed to ssh (an alias from ssh_config or user@host); port only when given. */
+  | { kind: 'ssh'; destination: string; user?: string; host: string; port?: number };
+
+export interface MachineSpec {
+  name: string;
+  ssh: SshTarget;
+  /** Tags this machine joins with: the stack tag and its own machine tag (used to address it in the ACL). */
+  tags: string[];
+  tailscale: {
+    hostname: string;
+    /** Required with provider: provided, absent with provider: pulumi (keys are minted). */
+    authKey?: SecretRef;
+    /** Linux install script URL (a mirror for air-gapped sites); macOS uses Homebrew. */
+    installUrl: string;
+  };
+  gateway: {
+    port: number;
+    token: SecretRef;
+    /** Override for the OpenClaw config path; default: what `openclaw config file` prints on the machine. */
+    configPath?: string;
+    /** Override for how to restart the gateway; default: the service manager found on the machine. */
+    restart?: string;
+  };
+}
+
+export interface TailnetSpec {
+  provider: 'pulumi' | 'provided';
+  /** "-" means the credentials' default tailnet. */
+  tailnet: string;
+  /** Pulumi backend URL; default: a file backend under stacks/<name>/. */
+  backend?: string;
+  credentials?: {
+    oauthClientId?: SecretRef;
+    oauthClientSecret?: SecretRef;
+    apiKey?: SecretRef;
+  };
+  keys: { expirySeconds: number; ephemeral: boolean };
+  acl: 'merge' | 'skip';
+  /** The tag every machine of this stack carries: tag:peer-<name>. */
+  stackTag: string;
+}
+
+export interface Spec {
+  /** Absolute path of the peer.yaml this came from. */
+  file: string;
+  version: 1;
+  name: string;
+  /** An ssh_config file passed to ssh with -F (absolute); default: ssh's own (~/.ssh/config). */
+  sshConfig?: string;
+  tailnet: TailnetSpec;
+  /** In file order. */
+  machines: MachineSpec[];
+  /** Pairs of machine names, each pair sorted, in a stable order. Default: every pair. */
+  peers: [string, string][];
+}
+
+export const DEFAULT_GATEWAY_PORT = 18789;
+export const DEFAULT_INSTALL_URL = 'https://tailscale.com/install.sh';
+export const stackTag = (name: string) => `tag:peer-${name}`;
+export const machineTag = (name: string, machine: string) => `tag:peer-${name}-${machine}`;
