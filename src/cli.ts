@@ -1,0 +1,93 @@
+// The entry point: a table of commands, each loaded only when it runs (so --help and validate start
+// fast and never load Pulumi), and the one boundary that turns errors into messages and exit codes.
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT, InputError, PeerProvisionError } from './errors.js';
+import { printJson, stderr } from './output/io.js';
+
+export interface CommonOptions {
+  file: string;
+  json: boolean;
+}
+
+// Each command module exports run(options) -> exit code; its options type is its own business.
+type CommandModule = { run(options: never): Promise<number> };
+const commands: Record<string, () => Promise<CommandModule>> = {
+  validate: () => import('./commands/validate/index.js'),
+  plan: () => import('./commands/plan/index.js'),
+};
+
+const EXIT_CODES = `
+Exit codes:
+  0  success (plan --detailed-exitcode: success, nothing to change)
+  1  operational failure: a machine, a step or a remote command failed (the message names them)
+  2  invalid input or usage: peer.yaml or the command line is wrong; nothing was touched
+  3  plan --detailed-exitcode only: success, changes pending`;
+
+function program(run: (name: string, options: CommonOptions & Record<string, unknown>) => void): Command {
+  const cli = new Command('peer-provision')
+    .description('Peer OpenClaw gateways on several machines privately over Tailscale, from one peer.yaml.')
+    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .addHelpText('after', EXIT_CODES)
+    .showSuggestionAfterError()
+    .exitOverride();
+  const withCommon = (command: Command) =>
+    command
+      .option('-f, --file <path>', 'the peer.yaml to read', 'peer.yaml')
+      .option('--json', 'print one JSON document on stdout (implies non-interactive)', false)
+      .exitOverride();
+
+  withCommon(cli.command('validate').description('check peer.yaml (schema and rules); touches nothing')).action((o) =>
+    run('validate', o),
+  );
+  withCommon(cli.command('plan').description('show what `up` would change, touching nothing'))
+    .option('--offline', 'compute from peer.yaml alone: open no connection to anything', false)
+    .option('--detailed-exitcode', 'exit 3 when changes are pending, 0 when there are none', false)
+    .addOption(new Option('--for <command>', 'plan for up or for down').choices(['up', 'down']).default('up'))
+    .action((o) => run('plan', o));
+  return cli;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let chosen: { name: string; options: CommonOptions & Record<string, unknown> } | undefined;
+  try {
+    await program((name, options) => (chosen = { name, options })).parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // help and version print and succeed; everything else commander rejects is a usage error
+      return error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+    }
+    throw error;
+  }
+  if (!chosen) {
+    stderr('peer-provision: no command given; see peer-provision --help\n');
+    return EXIT.invalid;
+  }
+  try {
+    const { run } = await commands[chosen.name]();
+    return await run(chosen.options as never);
+  } catch (error) {
+    return report(error, chosen.options.json);
+  }
+}
+
+/** The one error boundary: a message on stderr (and an error document on stdout with --json), an exit code. */
+function report(error: unknown, json: boolean): number {
+  const known = error instanceof PeerProvisionError;
+  const code = known ? error.exitCode : EXIT.failure;
+  const message = known ? error.message : `unexpected error: ${(error as Error)?.stack ?? String(error)}`;
+  if (json) {
+    printJson({
+      format: 'peer-provision/error@1',
+      exitCode: code,
+      error: {
+        type: known ? error.name : 'Error',
+        message,
+        problems: error instanceof InputError ? error.problems : undefined,
+        hint: known ? error.hint : undefined,
+      },
+    });
+  }
+  stderr(`${message}\n`);
+  if (known && error.hint) stderr(`hint: ${error.hint}\n`);
+  return code;
+}

@@ -1,0 +1,43 @@
+// Spec + observations -> Plan. Pure: no I/O, no clock, no randomness; the same input gives the same plan.
+import type { MachineObservation } from '../observe/types.js';
+import type { Spec } from '../spec/types.js';
+import { planMachineDown, planMachineUp, type Desired } from './machine.js';
+import { summarise, type Action, type Plan } from './types.js';
+
+export interface PlanInput {
+  spec: Spec;
+  command: 'up' | 'down';
+  /** By machine name; a missing entry counts as offline. */
+  machines: Map<string, MachineObservation>;
+  tailnet: { actions: Action[]; notes: string[] };
+  /** By machine name; see Desired. */
+  desired?: Map<string, Desired>;
+}
+
+export function plan(input: PlanInput): Plan {
+  const { spec, command } = input;
+  const machines = spec.machines.map((machine) => {
+    const observation = input.machines.get(machine.name) ?? { status: 'offline' as const };
+    const actions =
+      command === 'up'
+        ? planMachineUp(machine, observation, input.desired?.get(machine.name) ?? {})
+        : planMachineDown(machine, observation);
+    return {
+      machine: machine.name,
+      target: machine.ssh.kind === 'local' ? 'local' : machine.ssh.destination,
+      observed: observation.status,
+      reason: observation.status === 'unreachable' ? observation.reason : undefined,
+      actions,
+    };
+  });
+  const all = [...input.tailnet.actions, ...machines.flatMap((m) => m.actions)];
+  return {
+    format: 'peer-provision/plan@1',
+    command,
+    stack: spec.name,
+    file: spec.file,
+    tailnet: { provider: spec.tailnet.provider, actions: input.tailnet.actions, notes: input.tailnet.notes },
+    machines,
+    summary: summarise(all),
+  };
+}

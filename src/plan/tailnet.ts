@@ -1,0 +1,37 @@
+// The tailnet part of a plan when nothing has been read from Tailscale (plan --offline).
+import { formatDuration } from '../spec/duration.js';
+import type { Spec } from '../spec/types.js';
+import type { Action } from './types.js';
+
+export const PROVIDED_NOTE =
+  'provider provided: each machine joins with its own authKey; the tailnet policy and revoking keys are yours to manage';
+
+export function offlineTailnetActions(spec: Spec, command: 'up' | 'down'): { actions: Action[]; notes: string[] } {
+  if (spec.tailnet.provider === 'provided') return { actions: [], notes: [PROVIDED_NOTE] };
+  const reason = 'not observed (--offline)';
+  const { expirySeconds, ephemeral } = spec.tailnet.keys;
+  const actions: Action[] =
+    command === 'up'
+      ? spec.machines.map((m) => ({
+          op: 'unknown',
+          resource: 'tailnet-key',
+          summary: `mint a key for ${m.name} if it has not joined: single-use, preauthorized${ephemeral ? ', ephemeral' : ''}, expires in ${formatDuration(expirySeconds)}, tags ${m.tags.join(',')}`,
+          reason,
+        }))
+      : [
+          { op: 'unknown', resource: 'tailnet-key', summary: `revoke this stack's keys (stack ${spec.name})`, reason },
+          { op: 'unknown', resource: 'tailnet-devices', summary: `remove devices tagged ${spec.tailnet.stackTag}`, reason },
+        ];
+  if (spec.tailnet.acl === 'merge') {
+    actions.push({
+      op: 'unknown',
+      resource: 'tailnet-policy',
+      summary:
+        command === 'up'
+          ? `merge this stack's entries: tagOwners, grants for ${spec.peers.map((p) => p.join('<->')).join(', ')} on the gateway ports, tests`
+          : "remove this stack's entries from the policy",
+      reason,
+    });
+  }
+  return { actions, notes: spec.tailnet.acl === 'skip' ? ['acl: skip: the tailnet policy is left alone'] : [] };
+}

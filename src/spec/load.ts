@@ -1,0 +1,102 @@
+// peer.yaml -> Spec: parse, check structure, check rules, then fill in defaults. Throws InputError with
+// every problem at once; never touches anything but the file itself.
+import { dirname, resolve } from 'node:path';
+import { InputError } from '../errors.js';
+import { durationSeconds } from './duration.js';
+import { parsePeerFile } from './parse.js';
+import { ruleProblems, type RawSpec } from './rules.js';
+import { schemaProblems } from './schema-check.js';
+import {
+  DEFAULT_GATEWAY_PORT,
+  DEFAULT_INSTALL_URL,
+  machineTag,
+  stackTag,
+  type MachineSpec,
+  type SecretRef,
+  type Spec,
+  type SshTarget,
+} from './types.js';
+
+export const DEFAULT_KEY_EXPIRY = '1h';
+
+export function loadSpec(file: string): Spec {
+  const path = resolve(file);
+  const parsed = parsePeerFile(path);
+  const structural = schemaProblems(parsed);
+  if (structural.length > 0) throw new InputError(structural);
+  const raw = parsed.data as RawSpec;
+  const semantic = ruleProblems(parsed, raw);
+  if (semantic.length > 0) throw new InputError(semantic);
+  return toSpec(path, raw);
+}
+
+function toSpec(file: string, raw: RawSpec): Spec {
+  const base = dirname(file);
+  const ref = (text: string): SecretRef =>
+    text === 'generate'
+      ? { kind: 'generate' }
+      : text.startsWith('env:')
+        ? { kind: 'env', name: text.slice(4) }
+        : { kind: 'file', path: resolve(base, text.slice(5)) };
+  const optionalRef = (text?: string) => (text === undefined ? undefined : ref(text));
+
+  const machines: MachineSpec[] = Object.entries(raw.machines).map(([name, m]) => ({
+    name,
+    ssh: sshTarget(m.ssh),
+    tags: [stackTag(raw.name), machineTag(raw.name, name)],
+    tailscale: {
+      hostname: m.tailscale?.hostname ?? name,
+      authKey: optionalRef(m.tailscale?.authKey),
+      installUrl: m.tailscale?.installUrl ?? DEFAULT_INSTALL_URL,
+    },
+    gateway: {
+      port: m.gateway?.port ?? DEFAULT_GATEWAY_PORT,
+      token: ref(m.gateway?.token ?? 'generate'),
+      configPath: m.gateway?.configPath,
+      restart: m.gateway?.restart,
+    },
+  }));
+
+  const t = raw.tailnet;
+  const credentials = t.credentials && {
+    oauthClientId: optionalRef(t.credentials.oauthClientId),
+    oauthClientSecret: optionalRef(t.credentials.oauthClientSecret),
+    apiKey: optionalRef(t.credentials.apiKey),
+  };
+  return {
+    file,
+    version: 1,
+    name: raw.name,
+    sshConfig: raw.sshConfig === undefined ? undefined : resolve(base, raw.sshConfig),
+    tailnet: {
+      provider: t.provider,
+      tailnet: t.tailnet ?? '-',
+      backend: t.backend,
+      credentials,
+      keys: { expirySeconds: durationSeconds(t.keys?.expiry ?? DEFAULT_KEY_EXPIRY), ephemeral: t.keys?.ephemeral ?? false },
+      acl: t.acl ?? 'merge',
+      stackTag: stackTag(raw.name),
+    },
+    machines,
+    peers: raw.peers ? normalisePairs(raw.peers, machines) : everyPair(machines),
+  };
+}
+
+function sshTarget(text: string): SshTarget {
+  if (text === 'local') return { kind: 'local' };
+  const match = /^(?:([^@]+)@)?([^:@]+)(?::(\d+))?$/.exec(text)!;
+  const [, user, host, port] = match;
+  return { kind: 'ssh', destination: user ? `${user}@${host}` : host, user, host, port: port ? Number(port) : undefined };
+}
+
+/** Pairs in file order of the machines, each pair in file order too: stable output for plan and verify. */
+function normalisePairs(pairs: [string, string][], machines: MachineSpec[]): [string, string][] {
+  const order = (name: string) => machines.findIndex((m) => m.name === name);
+  return pairs
+    .map(([a, b]) => (order(a) <= order(b) ? [a, b] : [b, a]) as [string, string])
+    .sort((x, y) => order(x[0]) - order(y[0]) || order(x[1]) - order(y[1]));
+}
+
+function everyPair(machines: MachineSpec[]): [string, string][] {
+  return machines.flatMap((a, i) => machines.slice(i + 1).map((b) => [a.name, b.name] as [string, string]));
+}

@@ -1,0 +1,107 @@
+// Step 3 of peer.yaml -> Spec: the rules a schema cannot say (cross-field, provider-specific, uniqueness).
+import type { Problem } from '../errors.js';
+import { durationSeconds } from './duration.js';
+import { locate, type ParsedFile } from './parse.js';
+
+/** The shape the schema has guaranteed. */
+export interface RawSpec {
+  version: 1;
+  name: string;
+  sshConfig?: string;
+  tailnet: {
+    provider: 'pulumi' | 'provided';
+    tailnet?: string;
+    backend?: string;
+    credentials?: { oauthClientId?: string; oauthClientSecret?: string; apiKey?: string };
+    keys?: { expiry?: string; ephemeral?: boolean };
+    acl?: 'merge' | 'skip';
+  };
+  machines: Record<
+    string,
+    {
+      ssh: string;
+      tailscale?: { hostname?: string; authKey?: string; installUrl?: string };
+      gateway?: { port?: number; token?: string; configPath?: string; restart?: string };
+    }
+  >;
+  peers?: [string, string][];
+}
+
+const MAX_KEY_EXPIRY_SECONDS = 90 * 86400; // Tailscale's limit for auth keys
+const MAX_TAG_LENGTH = 63 + 'tag:'.length;
+
+export function ruleProblems(parsed: ParsedFile, raw: RawSpec): Problem[] {
+  const problems: Problem[] = [];
+  const add = (path: (string | number)[], message: string, atKey = false) =>
+    problems.push({ file: parsed.file, ...locate(parsed, path, atKey), field: path.join('.'), message });
+
+  const { tailnet } = raw;
+  const names = Object.keys(raw.machines);
+
+  if (tailnet.provider === 'pulumi') {
+    const c = tailnet.credentials;
+    const oauth = Boolean(c?.oauthClientId || c?.oauthClientSecret);
+    if (!c || (!oauth && !c.apiKey)) {
+      add(['tailnet', 'credentials'], 'provider pulumi needs credentials: oauthClientId + oauthClientSecret (recommended) or apiKey');
+    } else if (oauth && !(c.oauthClientId && c.oauthClientSecret)) {
+      add(['tailnet', 'credentials', c.oauthClientId ? 'oauthClientSecret' : 'oauthClientId'], 'an OAuth client needs both oauthClientId and oauthClientSecret');
+    } else if (oauth && c.apiKey) {
+      add(['tailnet', 'credentials', 'apiKey'], 'give either an OAuth client or an apiKey, not both');
+    }
+    for (const name of names) {
+      if (raw.machines[name].tailscale?.authKey) {
+        add(['machines', name, 'tailscale', 'authKey'], 'authKey is only for provider: provided; with provider: pulumi keys are minted', true);
+      }
+    }
+  } else {
+    for (const key of ['credentials', 'backend', 'keys', 'acl'] as const) {
+      if (tailnet[key] !== undefined) {
+        add(['tailnet', key], `${key} is only for provider: pulumi; with provider: provided, keys and policy are yours to manage`, true);
+      }
+    }
+    for (const name of names) {
+      if (!raw.machines[name].tailscale?.authKey) {
+        add(['machines', name, 'tailscale'], 'provider provided needs tailscale.authKey (env:NAME or file:PATH) on every machine');
+      }
+    }
+  }
+
+  if (tailnet.keys?.expiry && durationSeconds(tailnet.keys.expiry) > MAX_KEY_EXPIRY_SECONDS) {
+    add(['tailnet', 'keys', 'expiry'], 'must be at most 90d (Tailscale auth keys expire within 90 days)');
+  }
+  if (tailnet.keys?.expiry && durationSeconds(tailnet.keys.expiry) === 0) {
+    add(['tailnet', 'keys', 'expiry'], 'must be longer than 0');
+  }
+
+  const hostnames = new Map<string, string>();
+  const locals: string[] = [];
+  for (const name of names) {
+    const machine = raw.machines[name];
+    const hostname = machine.tailscale?.hostname ?? name;
+    const other = hostnames.get(hostname);
+    if (other) add(['machines', name, 'tailscale', 'hostname'], `tailscale hostname "${hostname}" is already used by machine ${other}`);
+    hostnames.set(hostname, name);
+    if (machine.ssh === 'local') locals.push(name);
+    if (`tag:peer-${raw.name}-${name}`.length > MAX_TAG_LENGTH) {
+      add(['machines', name], `name plus stack name is too long for a Tailscale tag (tag:peer-${raw.name}-${name})`, true);
+    }
+    const port = /:(\d+)$/.exec(machine.ssh)?.[1];
+    if (port && (Number(port) < 1 || Number(port) > 65535)) add(['machines', name, 'ssh'], `port ${port} is not between 1 and 65535`);
+  }
+  if (locals.length > 1) {
+    add(['machines', locals[1], 'ssh'], `only one machine can be local (already: ${locals[0]})`);
+  }
+
+  const pairs = new Set<string>();
+  (raw.peers ?? []).forEach((pair, index) => {
+    const [a, b] = pair;
+    for (const [i, member] of pair.entries()) {
+      if (!names.includes(member)) add(['peers', index, i], `no machine named "${member}" (machines: ${names.join(', ')})`);
+    }
+    if (a === b) add(['peers', index], `a machine cannot be its own peer (${a})`);
+    const id = [a, b].sort().join('\0');
+    if (pairs.has(id)) add(['peers', index], `pair ${a}, ${b} is listed twice`);
+    pairs.add(id);
+  });
+  return problems;
+}

@@ -1,0 +1,92 @@
+// Step 2 of peer.yaml -> Spec: structure, checked against schemas/peer.schema.json with ajv.
+// Every problem is reported at once, with its position and, for a typo'd key, the closest known key.
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { closest, distance } from 'fastest-levenshtein';
+import type { Problem } from '../errors.js';
+import { locate, type ParsedFile } from './parse.js';
+
+export const SCHEMA_PATH = new URL('../../../schemas/peer.schema.json', import.meta.url);
+
+let compiled: ReturnType<Ajv['compile']> | undefined;
+function validator() {
+  compiled ??= new Ajv({ allErrors: true, strict: true, verbose: true }).compile(
+    JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')),
+  );
+  return compiled;
+}
+
+const SECRET_HOW_TO = 'reference it instead: env:NAME (an environment variable) or file:PATH (a file, mode 0600)';
+
+function messageFor(error: ErrorObject, value: unknown): string {
+  const where = error.schemaPath;
+  if (error.keyword === 'pattern' && /\/(secretRef|tokenRef)\//.test(where)) {
+    const looksLikeKey = typeof value === 'string' && value.startsWith('tskey-');
+    return `${looksLikeKey ? 'a literal Tailscale key' : 'a literal secret'} is not allowed here: ${SECRET_HOW_TO}${
+      where.includes('tokenRef') ? ', or generate' : ''
+    }`;
+  }
+  if (error.keyword === 'pattern' && where.includes('dnsLabel')) {
+    return 'must be a lowercase DNS label: letters a-z, digits and dashes, not starting or ending with a dash, at most 63 characters';
+  }
+  if (error.keyword === 'pattern' && error.instancePath === '/name') {
+    return 'must be lowercase letters, digits and dashes (at most 32), not starting or ending with a dash';
+  }
+  if (error.keyword === 'pattern' && error.instancePath.endsWith('/ssh')) {
+    return 'must be local, user@host[:port], or an alias from ssh_config';
+  }
+  if (error.keyword === 'pattern' && error.instancePath.endsWith('/expiry')) {
+    return 'must be a duration: a number and a unit s, m, h or d (for example 1h)';
+  }
+  if (error.keyword === 'additionalProperties') {
+    const key = (error.params as { additionalProperty: string }).additionalProperty;
+    const known = Object.keys((error.parentSchema as { properties?: object }).properties ?? {});
+    const guess = known.length > 0 ? closest(key, known) : undefined;
+    const hint = guess && distance(key, guess) <= Math.max(2, Math.floor(guess.length / 3)) ? ` (did you mean "${guess}"?)` : '';
+    return `unknown key "${key}"${hint}; known keys: ${known.join(', ')}`;
+  }
+  if (error.keyword === 'required') {
+    return `missing required key "${(error.params as { missingProperty: string }).missingProperty}"`;
+  }
+  if (error.keyword === 'enum') {
+    return `must be one of: ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  }
+  if (error.keyword === 'const') return `must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`;
+  if (error.keyword === 'minProperties' && error.instancePath === '/machines') return 'needs at least two machines';
+  return error.message ?? 'is invalid';
+}
+
+const pathOf = (instancePath: string) =>
+  instancePath
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+
+export function schemaProblems(parsed: ParsedFile): Problem[] {
+  const validate = validator();
+  if (validate(parsed.data)) return [];
+  const seen = new Set<string>();
+  const problems: Problem[] = [];
+  for (const error of validate.errors ?? []) {
+    // propertyNames errors come in pairs (the name's pattern, then "property name is invalid"): keep the first
+    if (error.keyword === 'propertyNames') continue;
+    let path = pathOf(error.instancePath);
+    let atKey = false;
+    if (error.keyword === 'additionalProperties') {
+      path = [...path, (error.params as { additionalProperty: string }).additionalProperty];
+      atKey = true;
+    }
+    if (error.propertyName !== undefined) {
+      path = [...path, error.propertyName];
+      atKey = true;
+    }
+    const field = path.join('.');
+    const message = messageFor(error, error.data);
+    const id = `${field}\0${message}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    problems.push({ file: parsed.file, ...locate(parsed, path, atKey), field, message });
+  }
+  return problems;
+}

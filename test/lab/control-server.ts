@@ -1,0 +1,138 @@
+/**
+ * The lab's HTTP server: a TEST DOUBLE of a Tailscale control plane plus the stand-in's installer.
+ * Runs inside the lab's hub network namespace, listening only on the hub's management address.
+ *
+ *   GET  /health                  {"ok":true}
+ *   GET  /install.sh              installs the tailscale stand-in (test double) on the calling machine
+ *   GET  /standin/tailscale.mjs   the stand-in CLI (dist/test/lab/tailscale-standin.js)
+ *   POST /machine/register        {authKey, hostname, tags} -> node {nodeId, ip, ...} | 401 {error:"invalid key: ..."}
+ *   POST /machine/update          {nodeId, hostname?, tags?, online?} -> node | 404
+ *   POST /machine/logout          {nodeId} -> node removed ("gone")
+ *   GET  /machine/nodes           {nodes:[...]} (registered, not logged out)
+ *
+ * Key registry: one JSON file per key in <state>/control/keys/ (written by lab.ts mintKey/revokeKey, updated here
+ * when a single-use key is used). Nodes: <state>/control/nodes.json. Addresses 100.64.0.N are stable per hostname.
+ * Usage: node control-server.js <stateDir> <listenHost> <port>
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { readFileSync, writeFileSync, renameSync, existsSync, mkdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface KeyRecord {
+  key: string; createdAt: string; expiresAt: string; reusable: boolean;
+  used: boolean; usedBy?: string; revoked: boolean;
+}
+export interface NodeRecord { nodeId: string; hostname: string; ip: string; tags: string[]; online: boolean; gone: boolean; key: string }
+interface Nodes { nodes: NodeRecord[]; ipByHostname: Record<string, number>; next: number }
+
+export const keyFile = (stateDir: string, key: string) => join(stateDir, "control", "keys", `${key}.json`);
+
+function writeJson(path: string, v: unknown): void {
+  writeFileSync(path + ".tmp", JSON.stringify(v, null, 2) + "\n", { mode: 0o600 });
+  renameSync(path + ".tmp", path);
+}
+
+export function installScript(base: string): string {
+  return `#!/bin/sh
+# TEST DOUBLE installer: installs the peer-provision lab's tailscale stand-in (NOT the real Tailscale).
+set -eu
+BASE="${base}"
+if [ "$(id -u)" != 0 ]; then echo "install.sh (lab test double): must run as root" >&2; exit 1; fi
+mkdir -p /usr/local/lib/tailscale-standin /etc/tailscale-standin /var/lib/tailscale-standin /var/log/tailscale-standin
+curl -fsSL "$BASE/standin/tailscale.mjs" -o /usr/local/lib/tailscale-standin/tailscale.mjs.tmp
+mv /usr/local/lib/tailscale-standin/tailscale.mjs.tmp /usr/local/lib/tailscale-standin/tailscale.mjs
+printf '%s\\n' "$BASE" > /etc/tailscale-standin/control-url
+cat > /usr/local/bin/tailscale.tmp <<'WRAP'
+#!/bin/sh
+# tailscale stand-in (peer-provision lab TEST DOUBLE)
+exec /usr/bin/node /usr/local/lib/tailscale-standin/tailscale.mjs "$@"
+WRAP
+chmod 755 /usr/local/bin/tailscale.tmp
+mv /usr/local/bin/tailscale.tmp /usr/local/bin/tailscale
+echo "Installation complete! (lab tailscale stand-in) Log in to start using Tailscale by running:"
+echo
+echo "tailscale up"
+`;
+}
+
+function main(): void {
+  const [stateDir, host, portStr] = process.argv.slice(2);
+  if (!stateDir || !host || !portStr) { console.error("usage: control-server.js STATE HOST PORT"); process.exit(2); }
+  const port = Number(portStr);
+  const base = `http://${host}:${port}`;
+  const nodesPath = join(stateDir, "control", "nodes.json");
+  mkdirSync(join(stateDir, "control", "keys"), { recursive: true });
+  const standinPath = join(dirname(fileURLToPath(import.meta.url)), "tailscale-standin.js");
+  const loadNodes = (): Nodes => existsSync(nodesPath) ? JSON.parse(readFileSync(nodesPath, "utf8")) : { nodes: [], ipByHostname: {}, next: 1 };
+  const pub = (n: NodeRecord) => ({ nodeId: n.nodeId, hostname: n.hostname, ip: n.ip, tags: n.tags, online: n.online });
+
+  const send = (res: ServerResponse, code: number, body: unknown, type = "application/json") => {
+    const text = typeof body === "string" ? body : JSON.stringify(body) + "\n";
+    res.writeHead(code, { "content-type": type, "content-length": Buffer.byteLength(text) });
+    res.end(text);
+  };
+  const readBody = (req: IncomingMessage) => new Promise<any>((resolve) => {
+    let s = ""; req.on("data", (c) => { s += c; if (s.length > 65536) req.destroy(); });
+    req.on("end", () => { try { resolve(JSON.parse(s || "{}")); } catch { resolve({}); } });
+  });
+
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", base);
+    try {
+      if (req.method === "GET" && (url.pathname === "/health" || url.pathname === "/")) return send(res, 200, { ok: true, testDouble: "tailscale control plane stand-in" });
+      if (req.method === "GET" && url.pathname === "/install.sh") return send(res, 200, installScript(base), "text/x-shellscript");
+      if (req.method === "GET" && url.pathname === "/standin/tailscale.mjs") return send(res, 200, readFileSync(standinPath, "utf8"), "text/javascript");
+      if (req.method === "GET" && url.pathname === "/machine/nodes") {
+        return send(res, 200, { nodes: loadNodes().nodes.filter((n) => !n.gone).map(pub) });
+      }
+      if (req.method !== "POST") return send(res, 404, { error: "not found" });
+      const body = await readBody(req);
+      const db = loadNodes();
+      if (url.pathname === "/machine/register") {
+        const key = String(body.authKey ?? "");
+        const kf = /^tskey-[a-zA-Z0-9-]+$/.test(key) ? keyFile(stateDir, key) : "";
+        if (!kf || !existsSync(kf)) return send(res, 401, { error: "invalid key: API key does not exist" });
+        const rec = JSON.parse(readFileSync(kf, "utf8")) as KeyRecord;
+        if (rec.revoked) return send(res, 401, { error: "invalid key: API key has been revoked" });
+        if (Date.parse(rec.expiresAt) <= Date.now()) return send(res, 401, { error: "invalid key: API key has expired" });
+        if (rec.used && !rec.reusable) return send(res, 401, { error: "invalid key: API key already used" });
+        const hostname = String(body.hostname || "node");
+        const tags = Array.isArray(body.tags) ? body.tags.map(String) : [];
+        let n = db.ipByHostname[hostname];
+        if (n === undefined) { n = db.next++; db.ipByHostname[hostname] = n; }
+        const ip = `100.64.${Math.floor(n / 256)}.${n % 256}`;
+        // Another live node with the same address (same hostname) is replaced, as a re-registration would.
+        for (const o of db.nodes) if (o.ip === ip && !o.gone) { o.gone = true; o.online = false; }
+        const node: NodeRecord = { nodeId: "n" + randomBytes(6).toString("hex"), hostname, ip, tags, online: true, gone: false, key: key.slice(0, 18) };
+        db.nodes.push(node);
+        rec.used = true; rec.usedBy = node.nodeId;
+        writeJson(kf, rec);
+        writeJson(nodesPath, db);
+        return send(res, 200, pub(node));
+      }
+      const node = db.nodes.find((x) => x.nodeId === body.nodeId && !x.gone);
+      if (!node) return send(res, 404, { error: "node not found (logged out or deleted)" });
+      if (url.pathname === "/machine/update") {
+        if (typeof body.online === "boolean") node.online = body.online;
+        if (Array.isArray(body.tags)) node.tags = body.tags.map(String);
+        if (typeof body.hostname === "string" && body.hostname) node.hostname = body.hostname;
+        writeJson(nodesPath, db);
+        return send(res, 200, pub(node));
+      }
+      if (url.pathname === "/machine/logout") {
+        node.gone = true; node.online = false;
+        writeJson(nodesPath, db);
+        return send(res, 200, pub(node));
+      }
+      return send(res, 404, { error: "not found" });
+    } catch (e) {
+      return send(res, 500, { error: String(e) });
+    }
+  });
+  server.listen(port, host, () => console.log(`lab control server (tailscale test double) on ${base}`));
+  process.on("SIGTERM", () => server.close(() => process.exit(0)));
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();
