@@ -1,0 +1,487 @@
+// The tailnet policy (ACL) entries this stack owns, and a merge of them into a HuJSON policy that changes nothing else.
+// Pure: no I/O, no Pulumi. The HuJSON text is edited in place (offsets from jsonc-parser's tree, edits applied with
+// applyEdits), so comments, trailing commas, formatting and every entry we do not own stay byte for byte.
+//
+// Why not jsonc-parser's `modify`: with formatting options it re-formats neighbouring entries (a user's one-line grant
+// becomes eight lines), moves a trailing `// comment` onto the inserted entry, and deleting the last property of an
+// object that has a trailing comma leaves `{ , }` (invalid). The primitives below handle those cases; tests cover them.
+
+import { applyEdits, createScanner, getNodeValue, parseTree, SyntaxKind, type Edit, type Node, type ParseError } from 'jsonc-parser';
+import type { MachineSpec, Spec } from '../spec/types.js';
+import { machineTag } from '../spec/types.js';
+import { TailnetError } from './errors.js';
+
+// ---------------------------------------------------------------------------------------------------------------------
+// What this stack owns
+
+export interface Grant {
+  src: string[];
+  dst: string[];
+  ip: string[];
+}
+export interface PolicyTest {
+  src: string;
+  accept: string[];
+  deny: string[];
+}
+export interface OwnedEntries {
+  /** tag → owners, in a stable order (stack tag first, then machine tags in spec order). */
+  tagOwners: [string, string[]][];
+  /** One grant per machine that has peers: its peers may reach its gateway port, nothing else. */
+  grants: Grant[];
+  /** One test per machine that has peers: its peers' gateway ports accepted, port 22 on them denied. */
+  tests: PolicyTest[];
+}
+
+export type PolicySection = 'grants' | 'tagOwners' | 'tests';
+export interface PolicyChange {
+  op: '+' | '~' | '-';
+  section: PolicySection;
+  summary: string;
+}
+
+/**
+ * Owner of the stack tag. `autogroup:admin` lets an admin's API key mint keys with it and lets an admin create an
+ * OAuth client carrying it. Machine tags are owned by admins and by the stack tag, so an OAuth client created with the
+ * stack tag (and the auth_keys scope) may mint keys carrying the machine tags, and nothing outside this stack.
+ */
+export const TAG_OWNER = 'autogroup:admin';
+
+/** The port the policy tests expect to be denied (another port if a gateway listens on 22). */
+export const denyPortFor = (gatewayPort: number) => (gatewayPort === 22 ? 23 : 22);
+
+/** Whether a tag lies in this stack's tag namespace (tag:peer-<name> and tag:peer-<name>-…). */
+const inNamespace = (spec: Spec, tag: string) => tag === spec.tailnet.stackTag || tag.startsWith(`${spec.tailnet.stackTag}-`);
+
+/** The tag that addresses a machine in grants and tests. */
+export const addressTag = (spec: Spec, m: MachineSpec): string => machineTag(spec.name, m.name);
+
+function peersOf(spec: Spec, name: string): MachineSpec[] {
+  const names = new Set<string>();
+  for (const [a, b] of spec.peers) {
+    if (a === name) names.add(b);
+    if (b === name) names.add(a);
+  }
+  return spec.machines.filter((m) => names.has(m.name));
+}
+
+/** The entries this stack wants in the policy, derived from the spec alone. */
+export function ownedEntries(spec: Spec): OwnedEntries {
+  const stackTag = spec.tailnet.stackTag;
+  const tagOwners: [string, string[]][] = [[stackTag, [TAG_OWNER]]];
+  const seen = new Set([stackTag]);
+  for (const m of spec.machines) {
+    for (const t of [...m.tags, addressTag(spec, m)]) {
+      // Tags outside our namespace (if a spec ever adds some) belong to the user: we neither own nor remove them.
+      if (seen.has(t) || !inNamespace(spec, t)) continue;
+      seen.add(t);
+      tagOwners.push([t, [TAG_OWNER, stackTag]]);
+    }
+  }
+  const grants: Grant[] = [];
+  const tests: PolicyTest[] = [];
+  for (const m of spec.machines) {
+    const peers = peersOf(spec, m.name);
+    if (peers.length === 0) continue;
+    grants.push({ src: peers.map((p) => addressTag(spec, p)), dst: [addressTag(spec, m)], ip: [`tcp:${m.gateway.port}`] });
+    tests.push({
+      src: addressTag(spec, m),
+      accept: peers.map((p) => `${addressTag(spec, p)}:${p.gateway.port}`),
+      deny: peers.map((p) => `${addressTag(spec, p)}:${denyPortFor(p.gateway.port)}`),
+    });
+  }
+  return { tagOwners, grants, tests };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Recognising owned entries in a policy
+//
+// Owned tags: the stack tag, the spec's tags in our namespace, and every tag whose tagOwners list contains the stack
+// tag (that is how we mark machine tags; it also finds the tags of machines since removed from the spec, while another
+// stack's tag, tag:peer-<name>-x of a stack named "<name>-x", is owned by autogroup:admin alone and is not ours).
+// A grant is ours when it has exactly src/dst/ip, every src and dst is an owned tag, and ip is one "tcp:<port>".
+// A test is ours when it has exactly src/accept/deny, src is an owned tag and every target is "<owned tag>:<port>".
+// A hand-written grant between two of our tags that carries more (another port list, app, via) is left alone.
+
+const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const hasExactly = (o: object, keys: string[]) => {
+  const k = Object.keys(o);
+  return k.length === keys.length && k.every((x) => keys.includes(x));
+};
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function ownedTagSet(policy: unknown, spec: Spec): Set<string> {
+  const stackTag = spec.tailnet.stackTag;
+  const set = new Set<string>(ownedEntries(spec).tagOwners.map(([t]) => t));
+  const to = isObject(policy) ? policy.tagOwners : undefined;
+  if (isObject(to)) {
+    for (const [tag, owners] of Object.entries(to)) {
+      if (isStringArray(owners) && owners.includes(stackTag) && tag.startsWith('tag:')) set.add(tag);
+    }
+  }
+  return set;
+}
+
+interface Matchers {
+  tagOwner(tag: string): boolean;
+  grant(v: unknown): boolean;
+  test(v: unknown): boolean;
+}
+
+function matchers(owned: Set<string>): Matchers {
+  const target = (s: string) => {
+    const i = s.lastIndexOf(':');
+    return i > 0 && owned.has(s.slice(0, i)) && /^\d+$/.test(s.slice(i + 1));
+  };
+  return {
+    tagOwner: (tag) => owned.has(tag),
+    grant: (v) =>
+      isObject(v) &&
+      hasExactly(v, ['src', 'dst', 'ip']) &&
+      isStringArray(v.src) && v.src.length > 0 && v.src.every((t) => owned.has(t)) &&
+      isStringArray(v.dst) && v.dst.length > 0 && v.dst.every((t) => owned.has(t)) &&
+      isStringArray(v.ip) && v.ip.length === 1 && /^tcp:\d+$/.test(v.ip[0]!),
+    test: (v) =>
+      isObject(v) &&
+      hasExactly(v, ['src', 'accept', 'deny']) &&
+      typeof v.src === 'string' && owned.has(v.src) &&
+      isStringArray(v.accept) && v.accept.every(target) &&
+      isStringArray(v.deny) && v.deny.every(target),
+  };
+}
+
+const grantKey = (g: unknown) => (isObject(g) && isStringArray(g.dst) ? g.dst.join(' ') : '');
+const testKey = (t: unknown) => (isObject(t) && typeof t.src === 'string' ? t.src : '');
+
+// ---------------------------------------------------------------------------------------------------------------------
+// HuJSON text editing
+
+function parse(text: string): Node {
+  const errors: ParseError[] = [];
+  const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length > 0 || !root) {
+    const at = errors[0]?.offset ?? 0;
+    const line = text.slice(0, at).split('\n').length;
+    throw new TailnetError(`the tailnet policy is not valid HuJSON (line ${line})`, 'Fix the policy file in the admin console, or set tailnet.acl: skip.');
+  }
+  if (root.type !== 'object') throw new TailnetError('the tailnet policy is not a JSON object');
+  return root;
+}
+
+function section(root: Node, key: string): Node | undefined {
+  const prop = root.children?.find((p) => p.children?.[0]?.value === key);
+  return prop?.children?.[1];
+}
+
+/** Renders a value on one line, in the style of Tailscale's own examples: {"src": ["tag:a"], "dst": [...]}. */
+export function renderInline(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(renderInline).join(', ')}]`;
+  if (isObject(v)) return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${renderInline(x)}`).join(', ')}}`;
+  return JSON.stringify(v);
+}
+
+const canonical = (v: unknown): string =>
+  Array.isArray(v)
+    ? `[${v.map(canonical).join(',')}]`
+    : isObject(v)
+      ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`
+      : JSON.stringify(v);
+
+class Doc {
+  constructor(readonly text: string) {}
+  lineStart(pos: number) {
+    return this.text.lastIndexOf('\n', pos - 1) + 1;
+  }
+  lineEnd(pos: number) {
+    const nl = this.text.indexOf('\n', pos);
+    return nl < 0 ? this.text.length : nl;
+  }
+  blank(a: number, b: number) {
+    return /^[ \t]*$/.test(this.text.slice(a, b));
+  }
+  /** Offset of the comma following `pos` (only whitespace and comments in between), or -1. */
+  commaAfter(pos: number): number {
+    const s = createScanner(this.text, false);
+    s.setPosition(pos);
+    for (;;) {
+      const k = s.scan();
+      if (k === SyntaxKind.CommaToken) return s.getTokenOffset();
+      if (k === SyntaxKind.Trivia || k === SyntaxKind.LineBreakTrivia || k === SyntaxKind.LineCommentTrivia || k === SyntaxKind.BlockCommentTrivia) continue;
+      return -1;
+    }
+  }
+  /** Whether the text inside a container, apart from whitespace, holds anything (comments). */
+  hasComments(c: Node) {
+    return !/^\s*$/.test(this.text.slice(c.offset + 1, c.offset + c.length - 1));
+  }
+  indentUnit(root: Node): string {
+    const first = root.children?.[0];
+    if (first) {
+      const ls = this.lineStart(first.offset);
+      if (ls > root.offset && this.blank(ls, first.offset) && first.offset > ls) return this.text.slice(ls, first.offset);
+    }
+    return '  ';
+  }
+  lineIndent(pos: number) {
+    const ls = this.lineStart(pos);
+    return /^[ \t]*/.exec(this.text.slice(ls))![0];
+  }
+  /** Whether the document writes trailing commas (judged on the root object's last member). */
+  trailingCommas(root: Node) {
+    const last = root.children?.at(-1);
+    return last ? this.commaAfter(last.offset + last.length) >= 0 : false;
+  }
+
+  /** Edits removing one member (array element or object property) of `container`, with its comma and line. */
+  removeMember(container: Node, index: number): Edit[] {
+    const kids = container.children!;
+    const e = kids[index]!;
+    const s = e.offset;
+    const t = e.offset + e.length;
+    const ca = this.commaAfter(t);
+    const after = ca >= 0 ? ca + 1 : t;
+    const le = this.lineEnd(after);
+    const ownLine = this.blank(this.lineStart(s), s) && /^[ \t]*(\/\/.*)?$/.test(this.text.slice(after, le));
+    const prev = index > 0 ? kids[index - 1]! : undefined;
+    const prevComma = prev && ca < 0 ? this.commaAfter(prev.offset + prev.length) : -1;
+    if (ownLine) {
+      const ls = this.lineStart(s);
+      const edits: Edit[] = [{ offset: ls, length: Math.min(le + 1, this.text.length) - ls, content: '' }];
+      // The last member without a trailing comma: its predecessor's comma goes too (restores a JSON-style list).
+      if (prevComma >= 0) edits.push({ offset: prevComma, length: 1, content: '' });
+      return edits;
+    }
+    if (ca >= 0) {
+      let end = ca + 1;
+      while (this.text[end] === ' ' || this.text[end] === '\t') end++;
+      return [{ offset: s, length: end - s, content: '' }];
+    }
+    if (prevComma >= 0) return [{ offset: prevComma, length: t - prevComma, content: '' }];
+    return [{ offset: s, length: t - s, content: '' }];
+  }
+
+  /** Edits appending a member rendered by `render(indent)` at the end of `container`. */
+  appendMember(root: Node, container: Node, render: (indent: string) => string): Edit[] {
+    const kids = container.children ?? [];
+    const close = container.offset + container.length - 1;
+    const unit = this.indentUnit(root);
+    const tc = this.trailingCommas(root);
+    if (kids.length === 0) {
+      const closeIndent = this.lineIndent(container.offset);
+      const indent = closeIndent + unit;
+      if (this.blank(this.lineStart(close), close) && this.lineStart(close) > container.offset) {
+        // Multi-line empty container (perhaps holding comments): a new line before the closing bracket.
+        return [{ offset: this.lineStart(close), length: 0, content: `${indent}${render(indent)}${tc ? ',' : ''}\n` }];
+      }
+      const inner = this.text.slice(container.offset + 1, close);
+      if (/^\s*$/.test(inner)) {
+        return [{ offset: container.offset + 1, length: inner.length, content: `\n${indent}${render(indent)}${tc ? ',' : ''}\n${closeIndent}` }];
+      }
+      return [{ offset: close, length: 0, content: ` ${render(indent)} ` }];
+    }
+    const last = kids.at(-1)!;
+    const lastEnd = last.offset + last.length;
+    const ca = this.commaAfter(lastEnd);
+    if (this.blank(this.lineStart(last.offset), last.offset) && this.blank(this.lineStart(close), close)) {
+      const indent = this.text.slice(this.lineStart(last.offset), last.offset);
+      if (ca >= 0) return [{ offset: this.lineStart(close), length: 0, content: `${indent}${render(indent)},\n` }];
+      return [
+        { offset: lastEnd, length: 0, content: ',' },
+        { offset: this.lineStart(close), length: 0, content: `${indent}${render(indent)}\n` },
+      ];
+    }
+    const indent = this.lineIndent(last.offset);
+    if (ca >= 0) return [{ offset: ca + 1, length: 0, content: ` ${render(indent)},` }];
+    return [{ offset: lastEnd, length: 0, content: `, ${render(indent)}` }];
+  }
+}
+
+/** A multi-line section value: `[\n  item,\n  item,\n]` indented under `indent`. */
+function renderSection(kind: 'array' | 'object', items: string[], indent: string, unit: string, tc: boolean): string {
+  const [open, close] = kind === 'array' ? ['[', ']'] : ['{', '}'];
+  const lines = items.map((it, i) => `${indent}${unit}${it}${tc || i < items.length - 1 ? ',' : ''}`);
+  return `${open}\n${lines.join('\n')}\n${indent}${close}`;
+}
+
+interface SectionPlan {
+  key: PolicySection;
+  kind: 'array' | 'object';
+  /** Desired members: key → [value, rendered member text]. */
+  want: [string, unknown, string][];
+  /** Whether an existing member (value, or property name for objects) is ours. */
+  owned: (value: unknown, name?: string) => boolean;
+  keyOf: (value: unknown, name?: string) => string;
+}
+
+/** Re-applies one edit batch at a time, re-parsing in between, until the section matches `plan`. */
+function reconcileSection(text: string, plan: SectionPlan): string {
+  const wantKeys = new Set(plan.want.map(([k]) => k));
+  let removedAny = false;
+  // 1. Remove owned members we do not want (or duplicates of one we want).
+  for (;;) {
+    const root = parse(text);
+    const c = section(root, plan.key);
+    if (!c) break;
+    const seen = new Set<string>();
+    const idx = (c.children ?? []).findIndex((m) => {
+      const { value, name } = memberValue(m, plan.kind);
+      if (!plan.owned(value, name)) return false;
+      const k = plan.keyOf(value, name);
+      const drop = !wantKeys.has(k) || seen.has(k);
+      seen.add(k);
+      return drop;
+    });
+    if (idx < 0) break;
+    text = applyEdits(text, new Doc(text).removeMember(c, idx));
+    removedAny = true;
+  }
+  // 2. Replace owned members whose content differs; 3. append missing ones.
+  for (const [k, value, rendered] of plan.want) {
+    const root = parse(text);
+    const doc = new Doc(text);
+    const c = section(root, plan.key);
+    if (!c) {
+      const unit = doc.indentUnit(root);
+      const tc = doc.trailingCommas(root);
+      const items = plan.want.map(([, , r]) => r);
+      const render = (indent: string) => `${JSON.stringify(plan.key)}: ${renderSection(plan.kind, items, indent, unit, tc)}`;
+      return applyEdits(text, doc.appendMember(root, root, render));
+    }
+    if (c.type !== plan.kind) throw new TailnetError(`the tailnet policy's "${plan.key}" is not ${plan.kind === 'array' ? 'an array' : 'an object'}`);
+    const existing = (c.children ?? []).find((m) => {
+      const { value: v, name } = memberValue(m, plan.kind);
+      return plan.owned(v, name) && plan.keyOf(v, name) === k;
+    });
+    if (existing) {
+      const valueNode = plan.kind === 'object' ? existing.children![1]! : existing;
+      if (canonical(getNodeValue(valueNode)) !== canonical(value)) {
+        text = applyEdits(text, [{ offset: valueNode.offset, length: valueNode.length, content: renderInline(value) }]);
+      }
+    } else {
+      text = applyEdits(text, doc.appendMember(root, c, () => rendered));
+    }
+  }
+  // 4. A section we emptied, that holds nothing else (not even a comment), goes away entirely.
+  if (removedAny && plan.want.length === 0) {
+    const root = parse(text);
+    const c = section(root, plan.key);
+    const doc = new Doc(text);
+    if (c && (c.children ?? []).length === 0 && !doc.hasComments(c)) {
+      const i = root.children!.findIndex((p) => p.children?.[1] === c);
+      text = applyEdits(text, doc.removeMember(root, i));
+    }
+  }
+  return text;
+}
+
+function memberValue(m: Node, kind: 'array' | 'object'): { value: unknown; name?: string } {
+  if (kind === 'object') return { name: m.children?.[0]?.value as string, value: m.children?.[1] ? getNodeValue(m.children[1]) : undefined };
+  return { value: getNodeValue(m) };
+}
+
+function sectionPlans(text: string, spec: Spec, want: OwnedEntries): SectionPlan[] {
+  const m = matchers(ownedTagSet(getNodeValue(parse(text)), spec));
+  return [
+    {
+      key: 'tagOwners',
+      kind: 'object',
+      want: want.tagOwners.map(([t, o]) => [t, o, `${JSON.stringify(t)}: ${renderInline(o)}`]),
+      owned: (_v, name) => name !== undefined && m.tagOwner(name),
+      keyOf: (_v, name) => name ?? '',
+    },
+    { key: 'grants', kind: 'array', want: want.grants.map((g) => [grantKey(g), g, renderInline(g)]), owned: m.grant, keyOf: grantKey },
+    { key: 'tests', kind: 'array', want: want.tests.map((t) => [testKey(t), t, renderInline(t)]), owned: m.test, keyOf: testKey },
+  ];
+}
+
+function reconcile(text: string, spec: Spec, want: OwnedEntries): string {
+  // Owned tags are judged on the text as given, before stale tagOwners entries are removed.
+  for (const plan of sectionPlans(text, spec, want)) text = reconcileSection(text, plan);
+  return text;
+}
+
+/** The policy with this stack's entries added or replaced and everything else untouched. Idempotent, byte for byte. */
+export function mergePolicy(text: string, spec: Spec): string {
+  return reconcile(text, spec, ownedEntries(spec));
+}
+
+/** The policy with every entry this stack owns removed (and sections it emptied, when they hold nothing else). */
+export function removeOwned(text: string, spec: Spec): string {
+  return reconcile(text, spec, { tagOwners: [], grants: [], tests: [] });
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// For plan
+
+const summarize: Record<PolicySection, (v: unknown, name?: string) => string> = {
+  tagOwners: (v, name) => `${name}: owned by ${isStringArray(v) ? v.join(', ') : renderInline(v)}`,
+  grants: (v) => {
+    const g = v as Grant;
+    return `${g.src.join(', ')} → ${g.dst.join(', ')} ${g.ip.join(', ')}`;
+  },
+  tests: (v) => {
+    const t = v as PolicyTest;
+    return `${t.src}: accept ${t.accept.join(', ')}; deny ${t.deny.join(', ')}`;
+  },
+};
+
+/**
+ * The owned entries a merge would add (+), change (~) or remove (-), readably. Without the current policy (not read,
+ * offline) every wanted entry is listed as '+': the caller should say the real change is unknown until read.
+ */
+export function policyChanges(currentText: string | undefined, spec: Spec): PolicyChange[] {
+  const want = ownedEntries(spec);
+  const changes: PolicyChange[] = [];
+  if (currentText === undefined) {
+    for (const [t, o] of want.tagOwners) changes.push({ op: '+', section: 'tagOwners', summary: summarize.tagOwners(o, t) });
+    for (const g of want.grants) changes.push({ op: '+', section: 'grants', summary: summarize.grants(g) });
+    for (const t of want.tests) changes.push({ op: '+', section: 'tests', summary: summarize.tests(t) });
+    return changes;
+  }
+  const root = parse(currentText);
+  for (const plan of sectionPlans(currentText, spec, want)) {
+    const c = section(root, plan.key);
+    const have = new Map<string, { value: unknown; name?: string }>();
+    for (const m of c && c.type === plan.kind ? c.children ?? [] : []) {
+      const mv = memberValue(m, plan.kind);
+      if (plan.owned(mv.value, mv.name)) {
+        const k = plan.keyOf(mv.value, mv.name);
+        if (have.has(k)) changes.push({ op: '-', section: plan.key, summary: `${summarize[plan.key](mv.value, mv.name)} (duplicate)` });
+        else have.set(k, mv);
+      }
+    }
+    const wantKeys = new Set(plan.want.map(([k]) => k));
+    for (const [k, old] of have) {
+      if (!wantKeys.has(k)) changes.push({ op: '-', section: plan.key, summary: summarize[plan.key](old.value, old.name) });
+    }
+    for (const [k, value] of plan.want) {
+      const old = have.get(k);
+      const s = summarize[plan.key](value, plan.kind === 'object' ? k : undefined);
+      if (!old) changes.push({ op: '+', section: plan.key, summary: s });
+      else if (canonical(old.value) !== canonical(value)) changes.push({ op: '~', section: plan.key, summary: `${s} (was: ${summarize[plan.key](old.value, old.name)})` });
+    }
+  }
+  const order: PolicySection[] = ['tagOwners', 'grants', 'tests'];
+  return changes.sort((a, b) => order.indexOf(a.section) - order.indexOf(b.section));
+}
+
+/**
+ * Rules in the policy that let everything reach everything (the default policy's allow-all): with one of them the
+ * stack's tests (port 22 denied) fail and Tailscale rejects the whole policy. A heuristic on the literal forms only;
+ * the API's own test run stays the authority.
+ */
+export function policyWarnings(text: string): string[] {
+  const policy = getNodeValue(parse(text)) as Record<string, unknown>;
+  const out: string[] = [];
+  const acls = Array.isArray(policy.acls) ? policy.acls : [];
+  for (const r of acls) {
+    if (isObject(r) && r.action === 'accept' && isStringArray(r.src) && r.src.includes('*') && isStringArray(r.dst) && r.dst.includes('*:*'))
+      out.push('acls: a rule accepts every source to every port (*:*)');
+  }
+  const grants = Array.isArray(policy.grants) ? policy.grants : [];
+  for (const g of grants) {
+    if (isObject(g) && isStringArray(g.src) && g.src.includes('*') && isStringArray(g.dst) && g.dst.includes('*') && isStringArray(g.ip) && g.ip.includes('*'))
+      out.push('grants: a grant lets every source reach every port (ip "*")');
+  }
+  return out;
+}

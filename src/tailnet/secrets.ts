@@ -1,0 +1,61 @@
+// Resolving SecretRefs, in memory, at the moment they are needed. (May later move to src/spec.)
+
+import { readFileSync } from 'node:fs';
+import type { SecretRef, TailnetSpec } from '../spec/types.js';
+import { TailnetError } from './errors.js';
+
+/** Names a ref without its value, for messages. */
+export const describeRef = (ref: SecretRef): string =>
+  ref.kind === 'env' ? `environment variable ${ref.name}` : ref.kind === 'file' ? `file ${ref.path}` : 'a generated secret';
+
+/** env → process.env, file → the file's content trimmed. Throws a TailnetError naming the ref when it is missing or empty. */
+export function resolveSecret(ref: SecretRef, what = 'secret', env: NodeJS.ProcessEnv = process.env): string {
+  if (ref.kind === 'env') {
+    const v = env[ref.name]?.trim();
+    if (!v) throw new TailnetError(`${what}: ${describeRef(ref)} is not set`, `Set ${ref.name} before running, or point the spec at a file.`);
+    return v;
+  }
+  if (ref.kind === 'file') {
+    let text: string;
+    try {
+      text = readFileSync(ref.path, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new TailnetError(`${what}: cannot read ${describeRef(ref)}${code ? ` (${code})` : ''}`);
+    }
+    const v = text.trim();
+    if (!v) throw new TailnetError(`${what}: ${describeRef(ref)} is empty`);
+    return v;
+  }
+  throw new TailnetError(`${what}: a generated secret cannot be used here`, 'Give an env or file reference.');
+}
+
+export type TailnetCredentials =
+  | { kind: 'oauth'; clientId: string; clientSecret: string }
+  | { kind: 'apiKey'; apiKey: string };
+
+/**
+ * The Tailscale API credentials of the spec, resolved. OAuth client credentials win when both are given
+ * (they are the recommended kind: scoped, and not tied to a user). Every value goes through `redact`.
+ */
+export function resolveCredentials(tailnet: TailnetSpec, redact: (s: string) => void, env: NodeJS.ProcessEnv = process.env): TailnetCredentials {
+  const c = tailnet.credentials ?? {};
+  if (c.oauthClientId || c.oauthClientSecret) {
+    if (!c.oauthClientId || !c.oauthClientSecret)
+      throw new TailnetError('tailnet.credentials: an OAuth client needs both oauthClientId and oauthClientSecret');
+    const clientId = resolveSecret(c.oauthClientId, 'tailnet.credentials.oauthClientId', env);
+    const clientSecret = resolveSecret(c.oauthClientSecret, 'tailnet.credentials.oauthClientSecret', env);
+    redact(clientId);
+    redact(clientSecret);
+    return { kind: 'oauth', clientId, clientSecret };
+  }
+  if (c.apiKey) {
+    const apiKey = resolveSecret(c.apiKey, 'tailnet.credentials.apiKey', env);
+    redact(apiKey);
+    return { kind: 'apiKey', apiKey };
+  }
+  throw new TailnetError(
+    'tailnet.credentials: no Tailscale API credentials given',
+    'Create an OAuth client (scopes: auth_keys, devices:core, policy_file) and reference its id and secret.',
+  );
+}

@@ -1,0 +1,37 @@
+// Shared builders for the tailnet tests.
+
+import type { MachineSpec, Spec } from '../../src/spec/types.js';
+import { DEFAULT_GATEWAY_PORT, DEFAULT_INSTALL_URL, machineTag, stackTag } from '../../src/spec/types.js';
+
+export function machine(stack: string, name: string, port = DEFAULT_GATEWAY_PORT): MachineSpec {
+  return {
+    name,
+    ssh: { kind: 'local' },
+    tags: [stackTag(stack), machineTag(stack, name)],
+    tailscale: { hostname: `${stack}-${name}`, installUrl: DEFAULT_INSTALL_URL },
+    gateway: { port, token: { kind: 'env', name: 'GW_TOKEN' } },
+  };
+}
+
+/** A spec with every pair peered unless `peers` is given. */
+export function makeSpec(name = 'lab', machines: MachineSpec[] = [machine(name, 'alpha'), machine(name, 'beta')], over: Partial<Spec['tailnet']> = {}, peers?: [string, string][]): Spec {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i < machines.length; i++)
+    for (let j = i + 1; j < machines.length; j++) pairs.push([machines[i]!.name, machines[j]!.name].sort() as [string, string]);
+  return {
+    file: `/nonexistent/${name}/peer.yaml`,
+    version: 1,
+    name,
+    tailnet: {
+      provider: 'pulumi',
+      tailnet: '-',
+      credentials: { oauthClientId: { kind: 'env', name: 'TS_OAUTH_ID' }, oauthClientSecret: { kind: 'env', name: 'TS_OAUTH_SECRET' } },
+      keys: { expirySeconds: 3600, ephemeral: false },
+      acl: 'merge',
+      stackTag: stackTag(name),
+      ...over,
+    },
+    machines,
+    peers: peers ?? pairs,
+  };
+}
