@@ -1,0 +1,72 @@
+// The Pulumi inline program: one single-use key per machine that still has to join, and the merged policy.
+// Loaded lazily (it pulls in @pulumi/pulumi and @pulumi/tailscale): import it with `await import('./program.js')`.
+
+import * as pulumi from '@pulumi/pulumi';
+import * as tailscale from '@pulumi/tailscale';
+import { createHash } from 'node:crypto';
+import type { Spec } from '../spec/types.js';
+import { TailnetError } from './errors.js';
+
+export interface ProgramInput {
+  /** Names of the machines that still have to join: only these get a key (see index.ts for why). */
+  needKeys: string[];
+  /** The merged policy text to write (acl: merge). Absent: no Acl resource (acl: skip). */
+  policyText?: string;
+}
+
+export type ProgramOutputs = {
+  /** machine name → auth key; a secret output. */
+  keys: pulumi.Output<Record<string, string>>;
+  /** machine name → key id (not secret; lets a human find the key in the admin console). */
+  keyIds: pulumi.Output<Record<string, string>>;
+  policy: 'merged' | 'untouched';
+};
+
+/** Tailscale limits a key's description to 50 characters. Stable per (stack, machine): changing it replaces the key. */
+export function keyDescription(stack: string, machine: string): string {
+  const clean = (s: string) => s.replace(/[^A-Za-z0-9-]/g, '-');
+  const full = `peer-provision ${clean(stack)} ${clean(machine)}`;
+  if (full.length <= 50) return full;
+  const hash = createHash('sha256').update(`${stack}\0${machine}`).digest('hex').slice(0, 6);
+  return `pp ${clean(stack)} ${clean(machine)}`.slice(0, 50 - hash.length - 1) + ` ${hash}`;
+}
+
+export function tailnetProgram(spec: Spec, input: ProgramInput): () => Promise<ProgramOutputs> {
+  return async () => {
+    let acl: tailscale.Acl | undefined;
+    if (input.policyText !== undefined) {
+      // Whole-file resource: the text is the user's policy with only our entries merged in, hence overwrite is safe.
+      // resetAclOnDestroy false: destroying the stack must never reset the user's policy to the default.
+      acl = new tailscale.Acl('policy', { acl: input.policyText, overwriteExistingContent: true, resetAclOnDestroy: false });
+    }
+    const keys: Record<string, pulumi.Output<string>> = {};
+    const ids: Record<string, pulumi.Output<string>> = {};
+    for (const name of input.needKeys) {
+      const m = spec.machines.find((x) => x.name === name);
+      if (!m) throw new TailnetError(`no machine named ${name} in the spec`);
+      const key = new tailscale.TailnetKey(
+        `key-${name}`,
+        {
+          reusable: false,
+          preauthorized: true,
+          ephemeral: spec.tailnet.keys.ephemeral,
+          tags: m.tags,
+          expiry: spec.tailnet.keys.expirySeconds,
+          description: keyDescription(spec.name, name),
+          // Only machines that still have to join have a key here, so an expired or used key of such a machine is
+          // replaced on the next `up --refresh`; joined machines' keys are simply not declared any more.
+          recreateIfInvalid: 'always',
+        },
+        // The tags must be in tagOwners before a key can carry them.
+        { dependsOn: acl ? [acl] : [], additionalSecretOutputs: ['key'] },
+      );
+      keys[name] = key.key;
+      ids[name] = key.id;
+    }
+    return {
+      keys: pulumi.secret(pulumi.all(keys)),
+      keyIds: pulumi.all(ids),
+      policy: acl ? 'merged' : 'untouched',
+    };
+  };
+}
