@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
+import { mergePolicy, ownedEntries, policyChanges, policyWarnings, removeOwned } from '../../src/tailnet/acl.js';
+import { TailnetError } from '../../src/tailnet/errors.js';
+import { machine, makeSpec } from './helpers.js';
+
+const fixture = (name: string) => readFileSync(new URL(`../../../test/fixtures/policies/${name}`, import.meta.url), 'utf8');
+
+/** Parses HuJSON strictly enough to catch what Tailscale would reject: syntax errors, with comments/trailing commas allowed. */
+function hujson(text: string): any {
+  const errors: ParseError[] = [];
+  const v = parseJsonc(text, errors, { allowTrailingComma: true });
+  assert.deepEqual(errors, [], `not valid HuJSON:\n${text}`);
+  return v;
+}
+
+/** Lines of `a` appear in `b` in the same order (b only adds lines). */
+function isSubsequence(a: string[], b: string[]) {
+  let j = 0;
+  for (const line of b) if (j < a.length && line === a[j]) j++;
+  return j === a.length;
+}
+
+const lab = makeSpec('lab');
+
+describe('ownedEntries', () => {
+  it('derives tag owners, one grant and one test per machine with peers', () => {
+    const e = ownedEntries(lab);
+    assert.deepEqual(e.tagOwners, [
+      ['tag:peer-lab', ['autogroup:admin']],
+      ['tag:peer-lab-alpha', ['autogroup:admin', 'tag:peer-lab']],
+      ['tag:peer-lab-beta', ['autogroup:admin', 'tag:peer-lab']],
+    ]);
+    assert.deepEqual(e.grants, [
+      { src: ['tag:peer-lab-beta'], dst: ['tag:peer-lab-alpha'], ip: ['tcp:18789'] },
+      { src: ['tag:peer-lab-alpha'], dst: ['tag:peer-lab-beta'], ip: ['tcp:18789'] },
+    ]);
+    assert.deepEqual(e.tests[0], { src: 'tag:peer-lab-alpha', accept: ['tag:peer-lab-beta:18789'], deny: ['tag:peer-lab-beta:22'] });
+  });
+
+  it('follows spec.peers (not every pair), each destination port, and never denies the gateway port itself', () => {
+    const s = makeSpec('lab', [machine('lab', 'a', 9000), machine('lab', 'b', 22), machine('lab', 'c')], {}, [['a', 'b']]);
+    const e = ownedEntries(s);
+    assert.deepEqual(e.grants, [
+      { src: ['tag:peer-lab-b'], dst: ['tag:peer-lab-a'], ip: ['tcp:9000'] },
+      { src: ['tag:peer-lab-a'], dst: ['tag:peer-lab-b'], ip: ['tcp:22'] },
+    ]);
+    assert.deepEqual(e.tests.find((t) => t.src === 'tag:peer-lab-a'), { src: 'tag:peer-lab-a', accept: ['tag:peer-lab-b:22'], deny: ['tag:peer-lab-b:23'] });
+    assert.equal(e.tests.some((t) => t.src === 'tag:peer-lab-c'), false, 'c has no peers: no test');
+    assert.ok(e.tagOwners.some(([t]) => t === 'tag:peer-lab-c'), 'c still needs its tag owned to join');
+  });
+});
+
+describe('mergePolicy on a realistic HuJSON policy (comments, trailing commas, grants + acls, ssh, ipsets)', () => {
+  const original = fixture('realistic.hujson');
+  const merged = mergePolicy(original, lab);
+
+  it('adds exactly our entries and keeps every original line, in order', () => {
+    const o = original.split('\n');
+    const m = merged.split('\n');
+    assert.ok(isSubsequence(o, m), merged);
+    const added = m.filter((l) => !o.includes(l)).map((l) => l.trim());
+    assert.deepEqual(added, [
+      '"tag:peer-lab": ["autogroup:admin"],',
+      '"tag:peer-lab-alpha": ["autogroup:admin", "tag:peer-lab"],',
+      '"tag:peer-lab-beta": ["autogroup:admin", "tag:peer-lab"],',
+      '{"src": ["tag:peer-lab-beta"], "dst": ["tag:peer-lab-alpha"], "ip": ["tcp:18789"]},',
+      '{"src": ["tag:peer-lab-alpha"], "dst": ["tag:peer-lab-beta"], "ip": ["tcp:18789"]},',
+      '{"src": "tag:peer-lab-alpha", "accept": ["tag:peer-lab-beta:18789"], "deny": ["tag:peer-lab-beta:22"]},',
+      '{"src": "tag:peer-lab-beta", "accept": ["tag:peer-lab-alpha:18789"], "deny": ["tag:peer-lab-alpha:22"]},',
+    ]);
+    assert.ok(merged.includes('\t\t{"src": ["tag:peer-lab-alpha"]'), 'indented like its neighbours (tabs)');
+  });
+
+  it('yields a valid policy whose other sections are deep-equal to the original', () => {
+    const before = hujson(original);
+    const after = hujson(merged);
+    for (const k of ['groups', 'ipsets', 'acls', 'ssh']) assert.deepEqual(after[k], before[k], k);
+    assert.deepEqual(after.grants.slice(0, 2), before.grants);
+    assert.deepEqual(after.tests[0], before.tests[0]);
+    assert.deepEqual(after.tagOwners['tag:server'], ['group:ops']);
+  });
+
+  it('is idempotent byte for byte, and removeOwned restores the original byte for byte', () => {
+    assert.equal(mergePolicy(merged, lab), merged);
+    assert.equal(removeOwned(merged, lab), original);
+    assert.equal(removeOwned(original, lab), original, 'nothing of ours: nothing removed');
+  });
+
+  it('has no policy changes to plan once merged', () => {
+    assert.deepEqual(policyChanges(merged, lab), []);
+    assert.equal(policyChanges(original, lab).filter((c) => c.op === '+').length, 7);
+  });
+});
+
+describe('mergePolicy on strict JSON (no comments, no trailing commas, 4-space indent)', () => {
+  const original = fixture('strict-json.json');
+  const merged = mergePolicy(original, lab);
+  it('stays strict JSON, adds the missing sections, and round-trips', () => {
+    const v = JSON.parse(merged); // throws on a trailing comma
+    assert.equal(v.grants.length, 2);
+    assert.equal(v.tests.length, 2);
+    assert.deepEqual(v.acls, JSON.parse(original).acls);
+    assert.match(merged, /\n    "grants": \[\n        \{"src"/);
+    assert.equal(mergePolicy(merged, lab), merged);
+    assert.equal(removeOwned(merged, lab), original);
+  });
+});
+
+describe('mergePolicy on a policy that already holds this stack (older spec)', () => {
+  const original = fixture('holds-this-stack.hujson');
+  // Now: gamma removed from the spec, beta's gateway moved to 18800.
+  const spec = makeSpec('lab', [machine('lab', 'alpha'), machine('lab', 'beta', 18800)]);
+  const merged = mergePolicy(original, spec);
+  const v = hujson(merged);
+
+  it('replaces changed entries, drops the removed machine’s entries, and leaves the rest alone', () => {
+    assert.deepEqual(Object.keys(v.tagOwners), ['tag:ops', 'tag:peer-lab', 'tag:peer-lab-alpha', 'tag:peer-lab-beta']);
+    assert.deepEqual(v.grants, [
+      { src: ['tag:ops'], dst: ['tag:peer-lab-alpha'], ip: ['tcp:22'] },
+      { src: ['tag:peer-lab-beta'], dst: ['tag:peer-lab-alpha'], ip: ['tcp:18789'] },
+      { src: ['tag:peer-lab-alpha'], dst: ['tag:peer-lab-beta'], ip: ['tcp:18800'] },
+      { src: ['tag:peer-lab-alpha'], dst: ['tag:peer-lab-beta'], ip: ['tcp:80', 'tcp:443'] },
+    ]);
+    assert.deepEqual(v.tests.map((t: { src: string }) => t.src), ['tag:peer-lab-alpha', 'tag:peer-lab-beta']);
+    assert.deepEqual(v.tests[0].accept, ['tag:peer-lab-beta:18800']);
+    assert.ok(merged.includes('// ops may ssh to alpha: not ours'));
+    assert.ok(merged.includes('// a hand-written rule between two of our tags carrying more than one port: not ours either'));
+    assert.ok(merged.includes('// Written by an earlier peer-provision run'));
+    assert.doesNotMatch(merged.replace(/\/\/.*$/gm, ''), /gamma/);
+  });
+
+  it('merge twice = merge once, byte for byte', () => {
+    assert.equal(mergePolicy(merged, spec), merged);
+  });
+
+  it('plans the changes readably: removed, changed, not a file dump', () => {
+    const changes = policyChanges(original, spec);
+    assert.deepEqual(
+      changes.map((c) => `${c.op} ${c.section}`),
+      ['- tagOwners', '- grants', '~ grants', '~ grants', '- tests', '~ tests', '~ tests'],
+    );
+    const g = changes.filter((c) => c.op === '~' && c.section === 'grants')[1]!;
+    assert.equal(g.summary, 'tag:peer-lab-alpha → tag:peer-lab-beta tcp:18800 (was: tag:peer-lab-alpha, tag:peer-lab-gamma → tag:peer-lab-beta tcp:18789)');
+    assert.equal(changes.find((c) => c.section === 'tagOwners')!.summary, 'tag:peer-lab-gamma: owned by autogroup:admin, tag:peer-lab');
+  });
+
+  it('removeOwned keeps the user entries between our tags and every comment', () => {
+    const removed = removeOwned(original, spec);
+    const r = hujson(removed);
+    assert.deepEqual(Object.keys(r.tagOwners), ['tag:ops']);
+    assert.equal(r.grants.length, 2);
+    assert.equal(r.tests, undefined, 'a tests section holding only our entries goes away');
+    assert.equal((removed.match(/\/\//g) ?? []).length, (original.match(/\/\//g) ?? []).length);
+  });
+});
+
+describe('two stacks in one tailnet', () => {
+  const original = fixture('other-stack.hujson');
+  const labX = makeSpec('lab-x', [machine('lab-x', 'one'), machine('lab-x', 'two')]);
+
+  it("does not take another stack's entries for ours, even with a shared tag prefix", () => {
+    const merged = mergePolicy(original, lab);
+    assert.ok(isSubsequence(original.split('\n'), merged.split('\n')));
+    assert.equal(removeOwned(merged, lab), original);
+    assert.deepEqual(policyChanges(original, lab).filter((c) => c.op !== '+'), []);
+    // and the other stack sees its own entries as in place
+    assert.deepEqual(policyChanges(merged, labX), []);
+  });
+
+  it("removing the other stack leaves ours and the comments", () => {
+    const merged = mergePolicy(original, lab);
+    const without = removeOwned(merged, labX);
+    const v = hujson(without);
+    assert.deepEqual(Object.keys(v.tagOwners), ['tag:peer-lab', 'tag:peer-lab-alpha', 'tag:peer-lab-beta']);
+    assert.equal(v.grants.length, 2);
+    assert.ok(v.grants.every((g: { dst: string[] }) => !g.dst[0]!.startsWith('tag:peer-lab-x')));
+    assert.deepEqual(v.ssh, hujson(original).ssh, 'the ssh rule is not a grant or test: untouched');
+    assert.ok(without.includes('// stack lab-x'));
+    assert.ok(without.startsWith('// A tailnet already shared'));
+    assert.equal(mergePolicy(without, lab), without);
+  });
+});
+
+describe('edge shapes', () => {
+  it('merges into an empty policy and into one-line JSON', () => {
+    const e = mergePolicy('{}', lab);
+    assert.equal(hujson(e).grants.length, 2);
+    assert.equal(mergePolicy(e, lab), e);
+    const oneLine = '{"grants": [{"src": ["group:x"], "dst": ["tag:y"], "ip": ["tcp:1"]}], "tagOwners": {"tag:y": ["group:x"]}}';
+    const m = mergePolicy(oneLine, lab);
+    const v = JSON.parse(m);
+    assert.deepEqual(v.grants[0], { src: ['group:x'], dst: ['tag:y'], ip: ['tcp:1'] });
+    assert.equal(v.grants.length, 3);
+    assert.equal(removeOwned(m, lab), oneLine);
+  });
+
+  it('rejects a policy that is not HuJSON, or whose sections have the wrong type', () => {
+    assert.throws(() => mergePolicy('{ "grants": [ }', lab), TailnetError);
+    assert.throws(() => mergePolicy('{ "grants": {} }', lab), /"grants" is not an array/);
+  });
+
+  it('lists every wanted entry as + when the policy is unknown', () => {
+    const c = policyChanges(undefined, lab);
+    assert.equal(c.length, 7);
+    assert.ok(c.every((x) => x.op === '+'));
+  });
+
+  it('warns about the default allow-all policy, which would fail our deny tests', () => {
+    assert.equal(policyWarnings(fixture('default-allow-all.hujson')).length, 1);
+    assert.deepEqual(policyWarnings(fixture('realistic.hujson')), []);
+    assert.equal(policyWarnings('{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"]}]}').length, 1);
+  });
+});
