@@ -59,4 +59,5 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((c) => process.exit(c), (e) => { console.error(String(e instanceof Error ? e.message : e)); process.exit(1); });
+// `node --test dist/test` executes every .js file under dist/test: stay inert there.
+if (!process.env.NODE_TEST_CONTEXT) main(process.argv.slice(2)).then((c) => process.exit(c), (e) => { console.error(String(e instanceof Error ? e.message : e)); process.exit(1); });

@@ -135,4 +135,5 @@ function main(): void {
   process.on("SIGTERM", () => server.close(() => process.exit(0)));
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();
+// `node --test dist/test` executes every .js file under dist/test: do nothing when loaded by the test runner.
+if (!process.env.NODE_TEST_CONTEXT && process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

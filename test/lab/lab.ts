@@ -55,6 +55,8 @@ const BR_MGMT = "pplabbr0";
 const BR_TS = "pplabbr1";
 export const GATEWAY_PORT = 18789;
 export const MAX_MACHINES = 6;
+/** Machines and the control server start with this environment only (nothing of the caller's leaks in). */
+const CLEAN_ENV = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8" };
 
 export interface Machine {
   name: string;          // m1, m2, ...
@@ -83,7 +85,10 @@ function writeFile(path: string, content: string, mode = 0o644): void {
   writeFileSync(path, content, { mode });
   chmodSync(path, mode);
 }
-function alive(pid: number): boolean { try { process.kill(pid, 0); return true; } catch { return false; } }
+/** A process that exists and is not a zombie. */
+function alive(pid: number): boolean {
+  try { return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, "utf8")); } catch { return false; }
+}
 function tcpOpen(host: string, port: number, timeoutMs = 500): Promise<boolean> {
   return new Promise((res) => {
     const s = connect({ host, port, timeout: timeoutMs });
@@ -469,7 +474,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   mkdirSync(join(STATE_DIR, "control", "keys"), { recursive: true, mode: 0o700 });
   const clog = openSync(join(STATE_DIR, "control", "server.log"), "a");
   const control = spawn("ip", ["netns", "exec", HUB_NS, process.execPath, join(HERE, "control-server.js"), STATE_DIR, HUB_IP, String(CONTROL_PORT)], {
-    detached: true, stdio: ["ignore", clog, clog],
+    detached: true, stdio: ["ignore", clog, clog], env: CLEAN_ENV,
   });
   control.unref(); closeSync(clog);
 
@@ -494,7 +499,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     ].join("\n");
     const logFd = openSync(join(d, "init.log"), "a");
     const p = spawn("ip", ["netns", "exec", m.ns, "unshare", "--mount", "--uts", "--pid", "--fork", "--mount-proc", "--propagation", "private", "--", "/bin/bash", "-c", boot], {
-      detached: true, stdio: ["ignore", logFd, logFd],
+      detached: true, stdio: ["ignore", logFd, logFd], env: CLEAN_ENV,
     });
     p.unref(); closeSync(logFd);
     let initPid = 0;

@@ -235,4 +235,5 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code));
+// `node --test dist/test` executes every .js file under dist/test (this one too, on the host): stay inert there.
+if (!process.env.NODE_TEST_CONTEXT) main().then((code) => process.exit(code));
