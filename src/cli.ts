@@ -14,6 +14,10 @@ type CommandModule = { run(options: never): Promise<number> };
 const commands: Record<string, () => Promise<CommandModule>> = {
   validate: () => import('./commands/validate/index.js'),
   plan: () => import('./commands/plan/index.js'),
+  up: () => import('./commands/up/index.js'),
+  verify: () => import('./commands/verify/index.js'),
+  status: () => import('./commands/status/index.js'),
+  down: () => import('./commands/down/index.js'),
 };
 
 const EXIT_CODES = `
@@ -44,6 +48,22 @@ function program(run: (name: string, options: CommonOptions & Record<string, unk
     .option('--detailed-exitcode', 'exit 3 when changes are pending, 0 when there are none', false)
     .addOption(new Option('--for <command>', 'plan for up or for down').choices(['up', 'down']).default('up'))
     .action((o) => run('plan', o));
+  const hostKeys = ['--accept-new-host-keys', "accept and remember host keys ssh has not seen (default: known_hosts must have them)"] as const;
+  withCommon(cli.command('up').description('apply: keys, install, join, patch and restart gateways, peer files, verify'))
+    .option('-y, --yes', 'apply without asking (needed without a terminal)', false)
+    .option(...hostKeys, false)
+    .action((o) => run('up', o));
+  withCommon(cli.command('verify').description('from each machine to each peer: health, token enforced, a message delivered'))
+    .option('--no-message', 'skip the message delivery check (health and token checks only)')
+    .option(...hostKeys, false)
+    .action((o) => run('verify', o));
+  withCommon(cli.command('status').description('per machine: joined, tailnet IP, gateway bind/auth, healthy, peers reachable'))
+    .option(...hostKeys, false)
+    .action((o) => run('status', o));
+  withCommon(cli.command('down').description('leave the tailnet, restore each gateway config, remove peer files, revoke keys'))
+    .option('-y, --yes', 'apply without asking (needed without a terminal)', false)
+    .option(...hostKeys, false)
+    .action((o) => run('down', o));
   return cli;
 }
 

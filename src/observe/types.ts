@@ -19,6 +19,8 @@ export interface MachineState {
     installed: boolean; // the openclaw command is there
     configPath?: string;
     configExists: boolean;
+    /** The config file exists but is not valid JSON5. */
+    configError?: string;
     mode?: string;
     bind?: string;
     port?: number;

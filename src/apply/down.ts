@@ -1,0 +1,137 @@
+// apply for `down`: on every machine, leave the tailnet, put the gateway config back, remove the peer files,
+// restart the gateway; then the tailnet side (keys, policy entries, devices). An unreachable machine is
+// reported and skipped; everything else still happens, and a later down finishes it.
+import JSON5 from 'json5';
+import { Listr, PRESET_TIMESTAMP, ProcessOutput, type ListrTask } from 'listr2';
+import { observeAll, type Observed } from '../observe/index.js';
+import type { Private } from '../observe/parse.js';
+import type { Events } from '../output/events.js';
+import { registerSecret } from '../output/redact.js';
+import { plan } from '../plan/index.js';
+import { offlineTailnetActions } from '../plan/tailnet.js';
+import type { Plan } from '../plan/types.js';
+import type { Spec } from '../spec/types.js';
+import type { Transport } from '../transport/remote.js';
+import { has, type MachineRun } from './context.js';
+import { remoteStep, restartGateway } from './steps.js';
+
+export interface PreparedDown {
+  plan: Plan;
+  runs: Map<string, MachineRun>;
+  observed: Map<string, Observed>;
+}
+
+export async function prepareDown(spec: Spec, transport: Transport): Promise<PreparedDown> {
+  const observed = await observeAll(spec, transport, true);
+  const tailnet =
+    spec.tailnet.provider === 'provided'
+      ? offlineTailnetActions(spec, 'down')
+      : { actions: offlineTailnetActions(spec, 'down').actions.map((a) => ({ ...a, op: 'destroy' as const, reason: undefined })), notes: [] };
+  const result = plan({ spec, command: 'down', machines: new Map([...observed].map(([n, o]) => [n, o.observation])), tailnet });
+  const runs = new Map<string, MachineRun>();
+  for (const m of result.machines) {
+    const o = observed.get(m.machine)!;
+    if (o.observation.status !== 'observed') continue;
+    const machine = spec.machines.find((x) => x.name === m.machine)!;
+    runs.set(m.machine, { spec, machine, remote: transport.for(machine), state: o.observation.state, private: o.private!, actions: m.actions, token: '' });
+  }
+  return { plan: result, runs, observed };
+}
+
+const OWNED = ['mode', 'bind', 'port'] as const;
+
+/** The patch that undoes only peer-provision's keys, for a config the user edited after up. */
+export function reversePatch(current: Record<string, unknown> | undefined, original: Private['backupText']): object {
+  const orig = (original ? JSON5.parse(original) : {}) as { gateway?: Record<string, unknown> };
+  const og = orig.gateway ?? {};
+  const cur = ((current?.gateway ?? {}) as Record<string, unknown>) ?? {};
+  const gateway: Record<string, unknown> = {};
+  for (const key of OWNED) gateway[key] = og[key] ?? null;
+  const oauth = (og.auth ?? {}) as Record<string, unknown>;
+  if (typeof oauth.token === 'string') registerSecret(oauth.token);
+  gateway.auth = { mode: oauth.mode ?? null, token: oauth.token ?? null };
+  const origAllow = ((og.tools as { allow?: string[] } | undefined)?.allow ?? []) as string[];
+  const curAllow = ((cur.tools as { allow?: string[] } | undefined)?.allow ?? []) as string[];
+  const allow = origAllow.includes('sessions_send') ? curAllow : curAllow.filter((t) => t !== 'sessions_send');
+  gateway.tools = { allow: allow.length > 0 || og.tools ? allow : null };
+  return { gateway };
+}
+
+export interface DownResult {
+  failures: Error[];
+}
+
+export async function applyDown(spec: Spec, runs: Map<string, MachineRun>, options: { renderer: 'default' | 'simple' | 'silent'; events: Events; tailnet: () => Promise<void> }): Promise<DownResult> {
+  const result: DownResult = { failures: [] };
+  const step = (run: MachineRun, title: string, enabled: boolean, work: () => Promise<void>): ListrTask => ({
+    title,
+    enabled: () => enabled,
+    skip: () => (run.failed ? 'skipped: an earlier step failed' : false),
+    task: async () => {
+      options.events.emit({ event: 'step', machine: run.machine.name, step: title, status: 'start' });
+      try {
+        await work();
+        options.events.emit({ event: 'step', machine: run.machine.name, step: title, status: 'done' });
+      } catch (error) {
+        run.failed = error as Error;
+        result.failures.push(error as Error);
+        options.events.emit({ event: 'step', machine: run.machine.name, step: title, status: 'failed', error: (error as Error).message });
+        throw error;
+      }
+    },
+  });
+  const machineTasks = [...runs.values()].map(
+    (run): ListrTask => ({
+      title: `${run.machine.name} (${run.machine.ssh.kind === 'local' ? 'local' : run.machine.ssh.destination})`,
+      task: (_, task) =>
+        task.newListr(
+          [
+            step(run, 'leave the tailnet', has(run, 'tailnet-node'), async () => {
+              await remoteStep(run, 'leave the tailnet', 'leave', {});
+            }),
+            step(run, 'restore the gateway config, remove peer files', has(run, 'gateway-config') || has(run, 'peer-files'), async () => {
+              const mode = !has(run, 'gateway-config') ? 'none' : run.private.appliedSame ? 'bytes' : 'patch';
+              await remoteStep(run, 'restore the gateway config', 'restore', {
+                STACK: spec.name,
+                CONFIG: run.state.gateway.configPath,
+                MODE: mode,
+                REVERSE_PATCH: mode === 'patch' ? JSON.stringify(reversePatch(run.private.config, run.private.backupText)) : '',
+              });
+            }),
+            step(run, 'restart the gateway', has(run, 'gateway-restart'), async () => {
+              run.ip = '127.0.0.1'; // the restored config decides the bind; loopback answers for every mode but custom
+              await restartGateway(run);
+            }),
+          ],
+          { exitOnError: true },
+        ),
+    }),
+  );
+  const tasks = new Listr(
+    [
+      { title: 'machines', task: (_, task) => task.newListr(machineTasks, { concurrent: true, exitOnError: false }) },
+      {
+        title: 'tailnet: revoke keys, remove devices and policy entries',
+        enabled: () => spec.tailnet.provider === 'pulumi',
+        task: async () => {
+          try {
+            await options.tailnet();
+          } catch (error) {
+            result.failures.push(error as Error);
+            throw error;
+          }
+        },
+      },
+    ],
+    {
+      exitOnError: false,
+      renderer: options.renderer,
+      fallbackRenderer: 'simple',
+      rendererOptions: { processOutput: new ProcessOutput(process.stderr, process.stderr) },
+      fallbackRendererOptions: { timestamp: PRESET_TIMESTAMP },
+      registerSignalListeners: false,
+    } as never,
+  );
+  await tasks.run().catch(() => undefined);
+  return result;
+}

@@ -1,0 +1,57 @@
+// The files that tell one machine's agent about its peers: a peer-config, one 0600 token file per peer,
+// and a skill in the agent's workspace. Pure: content is rendered from templates/ and data.
+import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
+import { sha256 } from '../observe/parse.js';
+
+const TEMPLATES = new URL('../../../templates/', import.meta.url);
+const template = (name: string) => readFileSync(new URL(name, TEMPLATES), 'utf8');
+const fill = (text: string, values: Record<string, string>) => text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => values[key] ?? '');
+
+export interface PeerInfo {
+  name: string;
+  hostname: string;
+  ip: string;
+  port: number;
+  token: string;
+}
+
+export interface PeerFile {
+  path: string;
+  mode: '600' | '644';
+  content: string;
+}
+
+export interface PeerFiles {
+  files: PeerFile[];
+  /** Folders peer-provision owns on the machine (removed on down). */
+  ownedDirs: string[];
+  digest: string;
+}
+
+/** Where OpenClaw keeps its state and the agent's workspace, from the config path and the config itself. */
+export function layout(configPath: string, config: Record<string, unknown> | undefined, home: string) {
+  const stateDir = posix.dirname(configPath);
+  const configured = (config?.agents as { defaults?: { workspace?: unknown } } | undefined)?.defaults?.workspace;
+  const workspace = typeof configured === 'string' ? configured.replace(/^~(?=\/|$)/, home) : posix.join(stateDir, 'workspace');
+  return { peerDir: posix.join(stateDir, 'peer-agent'), skillDir: posix.join(workspace, 'skills', 'peer-messaging') };
+}
+
+export function renderPeerFiles(stack: string, machine: string, peers: PeerInfo[], where: ReturnType<typeof layout>): PeerFiles {
+  const tokenFile = (peer: string) => posix.join(where.peerDir, 'tokens', `${peer}.token`);
+  const peerConfig = posix.join(where.peerDir, 'peer-config.md');
+  const entries = peers
+    .map((p) => fill(template('peer-entry.md'), { peer: p.name, hostname: p.hostname, ip: p.ip, url: `http://${p.ip}:${p.port}`, tokenFile: tokenFile(p.name) }))
+    .join('\n');
+  const files: PeerFile[] = [
+    { path: peerConfig, mode: '644', content: fill(template('peer-config.md'), { machine, stack, peers: entries }) },
+    ...peers.map((p) => ({ path: tokenFile(p.name), mode: '600' as const, content: `${p.token}\n` })),
+    {
+      path: posix.join(where.skillDir, 'SKILL.md'),
+      mode: '644',
+      content: fill(template('skill/SKILL.md'), { peerNames: peers.map((p) => p.name).join(', '), peerConfig }),
+    },
+  ];
+  const digest = sha256(files.map((f) => `${f.path}\0${f.mode}\0${f.content}`).join('\0'));
+  return { files, ownedDirs: [where.peerDir, where.skillDir], digest };
+}

@@ -1,0 +1,86 @@
+// The steps apply runs on one machine, in order. Each sends one script from templates/ and fails with a
+// StepError naming the machine, the step and the remote error (redacted by value).
+import { StepError } from '../errors.js';
+import { redact } from '../output/redact.js';
+import { lastLines, UnreachableError } from '../transport/remote.js';
+import { script, type Vars } from '../transport/script.js';
+import type { MachineRun } from './context.js';
+import { layout, renderPeerFiles, type PeerInfo } from './peer-files.js';
+
+const RESTART_TIMEOUT_SECONDS = 120;
+
+export async function remoteStep(run: MachineRun, step: string, template: string, vars: Vars): Promise<string> {
+  try {
+    const result = await run.remote.run(script(template, vars));
+    if (result.exitCode !== 0) {
+      throw new StepError(run.machine.name, step, redact(lastLines(result.stderr || result.stdout) || `exit code ${result.exitCode}`));
+    }
+    return result.stdout;
+  } catch (error) {
+    if (error instanceof UnreachableError) throw new StepError(run.machine.name, step, redact(error.message));
+    throw error;
+  }
+}
+
+export async function installTailscale(run: MachineRun): Promise<void> {
+  await remoteStep(run, 'install Tailscale', 'install-tailscale', { OS: run.state.os, INSTALL_URL: run.machine.tailscale.installUrl });
+}
+
+export async function join(run: MachineRun): Promise<void> {
+  if (!run.authKey) throw new StepError(run.machine.name, 'join', 'no auth key was minted or given for this machine');
+  const out = await remoteStep(run, 'join the tailnet', 'join', {
+    AUTH_KEY: run.authKey,
+    HOSTNAME_WANTED: run.machine.tailscale.hostname,
+    TAGS: run.machine.tags.join(','),
+  });
+  const ip = out.trim().split('\n').pop()?.trim();
+  if (!ip || !/^\d+\.\d+\.\d+\.\d+$/.test(ip)) throw new StepError(run.machine.name, 'join the tailnet', `tailscale ip -4 printed no address: ${out}`);
+  run.ip = ip;
+}
+
+/** peer-provision's keys of the gateway config; every other key stays as the user has it. */
+export function gatewayPatch(run: MachineRun): object {
+  const allow = run.state.gateway.toolsAllow.includes('sessions_send') ? run.state.gateway.toolsAllow : [...run.state.gateway.toolsAllow, 'sessions_send'];
+  return {
+    gateway: {
+      mode: 'local',
+      bind: 'tailnet',
+      port: run.machine.gateway.port,
+      auth: { mode: 'token', token: run.token },
+      tools: { allow },
+    },
+  };
+}
+
+export async function configureGateway(run: MachineRun): Promise<void> {
+  const config = run.state.gateway.configPath;
+  if (!config) throw new StepError(run.machine.name, 'patch the gateway config', 'OpenClaw did not say where its config is (`openclaw config file`); set gateway.configPath');
+  await remoteStep(run, 'patch the gateway config', 'gateway-config', { STACK: run.spec.name, CONFIG: config, PATCH: JSON.stringify(gatewayPatch(run)) });
+}
+
+export async function restartGateway(run: MachineRun): Promise<void> {
+  const out = await remoteStep(run, 'restart the gateway', 'restart', {
+    SERVICE: run.state.gateway.serviceManager,
+    RESTART_CMD: run.machine.gateway.restart,
+    OLD_PID: run.state.gateway.pid,
+    PORT: run.machine.gateway.port,
+    LISTEN_IP: run.ip,
+    TIMEOUT: RESTART_TIMEOUT_SECONDS,
+  });
+  run.state.gateway.pid = Number(out.trim().split('\n').pop()) || undefined;
+}
+
+export function peerFilesFor(run: MachineRun, peers: PeerInfo[]) {
+  const where = layout(run.state.gateway.configPath!, run.private.config, run.private.home);
+  return renderPeerFiles(run.spec.name, run.machine.name, peers, where);
+}
+
+export async function writePeerFiles(run: MachineRun, peers: PeerInfo[]): Promise<void> {
+  const rendered = peerFilesFor(run, peers);
+  await remoteStep(run, 'write peer files', 'peer-files', {
+    STACK: run.spec.name,
+    FILES: rendered.files.map((f) => `${f.mode} ${f.path} ${Buffer.from(f.content).toString('base64')}`).join('\n'),
+    OWNED_DIRS: rendered.ownedDirs.join('\n'),
+    DIGEST: rendered.digest,
+  });
+}

@@ -1,0 +1,50 @@
+// The tailnet side as up, plan and down see it: a thin adapter over src/tailnet (loaded lazily, so that
+// Pulumi is only imported when a command really needs it).
+import { registerSecret } from '../output/redact.js';
+import type { Action } from '../plan/types.js';
+import type { Spec } from '../spec/types.js';
+import { resolveCredentials } from '../tailnet/secrets.js';
+
+type TailnetModule = typeof import('../tailnet/index.js');
+const load = (): Promise<TailnetModule> => import('../tailnet/index.js');
+
+function toActions(spec: Spec, tailnetActions: Awaited<ReturnType<TailnetModule['planTailnet']>>): { actions: Action[]; notes: string[] } {
+  const actions: Action[] = [];
+  const notes: string[] = [];
+  for (const a of tailnetActions) {
+    if (a.kind === 'note') notes.push(a.summary);
+    else if (a.kind === 'key' && spec.tailnet.provider === 'pulumi') actions.push({ op: 'add', resource: 'tailnet-key', summary: a.summary });
+    else if (a.kind === 'policy') {
+      const op = a.unknown ? 'unknown' : a.change?.op === '-' ? 'destroy' : a.change?.op === '~' ? 'change' : 'add';
+      actions.push({ op, resource: 'tailnet-policy', summary: a.summary, reason: a.unknown ? 'the policy is read at apply time' : undefined });
+    }
+  }
+  return { actions, notes };
+}
+
+/** Plan the tailnet for up. With provider pulumi and acl merge, reads the current policy through the API. */
+export async function planTailnetForUp(spec: Spec, joined: Set<string>, readPolicy: boolean): Promise<{ actions: Action[]; notes: string[] }> {
+  const tailnet = await load();
+  let policyText: string | undefined;
+  if (readPolicy && spec.tailnet.provider === 'pulumi' && spec.tailnet.acl === 'merge') {
+    const engine = tailnet.createPulumiEngine();
+    policyText = await engine.readPolicy(resolveCredentials(spec.tailnet, registerSecret), spec.tailnet.tailnet);
+  }
+  return toActions(spec, tailnet.planTailnet(spec, joined, policyText));
+}
+
+/** Keys for the machines that have to join: minted with Pulumi, or the provided ones. */
+export async function authKeys(spec: Spec, needKeys: string[]): Promise<Map<string, string>> {
+  const tailnet = await load();
+  const engine = spec.tailnet.provider === 'pulumi' ? tailnet.createPulumiEngine() : (undefined as never);
+  return tailnet.applyTailnet(spec, needKeys, engine, registerSecret);
+}
+
+/** Checks that must pass before anything is touched: the Pulumi CLI and the credentials. */
+export async function tailnetPreflight(spec: Spec): Promise<void> {
+  if (spec.tailnet.provider !== 'pulumi') return;
+  const tailnet = await load();
+  const engine = tailnet.createPulumiEngine();
+  await engine.checkCli();
+  resolveCredentials(spec.tailnet, registerSecret);
+}

@@ -1,0 +1,146 @@
+// apply for `up`: the plan's steps on every machine, machines concurrently, each machine's chain in order
+// (install -> join -> gateway config -> restart), then peer files (they need every peer's address), then
+// verify. A machine whose step fails stops at that step; the others go on.
+import { Listr, PRESET_TIMESTAMP, ProcessOutput, type ListrTask } from 'listr2';
+import type { Spec } from '../spec/types.js';
+import { verify, type CheckResult, type VerifyEndpoint } from '../verify/index.js';
+import { has, type MachineRun } from './context.js';
+import type { PeerInfo } from './peer-files.js';
+import { peerFilesFor, configureGateway, installTailscale, join, restartGateway, writePeerFiles } from './steps.js';
+import { peersOf } from '../verify/index.js';
+import type { Events } from '../output/events.js';
+
+export interface ApplyOptions {
+  /** Keys for the machines that have to join, minted (pulumi) or resolved (provided). */
+  authKeys: () => Promise<Map<string, string>>;
+  renderer: 'default' | 'simple' | 'silent';
+  events: Events;
+}
+
+export interface ApplyResult {
+  failures: Error[];
+  checks: CheckResult[];
+  restarted: string[];
+  written: string[];
+}
+
+export function peerInfos(spec: Spec, runs: Map<string, MachineRun>, machine: string): PeerInfo[] | undefined {
+  const infos: PeerInfo[] = [];
+  for (const name of peersOf(spec, machine)) {
+    const peer = runs.get(name);
+    if (!peer?.ip || peer.failed) return undefined;
+    infos.push({ name, hostname: peer.machine.tailscale.hostname, ip: peer.ip, port: peer.machine.gateway.port, token: peer.token });
+  }
+  return infos;
+}
+
+export async function applyUp(spec: Spec, runs: Map<string, MachineRun>, options: ApplyOptions): Promise<ApplyResult> {
+  const result: ApplyResult = { failures: [], checks: [], restarted: [], written: [] };
+  const list = [...runs.values()];
+  const step = (run: MachineRun, name: string, enabled: boolean, work: () => Promise<void>): ListrTask => ({
+    title: name,
+    enabled: () => enabled,
+    skip: () => (run.failed ? 'skipped: an earlier step failed' : false),
+    task: async () => {
+      options.events.emit({ event: 'step', machine: run.machine.name, step: name, status: 'start' });
+      try {
+        await work();
+        options.events.emit({ event: 'step', machine: run.machine.name, step: name, status: 'done' });
+      } catch (error) {
+        run.failed = error as Error;
+        result.failures.push(error as Error);
+        options.events.emit({ event: 'step', machine: run.machine.name, step: name, status: 'failed', error: (error as Error).message });
+        throw error;
+      }
+    },
+  });
+
+  let keys = new Map<string, string>();
+  const needKeys = list.filter((r) => has(r, 'tailnet-node'));
+  const tasks = new Listr(
+    [
+      {
+        title: 'tailnet: auth keys',
+        enabled: () => needKeys.length > 0,
+        task: async () => {
+          keys = await options.authKeys();
+          for (const run of needKeys) run.authKey = keys.get(run.machine.name);
+        },
+      },
+      {
+        title: 'machines',
+        task: (_, task) =>
+          task.newListr(
+            list.map((run): ListrTask => ({
+              title: `${run.machine.name} (${run.machine.ssh.kind === 'local' ? 'local' : run.machine.ssh.destination})`,
+              task: (_, machineTask) =>
+                machineTask.newListr(
+                  [
+                    step(run, 'install Tailscale', has(run, 'tailscale-install'), () => installTailscale(run)),
+                    step(run, 'join the tailnet', has(run, 'tailnet-node'), () => join(run)),
+                    step(run, 'patch the gateway config', has(run, 'gateway-config'), () => configureGateway(run)),
+                    step(run, 'restart the gateway', has(run, 'gateway-restart'), async () => {
+                      await restartGateway(run);
+                      result.restarted.push(run.machine.name);
+                    }),
+                  ],
+                  { exitOnError: true },
+                ),
+            })),
+            { concurrent: true, exitOnError: false },
+          ),
+      },
+      {
+        title: 'peer files',
+        task: (_, task) =>
+          task.newListr(
+            list.map((run) => {
+              const peers = () => peerInfos(spec, runs, run.machine.name);
+              return step(run, `${run.machine.name}: peer files`, true, async () => {
+                const infos = peers();
+                if (!infos) throw new Error(`${run.machine.name}: peer files: a peer failed before it had a tailnet address`);
+                if (peerFilesFor(run, infos).digest === run.state.peerFilesHash) return;
+                await writePeerFiles(run, infos);
+                result.written.push(run.machine.name);
+              });
+            }),
+            { concurrent: true, exitOnError: false },
+          ),
+      },
+      {
+        title: 'verify: health, token enforced, a message delivered',
+        task: async (_, task) => {
+          result.checks = await verify(spec, endpoints(runs), true);
+          const failed = result.checks.filter((c) => !c.ok);
+          for (const c of result.checks) options.events.emit({ event: 'check', ...c });
+          if (failed.length > 0) throw new Error(`${failed.length} of ${result.checks.length} checks failed`);
+          task.title = `verify: ${result.checks.length} checks passed`;
+        },
+      },
+    ],
+    {
+      exitOnError: false,
+      renderer: options.renderer,
+      fallbackRenderer: 'simple',
+      rendererOptions: { processOutput: new ProcessOutput(process.stderr, process.stderr) },
+      fallbackRendererOptions: { timestamp: PRESET_TIMESTAMP },
+      registerSignalListeners: false,
+    } as never,
+  );
+  await tasks.run().catch(() => undefined); // failures are collected above; listr has shown them
+  return result;
+}
+
+export function endpoints(runs: Map<string, MachineRun>): Map<string, VerifyEndpoint> {
+  return new Map(
+    [...runs.values()].map((run) => [
+      run.machine.name,
+      {
+        remote: run.remote,
+        ip: run.ip,
+        port: run.machine.gateway.port,
+        peerDir: run.state.gateway.configPath ? peerFilesFor(run, []).ownedDirs[0] : undefined,
+      },
+    ]),
+  );
+}

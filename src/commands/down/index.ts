@@ -1,0 +1,57 @@
+import type { CommonOptions } from '../../cli.js';
+import { EXIT } from '../../errors.js';
+import { applyDown, prepareDown } from '../../apply/down.js';
+import { lockStack } from '../../apply/lock.js';
+import { confirm } from '../../output/confirm.js';
+import { jsonEvents, noEvents } from '../../output/events.js';
+import { stderr, stdout } from '../../output/io.js';
+import { registerSecret } from '../../output/redact.js';
+import { renderPlan } from '../../output/render-plan.js';
+import { isEmpty } from '../../plan/types.js';
+import { loadSpec } from '../../spec/load.js';
+import { Transport } from '../../transport/remote.js';
+import { rendererFor } from '../shared.js';
+
+interface DownOptions extends CommonOptions {
+  yes: boolean;
+  acceptNewHostKeys: boolean;
+}
+
+export async function run(options: DownOptions): Promise<number> {
+  const spec = loadSpec(options.file);
+  const unlock = lockStack(spec, 'down');
+  const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
+  const events = options.json ? jsonEvents() : noEvents;
+  try {
+    const { plan, runs } = await prepareDown(spec, transport);
+    events.emit({ event: 'plan', plan });
+    if (!options.json) stdout(renderPlan(plan));
+    const unreachable = plan.machines.filter((m) => m.observed === 'unreachable');
+    const machineWork = plan.machines.some((m) => m.actions.some((a) => a.op !== 'unknown'));
+    if (!machineWork && spec.tailnet.provider === 'provided') {
+      if (!options.json) stdout(unreachable.length ? '\nNothing to do on the machines that could be reached.\n' : '\nNothing to do: peer-provision has nothing on these machines.\n');
+      events.emit({ event: 'result', changed: false, ok: unreachable.length === 0, unreachable: unreachable.map((m) => m.machine) });
+      return unreachable.length ? EXIT.failure : EXIT.ok;
+    }
+    if (!isEmpty(plan) && !(await confirm('Tear down?', options))) {
+      stderr('Nothing changed.\n');
+      return EXIT.ok;
+    }
+    const result = await applyDown(spec, runs, {
+      renderer: rendererFor(options.json),
+      events,
+      tailnet: async () => {
+        const tailnet = await import('../../tailnet/index.js');
+        const outcome = await tailnet.destroyTailnet(spec, tailnet.createPulumiEngine(), tailnet.tailscaleDeviceClient(), registerSecret);
+        for (const m of outcome.messages) stderr(`tailnet: ${m}\n`);
+      },
+    });
+    const problems = [...unreachable.map((m) => `${m.machine}: unreachable, skipped: ${m.reason}`), ...result.failures.map((f) => f.message)];
+    events.emit({ event: 'result', changed: true, ok: problems.length === 0, problems });
+    if (!options.json) stdout(problems.length ? `\ndown finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run down to finish.\n` : '\ndown complete.\n');
+    return problems.length ? EXIT.failure : EXIT.ok;
+  } finally {
+    await transport.close();
+    unlock();
+  }
+}

@@ -1,0 +1,61 @@
+import type { CommonOptions } from '../../cli.js';
+import { EXIT } from '../../errors.js';
+import { layout } from '../../apply/peer-files.js';
+import { observeAll } from '../../observe/index.js';
+import { printJson, stdout } from '../../output/io.js';
+import { isJoined } from '../../plan/machine.js';
+import { loadSpec } from '../../spec/load.js';
+import { Transport } from '../../transport/remote.js';
+import { verify, type VerifyEndpoint } from '../../verify/index.js';
+
+interface StatusOptions extends CommonOptions {
+  acceptNewHostKeys: boolean;
+}
+
+export async function run(options: StatusOptions): Promise<number> {
+  const spec = loadSpec(options.file);
+  const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
+  try {
+    const observed = await observeAll(spec, transport);
+    const endpoints = new Map<string, VerifyEndpoint>();
+    for (const machine of spec.machines) {
+      const o = observed.get(machine.name)!;
+      const state = o.observation.status === 'observed' ? o.observation.state : undefined;
+      endpoints.set(machine.name, {
+        remote: transport.for(machine),
+        ip: state?.tailscale.ip,
+        port: machine.gateway.port,
+        peerDir: state?.peerFilesHash && state.gateway.configPath ? layout(state.gateway.configPath, o.private?.config, o.private!.home).peerDir : undefined,
+      });
+    }
+    const checks = await verify(spec, endpoints, false);
+    const rows = spec.machines.map((machine) => {
+      const o = observed.get(machine.name)!;
+      if (o.observation.status !== 'observed') return { machine: machine.name, reachable: false, reason: o.observation.status === 'unreachable' ? o.observation.reason : undefined };
+      const s = o.observation.state;
+      const mine = checks.filter((c) => c.from === machine.name);
+      const peers = [...new Set(mine.map((c) => c.to))].map((to) => ({ peer: to, reachable: mine.filter((c) => c.to === to).every((c) => c.ok) }));
+      return {
+        machine: machine.name,
+        reachable: true,
+        joined: isJoined(machine, s),
+        tailnetIp: s.tailscale.ip ?? null,
+        gateway: { bind: s.gateway.bind ?? null, port: s.gateway.port ?? null, auth: s.gateway.authMode ?? null, pid: s.gateway.pid ?? null, listening: s.gateway.listening },
+        healthy: checks.some((c) => c.to === machine.name && c.check === 'health' && c.ok),
+        peers,
+      };
+    });
+    if (options.json) printJson({ format: 'peer-provision/status@1', stack: spec.name, machines: rows });
+    else {
+      const lines = rows.map((r) =>
+        !r.reachable
+          ? `${r.machine}: unreachable (${'reason' in r ? r.reason : ''})`
+          : `${r.machine}: ${'joined' in r && r.joined ? `joined ${r.tailnetIp}` : 'not joined'}; gateway bind ${r.gateway?.bind ?? '-'} port ${r.gateway?.port ?? '-'} auth ${r.gateway?.auth ?? '-'}; ${r.healthy ? 'healthy from its peers' : 'not reachable from its peers'}; peers: ${r.peers?.map((p) => `${p.peer} ${p.reachable ? 'ok' : 'unreachable'}`).join(', ') || '-'}`,
+      );
+      stdout(lines.join('\n') + '\n');
+    }
+    return rows.every((r) => r.reachable) ? EXIT.ok : EXIT.failure;
+  } finally {
+    await transport.close();
+  }
+}

@@ -1,0 +1,40 @@
+// observe: read every machine's current state, concurrently and read-only (one remote command each).
+import { lastLines, UnreachableError, type Transport } from '../transport/remote.js';
+import { script } from '../transport/script.js';
+import { redact } from '../output/redact.js';
+import type { MachineSpec, Spec } from '../spec/types.js';
+import { newMarker, parseObservation, type Private } from './parse.js';
+import type { MachineObservation } from './types.js';
+
+export interface Observed {
+  observation: MachineObservation;
+  private?: Private;
+}
+
+export async function observeMachine(spec: Spec, machine: MachineSpec, transport: Transport, wantBackup = false): Promise<Observed> {
+  const marker = newMarker();
+  try {
+    const result = await transport.for(machine).run(
+      script('observe', {
+        STACK: spec.name,
+        PORT: machine.gateway.port,
+        CONFIG_PATH: machine.gateway.configPath,
+        MARK: marker,
+        WANT_BACKUP: wantBackup ? 1 : 0,
+      }),
+    );
+    if (result.exitCode !== 0) {
+      return { observation: { status: 'unreachable', reason: redact(`observe failed: ${lastLines(result.stderr)}`) } };
+    }
+    const parsed = parseObservation(result.stdout, marker);
+    return { observation: { status: 'observed', state: parsed.state }, private: parsed.private };
+  } catch (error) {
+    const reason = error instanceof UnreachableError ? error.message : `observe failed: ${(error as Error).message}`;
+    return { observation: { status: 'unreachable', reason: redact(reason) } };
+  }
+}
+
+export async function observeAll(spec: Spec, transport: Transport, wantBackup = false): Promise<Map<string, Observed>> {
+  const results = await Promise.all(spec.machines.map((m) => observeMachine(spec, m, transport, wantBackup)));
+  return new Map(spec.machines.map((m, i) => [m.name, results[i]]));
+}

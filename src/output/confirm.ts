@@ -1,0 +1,17 @@
+// The one question the tool asks. Never asked without a terminal: CI passes --yes or gets exit 2.
+import { createInterface } from 'node:readline/promises';
+import { UsageError } from '../errors.js';
+
+export async function confirm(question: string, options: { yes: boolean; json: boolean }): Promise<boolean> {
+  if (options.yes) return true;
+  if (options.json || !process.stdin.isTTY || !process.stderr.isTTY) {
+    throw new UsageError('refusing to ask for confirmation without a terminal (or with --json): pass --yes to apply');
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${question} Only 'yes' will be accepted: `);
+    return answer.trim() === 'yes';
+  } finally {
+    rl.close();
+  }
+}

@@ -1,0 +1,106 @@
+// A machine the tool runs scripts on: over the system ssh (honours ~/.ssh/config, the agent and
+// known_hosts) with one multiplexed connection per machine per command, or the local machine itself.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type { MachineSpec, Spec } from '../spec/types.js';
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Remote {
+  readonly machine: string;
+  /** Runs a script with sh on the machine. Rejects with UnreachableError when the machine cannot be reached. */
+  run(script: string): Promise<RunResult>;
+  close(): Promise<void>;
+  readonly stats: { connections: number; commands: number };
+}
+
+export class UnreachableError extends Error {}
+
+export interface TransportOptions {
+  /** Accept and remember a host key ssh has not seen before (StrictHostKeyChecking=accept-new). */
+  acceptNewHostKeys?: boolean;
+}
+
+/** The private folder for the control sockets of one command; removed when the command ends. */
+export class Transport {
+  private readonly dir = mkdtempSync(join(tmpdir(), 'peer-provision-ssh-')); // mkdtemp makes it 0700
+  private readonly remotes = new Map<string, Remote>();
+
+  constructor(private readonly spec: Spec, private readonly options: TransportOptions = {}) {}
+
+  for(machine: MachineSpec): Remote {
+    let remote = this.remotes.get(machine.name);
+    if (!remote) {
+      remote = machine.ssh.kind === 'local' ? new LocalRemote(machine.name) : new SshRemote(machine, this.spec, join(this.dir, machine.name), this.options);
+      this.remotes.set(machine.name, remote);
+    }
+    return remote;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.remotes.values()].map((r) => r.close().catch(() => undefined)));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+class LocalRemote implements Remote {
+  readonly stats = { connections: 0, commands: 0 };
+  constructor(readonly machine: string) {}
+  async run(script: string): Promise<RunResult> {
+    this.stats.commands++;
+    const result = await execa('sh', ['-s'], { input: script, reject: false, env: { LC_ALL: 'C' } });
+    return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
+  }
+  async close(): Promise<void> {}
+}
+
+class SshRemote implements Remote {
+  readonly stats = { connections: 0, commands: 0 };
+  readonly machine: string;
+  private readonly base: string[];
+  private readonly destination: string;
+
+  constructor(machine: MachineSpec, spec: Spec, private readonly controlPath: string, options: TransportOptions) {
+    if (machine.ssh.kind !== 'ssh') throw new Error('not an ssh machine');
+    this.machine = machine.name;
+    this.destination = machine.ssh.destination;
+    this.base = [
+      ...(spec.sshConfig ? ['-F', spec.sshConfig] : []),
+      ...(machine.ssh.port ? ['-p', String(machine.ssh.port)] : []),
+      '-o', 'BatchMode=yes',
+      '-o', `StrictHostKeyChecking=${options.acceptNewHostKeys ? 'accept-new' : 'yes'}`,
+      '-o', 'ConnectTimeout=10',
+      '-o', 'ServerAliveInterval=15',
+      '-o', 'ControlMaster=auto',
+      '-o', `ControlPath=${controlPath}`,
+      '-o', 'ControlPersist=300',
+    ];
+  }
+
+  async run(script: string): Promise<RunResult> {
+    if (!existsSync(this.controlPath)) this.stats.connections++;
+    this.stats.commands++;
+    const result = await execa('ssh', [...this.base, this.destination, 'LC_ALL=C sh -s'], { input: script, reject: false });
+    const exitCode = result.exitCode ?? 255;
+    // 255 is ssh's own failure (connection, authentication, host key); a script never exits 255 here.
+    if (exitCode === 255) throw new UnreachableError(`ssh ${this.destination}: ${lastLines(result.stderr) || 'connection failed'}`);
+    if (exitCode === 127 && /'sh' is not recognized|not recognized as an internal or external command/i.test(result.stderr)) {
+      throw new UnreachableError(`${this.destination} looks like Windows: Windows machines are not supported yet`);
+    }
+    return { exitCode, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  async close(): Promise<void> {
+    if (existsSync(this.controlPath)) {
+      await execa('ssh', [...this.base, '-O', 'exit', this.destination], { reject: false });
+    }
+  }
+}
+
+export const lastLines = (text: string, count = 6) => text.trim().split('\n').slice(-count).join('\n');

@@ -1,0 +1,68 @@
+// verify: from each machine, over the tailnet, to each of its peers, as that machine's agent would:
+// health answers; the peer's token is accepted and no token is refused (401); a message sent with
+// sessions_send is then found in the peer's sessions_history. One remote command per machine.
+import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import { redact } from '../output/redact.js';
+import type { Spec } from '../spec/types.js';
+import { lastLines, UnreachableError, type Remote } from '../transport/remote.js';
+import { script } from '../transport/script.js';
+
+export type Check = 'health' | 'token-accepted' | 'token-enforced' | 'message';
+
+export interface CheckResult {
+  from: string;
+  to: string;
+  check: Check;
+  ok: boolean;
+  detail: string;
+}
+
+export interface VerifyEndpoint {
+  remote: Remote;
+  /** Tailnet IPv4 of the machine's gateway. */
+  ip?: string;
+  port: number;
+  /** Where this machine keeps its peers' token files. */
+  peerDir?: string;
+}
+
+export const peersOf = (spec: Spec, machine: string) =>
+  spec.peers.flatMap(([a, b]) => (a === machine ? [b] : b === machine ? [a] : []));
+
+export async function verify(spec: Spec, endpoints: Map<string, VerifyEndpoint>, sendMessage: boolean): Promise<CheckResult[]> {
+  const nonce = randomBytes(6).toString('hex');
+  const perMachine = await Promise.all(
+    spec.machines.map(async (machine): Promise<CheckResult[]> => {
+      const from = endpoints.get(machine.name);
+      const peers = peersOf(spec, machine.name);
+      const fail = (to: string, detail: string): CheckResult => ({ from: machine.name, to, check: 'health', ok: false, detail });
+      if (!from?.peerDir) return peers.map((p) => fail(p, `${machine.name} has no peer files: run up`));
+      const lines: string[] = [];
+      const results: CheckResult[] = [];
+      for (const peer of peers) {
+        const target = endpoints.get(peer);
+        if (!target?.ip) results.push(fail(peer, `${peer} has no tailnet address: it has not joined`));
+        else lines.push(`${peer} ${target.ip} ${target.port} ${posix.join(from.peerDir, 'tokens', `${peer}.token`)}`);
+      }
+      if (lines.length === 0) return results;
+      try {
+        const out = await from.remote.run(script('verify', { PEERS: lines.join('\n'), NONCE: nonce, SEND_MESSAGE: sendMessage ? 1 : 0, FROM: machine.name }));
+        if (out.exitCode !== 0) return [...results, ...lines.map((l) => fail(l.split(' ')[0], redact(lastLines(out.stderr))))];
+        for (const line of out.stdout.split('\n')) {
+          const match = /^(\S+) (health|token-accepted|token-enforced|message) (ok|fail) ?(.*)$/.exec(line.trim());
+          if (match) results.push({ from: machine.name, to: match[1], check: match[2] as Check, ok: match[3] === 'ok', detail: redact(match[4]) });
+        }
+        return results;
+      } catch (error) {
+        if (error instanceof UnreachableError) return [...results, ...lines.map((l) => fail(l.split(' ')[0], redact(error.message)))];
+        throw error;
+      }
+    }),
+  );
+  return perMachine.flat();
+}
+
+export function renderChecks(results: CheckResult[]): string {
+  return results.map((r) => `  ${r.ok ? 'ok  ' : 'FAIL'} ${r.from} -> ${r.to} ${r.check.padEnd(14)} ${r.detail}`).join('\n') + '\n';
+}

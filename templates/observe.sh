@@ -1,0 +1,68 @@
+# observe.sh: read-only. Prints what peer-provision needs to plan, as marked sections.
+# Vars: STACK, PORT, CONFIG_PATH (may be empty: found here), MARK (a random section marker),
+#       WANT_BACKUP (1: also print peer-provision's backup of the original config, for down).
+set -u
+section() { printf '\n%s %s\n' "$MARK" "$1"; }
+state_dir="$HOME/.peer-provision/$STACK"
+
+section facts
+echo "os=$(uname -s | tr 'A-Z' 'a-z')"
+echo "arch=$(uname -m)"
+echo "user=$(id -un)"
+echo "home=$HOME"
+echo "tailscale=$(command -v tailscale || true)"
+echo "openclaw=$(command -v openclaw || true)"
+
+# The running gateway: its process title is openclaw-gateway (OpenClaw sets it at start).
+pid=$(pgrep -o -x openclaw-gatewa 2>/dev/null || pgrep -o -f '^openclaw-gateway' 2>/dev/null || true)
+echo "pid=$pid"
+
+# Which service manager runs it: systemd user unit, launchd, or a respawning supervisor (OpenClaw's
+# OPENCLAW_SUPERVISOR_MODE=external, where a SIGUSR2 makes the gateway exit for the supervisor to restart it).
+service=none
+if [ -n "$pid" ] && [ -r "/proc/$pid/environ" ] && tr '\0' '\n' < "/proc/$pid/environ" | grep -qx 'OPENCLAW_SUPERVISOR_MODE=external'; then
+  service=supervisor
+elif command -v systemctl >/dev/null 2>&1 && XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/run/user/$(id -u)}" systemctl --user cat openclaw-gateway.service >/dev/null 2>&1; then
+  service=systemd
+elif command -v launchctl >/dev/null 2>&1 && launchctl print "gui/$(id -u)/ai.openclaw.gateway" >/dev/null 2>&1; then
+  service=launchd
+fi
+echo "service=$service"
+
+# The config path: the override, else the one recorded by the first up, else OpenClaw's own answer
+# (slow: it starts OpenClaw's CLI, so it runs once per machine), with the running gateway's OPENCLAW_* env.
+config="$CONFIG_PATH"
+[ -z "$config" ] && [ -f "$state_dir/config-path" ] && config=$(cat "$state_dir/config-path")
+if [ -z "$config" ] && command -v openclaw >/dev/null 2>&1; then
+  if [ -n "$pid" ] && [ -r "/proc/$pid/environ" ]; then
+    config=$(env $(tr '\0' '\n' < "/proc/$pid/environ" | grep -E '^OPENCLAW_(CONFIG_PATH|STATE_DIR|HOME|PROFILE)=' | tr '\n' ' ') openclaw config file 2>/dev/null | tail -n 1)
+  else
+    config=$(openclaw config file 2>/dev/null | tail -n 1)
+  fi
+fi
+echo "config=$config"
+[ -n "$config" ] && [ -f "$config" ] && echo "config_exists=1" || echo "config_exists=0"
+[ -f "$state_dir/openclaw.json.orig" ] || [ -f "$state_dir/openclaw.json.absent" ] && echo "backup=1" || echo "backup=0"
+[ -f "$state_dir/openclaw.json.absent" ] && echo "backup_absent=1"
+# Unchanged since peer-provision's last write: down may put the original back byte for byte.
+[ -n "$config" ] && cmp -s "$config" "$state_dir/openclaw.json.applied" 2>/dev/null && echo "applied_same=1"
+
+section tailscale-status
+command -v tailscale >/dev/null 2>&1 && tailscale status --json 2>/dev/null
+
+section config
+[ -n "$config" ] && [ -f "$config" ] && cat "$config"
+
+section listening
+if command -v ss >/dev/null 2>&1; then
+  ss -ltnH "sport = :$PORT" 2>/dev/null | awk '{print $4}'
+elif command -v netstat >/dev/null 2>&1; then
+  netstat -an -p tcp 2>/dev/null | awk -v p=".$PORT" '$NF == "LISTEN" && substr($4, length($4) - length(p) + 1) == p {print $4}'
+fi
+
+section backup
+[ "${WANT_BACKUP:-0}" = 1 ] && [ -f "$state_dir/openclaw.json.orig" ] && cat "$state_dir/openclaw.json.orig"
+
+section peer-files
+[ -f "$state_dir/peer-files.sha256" ] && cat "$state_dir/peer-files.sha256"
+section end

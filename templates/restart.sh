@@ -1,0 +1,38 @@
+# restart.sh: start a new gateway process (bind and port are only read at process start), then wait until
+# it is ready on the tailnet address. Prints the new gateway pid.
+# Vars: SERVICE (systemd|launchd|supervisor|none), RESTART_CMD (peer.yaml override, may be empty),
+#       OLD_PID, PORT, LISTEN_IP, TIMEOUT (seconds).
+set -u
+gateway_pid() { pgrep -o -x openclaw-gatewa 2>/dev/null || pgrep -o -f '^openclaw-gateway' 2>/dev/null || true; }
+if [ -n "$RESTART_CMD" ]; then
+  sh -c "$RESTART_CMD" || { echo "the restart command from peer.yaml failed: $RESTART_CMD" >&2; exit 1; }
+else
+  case "$SERVICE" in
+    supervisor)
+      # OPENCLAW_SUPERVISOR_MODE=external: SIGUSR2 makes the gateway exit; its supervisor starts a new one.
+      # A config change that needs a new process may already have done that: then there is nothing to signal.
+      current=$(gateway_pid)
+      if [ -n "$current" ] && { [ -z "$OLD_PID" ] || [ "$current" = "$OLD_PID" ]; }; then kill -USR2 "$current"; fi ;;
+    systemd)
+      XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/run/user/$(id -u)}" systemctl --user restart openclaw-gateway.service || exit 1 ;;
+    launchd)
+      launchctl kickstart -k "gui/$(id -u)/ai.openclaw.gateway" || exit 1 ;;
+    *)
+      echo "no service manager runs the OpenClaw gateway here (no systemd user unit, no launchd job, no supervisor);" \
+           "install one with 'openclaw gateway install' or set gateway.restart in peer.yaml" >&2
+      exit 1 ;;
+  esac
+fi
+deadline=$(( $(date +%s) + TIMEOUT ))
+while [ "$(date +%s)" -lt "$deadline" ]; do
+  pid=$(gateway_pid)
+  if [ -n "$pid" ] && [ "$pid" != "$OLD_PID" ] || [ -n "$RESTART_CMD" ] && [ -n "$pid" ]; then
+    if curl -fsS --max-time 2 "http://$LISTEN_IP:$PORT/health" >/dev/null 2>&1; then
+      echo "$pid"
+      exit 0
+    fi
+  fi
+  sleep 0.5
+done
+echo "the gateway did not become ready on $LISTEN_IP:$PORT within ${TIMEOUT}s (pid before: ${OLD_PID:-none}, now: ${pid:-none})" >&2
+exit 1
