@@ -154,7 +154,18 @@ export async function destroyTailnet(
   const loc = stackLocation(spec);
   const messages: string[] = [];
 
-  // Devices first: a policy without our tagOwners must not meet devices still carrying our tags.
+  let cleaned: string | undefined;
+  if (spec.tailnet.acl === 'merge') {
+    const current = await engine.readPolicy(creds, spec.tailnet.tailnet);
+    const next = removeOwned(current, spec);
+    if (next !== current) cleaned = next;
+  }
+  const exists = await engine.stackExists({ location: loc, env: {} }); // listing stacks needs no secrets
+  const needStack = exists || cleaned !== undefined;
+  // Everything that can fail for want of input (the passphrase of an existing stack) before anything is removed.
+  const t = needStack ? await target(loc, creds, !exists, redact) : undefined;
+
+  // Devices before the policy: a policy without our tagOwners must not meet devices still carrying our tags.
   const client = devices(creds, spec.tailnet.tailnet);
   const ours = (await client.listDevices()).filter((d) => d.tags.includes(spec.tailnet.stackTag));
   for (const d of ours) {
@@ -162,17 +173,8 @@ export async function destroyTailnet(
     messages.push(r === 'deleted' ? `removed device ${d.hostname || d.id} from the tailnet` : `device ${d.hostname || d.id} was already gone`);
   }
 
-  let cleaned: string | undefined;
-  if (spec.tailnet.acl === 'merge') {
-    const current = await engine.readPolicy(creds, spec.tailnet.tailnet);
-    const next = removeOwned(current, spec);
-    if (next !== current) cleaned = next;
-  }
-
-  const exists = await engine.stackExists({ location: loc, env: {} }); // listing stacks needs no secrets
-  if (exists || cleaned !== undefined) {
+  if (t) {
     const { tailnetProgram } = await import('./program.js');
-    const t = await target(loc, creds, !exists, redact);
     const stack = await engine.createOrSelectStack({ ...t, program: tailnetProgram(spec, { needKeys: [], policyText: cleaned }) });
     await stack.setAllConfig(stackConfig(spec));
     if (cleaned !== undefined) {

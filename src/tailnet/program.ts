@@ -20,6 +20,8 @@ export type ProgramOutputs = {
   /** machine name → key id (not secret; lets a human find the key in the admin console). */
   keyIds: pulumi.Output<Record<string, string>>;
   policy: 'merged' | 'untouched';
+  /** The Acl resource's id when the policy is managed. */
+  aclId?: pulumi.Output<string>;
 };
 
 /** Tailscale limits a key's description to 50 characters. Stable per (stack, machine): changing it replaces the key. */
@@ -67,6 +69,7 @@ export function tailnetProgram(spec: Spec, input: ProgramInput): () => Promise<P
       keys: pulumi.secret(pulumi.all(keys)),
       keyIds: pulumi.all(ids),
       policy: acl ? 'merged' : 'untouched',
+      ...(acl ? { aclId: acl.id } : {}),
     };
   };
 }
