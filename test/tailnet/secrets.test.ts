@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { secretsEnv, stackLocation } from '../../src/tailnet/backend.js';
+import { resolveCredentials, resolveSecret } from '../../src/tailnet/secrets.js';
+import { makeSpec } from './helpers.js';
+
+describe('resolveSecret', () => {
+  it('reads env and trimmed files, and names the ref (never a value) when missing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-sec-'));
+    try {
+      writeFileSync(join(dir, 'k'), '  tskey-api-FILE \n');
+      assert.equal(resolveSecret({ kind: 'file', path: join(dir, 'k') }), 'tskey-api-FILE');
+      assert.equal(resolveSecret({ kind: 'env', name: 'X' }, 'x', { X: ' v ' }), 'v');
+      assert.throws(() => resolveSecret({ kind: 'env', name: 'NOPE_X' }, 'tailnet.credentials.apiKey', {}), /tailnet.credentials.apiKey: environment variable NOPE_X is not set/);
+      assert.throws(() => resolveSecret({ kind: 'file', path: join(dir, 'missing') }), /cannot read file .*missing \(ENOENT\)/);
+      writeFileSync(join(dir, 'empty'), '\n');
+      assert.throws(() => resolveSecret({ kind: 'file', path: join(dir, 'empty') }), /is empty/);
+      assert.throws(() => resolveSecret({ kind: 'generate' }), /cannot be used here/);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('prefers the OAuth client, needs both halves, and registers every value for redaction', () => {
+    const seen: string[] = [];
+    const t = makeSpec().tailnet;
+    const c = resolveCredentials({ ...t, credentials: { ...t.credentials, apiKey: { kind: 'env', name: 'K' } } }, (s) => seen.push(s), { TS_OAUTH_ID: 'id1', TS_OAUTH_SECRET: 's1', K: 'k1' });
+    assert.deepEqual(c, { kind: 'oauth', clientId: 'id1', clientSecret: 's1' });
+    assert.deepEqual(seen, ['id1', 's1']);
+    assert.throws(() => resolveCredentials({ ...t, credentials: { oauthClientId: { kind: 'env', name: 'A' } } }, () => {}, {}), /needs both/);
+    assert.throws(() => resolveCredentials({ ...t, credentials: undefined }, () => {}, {}), /no Tailscale API credentials/);
+    assert.deepEqual(resolveCredentials({ ...t, credentials: { apiKey: { kind: 'env', name: 'K' } } }, () => {}, { K: 'k1' }), { kind: 'apiKey', apiKey: 'k1' });
+  });
+});
+
+describe('stack location and passphrase', () => {
+  it('keeps state in <dir of peer.yaml>/stacks/<name>, generates the passphrase once (0600), reuses it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-loc-'));
+    try {
+      const loc = stackLocation({ ...makeSpec('lab'), file: join(dir, 'sub', 'peer.yaml') });
+      assert.equal(loc.stateDir, join(dir, 'sub', 'stacks', 'lab'));
+      assert.equal(loc.backendUrl, `file://${loc.stateDir}`);
+      await assert.rejects(secretsEnv(loc, false, () => {}, {}), /passphrase is missing/);
+      const a = await secretsEnv(loc, true, () => {}, {});
+      const b = await secretsEnv(loc, true, () => {}, {});
+      assert.equal(a.env.PULUMI_CONFIG_PASSPHRASE, b.env.PULUMI_CONFIG_PASSPHRASE);
+      assert.ok((a.env.PULUMI_CONFIG_PASSPHRASE ?? '').length >= 40);
+      assert.equal(readFileSync(join(loc.stateDir, 'passphrase'), 'utf8').trim(), a.env.PULUMI_CONFIG_PASSPHRASE);
+      assert.equal(statSync(join(loc.stateDir, 'passphrase')).mode & 0o777, 0o600);
+      assert.equal(statSync(loc.stateDir).mode & 0o777, 0o700);
+      assert.deepEqual(await secretsEnv(loc, true, () => {}, { PULUMI_CONFIG_PASSPHRASE_FILE: '/p' }), { env: { PULUMI_CONFIG_PASSPHRASE_FILE: '/p' }, secretsProvider: 'passphrase' });
+      const cloud = stackLocation({ ...makeSpec('lab', undefined, { backend: 'https://api.pulumi.com' }), file: join(dir, 'peer.yaml') });
+      assert.deepEqual(await secretsEnv(cloud, true, () => {}, {}), { env: {} }, 'Pulumi Cloud keeps its own secrets');
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+});
