@@ -36,8 +36,8 @@ export interface TailnetAction {
 }
 export const isTailnetChange = (a: TailnetAction) => a.kind !== 'note';
 
+/** Registers a secret value with the output redaction (required: forgetting it must not compile). */
 type Redact = (secret: string) => void;
-const noRedact: Redact = () => {};
 
 /**
  * What up would do on the tailnet. Pure. `joined`: machines already in the tailnet with the right tags.
@@ -90,7 +90,7 @@ async function target(loc: StackLocation, creds: TailnetCredentials, create: boo
  * Auth keys for the machines in needKeys, by machine name; secrets in memory only, each passed to `redact`.
  * provider: provided resolves each machine's authKey ref and touches nothing else.
  */
-export async function applyTailnet(spec: Spec, needKeys: string[], engine: TailnetEngine, redact: Redact = noRedact): Promise<Map<string, string>> {
+export async function applyTailnet(spec: Spec, needKeys: string[], engine: TailnetEngine, redact: Redact): Promise<Map<string, string>> {
   for (const n of needKeys) if (!spec.machines.some((m) => m.name === n)) throw new TailnetError(`no machine named ${n} in the spec`);
   const keys = new Map<string, string>();
   if (spec.tailnet.provider === 'provided') {
@@ -146,7 +146,7 @@ export async function destroyTailnet(
   spec: Spec,
   engine: TailnetEngine,
   devices: DeviceClientFactory,
-  redact: Redact = noRedact,
+  redact: Redact,
 ): Promise<{ nothingToDo: boolean; messages: string[] }> {
   if (spec.tailnet.provider === 'provided') return { nothingToDo: true, messages: [PROVIDED_NOTE] };
   await engine.checkCli();

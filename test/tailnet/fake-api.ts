@@ -64,6 +64,9 @@ export async function startFakeApi(opts: { clientId: string; clientSecret: strin
   const { port } = server.address() as AddressInfo;
   return Object.assign(api, {
     baseUrl: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: () => new Promise<void>((r) => {
+      server.close(() => r());
+      server.closeAllConnections(); // keep-alive sockets of fetch would hold close() for seconds
+    }),
   }) as FakeApi;
 }
