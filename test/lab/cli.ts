@@ -1,5 +1,5 @@
 /**
- * peer-provision test lab CLI:  npm run lab -- up [--machines N] [--no-gateway] | down | status | ssh NAME [CMD...]
+ * peer-provision test lab CLI:  npm run lab -- up [--machines N] [--no-gateway] | down [--force] | status | ssh NAME [CMD...]
  * `up` writes <state>/peer.yaml for the lab machines (fresh lab keys) and prints it.
  */
 import { spawnSync } from "node:child_process";
@@ -28,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case "down": {
       const t0 = Date.now();
-      await labDown();
+      await labDown({ force: rest.includes("--force") });
       console.error(`lab down in ${((Date.now() - t0) / 1000).toFixed(2)} s`);
       return 0;
     }
@@ -54,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
       return r.status ?? 1;
     }
     default:
-      console.error(`usage: npm run lab -- up [--machines N] | down | status | ssh NAME [CMD]\nprepare the host first: ${PREPARE_CMD}`);
+      console.error(`usage: npm run lab -- up [--machines N] [--no-gateway] | down [--force] | status | ssh NAME [CMD]\nprepare the host first: ${PREPARE_CMD}`);
       return cmd ? 2 : 0;
   }
 }
