@@ -1,0 +1,53 @@
+// What the end-to-end tests share: a lab for the file, the real CLI against it, and the secret checks.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import JSON5 from 'json5';
+import type { Lab } from '../lab/lab.js';
+import { runCli, type CliResult } from '../helpers.js';
+
+export const up = (file: string, ...args: string[]) => runCli(['up', '--yes', '-f', file, ...args]);
+export const down = (file: string, ...args: string[]) => runCli(['down', '--yes', '-f', file, ...args]);
+
+export const CONFIG = '/root/.openclaw/openclaw.json';
+export const config = (lab: Lab, machine: string) => JSON5.parse(lab.readFile(machine, CONFIG)) as { gateway: Record<string, any>; [k: string]: any };
+
+/** The machine's tailnet address as the stand-in reports it, or undefined when not joined. */
+export async function tailnetIp(lab: Lab, machine: string): Promise<string | undefined> {
+  const r = await lab.run(machine, 'tailscale ip -4 2>/dev/null');
+  return r.code === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
+}
+
+export async function listening(lab: Lab, machine: string): Promise<string[]> {
+  const r = await lab.run(machine, "ss -ltnH 'sport = :18789' | awk '{print $4}'");
+  return r.stdout.split('\n').filter(Boolean).map((a) => a.replace(/:18789$/, ''));
+}
+
+/** Every secret the lab handed out or a gateway holds: auth keys from the key files, gateway tokens. */
+export function secretsOf(lab: Lab, machines: string[]): string[] {
+  const keys = readdirSync(join(lab.stateDir, 'keys')).map((f) => readFileSync(join(lab.stateDir, 'keys', f), 'utf8').trim());
+  const tokens = machines.flatMap((m) => {
+    try {
+      return [config(lab, m).gateway?.auth?.token].filter((t): t is string => typeof t === 'string');
+    } catch {
+      return [];
+    }
+  });
+  return [...keys, ...tokens, ...lab.machines.map((m) => m.gatewayToken)].filter((s) => s.length >= 8);
+}
+
+/** Fails when a secret appears in the CLI's output or in any argv the tailscale stand-in saw. */
+export function assertNoLeak(lab: Lab, secrets: string[], ...results: CliResult[]): void {
+  for (const r of results) {
+    for (const s of secrets) {
+      if (r.stdout.includes(s) || r.stderr.includes(s)) throw new Error(`a secret (…${s.slice(-4)}) appeared in the CLI's output`);
+    }
+  }
+  for (const m of lab.machines) {
+    for (const entry of lab.argvLog(m.name)) {
+      if (entry.leak) throw new Error(`${m.name}: tailscale was given a key in argv: ${entry.argv[1]}`);
+      for (const s of secrets) if (entry.argv.some((a) => a.includes(s))) throw new Error(`${m.name}: a secret appeared in tailscale's argv`);
+    }
+  }
+}
+
+export const mode = (lab: Lab, machine: string, path: string) => (statSync(lab.hostPath(machine, path)).mode & 0o777).toString(8);

@@ -1,0 +1,183 @@
+/**
+ * End to end: the real CLI against the lab's real machines (real sshd, real OpenClaw gateways, the
+ * Tailscale test double). One lab for the file; the tests run in order and each builds on the last:
+ * fresh up, converged re-run, --json, drift, down (byte for byte / keeping later edits), a machine lost
+ * mid-up and the re-run that recovers, and `ssh: local`.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
+import { runCli } from '../helpers.js';
+import { assertNoLeak, config, CONFIG, down, listening, mode, secretsOf, tailnetIp, up } from './lab-helpers.js';
+
+const status = labStatus();
+const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
+
+// m1 starts as a user who already has settings of their own: a JSON5 comment, a tools allow-list, logging.
+const USER_CONFIG = (token: string) => `// my gateway (hand-written JSON5)
+{
+  gateway: {
+    mode: "local",
+    port: 18789,
+    bind: "loopback",
+    auth: { mode: "token", token: "${token}" },
+    tools: { allow: ["sessions_list"] }, // mine
+  },
+  models: { catalogRefresh: { enabled: false } },
+  update: { checkOnStart: false },
+  logging: { file: "/root/.openclaw/logs/openclaw.log", level: "info" },
+}
+`;
+
+describe('up, verify, status, down against the lab', () => {
+  let lab: Lab;
+  let file: string;
+  const original = new Map<string, string>();
+
+  before(async () => {
+    if (skip) return;
+    lab = await labUp({ machines: 2, configs: { m1: USER_CONFIG } });
+    file = lab.peerYaml();
+    for (const m of ['m1', 'm2']) original.set(m, lab.readFile(m, CONFIG));
+  }, { timeout: 25 * 60_000 });
+
+  after(async () => {
+    if (!skip && labHeldByMe()) await labDown();
+  });
+
+  test('fresh up: install, join, patch, restart, peer files, verify with a real message', { skip, timeout: 300_000 }, async () => {
+    const pids = { m1: lab.gatewayPid('m1'), m2: lab.gatewayPid('m2') };
+    assert.equal(await tailnetIp(lab, 'm1'), undefined, 'tailscale is not installed yet');
+    const r = await up(file);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /\+ tailscale-install +install Tailscale from http:\/\/.*install\.sh/);
+    assert.match(r.stdout, /~ gateway-config +back up, then patch \/root\/\.openclaw\/openclaw\.json/);
+    assert.match(r.stdout, /ok {3}m1 -> m2 message +sessions_send then sessions_history: ok/);
+    assert.match(r.stdout, /ok {3}m2 -> m1 token-enforced +no token: 401/);
+    assert.match(r.stdout, /up complete/);
+
+    for (const m of ['m1', 'm2'] as const) {
+      const ip = await tailnetIp(lab, m);
+      assert.match(ip ?? '', /^100\.64\./, `${m} joined`);
+      assert.ok((await listening(lab, m)).includes(ip!), `${m} listens on its tailnet address`);
+      assert.notEqual(lab.gatewayPid(m), pids[m], `${m}'s gateway is a new process`);
+      const gw = config(lab, m).gateway;
+      assert.equal(gw.bind, 'tailnet');
+      assert.equal(gw.auth.mode, 'token');
+      assert.ok(gw.tools.allow.includes('sessions_send'));
+      assert.equal(mode(lab, m, CONFIG), '600');
+      assert.equal(mode(lab, m, `/root/.openclaw/peer-agent/tokens/${m === 'm1' ? 'm2' : 'm1'}.token`), '600');
+      assert.equal(mode(lab, m, '/root/.peer-provision/lab/openclaw.json.orig'), '600');
+    }
+    // the user's own settings survive
+    const m1 = config(lab, 'm1');
+    assert.deepEqual(m1.gateway.tools.allow, ['sessions_list', 'sessions_send']);
+    assert.equal(m1.logging.level, 'info');
+    // generate kept each gateway's existing token
+    assert.equal(m1.gateway.auth.token, lab.machine('m1').gatewayToken);
+    // the peer files tell the agent where its peer is
+    const peerConfig = lab.readFile('m1', '/root/.openclaw/peer-agent/peer-config.md');
+    assert.ok(peerConfig.includes(`http://${await tailnetIp(lab, 'm2')}:18789`));
+    assert.match(lab.readFile('m1', '/root/.openclaw/workspace/skills/peer-messaging/SKILL.md'), /^---\nname: peer-messaging/);
+    // independently of the tool: m2 reaches m1's gateway over the tailnet, and m1's token is enforced there
+    const health = await lab.run('m2', `curl -fsS -m 5 http://${await tailnetIp(lab, 'm1')}:18789/health`);
+    assert.equal(health.code, 0, health.stderr);
+    assertNoLeak(lab, secretsOf(lab, ['m1', 'm2']), r);
+  });
+
+  test('a second up changes nothing: no restart, no write', { skip, timeout: 120_000 }, async () => {
+    const pids = [lab.gatewayPid('m1'), lab.gatewayPid('m2')];
+    const bytes = [lab.readFile('m1', CONFIG), lab.readFile('m2', CONFIG)];
+    const r = await up(file);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /Plan: 0 to add, 0 to change, 0 to destroy\./);
+    assert.match(r.stdout, /No changes\. 6 of 6 checks passed\./);
+    assert.deepEqual([lab.gatewayPid('m1'), lab.gatewayPid('m2')], pids);
+    assert.deepEqual([lab.readFile('m1', CONFIG), lab.readFile('m2', CONFIG)], bytes);
+    const plan = await runCli(['plan', '-f', file, '--detailed-exitcode']);
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+  });
+
+  test('--json: events on stdout, one JSON object per line, no secrets; status and verify', { skip, timeout: 120_000 }, async () => {
+    const r = await up(file, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const events = r.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    assert.equal(events[0].event, 'plan');
+    assert.deepEqual(events.at(-1).event, 'result');
+    assert.equal(events.at(-1).changed, false);
+    const s = await runCli(['status', '-f', file, '--json']);
+    assert.equal(s.code, 0, s.stderr);
+    const doc = JSON.parse(s.stdout);
+    assert.deepEqual(doc.machines.map((m: { joined: boolean; healthy: boolean }) => [m.joined, m.healthy]), [[true, true], [true, true]]);
+    const v = await runCli(['verify', '-f', file]);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    assert.match(v.stdout, /All 8 checks passed/);
+    assertNoLeak(lab, secretsOf(lab, ['m1', 'm2']), r, s, v);
+  });
+
+  test('drift: bind set back to loopback is shown by plan and repaired by up', { skip, timeout: 300_000 }, async () => {
+    const drifted = lab.readFile('m2', CONFIG).replace('"bind": "tailnet"', '"bind": "loopback"');
+    assert.ok(drifted.includes('"bind": "loopback"'));
+    lab.writeGatewayConfig('m2', drifted);
+    const plan = await runCli(['plan', '-f', file, '--json', '--detailed-exitcode']);
+    assert.equal(plan.code, 3);
+    const m2 = JSON.parse(plan.stdout).machines.find((m: { machine: string }) => m.machine === 'm2');
+    const configAction = m2.actions.find((a: { resource: string }) => a.resource === 'gateway-config');
+    assert.deepEqual(configAction.changes, [{ field: 'gateway.bind', from: 'loopback', to: 'tailnet' }]);
+    const r = await up(file);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.ok((await listening(lab, 'm2')).includes((await tailnetIp(lab, 'm2'))!));
+    assert.equal(config(lab, 'm2').gateway.bind, 'tailnet');
+  });
+
+  test('down: original bytes back where nobody edited; later edits kept where someone did; tailnet left', { skip, timeout: 300_000 }, async () => {
+    // the user edits m1 after up: a new allowed tool
+    const edited = config(lab, 'm1');
+    edited.gateway.tools.allow.push('sessions_history');
+    lab.writeGatewayConfig('m1', JSON.stringify(edited, null, 2));
+    const r = await down(file);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.equal(lab.readFile('m2', CONFIG), original.get('m2'), 'm2 restored byte for byte');
+    const m1 = config(lab, 'm1');
+    assert.equal(m1.gateway.bind, 'loopback');
+    assert.equal(m1.gateway.auth.token, lab.machine('m1').gatewayToken);
+    assert.deepEqual(m1.gateway.tools.allow, ['sessions_list', 'sessions_history'], 'the later edit is kept, sessions_send removed');
+    for (const m of ['m1', 'm2']) {
+      assert.equal(await tailnetIp(lab, m), undefined, `${m} left the tailnet`);
+      assert.equal((await lab.run(m, 'ls /root/.openclaw/peer-agent /root/.peer-provision 2>&1')).code, 2, 'peer files and state removed');
+      assert.deepEqual(await listening(lab, m), ['127.0.0.1']);
+    }
+    const again = await down(file);
+    assert.equal(again.code, 0);
+    assert.match(again.stdout, /Nothing to do/);
+  });
+
+  test('a machine lost in the middle of up: named error, the other machine finishes, a re-run converges', { skip, timeout: 420_000 }, async () => {
+    // m2's "restart" kills its sshd: the connection drops in the middle of the restart step
+    const broken = lab.peerYaml({ machine: (name, entry) => (name === 'm2' ? { ...entry, gateway: { ...entry.gateway, restart: 'pkill -x sshd' } } : entry) });
+    const r = await up(broken);
+    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /m2: restart the gateway failed: ssh lab-m2/);
+    assert.equal(config(lab, 'm1').gateway.bind, 'tailnet', 'm1 went through');
+    assert.ok((await listening(lab, 'm1')).includes((await tailnetIp(lab, 'm1'))!));
+    const restarted = await lab.run('m2', '/usr/sbin/sshd -f /etc/ssh/pplab_sshd_config');
+    assert.equal(restarted.code, 0, restarted.stderr);
+    file = lab.peerYaml();
+    const again = await up(file);
+    assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+    assert.match(again.stdout, /up complete/);
+    assertNoLeak(lab, secretsOf(lab, ['m1', 'm2']), r, again);
+  });
+
+  test('ssh: local: run from m1 itself, down then up', { skip, timeout: 420_000 }, async () => {
+    const local = lab.peerYaml({ path: `${lab.stateDir}/peer-local.yaml`, machine: (name, entry) => (name === 'm1' ? { ...entry, ssh: 'local' } : entry) });
+    const cli = (args: string) => lab.run('m1', `cd ${process.cwd()} && node bin/peer-provision.js ${args} -f ${local} --yes`, { timeoutMs: 300_000 });
+    const d = await cli('down');
+    assert.equal(d.code, 0, `${d.stdout}\n${d.stderr}`);
+    assert.equal(await tailnetIp(lab, 'm1'), undefined);
+    const u = await cli('up');
+    assert.equal(u.code, 0, `${u.stdout}\n${u.stderr}`);
+    assert.match(u.stdout, /ok {3}m1 -> m2 message/);
+    assert.match(u.stdout, /up complete/);
+  });
+});
