@@ -427,7 +427,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   const log = opts.log ?? (() => {});
   const gateway = opts.gateway ?? true;
   await acquireLock(opts.waitLockMs ?? 20 * 60_000, log);
-  await labDown();
+  await labDown({ keepLock: true });
 
   mkdirSync(STATE_DIR, { recursive: true, mode: 0o700 });
   chmodSync(STATE_DIR, 0o700);
