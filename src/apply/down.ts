@@ -103,7 +103,7 @@ export async function applyDown(spec: Spec, runs: Map<string, MachineRun>, optio
               await restartGateway(run);
             }),
           ],
-          { exitOnError: true },
+          { concurrent: false, exitOnError: true },
         ),
     }),
   );

@@ -84,7 +84,7 @@ export async function applyUp(spec: Spec, runs: Map<string, MachineRun>, options
                       result.restarted.push(run.machine.name);
                     }),
                   ],
-                  { exitOnError: true },
+                  { concurrent: false, exitOnError: true },
                 ),
             })),
             { concurrent: true, exitOnError: false },

@@ -1,10 +1,5 @@
-// The one error type of the Tailscale side. The CLI boundary maps `exitCode` to the process exit code and prints
-// `message` and, when present, `hint` (what to do about it). Messages never contain a secret value.
+// The one error type of the Tailscale side: an operational failure (exit 1) with an optional hint (what to
+// do about it). The CLI's boundary prints both. Messages never contain a secret value.
+import { PeerProvisionError } from '../errors.js';
 
-export class TailnetError extends Error {
-  readonly exitCode = 1;
-  constructor(message: string, readonly hint?: string) {
-    super(message);
-    this.name = 'TailnetError';
-  }
-}
+export class TailnetError extends PeerProvisionError {}
