@@ -288,6 +288,8 @@ export class Lab {
       p.stderr.on("data", (d) => (stderr += d));
       const t = setTimeout(() => p.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
       p.on("close", (code, sig) => { clearTimeout(t); resolveP({ code: code ?? (sig ? 128 : 1), stdout, stderr }); });
+      p.stdin.on("error", () => { /* the command may exit without reading its input */ });
+      p.on("error", (e) => { clearTimeout(t); resolveP({ code: 127, stdout, stderr: stderr + String(e) }); });
       p.stdin.end(opts.input ?? "");
     });
   }
@@ -328,7 +330,7 @@ export class Lab {
   }
 
   /** Waits until `curl http://127.0.0.1:18789/health` succeeds inside each given machine. */
-  async waitGateways(names = this.machines.map((m) => m.name), timeoutMs = 120_000): Promise<void> {
+  async waitGateways(names = this.machines.map((m) => m.name), timeoutMs = 180_000): Promise<void> {
     await Promise.all(names.map((n) => waitFor(`gateway on ${n}`, async () =>
       (await this.run(n, `curl -fsS -m 2 http://127.0.0.1:${GATEWAY_PORT}/health`)).code === 0, timeoutMs, 500)));
   }
@@ -586,6 +588,8 @@ export async function labDown(opts: { force?: boolean; keepLock?: boolean } = {}
   } catch { /* no state */ }
   for (const p of pids) { try { process.kill(p, "SIGKILL"); } catch { /* gone */ } }
   await waitFor("lab processes to exit", () => [...pids].every((p) => !alive(p)), 10_000, 20).catch(() => undefined);
+  // and, briefly, for their parents to reap them (no zombies left behind when possible)
+  await waitFor("lab processes to be reaped", () => [...pids].every((p) => !existsSync(`/proc/${p}`)), 2_000, 20).catch(() => undefined);
   sh("ip", ["link", "del", HOST_IF], { allowFail: true });
   for (const ns of nss) sh("ip", ["netns", "del", ns], { allowFail: true });
   // `ip netns add` made /run/netns a mount point: remove it when no namespace is left in it
