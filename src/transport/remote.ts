@@ -43,6 +43,11 @@ export class Transport {
     return remote;
   }
 
+  /** Per machine: ssh connections opened and remote commands run so far (for --json and the benchmark). */
+  stats(): Record<string, { connections: number; commands: number }> {
+    return Object.fromEntries([...this.remotes].map(([name, remote]) => [name, { ...remote.stats }]));
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.remotes.values()].map((r) => r.close().catch(() => undefined)));
     rmSync(this.dir, { recursive: true, force: true });

@@ -30,7 +30,7 @@ export async function run(options: DownOptions): Promise<number> {
     const machineWork = plan.machines.some((m) => m.actions.some((a) => a.op !== 'unknown'));
     if (!machineWork && spec.tailnet.provider === 'provided') {
       if (!options.json) stdout(unreachable.length ? '\nNothing to do on the machines that could be reached.\n' : '\nNothing to do: peer-provision has nothing on these machines.\n');
-      events.emit({ event: 'result', changed: false, ok: unreachable.length === 0, unreachable: unreachable.map((m) => m.machine) });
+      events.emit({ event: 'result', changed: false, ok: unreachable.length === 0, unreachable: unreachable.map((m) => m.machine), transport: transport.stats() });
       return unreachable.length ? EXIT.failure : EXIT.ok;
     }
     if (!isEmpty(plan) && !(await confirm('Tear down?', options))) {
@@ -47,7 +47,7 @@ export async function run(options: DownOptions): Promise<number> {
       },
     });
     const problems = [...unreachable.map((m) => `${m.machine}: unreachable, skipped: ${m.reason}`), ...result.failures.map((f) => f.message)];
-    events.emit({ event: 'result', changed: true, ok: problems.length === 0, problems });
+    events.emit({ event: 'result', changed: true, ok: problems.length === 0, problems, transport: transport.stats() });
     if (!options.json) stdout(problems.length ? `\ndown finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run down to finish.\n` : '\ndown complete.\n');
     return problems.length ? EXIT.failure : EXIT.ok;
   } finally {

@@ -40,7 +40,7 @@ export async function run(options: UpOptions): Promise<number> {
       for (const c of checks) events.emit({ event: 'check', ...c });
       const failed = checks.filter((c) => !c.ok);
       if (!options.json) stdout(`\nNo changes. ${checks.length - failed.length} of ${checks.length} checks passed.\n${failed.length ? renderChecks(failed) : ''}`);
-      events.emit({ event: 'result', changed: false, ok: failed.length === 0, restarted: [], written: [] });
+      events.emit({ event: 'result', changed: false, ok: failed.length === 0, restarted: [], written: [], transport: transport.stats() });
       return failed.length ? EXIT.failure : EXIT.ok;
     }
     if (!(await confirm('Apply this plan?', options))) {
@@ -58,7 +58,7 @@ export async function run(options: UpOptions): Promise<number> {
       ...result.failures.map((f) => f.message),
       ...failedChecks.map((c) => `verify ${c.from} -> ${c.to} ${c.check}: ${c.detail}`),
     ];
-    events.emit({ event: 'result', changed: true, ok: problems.length === 0, restarted: result.restarted, written: result.written, problems });
+    events.emit({ event: 'result', changed: true, ok: problems.length === 0, restarted: result.restarted, written: result.written, problems, transport: transport.stats() });
     if (!options.json) {
       stdout(`\n${result.checks.length ? `Verify:\n${renderChecks(result.checks)}` : ''}`);
       stdout(problems.length ? `\nup finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run up to resume.\n` : '\nup complete: every peer pair verified.\n');
