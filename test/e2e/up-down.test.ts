@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
+import { labDown, labHeldByMe, labStatus, labUp, MACHINE_REPO, type Lab } from '../lab/lab.js';
 import { runCli } from '../helpers.js';
 import { assertNoLeak, config, CONFIG, down, listening, mode, secretsOf, tailnetIp, up } from './lab-helpers.js';
 
@@ -171,7 +171,7 @@ describe('up, verify, status, down against the lab', () => {
 
   test('ssh: local: run from m1 itself, down then up', { skip, timeout: 420_000 }, async () => {
     const local = lab.peerYaml({ path: `${lab.stateDir}/peer-local.yaml`, machine: (name, entry) => (name === 'm1' ? { ...entry, ssh: 'local' } : entry) });
-    const cli = (args: string) => lab.run('m1', `cd ${process.cwd()} && node bin/peer-provision.js ${args} -f ${local} --yes`, { timeoutMs: 300_000 });
+    const cli = (args: string) => lab.run('m1', `cd ${MACHINE_REPO} && node bin/peer-provision.js ${args} -f ${local} --yes`, { timeoutMs: 300_000 });
     const d = await cli('down');
     assert.equal(d.code, 0, `${d.stdout}\n${d.stderr}`);
     assert.equal(await tailnetIp(lab, 'm1'), undefined);

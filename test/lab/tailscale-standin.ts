@@ -235,5 +235,4 @@ async function main(): Promise<number> {
   }
 }
 
-// `node --test dist/test` executes every .js file under dist/test (this one too, on the host): stay inert there.
-if (!process.env.NODE_TEST_CONTEXT) main().then((code) => process.exit(code));
+main().then((code) => process.exit(code));
