@@ -2,7 +2,8 @@
 // restart the gateway; then the tailnet side (keys, policy entries, devices). An unreachable machine is
 // reported and skipped; everything else still happens, and a later down finishes it.
 import JSON5 from 'json5';
-import { Listr, PRESET_TIMESTAMP, ProcessOutput, type ListrTask } from 'listr2';
+import { Listr, type ListrTask } from 'listr2';
+import { listrOptions, machineStep, machineTitle, type Renderer } from './tasks.js';
 import { observeAll, type Observed } from '../observe/index.js';
 import type { Private } from '../observe/parse.js';
 import type { Events } from '../output/events.js';
@@ -61,28 +62,13 @@ export interface DownResult {
   failures: Error[];
 }
 
-export async function applyDown(spec: Spec, runs: Map<string, MachineRun>, options: { renderer: 'default' | 'simple' | 'silent'; events: Events; tailnet: () => Promise<void> }): Promise<DownResult> {
+export async function applyDown(spec: Spec, runs: Map<string, MachineRun>, options: { renderer: Renderer; events: Events; tailnet: () => Promise<void> }): Promise<DownResult> {
   const result: DownResult = { failures: [] };
-  const step = (run: MachineRun, title: string, enabled: boolean, work: () => Promise<void>): ListrTask => ({
-    title,
-    enabled: () => enabled,
-    skip: () => (run.failed ? 'skipped: an earlier step failed' : false),
-    task: async () => {
-      options.events.emit({ event: 'step', machine: run.machine.name, step: title, status: 'start' });
-      try {
-        await work();
-        options.events.emit({ event: 'step', machine: run.machine.name, step: title, status: 'done' });
-      } catch (error) {
-        run.failed = error as Error;
-        result.failures.push(error as Error);
-        options.events.emit({ event: 'step', machine: run.machine.name, step: title, status: 'failed', error: (error as Error).message });
-        throw error;
-      }
-    },
-  });
+  const step = (run: MachineRun, title: string, enabled: boolean, work: () => Promise<void>) =>
+    machineStep(run, title, enabled, work, { events: options.events, failures: result.failures });
   const machineTasks = [...runs.values()].map(
     (run): ListrTask => ({
-      title: `${run.machine.name} (${run.machine.ssh.kind === 'local' ? 'local' : run.machine.ssh.destination})`,
+      title: machineTitle(run),
       task: (_, task) =>
         task.newListr(
           [
@@ -123,14 +109,7 @@ export async function applyDown(spec: Spec, runs: Map<string, MachineRun>, optio
         },
       },
     ],
-    {
-      exitOnError: false,
-      renderer: options.renderer,
-      fallbackRenderer: 'simple',
-      rendererOptions: { processOutput: new ProcessOutput(process.stderr, process.stderr) },
-      fallbackRendererOptions: { timestamp: PRESET_TIMESTAMP },
-      registerSignalListeners: false,
-    } as never,
+    listrOptions(options.renderer),
   );
   await tasks.run().catch(() => undefined);
   return result;

@@ -1,7 +1,7 @@
 // apply for `up`: the plan's steps on every machine, machines concurrently, each machine's chain in order
 // (install -> join -> gateway config -> restart), then peer files (they need every peer's address), then
 // verify. A machine whose step fails stops at that step; the others go on.
-import { Listr, PRESET_TIMESTAMP, ProcessOutput, type ListrTask } from 'listr2';
+import { Listr, type ListrTask } from 'listr2';
 import type { Spec } from '../spec/types.js';
 import { verify, type CheckResult, type VerifyEndpoint } from '../verify/index.js';
 import { has, type MachineRun } from './context.js';
@@ -9,11 +9,12 @@ import type { PeerInfo } from './peer-files.js';
 import { peerFilesFor, configureGateway, installTailscale, join, restartGateway, writePeerFiles } from './steps.js';
 import { peersOf } from '../verify/index.js';
 import type { Events } from '../output/events.js';
+import { listrOptions, machineStep, machineTitle, type Renderer } from './tasks.js';
 
 export interface ApplyOptions {
   /** Keys for the machines that have to join, minted (pulumi) or resolved (provided). */
   authKeys: () => Promise<Map<string, string>>;
-  renderer: 'default' | 'simple' | 'silent';
+  renderer: Renderer;
   events: Events;
 }
 
@@ -37,23 +38,8 @@ export function peerInfos(spec: Spec, runs: Map<string, MachineRun>, machine: st
 export async function applyUp(spec: Spec, runs: Map<string, MachineRun>, options: ApplyOptions): Promise<ApplyResult> {
   const result: ApplyResult = { failures: [], checks: [], restarted: [], written: [] };
   const list = [...runs.values()];
-  const step = (run: MachineRun, name: string, enabled: boolean, work: () => Promise<void>): ListrTask => ({
-    title: name,
-    enabled: () => enabled,
-    skip: () => (run.failed ? 'skipped: an earlier step failed' : false),
-    task: async () => {
-      options.events.emit({ event: 'step', machine: run.machine.name, step: name, status: 'start' });
-      try {
-        await work();
-        options.events.emit({ event: 'step', machine: run.machine.name, step: name, status: 'done' });
-      } catch (error) {
-        run.failed = error as Error;
-        result.failures.push(error as Error);
-        options.events.emit({ event: 'step', machine: run.machine.name, step: name, status: 'failed', error: (error as Error).message });
-        throw error;
-      }
-    },
-  });
+  const step = (run: MachineRun, name: string, enabled: boolean, work: () => Promise<void>) =>
+    machineStep(run, name, enabled, work, { events: options.events, failures: result.failures });
 
   let keys = new Map<string, string>();
   const needKeys = list.filter((r) => has(r, 'tailnet-node'));
@@ -72,7 +58,7 @@ export async function applyUp(spec: Spec, runs: Map<string, MachineRun>, options
         task: (_, task) =>
           task.newListr(
             list.map((run): ListrTask => ({
-              title: `${run.machine.name} (${run.machine.ssh.kind === 'local' ? 'local' : run.machine.ssh.destination})`,
+              title: machineTitle(run),
               task: (_, machineTask) =>
                 machineTask.newListr(
                   [
@@ -118,14 +104,7 @@ export async function applyUp(spec: Spec, runs: Map<string, MachineRun>, options
         },
       },
     ],
-    {
-      exitOnError: false,
-      renderer: options.renderer,
-      fallbackRenderer: 'simple',
-      rendererOptions: { processOutput: new ProcessOutput(process.stderr, process.stderr) },
-      fallbackRendererOptions: { timestamp: PRESET_TIMESTAMP },
-      registerSignalListeners: false,
-    } as never,
+    listrOptions(options.renderer),
   );
   await tasks.run().catch(() => undefined); // failures are collected above; listr has shown them
   return result;

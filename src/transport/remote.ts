@@ -95,7 +95,8 @@ class SshRemote implements Remote {
     const exitCode = result.exitCode ?? 255;
     // 255 is ssh's own failure (connection, authentication, host key); a script never exits 255 here.
     if (exitCode === 255) throw new UnreachableError(`ssh ${this.destination}: ${lastLines(result.stderr) || 'connection failed'}`);
-    if (exitCode === 127 && /'sh' is not recognized|not recognized as an internal or external command/i.test(result.stderr)) {
+    // cmd.exe or PowerShell as the login shell answers our `LC_ALL=C sh -s` with "... is not recognized ..."
+    if (exitCode !== 0 && /is not recognized as (an internal or external command|the name of a cmdlet)/i.test(result.stderr)) {
       throw new UnreachableError(`${this.destination} looks like Windows: Windows machines are not supported yet`);
     }
     return { exitCode, stdout: result.stdout, stderr: result.stderr };

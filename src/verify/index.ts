@@ -3,9 +3,11 @@
 // sessions_send is then found in the peer's sessions_history. One remote command per machine.
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
+import { layout } from '../apply/peer-files.js';
+import type { Observed } from '../observe/index.js';
 import { redact } from '../output/redact.js';
 import type { Spec } from '../spec/types.js';
-import { lastLines, UnreachableError, type Remote } from '../transport/remote.js';
+import { lastLines, UnreachableError, type Remote, type Transport } from '../transport/remote.js';
 import { script } from '../transport/script.js';
 
 export type Check = 'health' | 'token-accepted' | 'token-enforced' | 'message';
@@ -65,4 +67,17 @@ export async function verify(spec: Spec, endpoints: Map<string, VerifyEndpoint>,
 
 export function renderChecks(results: CheckResult[]): string {
   return results.map((r) => `  ${r.ok ? 'ok  ' : 'FAIL'} ${r.from} -> ${r.to} ${r.check.padEnd(14)} ${r.detail}`).join('\n') + '\n';
+}
+
+/** Endpoints as observed (verify and status): a machine's address once joined, its peer files once written. */
+export function observedEndpoints(spec: Spec, transport: Transport, observed: Map<string, Observed>): Map<string, VerifyEndpoint> {
+  return new Map(
+    spec.machines.map((machine) => {
+      const o = observed.get(machine.name)!;
+      const state = o.observation.status === 'observed' ? o.observation.state : undefined;
+      const peerDir =
+        state?.peerFilesHash && state.gateway.configPath && o.private ? layout(state.gateway.configPath, o.private.config, o.private.home).peerDir : undefined;
+      return [machine.name, { remote: transport.for(machine), ip: state?.tailscale.ip, port: machine.gateway.port, peerDir }];
+    }),
+  );
 }

@@ -549,10 +549,10 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
       `mkdir -p ${MACHINE_CACHE}`,
       `mount -n --bind ${CACHE_DIR} ${MACHINE_CACHE}`,
       `mount -n -o remount,bind,ro ${MACHINE_CACHE}`,
+      ...["root", "home", "tmp", "run"].map((x) => `mount -n --bind ${d}/${x} /${x}`),
       // hide every machine's state dir (and the key registry) from inside the machines
       `mount -n -t tmpfs -o size=64k,mode=0700 pplab-hidden ${STATE_DIR}/machines`,
       `mount -n -t tmpfs -o size=64k,mode=0700 pplab-hidden ${STATE_DIR}/control`,
-      ...["root", "home", "tmp", "run"].map((x) => `mount -n --bind ${d}/${x} /${x}`),
       "exec /usr/local/sbin/pplab-init",
     ].join("\n");
     const logFd = openSync(join(d, "init.log"), "a");

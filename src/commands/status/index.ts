@@ -1,12 +1,11 @@
 import type { CommonOptions } from '../../cli.js';
 import { EXIT } from '../../errors.js';
-import { layout } from '../../apply/peer-files.js';
 import { observeAll } from '../../observe/index.js';
 import { printJson, stdout } from '../../output/io.js';
 import { isJoined } from '../../plan/machine.js';
 import { loadSpec } from '../../spec/load.js';
 import { Transport } from '../../transport/remote.js';
-import { verify, type VerifyEndpoint } from '../../verify/index.js';
+import { observedEndpoints, verify } from '../../verify/index.js';
 
 interface StatusOptions extends CommonOptions {
   acceptNewHostKeys: boolean;
@@ -17,17 +16,7 @@ export async function run(options: StatusOptions): Promise<number> {
   const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
   try {
     const observed = await observeAll(spec, transport);
-    const endpoints = new Map<string, VerifyEndpoint>();
-    for (const machine of spec.machines) {
-      const o = observed.get(machine.name)!;
-      const state = o.observation.status === 'observed' ? o.observation.state : undefined;
-      endpoints.set(machine.name, {
-        remote: transport.for(machine),
-        ip: state?.tailscale.ip,
-        port: machine.gateway.port,
-        peerDir: state?.peerFilesHash && state.gateway.configPath ? layout(state.gateway.configPath, o.private?.config, o.private!.home).peerDir : undefined,
-      });
-    }
+    const endpoints = observedEndpoints(spec, transport, observed);
     const checks = await verify(spec, endpoints, false);
     const rows = spec.machines.map((machine) => {
       const o = observed.get(machine.name)!;

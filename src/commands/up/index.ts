@@ -1,5 +1,5 @@
 import type { CommonOptions } from '../../cli.js';
-import { EXIT } from '../../errors.js';
+import { EXIT, PeerProvisionError } from '../../errors.js';
 import { lockStack } from '../../apply/lock.js';
 import { prepareUp } from '../../apply/prepare.js';
 import { authKeys, planTailnetForUp, tailnetPreflight } from '../../apply/tailnet.js';
@@ -32,6 +32,9 @@ export async function run(options: UpOptions): Promise<number> {
     events.emit({ event: 'plan', plan });
     if (!options.json) stdout(renderPlan(plan));
     const unreachable = plan.machines.filter((m) => m.observed === 'unreachable');
+    if (unreachable.length === plan.machines.length) {
+      throw new PeerProvisionError(`no machine could be reached:\n${unreachable.map((m) => `  - ${m.machine}: ${m.reason}`).join('\n')}`);
+    }
 
     if (isEmpty(plan)) {
       // Converged: nothing to write, nothing to restart. Still prove the peers can reach each other

@@ -1,11 +1,10 @@
 import type { CommonOptions } from '../../cli.js';
 import { EXIT } from '../../errors.js';
-import { layout } from '../../apply/peer-files.js';
 import { observeAll } from '../../observe/index.js';
 import { printJson, stdout } from '../../output/io.js';
 import { loadSpec } from '../../spec/load.js';
 import { Transport } from '../../transport/remote.js';
-import { renderChecks, verify, type VerifyEndpoint } from '../../verify/index.js';
+import { observedEndpoints, renderChecks, verify } from '../../verify/index.js';
 
 interface VerifyOptions extends CommonOptions {
   message: boolean;
@@ -17,17 +16,7 @@ export async function run(options: VerifyOptions): Promise<number> {
   const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
   try {
     const observed = await observeAll(spec, transport);
-    const endpoints = new Map<string, VerifyEndpoint>();
-    for (const machine of spec.machines) {
-      const o = observed.get(machine.name)!;
-      const state = o.observation.status === 'observed' ? o.observation.state : undefined;
-      endpoints.set(machine.name, {
-        remote: transport.for(machine),
-        ip: state?.tailscale.ip,
-        port: machine.gateway.port,
-        peerDir: state?.peerFilesHash && state.gateway.configPath ? layout(state.gateway.configPath, o.private?.config, o.private!.home).peerDir : undefined,
-      });
-    }
+    const endpoints = observedEndpoints(spec, transport, observed);
     const checks = await verify(spec, endpoints, options.message);
     const ok = checks.length > 0 && checks.every((c) => c.ok);
     if (options.json) printJson({ format: 'peer-provision/verify@1', stack: spec.name, ok, checks });
