@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseObservation, sha256 } from '../../src/observe/parse.js';
+import { forgetSecrets, redact } from '../../src/output/redact.js';
+
+const M = '@@peer-provision-test';
+const output = (config: string, status = '') => `
+${M} facts
+os=linux
+arch=x86_64
+user=root
+home=/root
+tailscale=/usr/local/bin/tailscale
+openclaw=/usr/local/bin/openclaw
+pid=77
+service=supervisor
+config=/root/.openclaw/openclaw.json
+config_exists=1
+backup=1
+applied_same=1
+
+${M} tailscale-status
+${status}
+${M} config
+${config}
+${M} listening
+127.0.0.1:18789
+100.64.0.1:18789
+
+${M} backup
+
+${M} peer-files
+deadbeef
+
+${M} end
+`;
+
+test('parses observe.sh sections into a state without the token, registering the token for redaction', () => {
+  forgetSecrets();
+  const config = `// comment\n{ gateway: { mode: "local", bind: "tailnet", port: 18789, auth: { mode: "token", token: "secret-token-value" }, tools: { allow: ["sessions_send"] } } }`;
+  const status = JSON.stringify({ BackendState: 'Running', Self: { HostName: 'm1', TailscaleIPs: ['100.64.0.1', 'fd7a::1'], Tags: ['tag:peer-lab'] } });
+  const { state, private: priv } = parseObservation(output(config, status), M);
+  assert.equal(state.tailscale.ip, '100.64.0.1');
+  assert.deepEqual(state.tailscale.tags, ['tag:peer-lab']);
+  assert.equal(state.gateway.bind, 'tailnet');
+  assert.equal(state.gateway.serviceManager, 'supervisor');
+  assert.equal(state.gateway.pid, 77);
+  assert.deepEqual(state.gateway.listening, ['127.0.0.1', '100.64.0.1']);
+  assert.equal(state.gateway.tokenHash, sha256('secret-token-value'));
+  assert.equal(state.peerFilesHash, 'deadbeef');
+  assert.ok(!JSON.stringify(state).includes('secret-token-value'), 'the state holds no secret');
+  assert.equal(priv.token, 'secret-token-value');
+  assert.equal(priv.appliedSame, true);
+  assert.equal(redact('x secret-token-value y'), 'x [redacted] y');
+});
+
+test('not joined, no config: a state that plans a full up', () => {
+  const { state } = parseObservation(output('', JSON.stringify({ BackendState: 'NeedsLogin', Self: {} })), M);
+  assert.equal(state.tailscale.ip, undefined);
+  assert.equal(state.gateway.bind, undefined);
+  assert.deepEqual(state.gateway.toolsAllow, []);
+});
+
+test('a broken config is reported, not thrown', () => {
+  const { state } = parseObservation(output('{ gateway: '), M);
+  assert.match(state.gateway.configError ?? '', /JSON5/);
+});
+
+test('output cut short is an error', () => {
+  assert.throws(() => parseObservation(`\n${M} facts\nos=linux\n`, M), /incomplete/);
+});
