@@ -553,6 +553,9 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
       // hide every machine's state dir (and the key registry) from inside the machines
       `mount -n -t tmpfs -o size=64k,mode=0700 pplab-hidden ${STATE_DIR}/machines`,
       `mount -n -t tmpfs -o size=64k,mode=0700 pplab-hidden ${STATE_DIR}/control`,
+      // the caller's cwd may be under a path re-bound above (a repo in /tmp): a missing cwd makes every
+      // spawn in the machine fail with ENOENT
+      "cd /",
       "exec /usr/local/sbin/pplab-init",
     ].join("\n");
     const logFd = openSync(join(d, "init.log"), "a");
