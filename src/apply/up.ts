@@ -12,8 +12,13 @@ import type { Events } from '../output/events.js';
 import { listrOptions, machineStep, machineTitle, type Renderer } from './tasks.js';
 
 export interface ApplyOptions {
-  /** Keys for the machines that have to join, minted (pulumi) or resolved (provided). */
+  /**
+   * The tailnet side: keys for the machines that have to join, minted (pulumi, which also writes this
+   * stack's policy entries) or resolved (provided). Runs when a machine has to join or the plan changes
+   * the tailnet (a policy change alone).
+   */
   authKeys: () => Promise<Map<string, string>>;
+  tailnetChanges: boolean;
   renderer: Renderer;
   events: Events;
 }
@@ -46,10 +51,15 @@ export async function applyUp(spec: Spec, runs: Map<string, MachineRun>, options
   const tasks = new Listr(
     [
       {
-        title: 'tailnet: auth keys',
-        enabled: () => needKeys.length > 0,
+        title: 'tailnet: auth keys and policy',
+        enabled: () => needKeys.length > 0 || options.tailnetChanges,
         task: async () => {
-          keys = await options.authKeys();
+          try {
+            keys = await options.authKeys();
+          } catch (error) {
+            result.failures.push(error as Error);
+            throw error;
+          }
           for (const run of needKeys) run.authKey = keys.get(run.machine.name);
         },
       },

@@ -52,6 +52,7 @@ export async function run(options: UpOptions): Promise<number> {
     }
     const result = await applyUp(spec, runs, {
       authKeys: () => authKeys(spec, [...runs.values()].filter((r) => r.actions.some((a) => a.resource === 'tailnet-node')).map((r) => r.machine.name)),
+      tailnetChanges: plan.tailnet.actions.length > 0,
       renderer: rendererFor(options.json),
       events,
     });
