@@ -6,7 +6,7 @@ import { printJson, stderr } from './output/io.js';
 
 export interface CommonOptions {
   file: string;
-  json: boolean;
+  json?: boolean;
 }
 
 // Each command module exports run(options) -> exit code; its options type is its own business.
@@ -34,36 +34,37 @@ function program(run: (name: string, options: CommonOptions & Record<string, unk
     .addHelpText('after', EXIT_CODES)
     .showSuggestionAfterError()
     .exitOverride();
-  const withCommon = (command: Command) =>
-    command
+  const DOCUMENT = 'print one JSON document on stdout (implies non-interactive)';
+  const EVENTS = 'print one JSON event per line on stdout, the last a result (implies non-interactive)';
+  const command = (name: string, description: string, json = DOCUMENT) =>
+    cli
+      .command(name)
+      .description(description)
       .option('-f, --file <path>', 'the peer.yaml to read', 'peer.yaml')
-      .option('--json', 'print one JSON document on stdout (implies non-interactive)', false)
+      .option('--json', json)
       .exitOverride();
+  const machines = (c: Command) =>
+    c.option('--accept-new-host-keys', 'accept and remember host keys ssh has not seen (otherwise known_hosts must have them)');
+  const asks = (c: Command) => c.option('-y, --yes', 'apply without asking (required without a terminal)');
 
-  withCommon(cli.command('validate').description('check peer.yaml (schema and rules); touches nothing')).action((o) =>
-    run('validate', o),
-  );
-  withCommon(cli.command('plan').description('show what `up` would change, touching nothing'))
-    .option('--offline', 'compute from peer.yaml alone: open no connection to anything', false)
-    .option('--detailed-exitcode', 'exit 3 when changes are pending, 0 when there are none', false)
+  command('validate', 'check peer.yaml (schema and rules); touches nothing').action((o) => run('validate', o));
+  machines(command('plan', 'show what `up` (or `down`) would change, observing the machines read-only'))
+    .option('--offline', 'compute from peer.yaml alone: open no connection to anything')
+    .option('--detailed-exitcode', 'exit 3 when changes are pending, 0 when there are none')
     .addOption(new Option('--for <command>', 'plan for up or for down').choices(['up', 'down']).default('up'))
     .action((o) => run('plan', o));
-  const hostKeys = ['--accept-new-host-keys', "accept and remember host keys ssh has not seen (default: known_hosts must have them)"] as const;
-  withCommon(cli.command('up').description('apply: keys, install, join, patch and restart gateways, peer files, verify'))
-    .option('-y, --yes', 'apply without asking (needed without a terminal)', false)
-    .option(...hostKeys, false)
-    .action((o) => run('up', o));
-  withCommon(cli.command('verify').description('from each machine to each peer: health, token enforced, a message delivered'))
+  asks(machines(command('up', 'apply: keys, install, join, patch and restart gateways, peer files, verify', EVENTS))).action((o) =>
+    run('up', o),
+  );
+  machines(command('verify', 'from each machine to each peer: health, token accepted and enforced, a message delivered'))
     .option('--no-message', 'skip the message delivery check (health and token checks only)')
-    .option(...hostKeys, false)
     .action((o) => run('verify', o));
-  withCommon(cli.command('status').description('per machine: joined, tailnet IP, gateway bind/auth, healthy, peers reachable'))
-    .option(...hostKeys, false)
-    .action((o) => run('status', o));
-  withCommon(cli.command('down').description('leave the tailnet, restore each gateway config, remove peer files, revoke keys'))
-    .option('-y, --yes', 'apply without asking (needed without a terminal)', false)
-    .option(...hostKeys, false)
-    .action((o) => run('down', o));
+  machines(command('status', 'per machine: joined, tailnet IP, gateway bind/auth, healthy, peers reachable')).action((o) =>
+    run('status', o),
+  );
+  asks(machines(command('down', 'leave the tailnet, restore each gateway config, remove peer files, revoke keys', EVENTS))).action((o) =>
+    run('down', o),
+  );
   return cli;
 }
 
@@ -86,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
     const { run } = await commands[chosen.name]();
     return await run(chosen.options as never);
   } catch (error) {
-    return report(error, chosen.options.json);
+    return report(error, Boolean(chosen.options.json));
   }
 }
 

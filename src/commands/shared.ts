@@ -23,7 +23,7 @@ export function preflightSecrets(spec: Spec): void {
 }
 
 /** listr2's live tree on a terminal; plain timestamped lines in CI or a pipe; nothing with --json. */
-export function rendererFor(json: boolean): 'default' | 'simple' | 'silent' {
+export function rendererFor(json: boolean | undefined): 'default' | 'simple' | 'silent' {
   if (json) return 'silent';
   return process.stderr.isTTY && !process.env.CI ? 'default' : 'simple';
 }

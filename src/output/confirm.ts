@@ -2,7 +2,7 @@
 import { createInterface } from 'node:readline/promises';
 import { UsageError } from '../errors.js';
 
-export async function confirm(question: string, options: { yes: boolean; json: boolean }): Promise<boolean> {
+export async function confirm(question: string, options: { yes?: boolean; json?: boolean }): Promise<boolean> {
   if (options.yes) return true;
   if (options.json || !process.stdin.isTTY || !process.stderr.isTTY) {
     throw new UsageError('refusing to ask for confirmation without a terminal (or with --json): pass --yes to apply');

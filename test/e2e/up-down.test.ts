@@ -5,6 +5,9 @@
  * mid-up and the re-run that recovers, and `ssh: local`.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { labDown, labHeldByMe, labStatus, labUp, MACHINE_REPO, type Lab } from '../lab/lab.js';
 import { runCli } from '../helpers.js';
@@ -167,6 +170,23 @@ describe('up, verify, status, down against the lab', () => {
     assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
     assert.match(again.stdout, /up complete/);
     assertNoLeak(lab, secretsOf(lab, ['m1', 'm2']), r, again);
+  });
+
+  test('unknown host keys: refused by default (machine unknown, reason given); --accept-new-host-keys learns them', { skip, timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-hostkeys-'));
+    const known = join(dir, 'known_hosts');
+    writeFileSync(known, '');
+    const config = join(dir, 'ssh_config');
+    writeFileSync(config, readFileSync(lab.sshConfigPath, 'utf8').replaceAll(lab.knownHostsPath, known));
+    const strange = lab.peerYaml({ path: join(dir, 'peer.yaml'), top: { sshConfig: config } });
+    const refused = await runCli(['plan', '-f', strange, '--json']);
+    assert.equal(refused.code, 0, refused.stderr);
+    const machines = JSON.parse(refused.stdout).machines;
+    assert.deepEqual(machines.map((m: { observed: string }) => m.observed), ['unreachable', 'unreachable']);
+    assert.match(machines[0].reason, /Host key verification failed/);
+    const accepted = await runCli(['plan', '-f', strange, '--json', '--accept-new-host-keys']);
+    assert.deepEqual(JSON.parse(accepted.stdout).machines.map((m: { observed: string }) => m.observed), ['observed', 'observed']);
+    assert.match(readFileSync(known, 'utf8'), /ssh-ed25519/);
   });
 
   test('ssh: local: run from m1 itself, down then up', { skip, timeout: 420_000 }, async () => {

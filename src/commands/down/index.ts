@@ -13,8 +13,8 @@ import { Transport } from '../../transport/remote.js';
 import { rendererFor } from '../shared.js';
 
 interface DownOptions extends CommonOptions {
-  yes: boolean;
-  acceptNewHostKeys: boolean;
+  yes?: boolean;
+  acceptNewHostKeys?: boolean;
 }
 
 export async function run(options: DownOptions): Promise<number> {

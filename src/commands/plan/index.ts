@@ -13,8 +13,8 @@ import type { Spec } from '../../spec/types.js';
 import { Transport } from '../../transport/remote.js';
 
 interface PlanOptions extends CommonOptions {
-  offline: boolean;
-  detailedExitcode: boolean;
+  offline?: boolean;
+  detailedExitcode?: boolean;
   for: 'up' | 'down';
   acceptNewHostKeys?: boolean;
 }
@@ -23,15 +23,15 @@ export async function run(options: PlanOptions): Promise<number> {
   const spec = loadSpec(options.file);
   const result = options.offline
     ? plan({ spec, command: options.for, machines: new Map(), tailnet: offlineTailnetActions(spec, options.for) })
-    : await observedPlan(spec, options.for);
+    : await observedPlan(spec, options.for, Boolean(options.acceptNewHostKeys));
   if (options.json) printJson(result);
   else stdout(renderPlan(result));
   return options.detailedExitcode && !isEmpty(result) ? EXIT.changesPending : EXIT.ok;
 }
 
 /** Reads every machine (read-only) and, for pulumi with acl merge, the tailnet policy. Writes nothing. */
-async function observedPlan(spec: Spec, command: 'up' | 'down'): Promise<Plan> {
-  const transport = new Transport(spec);
+async function observedPlan(spec: Spec, command: 'up' | 'down', acceptNewHostKeys: boolean): Promise<Plan> {
+  const transport = new Transport(spec, { acceptNewHostKeys });
   try {
     if (command === 'down') return (await prepareDown(spec, transport)).plan;
     const tailnet = (joined: Set<string>) =>

@@ -8,7 +8,7 @@ import { Transport } from '../../transport/remote.js';
 import { observedEndpoints, verify } from '../../verify/index.js';
 
 interface StatusOptions extends CommonOptions {
-  acceptNewHostKeys: boolean;
+  acceptNewHostKeys?: boolean;
 }
 
 export async function run(options: StatusOptions): Promise<number> {

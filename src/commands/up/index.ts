@@ -15,8 +15,8 @@ import { renderChecks, verify } from '../../verify/index.js';
 import { preflightSecrets, rendererFor } from '../shared.js';
 
 interface UpOptions extends CommonOptions {
-  yes: boolean;
-  acceptNewHostKeys: boolean;
+  yes?: boolean;
+  acceptNewHostKeys?: boolean;
 }
 
 export async function run(options: UpOptions): Promise<number> {

@@ -8,7 +8,7 @@ import { observedEndpoints, renderChecks, verify } from '../../verify/index.js';
 
 interface VerifyOptions extends CommonOptions {
   message: boolean;
-  acceptNewHostKeys: boolean;
+  acceptNewHostKeys?: boolean;
 }
 
 export async function run(options: VerifyOptions): Promise<number> {

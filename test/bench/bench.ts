@@ -1,0 +1,512 @@
+/**
+ * `npm run bench`: how fast peer-provision gets N lab machines peered, and what a no-op costs.
+ *
+ *   npm run bench -- [--machines 2,4] [--iterations 3] [--out bench-results.json]
+ *
+ * For each machine count: builds the test lab (test/lab/, needs root and `sudo bash test/lab/prepare.sh`), then
+ *   - `node -e 0` (baseline), `peer-provision --help`, `validate`: interleaved, after one untimed warm-up each;
+ *   - per iteration: fresh `up` (install, join, patch, restart, peer files, verify), converged `up`, `plan`
+ *     (converged), `down` (restores everything), `down` again (nothing to do). Before every fresh `up` after the
+ *     first, the Tailscale stand-in is uninstalled from each machine (down leaves the tailnet but keeps the
+ *     client), so every fresh `up` really installs, and the peer.yaml gets fresh single-use auth keys.
+ * Every peer-provision run is timed from spawn to exit (wall clock), its peak RSS taken with GNU time
+ * (`/usr/bin/time -f %M`; else by polling /proc/PID/status VmHWM), and, for up/down, its --json events read:
+ * step timestamps (per machine, the sum of done-minus-start of its steps), the result's restarts/writes and
+ * `transport` (ssh connections and remote commands per machine), which is cross-checked with the
+ * "Accepted publickey" lines each machine's sshd logged during the run.
+ *
+ * Prints two markdown tables on stdout (progress on stderr), writes every figure and raw run as JSON to --out,
+ * tears the lab down at the end (also on failure and Ctrl-C). Exit 0 even when a target is missed (this is a
+ * measurement, not a test); exit 1 when a command failed, 2 on bad arguments.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
+import { CLI, ROOT } from '../helpers.js';
+
+// ---------------------------------------------------------------- what is measured, and the targets
+/** The commands run against the lab each iteration, in this order. */
+export const LAB_COMMANDS = ['up-fresh', 'up-converged', 'plan', 'down', 'down-noop'] as const;
+type LabCommand = (typeof LAB_COMMANDS)[number];
+const LOCAL_COMMANDS = ['node', 'help', 'validate'] as const;
+type LocalCommand = (typeof LOCAL_COMMANDS)[number];
+
+const LABEL: Record<LabCommand | LocalCommand, string> = {
+  node: '`node -e 0` (baseline)',
+  help: '`peer-provision --help`',
+  validate: '`validate`',
+  plan: '`plan` (converged)',
+  'up-fresh': 'fresh `up`',
+  'up-converged': 'converged `up`',
+  down: '`down`',
+  'down-noop': '`down` (nothing to do)',
+};
+
+export const TARGETS = {
+  convergedUpMs: 1000, // on 2 machines
+  sshConnectionsPerMachine: 1,
+  freshVsSlowestMachine: 1.2,
+  fresh4vs2: 1.5,
+  helpVsNode: 3,
+  validateVsNode: 4,
+};
+
+/** Row ids of the timing table for one machine count (and the cross row when 2 and 4 were both run). */
+export function timingRowIds(machineCounts: number[]): string[] {
+  const ids: string[] = [];
+  for (const n of machineCounts) {
+    for (const m of ['node', 'help', 'validate', 'plan', 'up-fresh', 'up-fresh-slowest-machine', 'up-converged', 'up-converged-restarts-writes',
+      'up-converged-observe', 'up-converged-verify', 'up-converged-exit', 'down', 'down-noop']) ids.push(`${n}:${m}`);
+  }
+  if (machineCounts.includes(2) && machineCounts.includes(4)) ids.push('4vs2:up-fresh');
+  return ids;
+}
+/** Row ids of the per-command transport/memory table. */
+export function commandRowIds(machineCounts: number[]): string[] {
+  return machineCounts.flatMap((n) => [...LOCAL_COMMANDS, ...LAB_COMMANDS].map((c) => `${n}:${c}`));
+}
+
+// ---------------------------------------------------------------- running a command, measured
+interface Exec {
+  code: number;
+  stdout: string;
+  stderr: string;
+  wallMs: number;
+  startEpochMs: number;
+  endEpochMs: number;
+  maxRssKiB?: number;
+}
+
+const TIME_BIN = '/usr/bin/time';
+/** GNU time with -f/-o (peak RSS of the child in KiB), checked once. */
+const gnuTime = (() => {
+  const dir = mkdtempSync(join(tmpdir(), 'pp-bench-'));
+  try {
+    const r = spawnSync(TIME_BIN, ['-f', '%M', '-o', join(dir, 't'), 'true'], { stdio: 'ignore' });
+    return r.status === 0 && /^\d+\s*$/.test(readFileSync(join(dir, 't'), 'utf8'));
+  } catch {
+    return false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+})();
+
+let scratch = '';
+let execCount = 0;
+
+function exec(cmd: string, args: string[], timeoutMs = 15 * 60_000): Promise<Exec> {
+  const timeFile = gnuTime ? join(scratch, `time-${++execCount}`) : '';
+  const [file, argv] = gnuTime ? [TIME_BIN, ['-f', '%M', '-o', timeFile, cmd, ...args]] : [cmd, args];
+  return new Promise((done) => {
+    const startEpochMs = Date.now();
+    const t0 = performance.now();
+    const child = spawn(file, argv, { cwd: ROOT, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let hwm = 0;
+    // without GNU time: VmHWM (peak RSS) of the child, polled until it exits
+    const poll = gnuTime ? undefined : setInterval(() => {
+      try {
+        const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
+        hwm = Math.max(hwm, kb);
+      } catch { /* gone */ }
+    }, 5);
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code, signal) => {
+      const wallMs = performance.now() - t0;
+      const endEpochMs = Date.now();
+      clearTimeout(timer);
+      if (poll) clearInterval(poll);
+      let maxRssKiB: number | undefined = hwm || undefined;
+      if (gnuTime) {
+        try {
+          // GNU time writes "Command exited with non-zero status N" before the figure on failure
+          const m = /(\d+)\s*$/.exec(readFileSync(timeFile, 'utf8'));
+          maxRssKiB = m ? Number(m[1]) : undefined;
+        } catch { /* killed */ }
+      }
+      done({ code: code ?? (signal ? 128 : 1), stdout, stderr, wallMs, startEpochMs, endEpochMs, maxRssKiB });
+    });
+  });
+}
+
+const cli = (...args: string[]) => exec(process.execPath, [CLI, ...args]);
+
+// ---------------------------------------------------------------- one measured lab command
+interface Transport { connections: number; commands: number }
+interface LabRun {
+  command: LabCommand;
+  iteration: number;
+  wallMs: number;
+  maxRssMiB?: number;
+  /** the tool's own counter (result event), undefined for plan (its JSON has none) */
+  transport?: Record<string, Transport>;
+  /** "Accepted publickey" lines each machine's sshd logged during the run */
+  sshdAccepted: Record<string, number>;
+  changed?: boolean;
+  restarted?: string[];
+  written?: string[];
+  /** per machine: sum of done-minus-start of its steps (ms) */
+  stepMs?: Record<string, number>;
+  steps?: Record<string, string[]>;
+  /** spawn -> plan event, plan event -> result event, result event -> exit (ms) */
+  phases?: { toPlanMs: number; planToResultMs: number; resultToExitMs: number };
+}
+
+type Event = { time: string; event: string; [k: string]: any };
+const parseEvents = (stdout: string): Event[] =>
+  stdout.split('\n').filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l) as Event);
+
+function sshdAccepted(lab: Lab): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const m of lab.machines) {
+    let text = '';
+    try { text = lab.readFile(m.name, '/var/log/pplab/sshd.log'); } catch { /* not yet */ }
+    counts[m.name] = text.split('\n').filter((l) => l.includes('Accepted publickey')).length;
+  }
+  return counts;
+}
+
+function stepTimes(events: Event[]): { stepMs: Record<string, number>; steps: Record<string, string[]> } {
+  const started = new Map<string, number>();
+  const stepMs: Record<string, number> = {};
+  const steps: Record<string, string[]> = {};
+  for (const e of events) {
+    if (e.event !== 'step') continue;
+    const key = `${e.machine}\0${e.step}`;
+    if (e.status === 'start') started.set(key, Date.parse(e.time));
+    else if (started.has(key)) {
+      stepMs[e.machine] = (stepMs[e.machine] ?? 0) + Date.parse(e.time) - started.get(key)!;
+      (steps[e.machine] ??= []).push(e.step);
+    }
+  }
+  return { stepMs, steps };
+}
+
+class CommandFailed extends Error {}
+
+async function labCommand(lab: Lab, file: string, command: LabCommand, iteration: number): Promise<LabRun> {
+  const args: Record<LabCommand, string[]> = {
+    'up-fresh': ['up', '--yes', '--json', '-f', file],
+    'up-converged': ['up', '--yes', '--json', '-f', file],
+    plan: ['plan', '--json', '--detailed-exitcode', '-f', file],
+    down: ['down', '--yes', '--json', '-f', file],
+    'down-noop': ['down', '--yes', '--json', '-f', file],
+  };
+  const before = sshdAccepted(lab);
+  const r = await cli(...args[command]);
+  const after = sshdAccepted(lab);
+  const fail = (why: string) => new CommandFailed(`${LABEL[command]} (iteration ${iteration}) ${why}: exit ${r.code}\n${r.stderr.trim().split('\n').slice(-15).join('\n')}\n${r.stdout.slice(-2000)}`);
+  if (r.code !== 0) throw fail('failed');
+  const run: LabRun = {
+    command, iteration, wallMs: r.wallMs, maxRssMiB: r.maxRssKiB === undefined ? undefined : r.maxRssKiB / 1024,
+    sshdAccepted: Object.fromEntries(lab.machines.map((m) => [m.name, after[m.name]! - before[m.name]!])),
+  };
+  if (command === 'plan') return run;
+  const events = parseEvents(r.stdout);
+  const result = events.find((e) => e.event === 'result');
+  const plan = events.find((e) => e.event === 'plan');
+  if (!result || !plan) throw fail('printed no plan or result event');
+  const expectChanged = command === 'up-fresh' || command === 'down';
+  if (Boolean(result.changed) !== expectChanged) throw fail(`reported changed=${result.changed}, expected ${expectChanged}`);
+  run.transport = result.transport;
+  run.changed = result.changed;
+  run.restarted = result.restarted ?? [];
+  run.written = result.written ?? [];
+  Object.assign(run, stepTimes(events));
+  run.phases = {
+    toPlanMs: Date.parse(plan.time) - r.startEpochMs,
+    planToResultMs: Date.parse(result.time) - Date.parse(plan.time),
+    resultToExitMs: r.endEpochMs - Date.parse(result.time),
+  };
+  return run;
+}
+
+/** Makes every machine one that never had Tailscale: down leaves the tailnet but keeps the client installed. */
+async function uninstallTailscale(lab: Lab): Promise<void> {
+  await Promise.all(lab.machines.map(async (m) => {
+    const r = await lab.run(m.name, 'rm -rf /usr/local/bin/tailscale /usr/local/lib/tailscale-standin /etc/tailscale-standin /var/lib/tailscale-standin');
+    if (r.code !== 0) throw new Error(`bench: could not reset Tailscale on ${m.name}: ${r.stderr}`);
+  }));
+}
+
+// ---------------------------------------------------------------- statistics and tables
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length === 0 ? NaN : s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+const min = (xs: number[]) => (xs.length ? Math.min(...xs) : NaN);
+const max = (xs: number[]) => (xs.length ? Math.max(...xs) : NaN);
+const ms = (x: number) => (Number.isNaN(x) ? '—' : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${Math.round(x)} ms`);
+const ratio = (x: number) => `${x.toFixed(2)} ×`;
+const mark = (ok: boolean | undefined) => (ok === undefined ? '' : ok ? '✓' : '✗');
+
+export interface TimingRow {
+  id: string;
+  machines: string;
+  measure: string;
+  minMs?: number;
+  medianMs?: number;
+  /** shown when the row is not a time */
+  value?: string;
+  target?: string;
+  actual?: string;
+  ratio?: number;
+  ok?: boolean;
+}
+export interface CommandRow {
+  id: string;
+  machines: number;
+  command: string;
+  peakRssMiB?: number;
+  /** max over machines and iterations; the tool's counter (result event) and sshd's log */
+  sshConnections?: number;
+  sshdConnections?: number;
+  remoteCommands?: number;
+  ok?: boolean;
+}
+
+interface Measured {
+  machines: number;
+  local: Record<LocalCommand, { wallMs: number[]; maxRssMiB: number[] }>;
+  lab: LabRun[];
+}
+
+function timingRows(all: Measured[]): TimingRow[] {
+  const rows: TimingRow[] = [];
+  for (const m of all) {
+    const n = String(m.machines);
+    const runs = (c: LabCommand) => m.lab.filter((r) => r.command === c);
+    const wall = (c: LabCommand) => runs(c).map((r) => r.wallMs);
+    const row = (id: string, measure: string, xs: number[], extra: Partial<TimingRow> = {}): TimingRow =>
+      ({ id: `${n}:${id}`, machines: n, measure, minMs: min(xs), medianMs: median(xs), ...extra });
+    const nodeMed = median(m.local.node.wallMs);
+    const vsNode = (c: 'help' | 'validate', limit: number) => {
+      const x = median(m.local[c].wallMs) / nodeMed;
+      return { target: `≤ ${limit} × node -e 0`, actual: ratio(x), ratio: x, ok: x <= limit };
+    };
+    rows.push(row('node', LABEL.node, m.local.node.wallMs));
+    rows.push(row('help', LABEL.help, m.local.help.wallMs, vsNode('help', TARGETS.helpVsNode)));
+    rows.push(row('validate', LABEL.validate, m.local.validate.wallMs, vsNode('validate', TARGETS.validateVsNode)));
+    rows.push(row('plan', LABEL.plan, wall('plan')));
+
+    const slowest = runs('up-fresh').map((r) => max(Object.values(r.stepMs ?? {})));
+    const fresh = median(wall('up-fresh')) / median(slowest);
+    rows.push(row('up-fresh', LABEL['up-fresh'], wall('up-fresh'), {
+      target: `≤ ${TARGETS.freshVsSlowestMachine} × slowest machine`, actual: ratio(fresh), ratio: fresh, ok: fresh <= TARGETS.freshVsSlowestMachine,
+    }));
+    rows.push(row('up-fresh-slowest-machine', "fresh `up`: slowest machine's own steps", slowest));
+
+    const conv = wall('up-converged');
+    const convMed = median(conv);
+    rows.push(row('up-converged', LABEL['up-converged'], conv, m.machines === 2
+      ? { target: `≤ ${TARGETS.convergedUpMs / 1000} s`, actual: ms(convMed), ratio: convMed / TARGETS.convergedUpMs, ok: convMed <= TARGETS.convergedUpMs }
+      : {}));
+    const restarts = runs('up-converged').map((r) => r.restarted?.length ?? 0);
+    const writes = runs('up-converged').map((r) => r.written?.length ?? 0);
+    rows.push({
+      id: `${n}:up-converged-restarts-writes`, machines: n, measure: 'converged `up`: restarts / writes (max)',
+      value: `${max(restarts)} / ${max(writes)}`, target: '0 / 0', actual: `${max(restarts)} / ${max(writes)}`, ok: max(restarts) === 0 && max(writes) === 0,
+    });
+    const phase = (k: keyof NonNullable<LabRun['phases']>) => runs('up-converged').map((r) => r.phases![k]);
+    rows.push(row('up-converged-observe', 'converged `up`: spawn → plan event (node, load, ssh, observe)', phase('toPlanMs')));
+    rows.push(row('up-converged-verify', 'converged `up`: plan → result event (verify checks)', phase('planToResultMs')));
+    rows.push(row('up-converged-exit', 'converged `up`: result event → exit (close ssh)', phase('resultToExitMs')));
+    rows.push(row('down', LABEL.down, wall('down')));
+    rows.push(row('down-noop', LABEL['down-noop'], wall('down-noop')));
+  }
+  const two = all.find((m) => m.machines === 2);
+  const four = all.find((m) => m.machines === 4);
+  if (two && four) {
+    const w = (m: Measured) => median(m.lab.filter((r) => r.command === 'up-fresh').map((r) => r.wallMs));
+    const x = w(four) / w(two);
+    rows.push({
+      id: '4vs2:up-fresh', machines: '4 vs 2', measure: 'fresh `up`, 4 machines vs 2 (medians)', value: `${ms(w(four))} / ${ms(w(two))}`,
+      target: `≤ ${TARGETS.fresh4vs2} ×`, actual: ratio(x), ratio: x, ok: x <= TARGETS.fresh4vs2,
+    });
+  }
+  return rows;
+}
+
+function commandRows(all: Measured[]): CommandRow[] {
+  const rows: CommandRow[] = [];
+  for (const m of all) {
+    for (const c of LOCAL_COMMANDS) {
+      const rss = m.local[c].maxRssMiB;
+      rows.push({ id: `${m.machines}:${c}`, machines: m.machines, command: LABEL[c], peakRssMiB: rss.length ? max(rss) : undefined });
+    }
+    for (const c of LAB_COMMANDS) {
+      const runs = m.lab.filter((r) => r.command === c);
+      const perMachine = (f: (r: LabRun) => number[]) => max(runs.flatMap(f));
+      const tool = c === 'plan' ? undefined : perMachine((r) => Object.values(r.transport ?? {}).map((t) => t.connections));
+      const sshd = perMachine((r) => Object.values(r.sshdAccepted));
+      const cmds = c === 'plan' ? undefined : perMachine((r) => Object.values(r.transport ?? {}).map((t) => t.commands));
+      const rss = runs.map((r) => r.maxRssMiB).filter((x): x is number => x !== undefined);
+      // the target holds when both counts are within it (and they agree: a mismatch is shown in the table)
+      const ok = sshd <= TARGETS.sshConnectionsPerMachine && (tool === undefined || tool <= TARGETS.sshConnectionsPerMachine);
+      rows.push({
+        id: `${m.machines}:${c}`, machines: m.machines, command: LABEL[c], peakRssMiB: rss.length ? max(rss) : undefined,
+        sshConnections: tool, sshdConnections: sshd, remoteCommands: cmds, ok,
+      });
+    }
+  }
+  return rows;
+}
+
+export function markdown(timing: TimingRow[], commands: CommandRow[], meta: { iterations: number }): string {
+  const lines: string[] = [];
+  lines.push(`### peer-provision benchmark (${meta.iterations} iteration${meta.iterations === 1 ? '' : 's'}; wall clock, spawn to exit)`, '');
+  lines.push('| machines | measure | min | median | target | actual | |', '|---|---|---:|---:|---|---:|:-:|');
+  for (const r of timing) {
+    const a = r.value ?? ms(r.minMs!);
+    const b = r.value ?? ms(r.medianMs!);
+    lines.push(`| ${r.machines} | ${r.measure} | ${a} | ${b} | ${r.target ?? ''} | ${r.actual ?? ''} | ${mark(r.ok)} |`);
+  }
+  lines.push('', `### Per command: peak memory, SSH connections and remote commands per machine (max over machines and iterations; target ≤ ${TARGETS.sshConnectionsPerMachine} connection)`, '');
+  lines.push('| machines | command | peak RSS | ssh connections / machine (tool) | (sshd log) | remote commands / machine | |', '|---|---|---:|---:|---:|---:|:-:|');
+  const num = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '—' : String(x));
+  for (const r of commands) {
+    const rss = r.peakRssMiB === undefined ? '—' : `${Math.round(r.peakRssMiB)} MiB`;
+    const disagree = r.sshConnections !== undefined && r.sshdConnections !== undefined && r.sshConnections !== r.sshdConnections ? ' ≠' : '';
+    lines.push(`| ${r.machines} | ${r.command} | ${rss} | ${num(r.sshConnections)}${disagree} | ${num(r.sshdConnections)} | ${num(r.remoteCommands)} | ${mark(r.ok)} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------- the run
+const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+
+async function measureMachines(n: number, iterations: number): Promise<Measured> {
+  const t0 = Date.now();
+  const lab = await labUp({ machines: n, log });
+  log(`lab with ${n} machines up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  let file = lab.peerYaml();
+  const measured: Measured = {
+    machines: n,
+    local: { node: { wallMs: [], maxRssMiB: [] }, help: { wallMs: [], maxRssMiB: [] }, validate: { wallMs: [], maxRssMiB: [] } },
+    lab: [],
+  };
+  const local: Record<LocalCommand, () => Promise<Exec>> = {
+    node: () => exec(process.execPath, ['-e', '0']),
+    help: () => cli('--help'),
+    validate: () => cli('validate', '-f', file),
+  };
+  for (let i = 0; i <= iterations; i++) { // i = 0: warm-up, not recorded
+    for (const c of LOCAL_COMMANDS) {
+      const r = await local[c]();
+      if (r.code !== 0) throw new CommandFailed(`${LABEL[c]} failed: exit ${r.code}\n${r.stderr}`);
+      if (i === 0) continue;
+      measured.local[c].wallMs.push(r.wallMs);
+      if (r.maxRssKiB !== undefined) measured.local[c].maxRssMiB.push(r.maxRssKiB / 1024);
+    }
+  }
+  log(`${n} machines: node -e 0 ${ms(median(measured.local.node.wallMs))}, --help ${ms(median(measured.local.help.wallMs))}, validate ${ms(median(measured.local.validate.wallMs))}`);
+  for (let i = 1; i <= iterations; i++) {
+    if (i > 1) {
+      await uninstallTailscale(lab);
+      file = lab.peerYaml(); // fresh single-use auth keys
+    }
+    for (const c of LAB_COMMANDS) {
+      const run = await labCommand(lab, file, c, i);
+      measured.lab.push(run);
+      const conns = run.transport ? Object.values(run.transport).map((t) => t.connections).join('/') : '—';
+      log(`${n} machines, iteration ${i}/${iterations}: ${c} ${ms(run.wallMs)} (ssh connections per machine: tool ${conns}, sshd ${Object.values(run.sshdAccepted).join('/')})`);
+    }
+  }
+  return measured;
+}
+
+export interface BenchOptions { machines: number[]; iterations: number; out: string }
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      machines: { type: 'string', default: '2,4' },
+      iterations: { type: 'string', default: '3' },
+      out: { type: 'string', default: 'bench-results.json' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write('usage: npm run bench -- [--machines 2,4] [--iterations 3] [--out bench-results.json]\n');
+    process.exit(0);
+  }
+  const machines = values.machines!.split(',').map((s) => Number(s.trim()));
+  if (machines.length === 0 || machines.some((x) => !Number.isInteger(x) || x < 2 || x > 6)) throw new Error(`--machines: a list of 2..6, got ${values.machines}`);
+  const iterations = Number(values.iterations);
+  if (!Number.isInteger(iterations) || iterations < 1) throw new Error(`--iterations: a positive integer, got ${values.iterations}`);
+  return { machines, iterations, out: resolve(values.out!) };
+}
+
+async function main(): Promise<number> {
+  let options: BenchOptions;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const status = labStatus();
+  if (!status.ok) {
+    process.stderr.write(`bench: the lab cannot run here: ${status.reason}\n`);
+    return 1;
+  }
+  scratch = mkdtempSync(join(tmpdir(), 'pp-bench-'));
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: tearing the lab down`);
+    void (labHeldByMe() ? labDown() : Promise.resolve()).finally(() => process.exit(130));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  if (!gnuTime) log(`${TIME_BIN} (GNU time) not usable: peak memory by polling /proc/PID/status VmHWM`);
+  const started = Date.now();
+  const all: Measured[] = [];
+  try {
+    for (const n of options.machines) all.push(await measureMachines(n, options.iterations));
+  } catch (error) {
+    process.stderr.write(`bench: ${error instanceof CommandFailed ? error.message : (error as Error).stack}\n`);
+    return 1;
+  } finally {
+    if (labHeldByMe()) await labDown();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const timing = timingRows(all);
+  const commands = commandRows(all);
+  const table = markdown(timing, commands, options);
+  process.stdout.write(table);
+  const doc = {
+    format: 'peer-provision/bench@1',
+    date: new Date(started).toISOString(),
+    durationS: Math.round((Date.now() - started) / 1000),
+    node: process.version,
+    cpus: cpus().length,
+    peakMemory: gnuTime ? 'GNU time %M (max RSS of the child)' : '/proc/PID/status VmHWM, polled',
+    options: { machines: options.machines, iterations: options.iterations },
+    targets: TARGETS,
+    timing,
+    commands,
+    runs: all,
+    markdown: table,
+  };
+  writeFileSync(options.out, JSON.stringify(doc, null, 2) + '\n');
+  log(`figures written to ${options.out} (${doc.durationS} s in all)`);
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().then((code) => { process.exitCode = code; }, (error) => { process.stderr.write(`bench: ${(error as Error).stack}\n`); process.exitCode = 1; });
+}
