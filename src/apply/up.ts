@@ -27,6 +27,7 @@ export interface ApplyResult {
   failures: Error[];
   checks: CheckResult[];
   restarted: string[];
+  /** What was written where: "m1 gateway-config", "m2 peer-files". */
   written: string[];
 }
 
@@ -74,7 +75,10 @@ export async function applyUp(spec: Spec, runs: Map<string, MachineRun>, options
                   [
                     step(run, 'install Tailscale', has(run, 'tailscale-install'), () => installTailscale(run)),
                     step(run, 'join the tailnet', has(run, 'tailnet-node'), () => join(run)),
-                    step(run, 'patch the gateway config', has(run, 'gateway-config'), () => configureGateway(run)),
+                    step(run, 'patch the gateway config', has(run, 'gateway-config'), async () => {
+                      await configureGateway(run);
+                      result.written.push(`${run.machine.name} gateway-config`);
+                    }),
                     step(run, 'restart the gateway', has(run, 'gateway-restart'), async () => {
                       await restartGateway(run);
                       result.restarted.push(run.machine.name);
@@ -97,7 +101,7 @@ export async function applyUp(spec: Spec, runs: Map<string, MachineRun>, options
                 if (!infos) throw new Error(`${run.machine.name}: peer files: a peer failed before it had a tailnet address`);
                 if (peerFilesFor(run, infos).digest === run.state.peerFilesHash) return;
                 await writePeerFiles(run, infos);
-                result.written.push(run.machine.name);
+                result.written.push(`${run.machine.name} peer-files`);
               });
             }),
             { concurrent: true, exitOnError: false },

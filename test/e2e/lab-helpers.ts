@@ -51,3 +51,17 @@ export function assertNoLeak(lab: Lab, secrets: string[], ...results: CliResult[
 }
 
 export const mode = (lab: Lab, machine: string, path: string) => (statSync(lab.hostPath(machine, path)).mode & 0o777).toString(8);
+
+/**
+ * Files on a machine that hold any of the secrets, with their modes ("600 /root/.openclaw/openclaw.json").
+ * The secrets reach the machine on stdin, into a 0600 file that is removed again.
+ */
+export async function filesWithSecrets(lab: Lab, machine: string, secrets: string[]): Promise<string[]> {
+  const r = await lab.run(
+    machine,
+    "p=$(umask 077; mktemp); cat > \"$p\"; grep -rlF -D skip -f \"$p\" /root /home /etc /var /tmp 2>/dev/null | grep -vxF \"$p\" | xargs -r stat -c '%a %n'; rm -f \"$p\"",
+    { input: secrets.join('\n') + '\n' },
+  );
+  if (r.code !== 0 && r.code !== 123) throw new Error(`scan on ${machine} failed (${r.code}): ${r.stderr}`);
+  return r.stdout.split('\n').filter(Boolean);
+}

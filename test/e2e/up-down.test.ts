@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { labDown, labHeldByMe, labStatus, labUp, MACHINE_REPO, type Lab } from '../lab/lab.js';
 import { runCli } from '../helpers.js';
-import { assertNoLeak, config, CONFIG, down, listening, mode, secretsOf, tailnetIp, up } from './lab-helpers.js';
+import { assertNoLeak, config, CONFIG, down, filesWithSecrets, listening, mode, secretsOf, tailnetIp, up } from './lab-helpers.js';
 
 const status = labStatus();
 const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
@@ -86,6 +86,12 @@ describe('up, verify, status, down against the lab', () => {
     const health = await lab.run('m2', `curl -fsS -m 5 http://${await tailnetIp(lab, 'm1')}:18789/health`);
     assert.equal(health.code, 0, health.stderr);
     assertNoLeak(lab, secretsOf(lab, ['m1', 'm2']), r);
+    // every file on a machine that holds a key or a token is 0600
+    for (const m of ['m1', 'm2']) {
+      const found = await filesWithSecrets(lab, m, secretsOf(lab, ['m1', 'm2']));
+      assert.ok(found.some((f) => f.endsWith(' /root/.openclaw/openclaw.json')), `the scan finds the config on ${m}: ${found}`);
+      assert.deepEqual(found.filter((f) => !f.startsWith('600 ')), [], `${m}: secrets in files that are not 0600`);
+    }
   });
 
   test('a second up changes nothing: no restart, no write', { skip, timeout: 120_000 }, async () => {
