@@ -1,14 +1,17 @@
 /**
  * `npm run bench`: how fast peer-provision gets N lab machines peered, and what a no-op costs.
  *
- *   npm run bench -- [--machines 2,4] [--iterations 3] [--out bench-results.json]
+ *   npm run bench -- [--machines 2,4] [--iterations 3] [--local-runs 10] [--out bench-results.json]
  *
- * For each machine count: builds the test lab (test/lab/, needs root and `sudo bash test/lab/prepare.sh`), then
- *   - `node -e 0` (baseline), `peer-provision --help`, `validate`: interleaved, after one untimed warm-up each;
- *   - per iteration: fresh `up` (install, join, patch, restart, peer files, verify), converged `up`, `plan`
+ * First, before any lab runs (the lab's gateways keep the CPUs busy after each start), `node -e 0` (the baseline),
+ * `peer-provision --help` and `validate` (of a peer.yaml of the lab's shape per machine count): interleaved,
+ * --local-runs times after one untimed warm-up each. Then for each machine count: builds the test lab (test/lab/,
+ * needs root and `sudo bash test/lab/prepare.sh`; waits while another process holds it) and runs --iterations times:
+ *   - fresh `up` (install, join, patch, restart, peer files, verify), converged `up`, `plan`
  *     (converged), `down` (restores everything), `down` again (nothing to do). Before every fresh `up` after the
  *     first, the Tailscale stand-in is uninstalled from each machine (down leaves the tailnet but keeps the
- *     client), so every fresh `up` really installs, and the peer.yaml gets fresh single-use auth keys.
+ *     client), so every fresh `up` really installs, and the peer.yaml gets fresh single-use auth keys. Before each
+ *     command the bench waits until the machines are quiet (a restarted gateway keeps a CPU busy for seconds).
  * Every peer-provision run is timed from spawn to exit (wall clock), its peak RSS taken with GNU time
  * (`/usr/bin/time -f %M`; else by polling /proc/PID/status VmHWM), and, for up/down, its --json events read:
  * step timestamps (per machine, the sum of done-minus-start of its steps), the result's restarts/writes and
@@ -60,7 +63,8 @@ export const TARGETS = {
 export function timingRowIds(machineCounts: number[]): string[] {
   const ids: string[] = [];
   for (const n of machineCounts) {
-    for (const m of ['node', 'help', 'validate', 'plan', 'up-fresh', 'up-fresh-slowest-machine', 'up-converged', 'up-converged-restarts-writes',
+    for (const m of ['node', 'help', 'validate', 'plan', 'up-fresh', 'up-fresh-slowest-machine', 'up-fresh-observe', 'up-fresh-steps',
+      'up-fresh-verify', 'up-converged', 'up-converged-restarts-writes',
       'up-converged-observe', 'up-converged-verify', 'up-converged-exit', 'down', 'down-noop']) ids.push(`${n}:${m}`);
   }
   if (machineCounts.includes(2) && machineCounts.includes(4)) ids.push('4vs2:up-fresh');
@@ -83,23 +87,27 @@ interface Exec {
 }
 
 const TIME_BIN = '/usr/bin/time';
-/** GNU time with -f/-o (peak RSS of the child in KiB), checked once. */
-const gnuTime = (() => {
+/** GNU time with -f/-o (peak RSS of the child in KiB)? Checked once, at the first measured command. */
+let gnuTimeChecked: boolean | undefined;
+function hasGnuTime(): boolean {
+  if (gnuTimeChecked !== undefined) return gnuTimeChecked;
   const dir = mkdtempSync(join(tmpdir(), 'pp-bench-'));
   try {
     const r = spawnSync(TIME_BIN, ['-f', '%M', '-o', join(dir, 't'), 'true'], { stdio: 'ignore' });
-    return r.status === 0 && /^\d+\s*$/.test(readFileSync(join(dir, 't'), 'utf8'));
+    gnuTimeChecked = r.status === 0 && /^\d+\s*$/.test(readFileSync(join(dir, 't'), 'utf8'));
   } catch {
-    return false;
+    gnuTimeChecked = false;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-})();
+  return gnuTimeChecked;
+}
 
 let scratch = '';
 let execCount = 0;
 
 function exec(cmd: string, args: string[], timeoutMs = 15 * 60_000): Promise<Exec> {
+  const gnuTime = hasGnuTime();
   const timeFile = gnuTime ? join(scratch, `time-${++execCount}`) : '';
   const [file, argv] = gnuTime ? [TIME_BIN, ['-f', '%M', '-o', timeFile, cmd, ...args]] : [cmd, args];
   return new Promise((done) => {
@@ -145,6 +153,8 @@ interface LabRun {
   command: LabCommand;
   iteration: number;
   wallMs: number;
+  /** how long the bench waited for the lab's machines to be quiet before this run (see settle) */
+  settledMs?: number;
   maxRssMiB?: number;
   /** the tool's own counter (result event), undefined for plan (its JSON has none) */
   transport?: Record<string, Transport>;
@@ -156,8 +166,11 @@ interface LabRun {
   /** per machine: sum of done-minus-start of its steps (ms) */
   stepMs?: Record<string, number>;
   steps?: Record<string, string[]>;
-  /** spawn -> plan event, plan event -> result event, result event -> exit (ms) */
-  phases?: { toPlanMs: number; planToResultMs: number; resultToExitMs: number };
+  /**
+   * spawn -> plan event (node, module load, ssh, observe), plan event -> result event, result event -> exit (ms);
+   * when there were steps: first step start -> last step end, last step end -> result event (verify).
+   */
+  phases?: { toPlanMs: number; planToResultMs: number; resultToExitMs: number; stepsMs?: number; afterStepsMs?: number };
 }
 
 type Event = { time: string; event: string; [k: string]: any };
@@ -226,7 +239,46 @@ async function labCommand(lab: Lab, file: string, command: LabCommand, iteration
     planToResultMs: Date.parse(result.time) - Date.parse(plan.time),
     resultToExitMs: r.endEpochMs - Date.parse(result.time),
   };
+  const stepTimesAt = events.filter((e) => e.event === 'step').map((e) => Date.parse(e.time));
+  if (stepTimesAt.length) {
+    run.phases.stepsMs = max(stepTimesAt) - min(stepTimesAt);
+    run.phases.afterStepsMs = Date.parse(result.time) - max(stepTimesAt);
+  }
   return run;
+}
+
+/** CPU time (clock ticks) used so far by every process of the lab's machines. */
+function labCpuTicks(lab: Lab): number {
+  let ticks = 0;
+  for (const m of lab.machines) {
+    const pids = spawnSync('ip', ['netns', 'pids', m.ns], { encoding: 'utf8' }).stdout ?? '';
+    for (const pid of pids.split('\n').filter(Boolean)) {
+      try {
+        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        ticks += Number(f[11]) + Number(f[12]); // utime, stime
+      } catch { /* gone */ }
+    }
+  }
+  return ticks;
+}
+
+/**
+ * Waits until the lab's machines are quiet: a gateway keeps a CPU busy for several seconds after it starts
+ * (workers, session store), which would otherwise be billed to the next command. Quiet = under 15% of one CPU
+ * for two 1-second samples in a row; gives up after 90 s. Returns the time waited (ms).
+ */
+async function settle(lab: Lab): Promise<number> {
+  const t0 = Date.now();
+  const hz = 100; // USER_HZ on Linux
+  let quiet = 0;
+  let last = labCpuTicks(lab);
+  while (quiet < 2 && Date.now() - t0 < 90_000) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = labCpuTicks(lab);
+    quiet = (now - last) / hz < 0.15 ? quiet + 1 : 0;
+    last = now;
+  }
+  return Date.now() - t0;
 }
 
 /** Makes every machine one that never had Tailscale: down leaves the tailnet but keeps the client installed. */
@@ -304,6 +356,10 @@ function timingRows(all: Measured[]): TimingRow[] {
       target: `≤ ${TARGETS.freshVsSlowestMachine} × slowest machine`, actual: ratio(fresh), ratio: fresh, ok: fresh <= TARGETS.freshVsSlowestMachine,
     }));
     rows.push(row('up-fresh-slowest-machine', "fresh `up`: slowest machine's own steps", slowest));
+    const freshPhase = (f: (p: NonNullable<LabRun['phases']>) => number | undefined): number[] => runs('up-fresh').map((r) => f(r.phases!) ?? NaN);
+    rows.push(row('up-fresh-observe', 'fresh `up`: spawn → plan event (node, load, ssh, observe)', freshPhase((p) => p.toPlanMs)));
+    rows.push(row('up-fresh-steps', 'fresh `up`: first step start → last step end (all machines)', freshPhase((p) => p.stepsMs)));
+    rows.push(row('up-fresh-verify', 'fresh `up`: last step end → result event (verify with a message)', freshPhase((p) => p.afterStepsMs)));
 
     const conv = wall('up-converged');
     const convMed = median(conv);
@@ -316,7 +372,7 @@ function timingRows(all: Measured[]): TimingRow[] {
       id: `${n}:up-converged-restarts-writes`, machines: n, measure: 'converged `up`: restarts / writes (max)',
       value: `${max(restarts)} / ${max(writes)}`, target: '0 / 0', actual: `${max(restarts)} / ${max(writes)}`, ok: max(restarts) === 0 && max(writes) === 0,
     });
-    const phase = (k: keyof NonNullable<LabRun['phases']>) => runs('up-converged').map((r) => r.phases![k]);
+    const phase = (k: 'toPlanMs' | 'planToResultMs' | 'resultToExitMs') => runs('up-converged').map((r) => r.phases![k]);
     rows.push(row('up-converged-observe', 'converged `up`: spawn → plan event (node, load, ssh, observe)', phase('toPlanMs')));
     rows.push(row('up-converged-verify', 'converged `up`: plan → result event (verify checks)', phase('planToResultMs')));
     rows.push(row('up-converged-exit', 'converged `up`: result event → exit (close ssh)', phase('resultToExitMs')));
@@ -361,9 +417,10 @@ function commandRows(all: Measured[]): CommandRow[] {
   return rows;
 }
 
-export function markdown(timing: TimingRow[], commands: CommandRow[], meta: { iterations: number }): string {
+export function markdown(timing: TimingRow[], commands: CommandRow[], meta: { iterations: number; localRuns: number }): string {
   const lines: string[] = [];
-  lines.push(`### peer-provision benchmark (${meta.iterations} iteration${meta.iterations === 1 ? '' : 's'}; wall clock, spawn to exit)`, '');
+  const plural = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
+  lines.push(`### peer-provision benchmark (lab commands: ${plural(meta.iterations, 'iteration')}; \`node -e 0\`, \`--help\`, \`validate\`: ${plural(meta.localRuns, 'run')}; wall clock, spawn to exit)`, '');
   lines.push('| machines | measure | min | median | target | actual | |', '|---|---|---:|---:|---|---:|:-:|');
   for (const r of timing) {
     const a = r.value ?? ms(r.minMs!);
@@ -384,47 +441,70 @@ export function markdown(timing: TimingRow[], commands: CommandRow[], meta: { it
 // ---------------------------------------------------------------- the run
 const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 
-async function measureMachines(n: number, iterations: number): Promise<Measured> {
-  const t0 = Date.now();
-  const lab = await labUp({ machines: n, log });
-  log(`lab with ${n} machines up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  let file = lab.peerYaml();
-  const measured: Measured = {
-    machines: n,
-    local: { node: { wallMs: [], maxRssMiB: [] }, help: { wallMs: [], maxRssMiB: [] }, validate: { wallMs: [], maxRssMiB: [] } },
-    lab: [],
-  };
+/**
+ * A peer.yaml of the lab's shape for n machines (ssh aliases, provided keys as file: references, the lab's install
+ * URL), for validate: it reads no referenced file, so it needs no lab.
+ */
+function syntheticPeerYaml(n: number): string {
+  const path = join(scratch, `peer-${n}.yaml`);
+  let text = '# peer-provision bench: validate input (the lab\'s shape)\nversion: 1\nname: lab\nsshConfig: ssh_config\ntailnet:\n  provider: provided\nmachines:\n';
+  for (let i = 1; i <= n; i++) {
+    text += `  m${i}:\n    ssh: lab-m${i}\n    tailscale:\n      hostname: m${i}\n      authKey: file:keys/m${i}.key\n`
+      + `      installUrl: http://10.231.57.1:9480/install.sh\n    gateway:\n      port: 18789\n      token: generate\n`;
+  }
+  writeFileSync(path, text);
+  return path;
+}
+
+/**
+ * `node -e 0`, `--help` and `validate`, interleaved, after one untimed warm-up each. Measured while no lab of ours
+ * runs (the lab's gateways keep the CPUs busy for a while after every start or restart).
+ */
+async function measureLocal(n: number, runs: number): Promise<Measured['local']> {
+  const file = syntheticPeerYaml(n);
+  const measured: Measured['local'] = { node: { wallMs: [], maxRssMiB: [] }, help: { wallMs: [], maxRssMiB: [] }, validate: { wallMs: [], maxRssMiB: [] } };
   const local: Record<LocalCommand, () => Promise<Exec>> = {
     node: () => exec(process.execPath, ['-e', '0']),
     help: () => cli('--help'),
     validate: () => cli('validate', '-f', file),
   };
-  for (let i = 0; i <= iterations; i++) { // i = 0: warm-up, not recorded
+  for (let i = 0; i <= runs; i++) { // i = 0: warm-up, not recorded
     for (const c of LOCAL_COMMANDS) {
       const r = await local[c]();
       if (r.code !== 0) throw new CommandFailed(`${LABEL[c]} failed: exit ${r.code}\n${r.stderr}`);
       if (i === 0) continue;
-      measured.local[c].wallMs.push(r.wallMs);
-      if (r.maxRssKiB !== undefined) measured.local[c].maxRssMiB.push(r.maxRssKiB / 1024);
+      measured[c].wallMs.push(r.wallMs);
+      if (r.maxRssKiB !== undefined) measured[c].maxRssMiB.push(r.maxRssKiB / 1024);
     }
   }
-  log(`${n} machines: node -e 0 ${ms(median(measured.local.node.wallMs))}, --help ${ms(median(measured.local.help.wallMs))}, validate ${ms(median(measured.local.validate.wallMs))}`);
+  log(`${n} machines: node -e 0 ${ms(median(measured.node.wallMs))}, --help ${ms(median(measured.help.wallMs))}, validate ${ms(median(measured.validate.wallMs))} (medians of ${runs})`);
+  return measured;
+}
+
+async function measureLab(n: number, iterations: number): Promise<LabRun[]> {
+  const t0 = Date.now();
+  const lab = await labUp({ machines: n, log });
+  log(`lab with ${n} machines up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  let file = lab.peerYaml();
+  const runs: LabRun[] = [];
   for (let i = 1; i <= iterations; i++) {
     if (i > 1) {
       await uninstallTailscale(lab);
       file = lab.peerYaml(); // fresh single-use auth keys
     }
     for (const c of LAB_COMMANDS) {
+      const settledMs = await settle(lab);
       const run = await labCommand(lab, file, c, i);
-      measured.lab.push(run);
+      run.settledMs = settledMs;
+      runs.push(run);
       const conns = run.transport ? Object.values(run.transport).map((t) => t.connections).join('/') : '—';
       log(`${n} machines, iteration ${i}/${iterations}: ${c} ${ms(run.wallMs)} (ssh connections per machine: tool ${conns}, sshd ${Object.values(run.sshdAccepted).join('/')})`);
     }
   }
-  return measured;
+  return runs;
 }
 
-export interface BenchOptions { machines: number[]; iterations: number; out: string }
+export interface BenchOptions { machines: number[]; iterations: number; localRuns: number; out: string }
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -432,6 +512,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     options: {
       machines: { type: 'string', default: '2,4' },
       iterations: { type: 'string', default: '3' },
+      'local-runs': { type: 'string', default: '10' },
       out: { type: 'string', default: 'bench-results.json' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -439,14 +520,16 @@ export function parseOptions(argv: string[]): BenchOptions {
     allowPositionals: false,
   });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- [--machines 2,4] [--iterations 3] [--out bench-results.json]\n');
+    process.stdout.write('usage: npm run bench -- [--machines 2,4] [--iterations 3] [--local-runs 10] [--out bench-results.json]\n');
     process.exit(0);
   }
   const machines = values.machines!.split(',').map((s) => Number(s.trim()));
   if (machines.length === 0 || machines.some((x) => !Number.isInteger(x) || x < 2 || x > 6)) throw new Error(`--machines: a list of 2..6, got ${values.machines}`);
   const iterations = Number(values.iterations);
   if (!Number.isInteger(iterations) || iterations < 1) throw new Error(`--iterations: a positive integer, got ${values.iterations}`);
-  return { machines, iterations, out: resolve(values.out!) };
+  const localRuns = Number(values['local-runs']);
+  if (!Number.isInteger(localRuns) || localRuns < 1) throw new Error(`--local-runs: a positive integer, got ${values['local-runs']}`);
+  return { machines, iterations, localRuns, out: resolve(values.out!) };
 }
 
 async function main(): Promise<number> {
@@ -472,11 +555,13 @@ async function main(): Promise<number> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  if (!gnuTime) log(`${TIME_BIN} (GNU time) not usable: peak memory by polling /proc/PID/status VmHWM`);
+  if (!hasGnuTime()) log(`${TIME_BIN} (GNU time) not usable: peak memory by polling /proc/PID/status VmHWM`);
   const started = Date.now();
   const all: Measured[] = [];
   try {
-    for (const n of options.machines) all.push(await measureMachines(n, options.iterations));
+    // the local commands first, on a quiet host; then one lab per machine count
+    for (const n of options.machines) all.push({ machines: n, local: await measureLocal(n, options.localRuns), lab: [] });
+    for (const m of all) m.lab = await measureLab(m.machines, options.iterations);
   } catch (error) {
     process.stderr.write(`bench: ${error instanceof CommandFailed ? error.message : (error as Error).stack}\n`);
     return 1;
@@ -494,8 +579,8 @@ async function main(): Promise<number> {
     durationS: Math.round((Date.now() - started) / 1000),
     node: process.version,
     cpus: cpus().length,
-    peakMemory: gnuTime ? 'GNU time %M (max RSS of the child)' : '/proc/PID/status VmHWM, polled',
-    options: { machines: options.machines, iterations: options.iterations },
+    peakMemory: hasGnuTime() ? 'GNU time %M (max RSS of the child)' : '/proc/PID/status VmHWM, polled',
+    options: { machines: options.machines, iterations: options.iterations, localRuns: options.localRuns },
     targets: TARGETS,
     timing,
     commands,
