@@ -20,7 +20,8 @@
  *
  * Prints two markdown tables on stdout (progress on stderr), writes every figure and raw run as JSON to --out,
  * tears the lab down at the end (also on failure and Ctrl-C). Exit 0 even when a target is missed (this is a
- * measurement, not a test); exit 1 when a command failed, 2 on bad arguments.
+ * measurement, not a test); exit 1 when a command failed (the failed run is listed, left out of the figures, and
+ * the bench goes on), 2 on bad arguments.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -216,7 +217,10 @@ async function labCommand(lab: Lab, file: string, command: LabCommand, iteration
   const before = sshdAccepted(lab);
   const r = await cli(...args[command]);
   const after = sshdAccepted(lab);
-  const fail = (why: string) => new CommandFailed(`${LABEL[command]} (iteration ${iteration}) ${why}: exit ${r.code}\n${r.stderr.trim().split('\n').slice(-15).join('\n')}\n${r.stdout.slice(-2000)}`);
+  const problems = (() => {
+    try { return (parseEvents(r.stdout).find((e) => e.event === 'result')?.problems ?? []) as string[]; } catch { return []; }
+  })();
+  const fail = (why: string) => new CommandFailed(`${LABEL[command]} (iteration ${iteration}) ${why}: exit ${r.code}${problems.length ? `: ${problems.join('; ')}` : ''}\n${r.stderr.trim().split('\n').slice(-15).join('\n')}\n${r.stdout.slice(-2000)}`);
   if (r.code !== 0) throw fail('failed');
   const run: LabRun = {
     command, iteration, wallMs: r.wallMs, maxRssMiB: r.maxRssKiB === undefined ? undefined : r.maxRssKiB / 1024,
@@ -481,7 +485,9 @@ async function measureLocal(n: number, runs: number): Promise<Measured['local']>
   return measured;
 }
 
-async function measureLab(n: number, iterations: number): Promise<LabRun[]> {
+export interface Failure { machines: number; command: LabCommand; iteration: number; message: string }
+
+async function measureLab(n: number, iterations: number, failures: Failure[]): Promise<LabRun[]> {
   const t0 = Date.now();
   const lab = await labUp({ machines: n, log });
   log(`lab with ${n} machines up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -494,7 +500,16 @@ async function measureLab(n: number, iterations: number): Promise<LabRun[]> {
     }
     for (const c of LAB_COMMANDS) {
       const settledMs = await settle(lab);
-      const run = await labCommand(lab, file, c, i);
+      let run: LabRun;
+      try {
+        run = await labCommand(lab, file, c, i);
+      } catch (error) {
+        if (!(error instanceof CommandFailed)) throw error;
+        // recorded and left out of the figures; the next commands go on (down restores, a re-run resumes)
+        failures.push({ machines: n, command: c, iteration: i, message: error.message });
+        log(`${n} machines, iteration ${i}/${iterations}: ${c} FAILED: ${error.message}`);
+        continue;
+      }
       run.settledMs = settledMs;
       runs.push(run);
       const conns = run.transport ? Object.values(run.transport).map((t) => t.connections).join('/') : '—';
@@ -558,10 +573,11 @@ async function main(): Promise<number> {
   if (!hasGnuTime()) log(`${TIME_BIN} (GNU time) not usable: peak memory by polling /proc/PID/status VmHWM`);
   const started = Date.now();
   const all: Measured[] = [];
+  const failures: Failure[] = [];
   try {
     // the local commands first, on a quiet host; then one lab per machine count
     for (const n of options.machines) all.push({ machines: n, local: await measureLocal(n, options.localRuns), lab: [] });
-    for (const m of all) m.lab = await measureLab(m.machines, options.iterations);
+    for (const m of all) m.lab = await measureLab(m.machines, options.iterations, failures);
   } catch (error) {
     process.stderr.write(`bench: ${error instanceof CommandFailed ? error.message : (error as Error).stack}\n`);
     return 1;
@@ -571,7 +587,10 @@ async function main(): Promise<number> {
   }
   const timing = timingRows(all);
   const commands = commandRows(all);
-  const table = markdown(timing, commands, options);
+  let table = markdown(timing, commands, options);
+  if (failures.length) {
+    table += `\n### Failed runs (left out of the figures above)\n\n${failures.map((f) => `- ${f.machines} machines, iteration ${f.iteration}: ${f.message.split('\n')[0]}`).join('\n')}\n`;
+  }
   process.stdout.write(table);
   const doc = {
     format: 'peer-provision/bench@1',
@@ -585,11 +604,12 @@ async function main(): Promise<number> {
     timing,
     commands,
     runs: all,
+    failures,
     markdown: table,
   };
   writeFileSync(options.out, JSON.stringify(doc, null, 2) + '\n');
   log(`figures written to ${options.out} (${doc.durationS} s in all)`);
-  return 0;
+  return failures.length ? 1 : 0;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
