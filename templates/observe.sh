@@ -29,10 +29,27 @@ elif command -v launchctl >/dev/null 2>&1 && launchctl print "gui/$(id -u)/ai.op
 fi
 echo "service=$service"
 
-# The config path: the override, else the one recorded by the first up, else OpenClaw's own answer
-# (slow: it starts OpenClaw's CLI, so it runs once per machine), with the running gateway's OPENCLAW_* env.
+# The config path, cheapest answer first: the peer.yaml override; the path the first up recorded; OpenClaw's
+# own precedence where it is plain (OPENCLAW_CONFIG_PATH, else $OPENCLAW_STATE_DIR/openclaw.json, else
+# ~/.openclaw/openclaw.json when no OPENCLAW_* variable moves it), read from the running gateway's environment;
+# and only then OpenClaw's CLI, `openclaw config file` (exact, but it costs a second or two).
+gateway_env() { # NAME -> its value in the gateway's environment (or this shell's, with no gateway running)
+  if [ -n "$pid" ] && [ -r "/proc/$pid/environ" ]; then tr '\0' '\n' < "/proc/$pid/environ" | sed -n "s/^$1=//p" | head -n 1
+  else eval "printf '%s' \"\${$1:-}\""; fi
+}
 config="$CONFIG_PATH"
 [ -z "$config" ] && [ -f "$state_dir/config-path" ] && config=$(cat "$state_dir/config-path")
+if [ -z "$config" ]; then
+  oc_config=$(gateway_env OPENCLAW_CONFIG_PATH); oc_state=$(gateway_env OPENCLAW_STATE_DIR)
+  oc_moved=$(gateway_env OPENCLAW_HOME)$(gateway_env OPENCLAW_PROFILE)
+  case "$oc_config" in /*) config="$oc_config" ;; esac
+  if [ -z "$config" ] && [ -z "$oc_config" ]; then
+    case "$oc_state" in
+      /*) [ -f "$oc_state/openclaw.json" ] && config="$oc_state/openclaw.json" ;;
+      "") [ -z "$oc_moved" ] && [ -f "$HOME/.openclaw/openclaw.json" ] && config="$HOME/.openclaw/openclaw.json" ;;
+    esac
+  fi
+fi
 if [ -z "$config" ] && command -v openclaw >/dev/null 2>&1; then
   if [ -n "$pid" ] && [ -r "/proc/$pid/environ" ]; then
     config=$(env $(tr '\0' '\n' < "/proc/$pid/environ" | grep -E '^OPENCLAW_(CONFIG_PATH|STATE_DIR|HOME|PROFILE)=' | tr '\n' ' ') openclaw config file 2>/dev/null | tail -n 1)

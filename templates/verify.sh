@@ -1,14 +1,18 @@
-# verify.sh: run on one machine, check each of its peers over the tailnet as an agent would reach them.
-# Prints one line per check: "PEER CHECK ok|fail DETAIL". The token is read from the peer's token file
-# and handed to curl on stdin (-K -), never in argv.
+# verify.sh: run on one machine, check each of its peers over the tailnet as an agent would reach them,
+# all peers at once. Prints one line per check: "PEER CHECK ok|fail DETAIL". The token is read from the
+# peer's token file and handed to curl on stdin (-K -), never in argv.
 # Vars: PEERS (lines "NAME IP PORT TOKEN_FILE"), NONCE, SEND_MESSAGE (1: also deliver and read back a message), FROM.
 set -u
-http() { # METHOD URL TOKEN_FILE|- BODY -> prints "STATUS BODY"
+work=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/peer-provision-verify.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+
+http() { # METHOD URL TOKEN_FILE|- BODY -> prints "STATUS BODY" (the whole body: a session's history is long)
   method=$1 url=$2 token_file=$3 body=$4
+  answer=$(mktemp "$work/answer.XXXXXX")
   { [ "$token_file" != - ] && printf 'header = "Authorization: Bearer %s"\n' "$(cat "$token_file")"; } |
     curl -sS --max-time 15 -K - -X "$method" -H 'Content-Type: application/json' ${body:+--data "$body"} \
-      -o /tmp/peer-provision-verify.$$ -w '%{http_code}' "$url" 2>&1
-  printf ' '; tr '\n' ' ' < /tmp/peer-provision-verify.$$ 2>/dev/null; rm -f /tmp/peer-provision-verify.$$
+      -o "$answer" -w '%{http_code}' "$url" 2>&1
+  printf ' '; tr '\n' ' ' < "$answer"; rm -f "$answer"
 }
 # A gateway that has just restarted answers 5xx for a few seconds while its session store opens: retry
 # those (and connection errors) for up to ~30 s; a 2xx or 4xx is an answer.
@@ -21,26 +25,38 @@ http_settled() {
     sleep 0.5
   done
 }
-# The whole answer is searched (a session's history is long); a report shows its first 300 characters.
+# A report shows the first 300 characters of what was answered.
 report() { printf '%s %s %s %s\n' "$1" "$2" "$3" "$(printf '%s' "$4" | cut -c1-300)"; }
-printf '%s\n' "$PEERS" | while read -r name ip port token_file; do
-  [ -n "$name" ] || continue
-  base="http://$ip:$port"
+
+check_peer() { # NAME IP PORT TOKEN_FILE
+  name=$1 base="http://$2:$3" token_file=$4
   out=$(http GET "$base/health" - '')
-  case "$out" in 200*) report "$name" health ok "$base/health";; *) report "$name" health fail "$out"; continue;; esac
+  case "$out" in 200*) report "$name" health ok "$base/health";; *) report "$name" health fail "$out"; return;; esac
   out=$(http_settled POST "$base/tools/invoke" "$token_file" '{"tool":"sessions_list","args":{}}')
   case "$out" in 200*) report "$name" token-accepted ok "sessions_list 200";; *) report "$name" token-accepted fail "$out";; esac
   out=$(http POST "$base/tools/invoke" - '{"tool":"sessions_list","args":{}}')
   case "$out" in 401*) report "$name" token-enforced ok "no token: 401";; *) report "$name" token-enforced fail "no token: $out";; esac
-  [ "$SEND_MESSAGE" = 1 ] || continue
+  [ "$SEND_MESSAGE" = 1 ] || return
   message="peer-provision verify $NONCE from $FROM"
   out=$(http_settled POST "$base/tools/invoke" "$token_file" "{\"tool\":\"sessions_send\",\"args\":{\"sessionKey\":\"agent:main:main\",\"message\":\"$message\",\"timeoutSeconds\":0}}")
-  case "$out" in 200*) ;; *) report "$name" message fail "sessions_send: $out"; continue;; esac
-  found=fail; i=0
-  while [ $i -lt 60 ]; do
+  case "$out" in 200*) ;; *) report "$name" message fail "sessions_send: $out"; return;; esac
+  # the message shows in the peer's history once its session has taken it in (seconds on a busy machine)
+  deadline=$(( $(date +%s) + 60 ))
+  while [ "$(date +%s)" -lt "$deadline" ]; do
     out=$(http_settled POST "$base/tools/invoke" "$token_file" '{"tool":"sessions_history","args":{"sessionKey":"agent:main:main","limit":50}}')
-    case "$out" in 200*"$NONCE"*) found=ok; break;; esac
-    i=$((i + 1)); sleep 0.5
+    case "$out" in 200*"$NONCE"*) report "$name" message ok "sessions_send then sessions_history: ok"; return;; esac
+    sleep 0.3
   done
-  report "$name" message "$found" "sessions_send then sessions_history: ${found}"
-done
+  report "$name" message fail "sessions_send accepted, but the message was not in sessions_history within 60 s"
+}
+
+i=0
+printf '%s\n' "$PEERS" > "$work/peers"
+while read -r name ip port token_file; do
+  [ -n "$name" ] || continue
+  i=$((i + 1))
+  check_peer "$name" "$ip" "$port" "$token_file" > "$work/result.$i" &
+done < "$work/peers"
+wait
+j=1
+while [ $j -le $i ]; do cat "$work/result.$j"; j=$((j + 1)); done

@@ -110,7 +110,9 @@ export async function applyUp(spec: Spec, runs: Map<string, MachineRun>, options
       {
         title: 'verify: health, token enforced, a message delivered',
         task: async (_, task) => {
-          result.checks = await verify(spec, endpoints(runs), true);
+          result.checks = await verify(spec, endpoints(runs), true, (machine, status) =>
+            options.events.emit({ event: 'step', machine, step: 'verify its peers', status }),
+          );
           const failed = result.checks.filter((c) => !c.ok);
           for (const c of result.checks) options.events.emit({ event: 'check', ...c });
           if (failed.length > 0) throw new Error(`${failed.length} of ${result.checks.length} checks failed`);

@@ -32,37 +32,62 @@ export interface VerifyEndpoint {
 export const peersOf = (spec: Spec, machine: string) =>
   spec.peers.flatMap(([a, b]) => (a === machine ? [b] : b === machine ? [a] : []));
 
-export async function verify(spec: Spec, endpoints: Map<string, VerifyEndpoint>, sendMessage: boolean): Promise<CheckResult[]> {
+/** Called as each machine starts and finishes checking its peers (machines check concurrently). */
+export type VerifyProgress = (machine: string, status: 'start' | 'done') => void;
+
+export async function verify(
+  spec: Spec,
+  endpoints: Map<string, VerifyEndpoint>,
+  sendMessage: boolean,
+  progress: VerifyProgress = () => undefined,
+): Promise<CheckResult[]> {
   const nonce = randomBytes(6).toString('hex');
   const perMachine = await Promise.all(
-    spec.machines.map(async (machine): Promise<CheckResult[]> => {
-      const from = endpoints.get(machine.name);
-      const peers = peersOf(spec, machine.name);
-      const fail = (to: string, detail: string): CheckResult => ({ from: machine.name, to, check: 'health', ok: false, detail });
-      if (!from?.peerDir) return peers.map((p) => fail(p, `${machine.name} has no peer files: run up`));
-      const lines: string[] = [];
-      const results: CheckResult[] = [];
-      for (const peer of peers) {
-        const target = endpoints.get(peer);
-        if (!target?.ip) results.push(fail(peer, `${peer} has no tailnet address: it has not joined`));
-        else lines.push(`${peer} ${target.ip} ${target.port} ${posix.join(from.peerDir, 'tokens', `${peer}.token`)}`);
-      }
-      if (lines.length === 0) return results;
+    spec.machines.map(async ({ name }) => {
+      progress(name, 'start');
       try {
-        const out = await from.remote.run(script('verify', { PEERS: lines.join('\n'), NONCE: nonce, SEND_MESSAGE: sendMessage ? 1 : 0, FROM: machine.name }));
-        if (out.exitCode !== 0) return [...results, ...lines.map((l) => fail(l.split(' ')[0], redact(lastLines(out.stderr))))];
-        for (const line of out.stdout.split('\n')) {
-          const match = /^(\S+) (health|token-accepted|token-enforced|message) (ok|fail) ?(.*)$/.exec(line.trim());
-          if (match) results.push({ from: machine.name, to: match[1], check: match[2] as Check, ok: match[3] === 'ok', detail: redact(match[4]) });
-        }
-        return results;
-      } catch (error) {
-        if (error instanceof UnreachableError) return [...results, ...lines.map((l) => fail(l.split(' ')[0], redact(error.message)))];
-        throw error;
+        return await checkFrom(spec, endpoints, name, { nonce, sendMessage });
+      } finally {
+        progress(name, 'done');
       }
     }),
   );
   return perMachine.flat();
+}
+
+/** One machine checks all of its peers: one remote command. */
+async function checkFrom(
+  spec: Spec,
+  endpoints: Map<string, VerifyEndpoint>,
+  machine: string,
+  options: { nonce: string; sendMessage: boolean },
+): Promise<CheckResult[]> {
+  const from = endpoints.get(machine);
+  const peers = peersOf(spec, machine);
+  const fail = (to: string, detail: string): CheckResult => ({ from: machine, to, check: 'health', ok: false, detail });
+  if (!from?.peerDir) return peers.map((p) => fail(p, `${machine} has no peer files: run up`));
+  const lines: string[] = [];
+  const results: CheckResult[] = [];
+  for (const peer of peers) {
+    const target = endpoints.get(peer);
+    if (!target?.ip) results.push(fail(peer, `${peer} has no tailnet address: it has not joined`));
+    else lines.push(`${peer} ${target.ip} ${target.port} ${posix.join(from.peerDir, 'tokens', `${peer}.token`)}`);
+  }
+  if (lines.length === 0) return results;
+  const failAll = (detail: string) => [...results, ...lines.map((l) => fail(l.split(' ')[0], redact(detail)))];
+  try {
+    const vars = { PEERS: lines.join('\n'), NONCE: options.nonce, SEND_MESSAGE: options.sendMessage ? 1 : 0, FROM: machine };
+    const out = await from.remote.run(script('verify', vars));
+    if (out.exitCode !== 0) return failAll(lastLines(out.stderr));
+    for (const line of out.stdout.split('\n')) {
+      const match = /^(\S+) (health|token-accepted|token-enforced|message) (ok|fail) ?(.*)$/.exec(line.trim());
+      if (match) results.push({ from: machine, to: match[1], check: match[2] as Check, ok: match[3] === 'ok', detail: redact(match[4]) });
+    }
+    return results;
+  } catch (error) {
+    if (error instanceof UnreachableError) return failAll(error.message);
+    throw error;
+  }
 }
 
 export function renderChecks(results: CheckResult[]): string {
