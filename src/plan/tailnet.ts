@@ -1,10 +1,8 @@
 // The tailnet part of a plan when nothing has been read from Tailscale (plan --offline).
 import { formatDuration } from '../spec/duration.js';
 import type { Spec } from '../spec/types.js';
+import { PROVIDED_NOTE } from '../tailnet/notes.js';
 import type { Action } from './types.js';
-
-export const PROVIDED_NOTE =
-  'provider provided: each machine joins with its own authKey; the tailnet policy and revoking keys are yours to manage';
 
 export function offlineTailnetActions(spec: Spec, command: 'up' | 'down'): { actions: Action[]; notes: string[] } {
   if (spec.tailnet.provider === 'provided') return { actions: [], notes: [PROVIDED_NOTE] };

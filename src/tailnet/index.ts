@@ -12,6 +12,7 @@ import { secretsEnv, stackLocation, type StackLocation } from './backend.js';
 import type { DeviceClientFactory } from './devices.js';
 import type { ConfigMap, StackTarget, TailnetEngine } from './engine.js';
 import { TailnetError } from './errors.js';
+import { PROVIDED_NOTE } from './notes.js';
 import { mergePolicy, policyChanges, policyWarnings, removeOwned, type PolicyChange } from './acl.js';
 import { describeRef, resolveCredentials, resolveSecret, type TailnetCredentials } from './secrets.js';
 
@@ -21,9 +22,7 @@ export { createPulumiEngine, checkPulumiCli, type TailnetEngine } from './engine
 export { tailscaleDeviceClient, createTailscaleApi, type DeviceClientFactory } from './devices.js';
 export { resolveSecret } from './secrets.js';
 
-/** For plan and down output with provider: provided. */
-export const PROVIDED_NOTE =
-  'tailnet.provider is "provided": the auth keys are yours, and so are the tailnet policy, key revocation and device removal; peer-provision touches none of them.';
+export { PROVIDED_NOTE } from './notes.js';
 
 export interface TailnetAction {
   /** 'note' is information, not a change. */
