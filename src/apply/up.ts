@@ -52,7 +52,7 @@ export async function applyUp(spec: Spec, runs: Map<string, MachineRun>, options
   const tasks = new Listr(
     [
       {
-        title: 'tailnet: auth keys and policy',
+        title: spec.tailnet.provider === 'pulumi' ? 'tailnet: mint auth keys, write policy entries (Pulumi)' : 'tailnet: read the provided auth keys',
         enabled: () => needKeys.length > 0 || options.tailnetChanges,
         task: async () => {
           try {
