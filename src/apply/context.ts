@@ -4,6 +4,8 @@ import type { MachineState } from '../observe/types.js';
 import type { Action } from '../plan/types.js';
 import type { MachineSpec, Spec } from '../spec/types.js';
 import type { Remote } from '../transport/remote.js';
+import { peersOf } from '../verify/index.js';
+import type { PeerInfo } from './peer-files.js';
 
 export interface MachineRun {
   spec: Spec;
@@ -24,3 +26,14 @@ export interface MachineRun {
 }
 
 export const has = (run: MachineRun, resource: Action['resource']) => run.actions.some((a) => a.resource === resource);
+
+/** What a machine's peer files say about its peers; undefined until every peer has a tailnet address. */
+export function peerInfos(spec: Spec, runs: Map<string, MachineRun>, machine: string): PeerInfo[] | undefined {
+  const infos: PeerInfo[] = [];
+  for (const name of peersOf(spec, machine)) {
+    const peer = runs.get(name);
+    if (!peer?.ip || peer.failed) return undefined;
+    infos.push({ name, hostname: peer.machine.tailscale.hostname, ip: peer.ip, port: peer.machine.gateway.port, token: peer.token });
+  }
+  return infos;
+}

@@ -7,10 +7,9 @@ import { isJoined, type Desired } from '../plan/machine.js';
 import type { Action, Plan } from '../plan/types.js';
 import type { Spec } from '../spec/types.js';
 import type { Transport } from '../transport/remote.js';
-import type { MachineRun } from './context.js';
+import { peerInfos, type MachineRun } from './context.js';
 import { decideToken } from './tokens.js';
-import { peerFilesFor, } from './steps.js';
-import { peerInfos } from './up.js';
+import { peerFilesFor } from './steps.js';
 
 export interface Prepared {
   plan: Plan;

@@ -3,7 +3,7 @@
 import { registerSecret } from '../output/redact.js';
 import type { Action } from '../plan/types.js';
 import type { Spec } from '../spec/types.js';
-import { resolveCredentials } from '../tailnet/secrets.js';
+import { resolveCredentials } from '../spec/secrets.js';
 
 type TailnetModule = typeof import('../tailnet/index.js');
 const load = (): Promise<TailnetModule> => import('../tailnet/index.js');

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { registerSecret } from '../output/redact.js';
 import type { Private } from '../observe/parse.js';
 import type { MachineSpec } from '../spec/types.js';
-import { resolveSecret } from '../tailnet/secrets.js';
+import { resolveSecret } from '../spec/secrets.js';
 
 export function decideToken(machine: MachineSpec, observed: Private | undefined): { token: string; keepExisting: boolean } {
   const ref = machine.gateway.token;

@@ -4,10 +4,8 @@
 import { Listr, type ListrTask } from 'listr2';
 import type { Spec } from '../spec/types.js';
 import { verify, type CheckResult, type VerifyEndpoint } from '../verify/index.js';
-import { has, type MachineRun } from './context.js';
-import type { PeerInfo } from './peer-files.js';
+import { has, peerInfos, type MachineRun } from './context.js';
 import { peerFilesFor, configureGateway, installTailscale, join, restartGateway, writePeerFiles } from './steps.js';
-import { peersOf } from '../verify/index.js';
 import type { Events } from '../output/events.js';
 import { listrOptions, machineStep, machineTitle, type Renderer } from './tasks.js';
 
@@ -29,16 +27,6 @@ export interface ApplyResult {
   restarted: string[];
   /** What was written where: "m1 gateway-config", "m2 peer-files". */
   written: string[];
-}
-
-export function peerInfos(spec: Spec, runs: Map<string, MachineRun>, machine: string): PeerInfo[] | undefined {
-  const infos: PeerInfo[] = [];
-  for (const name of peersOf(spec, machine)) {
-    const peer = runs.get(name);
-    if (!peer?.ip || peer.failed) return undefined;
-    infos.push({ name, hostname: peer.machine.tailscale.hostname, ip: peer.ip, port: peer.machine.gateway.port, token: peer.token });
-  }
-  return infos;
 }
 
 export async function applyUp(spec: Spec, runs: Map<string, MachineRun>, options: ApplyOptions): Promise<ApplyResult> {

@@ -2,7 +2,7 @@
 import { InputError, type Problem } from '../errors.js';
 import { registerSecret } from '../output/redact.js';
 import type { SecretRef, Spec } from '../spec/types.js';
-import { describeRef, resolveSecret } from '../tailnet/secrets.js';
+import { describeRef, resolveSecret } from '../spec/secrets.js';
 
 /** Resolves every env:/file: reference up front so a missing one is reported before anything is touched. */
 export function preflightSecrets(spec: Spec): void {

@@ -1,7 +1,7 @@
 // A narrow client for the few Tailscale API calls Pulumi has no resource for: list and delete devices, read the
 // policy as HuJSON. Global fetch, configurable base URL (tests point it at a fake server on 127.0.0.1).
 
-import type { TailnetCredentials } from './secrets.js';
+import type { TailnetCredentials } from '../spec/secrets.js';
 import { TailnetError } from './errors.js';
 
 export const DEFAULT_API_BASE_URL = 'https://api.tailscale.com';

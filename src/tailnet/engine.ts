@@ -8,7 +8,7 @@ import type { StackLocation } from './backend.js';
 import { hardenTree } from './backend.js';
 import { createTailscaleApi } from './devices.js';
 import { TailnetError } from './errors.js';
-import type { TailnetCredentials } from './secrets.js';
+import type { TailnetCredentials } from '../spec/secrets.js';
 
 export type OutputMap = Record<string, { value: unknown; secret: boolean }>;
 /** Resource operation → count, e.g. { create: 2, same: 1 }. */

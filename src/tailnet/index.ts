@@ -14,13 +14,13 @@ import type { ConfigMap, StackTarget, TailnetEngine } from './engine.js';
 import { TailnetError } from './errors.js';
 import { PROVIDED_NOTE } from './notes.js';
 import { mergePolicy, policyChanges, policyWarnings, removeOwned, type PolicyChange } from './acl.js';
-import { describeRef, resolveCredentials, resolveSecret, type TailnetCredentials } from './secrets.js';
+import { describeRef, resolveCredentials, resolveSecret, type TailnetCredentials } from '../spec/secrets.js';
 
 export { TailnetError } from './errors.js';
 export { mergePolicy, removeOwned, ownedEntries, policyChanges, type PolicyChange } from './acl.js';
 export { createPulumiEngine, checkPulumiCli, type TailnetEngine } from './engine.js';
 export { tailscaleDeviceClient, createTailscaleApi, type DeviceClientFactory } from './devices.js';
-export { resolveSecret } from './secrets.js';
+export { resolveSecret } from '../spec/secrets.js';
 
 export { PROVIDED_NOTE } from './notes.js';
 

@@ -477,7 +477,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   // -- machine dirs (prepopulated from the host before any mount)
   for (const m of machines) {
     const d = m.dir;
-    for (const x of ["etc", "usr-local", "opt", "var"]) { mkdirSync(join(d, "upper", x), { recursive: true }); mkdirSync(join(d, "work", x), { recursive: true }); }
+    for (const x of ["etc", "usr-local", "opt", "var"]) { mkdirSync(join(d, "upper", x), { recursive: true }); mkdirSync(join(d, "overlay-work", x), { recursive: true }); }
     for (const x of ["root", "home", "tmp", "run"]) mkdirSync(join(d, x), { recursive: true });
     chmodSync(join(d, "root"), 0o700); chmodSync(join(d, "tmp"), 0o1777);
     const up = (x: string) => join(d, "upper", x);
@@ -539,7 +539,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   for (const m of machines) {
     const d = m.dir;
     const ov = (target: string, x: string) =>
-      `mount -n -t overlay pplab-${m.name}-${x} -o lowerdir=${target},upperdir=${d}/upper/${x},workdir=${d}/work/${x} ${target}`;
+      `mount -n -t overlay pplab-${m.name}-${x} -o lowerdir=${target},upperdir=${d}/upper/${x},workdir=${d}/overlay-work/${x} ${target}`;
     const boot = [
       "set -e",
       `hostname ${m.name}`,

@@ -1,8 +1,8 @@
-// Resolving SecretRefs, in memory, at the moment they are needed. (May later move to src/spec.)
+// Resolving SecretRefs, in memory, at the moment they are needed.
 
 import { readFileSync } from 'node:fs';
-import type { SecretRef, TailnetSpec } from '../spec/types.js';
-import { TailnetError } from './errors.js';
+import type { SecretRef, TailnetSpec } from './types.js';
+import { TailnetError } from '../tailnet/errors.js';
 
 /** Names a ref without its value, for messages. */
 export const describeRef = (ref: SecretRef): string =>
