@@ -27,7 +27,7 @@ export interface MachineSpec {
   gateway: {
     port: number;
     token: SecretRef;
-    /** Override for the OpenClaw config path; default: what `openclaw config file` prints on the machine. */
+    /** Override for the OpenClaw config path; default: the one the running gateway uses (OpenClaw's precedence). */
     configPath?: string;
     /** Override for how to restart the gateway; default: the service manager found on the machine. */
     restart?: string;
