@@ -13,16 +13,5 @@ if [ ! -f "$state_dir/openclaw.json.orig" ] && [ ! -f "$state_dir/openclaw.json.
     : > "$state_dir/openclaw.json.absent"
   fi
 fi
-dir=$(dirname "$CONFIG")
-mkdir -p "$dir"
-work=$(umask 077 && mktemp -d "$dir/.peer-provision.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
-[ -f "$CONFIG" ] && cp -p "$CONFIG" "$work/openclaw.json" || (umask 077 && echo '{}' > "$work/openclaw.json")
-if ! printf '%s' "$PATCH" | OPENCLAW_CONFIG_PATH="$work/openclaw.json" openclaw config patch --stdin > "$work/out" 2>&1; then
-  echo "OpenClaw rejected the patched config (the original is untouched):" >&2
-  cat "$work/out" >&2
-  exit 1
-fi
-chmod 600 "$work/openclaw.json"
-mv "$work/openclaw.json" "$CONFIG"
+patch_config "$CONFIG" "$PATCH" patched
 (umask 077 && cp "$CONFIG" "$state_dir/openclaw.json.applied")

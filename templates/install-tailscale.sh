@@ -2,7 +2,6 @@
 # Vars: OS, INSTALL_URL (Linux install script; a mirror for air-gapped sites).
 set -eu
 command -v tailscale >/dev/null 2>&1 && exit 0
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
 case "$OS" in
   linux)
     command -v curl >/dev/null 2>&1 || { echo "curl is needed to install Tailscale" >&2; exit 1; }

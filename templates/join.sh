@@ -2,7 +2,6 @@
 # Vars: AUTH_KEY (secret: reaches this machine on ssh's stdin, goes into a 0600 file, never argv),
 #       HOSTNAME_WANTED, TAGS (comma-separated).
 set -eu
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
 key_file=$(umask 077 && mktemp "${TMPDIR:-/tmp}/peer-provision-key.XXXXXX")
 trap 'rm -f "$key_file"' EXIT INT TERM
 printf '%s' "$AUTH_KEY" > "$key_file"

@@ -13,8 +13,7 @@ echo "home=$HOME"
 echo "tailscale=$(command -v tailscale || true)"
 echo "openclaw=$(command -v openclaw || true)"
 
-# The running gateway: its process title is openclaw-gateway (OpenClaw sets it at start).
-pid=$(pgrep -o -x openclaw-gatewa 2>/dev/null || pgrep -o -f '^openclaw-gateway' 2>/dev/null || true)
+pid=$(gateway_pid)
 echo "pid=$pid"
 
 # Which service manager runs it: systemd user unit, launchd, or a respawning supervisor (OpenClaw's

@@ -3,7 +3,6 @@
 # Vars: SERVICE (systemd|launchd|supervisor|none), RESTART_CMD (peer.yaml override, may be empty),
 #       OLD_PID, PORT, LISTEN_IP, TIMEOUT (seconds).
 set -u
-gateway_pid() { pgrep -o -x openclaw-gatewa 2>/dev/null || pgrep -o -f '^openclaw-gateway' 2>/dev/null || true; }
 if [ -n "$RESTART_CMD" ]; then
   sh -c "$RESTART_CMD" || { echo "the restart command from peer.yaml failed: $RESTART_CMD" >&2; exit 1; }
 else

@@ -13,13 +13,7 @@ case "$MODE" in
       cp -p "$state_dir/openclaw.json.orig" "$tmp" && mv "$tmp" "$CONFIG"
     fi ;;
   patch)
-    work=$(umask 077 && mktemp -d "$(dirname "$CONFIG")/.peer-provision.XXXXXX")
-    trap 'rm -rf "$work"' EXIT INT TERM
-    cp -p "$CONFIG" "$work/openclaw.json"
-    if ! printf '%s' "$REVERSE_PATCH" | OPENCLAW_CONFIG_PATH="$work/openclaw.json" openclaw config patch --stdin > "$work/out" 2>&1; then
-      echo "OpenClaw rejected the restored config (the current one is untouched):" >&2; cat "$work/out" >&2; exit 1
-    fi
-    mv "$work/openclaw.json" "$CONFIG" ;;
+    patch_config "$CONFIG" "$REVERSE_PATCH" restored ;;
 esac
 if [ -f "$state_dir/owned-dirs" ]; then
   while read -r dir; do [ -n "$dir" ] && rm -rf "$dir"; done < "$state_dir/owned-dirs"

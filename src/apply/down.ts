@@ -4,7 +4,7 @@
 import JSON5 from 'json5';
 import { Listr, type ListrTask } from 'listr2';
 import { listrOptions, machineStep, machineTitle, type Renderer } from './tasks.js';
-import { observeAll, type Observed } from '../observe/index.js';
+import { observeAll } from '../observe/index.js';
 import type { Private } from '../observe/parse.js';
 import type { Events } from '../output/events.js';
 import { registerSecret } from '../output/redact.js';
@@ -19,7 +19,6 @@ import { remoteStep, restartGateway } from './steps.js';
 export interface PreparedDown {
   plan: Plan;
   runs: Map<string, MachineRun>;
-  observed: Map<string, Observed>;
 }
 
 export async function prepareDown(spec: Spec, transport: Transport): Promise<PreparedDown> {
@@ -36,7 +35,7 @@ export async function prepareDown(spec: Spec, transport: Transport): Promise<Pre
     const machine = spec.machines.find((x) => x.name === m.machine)!;
     runs.set(m.machine, { spec, machine, remote: transport.for(machine), state: o.observation.state, private: o.private!, actions: m.actions, token: '' });
   }
-  return { plan: result, runs, observed };
+  return { plan: result, runs };
 }
 
 const OWNED = ['mode', 'bind', 'port'] as const;
@@ -85,8 +84,8 @@ export async function applyDown(spec: Spec, runs: Map<string, MachineRun>, optio
               });
             }),
             step(run, 'restart the gateway', has(run, 'gateway-restart'), async () => {
-              run.ip = '127.0.0.1'; // the restored config decides the bind; loopback answers for every mode but custom
-              await restartGateway(run);
+              // the restored config decides the bind; loopback answers for every mode but custom
+              await restartGateway(run, '127.0.0.1');
             }),
           ],
           { concurrent: false, exitOnError: true },

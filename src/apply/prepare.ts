@@ -1,6 +1,6 @@
 // Everything up needs before it can show a plan: observe the machines, decide each gateway's token, work
 // out the peer files each machine should have, and hand the planner hashes (never secrets).
-import { observeAll, type Observed } from '../observe/index.js';
+import { observeAll } from '../observe/index.js';
 import { sha256 } from '../observe/parse.js';
 import { plan, type PlanInput } from '../plan/index.js';
 import { isJoined, type Desired } from '../plan/machine.js';
@@ -14,7 +14,6 @@ import { peerFilesFor } from './steps.js';
 export interface Prepared {
   plan: Plan;
   runs: Map<string, MachineRun>;
-  observed: Map<string, Observed>;
 }
 
 export type TailnetPlanner = (joined: Set<string>) => Promise<{ actions: Action[]; notes: string[] }>;
@@ -58,5 +57,5 @@ export async function prepareUp(spec: Spec, transport: Transport, tailnet: Tailn
     const run = runs.get(m.machine);
     if (run) run.actions = m.actions;
   }
-  return { plan: result, runs, observed };
+  return { plan: result, runs };
 }

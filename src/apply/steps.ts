@@ -58,13 +58,14 @@ export async function configureGateway(run: MachineRun): Promise<void> {
   await remoteStep(run, 'patch the gateway config', 'gateway-config', { STACK: run.spec.name, CONFIG: config, PATCH: JSON.stringify(gatewayPatch(run)) });
 }
 
-export async function restartGateway(run: MachineRun): Promise<void> {
+/** Restarts the gateway and waits until /health answers on listenIp (the tailnet address after up). */
+export async function restartGateway(run: MachineRun, listenIp = run.ip): Promise<void> {
   const out = await remoteStep(run, 'restart the gateway', 'restart', {
     SERVICE: run.state.gateway.serviceManager,
     RESTART_CMD: run.machine.gateway.restart,
     OLD_PID: run.state.gateway.pid,
     PORT: run.machine.gateway.port,
-    LISTEN_IP: run.ip,
+    LISTEN_IP: listenIp,
     TIMEOUT: RESTART_TIMEOUT_SECONDS,
   });
   run.state.gateway.pid = Number(out.trim().split('\n').pop()) || undefined;

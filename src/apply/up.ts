@@ -15,7 +15,7 @@ export interface ApplyOptions {
    * stack's policy entries) or resolved (provided). Runs when a machine has to join or the plan changes
    * the tailnet (a policy change alone).
    */
-  authKeys: () => Promise<Map<string, string>>;
+  authKeys: (machines: string[]) => Promise<Map<string, string>>;
   tailnetChanges: boolean;
   renderer: Renderer;
   events: Events;
@@ -44,7 +44,7 @@ export async function applyUp(spec: Spec, runs: Map<string, MachineRun>, options
         enabled: () => needKeys.length > 0 || options.tailnetChanges,
         task: async () => {
           try {
-            keys = await options.authKeys();
+            keys = await options.authKeys(needKeys.map((r) => r.machine.name));
           } catch (error) {
             result.failures.push(error as Error);
             throw error;

@@ -1,4 +1,5 @@
 // Small things several commands share.
+import type { Renderer } from '../apply/tasks.js';
 import { InputError, type Problem } from '../errors.js';
 import { registerSecret } from '../output/redact.js';
 import type { SecretRef, Spec } from '../spec/types.js';
@@ -23,7 +24,7 @@ export function preflightSecrets(spec: Spec): void {
 }
 
 /** listr2's live tree on a terminal; plain timestamped lines in CI or a pipe; nothing with --json. */
-export function rendererFor(json: boolean | undefined): 'default' | 'simple' | 'silent' {
+export function rendererFor(json: boolean | undefined): Renderer {
   if (json) return 'silent';
   return process.stderr.isTTY && !process.env.CI ? 'default' : 'simple';
 }

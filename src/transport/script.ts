@@ -10,14 +10,19 @@ export type Vars = Record<string, string | number | undefined>;
 
 export const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
-export function script(template: string, vars: Vars): string {
-  let body = cache.get(template);
+function template(name: string): string {
+  let body = cache.get(name);
   if (body === undefined) {
-    body = readFileSync(new URL(`${template}.sh`, TEMPLATES), 'utf8');
-    cache.set(template, body);
+    body = readFileSync(new URL(`${name}.sh`, TEMPLATES), 'utf8');
+    cache.set(name, body);
   }
+  return body;
+}
+
+/** The variables, then templates/lib.sh (the functions every script may use), then the template itself. */
+export function script(name: string, vars: Vars): string {
   const assignments = Object.entries(vars)
-    .map(([name, value]) => `${name}=${shellQuote(String(value ?? ''))}`)
+    .map(([key, value]) => `${key}=${shellQuote(String(value ?? ''))}`)
     .join('\n');
-  return `${assignments}\n${body}`;
+  return `${assignments}\n${template('lib')}\n${template(name)}`;
 }

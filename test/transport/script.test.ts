@@ -13,6 +13,7 @@ test('a script carries its variables as shell assignments, not as arguments', ()
   const text = script('leave', { SECRET: "tok'en" });
   assert.ok(text.startsWith(`SECRET='tok'\\''en'\n`));
   assert.match(text, /tailscale logout/);
+  assert.match(text, /\nas_root\(\) \{/, 'lib.sh comes with every script');
   // the value reaches the script's shell on stdin: run it with sh -s and print the variable back
   assert.equal(execFileSync('sh', ['-s'], { input: `${text.split('\n')[0]}\nprintf '%s' "$SECRET"`, encoding: 'utf8' }), "tok'en");
 });

@@ -27,8 +27,7 @@ export async function run(options: UpOptions): Promise<number> {
   const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
   const events = options.json ? jsonEvents() : noEvents;
   try {
-    const prepared = await prepareUp(spec, transport, (joined) => planTailnetForUp(spec, joined, true));
-    const { plan, runs } = prepared;
+    const { plan, runs } = await prepareUp(spec, transport, (joined) => planTailnetForUp(spec, joined, true));
     events.emit({ event: 'plan', plan });
     if (!options.json) stdout(renderPlan(plan));
     const unreachable = plan.machines.filter((m) => m.observed === 'unreachable');
@@ -51,7 +50,7 @@ export async function run(options: UpOptions): Promise<number> {
       return EXIT.ok;
     }
     const result = await applyUp(spec, runs, {
-      authKeys: () => authKeys(spec, [...runs.values()].filter((r) => r.actions.some((a) => a.resource === 'tailnet-node')).map((r) => r.machine.name)),
+      authKeys: (machines) => authKeys(spec, machines),
       tailnetChanges: plan.tailnet.actions.length > 0,
       renderer: rendererFor(options.json),
       events,
