@@ -1,17 +1,22 @@
-# gateway-config.sh: back up the OpenClaw config once, then apply peer-provision's patch atomically.
+# gateway-config.sh: back up the OpenClaw config (once per path), then apply peer-provision's patch atomically.
 # The patch is applied by OpenClaw itself (`openclaw config patch`, which validates) to a temporary copy;
-# only a valid result is renamed over the config, so a failure or Ctrl-C leaves the original untouched.
-# Vars: STACK, CONFIG (path), PATCH (JSON; holds the gateway token: a secret, never in argv).
+# only a valid result is renamed over the config, so a failure, a full disk or Ctrl-C leaves it untouched.
+# Vars: STACK, CONFIG (absolute path), PATCH (JSON; holds the gateway token: a secret, never in argv).
 set -eu
 state_dir="$HOME/.peer-provision/$STACK"
-(umask 077 && mkdir -p "$state_dir")
-printf '%s\n' "$CONFIG" > "$state_dir/config-path"
-if [ ! -f "$state_dir/openclaw.json.orig" ] && [ ! -f "$state_dir/openclaw.json.absent" ]; then
-  if [ -f "$CONFIG" ]; then
-    (umask 077 && cp -p "$CONFIG" "$state_dir/openclaw.json.orig.tmp" && mv "$state_dir/openclaw.json.orig.tmp" "$state_dir/openclaw.json.orig")
-  else
-    : > "$state_dir/openclaw.json.absent"
-  fi
+require_config_file "$CONFIG"
+rec=$(record_dir "$state_dir" "$CONFIG")
+(umask 077 && mkdir -p "$rec") || fail "cannot create $rec"
+if [ ! -f "$rec/path" ]; then
+  (umask 077 && printf '%s\n' "$CONFIG" > "$rec/path.tmp" && mv -f "$rec/path.tmp" "$rec/path") || fail "cannot write $rec/path (disk full?)"
 fi
-patch_config "$CONFIG" "$PATCH" patched
-(umask 077 && cp "$CONFIG" "$state_dir/openclaw.json.applied")
+# The backup is the user's original, taken before peer-provision's first write to this path and never replaced.
+if [ ! -f "$rec/orig" ] && [ ! -f "$rec/absent" ]; then
+  if [ -e "$CONFIG" ]; then copy_atomic "$CONFIG" "$rec/orig"; else (umask 077 && : > "$rec/absent") || fail "cannot write $rec/absent"; fi
+elif [ -f "$rec/applied" ] && ! cmp -s "$CONFIG" "$rec/applied"; then
+  # Someone else changed the config since peer-provision last wrote it: putting the original back byte for
+  # byte would now lose their change, so down will remove only peer-provision's keys.
+  (umask 077 && : > "$rec/edited") || fail "cannot write $rec/edited"
+fi
+printf '%s\n' "$CONFIG" > "$state_dir/config-path.tmp" && mv -f "$state_dir/config-path.tmp" "$state_dir/config-path" || fail "cannot write $state_dir/config-path"
+patch_config "$CONFIG" "$PATCH" patched "$rec/applied"

@@ -3,23 +3,90 @@
 # Tailscale needs root: as root run it, otherwise through passwordless sudo (never prompt).
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
 
-# The running gateway's pid: OpenClaw sets its process title to openclaw-gateway (comm is cut to 15 chars).
-gateway_pid() { pgrep -o -x openclaw-gatewa 2>/dev/null || pgrep -o -f '^openclaw-gateway' 2>/dev/null || true; }
+# fail MESSAGE: say why on stderr and stop the script.
+fail() { printf '%s\n' "$*" >&2; exit 1; }
 
-# patch_config CONFIG PATCH WHAT: OpenClaw's own `openclaw config patch` (which validates) applies PATCH to a
-# temporary copy of CONFIG ({} when there is none); only a valid result is renamed over CONFIG, so a failure
-# or Ctrl-C leaves CONFIG as it was. On failure prints OpenClaw's message and exits 1.
+# Temp files must go however the script ends: an interrupted ssh (SIGHUP, SIGPIPE) or a Ctrl-C (INT, TERM)
+# turns into an exit, and the EXIT trap cleans up. dash runs EXIT traps on `exit`, not on a fatal signal.
+on_exit() {
+  trap "$1" EXIT
+  trap 'exit 129' HUP
+  trap 'exit 130' INT
+  trap 'exit 141' PIPE
+  trap 'exit 143' TERM
+}
+
+# The running gateway's pid, of this user only: OpenClaw sets its process title to openclaw-gateway (comm is
+# cut to 15 chars). Another user's gateway is not the one this config belongs to.
+gateway_pid() {
+  gp_uid=$(id -u)
+  pgrep -o -u "$gp_uid" -x openclaw-gatewa 2>/dev/null || pgrep -o -u "$gp_uid" -f '^openclaw-gateway' 2>/dev/null || true
+}
+
+# record_dir STATE_DIR CONFIG: where the backup of one config path lives (one per path: a configPath that
+# changes between two ups keeps both originals).
+record_dir() {
+  rd_id=$(printf '%s' "$2" | { sha256sum 2>/dev/null || shasum -a 256; } | cut -c1-16)
+  printf '%s/configs/%s' "$1" "$rd_id"
+}
+
+# config_kind PATH: file, absent, or why it cannot be a config (directory, special, dangling, relative).
+# A symlink to a regular file is a file (the link's target is patched, the link stays).
+config_kind() {
+  case "$1" in /*) ;; *) echo relative; return ;; esac
+  if [ -L "$1" ] && [ ! -e "$1" ]; then echo dangling
+  elif [ ! -e "$1" ]; then echo absent
+  elif [ -d "$1" ]; then echo directory
+  elif [ -f "$1" ]; then echo file
+  else echo special; fi
+}
+
+# require_config_file PATH: refuse anything that is not a regular file or nothing yet, before writing.
+require_config_file() {
+  case "$(config_kind "$1")" in
+    file|absent) ;;
+    directory) fail "$1 is a directory, not an OpenClaw config file: set gateway.configPath to the file (e.g. $1/openclaw.json)" ;;
+    dangling) fail "$1 is a symlink to nothing: fix the link or set gateway.configPath to the real file" ;;
+    relative) fail "$1 is not an absolute path: set gateway.configPath to an absolute path or ~/..." ;;
+    *) fail "$1 is not a regular file (a device, FIFO or socket): set gateway.configPath to the OpenClaw config file" ;;
+  esac
+}
+
+# real_path PATH: the file a symlink points to (the path itself otherwise), so a write replaces the target
+# and leaves the link as it is.
+real_path() {
+  if [ -L "$1" ]; then readlink -f "$1" 2>/dev/null || realpath "$1"; else printf '%s' "$1"; fi
+}
+
+# copy_atomic FROM TO: TO is FROM's bytes, 0600, or unchanged (a full disk or Ctrl-C never leaves half a file).
+copy_atomic() {
+  ca_tmp="$2.peer-provision-tmp"
+  (umask 077 && cp "$1" "$ca_tmp") || { rm -f "$ca_tmp"; fail "cannot write $2 (disk full or not writable)"; }
+  chmod 600 "$ca_tmp" && mv -f "$ca_tmp" "$2" || { rm -f "$ca_tmp"; fail "cannot write $2"; }
+}
+
+# patch_config CONFIG PATCH WHAT [KEEP]: OpenClaw's own `openclaw config patch` (which validates) applies PATCH to
+# a temporary copy of CONFIG ({} when there is none); only a valid result is renamed over CONFIG (over its
+# target when CONFIG is a symlink), so a failure, a full disk or Ctrl-C leaves CONFIG as it was. KEEP, when
+# given, receives a copy of the result first (peer-provision's record of what it wrote). Exits 1 on failure.
 patch_config() {
-  pc_dir=$(dirname "$1")
-  mkdir -p "$pc_dir"
-  pc_work=$(umask 077 && mktemp -d "$pc_dir/.peer-provision.XXXXXX")
-  trap 'rm -rf "$pc_work"' EXIT INT TERM
-  if [ -f "$1" ]; then cp -p "$1" "$pc_work/openclaw.json"; else (umask 077 && echo '{}' > "$pc_work/openclaw.json"); fi
+  require_config_file "$1"
+  pc_target=$(real_path "$1")
+  pc_dir=$(dirname "$pc_target")
+  mkdir -p "$pc_dir" || fail "cannot create $pc_dir"
+  pc_work=$(umask 077 && mktemp -d "$pc_dir/.peer-provision.XXXXXX") || fail "cannot write in $pc_dir (disk full or not writable)"
+  on_exit 'rm -rf "$pc_work"'
+  if [ -f "$pc_target" ]; then
+    cp -p "$pc_target" "$pc_work/openclaw.json" || fail "cannot copy $1 (disk full?); it is untouched"
+  else
+    (umask 077 && echo '{}' > "$pc_work/openclaw.json") || fail "cannot write in $pc_dir (disk full?)"
+  fi
   if ! printf '%s' "$2" | OPENCLAW_CONFIG_PATH="$pc_work/openclaw.json" openclaw config patch --stdin > "$pc_work/out" 2>&1; then
     echo "OpenClaw rejected the $3 config ($1 is untouched):" >&2
     cat "$pc_work/out" >&2
     exit 1
   fi
-  chmod 600 "$pc_work/openclaw.json"
-  mv "$pc_work/openclaw.json" "$1"
+  chmod 600 "$pc_work/openclaw.json" || fail "cannot chmod the patched copy of $1; it is untouched"
+  if [ -n "${4:-}" ]; then copy_atomic "$pc_work/openclaw.json" "$4"; fi
+  mv -f "$pc_work/openclaw.json" "$pc_target" || fail "cannot replace $1; it is untouched"
 }

@@ -1,6 +1,6 @@
 # observe.sh: read-only. Prints what peer-provision needs to plan, as marked sections.
-# Vars: STACK, PORT, CONFIG_PATH (may be empty: found here), MARK (a random section marker),
-#       WANT_BACKUP (1: also print peer-provision's backup of the original config, for down).
+# Vars: STACK, PORT, CONFIG_PATH (may be empty: found here; ~/... is this machine's home), MARK (a random
+#       section marker), WANT_BACKUP (1: also print every config peer-provision patched and its backup, for down).
 set -u
 section() { printf '\n%s %s\n' "$MARK" "$1"; }
 state_dir="$HOME/.peer-provision/$STACK"
@@ -12,6 +12,13 @@ echo "user=$(id -un)"
 echo "home=$HOME"
 echo "tailscale=$(command -v tailscale || true)"
 echo "openclaw=$(command -v openclaw || true)"
+# Who this machine is, to tell two peer.yaml entries that reach the same machine apart.
+machine_id=$(cat /etc/machine-id 2>/dev/null || cat /var/lib/dbus/machine-id 2>/dev/null ||
+  ioreg -rd1 -c IOPlatformExpertDevice 2>/dev/null | sed -n 's/.*"IOPlatformUUID" = "\(.*\)"/\1/p' || true)
+echo "machine_id=$machine_id"
+# The address this ssh connection comes from: a 100.64.0.0/10 one means the operator reaches us over Tailscale.
+ssh_connection=${SSH_CONNECTION:-}
+echo "ssh_client=${ssh_connection%% *}"
 
 pid=$(gateway_pid)
 echo "pid=$pid"
@@ -37,6 +44,7 @@ gateway_env() { # NAME -> its value in the gateway's environment (or this shell'
   else eval "printf '%s' \"\${$1:-}\""; fi
 }
 config="$CONFIG_PATH"
+case "$config" in "~/"*) config="$HOME/${config#"~/"}" ;; esac
 [ -z "$config" ] && [ -f "$state_dir/config-path" ] && config=$(cat "$state_dir/config-path")
 if [ -z "$config" ]; then
   oc_config=$(gateway_env OPENCLAW_CONFIG_PATH); oc_state=$(gateway_env OPENCLAW_STATE_DIR)
@@ -57,11 +65,15 @@ if [ -z "$config" ] && command -v openclaw >/dev/null 2>&1; then
   fi
 fi
 echo "config=$config"
-[ -n "$config" ] && [ -f "$config" ] && echo "config_exists=1" || echo "config_exists=0"
-[ -f "$state_dir/openclaw.json.orig" ] || [ -f "$state_dir/openclaw.json.absent" ] && echo "backup=1" || echo "backup=0"
-[ -f "$state_dir/openclaw.json.absent" ] && echo "backup_absent=1"
-# Unchanged since peer-provision's last write: down may put the original back byte for byte.
-[ -n "$config" ] && cmp -s "$config" "$state_dir/openclaw.json.applied" 2>/dev/null && echo "applied_same=1"
+if [ -n "$config" ]; then
+  echo "config_kind=$(config_kind "$config")"
+  [ -f "$config" ] && echo "config_exists=1" || echo "config_exists=0"
+  rec=$(record_dir "$state_dir" "$config")
+  [ -f "$rec/orig" ] || [ -f "$rec/absent" ] && echo "backup=1" || echo "backup=0"
+else
+  echo "config_exists=0"
+  echo "backup=0"
+fi
 
 section tailscale-status
 command -v tailscale >/dev/null 2>&1 && tailscale status --json 2>/dev/null
@@ -76,8 +88,25 @@ elif command -v netstat >/dev/null 2>&1; then
   netstat -an -p tcp 2>/dev/null | awk -v p=".$PORT" '$NF == "LISTEN" && substr($4, length($4) - length(p) + 1) == p {print $4}'
 fi
 
-section backup
-[ "${WANT_BACKUP:-0}" = 1 ] && [ -f "$state_dir/openclaw.json.orig" ] && cat "$state_dir/openclaw.json.orig"
+# Every config peer-provision patched (one record per path), for down: its flags, what it holds now, the original.
+if [ "${WANT_BACKUP:-0}" = 1 ]; then
+  for rec in "$state_dir"/configs/*; do
+    [ -f "$rec/path" ] || continue
+    id=${rec##*/}
+    path=$(cat "$rec/path")
+    section "record $id"
+    echo "path=$path"
+    echo "kind=$(config_kind "$path")"
+    [ -f "$rec/absent" ] && echo "absent=1"
+    [ -f "$rec/edited" ] && echo "edited=1"
+    [ -f "$rec/applied" ] && cmp -s "$path" "$rec/applied" 2>/dev/null && echo "applied_same=1"
+    [ -f "$rec/orig" ] && cmp -s "$path" "$rec/orig" 2>/dev/null && echo "orig_same=1"
+    section "record-current $id"
+    [ -f "$path" ] && cat "$path"
+    section "record-orig $id"
+    [ -f "$rec/orig" ] && cat "$rec/orig"
+  done
+fi
 
 section peer-files
 [ -f "$state_dir/peer-files.sha256" ] && cat "$state_dir/peer-files.sha256"

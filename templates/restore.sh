@@ -1,22 +1,51 @@
-# restore.sh: put the OpenClaw config back and remove what peer-provision wrote on this machine.
-# Vars: STACK, CONFIG, MODE (bytes: nobody edited the config since up, put the original back byte for byte;
-#       patch: someone did, so apply REVERSE_PATCH, which undoes only peer-provision's own keys;
-#       none: leave the config alone), REVERSE_PATCH.
+# restore.sh: put each OpenClaw config peer-provision patched back, then remove the peer files it wrote.
+# A backup is removed only once its config is back in place (and, byte for byte, compared equal).
+# Vars: STACK, RECORDS (lines "ID MODE PATCH_BASE64", one per config path peer-provision patched; MODE is
+#       bytes: nobody but peer-provision changed the config, put the original back byte for byte;
+#       patch: someone did, apply the patch, which undoes only peer-provision's own keys;
+#       none: leave the config alone), FILES_TOO (1: also remove the peer files).
 set -eu
 state_dir="$HOME/.peer-provision/$STACK"
 [ -d "$state_dir" ] || exit 0
-case "$MODE" in
-  bytes)
-    if [ -f "$state_dir/openclaw.json.absent" ]; then rm -f "$CONFIG"
-    else
-      tmp="$CONFIG.peer-provision-tmp"
-      cp -p "$state_dir/openclaw.json.orig" "$tmp" && mv "$tmp" "$CONFIG"
-    fi ;;
-  patch)
-    patch_config "$CONFIG" "$REVERSE_PATCH" restored ;;
-esac
-if [ -f "$state_dir/owned-dirs" ]; then
-  while read -r dir; do [ -n "$dir" ] && rm -rf "$dir"; done < "$state_dir/owned-dirs"
+
+restore_record() { # ID MODE PATCH_BASE64
+  rec="$state_dir/configs/$1"
+  [ -d "$rec" ] || return 0
+  config=$(cat "$rec/path") || fail "cannot read $rec/path"
+  case "$2" in
+    bytes)
+      if [ -f "$rec/absent" ]; then
+        rm -f "$config" || fail "cannot remove $config"
+      else
+        [ -f "$rec/orig" ] || fail "the backup $rec/orig is missing; $config is left as it is"
+        require_config_file "$config"
+        target=$(real_path "$config")
+        tmp="$target.peer-provision-tmp"
+        (umask 077 && cp -p "$rec/orig" "$tmp") || { rm -f "$tmp"; fail "cannot write $tmp (disk full?); $config and its backup are untouched"; }
+        mv -f "$tmp" "$target" || { rm -f "$tmp"; fail "cannot replace $config; its backup is kept in $rec"; }
+        cmp -s "$rec/orig" "$target" || fail "$config differs from its backup after the restore; the backup is kept in $rec"
+      fi ;;
+    patch)
+      patch_config "$config" "$(printf '%s' "$3" | base64 -d)" restored ;;
+    none) ;;
+    *) fail "unknown restore mode $2" ;;
+  esac
+  rm -rf "$rec"
+}
+
+printf '%s\n' "$RECORDS" > "$state_dir/.restore-list"
+while read -r id mode patch; do
+  [ -n "$id" ] || continue
+  restore_record "$id" "$mode" "$patch"
+done < "$state_dir/.restore-list"
+rm -f "$state_dir/.restore-list"
+
+if [ "$FILES_TOO" = 1 ] && [ -f "$state_dir/owned-dirs" ]; then
+  while read -r dir; do [ -n "$dir" ] && { rm -rf "$dir" || fail "cannot remove $dir"; }; done < "$state_dir/owned-dirs"
+  rm -f "$state_dir/owned-dirs" "$state_dir/peer-files.sha256"
 fi
-rm -rf "$state_dir"
-rmdir "$HOME/.peer-provision" 2>/dev/null || true
+# Whatever is left (the config path note) goes once no backup is left in it.
+if [ -z "$(ls -A "$state_dir/configs" 2>/dev/null)" ] && [ ! -f "$state_dir/owned-dirs" ]; then
+  rm -rf "$state_dir"
+  rmdir "$HOME/.peer-provision" 2>/dev/null || true
+fi

@@ -1,16 +1,16 @@
-// apply for `down`: on every machine, leave the tailnet, put the gateway config back, remove the peer files,
-// restart the gateway; then the tailnet side (keys, policy entries, devices). An unreachable machine is
-// reported and skipped; everything else still happens, and a later down finishes it.
+// apply for `down`: on every machine, put each gateway config back and remove the peer files, restart the
+// gateway, and only then leave the tailnet (leaving may cut the connection down came over); then the tailnet
+// side (keys, policy entries, devices). An unreachable machine is reported and skipped; everything else still
+// happens, and a later down finishes it.
 import JSON5 from 'json5';
 import { Listr, type ListrTask } from 'listr2';
 import { listrOptions, machineStep, machineTitle, type Renderer } from './tasks.js';
 import { observeAll } from '../observe/index.js';
-import type { Private } from '../observe/parse.js';
 import type { Events } from '../output/events.js';
 import { registerSecret } from '../output/redact.js';
 import { plan } from '../plan/index.js';
 import { offlineTailnetActions } from '../plan/tailnet.js';
-import type { Plan } from '../plan/types.js';
+import type { Action, Plan } from '../plan/types.js';
 import type { Spec } from '../spec/types.js';
 import type { Transport } from '../transport/remote.js';
 import { has, type MachineRun } from './context.js';
@@ -41,7 +41,7 @@ export async function prepareDown(spec: Spec, transport: Transport): Promise<Pre
 const OWNED = ['mode', 'bind', 'port'] as const;
 
 /** The patch that undoes only peer-provision's keys, for a config the user edited after up. */
-export function reversePatch(current: Record<string, unknown> | undefined, original: Private['backupText']): object {
+export function reversePatch(current: Record<string, unknown> | undefined, original: string | undefined): object {
   const orig = (original ? JSON5.parse(original) : {}) as { gateway?: Record<string, unknown> };
   const og = orig.gateway ?? {};
   const cur = ((current?.gateway ?? {}) as Record<string, unknown>) ?? {};
@@ -55,6 +55,20 @@ export function reversePatch(current: Record<string, unknown> | undefined, origi
   const allow = origAllow.includes('sessions_send') ? curAllow : curAllow.filter((t) => t !== 'sessions_send');
   gateway.tools = { allow: allow.length > 0 || og.tools ? allow : null };
   return { gateway };
+}
+
+const action = (run: MachineRun, resource: Action['resource']) => run.actions.find((a) => a.resource === resource);
+
+/** restore.sh's RECORDS: per config the plan decided on, "ID MODE PATCH_BASE64" (the patch holds the original token). */
+function restoreRecords(run: MachineRun): string {
+  return (action(run, 'gateway-config')?.restore ?? [])
+    .map((r) => {
+      const texts = run.private.records.get(r.id);
+      const current = texts?.current ? (JSON5.parse(texts.current) as Record<string, unknown>) : undefined;
+      const patch = r.mode === 'patch' ? Buffer.from(JSON.stringify(reversePatch(current, texts?.orig))).toString('base64') : '-';
+      return `${r.id} ${r.mode} ${patch}`;
+    })
+    .join('\n');
 }
 
 export interface DownResult {
@@ -71,21 +85,19 @@ export async function applyDown(spec: Spec, runs: Map<string, MachineRun>, optio
       task: (_, task) =>
         task.newListr(
           [
-            step(run, 'leave the tailnet', has(run, 'tailnet-node'), async () => {
-              await remoteStep(run, 'leave the tailnet', 'leave', {});
-            }),
             step(run, 'restore the gateway config, remove peer files', has(run, 'gateway-config') || has(run, 'peer-files'), async () => {
-              const mode = !has(run, 'gateway-config') ? 'none' : run.private.appliedSame ? 'bytes' : 'patch';
               await remoteStep(run, 'restore the gateway config', 'restore', {
                 STACK: spec.name,
-                CONFIG: run.state.gateway.configPath,
-                MODE: mode,
-                REVERSE_PATCH: mode === 'patch' ? JSON.stringify(reversePatch(run.private.config, run.private.backupText)) : '',
+                RECORDS: restoreRecords(run),
+                FILES_TOO: has(run, 'peer-files') ? 1 : 0,
               });
             }),
             step(run, 'restart the gateway', has(run, 'gateway-restart'), async () => {
-              // the restored config decides the bind; loopback answers for every mode but custom
-              await restartGateway(run, '127.0.0.1');
+              // the restored config decides the bind and port; loopback answers for every bind but custom
+              await restartGateway(run, '127.0.0.1', action(run, 'gateway-restart')?.port);
+            }),
+            step(run, 'leave the tailnet', has(run, 'tailnet-node'), async () => {
+              await remoteStep(run, 'leave the tailnet', 'leave', { DETACH: action(run, 'tailnet-node')?.takeOver ? 1 : 0 });
             }),
           ],
           { concurrent: false, exitOnError: true },

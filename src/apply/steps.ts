@@ -28,8 +28,10 @@ export async function installTailscale(run: MachineRun): Promise<void> {
 
 export async function join(run: MachineRun): Promise<void> {
   if (!run.authKey) throw new StepError(run.machine.name, 'join', 'no auth key was minted or given for this machine');
+  const takeOver = run.actions.find((a) => a.resource === 'tailnet-node')?.takeOver;
   const out = await remoteStep(run, 'join the tailnet', 'join', {
     AUTH_KEY: run.authKey,
+    FORCE_REAUTH: takeOver ? 1 : 0,
     HOSTNAME_WANTED: run.machine.tailscale.hostname,
     TAGS: run.machine.tags.join(','),
   });
@@ -58,18 +60,20 @@ export async function configureGateway(run: MachineRun): Promise<void> {
   await remoteStep(run, 'patch the gateway config', 'gateway-config', { STACK: run.spec.name, CONFIG: config, PATCH: JSON.stringify(gatewayPatch(run)) });
 }
 
-/** Restarts the gateway and waits until /health answers on listenIp (the tailnet address after up). */
-export async function restartGateway(run: MachineRun, listenIp = run.ip): Promise<void> {
+/** Restarts the gateway and waits until /health answers on listenIp:port (the tailnet address after up). */
+export async function restartGateway(run: MachineRun, listenIp = run.ip, port = run.machine.gateway.port): Promise<void> {
   const out = await remoteStep(run, 'restart the gateway', 'restart', {
     SERVICE: run.state.gateway.serviceManager,
     RESTART_CMD: run.machine.gateway.restart,
     OLD_PID: run.state.gateway.pid,
-    PORT: run.machine.gateway.port,
+    PORT: port,
     LISTEN_IP: listenIp,
     TIMEOUT: RESTART_TIMEOUT_SECONDS,
   });
   run.state.gateway.pid = Number(out.trim().split('\n').pop()) || undefined;
 }
+
+const base64 = (text: string) => Buffer.from(text).toString('base64');
 
 export function peerFilesFor(run: MachineRun, peers: PeerInfo[]) {
   const where = layout(run.state.gateway.configPath!, run.private.config, run.private.home);
@@ -80,7 +84,7 @@ export async function writePeerFiles(run: MachineRun, peers: PeerInfo[]): Promis
   const rendered = peerFilesFor(run, peers);
   await remoteStep(run, 'write peer files', 'peer-files', {
     STACK: run.spec.name,
-    FILES: rendered.files.map((f) => `${f.mode} ${f.path} ${Buffer.from(f.content).toString('base64')}`).join('\n'),
+    FILES: rendered.files.map((f) => `${f.mode} ${base64(f.path)} ${base64(f.content)}`).join('\n'),
     OWNED_DIRS: rendered.ownedDirs.join('\n'),
     DIGEST: rendered.digest,
   });

@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import JSON5 from 'json5';
 import { registerSecret } from '../output/redact.js';
-import type { MachineState, ServiceManager } from './types.js';
+import type { ConfigKind, MachineState, RecordedConfig, ServiceManager } from './types.js';
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 export const newMarker = () => `@@peer-provision-${randomBytes(6).toString('hex')}`;
@@ -11,12 +11,10 @@ export interface Private {
   /** The OpenClaw config as it is on the machine (may hold secrets: never printed). */
   configText?: string;
   config?: Record<string, unknown>;
-  /** peer-provision's backup of the user's original config (only when asked for, for down). */
-  backupText?: string;
+  /** Per recorded config (down only): what it holds now and peer-provision's backup of the original. */
+  records: Map<string, { current?: string; orig?: string }>;
   /** The gateway token now in the config (registered for redaction as soon as it is read). */
   token?: string;
-  appliedSame: boolean;
-  backupAbsent: boolean;
   home: string;
 }
 
@@ -34,15 +32,55 @@ export function sections(stdout: string, marker: string): Map<string, string> {
 const get = (object: unknown, ...path: string[]): unknown =>
   path.reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), object);
 
-export function parseObservation(stdout: string, marker: string): { state: MachineState; private: Private } {
-  const s = sections(stdout, marker);
-  if (!s.has('end')) throw new Error(`observe script output is incomplete:\n${stdout.slice(-500)}`);
-  const facts = Object.fromEntries(
-    (s.get('facts') ?? '')
+const keyValues = (text: string | undefined): Record<string, string> =>
+  Object.fromEntries(
+    (text ?? '')
       .split('\n')
       .filter((line) => line.includes('='))
       .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1).trim()]),
   );
+
+/** The "record ID" sections: every config peer-provision patched, with its current and original text. */
+function parseRecords(s: Map<string, string>): { recorded: RecordedConfig[]; records: Private['records'] } {
+  const recorded: RecordedConfig[] = [];
+  const records: Private['records'] = new Map();
+  for (const [name, body] of s) {
+    const id = /^record ([0-9a-f]+)$/.exec(name)?.[1];
+    if (!id) continue;
+    const f = keyValues(body);
+    const current = s.get(`record-current ${id}`) || undefined;
+    const orig = s.get(`record-orig ${id}`) || undefined;
+    records.set(id, { current, orig });
+    let origPort: number | undefined;
+    for (const text of [orig, current]) {
+      try {
+        const parsed = text ? JSON5.parse(text) : undefined;
+        const token = get(parsed, 'gateway', 'auth', 'token');
+        if (typeof token === 'string') registerSecret(token); // the original token is as secret as the current one
+        const port = get(parsed, 'gateway', 'port');
+        if (text === orig && typeof port === 'number') origPort = port;
+      } catch {
+        // not JSON5: nothing to learn from it (down then patches with OpenClaw, which reports the problem)
+      }
+    }
+    recorded.push({
+      id,
+      path: f.path ?? '',
+      kind: (f.kind as ConfigKind) ?? 'absent',
+      absent: f.absent === '1',
+      edited: f.edited === '1',
+      appliedSame: f.applied_same === '1',
+      origSame: f.orig_same === '1',
+      origPort,
+    });
+  }
+  return { recorded, records };
+}
+
+export function parseObservation(stdout: string, marker: string): { state: MachineState; private: Private } {
+  const s = sections(stdout, marker);
+  if (!s.has('end')) throw new Error(`observe script output is incomplete:\n${stdout.slice(-500)}`);
+  const facts = keyValues(s.get('facts'));
 
   let status: Record<string, unknown> | undefined;
   const statusText = (s.get('tailscale-status') ?? '').trim();
@@ -66,18 +104,25 @@ export function parseObservation(stdout: string, marker: string): { state: Machi
       configError = (error as Error).message;
     }
   }
+  const { recorded, records } = parseRecords(s);
   const token = get(config, 'gateway', 'auth', 'token');
   if (typeof token === 'string') registerSecret(token);
   const allow = get(config, 'gateway', 'tools', 'allow');
   const port = get(config, 'gateway', 'port');
 
+  const userId = get(status, 'Self', 'UserID');
   const state: MachineState = {
     os: facts.os ?? 'unknown',
     arch: facts.arch ?? 'unknown',
     user: facts.user ?? 'unknown',
+    machineId: facts.machine_id || undefined,
+    sshClient: facts.ssh_client || undefined,
     tailscale: {
       installed: Boolean(facts.tailscale),
       backendState: running,
+      loggedIn: get(status, 'HaveNodeKey') === true || running === 'Running' || running === 'Starting',
+      tailnet: (get(status, 'CurrentTailnet', 'Name') as string | undefined) || undefined,
+      login: userId === undefined ? undefined : ((get(status, 'User', String(userId), 'LoginName') as string | undefined) || undefined),
       hostname: (get(status, 'Self', 'HostName') as string | undefined) ?? undefined,
       tags: (get(status, 'Self', 'Tags') as string[] | undefined) ?? [],
       ip: running === 'Running' ? ips.find((ip) => /^\d+\.\d+\.\d+\.\d+$/.test(ip)) : undefined,
@@ -85,6 +130,7 @@ export function parseObservation(stdout: string, marker: string): { state: Machi
     gateway: {
       installed: Boolean(facts.openclaw),
       configPath: facts.config || undefined,
+      configKind: (facts.config_kind as ConfigKind | undefined) || undefined,
       configExists: facts.config_exists === '1',
       configError,
       mode: get(config, 'gateway', 'mode') as string | undefined,
@@ -102,16 +148,15 @@ export function parseObservation(stdout: string, marker: string): { state: Machi
         .filter(Boolean),
     },
     peerFilesHash: (s.get('peer-files') ?? '').trim() || undefined,
+    recorded: recorded.length ? recorded : undefined,
   };
   return {
     state,
     private: {
       configText,
       config,
-      backupText: s.get('backup') || undefined,
+      records,
       token: typeof token === 'string' ? token : undefined,
-      appliedSame: facts.applied_same === '1',
-      backupAbsent: facts.backup_absent === '1',
       home: facts.home ?? '~',
     },
   };

@@ -3,14 +3,43 @@
 
 export type ServiceManager = 'systemd' | 'launchd' | 'supervisor' | 'none';
 
+/** What a config path is on the machine: only a regular file (or a symlink to one) or nothing yet can be patched. */
+export type ConfigKind = 'file' | 'absent' | 'directory' | 'special' | 'dangling' | 'relative';
+
+/** A config peer-provision patched (one per path), as down finds it. Contents stay private. */
+export interface RecordedConfig {
+  id: string;
+  path: string;
+  kind: ConfigKind;
+  /** There was no config before peer-provision wrote one. */
+  absent: boolean;
+  /** Someone else changed the config between two of peer-provision's writes. */
+  edited: boolean;
+  /** The config is what peer-provision last wrote. */
+  appliedSame: boolean;
+  /** The config is the original again (nothing to put back). */
+  origSame: boolean;
+  /** gateway.port of the original (the gateway listens there once it is put back). */
+  origPort?: number;
+}
+
 export interface MachineState {
   os: string; // uname -s, lowercased: linux, darwin
   arch: string;
   user: string;
+  /** /etc/machine-id (or the platform UUID): two entries with the same one are the same machine. */
+  machineId?: string;
+  /** The address the tool's ssh connection comes from; in 100.64.0.0/10 the operator reaches the machine over Tailscale. */
+  sshClient?: string;
   tailscale: {
     installed: boolean;
     version?: string;
     backendState?: string; // Running, NeedsLogin, Stopped, ...
+    /** The node holds a login (a node key), whatever its backend state. */
+    loggedIn: boolean;
+    /** The tailnet it is logged in to, and as whom (a user's login name, or tagged-devices). */
+    tailnet?: string;
+    login?: string;
     hostname?: string;
     tags: string[];
     ip?: string; // the node's tailnet IPv4
@@ -18,6 +47,7 @@ export interface MachineState {
   gateway: {
     installed: boolean; // the openclaw command is there
     configPath?: string;
+    configKind?: ConfigKind;
     configExists: boolean;
     /** The config file exists but is not valid JSON5. */
     configError?: string;
@@ -35,6 +65,8 @@ export interface MachineState {
     /** Addresses the gateway is listening on at its port, e.g. ["127.0.0.1", "100.64.0.1"]. */
     listening: string[];
   };
+  /** Configs peer-provision patched (observed for down only). */
+  recorded?: RecordedConfig[];
   /** sha256 of the peer files peer-provision wrote (peer-config, token files, skill), as one digest; undefined if none. */
   peerFilesHash?: string;
 }

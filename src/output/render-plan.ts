@@ -1,5 +1,5 @@
 // A Plan as a person reads it, in the terraform/pulumi style: + add, ~ change, - destroy, ? unknown.
-import { SYMBOL, type Action, type FieldChange, type Plan } from '../plan/types.js';
+import { blockers, SYMBOL, type Action, type FieldChange, type Plan } from '../plan/types.js';
 
 const show = (value: unknown) => (value === undefined ? '(unset)' : JSON.stringify(value));
 
@@ -24,9 +24,13 @@ export function renderPlan(plan: Plan): string {
   if (plan.tailnet.actions.length === 0 && plan.tailnet.notes.length === 0) out.push('  no changes');
   for (const m of plan.machines) {
     out.push('', `machine ${m.machine} (${m.target})${m.observed === 'observed' ? '' : `: state unknown, ${m.reason ?? 'not observed (--offline)'}`}`);
+    for (const note of m.notes ?? []) out.push(`  note: ${note}`);
+    for (const b of m.blockers ?? []) out.push(`  ! blocked: ${b.reason}`, `      fix: ${b.fix}`);
     for (const a of m.actions) out.push(...actionLines(a, '  '));
     if (m.actions.length === 0) out.push('  no changes');
   }
+  const blocked = blockers(plan);
+  if (blocked.length) out.push('', `Blocked: ${blocked.length} problem${blocked.length === 1 ? '' : 's'} must be fixed first (see "! blocked" above); nothing will be changed until then.`);
   const s = plan.summary;
   out.push('', `Plan: ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy${s.unknown ? `, ${s.unknown} unknown until the machines are observed` : ''}.`);
   return out.join('\n') + '\n';

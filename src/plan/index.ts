@@ -1,8 +1,9 @@
 // Spec + observations -> Plan. Pure: no I/O, no clock, no randomness; the same input gives the same plan.
 import type { MachineObservation } from '../observe/types.js';
 import type { Spec } from '../spec/types.js';
-import { planMachineDown, planMachineUp, type Desired } from './machine.js';
-import { summarise, type Action, type Plan } from './types.js';
+import { downNotes, planMachineDown, planMachineUp, type Desired } from './machine.js';
+import { describeNode, duplicateMachines, upBlockers } from './safety.js';
+import { summarise, type Action, type Blocker, type Plan } from './types.js';
 
 export interface PlanInput {
   spec: Spec;
@@ -16,18 +17,31 @@ export interface PlanInput {
 
 export function plan(input: PlanInput): Plan {
   const { spec, command } = input;
+  const observed = spec.machines.flatMap((m) => {
+    const o = input.machines.get(m.name);
+    return o?.status === 'observed' ? [{ machine: m.name, state: o.state }] : [];
+  });
+  const duplicates = duplicateMachines(observed);
   const machines = spec.machines.map((machine) => {
     const observation = input.machines.get(machine.name) ?? { status: 'offline' as const };
     const actions =
       command === 'up'
         ? planMachineUp(machine, observation, input.desired?.get(machine.name) ?? {})
         : planMachineDown(machine, observation);
+    const blockers: Blocker[] = [];
+    const duplicate = duplicates.get(machine.name);
+    if (duplicate) blockers.push(duplicate);
+    if (command === 'up' && observation.status === 'observed') blockers.push(...upBlockers(machine, observation.state));
+    const notes =
+      observation.status !== 'observed' ? [] : command === 'up' ? [describeNode(observation.state)] : downNotes(machine, observation);
     return {
       machine: machine.name,
       target: machine.ssh.kind === 'local' ? 'local' : machine.ssh.destination,
       observed: observation.status,
       reason: observation.status === 'unreachable' ? observation.reason : undefined,
       actions,
+      ...(blockers.length ? { blockers } : {}),
+      ...(notes.length ? { notes } : {}),
     };
   });
   const all = [...input.tailnet.actions, ...machines.flatMap((m) => m.actions)];

@@ -1,7 +1,10 @@
 // The pure planner for one machine: what `up` or `down` has to do there, from the spec and what was observed.
 import type { MachineObservation, MachineState } from '../observe/types.js';
-import type { MachineSpec } from '../spec/types.js';
-import type { Action, FieldChange } from './types.js';
+import { DEFAULT_GATEWAY_PORT, type MachineSpec } from '../spec/types.js';
+import { isJoined, isStackNode, isTailnetAddress } from './node.js';
+import type { Action, FieldChange, RestoreDecision } from './types.js';
+
+export { isJoined } from './node.js';
 
 /** What the caller worked out beforehand (hashes only: the planner never sees a secret). */
 export interface Desired {
@@ -14,11 +17,6 @@ export interface Desired {
 const TOOL_FOR_PEERS = 'sessions_send';
 /** Settings whose change only a new gateway process applies (see docs: bind and port are fixed at start). */
 const RESTART_FIELDS = new Set(['gateway.mode', 'gateway.bind', 'gateway.port', 'gateway.auth.mode', 'gateway.auth.token']);
-
-export function isJoined(machine: MachineSpec, state: MachineState): boolean {
-  const ts = state.tailscale;
-  return ts.backendState === 'Running' && ts.hostname === machine.tailscale.hostname && machine.tags.every((t) => ts.tags.includes(t));
-}
 
 /** The gateway settings peer-provision owns, compared with what the machine has. */
 export function gatewayChanges(machine: MachineSpec, state: MachineState, desired: Desired): FieldChange[] {
@@ -58,10 +56,14 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
   const joined = isJoined(machine, state);
   if (!joined) {
     const running = state.tailscale.backendState === 'Running';
+    // A node logged in elsewhere ignores a new auth key unless told to re-authenticate (takeOver only: the
+    // planner's blockers refuse it otherwise).
+    const takeOver = state.tailscale.loggedIn && !isStackNode(machine, state) && machine.tailscale.takeOver;
     actions.push({
       op: running ? 'change' : 'add',
       resource: 'tailnet-node',
-      summary: `${running ? 'rejoin' : 'join'} the tailnet as ${machine.tailscale.hostname}`,
+      summary: `${takeOver ? `log out of ${state.tailscale.tailnet ?? 'its tailnet'}, then join` : running ? 'rejoin' : 'join'} the tailnet as ${machine.tailscale.hostname}`,
+      ...(takeOver ? { takeOver } : {}),
       changes: [
         { field: 'hostname', from: state.tailscale.hostname, to: machine.tailscale.hostname },
         { field: 'tags', from: state.tailscale.tags, to: machine.tags },
@@ -125,10 +127,10 @@ export function planMachineDown(machine: MachineSpec, observation: MachineObserv
   if (observation.status === 'offline') {
     const reason = 'not observed (--offline)';
     return [
-      { op: 'unknown', resource: 'tailnet-node', summary: 'leave the tailnet', reason },
-      { op: 'unknown', resource: 'gateway-config', summary: 'restore the OpenClaw config from the backup', reason },
+      { op: 'unknown', resource: 'gateway-config', summary: 'put each OpenClaw config back (byte for byte unless edited since)', reason },
       { op: 'unknown', resource: 'gateway-restart', summary: 'restart the gateway', reason },
       { op: 'unknown', resource: 'peer-files', summary: 'remove peer files', reason },
+      { op: 'unknown', resource: 'tailnet-node', summary: "leave the tailnet (only this stack's node)", reason },
     ];
   }
   if (observation.status === 'unreachable') {
@@ -136,13 +138,55 @@ export function planMachineDown(machine: MachineSpec, observation: MachineObserv
   }
   const { state } = observation;
   const actions: Action[] = [];
-  if (state.tailscale.backendState === 'Running') {
-    actions.push({ op: 'destroy', resource: 'tailnet-node', summary: `leave the tailnet (${state.tailscale.hostname ?? machine.tailscale.hostname})` });
+  // Order: the config back and the gateway restarted first, the tailnet left last (leaving may cut the
+  // connection down came over; everything else is done by then).
+  const restore = (state.recorded ?? []).map((r): RestoreDecision => ({ id: r.id, path: r.path, mode: restoreMode(r) }));
+  if (restore.length > 0) {
+    const words = { bytes: 'put back byte for byte', patch: "remove peer-provision's keys (edited since)", none: 'already the original' };
+    actions.push({
+      op: 'change',
+      resource: 'gateway-config',
+      summary: restore.map((r) => `${r.path}: ${words[r.mode]}`).join('; '),
+      restore,
+    });
   }
-  if (state.gateway.backupExists) {
-    actions.push({ op: 'change', resource: 'gateway-config', summary: `restore ${state.gateway.configPath} from the backup` });
-    actions.push({ op: 'change', resource: 'gateway-restart', summary: 'restart the gateway' });
+  const active = (state.recorded ?? []).find((r) => r.path === state.gateway.configPath) ?? state.recorded?.[0];
+  if (restore.some((r) => r.mode !== 'none')) {
+    const port = active?.origPort ?? DEFAULT_GATEWAY_PORT;
+    actions.push({ op: 'change', resource: 'gateway-restart', summary: `restart the gateway (it listens on 127.0.0.1:${port} again)`, port });
   }
   if (state.peerFilesHash) actions.push({ op: 'destroy', resource: 'peer-files', summary: 'remove peer files' });
+  if (state.tailscale.loggedIn && isStackNode(machine, state)) {
+    const overTailscale = isTailnetAddress(state.sshClient);
+    if (!overTailscale || machine.tailscale.takeOver) {
+      actions.push({
+        op: 'destroy',
+        resource: 'tailnet-node',
+        summary: `leave the tailnet (${state.tailscale.hostname ?? machine.tailscale.hostname})${overTailscale ? ', in the background: this connection runs over it' : ''}`,
+        ...(overTailscale ? { takeOver: true } : {}),
+      });
+    }
+  }
   return actions;
+}
+
+/** Byte for byte only when nobody but peer-provision changed the config; otherwise only its own keys go. */
+export function restoreMode(r: NonNullable<MachineState['recorded']>[number]): RestoreDecision['mode'] {
+  if (r.origSame) return 'none';
+  if (r.appliedSame && !r.edited) return 'bytes';
+  return 'patch';
+}
+
+/** What down leaves alone on purpose, said in the plan. */
+export function downNotes(machine: MachineSpec, observation: MachineObservation): string[] {
+  if (observation.status !== 'observed') return [];
+  const { state } = observation;
+  if (!state.tailscale.loggedIn) return [];
+  if (!isStackNode(machine, state)) return [`the node is not this stack's (${state.tailscale.tags.join(',') || 'no tags'}): it stays on its tailnet`];
+  if (isTailnetAddress(state.sshClient) && !machine.tailscale.takeOver) {
+    return [
+      `the node stays on the tailnet: peer-provision reaches it over Tailscale (ssh from ${state.sshClient}), and leaving would lock you out; run \`tailscale logout\` on it yourself, or set machines.${machine.name}.tailscale.takeOver: true`,
+    ];
+  }
+  return [];
 }

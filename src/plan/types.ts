@@ -22,6 +22,14 @@ export interface FieldChange {
   sensitive?: boolean;
 }
 
+/** down: how one config peer-provision patched is put back (decided from what was observed, never at apply). */
+export interface RestoreDecision {
+  id: string;
+  path: string;
+  /** bytes: the original, byte for byte; patch: only peer-provision's keys undone; none: it is the original already. */
+  mode: 'bytes' | 'patch' | 'none';
+}
+
 export interface Action {
   op: Op;
   resource: Resource;
@@ -30,6 +38,18 @@ export interface Action {
   changes?: FieldChange[];
   /** For unknown: why it is not known. */
   reason?: string;
+  /** gateway-config in down: each config and how it is put back. */
+  restore?: RestoreDecision[];
+  /** gateway-restart in down: the port the restored config listens on (where to wait for /health). */
+  port?: number;
+  /** tailnet-node: log the node out of the tailnet it is on first (takeOver). leave: in the background. */
+  takeOver?: boolean;
+}
+
+/** Why up (or down) must not touch a machine, and what the user can do about it. */
+export interface Blocker {
+  reason: string;
+  fix: string;
 }
 
 export interface MachinePlan {
@@ -39,6 +59,10 @@ export interface MachinePlan {
   observed: 'observed' | 'unreachable' | 'offline';
   reason?: string;
   actions: Action[];
+  /** Reasons nothing may be done on this machine; any blocker anywhere stops up before it touches anything. */
+  blockers?: Blocker[];
+  /** What a person should know about the machine: the tailnet it is on, a step deliberately left out. */
+  notes?: string[];
 }
 
 export interface Plan {
@@ -55,6 +79,8 @@ export function summarise(actions: Action[]): Plan['summary'] {
   const count = (op: Op) => actions.filter((a) => a.op === op).length;
   return { add: count('add'), change: count('change'), destroy: count('destroy'), unknown: count('unknown') };
 }
+
+export const blockers = (plan: Plan) => plan.machines.flatMap((m) => (m.blockers ?? []).map((b) => ({ machine: m.machine, ...b })));
 
 export const isEmpty = (plan: Plan) =>
   plan.summary.add + plan.summary.change + plan.summary.destroy + plan.summary.unknown === 0;

@@ -48,6 +48,7 @@ function toSpec(file: string, raw: RawSpec): Spec {
       hostname: m.tailscale?.hostname ?? name,
       authKey: optionalRef(m.tailscale?.authKey),
       installUrl: m.tailscale?.installUrl ?? DEFAULT_INSTALL_URL,
+      takeOver: m.tailscale?.takeOver ?? false,
     },
     gateway: {
       port: m.gateway?.port ?? DEFAULT_GATEWAY_PORT,

@@ -20,7 +20,7 @@ export interface RawSpec {
     string,
     {
       ssh: string;
-      tailscale?: { hostname?: string; authKey?: string; installUrl?: string };
+      tailscale?: { hostname?: string; authKey?: string; installUrl?: string; takeOver?: boolean };
       gateway?: { port?: number; token?: string; configPath?: string; restart?: string };
     }
   >;

@@ -23,6 +23,11 @@ export interface MachineSpec {
     authKey?: SecretRef;
     /** Linux install script URL (a mirror for air-gapped sites); macOS uses Homebrew. */
     installUrl: string;
+    /**
+     * Join even when the node is logged in to another tailnet, or the operator reaches it over Tailscale
+     * (either could lock the operator out): off unless the user says so for this machine.
+     */
+    takeOver: boolean;
   };
   gateway: {
     port: number;

@@ -482,6 +482,8 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     chmodSync(join(d, "root"), 0o700); chmodSync(join(d, "tmp"), 0o1777);
     const up = (x: string) => join(d, "upper", x);
     writeFile(join(up("etc"), "hostname"), `${m.name}\n`);
+    // each machine is a machine of its own, as the tool tells machines apart (two entries for one machine are refused)
+    writeFile(join(up("etc"), "machine-id"), `${randomBytes(16).toString("hex")}\n`, 0o444);
     writeFile(join(up("etc"), "hosts"), hostsText.replace("127.0.0.1 localhost", `127.0.0.1 localhost\n127.0.1.1 ${m.name}`));
     const hk = join(up("etc"), "ssh", "pplab_host_ed25519_key");
     mkdirSync(dirname(hk), { recursive: true });

@@ -25,7 +25,7 @@ function converged(): MachineState {
     os: 'linux',
     arch: 'x86_64',
     user: 'root',
-    tailscale: { installed: true, backendState: 'Running', hostname: 'm1', tags: [...m1.tags], ip: '100.64.0.1' },
+    tailscale: { installed: true, loggedIn: true, backendState: 'Running', hostname: 'm1', tags: [...m1.tags], ip: '100.64.0.1' },
     gateway: {
       installed: true,
       configPath: '/root/.openclaw/openclaw.json',
@@ -42,6 +42,7 @@ function converged(): MachineState {
       listening: ['127.0.0.1', '100.64.0.1'],
     },
     peerFilesHash: 'digest',
+    recorded: [{ id: 'abc123', path: '/root/.openclaw/openclaw.json', kind: 'file', absent: false, edited: false, appliedSame: true, origSame: false, origPort: 18789 }],
   };
 }
 const observed = (state: MachineState) => ({ status: 'observed' as const, state });
@@ -57,7 +58,7 @@ test('generate keeps the token the gateway already has', () => {
 
 test('a fresh machine gets every step, in order', () => {
   const state = converged();
-  state.tailscale = { installed: false, tags: [] };
+  state.tailscale = { installed: false, loggedIn: false, tags: [] };
   Object.assign(state.gateway, { bind: 'loopback', authMode: 'token', tokenHash: sha256('old'), toolsAllow: [], backupExists: false, listening: ['127.0.0.1'] });
   state.peerFilesHash = undefined;
   const actions = planMachineUp(m1, observed(state), { tokenHash: TOKEN });
@@ -105,11 +106,12 @@ test('an unreachable machine is unknown, with the reason', () => {
   assert.deepEqual(actions, [{ op: 'unknown', resource: 'tailnet-node', summary: 'machine state', reason: 'ssh lab-m1: Connection refused' }]);
 });
 
-test('down: leave, restore, restart, remove files; nothing when nothing is there', () => {
-  assert.deepEqual(resources(planMachineDown(m1, observed(converged()))), ['destroy tailnet-node', 'change gateway-config', 'change gateway-restart', 'destroy peer-files']);
+test('down: restore, restart, remove files, and leave last; nothing when nothing is there', () => {
+  assert.deepEqual(resources(planMachineDown(m1, observed(converged()))), ['change gateway-config', 'change gateway-restart', 'destroy peer-files', 'destroy tailnet-node']);
   const clean = converged();
-  clean.tailscale = { installed: true, backendState: 'NeedsLogin', tags: [] };
+  clean.tailscale = { installed: true, loggedIn: false, backendState: 'NeedsLogin', tags: [] };
   clean.gateway.backupExists = false;
+  clean.recorded = undefined;
   clean.peerFilesHash = undefined;
   assert.deepEqual(planMachineDown(m1, observed(clean)), []);
 });

@@ -7,7 +7,7 @@ import { printJson, stdout } from '../../output/io.js';
 import { renderPlan } from '../../output/render-plan.js';
 import { plan } from '../../plan/index.js';
 import { offlineTailnetActions } from '../../plan/tailnet.js';
-import { isEmpty, type Plan } from '../../plan/types.js';
+import { blockers, isEmpty, type Plan } from '../../plan/types.js';
 import { loadSpec } from '../../spec/load.js';
 import type { Spec } from '../../spec/types.js';
 import { Transport } from '../../transport/remote.js';
@@ -26,6 +26,7 @@ export async function run(options: PlanOptions): Promise<number> {
     : await observedPlan(spec, options.for, Boolean(options.acceptNewHostKeys));
   if (options.json) printJson(result);
   else stdout(renderPlan(result));
+  if (blockers(result).length > 0) return EXIT.failure; // up would refuse: a CI gate must not pass
   return options.detailedExitcode && !isEmpty(result) ? EXIT.changesPending : EXIT.ok;
 }
 

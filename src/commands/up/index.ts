@@ -8,7 +8,7 @@ import { confirm } from '../../output/confirm.js';
 import { jsonEvents, noEvents } from '../../output/events.js';
 import { stderr, stdout } from '../../output/io.js';
 import { renderPlan } from '../../output/render-plan.js';
-import { isEmpty } from '../../plan/types.js';
+import { blockers, isEmpty } from '../../plan/types.js';
 import { loadSpec } from '../../spec/load.js';
 import { Transport } from '../../transport/remote.js';
 import { renderChecks, verify } from '../../verify/index.js';
@@ -31,6 +31,12 @@ export async function run(options: UpOptions): Promise<number> {
     events.emit({ event: 'plan', plan });
     if (!options.json) stdout(renderPlan(plan));
     const unreachable = plan.machines.filter((m) => m.observed === 'unreachable');
+    const blocked = blockers(plan);
+    if (blocked.length > 0) {
+      throw new PeerProvisionError(
+        `up refused, nothing was changed:\n${blocked.map((b) => `  - ${b.machine}: ${b.reason}\n    fix: ${b.fix}`).join('\n')}`,
+      );
+    }
     if (unreachable.length === plan.machines.length) {
       throw new PeerProvisionError(`no machine could be reached:\n${unreachable.map((m) => `  - ${m.machine}: ${m.reason}`).join('\n')}`);
     }

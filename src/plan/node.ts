@@ -1,0 +1,18 @@
+// Facts about a machine's Tailscale node that both the planner and its safety rules read.
+import type { MachineState } from '../observe/types.js';
+import type { MachineSpec } from '../spec/types.js';
+
+/** Joined as this stack wants: running, with the machine's hostname and every one of its tags. */
+export function isJoined(machine: MachineSpec, state: MachineState): boolean {
+  const ts = state.tailscale;
+  return ts.backendState === 'Running' && ts.hostname === machine.tailscale.hostname && isStackNode(machine, state);
+}
+
+/** This stack's node: it carries the stack's tag and the machine's own tag (whatever its hostname). */
+export const isStackNode = (machine: MachineSpec, state: MachineState) => machine.tags.every((t) => state.tailscale.tags.includes(t));
+
+/** 100.64.0.0/10, Tailscale's address range: an ssh client there reaches the machine over Tailscale. */
+export function isTailnetAddress(address: string | undefined): boolean {
+  const m = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(address ?? '');
+  return Boolean(m && Number(m[1]) === 100 && Number(m[2]) >= 64 && Number(m[2]) <= 127);
+}

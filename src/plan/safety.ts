@@ -1,0 +1,60 @@
+// The rules that keep up and down from losing a user's config or locking the operator out. Pure: from the
+// spec and what was observed to blockers (nothing is touched on any machine while one stands) and notes.
+import type { MachineState } from '../observe/types.js';
+import type { MachineSpec } from '../spec/types.js';
+import { isJoined, isStackNode, isTailnetAddress } from './node.js';
+import type { Blocker } from './types.js';
+
+/** Where the node is now, in a person's words. */
+export function describeNode(state: MachineState): string {
+  const ts = state.tailscale;
+  if (!ts.installed) return 'Tailscale is not installed';
+  if (!ts.loggedIn) return `Tailscale is not logged in (${ts.backendState ?? 'no state'})`;
+  const where = ts.tailnet ? `tailnet ${ts.tailnet}` : 'a tailnet';
+  const who = ts.tags.length ? `tags ${ts.tags.join(',')}` : ts.login ? `user ${ts.login}` : 'an unknown login';
+  return `Tailscale: logged in to ${where} as ${ts.hostname ?? '(no hostname)'} (${who}), ${ts.backendState ?? 'unknown state'}`;
+}
+
+export function upBlockers(machine: MachineSpec, state: MachineState): Blocker[] {
+  const blockers: Blocker[] = [];
+  const path = state.gateway.configPath;
+  const kind = state.gateway.configKind;
+  const configField = `machines.${machine.name}.gateway.configPath`;
+  if (kind === 'directory') blockers.push({ reason: `the OpenClaw config path ${path} is a directory`, fix: `set ${configField} to the config file itself (e.g. ${path}/openclaw.json)` });
+  if (kind === 'special') blockers.push({ reason: `the OpenClaw config path ${path} is not a regular file (a device, FIFO or socket)`, fix: `set ${configField} to the OpenClaw config file` });
+  if (kind === 'dangling') blockers.push({ reason: `the OpenClaw config path ${path} is a symlink to nothing`, fix: `fix the link, or set ${configField} to the real file` });
+  if (kind === 'relative') blockers.push({ reason: `the OpenClaw config path ${path} is not absolute`, fix: `set ${configField} to an absolute path or ~/...` });
+
+  if (isJoined(machine, state) || machine.tailscale.takeOver) return blockers;
+  const optIn = `set machines.${machine.name}.tailscale.takeOver: true to log it out of that tailnet and join this stack's`;
+  if (state.tailscale.loggedIn && !isStackNode(machine, state)) {
+    blockers.push({
+      reason: `the node is already logged in elsewhere (${describeNode(state)}); joining would log it out of that tailnet and cut every connection that runs over it`,
+      fix: `use a machine that is not on another tailnet, or ${optIn}`,
+    });
+  }
+  if (isTailnetAddress(state.sshClient)) {
+    blockers.push({
+      reason: `peer-provision reaches this machine over Tailscale (ssh from ${state.sshClient}); joining the stack's tailnet would cut that connection mid-run`,
+      fix: `reach it over another network (its LAN address or an ssh jump host), or ${optIn}`,
+    });
+  }
+  return blockers;
+}
+
+/** Two entries that reach the same machine (same machine id) would be peered with themselves. */
+export function duplicateMachines(states: { machine: string; state: MachineState }[]): Map<string, Blocker> {
+  const seen = new Map<string, string>();
+  const out = new Map<string, Blocker>();
+  for (const { machine, state } of states) {
+    if (!state.machineId) continue;
+    const first = seen.get(state.machineId);
+    if (first) {
+      out.set(machine, {
+        reason: `machines ${first} and ${machine} are the same machine (machine id ${state.machineId.slice(0, 8)}…)`,
+        fix: `remove one of the two entries from peer.yaml (they reach one machine through two names)`,
+      });
+    } else seen.set(state.machineId, machine);
+  }
+  return out;
+}

@@ -1,0 +1,129 @@
+// The planner's safety rules: configs it must not touch, nodes it must not move, machines listed twice,
+// and a down that restores before it leaves and leaves only its own node.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { MachineState, RecordedConfig } from '../../src/observe/types.js';
+import { plan } from '../../src/plan/index.js';
+import { planMachineDown, planMachineUp, restoreMode } from '../../src/plan/machine.js';
+import { isTailnetAddress } from '../../src/plan/node.js';
+import { blockers } from '../../src/plan/types.js';
+import { loadSpec } from '../../src/spec/load.js';
+import { writeTemp } from '../helpers.js';
+
+const spec = (takeOver = false) =>
+  loadSpec(
+    writeTemp(`version: 1
+name: lab
+tailnet: { provider: provided }
+machines:
+  m1: { ssh: lab-m1, tailscale: { authKey: env:K1${takeOver ? ', takeOver: true' : ''} } }
+  m2: { ssh: lab-m2, tailscale: { authKey: env:K2 } }
+`),
+  );
+
+function fresh(over: Partial<MachineState> = {}): MachineState {
+  return {
+    os: 'linux',
+    arch: 'x86_64',
+    user: 'root',
+    machineId: 'id-1',
+    tailscale: { installed: true, loggedIn: false, backendState: 'NeedsLogin', tags: [] },
+    gateway: {
+      installed: true,
+      configPath: '/root/.openclaw/openclaw.json',
+      configKind: 'file',
+      configExists: true,
+      toolsAllow: [],
+      backupExists: false,
+      serviceManager: 'supervisor',
+      listening: ['127.0.0.1'],
+    },
+    ...over,
+  };
+}
+const observed = (state: MachineState) => ({ status: 'observed' as const, state });
+const planUp = (states: Record<string, MachineState>, s = spec()) =>
+  plan({ spec: s, command: 'up', machines: new Map(Object.entries(states).map(([k, v]) => [k, observed(v)])), tailnet: { actions: [], notes: [] } });
+
+test('a config path that is a directory, a device, a dangling link or relative blocks up', () => {
+  for (const kind of ['directory', 'special', 'dangling', 'relative'] as const) {
+    const m1 = fresh();
+    m1.gateway.configKind = kind;
+    const result = planUp({ m1, m2: fresh({ machineId: 'id-2' }) });
+    const found = blockers(result);
+    assert.equal(found.length, 1, kind);
+    assert.equal(found[0].machine, 'm1');
+    assert.match(found[0].fix, /machines\.m1\.gateway\.configPath/);
+  }
+  assert.equal(blockers(planUp({ m1: fresh(), m2: fresh({ machineId: 'id-2' }) })).length, 0, 'a regular file is fine');
+});
+
+test('two entries that are the same machine are refused', () => {
+  const result = planUp({ m1: fresh(), m2: fresh() });
+  const found = blockers(result);
+  assert.equal(found.length, 1);
+  assert.equal(found[0].machine, 'm2');
+  assert.match(found[0].reason, /m1 and m2 are the same machine/);
+});
+
+test('a node logged in to another tailnet is refused unless takeOver, and plan says where it is', () => {
+  const elsewhere = () =>
+    fresh({ tailscale: { installed: true, loggedIn: true, backendState: 'Running', tailnet: 'corp.example', login: 'alice@example.com', hostname: 'laptop', tags: [], ip: '100.100.1.2' } });
+  const refused = planUp({ m1: elsewhere(), m2: fresh({ machineId: 'id-2' }) });
+  assert.match(blockers(refused)[0].reason, /logged in elsewhere \(Tailscale: logged in to tailnet corp\.example as laptop \(user alice@example\.com\)/);
+  assert.match(refused.machines[0].notes?.[0] ?? '', /tailnet corp\.example/);
+  const allowed = planUp({ m1: elsewhere(), m2: fresh({ machineId: 'id-2' }) }, spec(true));
+  assert.equal(blockers(allowed).length, 0);
+  const join = allowed.machines[0].actions.find((a) => a.resource === 'tailnet-node');
+  assert.equal(join?.takeOver, true, 'the join re-authenticates');
+  assert.match(join?.summary ?? '', /log out of corp\.example, then join/);
+});
+
+test('a machine reached over Tailscale is not joined (its connection would die) unless takeOver', () => {
+  const m1 = fresh({ sshClient: '100.101.102.103' });
+  assert.match(blockers(planUp({ m1, m2: fresh({ machineId: 'id-2' }) }))[0].reason, /over Tailscale \(ssh from 100\.101\.102\.103\)/);
+  assert.equal(blockers(planUp({ m1: fresh({ sshClient: '10.0.0.5' }), m2: fresh({ machineId: 'id-2' }) })).length, 0);
+  assert.equal(blockers(planUp({ m1, m2: fresh({ machineId: 'id-2' }) }, spec(true))).length, 0);
+  assert.ok(isTailnetAddress('100.64.0.1') && isTailnetAddress('100.127.255.254'));
+  assert.ok(!isTailnetAddress('100.63.255.255') && !isTailnetAddress('100.128.0.1') && !isTailnetAddress(undefined));
+});
+
+test('down leaves only a node of this stack, never before the config is back, and not over its own connection', () => {
+  const s = spec();
+  const [m1] = s.machines;
+  const record: RecordedConfig = { id: 'a1', path: '/root/.openclaw/openclaw.json', kind: 'file', absent: false, edited: false, appliedSame: true, origSame: false, origPort: 18800 };
+  const ours = fresh({
+    tailscale: { installed: true, loggedIn: true, backendState: 'Running', hostname: 'm1', tags: [...m1.tags], ip: '100.64.0.1' },
+    recorded: [record],
+    peerFilesHash: 'd',
+  });
+  const actions = planMachineDown(m1, observed(ours));
+  assert.deepEqual(actions.map((a) => a.resource), ['gateway-config', 'gateway-restart', 'peer-files', 'tailnet-node']);
+  assert.equal(actions[1].port, 18800, "down waits on the restored config's port");
+  const foreign = fresh({ tailscale: { installed: true, loggedIn: true, backendState: 'Running', hostname: 'laptop', tags: [], ip: '100.100.1.2' }, recorded: [record] });
+  assert.ok(!planMachineDown(m1, observed(foreign)).some((a) => a.resource === 'tailnet-node'), 'a node this stack did not join stays');
+  const overTailscale = { ...ours, sshClient: '100.64.0.9' };
+  assert.ok(!planMachineDown(m1, observed(overTailscale)).some((a) => a.resource === 'tailnet-node'), 'no logout that cuts the connection');
+  const downPlan = plan({ spec: s, command: 'down', machines: new Map([['m1', observed(overTailscale)]]), tailnet: { actions: [], notes: [] } });
+  assert.match(downPlan.machines[0].notes?.[0] ?? '', /stays on the tailnet: peer-provision reaches it over Tailscale/);
+});
+
+test('restore mode: byte for byte only when nobody else changed the config since the backup', () => {
+  const r = (over: Partial<RecordedConfig>): RecordedConfig => ({ id: 'a', path: '/c', kind: 'file', absent: false, edited: false, appliedSame: true, origSame: false, ...over });
+  assert.equal(restoreMode(r({})), 'bytes');
+  assert.equal(restoreMode(r({ appliedSame: false })), 'patch', 'edited after the last up');
+  assert.equal(restoreMode(r({ edited: true })), 'patch', 'edited between two ups, then patched again');
+  assert.equal(restoreMode(r({ origSame: true, appliedSame: false })), 'none');
+  const s = spec();
+  const two = fresh({ recorded: [r({ id: 'a', path: '/a' }), r({ id: 'b', path: '/b', edited: true })] });
+  const restore = planMachineDown(s.machines[0], observed(two)).find((a) => a.resource === 'gateway-config')?.restore;
+  assert.deepEqual(restore, [{ id: 'a', path: '/a', mode: 'bytes' }, { id: 'b', path: '/b', mode: 'patch' }], 'every config path gets its own backup back');
+});
+
+test('up never plans a join over a converged node', () => {
+  const s = spec();
+  const [m1] = s.machines;
+  const state = fresh({ tailscale: { installed: true, loggedIn: true, backendState: 'Running', hostname: 'm1', tags: [...m1.tags], ip: '100.64.0.1' }, sshClient: '100.64.0.2' });
+  assert.ok(!planMachineUp(m1, observed(state), {}).some((a) => a.resource === 'tailnet-node'));
+  assert.equal(blockers(planUp({ m1: state, m2: fresh({ machineId: 'id-2' }) })).length, 0, "ssh over the stack's own tailnet is fine when nothing rejoins");
+});
