@@ -2,6 +2,7 @@
 // fast and never load Pulumi), and the one boundary that turns errors into messages and exit codes.
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, InputError, PeerProvisionError } from './errors.js';
+import { handleInterrupts } from './interrupt.js';
 import { printJson, stderr } from './output/io.js';
 
 export interface CommonOptions {
@@ -83,6 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     stderr('peer-provision: no command given; see peer-provision --help\n');
     return EXIT.invalid;
   }
+  handleInterrupts(stderr);
   try {
     const { run } = await commands[chosen.name]();
     return await run(chosen.options as never);

@@ -5,6 +5,7 @@ export const EXIT = {
   failure: 1, // something went wrong while doing the work (a machine, a step, a remote error)
   invalid: 2, // bad input or usage: nothing was touched
   changesPending: 3, // plan --detailed-exitcode: the plan is not empty
+  interrupted: 130, // Ctrl-C or SIGTERM: running steps finished, nothing new started, everything released
 } as const;
 
 export class PeerProvisionError extends Error {

@@ -6,6 +6,7 @@ import JSON5 from 'json5';
 import { Listr, type ListrTask } from 'listr2';
 import { listrOptions, machineStep, machineTitle, type Renderer } from './tasks.js';
 import { observeAll } from '../observe/index.js';
+import { interrupted } from '../interrupt.js';
 import type { Events } from '../output/events.js';
 import { registerSecret } from '../output/redact.js';
 import { plan } from '../plan/index.js';
@@ -110,6 +111,7 @@ export async function applyDown(spec: Spec, runs: Map<string, MachineRun>, optio
       {
         title: 'tailnet: revoke keys, remove devices and policy entries',
         enabled: () => spec.tailnet.provider === 'pulumi',
+        skip: () => (interrupted() ? 'skipped: interrupted' : false),
         task: async () => {
           try {
             await options.tailnet();

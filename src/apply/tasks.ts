@@ -1,6 +1,7 @@
 // What up and down share about running steps as listr2 tasks: one step of one machine (skipped once an
 // earlier step of that machine failed, reported as events), and the renderer options.
 import { PRESET_TIMESTAMP, ProcessOutput, type ListrTask } from 'listr2';
+import { interrupted } from '../interrupt.js';
 import type { Events } from '../output/events.js';
 import type { MachineRun } from './context.js';
 
@@ -18,7 +19,7 @@ export function machineStep(
   return {
     title,
     enabled: () => enabled,
-    skip: () => (run.failed ? 'skipped: an earlier step failed' : false),
+    skip: () => (run.failed ? 'skipped: an earlier step failed' : interrupted() ? 'skipped: interrupted' : false),
     task: async () => {
       emit('start');
       try {

@@ -6,6 +6,7 @@ import type { Spec } from '../spec/types.js';
 import { verify, type CheckResult, type VerifyEndpoint } from '../verify/index.js';
 import { has, peerInfos, type MachineRun } from './context.js';
 import { peerFilesFor, configureGateway, installTailscale, join, restartGateway, writePeerFiles } from './steps.js';
+import { interrupted } from '../interrupt.js';
 import type { Events } from '../output/events.js';
 import { listrOptions, machineStep, machineTitle, type Renderer } from './tasks.js';
 
@@ -42,6 +43,7 @@ export async function applyUp(spec: Spec, runs: Map<string, MachineRun>, options
       {
         title: spec.tailnet.provider === 'pulumi' ? 'tailnet: mint auth keys, write policy entries (Pulumi)' : 'tailnet: read the provided auth keys',
         enabled: () => needKeys.length > 0 || options.tailnetChanges,
+        skip: () => (interrupted() ? 'skipped: interrupted' : false),
         task: async () => {
           try {
             keys = await options.authKeys(needKeys.map((r) => r.machine.name));
@@ -97,6 +99,7 @@ export async function applyUp(spec: Spec, runs: Map<string, MachineRun>, options
       },
       {
         title: 'verify: health, token enforced, a message delivered',
+        skip: () => (interrupted() ? 'skipped: interrupted' : false),
         task: async (_, task) => {
           result.checks = await verify(spec, endpoints(runs), true, (machine, status) =>
             options.events.emit({ event: 'step', machine, step: 'verify its peers', status }),

@@ -1,9 +1,11 @@
 // A machine the tool runs scripts on: over the system ssh (honours ~/.ssh/config, the agent and
 // known_hosts) with one multiplexed connection per machine per command, or the local machine itself.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { onAbort } from '../interrupt.js';
 import type { MachineSpec, Spec } from '../spec/types.js';
 
 export interface RunResult {
@@ -17,6 +19,8 @@ export interface Remote {
   /** Runs a script with sh on the machine. Rejects with UnreachableError when the machine cannot be reached. */
   run(script: string): Promise<RunResult>;
   close(): Promise<void>;
+  /** Synchronous: a second Ctrl-C is aborting. */
+  abort(): void;
   readonly stats: { connections: number; commands: number };
 }
 
@@ -27,12 +31,43 @@ export interface TransportOptions {
   acceptNewHostKeys?: boolean;
 }
 
-/** The private folder for the control sockets of one command; removed when the command ends. */
+/**
+ * Children run in their own process group, so a Ctrl-C at the terminal reaches only peer-provision: a remote
+ * step that is running finishes (the first Ctrl-C only stops new steps). A second Ctrl-C stops them here.
+ */
+const children = new Set<number>();
+async function runChild(file: string, args: string[], input: string, env?: Record<string, string>) {
+  const child = execa(file, args, { detached: true, input, reject: false, ...(env ? { env } : {}) });
+  if (child.pid) children.add(child.pid);
+  try {
+    const result = await child;
+    return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+  } finally {
+    if (child.pid) children.delete(child.pid);
+  }
+}
+onAbort(() => {
+  for (const pid of children) {
+    try {
+      process.kill(-pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/** The private folder for the control sockets of one command; removed when the command ends (or aborts). */
 export class Transport {
   private readonly dir = mkdtempSync(join(tmpdir(), 'peer-provision-ssh-')); // mkdtemp makes it 0700
   private readonly remotes = new Map<string, Remote>();
+  private readonly forgetAbort: () => void;
 
-  constructor(private readonly spec: Spec, private readonly options: TransportOptions = {}) {}
+  constructor(private readonly spec: Spec, private readonly options: TransportOptions = {}) {
+    this.forgetAbort = onAbort(() => {
+      for (const remote of this.remotes.values()) remote.abort();
+      rmSync(this.dir, { recursive: true, force: true });
+    });
+  }
 
   for(machine: MachineSpec): Remote {
     let remote = this.remotes.get(machine.name);
@@ -51,6 +86,7 @@ export class Transport {
   async close(): Promise<void> {
     await Promise.all([...this.remotes.values()].map((r) => r.close().catch(() => undefined)));
     rmSync(this.dir, { recursive: true, force: true });
+    this.forgetAbort();
   }
 }
 
@@ -59,10 +95,11 @@ class LocalRemote implements Remote {
   constructor(readonly machine: string) {}
   async run(script: string): Promise<RunResult> {
     this.stats.commands++;
-    const result = await execa('sh', ['-s'], { input: script, reject: false, env: { LC_ALL: 'C' } });
+    const result = await runChild('sh', ['-s'], script, { LC_ALL: 'C' });
     return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
   }
   async close(): Promise<void> {}
+  abort(): void {}
 }
 
 class SshRemote implements Remote {
@@ -91,7 +128,7 @@ class SshRemote implements Remote {
   async run(script: string): Promise<RunResult> {
     if (!existsSync(this.controlPath)) this.stats.connections++;
     this.stats.commands++;
-    const result = await execa('ssh', [...this.base, this.destination, 'LC_ALL=C sh -s'], { input: script, reject: false });
+    const result = await runChild('ssh', [...this.base, this.destination, 'LC_ALL=C sh -s'], script);
     const exitCode = result.exitCode ?? 255;
     // 255 is ssh's own failure (connection, authentication, host key); a script never exits 255 here.
     if (exitCode === 255) throw new UnreachableError(`ssh ${this.destination}: ${lastLines(result.stderr) || 'connection failed'}`);
@@ -106,6 +143,10 @@ class SshRemote implements Remote {
     if (existsSync(this.controlPath)) {
       await execa('ssh', [...this.base, '-O', 'exit', this.destination], { reject: false });
     }
+  }
+
+  abort(): void {
+    if (existsSync(this.controlPath)) spawnSync('ssh', [...this.base, '-O', 'exit', this.destination], { stdio: 'ignore', timeout: 5000 });
   }
 }
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { LockedError, lockStack } from '../../src/apply/lock.js';
+import { PeerProvisionError } from '../../src/errors.js';
 import { loadSpec } from '../../src/spec/load.js';
 import { writeTemp } from '../helpers.js';
 
@@ -26,3 +27,48 @@ test('a lock whose process is gone is taken over', () => {
   lockStack(s, 'up')();
 });
 
+
+test('an empty lock left by a crash is taken over once it is old; a fresh one is respected', () => {
+  const s = spec();
+  const path = join(dirname(s.file), 'stacks', 'locked', 'lock');
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, '');
+  assert.throws(() => lockStack(s, 'up'), (e: unknown) => e instanceof LockedError && /being written/.test(e.message));
+  const old = new Date(Date.now() - 120_000);
+  utimesSync(path, old, old);
+  const unlock = lockStack(s, 'up');
+  assert.equal(JSON.parse(readFileSync(path, 'utf8')).pid, process.pid);
+  unlock();
+  assert.equal(existsSync(path), false, 'released');
+});
+
+test('a lock that cannot be written is a clear error, not an unexpected one', { skip: process.getuid?.() === 0 ? 'root writes anywhere' : false }, () => {
+  const s = spec();
+  const dir = join(dirname(s.file), 'stacks', 'locked');
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o500);
+  try {
+    assert.throws(() => lockStack(s, 'up'), (e: unknown) => e instanceof PeerProvisionError && /cannot take the lock .*EACCES/.test(e.message));
+  } finally {
+    chmodSync(dir, 0o700);
+  }
+});
+
+test('a folder where the stack folder should be is a clear error', () => {
+  const s = spec();
+  writeFileSync(join(dirname(s.file), 'stacks'), 'not a folder');
+  assert.throws(
+    () => lockStack(s, 'up'),
+    (e: unknown) => e instanceof PeerProvisionError && !(e instanceof LockedError) && /cannot take the lock .*(ENOTDIR|EEXIST)/.test(e.message),
+  );
+});
+
+test('the lock never appears half written: another reader sees all of it or nothing', () => {
+  const s = spec();
+  const path = join(dirname(s.file), 'stacks', 'locked', 'lock');
+  const unlock = lockStack(s, 'up');
+  assert.ok(statSync(path).size > 0);
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  assert.deepEqual(readdirSync(dirname(path)), ['lock'], 'no temp file is left beside it');
+  unlock();
+});

@@ -2,6 +2,7 @@ import type { CommonOptions } from '../../cli.js';
 import { EXIT } from '../../errors.js';
 import { applyDown, prepareDown } from '../../apply/down.js';
 import { lockStack } from '../../apply/lock.js';
+import { interrupted } from '../../interrupt.js';
 import { confirm } from '../../output/confirm.js';
 import { jsonEvents, noEvents } from '../../output/events.js';
 import { stderr, stdout } from '../../output/io.js';
@@ -33,6 +34,10 @@ export async function run(options: DownOptions): Promise<number> {
       events.emit({ event: 'result', changed: false, ok: unreachable.length === 0, unreachable: unreachable.map((m) => m.machine), transport: transport.stats() });
       return unreachable.length ? EXIT.failure : EXIT.ok;
     }
+    if (interrupted()) {
+      stderr('Interrupted before anything was changed.\n');
+      return EXIT.interrupted;
+    }
     if (!isEmpty(plan) && !(await confirm('Tear down?', options))) {
       stderr('Nothing changed.\n');
       return EXIT.ok;
@@ -49,6 +54,10 @@ export async function run(options: DownOptions): Promise<number> {
     const problems = [...unreachable.map((m) => `${m.machine}: unreachable, skipped: ${m.reason}`), ...result.failures.map((f) => f.message)];
     events.emit({ event: 'result', changed: true, ok: problems.length === 0, problems, transport: transport.stats() });
     if (!options.json) stdout(problems.length ? `\ndown finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run down to finish.\n` : '\ndown complete.\n');
+    if (interrupted()) {
+      stderr('Interrupted: the steps that were running finished; nothing else was started. Re-run down to finish.\n');
+      return EXIT.interrupted;
+    }
     return problems.length ? EXIT.failure : EXIT.ok;
   } finally {
     await transport.close();

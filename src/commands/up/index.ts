@@ -4,6 +4,7 @@ import { lockStack } from '../../apply/lock.js';
 import { prepareUp } from '../../apply/prepare.js';
 import { authKeys, planTailnetForUp, tailnetPreflight } from '../../apply/tailnet.js';
 import { applyUp, endpoints } from '../../apply/up.js';
+import { interrupted } from '../../interrupt.js';
 import { confirm } from '../../output/confirm.js';
 import { jsonEvents, noEvents } from '../../output/events.js';
 import { stderr, stdout } from '../../output/io.js';
@@ -51,6 +52,10 @@ export async function run(options: UpOptions): Promise<number> {
       events.emit({ event: 'result', changed: false, ok: failed.length === 0, restarted: [], written: [], transport: transport.stats() });
       return failed.length ? EXIT.failure : EXIT.ok;
     }
+    if (interrupted()) {
+      stderr('Interrupted before anything was changed.\n');
+      return EXIT.interrupted;
+    }
     if (!(await confirm('Apply this plan?', options))) {
       stderr('Nothing applied.\n');
       return EXIT.ok;
@@ -71,6 +76,10 @@ export async function run(options: UpOptions): Promise<number> {
     if (!options.json) {
       stdout(`\n${result.checks.length ? `Verify:\n${renderChecks(result.checks)}` : ''}`);
       stdout(problems.length ? `\nup finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run up to resume.\n` : '\nup complete: every peer pair verified.\n');
+    }
+    if (interrupted()) {
+      stderr('Interrupted: the steps that were running finished; nothing else was started. Re-run up to resume.\n');
+      return EXIT.interrupted;
     }
     return problems.length ? EXIT.failure : EXIT.ok;
   } finally {
