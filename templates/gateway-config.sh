@@ -1,7 +1,8 @@
 # gateway-config.sh: back up the OpenClaw config (once per path), then apply peer-provision's patch atomically.
 # The patch is applied by OpenClaw itself (`openclaw config patch`, which validates) to a temporary copy;
 # only a valid result is renamed over the config, so a failure, a full disk or Ctrl-C leaves it untouched.
-# Vars: STACK, CONFIG (absolute path), PATCH (JSON; holds the gateway token: a secret, never in argv).
+# Vars: STACK, CONFIG (absolute path), PATCH (JSON; holds the gateway token: a secret, never in argv),
+#       EDITED (1: someone else changed the config since peer-provision last wrote it; the plan decided).
 set -eu
 state_dir="$HOME/.peer-provision/$STACK"
 require_config_file "$CONFIG"
@@ -13,7 +14,7 @@ fi
 # The backup is the user's original, taken before peer-provision's first write to this path and never replaced.
 if [ ! -f "$rec/orig" ] && [ ! -f "$rec/absent" ]; then
   if [ -e "$CONFIG" ]; then copy_atomic "$CONFIG" "$rec/orig"; else (umask 077 && : > "$rec/absent") || fail "cannot write $rec/absent"; fi
-elif [ -f "$rec/applied" ] && ! cmp -s "$CONFIG" "$rec/applied"; then
+elif [ "$EDITED" = 1 ]; then
   # Someone else changed the config since peer-provision last wrote it: putting the original back byte for
   # byte would now lose their change, so down will remove only peer-provision's keys.
   (umask 077 && : > "$rec/edited") || fail "cannot write $rec/edited"

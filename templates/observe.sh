@@ -75,6 +75,11 @@ else
   echo "backup=0"
 fi
 
+# What peer-provision last wrote to this config, when it differs now: up tells drift of its own keys apart
+# from someone else's edit (which down must keep).
+section applied
+[ -n "$config" ] && [ -f "$rec/applied" ] && ! cmp -s "$config" "$rec/applied" 2>/dev/null && cat "$rec/applied"
+
 section tailscale-status
 command -v tailscale >/dev/null 2>&1 && tailscale status --json 2>/dev/null
 

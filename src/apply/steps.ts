@@ -57,7 +57,13 @@ export function gatewayPatch(run: MachineRun): object {
 export async function configureGateway(run: MachineRun): Promise<void> {
   const config = run.state.gateway.configPath;
   if (!config) throw new StepError(run.machine.name, 'patch the gateway config', 'OpenClaw did not say where its config is (`openclaw config file`); set gateway.configPath');
-  await remoteStep(run, 'patch the gateway config', 'gateway-config', { STACK: run.spec.name, CONFIG: config, PATCH: JSON.stringify(gatewayPatch(run)) });
+  const edited = run.actions.find((a) => a.resource === 'gateway-config')?.edited;
+  await remoteStep(run, 'patch the gateway config', 'gateway-config', {
+    STACK: run.spec.name,
+    CONFIG: config,
+    PATCH: JSON.stringify(gatewayPatch(run)),
+    EDITED: edited ? 1 : 0,
+  });
 }
 
 /** Restarts the gateway and waits until /health answers on listenIp:port (the tailnet address after up). */

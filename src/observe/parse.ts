@@ -2,6 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import JSON5 from 'json5';
 import { registerSecret } from '../output/redact.js';
+import { editedOutsideOwnedKeys } from './owned-keys.js';
 import type { ConfigKind, MachineState, RecordedConfig, ServiceManager } from './types.js';
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -31,6 +32,16 @@ export function sections(stdout: string, marker: string): Map<string, string> {
 
 const get = (object: unknown, ...path: string[]): unknown =>
   path.reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), object);
+
+/** Someone else's edit since peer-provision's last write (applied: that write's text, when the config differs). */
+function editedSince(config: Record<string, unknown> | undefined, appliedText: string | undefined): boolean | undefined {
+  if (!appliedText?.trim()) return undefined;
+  try {
+    return config === undefined || editedOutsideOwnedKeys(config, JSON5.parse(appliedText));
+  } catch {
+    return true; // what peer-provision wrote cannot be read back: assume the worst, keep every change on down
+  }
+}
 
 const keyValues = (text: string | undefined): Record<string, string> =>
   Object.fromEntries(
@@ -140,6 +151,7 @@ export function parseObservation(stdout: string, marker: string): { state: Machi
       tokenHash: typeof token === 'string' ? sha256(token) : undefined,
       toolsAllow: Array.isArray(allow) ? allow.map(String) : [],
       backupExists: facts.backup === '1',
+      editedSinceApplied: editedSince(config, s.get('applied')),
       serviceManager: (['systemd', 'launchd', 'supervisor'].includes(facts.service) ? facts.service : 'none') as ServiceManager,
       pid: facts.pid ? Number(facts.pid) : undefined,
       listening: (s.get('listening') ?? '')

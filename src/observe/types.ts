@@ -58,6 +58,8 @@ export interface MachineState {
     /** sha256 of gateway.auth.token, hex; undefined when no token is set. */
     tokenHash?: string;
     toolsAllow: string[];
+    /** Someone else changed the config (outside peer-provision's keys) since peer-provision last wrote it. */
+    editedSinceApplied?: boolean;
     /** peer-provision's backup of the user's original config exists (written once, on the first up). */
     backupExists: boolean;
     serviceManager: ServiceManager;

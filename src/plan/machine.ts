@@ -77,6 +77,7 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
       resource: 'gateway-config',
       summary: `${state.gateway.backupExists ? 'patch' : 'back up, then patch'} ${state.gateway.configPath ?? 'the OpenClaw config'}`,
       changes,
+      ...(state.gateway.editedSinceApplied ? { edited: true } : {}),
     });
   }
   const listensOnTailnet = joined && state.tailscale.ip !== undefined && state.gateway.listening.includes(state.tailscale.ip);

@@ -42,6 +42,8 @@ export interface Action {
   restore?: RestoreDecision[];
   /** gateway-restart in down: the port the restored config listens on (where to wait for /health). */
   port?: number;
+  /** gateway-config in up: someone else changed the config since peer-provision's last write (down keeps it). */
+  edited?: boolean;
   /** tailnet-node: log the node out of the tailnet it is on first (takeOver). leave: in the background. */
   takeOver?: boolean;
 }

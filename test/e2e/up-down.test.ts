@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { labDown, labHeldByMe, labStatus, labUp, MACHINE_REPO, type Lab } from '../lab/lab.js';
 import { runCli } from '../helpers.js';
+import { sha256 } from '../../src/observe/parse.js';
 import { assertNoLeak, config, CONFIG, down, filesWithSecrets, listening, mode, secretsOf, tailnetIp, up } from './lab-helpers.js';
 
 const status = labStatus();
@@ -70,7 +71,7 @@ describe('up, verify, status, down against the lab', () => {
       assert.ok(gw.tools.allow.includes('sessions_send'));
       assert.equal(mode(lab, m, CONFIG), '600');
       assert.equal(mode(lab, m, `/root/.openclaw/peer-agent/tokens/${m === 'm1' ? 'm2' : 'm1'}.token`), '600');
-      assert.equal(mode(lab, m, '/root/.peer-provision/lab/openclaw.json.orig'), '600');
+      assert.equal(mode(lab, m, `/root/.peer-provision/lab/configs/${sha256(CONFIG).slice(0, 16)}/orig`), '600', 'the backup of the config');
     }
     // the user's own settings survive
     const m1 = config(lab, 'm1');

@@ -1,0 +1,155 @@
+/**
+ * End to end, the inputs and machine states that must never cost a user their config or their way in:
+ * a config path that is a directory or a device, a config that is a symlink, a config edited between two ups,
+ * one machine listed twice, a node this stack never joined (down must not log it out), and a node on another
+ * tailnet reached over its tailnet address (up must refuse, touching nothing). Real CLI, real lab machines.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
+import { CLI, runCli, type CliResult } from '../helpers.js';
+import { config, CONFIG, down, tailnetIp, up } from './lab-helpers.js';
+
+const status = labStatus();
+const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
+const REAL = '/root/real/openclaw.json';
+
+/** What a machine holds that peer-provision could touch: the config's bytes, its state folder, its node. */
+async function snapshot(lab: Lab, machine: string): Promise<string> {
+  const r = await lab.run(machine, `cat ${CONFIG} | sha256sum; ls -A /root/.openclaw; ls -A /root/.peer-provision 2>&1; tailscale status --json 2>&1 | grep -E '"(BackendState|HostName)"' | head -n 2; ls /usr/local/bin`);
+  return r.stdout;
+}
+
+/** A node this stack never joined: logged in with a key of the lab's tailnet, as someone's "laptop". */
+async function joinAsSomeoneElse(lab: Lab, machine: string, hostname: string): Promise<void> {
+  const install = await lab.run(machine, `command -v tailscale >/dev/null || curl -fsSL ${lab.installUrl} | sh`);
+  assert.equal(install.code, 0, install.stderr);
+  const key = lab.mintKey({ label: `${machine}-other` });
+  const r = await lab.run(machine, `k=$(mktemp); cat > "$k"; tailscale up --auth-key=file:"$k" --hostname=${hostname}; rm -f "$k"`, { input: readFileSync(key.file, 'utf8') });
+  assert.equal(r.code, 0, r.stderr);
+}
+
+describe('safety: configs, machines and nodes peer-provision must not harm', () => {
+  let lab: Lab;
+
+  before(async () => {
+    if (skip) return;
+    lab = await labUp({ machines: 2 });
+  }, { timeout: 25 * 60_000 });
+
+  after(async () => {
+    if (!skip && labHeldByMe()) await labDown();
+  });
+
+  test('a configPath that is a directory or a device is refused by plan and up; nothing is touched', { skip, timeout: 180_000 }, async () => {
+    const before = [await snapshot(lab, 'm1'), await snapshot(lab, 'm2')];
+    for (const bad of ['/root/.openclaw', '/dev/null']) {
+      const file = lab.peerYaml({ machine: (name, entry) => (name === 'm1' ? { ...entry, gateway: { ...entry.gateway, configPath: bad } } : entry) });
+      const plan = await runCli(['plan', '-f', file]);
+      assert.equal(plan.code, 1, `${plan.stdout}\n${plan.stderr}`);
+      assert.match(plan.stdout, new RegExp(`! blocked: the OpenClaw config path ${bad} is (a directory|not a regular file)`));
+      const r = await up(file);
+      assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stderr, /up refused, nothing was changed:\n {2}- m1: the OpenClaw config path/);
+    }
+    assert.deepEqual([await snapshot(lab, 'm1'), await snapshot(lab, 'm2')], before, 'no config, state folder or install changed');
+  });
+
+  test('two entries that reach one machine are refused', { skip, timeout: 120_000 }, async () => {
+    const file = lab.peerYaml({ machine: (name, entry) => (name === 'm2' ? { ...entry, ssh: `root@${lab.machine('m1').mgmtIp}` } : entry) });
+    const r = await up(file);
+    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, /m2: machines m1 and m2 are the same machine/);
+  });
+
+  test('down never logs out a node this stack did not join', { skip, timeout: 300_000 }, async () => {
+    await joinAsSomeoneElse(lab, 'm2', 'laptop');
+    const file = lab.peerYaml();
+    const plan = await runCli(['plan', '--for', 'down', '-f', file]);
+    assert.match(plan.stdout, /note: the node is not this stack's/);
+    const r = await down(file);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const st = await lab.run('m2', 'tailscale status --json');
+    assert.match(st.stdout, /"BackendState": "Running"/, 'still logged in');
+    assert.match(st.stdout, /"HostName": "laptop"/);
+    assert.ok(!lab.argvLog('m2').some((e) => e.argv[0] === 'logout'), 'tailscale logout was never run');
+  });
+
+  test('a node on a tailnet, reached over its tailnet address: plan shows where it is, up refuses, nothing touched', { skip, timeout: 300_000 }, async () => {
+    await joinAsSomeoneElse(lab, 'm1', 'workstation');
+    const m1Ip = (await tailnetIp(lab, 'm1'))!;
+    assert.match(m1Ip, /^100\./);
+    // m2 is on that tailnet too (it joined as "laptop" above); the operator works from m2's network and
+    // reaches m1 over its tailnet address, as someone who ssh-es over Tailscale does.
+    const dir = mkdtempSync(join(tmpdir(), 'pp-over-tailnet-'));
+    const sshConfig = join(dir, 'ssh_config');
+    writeFileSync(
+      sshConfig,
+      `Host ${m1Ip}\n  HostKeyAlias lab-m1\n\n` + readFileSync(lab.sshConfigPath, 'utf8').replace(/^Host lab-\* /m, `Host lab-* ${m1Ip} `),
+    );
+    const file = lab.peerYaml({
+      path: join(dir, 'peer.yaml'),
+      top: { sshConfig },
+      machine: (name, entry) => (name === 'm1' ? { ...entry, ssh: `root@${m1Ip}` } : entry),
+    });
+    const before = [await snapshot(lab, 'm1'), await snapshot(lab, 'm2')];
+    const inM2 = (args: string[]) => runIn(lab.machine('m2').ns, args);
+    const plan = await inM2(['plan', '-f', file]);
+    assert.equal(plan.code, 1, `${plan.stdout}\n${plan.stderr}`);
+    assert.match(plan.stdout, /note: Tailscale: logged in to tailnet lab-tailnet as workstation/);
+    assert.match(plan.stdout, /! blocked: the node is already logged in elsewhere/);
+    assert.match(plan.stdout, new RegExp(`! blocked: peer-provision reaches this machine over Tailscale \\(ssh from 100\\.`));
+    assert.match(plan.stdout, /fix: .*tailscale\.takeOver: true/);
+    const r = await inM2(['up', '--yes', '-f', file]);
+    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stderr, /up refused, nothing was changed/);
+    assert.deepEqual([await snapshot(lab, 'm1'), await snapshot(lab, 'm2')], before, 'nothing changed on either machine');
+    assert.equal(await tailnetIp(lab, 'm1'), m1Ip, 'm1 is still on its tailnet');
+    // clean slate for the next test
+    for (const m of ['m1', 'm2']) await lab.run(m, 'tailscale logout');
+  });
+
+  test('a symlinked config stays a link; an edit made between two ups survives down', { skip, timeout: 600_000 }, async () => {
+    // m1's config is a symlink (as dotfile managers make them); its gateway reads it through the link
+    const moved = await lab.run('m1', `mkdir -p /root/real && mv ${CONFIG} ${REAL} && ln -s ${REAL} ${CONFIG}`);
+    assert.equal(moved.code, 0, moved.stderr);
+    const originalM2 = lab.readFile('m2', CONFIG);
+    const file = lab.peerYaml();
+    const first = await up(file);
+    assert.equal(first.code, 0, `${first.stdout}\n${first.stderr}`);
+    assert.equal((await lab.run('m1', `readlink ${CONFIG}`)).stdout.trim(), REAL, 'still a link to the same file');
+    assert.equal(JSON.parse(lab.readFile('m1', REAL)).gateway.bind, 'tailnet', 'the target was patched');
+
+    // between two ups the user adds a setting of their own; then something makes the next up write again
+    const edited = config(lab, 'm1');
+    edited.logging = { ...edited.logging, level: 'debug' };
+    edited.gateway.bind = 'loopback';
+    lab.writeFile('m1', REAL, JSON.stringify(edited, null, 2), 0o600);
+    const second = await up(file);
+    assert.equal(second.code, 0, `${second.stdout}\n${second.stderr}`);
+
+    const r = await down(file);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /remove peer-provision's keys \(edited since\)/);
+    const after = JSON.parse(lab.readFile('m1', REAL));
+    assert.equal(after.logging.level, 'debug', "the user's own change survives down");
+    assert.equal(after.gateway.bind, 'loopback');
+    assert.deepEqual(after.gateway.tools?.allow ?? [], [], 'sessions_send is gone again');
+    assert.equal((await lab.run('m1', `readlink ${CONFIG}`)).stdout.trim(), REAL, 'the link is left as it was');
+    assert.equal(lab.readFile('m2', CONFIG), originalM2, 'm2, which nobody edited, is back byte for byte');
+  });
+});
+
+/** The real CLI with its network in a lab machine's namespace (its files are this host's). */
+function runIn(ns: string, args: string[]): Promise<CliResult> {
+  return new Promise((done) => {
+    const child = execFile('ip', ['netns', 'exec', ns, process.execPath, CLI, ...args], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
+      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+    child.stdin?.end('');
+  });
+}
