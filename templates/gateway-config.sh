@@ -9,7 +9,7 @@ require_config_file "$CONFIG"
 rec=$(record_dir "$state_dir" "$CONFIG")
 (umask 077 && mkdir -p "$rec") || fail "cannot create $rec"
 if [ ! -f "$rec/path" ]; then
-  (umask 077 && printf '%s\n' "$CONFIG" > "$rec/path.tmp" && mv -f "$rec/path.tmp" "$rec/path") || fail "cannot write $rec/path (disk full?)"
+  (umask 077 && printf '%s\n' "$CONFIG" > "$rec/path.tmp") && mv -f "$rec/path.tmp" "$rec/path" || fail "cannot write $rec/path (disk full?)"
 fi
 # The backup is the user's original, taken before peer-provision's first write to this path and never replaced.
 if [ ! -f "$rec/orig" ] && [ ! -f "$rec/absent" ]; then
@@ -19,5 +19,5 @@ elif [ "$EDITED" = 1 ]; then
   # byte would now lose their change, so down will remove only peer-provision's keys.
   (umask 077 && : > "$rec/edited") || fail "cannot write $rec/edited"
 fi
-printf '%s\n' "$CONFIG" > "$state_dir/config-path.tmp" && mv -f "$state_dir/config-path.tmp" "$state_dir/config-path" || fail "cannot write $state_dir/config-path"
+{ printf '%s\n' "$CONFIG" > "$state_dir/config-path.tmp"; } 2>/dev/null && mv -f "$state_dir/config-path.tmp" "$state_dir/config-path" || fail "cannot write $state_dir/config-path (disk full?)"
 patch_config "$CONFIG" "$PATCH" patched "$rec/applied"

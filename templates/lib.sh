@@ -59,10 +59,11 @@ real_path() {
 }
 
 # copy_atomic FROM TO: TO is FROM's bytes, 0600, or unchanged (a full disk or Ctrl-C never leaves half a file).
+# The copy goes to a fresh temp file beside TO first (mktemp: never a name someone else made, say a folder).
 copy_atomic() {
-  ca_tmp="$2.peer-provision-tmp"
-  (umask 077 && cp "$1" "$ca_tmp") || { rm -f "$ca_tmp"; fail "cannot write $2 (disk full or not writable)"; }
-  chmod 600 "$ca_tmp" && mv -f "$ca_tmp" "$2" || { rm -f "$ca_tmp"; fail "cannot write $2"; }
+  ca_tmp=$(umask 077 && mktemp "$2.XXXXXX") || fail "cannot write $2 (disk full or not writable)"
+  cat "$1" > "$ca_tmp" || { rm -f "$ca_tmp"; fail "cannot write $2 (disk full or not writable)"; }
+  mv -f "$ca_tmp" "$2" || { rm -f "$ca_tmp"; fail "cannot write $2"; }
 }
 
 # patch_config CONFIG PATCH WHAT [KEEP]: OpenClaw's own `openclaw config patch` (which validates) applies PATCH to

@@ -2,27 +2,29 @@
 # their digest (so a re-run that would write the same bytes writes nothing).
 # Vars: STACK, FILES (lines "MODE PATH_BASE64 DATA_BASE64": token files carry secrets, mode 600; paths are
 #       base64 so a space or newline in a path stays part of it), OWNED_DIRS (lines: folders peer-provision
-#       owns, emptied of files it no longer writes), DIGEST.
+#       owns, removed by down), DIGEST.
 set -eu
 state_dir="$HOME/.peer-provision/$STACK"
 (umask 077 && mkdir -p "$state_dir")
 work=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/peer-provision-files.XXXXXX")
 on_exit 'rm -rf "$work"'
 printf '%s\n' "$FILES" > "$work/list"
+: > "$work/written"
 while read -r mode path64 data; do
   [ -n "$path64" ] || continue
   path=$(printf '%s' "$path64" | base64 -d)
   mkdir -p "$(dirname "$path")" || fail "cannot create the folder of $path"
-  tmp="$path.peer-provision-tmp"
-  (umask 077 && printf '%s' "$data" | base64 -d > "$tmp") || { rm -f "$tmp"; fail "cannot write $path (disk full?)"; }
+  tmp=$(umask 077 && mktemp "$path.XXXXXX") || fail "cannot write beside $path (disk full or not writable)"
+  printf '%s' "$data" | base64 -d > "$tmp" || { rm -f "$tmp"; fail "cannot write $path (disk full?)"; }
   chmod "$mode" "$tmp" && mv -f "$tmp" "$path" || { rm -f "$tmp"; fail "cannot write $path"; }
-  printf '%s\n' "$path" >> "$work/keep"
+  printf '%s\n' "$path64" >> "$work/written"
 done < "$work/list"
-printf '%s\n' "$OWNED_DIRS" > "$work/dirs"
-while read -r dir; do
-  [ -n "$dir" ] && [ -d "$dir" ] || continue
-  find "$dir" -type f > "$work/found"
-  while read -r f; do grep -qxF "$f" "$work/keep" || rm -f "$f"; done < "$work/found"
-done < "$work/dirs"
-cp "$work/dirs" "$state_dir/owned-dirs.tmp" && mv -f "$state_dir/owned-dirs.tmp" "$state_dir/owned-dirs" || fail "cannot write $state_dir/owned-dirs"
+# Files the last run wrote and this one does not (a peer no longer listed) go; nothing else is touched.
+if [ -f "$state_dir/peer-files.list" ]; then
+  while read -r path64; do
+    grep -qxF "$path64" "$work/written" || rm -f "$(printf '%s' "$path64" | base64 -d)"
+  done < "$state_dir/peer-files.list"
+fi
+cp "$work/written" "$state_dir/peer-files.list.tmp" && mv -f "$state_dir/peer-files.list.tmp" "$state_dir/peer-files.list" || fail "cannot write $state_dir/peer-files.list"
+printf '%s\n' "$OWNED_DIRS" > "$state_dir/owned-dirs.tmp" && mv -f "$state_dir/owned-dirs.tmp" "$state_dir/owned-dirs" || fail "cannot write $state_dir/owned-dirs"
 printf '%s\n' "$DIGEST" > "$state_dir/peer-files.sha256.tmp" && mv -f "$state_dir/peer-files.sha256.tmp" "$state_dir/peer-files.sha256" || fail "cannot write the peer files' digest"

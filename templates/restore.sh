@@ -20,8 +20,8 @@ restore_record() { # ID MODE PATCH_BASE64
         [ -f "$rec/orig" ] || fail "the backup $rec/orig is missing; $config is left as it is"
         require_config_file "$config"
         target=$(real_path "$config")
-        tmp="$target.peer-provision-tmp"
-        (umask 077 && cp -p "$rec/orig" "$tmp") || { rm -f "$tmp"; fail "cannot write $tmp (disk full?); $config and its backup are untouched"; }
+        tmp=$(umask 077 && mktemp "$target.XXXXXX") || fail "cannot write beside $config (disk full or not writable); it and its backup are untouched"
+        cp -p "$rec/orig" "$tmp" || { rm -f "$tmp"; fail "cannot write $tmp (disk full?); $config and its backup are untouched"; }
         mv -f "$tmp" "$target" || { rm -f "$tmp"; fail "cannot replace $config; its backup is kept in $rec"; }
         cmp -s "$rec/orig" "$target" || fail "$config differs from its backup after the restore; the backup is kept in $rec"
       fi ;;
@@ -42,7 +42,7 @@ rm -f "$state_dir/.restore-list"
 
 if [ "$FILES_TOO" = 1 ] && [ -f "$state_dir/owned-dirs" ]; then
   while read -r dir; do [ -n "$dir" ] && { rm -rf "$dir" || fail "cannot remove $dir"; }; done < "$state_dir/owned-dirs"
-  rm -f "$state_dir/owned-dirs" "$state_dir/peer-files.sha256"
+  rm -f "$state_dir/owned-dirs" "$state_dir/peer-files.sha256" "$state_dir/peer-files.list"
 fi
 # Whatever is left (the config path note) goes once no backup is left in it.
 if [ -z "$(ls -A "$state_dir/configs" 2>/dev/null)" ] && [ ! -f "$state_dir/owned-dirs" ]; then

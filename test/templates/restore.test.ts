@@ -1,0 +1,81 @@
+// restore.sh and gateway-config.sh on this machine's real sh, cp and mv: a backup is never removed before
+// its config is back, and a config path that is not a file is refused before anything is written.
+import assert from 'node:assert/strict';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { canDropPrivileges, home, NOBODY, runTemplate } from './run-template.js';
+import { createHash } from 'node:crypto';
+
+const recordId = (path: string) => createHash('sha256').update(path).digest('hex').slice(0, 16);
+
+/** A machine after up: a patched config, peer-provision's record of it with the original, a peer file. */
+function afterUp(dir: string, owner?: number) {
+  const config = join(dir, 'oc', 'openclaw.json');
+  const rec = join(dir, '.peer-provision', 'lab', 'configs', recordId(config));
+  const peer = join(dir, 'oc', 'peer-agent');
+  mkdirSync(rec, { recursive: true });
+  mkdirSync(peer, { recursive: true });
+  writeFileSync(config, '{"gateway":{"bind":"tailnet"}}\n');
+  writeFileSync(join(rec, 'path'), `${config}\n`);
+  writeFileSync(join(rec, 'orig'), '// mine\n{ gateway: { bind: "loopback" } }\n');
+  writeFileSync(join(rec, 'applied'), '{"gateway":{"bind":"tailnet"}}\n');
+  writeFileSync(join(dir, '.peer-provision', 'lab', 'owned-dirs'), `${peer}\n`);
+  writeFileSync(join(peer, 'peer-config.md'), 'peers');
+  if (owner !== undefined) for (const p of [dir, join(dir, 'oc'), peer, join(peer, 'peer-config.md'), config, join(dir, '.peer-provision'), join(dir, '.peer-provision', 'lab'), join(dir, '.peer-provision', 'lab', 'configs'), rec, join(rec, 'path'), join(rec, 'orig'), join(rec, 'applied'), join(dir, '.peer-provision', 'lab', 'owned-dirs')]) chownSync(p, owner, owner);
+  return { config, rec, peer, id: recordId(config) };
+}
+
+test('restore puts the original back byte for byte, then removes the backup and the peer files', () => {
+  const dir = home();
+  const m = afterUp(dir, canDropPrivileges ? NOBODY : undefined);
+  const r = runTemplate('restore', { STACK: 'lab', RECORDS: `${m.id} bytes -`, FILES_TOO: 1 }, { HOME: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(m.config, 'utf8'), '// mine\n{ gateway: { bind: "loopback" } }\n');
+  assert.equal(existsSync(join(dir, '.peer-provision')), false, 'state removed once everything is back');
+  assert.equal(existsSync(m.peer), false);
+});
+
+test('restore keeps the backup when the config cannot be written (the old script deleted it and exited 0)', { skip: canDropPrivileges ? false : 'needs root and setpriv to act as another user' }, () => {
+  const dir = home();
+  const m = afterUp(dir, NOBODY);
+  chmodSync(join(dir, 'oc'), 0o555); // the config's folder is read-only: no temp file, no rename
+  const r = runTemplate('restore', { STACK: 'lab', RECORDS: `${m.id} bytes -`, FILES_TOO: 1 }, { HOME: dir });
+  chmodSync(join(dir, 'oc'), 0o755);
+  assert.equal(r.code, 1, 'the step fails');
+  assert.match(r.stderr, /cannot write beside .*openclaw\.json.*it and its backup are untouched/);
+  assert.equal(readFileSync(join(m.rec, 'orig'), 'utf8'), '// mine\n{ gateway: { bind: "loopback" } }\n', 'the backup is still there');
+  assert.equal(readFileSync(m.config, 'utf8'), '{"gateway":{"bind":"tailnet"}}\n', 'the config is as it was');
+  assert.ok(existsSync(m.peer), 'nothing after the failure ran');
+});
+
+test('restore through a symlink writes the target and leaves the link', () => {
+  const dir = home(undefined);
+  const m = afterUp(dir);
+  const real = join(dir, 'real.json');
+  writeFileSync(real, readFileSync(m.config));
+  const link = m.config;
+  rmSync(link);
+  symlinkSync(real, link);
+  const r = runTemplate('restore', { STACK: 'lab', RECORDS: `${m.id} bytes -`, FILES_TOO: 0 }, { HOME: dir }, false);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(real, 'utf8'), '// mine\n{ gateway: { bind: "loopback" } }\n');
+  assert.equal(lstatSync(link).isSymbolicLink(), true);
+});
+
+test('gateway-config refuses a directory, a device and a dangling link before writing anything', () => {
+  const dir = home(undefined);
+  mkdirSync(join(dir, 'oc'));
+  symlinkSync(join(dir, 'nowhere.json'), join(dir, 'dangling.json'));
+  for (const [config, message] of [
+    [join(dir, 'oc'), /is a directory, not an OpenClaw config file/],
+    ['/dev/null', /is not a regular file/],
+    [join(dir, 'dangling.json'), /is a symlink to nothing/],
+    ['relative/openclaw.json', /is not an absolute path/],
+  ] as const) {
+    const r = runTemplate('gateway-config', { STACK: 'lab', CONFIG: config, PATCH: '{}', EDITED: 0 }, { HOME: dir }, false);
+    assert.equal(r.code, 1, config);
+    assert.match(r.stderr, message);
+    assert.equal(existsSync(join(dir, '.peer-provision')), false, `${config}: nothing was written`);
+  }
+});
