@@ -58,6 +58,15 @@ export function reversePatch(current: Record<string, unknown> | undefined, origi
   return { gateway };
 }
 
+/** A config that no longer parses still gets peer-provision's keys undone (OpenClaw then says what is wrong). */
+function parseOrUndefined(text: string | undefined): Record<string, unknown> | undefined {
+  try {
+    return text ? (JSON5.parse(text) as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const action = (run: MachineRun, resource: Action['resource']) => run.actions.find((a) => a.resource === resource);
 
 /** restore.sh's RECORDS: per config the plan decided on, "ID MODE PATCH_BASE64" (the patch holds the original token). */
@@ -65,7 +74,7 @@ function restoreRecords(run: MachineRun): string {
   return (action(run, 'gateway-config')?.restore ?? [])
     .map((r) => {
       const texts = run.private.records.get(r.id);
-      const current = texts?.current ? (JSON5.parse(texts.current) as Record<string, unknown>) : undefined;
+      const current = parseOrUndefined(texts?.current);
       const patch = r.mode === 'patch' ? Buffer.from(JSON.stringify(reversePatch(current, texts?.orig))).toString('base64') : '-';
       return `${r.id} ${r.mode} ${patch}`;
     })
