@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
 import { CLI, runCli, type CliResult } from '../helpers.js';
-import { config, CONFIG, down, tailnetIp, up } from './lab-helpers.js';
+import { CONFIG, down, tailnetIp, up } from './lab-helpers.js';
 
 const status = labStatus();
 const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
@@ -20,7 +20,11 @@ const REAL = '/root/real/openclaw.json';
 
 /** What a machine holds that peer-provision could touch: the config's bytes, its state folder, its node. */
 async function snapshot(lab: Lab, machine: string): Promise<string> {
-  const r = await lab.run(machine, `cat ${CONFIG} | sha256sum; ls -A /root/.openclaw; ls -A /root/.peer-provision 2>&1; tailscale status --json 2>&1 | grep -E '"(BackendState|HostName)"' | head -n 2; ls /usr/local/bin`);
+  // (the gateway itself writes logs and state under ~/.openclaw: only what peer-provision would write is listed)
+  const r = await lab.run(
+    machine,
+    `cat ${CONFIG} | sha256sum; ls -A /root/.openclaw | grep -E 'peer-provision|^openclaw\\.json.|peer-agent'; ls -A /root/.peer-provision 2>&1; command -v tailscale; tailscale status --json 2>&1 | grep -E '"(BackendState|HostName)"' | head -n 2`,
+  );
   return r.stdout;
 }
 
@@ -125,7 +129,7 @@ describe('safety: configs, machines and nodes peer-provision must not harm', () 
     assert.equal(JSON.parse(lab.readFile('m1', REAL)).gateway.bind, 'tailnet', 'the target was patched');
 
     // between two ups the user adds a setting of their own; then something makes the next up write again
-    const edited = config(lab, 'm1');
+    const edited = JSON.parse(lab.readFile('m1', REAL)); // (the link's target is absolute: read it inside the machine)
     edited.logging = { ...edited.logging, level: 'debug' };
     edited.gateway.bind = 'loopback';
     lab.writeFile('m1', REAL, JSON.stringify(edited, null, 2), 0o600);
