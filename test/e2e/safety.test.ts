@@ -23,7 +23,7 @@ async function snapshot(lab: Lab, machine: string): Promise<string> {
   // (the gateway itself writes logs and state under ~/.openclaw: only what peer-provision would write is listed)
   const r = await lab.run(
     machine,
-    `cat ${CONFIG} | sha256sum; ls -A /root/.openclaw | grep -E 'peer-provision|^openclaw\\.json.|peer-agent'; ls -A /root/.peer-provision 2>&1; command -v tailscale; tailscale status --json 2>&1 | grep -E '"(BackendState|HostName)"' | head -n 2`,
+    `cat ${CONFIG} | sha256sum; ls -A /root/.openclaw | grep -E 'peer-provision|peer-agent'; ls -A /root/.peer-provision 2>&1; command -v tailscale; tailscale status --json 2>&1 | grep -E '"(BackendState|HostName)"' | head -n 2`,
   );
   return r.stdout;
 }
