@@ -26,25 +26,39 @@ function toActions(spec: Spec, tailnetActions: Awaited<ReturnType<TailnetModule[
 export async function planTailnetForUp(spec: Spec, joined: Set<string>, readPolicy: boolean): Promise<{ actions: Action[]; notes: string[] }> {
   const tailnet = await load();
   let policyText: string | undefined;
+  let ours: Set<string> | undefined;
   if (readPolicy && spec.tailnet.provider === 'pulumi' && spec.tailnet.acl === 'merge') {
-    const engine = tailnet.createPulumiEngine();
-    policyText = await engine.readPolicy(resolveCredentials(spec.tailnet, registerSecret), spec.tailnet.tailnet);
+    const api = tailnet.tailscaleApi()(resolveCredentials(spec.tailnet, registerSecret), spec.tailnet.tailnet);
+    policyText = (await api.getPolicy()).text;
+    ours = await tailnet.readPolicyRecord(tailnet.stackLocation(spec));
   }
-  return toActions(spec, tailnet.planTailnet(spec, joined, policyText));
+  return toActions(spec, tailnet.planTailnet(spec, joined, policyText, ours));
 }
 
 /** Keys for the machines that have to join: minted with Pulumi, or the provided ones. */
 export async function authKeys(spec: Spec, needKeys: string[]): Promise<Map<string, string>> {
   const tailnet = await load();
-  const engine = spec.tailnet.provider === 'pulumi' ? tailnet.createPulumiEngine() : (undefined as never);
-  return tailnet.applyTailnet(spec, needKeys, engine, registerSecret);
+  const engine = spec.tailnet.provider === 'pulumi' ? tailnet.defaultEngine() : (undefined as never);
+  return tailnet.applyTailnet(spec, needKeys, engine, tailnet.tailscaleApi(), registerSecret);
 }
 
-/** Checks that must pass before anything is touched: the Pulumi CLI and the credentials. */
+/** Checks that must pass before anything is touched: the Pulumi CLI and plugin, and the credentials. */
 export async function tailnetPreflight(spec: Spec): Promise<void> {
   if (spec.tailnet.provider !== 'pulumi') return;
   const tailnet = await load();
-  const engine = tailnet.createPulumiEngine();
-  await engine.checkCli();
+  await tailnet.defaultEngine().checkCli();
   resolveCredentials(spec.tailnet, registerSecret);
+}
+
+/** For down, before any machine is touched: the CLI and plugin, the credentials, the passphrase of an existing stack. */
+export async function tailnetPreflightDown(spec: Spec): Promise<void> {
+  if (spec.tailnet.provider !== 'pulumi') return;
+  const tailnet = await load();
+  await tailnet.preflightDestroy(spec, tailnet.defaultEngine(), registerSecret);
+}
+
+/** down's tailnet side: keys, devices, policy entries (see src/tailnet/index.ts for the order). */
+export async function destroyTailnetForDown(spec: Spec): Promise<string[]> {
+  const tailnet = await load();
+  return (await tailnet.destroyTailnet(spec, tailnet.defaultEngine(), tailnet.tailscaleApi(), registerSecret)).messages;
 }

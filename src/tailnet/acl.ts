@@ -65,8 +65,23 @@ function peersOf(spec: Spec, name: string): MachineSpec[] {
   return spec.machines.filter((m) => names.has(m.name));
 }
 
+export interface MergeOptions {
+  /**
+   * The tagOwners entries this stack added (recorded beside the state when it added them). Only these are ever
+   * changed or removed; an entry the user wrote (for example from `peer-provision tailnet init`) stays as written.
+   * Undefined: every entry of an owned tag counts as ours (pure callers and tests).
+   */
+  ours?: ReadonlySet<string>;
+  /**
+   * Machines whose policy tests may be written: those already joined. A test naming a tag no device carries yet is
+   * rejected by Tailscale-compatible engines (headscale) and undocumented for Tailscale, so a first `up`, before any
+   * machine has joined, writes none; the next `up` adds them. Undefined: every machine.
+   */
+  testsFor?: ReadonlySet<string>;
+}
+
 /** The entries this stack wants in the policy, derived from the spec alone. */
-export function ownedEntries(spec: Spec): OwnedEntries {
+export function ownedEntries(spec: Spec, testsFor?: ReadonlySet<string>): OwnedEntries {
   const stackTag = spec.tailnet.stackTag;
   const tagOwners: [string, string[]][] = [[stackTag, [TAG_OWNER]]];
   const seen = new Set([stackTag]);
@@ -84,10 +99,13 @@ export function ownedEntries(spec: Spec): OwnedEntries {
     const peers = peersOf(spec, m.name);
     if (peers.length === 0) continue;
     grants.push({ src: peers.map((p) => addressTag(spec, p)), dst: [addressTag(spec, m)], ip: [`tcp:${m.gateway.port}`] });
+    if (testsFor && !testsFor.has(m.name)) continue;
+    const tested = testsFor ? peers.filter((p) => testsFor.has(p.name)) : peers;
+    if (tested.length === 0) continue;
     tests.push({
       src: addressTag(spec, m),
-      accept: peers.map((p) => `${addressTag(spec, p)}:${p.gateway.port}`),
-      deny: peers.map((p) => `${addressTag(spec, p)}:${denyPortFor(p.gateway.port)}`),
+      accept: tested.map((p) => `${addressTag(spec, p)}:${p.gateway.port}`),
+      deny: tested.map((p) => `${addressTag(spec, p)}:${denyPortFor(p.gateway.port)}`),
     });
   }
   return { tagOwners, grants, tests };
@@ -379,35 +397,103 @@ function memberValue(m: Node, kind: 'array' | 'object'): { value: unknown; name?
   return { value: getNodeValue(m) };
 }
 
-function sectionPlans(text: string, spec: Spec, want: OwnedEntries): SectionPlan[] {
-  const m = matchers(ownedTagSet(getNodeValue(parse(text)), spec));
+/** Every string value in a JSON value (keys of objects too when `keys`). */
+function strings(v: unknown, out: string[], keys = true): string[] {
+  if (typeof v === 'string') out.push(v);
+  else if (Array.isArray(v)) for (const x of v) strings(x, out, keys);
+  else if (isObject(v))
+    for (const [k, x] of Object.entries(v)) {
+      if (keys) out.push(k);
+      strings(x, out, keys);
+    }
+  return out;
+}
+
+/**
+ * Of the `candidates` (tagOwners entries we would like to remove), those some other part of the policy still names
+ * ("tag:x", "tag:x:22", an owner list of a tag that stays). Removing one of them would leave a dangling tag, and
+ * Tailscale rejects a policy naming an undefined tag (400 "tag not found"). A fixpoint: keeping a tag keeps the tags
+ * its owner list names.
+ */
+export function referencedTags(policy: unknown, candidates: ReadonlySet<string>): Set<string> {
+  const p = isObject(policy) ? policy : {};
+  const to = isObject(p.tagOwners) ? p.tagOwners : {};
+  const rest = strings(Object.fromEntries(Object.entries(p).filter(([k]) => k !== 'tagOwners')), []);
+  const names = (s: string, t: string) => s === t || s.startsWith(`${t}:`);
+  const kept = new Set<string>();
+  for (;;) {
+    const refs = [...rest];
+    for (const [tag, owners] of Object.entries(to)) if (!candidates.has(tag) || kept.has(tag)) strings(owners, refs, false);
+    let grew = false;
+    for (const c of candidates) {
+      if (!kept.has(c) && refs.some((s) => names(s, c))) {
+        kept.add(c);
+        grew = true;
+      }
+    }
+    if (!grew) return kept;
+  }
+}
+
+function sectionPlans(text: string, spec: Spec, want: OwnedEntries, opts: MergeOptions): SectionPlan[] {
+  const value = getNodeValue(parse(text));
+  const owned = ownedTagSet(value, spec);
+  const m = matchers(owned);
+  // tagOwners: which present entries are ours, and which of them may go (not wanted, not named elsewhere once our
+  // grants and tests are gone: judged on the text with those removed).
+  const present = new Set(Object.keys(isObject(value) && isObject(value.tagOwners) ? value.tagOwners : {}));
+  const ours = (tag: string) => (opts.ours ? opts.ours.has(tag) : owned.has(tag));
+  const wanted = new Set(want.tagOwners.map(([t]) => t));
+  const candidates = new Set([...present].filter((t) => ours(t) && !wanted.has(t)));
+  let stuck = new Set<string>();
+  if (candidates.size > 0) {
+    let scratch = text;
+    for (const plan of grantAndTestPlans(m, want)) scratch = reconcileSection(scratch, plan);
+    stuck = referencedTags(getNodeValue(parse(scratch)), candidates);
+  }
   return [
     {
       key: 'tagOwners',
       kind: 'object',
-      want: want.tagOwners.map(([t, o]) => [t, o, `${JSON.stringify(t)}: ${renderInline(o)}`]),
-      owned: (_v, name) => name !== undefined && m.tagOwner(name),
+      // An entry the user wrote for one of our tags is theirs: not rewritten, not duplicated.
+      want: want.tagOwners.filter(([t]) => !present.has(t) || ours(t)).map(([t, o]) => [t, o, `${JSON.stringify(t)}: ${renderInline(o)}`]),
+      owned: (_v, name) => name !== undefined && ours(name) && !stuck.has(name),
       keyOf: (_v, name) => name ?? '',
     },
+    ...grantAndTestPlans(m, want),
+  ];
+}
+
+function grantAndTestPlans(m: Matchers, want: OwnedEntries): SectionPlan[] {
+  return [
     { key: 'grants', kind: 'array', want: want.grants.map((g) => [grantKey(g), g, renderInline(g)]), owned: m.grant, keyOf: grantKey },
     { key: 'tests', kind: 'array', want: want.tests.map((t) => [testKey(t), t, renderInline(t)]), owned: m.test, keyOf: testKey },
   ];
 }
 
-function reconcile(text: string, spec: Spec, want: OwnedEntries): string {
+function reconcile(text: string, spec: Spec, want: OwnedEntries, opts: MergeOptions): string {
   // Owned tags are judged on the text as given, before stale tagOwners entries are removed.
-  for (const plan of sectionPlans(text, spec, want)) text = reconcileSection(text, plan);
+  for (const plan of sectionPlans(text, spec, want, opts)) text = reconcileSection(text, plan);
   return text;
 }
 
 /** The policy with this stack's entries added or replaced and everything else untouched. Idempotent, byte for byte. */
-export function mergePolicy(text: string, spec: Spec): string {
-  return reconcile(text, spec, ownedEntries(spec));
+export function mergePolicy(text: string, spec: Spec, opts: MergeOptions = {}): string {
+  return reconcile(text, spec, ownedEntries(spec, opts.testsFor), opts);
 }
 
-/** The policy with every entry this stack owns removed (and sections it emptied, when they hold nothing else). */
-export function removeOwned(text: string, spec: Spec): string {
-  return reconcile(text, spec, { tagOwners: [], grants: [], tests: [] });
+/**
+ * The policy with every entry this stack owns removed (and sections it emptied, when they hold nothing else), except
+ * tagOwners entries the user wrote or that something else still names.
+ */
+export function removeOwned(text: string, spec: Spec, opts: MergeOptions = {}): string {
+  return reconcile(text, spec, { tagOwners: [], grants: [], tests: [] }, opts);
+}
+
+/** The tagOwners entries present in a policy text (to record which ones a merge added). */
+export function tagOwnerNames(text: string): Set<string> {
+  const v = getNodeValue(parse(text));
+  return new Set(Object.keys(isObject(v) && isObject(v.tagOwners) ? v.tagOwners : {}));
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -429,8 +515,8 @@ const summarize: Record<PolicySection, (v: unknown, name?: string) => string> = 
  * The owned entries a merge would add (+), change (~) or remove (-), readably. Without the current policy (not read,
  * offline) every wanted entry is listed as '+': the caller should say the real change is unknown until read.
  */
-export function policyChanges(currentText: string | undefined, spec: Spec): PolicyChange[] {
-  const want = ownedEntries(spec);
+export function policyChanges(currentText: string | undefined, spec: Spec, opts: MergeOptions = {}): PolicyChange[] {
+  const want = ownedEntries(spec, opts.testsFor);
   const changes: PolicyChange[] = [];
   if (currentText === undefined) {
     for (const [t, o] of want.tagOwners) changes.push({ op: '+', section: 'tagOwners', summary: summarize.tagOwners(o, t) });
@@ -439,7 +525,7 @@ export function policyChanges(currentText: string | undefined, spec: Spec): Poli
     return changes;
   }
   const root = parse(currentText);
-  for (const plan of sectionPlans(currentText, spec, want)) {
+  for (const plan of sectionPlans(currentText, spec, want, opts)) {
     const c = section(root, plan.key);
     const have = new Map<string, { value: unknown; name?: string }>();
     for (const m of c && c.type === plan.kind ? c.children ?? [] : []) {

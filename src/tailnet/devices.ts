@@ -1,5 +1,11 @@
-// A narrow client for the few Tailscale API calls Pulumi has no resource for: list and delete devices, read the
-// policy as HuJSON. Global fetch, configurable base URL (tests point it at a fake server on 127.0.0.1).
+// The tool's own Tailscale API client, for what Pulumi has no safe resource for: list and delete devices, read the
+// policy file with its ETag and write it back with If-Match. Global fetch, base URL from TAILSCALE_BASE_URL (the
+// variable terraform-provider-tailscale's `base_url` also defaults to, tailscale/provider.go), so the provider and
+// this client always talk to the same API. Tests point it at the API double on 127.0.0.1.
+//
+// Retries: 429 (honouring Retry-After) and 5xx/network errors are retried with exponential backoff. Every request
+// retried is idempotent or guarded: GET, DELETE, the token exchange, and the policy POST with If-Match (a retried
+// write whose first attempt landed answers 412, which the caller handles as a conflict, never as a silent overwrite).
 
 import type { TailnetCredentials } from '../spec/secrets.js';
 import { TailnetError } from './errors.js';
@@ -20,21 +26,67 @@ export interface DeviceClient {
   deleteDevice(id: string): Promise<'deleted' | 'absent'>;
 }
 
+/** The policy file as stored (HuJSON, comments and formatting kept) and the ETag of that version. */
+export interface PolicyFile {
+  text: string;
+  etag: string;
+}
+
 export interface TailscaleApi extends DeviceClient {
-  /** The current policy file as HuJSON text (comments and formatting as stored). */
-  getPolicy(): Promise<string>;
+  getPolicy(): Promise<PolicyFile>;
+  /**
+   * Writes the policy only if it is still the version `etag` names (If-Match). 'conflict': someone changed it since
+   * it was read (412). Any other refusal (invalid policy, failed tests) is a TailnetError with Tailscale's message.
+   */
+  setPolicy(text: string, etag: string): Promise<{ result: 'written'; etag: string } | { result: 'conflict' }>;
 }
 
 export interface ApiOptions {
   baseUrl?: string;
   fetch?: typeof globalThis.fetch;
+  /** Attempts per request (first try included) for 429/5xx/network errors. */
+  attempts?: number;
+  /** First backoff delay; doubles per attempt. Retry-After, when given, wins (capped at maxDelayMs). */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export type DeviceClientFactory = (creds: TailnetCredentials, tailnet: string) => DeviceClient;
 
+export const apiBaseUrl = (explicit?: string, env: NodeJS.ProcessEnv = process.env) =>
+  (explicit ?? (env.TAILSCALE_BASE_URL || DEFAULT_API_BASE_URL)).replace(/\/+$/, '');
+
+/** Retry-After is seconds or an HTTP date (RFC 9110 10.2.3). */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const t = Date.parse(header);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Tailscale's error body is {"message": "..."} (tailscale-client-go-v2 APIError); fall back to the raw text. */
+async function errorDetail(res: Response): Promise<string> {
+  const text = (await res.text().catch(() => '')).slice(0, 2000);
+  try {
+    const body = JSON.parse(text) as { message?: string; data?: { user?: string; errors?: string[] }[] };
+    const extra = (body.data ?? []).flatMap((d) => (d.errors ?? []).map((e) => (d.user ? `${d.user}: ${e}` : e)));
+    if (body.message) return [body.message, ...extra].join('; ').slice(0, 600);
+  } catch {
+    /* not JSON */
+  }
+  return text.slice(0, 300);
+}
+
 export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, opts: ApiOptions = {}): TailscaleApi {
-  const base = (opts.baseUrl ?? process.env.TAILSCALE_BASE_URL ?? DEFAULT_API_BASE_URL).replace(/\/+$/, '');
+  const base = apiBaseUrl(opts.baseUrl);
   const doFetch = opts.fetch ?? globalThis.fetch;
+  const attempts = opts.attempts ?? 5;
+  const baseDelay = opts.baseDelayMs ?? 500;
+  const maxDelay = opts.maxDelayMs ?? 30_000;
+  const sleep = opts.sleep ?? defaultSleep;
   const tn = encodeURIComponent(tailnet);
   let token: Promise<string> | undefined;
 
@@ -50,26 +102,50 @@ export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, o
       if (!body.access_token) throw new TailnetError('Tailscale OAuth token exchange returned no access token');
       return body.access_token;
     })();
+    token.catch(() => (token = undefined));
     return token;
   }
 
-  async function call(method: string, path: string, o: { body?: URLSearchParams; auth?: boolean; accept?: string; allow404?: boolean } = {}): Promise<Response> {
-    const headers: Record<string, string> = { Accept: o.accept ?? 'application/json' };
+  interface CallOptions {
+    body?: URLSearchParams | string;
+    auth?: boolean;
+    accept?: string;
+    headers?: Record<string, string>;
+    /** Statuses handed back to the caller instead of thrown. */
+    pass?: number[];
+  }
+
+  async function call(method: string, path: string, o: CallOptions = {}): Promise<Response> {
+    const headers: Record<string, string> = { Accept: o.accept ?? 'application/json', ...o.headers };
     if (o.auth !== false) headers.Authorization = `Bearer ${await accessToken()}`;
-    let res: Response;
-    try {
-      res = await doFetch(`${base}${path}`, { method, headers, body: o.body });
-    } catch (e) {
-      throw new TailnetError(`Tailscale API unreachable (${method} ${path}): ${(e as Error).message}`);
+    for (let attempt = 1; ; attempt++) {
+      let res: Response | undefined;
+      let netError: Error | undefined;
+      try {
+        res = await doFetch(`${base}${path}`, { method, headers, body: o.body });
+      } catch (e) {
+        netError = e as Error;
+      }
+      const retryable = netError !== undefined || res!.status === 429 || res!.status >= 500;
+      if (retryable && attempt < attempts) {
+        const backoff = Math.min(maxDelay, baseDelay * 2 ** (attempt - 1));
+        const wait = res?.status === 429 ? Math.min(maxDelay, retryAfterMs(res.headers.get('retry-after')) ?? backoff) : backoff;
+        await res?.body?.cancel().catch(() => undefined);
+        await sleep(wait);
+        continue;
+      }
+      if (netError) throw new TailnetError(`Tailscale API unreachable (${method} ${path}) after ${attempt} attempts: ${netError.message}`);
+      if (res!.ok || o.pass?.includes(res!.status)) return res!;
+      // The body of an error is Tailscale's message; it never echoes our credentials.
+      const detail = await errorDetail(res!);
+      const hint =
+        res!.status === 401 || res!.status === 403
+          ? 'Check the credentials and their scopes: an OAuth client needs auth_keys, devices:core and policy_file (see docs/tailnet.md).'
+          : res!.status === 429
+            ? `Tailscale kept rate-limiting after ${attempt} attempts; wait a minute and run again.`
+            : undefined;
+      throw new TailnetError(`Tailscale API ${method} ${path} failed: ${res!.status} ${res!.statusText}${detail ? `: ${detail}` : ''}`, hint);
     }
-    if (res.ok || (o.allow404 && res.status === 404)) return res;
-    // The body of an error is Tailscale's message; it never echoes our credentials.
-    const detail = (await res.text().catch(() => '')).slice(0, 300);
-    const hint =
-      res.status === 401 || res.status === 403
-        ? 'Check the credentials and their scopes: an OAuth client needs auth_keys, devices:core and policy_file.'
-        : undefined;
-    throw new TailnetError(`Tailscale API ${method} ${path} failed: ${res.status} ${res.statusText}${detail ? `: ${detail}` : ''}`, hint);
   }
 
   return {
@@ -79,18 +155,41 @@ export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, o
       return (body.devices ?? []).map((d) => ({ id: String(d.id ?? d.nodeId), nodeId: d.nodeId, hostname: d.hostname ?? '', name: d.name, tags: d.tags ?? [] }));
     },
     async deleteDevice(id) {
-      const res = await call('DELETE', `/api/v2/device/${encodeURIComponent(id)}`, { allow404: true });
+      const res = await call('DELETE', `/api/v2/device/${encodeURIComponent(id)}`, { pass: [404] });
+      await res.body?.cancel().catch(() => undefined);
       return res.status === 404 ? 'absent' : 'deleted';
     },
     async getPolicy() {
+      // Accept: application/hujson returns the file as stored; the ETag names this version (tailscale-client-go-v2
+      // PolicyFileResource.Raw).
       const res = await call('GET', `/api/v2/tailnet/${tn}/acl`, { accept: 'application/hujson' });
-      return res.text();
+      const etag = res.headers.get('etag') ?? '';
+      return { text: await res.text(), etag };
+    },
+    async setPolicy(text, etag) {
+      if (!etag) throw new TailnetError('the tailnet policy was read without an ETag: refusing to write it without If-Match');
+      // If-Match with the quoted ETag, as tailscale-client-go-v2 PolicyFileResource.Set sends it.
+      const res = await call('POST', `/api/v2/tailnet/${tn}/acl`, {
+        body: text,
+        headers: { 'Content-Type': 'application/hujson', 'If-Match': `"${etag.replace(/^"|"$/g, '')}"` },
+        pass: [412],
+      });
+      if (res.status === 412) {
+        await res.body?.cancel().catch(() => undefined);
+        return { result: 'conflict' };
+      }
+      await res.body?.cancel().catch(() => undefined);
+      return { result: 'written', etag: res.headers.get('etag') ?? '' };
     },
   };
 }
 
-/** The default DeviceClientFactory: the real API (TAILSCALE_BASE_URL or api.tailscale.com). */
-export const tailscaleDeviceClient =
-  (opts: ApiOptions = {}): DeviceClientFactory =>
+export type ApiFactory = (creds: TailnetCredentials, tailnet: string) => TailscaleApi;
+
+/** The default ApiFactory: the real API (TAILSCALE_BASE_URL or api.tailscale.com). */
+export const tailscaleApi =
+  (opts: ApiOptions = {}): ApiFactory =>
   (creds, tailnet) =>
     createTailscaleApi(creds, tailnet, opts);
+/** Kept for callers that only need devices. */
+export const tailscaleDeviceClient = tailscaleApi;

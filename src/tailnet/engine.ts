@@ -1,14 +1,15 @@
-// The seam between the orchestration (index.ts) and Pulumi: exactly the Automation API calls we use, plus the
-// policy read. The real implementation loads @pulumi/pulumi/automation lazily so `--help` stays fast.
+// The seam between the orchestration (index.ts) and Pulumi: exactly the Automation API calls we use (auth keys only;
+// the policy is written by the tool's own API client with If-Match, see index.ts). The real implementation loads
+// @pulumi/pulumi/automation lazily so `--help` stays fast.
 
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { StackLocation } from './backend.js';
 import { hardenTree } from './backend.js';
-import { createTailscaleApi } from './devices.js';
 import { TailnetError } from './errors.js';
-import type { TailnetCredentials } from '../spec/secrets.js';
 
 export type OutputMap = Record<string, { value: unknown; secret: boolean }>;
 /** Resource operation → count, e.g. { create: 2, same: 1 }. */
@@ -34,34 +35,47 @@ export interface EngineStack {
 }
 
 export interface TailnetEngine {
-  /** Throws a TailnetError (with the install hint) when the Pulumi CLI is missing or too old. */
+  /**
+   * Preflight, before anything is touched: the Pulumi CLI is there and new enough, and the tailscale resource plugin
+   * is installed (installed now when it is missing and a download is possible). Throws a TailnetError with a hint.
+   */
   checkCli(): Promise<void>;
   stackExists(target: StackTarget): Promise<boolean>;
   createOrSelectStack(args: StackArgs): Promise<EngineStack>;
+  /** Removes the stack and the workspace folder beside the state. */
   removeStack(target: StackTarget): Promise<void>;
-  /** The current tailnet policy as HuJSON (a direct API read with the same credentials). */
-  readPolicy(creds: TailnetCredentials, tailnet: string): Promise<string>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
 // The Pulumi CLI
 
 /**
- * A floor we chose, not one Pulumi publishes: the Automation SDK itself accepts 3.2+, but @pulumi/pulumi 3.248 passes
- * flags to the CLI that much older releases lack. Keep the CLI reasonably current.
+ * The real floor: @pulumi/pulumi 3.248's Stack.destroy() (and refresh) on an inline-program stack throws "destroy
+ * with inline programs requires Pulumi version >= 3.181.0" (automation/stack.js checkInlineSupport: 3.181 added
+ * --client). `down` needs destroy, so an older CLI must be refused before anything is touched, not halfway.
  */
-export const MIN_PULUMI_VERSION = '3.100.0';
+export const MIN_PULUMI_VERSION = '3.181.0';
 export const PULUMI_INSTALL_HINT =
   'Install the Pulumi CLI: https://www.pulumi.com/docs/install/ (Linux/macOS: curl -fsSL https://get.pulumi.com | sh; ' +
   'macOS: brew install pulumi/tap/pulumi; Windows: winget install pulumi), then run again. ' +
   'Or set tailnet.provider: provided and give each machine an auth key.';
 
+/** The provider plugin @pulumi/tailscale needs, exactly (its package.json "pulumi" block). */
+export function tailscalePluginVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require('@pulumi/tailscale/package.json') as { pulumi: { version: string } }).pulumi.version;
+}
+export const pluginOfflineHint = (version: string) =>
+  `On a host with internet access run \`pulumi plugin install resource tailscale v${version}\` and copy its plugin folder ` +
+  `(~/.pulumi/plugins/resource-tailscale-v${version}, or $PULUMI_HOME/plugins/…) to this host; or point PULUMI_HOME at a ` +
+  'Pulumi home that holds it. See docs/tailnet.md, "Offline hosts".';
+
 export type RunCommand = (cmd: string, args: string[]) => Promise<string>;
 
 const runCommand: RunCommand = (cmd, args) =>
   new Promise((resolve, reject) =>
-    execFile(cmd, args, { env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: 'true' }, timeout: 30_000 }, (err, stdout) =>
-      err ? reject(err) : resolve(stdout),
+    execFile(cmd, args, { env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: 'true' }, timeout: 300_000 }, (err, stdout, stderr) =>
+      err ? reject(Object.assign(err, { stderr })) : resolve(stdout),
     ),
   );
 
@@ -90,6 +104,28 @@ export async function checkPulumiCli(run: RunCommand = runCommand, min = MIN_PUL
   return v.join('.');
 }
 
+/**
+ * The tailscale resource plugin at exactly `version`: inline programs declare no required plugins, so without this
+ * the CLI would download it in the middle of `up`/`down` (and fail there on an air-gapped host).
+ */
+export async function ensurePlugin(run: RunCommand = runCommand, version = tailscalePluginVersion()): Promise<'present' | 'installed'> {
+  let listed: { name?: string; kind?: string; version?: string }[] = [];
+  try {
+    listed = JSON.parse((await run('pulumi', ['plugin', 'ls', '--json'])) || '[]');
+  } catch (e) {
+    throw new TailnetError(`\`pulumi plugin ls\` failed: ${(e as Error).message.split('\n')[0]}`, PULUMI_INSTALL_HINT);
+  }
+  const want = version.replace(/^v/, '');
+  if (listed.some((p) => p.name === 'tailscale' && p.kind === 'resource' && (p.version ?? '').replace(/^v/, '') === want)) return 'present';
+  try {
+    await run('pulumi', ['plugin', 'install', 'resource', 'tailscale', `v${want}`]);
+  } catch (e) {
+    const why = ((e as { stderr?: string }).stderr || (e as Error).message).trim().split('\n').filter(Boolean).at(-1) ?? '';
+    throw new TailnetError(`the Pulumi tailscale plugin v${want} is not installed and could not be installed: ${why}`, pluginOfflineHint(want));
+  }
+  return 'installed';
+}
+
 /** A failed Automation API call as a TailnetError: the CLI missing, or the tail of Pulumi's stderr. */
 export function pulumiError(what: string, e: unknown): TailnetError {
   const msg = e instanceof Error ? e.message : String(e);
@@ -103,45 +139,62 @@ export function pulumiError(what: string, e: unknown): TailnetError {
 // The real engine
 
 export interface PulumiEngineOptions {
-  /** Tailscale API base URL for the policy read (default TAILSCALE_BASE_URL or api.tailscale.com). */
-  apiBaseUrl?: string;
   minVersion?: string;
+  /** How `pulumi version` / `pulumi plugin …` are run (tests). */
+  run?: RunCommand;
+}
+
+/** The workspace (Pulumi.yaml, Pulumi.<stack>.yaml) lives beside the state, not in a fresh /tmp/automation-XXXX. */
+export const workspaceDir = (t: StackTarget) => join(t.location.stateDir, 'workspace');
+
+/**
+ * Options for LocalWorkspace. The SDK runs the CLI with the whole process environment plus these variables, and an
+ * inherited PULUMI_BACKEND_URL would override the project's backend (state written elsewhere, and `down` would not
+ * find the stack): the backend is pinned here, in the environment, where it wins.
+ */
+export function workspaceOptions(t: StackTarget) {
+  return {
+    workDir: workspaceDir(t),
+    projectSettings: { name: t.location.projectName, runtime: 'nodejs' as const, backend: { url: t.location.backendUrl } },
+    envVars: { PULUMI_SKIP_UPDATE_CHECK: 'true', ...t.env, PULUMI_BACKEND_URL: t.location.backendUrl },
+    secretsProvider: t.secretsProvider,
+  };
 }
 
 export function createPulumiEngine(opts: PulumiEngineOptions = {}): TailnetEngine {
   const automation = () => import('@pulumi/pulumi/automation/index.js');
-  const wsOptions = (t: StackTarget) => ({
-    projectSettings: { name: t.location.projectName, runtime: 'nodejs' as const, backend: { url: t.location.backendUrl } },
-    envVars: { PULUMI_SKIP_UPDATE_CHECK: 'true', ...t.env },
-    secretsProvider: t.secretsProvider,
-  });
+  async function wsOptions(t: StackTarget) {
+    await mkdir(workspaceDir(t), { recursive: true, mode: 0o700 });
+    return workspaceOptions(t);
+  }
   async function guarded<T>(t: StackTarget, what: string, f: () => Promise<T>): Promise<T> {
     try {
       return await f();
     } catch (e) {
       throw e instanceof TailnetError ? e : pulumiError(what, e);
     } finally {
-      if (t.location.local) await hardenTree(t.location.stateDir);
+      await hardenTree(t.location.stateDir);
     }
   }
   const sameStack = (name: string, want: string) => name === want || name.endsWith(`/${want}`);
 
   return {
     checkCli: async () => {
-      await checkPulumiCli(undefined, opts.minVersion);
+      await checkPulumiCli(opts.run, opts.minVersion);
+      await ensurePlugin(opts.run);
     },
     async stackExists(t) {
       if (t.location.local && !existsSync(join(t.location.stateDir, '.pulumi'))) return false;
       const { LocalWorkspace } = await automation();
       return guarded(t, 'stack ls', async () => {
-        const ws = await LocalWorkspace.create(wsOptions(t));
+        const ws = await LocalWorkspace.create(await wsOptions(t));
         return (await ws.listStacks()).some((s) => sameStack(s.name, t.location.stackName));
       });
     },
     async createOrSelectStack(a) {
       const { LocalWorkspace } = await automation();
-      const stack = await guarded(a, 'stack select', () =>
-        LocalWorkspace.createOrSelectStack({ stackName: a.location.stackName, projectName: a.location.projectName, program: a.program }, wsOptions(a)),
+      const stack = await guarded(a, 'stack select', async () =>
+        LocalWorkspace.createOrSelectStack({ stackName: a.location.stackName, projectName: a.location.projectName, program: a.program }, await wsOptions(a)),
       );
       return {
         setAllConfig: (config) => guarded(a, 'config set', () => stack.setAllConfig(config)),
@@ -154,10 +207,20 @@ export function createPulumiEngine(opts: PulumiEngineOptions = {}): TailnetEngin
     async removeStack(t) {
       const { LocalWorkspace } = await automation();
       await guarded(t, 'stack rm', async () => {
-        const ws = await LocalWorkspace.create(wsOptions(t));
+        const ws = await LocalWorkspace.create(await wsOptions(t));
         await ws.removeStack(t.location.stackName);
       });
+      await rm(workspaceDir(t), { recursive: true, force: true });
     },
-    readPolicy: (creds, tailnet) => createTailscaleApi(creds, tailnet, { baseUrl: opts.apiBaseUrl }).getPolicy(),
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Which engine the commands use. The real one, unless a test entry point (test/e2e/pulumi-cli.ts) installs its own
+// before calling main(): a seam in code, not an environment variable, so no user setting can swap it.
+
+let engineFactory: () => TailnetEngine = () => createPulumiEngine();
+export const defaultEngine = (): TailnetEngine => engineFactory();
+export function useEngine(factory: () => TailnetEngine): void {
+  engineFactory = factory;
 }

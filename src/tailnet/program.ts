@@ -1,4 +1,6 @@
-// The Pulumi inline program: one single-use key per machine that still has to join, and the merged policy.
+// The Pulumi inline program: one single-use key per machine that still has to join. The policy is not a Pulumi
+// resource: tailscale.Acl writes the whole file without If-Match (terraform-provider-tailscale resource_acl.go), so an
+// admin's edit made between our read and its write would be lost silently. index.ts writes it with If-Match instead.
 // Loaded lazily (it pulls in @pulumi/pulumi and @pulumi/tailscale): import it with `await import('./program.js')`.
 
 import * as pulumi from '@pulumi/pulumi';
@@ -10,8 +12,6 @@ import { TailnetError } from './errors.js';
 export interface ProgramInput {
   /** Names of the machines that still have to join: only these get a key (see index.ts for why). */
   needKeys: string[];
-  /** The merged policy text to write (acl: merge). Absent: no Acl resource (acl: skip). */
-  policyText?: string;
 }
 
 export type ProgramOutputs = {
@@ -19,9 +19,6 @@ export type ProgramOutputs = {
   keys: pulumi.Output<Record<string, string>>;
   /** machine name → key id (not secret; lets a human find the key in the admin console). */
   keyIds: pulumi.Output<Record<string, string>>;
-  policy: 'merged' | 'untouched';
-  /** The Acl resource's id when the policy is managed. */
-  aclId?: pulumi.Output<string>;
 };
 
 /** Tailscale limits a key's description to 50 characters. Stable per (stack, machine): changing it replaces the key. */
@@ -35,12 +32,6 @@ export function keyDescription(stack: string, machine: string): string {
 
 export function tailnetProgram(spec: Spec, input: ProgramInput): () => Promise<ProgramOutputs> {
   return async () => {
-    let acl: tailscale.Acl | undefined;
-    if (input.policyText !== undefined) {
-      // Whole-file resource: the text is the user's policy with only our entries merged in, hence overwrite is safe.
-      // resetAclOnDestroy false: destroying the stack must never reset the user's policy to the default.
-      acl = new tailscale.Acl('policy', { acl: input.policyText, overwriteExistingContent: true, resetAclOnDestroy: false });
-    }
     const keys: Record<string, pulumi.Output<string>> = {};
     const ids: Record<string, pulumi.Output<string>> = {};
     for (const name of input.needKeys) {
@@ -59,8 +50,8 @@ export function tailnetProgram(spec: Spec, input: ProgramInput): () => Promise<P
           // replaced on the next `up --refresh`; joined machines' keys are simply not declared any more.
           recreateIfInvalid: 'always',
         },
-        // The tags must be in tagOwners before a key can carry them.
-        { dependsOn: acl ? [acl] : [], additionalSecretOutputs: ['key'] },
+        // The tags are in tagOwners already: index.ts writes the policy before this program runs.
+        { additionalSecretOutputs: ['key'] },
       );
       keys[name] = key.key;
       ids[name] = key.id;
@@ -68,8 +59,6 @@ export function tailnetProgram(spec: Spec, input: ProgramInput): () => Promise<P
     return {
       keys: pulumi.secret(pulumi.all(keys)),
       keyIds: pulumi.all(ids),
-      policy: acl ? 'merged' : 'untouched',
-      ...(acl ? { aclId: acl.id } : {}),
     };
   };
 }

@@ -10,8 +10,11 @@
  *   POST /machine/logout          {nodeId} -> node removed ("gone")
  *   GET  /machine/nodes           {nodes:[...]} (registered, not logged out)
  *
- * Key registry: one JSON file per key in <state>/control/keys/ (written by lab.ts mintKey/revokeKey, updated here
- * when a single-use key is used). Nodes: <state>/control/nodes.json. Addresses 100.64.0.N are stable per hostname.
+ * Key registry: one JSON file per key in <state>/control/keys/ (written by lab.ts mintKey/revokeKey and by the
+ * Tailscale API double, test/tailnet/api-double.ts, which mints and revokes keys as the real API does; updated here
+ * when a single-use key is used). A key is accepted only while its record exists, is not revoked, not expired and,
+ * single-use, not used. A tagged key (the API double's) makes a tagged node: the node gets the key's tags, as with
+ * Tailscale, whatever it advertises. Nodes: <state>/control/nodes.json. Addresses 100.64.0.N are stable per hostname.
  * Usage: node control-server.js <stateDir> <listenHost> <port>
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -23,6 +26,8 @@ import { fileURLToPath } from "node:url";
 export interface KeyRecord {
   key: string; createdAt: string; expiresAt: string; reusable: boolean;
   used: boolean; usedBy?: string; revoked: boolean;
+  /** Keys minted through the Tailscale API double (test/tailnet/api-double.ts): its key id and the key's tags. */
+  id?: string; tags?: string[];
 }
 export interface NodeRecord { nodeId: string; hostname: string; ip: string; tags: string[]; online: boolean; gone: boolean; key: string }
 interface Nodes { nodes: NodeRecord[]; ipByHostname: Record<string, number>; next: number }
@@ -99,7 +104,7 @@ function main(): void {
         if (Date.parse(rec.expiresAt) <= Date.now()) return send(res, 401, { error: "invalid key: API key has expired" });
         if (rec.used && !rec.reusable) return send(res, 401, { error: "invalid key: API key already used" });
         const hostname = String(body.hostname || "node");
-        const tags = Array.isArray(body.tags) ? body.tags.map(String) : [];
+        const tags = rec.tags?.length ? rec.tags : Array.isArray(body.tags) ? body.tags.map(String) : [];
         let n = db.ipByHostname[hostname];
         if (n === undefined) { n = db.next++; db.ipByHostname[hostname] = n; }
         const ip = `100.64.${Math.floor(n / 256)}.${n % 256}`;

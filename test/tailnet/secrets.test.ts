@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -51,9 +52,44 @@ describe('stack location and passphrase', () => {
       assert.equal(readFileSync(join(loc.stateDir, 'passphrase'), 'utf8').trim(), a.env.PULUMI_CONFIG_PASSPHRASE);
       assert.equal(statSync(join(loc.stateDir, 'passphrase')).mode & 0o777, 0o600);
       assert.equal(statSync(loc.stateDir).mode & 0o777, 0o700);
-      assert.deepEqual(await secretsEnv(loc, true, () => {}, { PULUMI_CONFIG_PASSPHRASE_FILE: '/p' }), { env: { PULUMI_CONFIG_PASSPHRASE_FILE: '/p' }, secretsProvider: 'passphrase' });
+      writeFileSync(join(dir, 'p'), 'from-a-file\n');
+      assert.deepEqual(await secretsEnv(loc, true, () => {}, { PULUMI_CONFIG_PASSPHRASE_FILE: join(dir, 'p') }), { env: { PULUMI_CONFIG_PASSPHRASE_FILE: join(dir, 'p') }, secretsProvider: 'passphrase' });
       const cloud = stackLocation({ ...makeSpec('lab', undefined, { backend: 'https://api.pulumi.com' }), file: join(dir, 'peer.yaml') });
       assert.deepEqual(await secretsEnv(cloud, true, () => {}, {}), { env: {} }, 'Pulumi Cloud keeps its own secrets');
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+});
+
+describe('passphrase file (issue 10 item 17)', () => {
+  it('an empty passphrase file is an error, never an empty passphrase', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-pass-'));
+    try {
+      const loc = stackLocation({ ...makeSpec('lab'), file: join(dir, 'peer.yaml') });
+      mkdirSync(loc.stateDir, { recursive: true });
+      writeFileSync(join(loc.stateDir, 'passphrase'), '\n');
+      await assert.rejects(secretsEnv(loc, false, () => {}, {}), /passphrase file .* is empty/);
+      await assert.rejects(secretsEnv(loc, true, () => {}, {}), /is empty/, 'not even for a new stack: the file is kept as it is');
+      assert.equal(readFileSync(join(loc.stateDir, 'passphrase'), 'utf8'), '\n');
+      writeFileSync(join(dir, 'empty'), '');
+      await assert.rejects(secretsEnv(loc, true, () => {}, { PULUMI_CONFIG_PASSPHRASE_FILE: join(dir, 'empty') }), /is empty/);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('is created atomically (no temp file left, concurrent runs agree) beside a .gitignore that ignores everything', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-pass-'));
+    try {
+      const loc = stackLocation({ ...makeSpec('lab'), file: join(dir, 'peer.yaml') });
+      const runs = await Promise.all([1, 2, 3, 4].map(() => secretsEnv(loc, true, () => {}, {})));
+      assert.equal(new Set(runs.map((r) => r.env.PULUMI_CONFIG_PASSPHRASE)).size, 1);
+      assert.deepEqual(readdirSync(loc.stateDir).sort(), ['.gitignore', 'passphrase']);
+      assert.match(readFileSync(join(loc.stateDir, '.gitignore'), 'utf8'), /^\*$/m);
+      // git agrees: nothing in the folder can be added
+      execFileSync('git', ['init', '-q', dir]);
+      assert.equal(execFileSync('git', ['-C', dir, 'status', '--porcelain', '--untracked-files=all'], { encoding: 'utf8' }), '');
     } finally {
       rmSync(dir, { recursive: true });
     }

@@ -1,12 +1,12 @@
 import type { CommonOptions } from '../../cli.js';
 import { EXIT } from '../../errors.js';
 import { applyDown, prepareDown } from '../../apply/down.js';
+import { destroyTailnetForDown, tailnetPreflightDown } from '../../apply/tailnet.js';
 import { lockStack } from '../../apply/lock.js';
 import { interrupted } from '../../interrupt.js';
 import { confirm } from '../../output/confirm.js';
 import { jsonEvents, noEvents } from '../../output/events.js';
 import { stderr, stdout } from '../../output/io.js';
-import { registerSecret } from '../../output/redact.js';
 import { renderPlan } from '../../output/render-plan.js';
 import { isEmpty } from '../../plan/types.js';
 import { loadSpec } from '../../spec/load.js';
@@ -20,6 +20,8 @@ interface DownOptions extends CommonOptions {
 
 export async function run(options: DownOptions): Promise<number> {
   const spec = loadSpec(options.file);
+  // Like up: the Pulumi CLI and plugin, the credentials and an existing stack's passphrase, before any machine is touched.
+  await tailnetPreflightDown(spec);
   const unlock = lockStack(spec, 'down');
   const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
   const events = options.json ? jsonEvents() : noEvents;
@@ -46,9 +48,7 @@ export async function run(options: DownOptions): Promise<number> {
       renderer: rendererFor(options.json),
       events,
       tailnet: async () => {
-        const tailnet = await import('../../tailnet/index.js');
-        const outcome = await tailnet.destroyTailnet(spec, tailnet.createPulumiEngine(), tailnet.tailscaleDeviceClient(), registerSecret);
-        for (const m of outcome.messages) stderr(`tailnet: ${m}\n`);
+        for (const m of await destroyTailnetForDown(spec)) stderr(`tailnet: ${m}\n`);
       },
     });
     const problems = [...unreachable.map((m) => `${m.machine}: unreachable, skipped: ${m.reason}`), ...result.failures.map((f) => f.message)];
