@@ -19,6 +19,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   verify: () => import('./commands/verify/index.js'),
   status: () => import('./commands/status/index.js'),
   down: () => import('./commands/down/index.js'),
+  'tailnet init': () => import('./commands/tailnet/init.js'),
 };
 
 const EXIT_CODES = `
@@ -66,6 +67,18 @@ function program(run: (name: string, options: CommonOptions & Record<string, unk
   asks(machines(command('down', 'leave the tailnet, restore each gateway config, remove peer files, revoke keys', EVENTS))).action((o) =>
     run('down', o),
   );
+  // tailnet init: the first run of provider pulumi (tagOwners, then the OAuth client, then the next command)
+  cli
+    .command('tailnet')
+    .description('tailnet setup for provider pulumi (see docs/tailnet.md)')
+    .exitOverride()
+    .command('init')
+    .description('print the tagOwners entries a first run needs, the OAuth client to create, and the next command')
+    .option('-f, --file <path>', 'the peer.yaml to read', 'peer.yaml')
+    .option('--json', DOCUMENT)
+    .option('--write', 'write the tagOwners entries into the tailnet policy (If-Match) with an admin API key in TAILSCALE_API_KEY')
+    .exitOverride()
+    .action((o) => run('tailnet init', o));
   return cli;
 }
 

@@ -571,3 +571,26 @@ export function policyWarnings(text: string): string[] {
   }
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------------------------------
+// For `peer-provision tailnet init`: the tagOwners entries a first run needs before the OAuth client can be created.
+
+/** The tagOwners entries of this stack as policy lines, ready to paste into "tagOwners". */
+export function tagOwnerLines(spec: Spec): string[] {
+  return ownedEntries(spec).tagOwners.map(([t, o]) => `${JSON.stringify(t)}: ${renderInline(o)},`);
+}
+
+/**
+ * The policy with the given tagOwners entries added where absent. Nothing else changes: an entry already there (any
+ * owners) stays as written. What this adds is the user's (it is not recorded as the stack's), so `down` keeps it.
+ */
+export function addTagOwners(text: string, entries: [string, string[]][]): string {
+  const present = tagOwnerNames(text);
+  return reconcileSection(text, {
+    key: 'tagOwners',
+    kind: 'object',
+    want: entries.filter(([t]) => !present.has(t)).map(([t, o]) => [t, o, `${JSON.stringify(t)}: ${renderInline(o)}`]),
+    owned: () => false,
+    keyOf: (_v, name) => name ?? '',
+  });
+}

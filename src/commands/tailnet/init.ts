@@ -1,0 +1,36 @@
+// peer-provision tailnet init: what a first run of provider pulumi needs, in order (see src/tailnet/init.ts).
+import type { CommonOptions } from '../../cli.js';
+import { EXIT, UsageError } from '../../errors.js';
+import { printJson, stdout } from '../../output/io.js';
+import { registerSecret } from '../../output/redact.js';
+import { loadSpec } from '../../spec/load.js';
+
+interface InitOptions extends CommonOptions {
+  write?: boolean;
+}
+
+export async function run(options: InitOptions): Promise<number> {
+  const spec = loadSpec(options.file);
+  if (spec.tailnet.provider !== 'pulumi') throw new UsageError('tailnet init is for tailnet.provider: pulumi (with provided keys there is nothing to set up)');
+  const { initInstructions, writeInitTagOwners, OAUTH_SCOPES } = await import('../../tailnet/init.js');
+  const { ownedEntries } = await import('../../tailnet/acl.js');
+  let wrote: 'written' | 'present' | undefined;
+  if (options.write) {
+    const apiKey = process.env.TAILSCALE_API_KEY;
+    if (!apiKey) throw new UsageError('tailnet init --write needs an admin API key in the environment variable TAILSCALE_API_KEY (used once, never stored)');
+    registerSecret(apiKey);
+    const { createTailscaleApi } = await import('../../tailnet/devices.js');
+    wrote = await writeInitTagOwners(spec, createTailscaleApi({ kind: 'apiKey', apiKey }, spec.tailnet.tailnet));
+  }
+  if (options.json) {
+    printJson({
+      format: 'peer-provision/tailnet-init@1',
+      stack: spec.name,
+      tagOwners: Object.fromEntries(ownedEntries(spec).tagOwners),
+      policy: wrote ?? 'not written',
+      oauthClient: { scopes: [...OAUTH_SCOPES], tags: [spec.tailnet.stackTag] },
+      next: [`peer-provision plan -f ${spec.file}`, `peer-provision up -f ${spec.file}`],
+    });
+  } else stdout(initInstructions(spec, wrote));
+  return EXIT.ok;
+}

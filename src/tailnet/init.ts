@@ -1,0 +1,63 @@
+// `peer-provision tailnet init`: the first run of provider pulumi, made possible. An OAuth client with the auth_keys
+// scope must carry tags, the keys it mints must carry its tags or tags they own (tailscale.com/kb/1215), and those
+// tags must be in tagOwners before the client can be created with them. So: tagOwners first (printed, or written with
+// an admin's API key), then the OAuth client (scopes, tags), then the next command. What init writes is the user's:
+// it is not recorded as added by the stack, and `down` never removes it.
+
+import type { Spec } from '../spec/types.js';
+import { addTagOwners, ownedEntries, tagOwnerLines } from './acl.js';
+import type { TailscaleApi } from './devices.js';
+import { TailnetError } from './errors.js';
+
+/** The scopes the OAuth client needs: mint keys, list and remove devices, read and write the policy file. */
+export const OAUTH_SCOPES = ['auth_keys', 'devices:core', 'policy_file'] as const;
+
+export function initInstructions(spec: Spec, wrote: 'written' | 'present' | undefined): string {
+  const t = spec.tailnet;
+  const creds = t.credentials ?? {};
+  const ref = (r: unknown) => (r && typeof r === 'object' && 'name' in r ? `$${(r as { name: string }).name}` : 'the secret peer.yaml names');
+  const step1 =
+    wrote === 'written'
+      ? '1. tagOwners: written to the tailnet policy (these entries are yours now; `down` keeps them):'
+      : wrote === 'present'
+        ? '1. tagOwners: already in the tailnet policy, nothing to write:'
+        : '1. Add these entries to "tagOwners" in the tailnet policy (admin console, Access controls), or run\n' +
+          '   `peer-provision tailnet init --write` with an admin API key in TAILSCALE_API_KEY:';
+  return [
+    `First run of stack ${spec.name} (tailnet ${t.tailnet === '-' ? 'of the credentials' : t.tailnet}):`,
+    '',
+    step1,
+    '',
+    '    "tagOwners": {',
+    ...tagOwnerLines(spec).map((l) => `      ${l}`),
+    '    },',
+    '',
+    '2. Create an OAuth client (admin console, Settings, Trust credentials / OAuth clients):',
+    `     scopes: ${OAUTH_SCOPES.map((s) => `${s} (write)`).join(', ')}`,
+    `     tags:   ${t.stackTag}`,
+    `   Keys it mints carry ${t.stackTag} and the machine tags, which ${t.stackTag} owns.`,
+    '',
+    '3. Give peer-provision the client (never in argv or in peer.yaml):',
+    `     export ${creds.oauthClientId ? ref(creds.oauthClientId).slice(1) : 'TS_OAUTH_CLIENT_ID'}=<client id>`,
+    `     export ${creds.oauthClientSecret ? ref(creds.oauthClientSecret).slice(1) : 'TS_OAUTH_CLIENT_SECRET'}=<client secret>`,
+    '',
+    '4. Then:',
+    `     peer-provision plan -f ${spec.file}`,
+    `     peer-provision up -f ${spec.file}`,
+    '',
+    'See docs/tailnet.md for each error you can meet on the way.',
+    '',
+  ].join('\n');
+}
+
+/** Writes the stack's tagOwners entries (only those absent) with If-Match. 'present' when all were there. */
+export async function writeInitTagOwners(spec: Spec, api: TailscaleApi): Promise<'written' | 'present'> {
+  const entries = ownedEntries(spec).tagOwners;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const { text, etag } = await api.getPolicy();
+    const next = addTagOwners(text, entries);
+    if (next === text) return 'present';
+    if ((await api.setPolicy(next, etag)).result === 'written') return 'written';
+  }
+  throw new TailnetError('the tailnet policy changed while peer-provision was writing it, 3 times in a row: nothing was overwritten', 'Run again once nobody else is editing the policy.');
+}
