@@ -197,9 +197,11 @@ export async function applyTailnet(spec: Spec, needKeys: string[], engine: Tailn
       },
     );
     if (written) {
+      // ours: what we had added before and is still there, plus what this write added
       const before = tagOwnerNames(written.before);
-      const added = [...tagOwnerNames(written.after)].filter((tag) => !before.has(tag));
-      if (added.length > 0) await writePolicyRecord(loc, new Set([...ours, ...added]));
+      const after = tagOwnerNames(written.after);
+      const record = new Set([...ours, ...after].filter((tag) => after.has(tag) && (ours.has(tag) || !before.has(tag))));
+      if (record.size !== ours.size || [...record].some((tag) => !ours.has(tag))) await writePolicyRecord(loc, record);
     }
   }
   if (!t) return keys; // nobody to join: no stack opened, no up
