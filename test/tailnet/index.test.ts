@@ -233,7 +233,7 @@ describe('applyTailnet (provider: pulumi)', () => {
   });
 
   it("Tailscale's test failure is explained with the fix", async () => {
-    // a rule the heuristic does not recognise (autogroup:member may reach anything), but Tailscale's test run does
+    // a rule the heuristic does not recognise (everyone may reach beta on every port), but Tailscale's test run does
     api.setPolicy('{"grants": [{"src": ["*"], "dst": ["tag:peer-lab-beta"], "ip": ["*"]}]}');
     await assert.rejects(applyTailnet(spec, [], new FakeEngine(), apiFor(), redact), (err: unknown) => err instanceof TailnetError && /test\(s\) failed/.test(err.message) && /Narrow or remove/.test(err.hint ?? ''));
   });
