@@ -90,6 +90,9 @@ describe('faults during up and down', () => {
     if (!skip && labHeldByMe()) await labDown();
   });
 
+  /** A peer.yaml with fresh auth keys: provided keys are single-use, and every up after a down joins again. */
+  const fresh = () => (file = lab.peerYaml());
+
   /** Waits until a process matching pattern runs on the machine (the middle of a step), up to 30 s. */
   async function whileRunning(machine: string, pattern: string): Promise<void> {
     for (let i = 0; i < 300; i++) {
@@ -138,7 +141,7 @@ describe('faults during up and down', () => {
 
   /** After a fault: the same command converges, and a down (if the command was up) restores byte for byte. */
   async function recovers(command: 'up' | 'down', context: string): Promise<void> {
-    const again = command === 'up' ? await up(file) : await down(file);
+    const again = command === 'up' ? await up(fresh()) : await down(file);
     assert.equal(again.code, 0, `${context}: the re-run converges\n${again.stdout}\n${again.stderr}`);
     if (command === 'up') {
       const d = await down(file);
@@ -181,7 +184,7 @@ describe('faults during up and down', () => {
 
   for (const scenario of upScenarios) {
     test(`up: ${scenario.name}`, { skip, timeout: 600_000 }, async () => {
-      const r = await runWithFault(['up', '--yes', '-f', file], scenario.when, scenario.fault);
+      const r = await runWithFault(['up', '--yes', '-f', fresh()], scenario.when, scenario.fault);
       assert.ok(r.fired, `the fault was injected: ${r.stdout}\n${r.stderr}`);
       assert.equal(r.code, scenario.code, `${r.stdout}\n${r.stderr}`);
       const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
@@ -195,7 +198,7 @@ describe('faults during up and down', () => {
     const full = await lab.run('m1', 'mkdir -p /root/.peer-provision && mount -t tmpfs -o size=64k pplab-full /root/.peer-provision && dd if=/dev/zero of=/root/.peer-provision/fill bs=4k 2>/dev/null; df -k /root/.peer-provision | tail -n 1');
     assert.equal(full.code, 0, full.stderr);
     try {
-      const r = await up(file);
+      const r = await up(fresh());
       assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
       assert.match(r.stdout + r.stderr, /m1: patch the gateway config failed: cannot write .*(disk full|not writable)/);
       assert.equal(lab.readFile('m1', CONFIG), original.get('m1'), 'm1 untouched');
@@ -224,7 +227,7 @@ describe('faults during up and down', () => {
 
   for (const scenario of downScenarios) {
     test(`down: ${scenario.name}`, { skip, timeout: 600_000 }, async () => {
-      const u = await up(file);
+      const u = await up(fresh());
       assert.equal(u.code, 0, `${u.stdout}\n${u.stderr}`);
       let edited: string | undefined;
       if (scenario.edit) {
@@ -251,8 +254,8 @@ describe('faults during up and down', () => {
     });
   }
 
-  test('down: the disk where the config lives is full: nothing is lost, a later down finishes', { skip, timeout: 600_000 }, async () => {
-    const u = await up(file);
+  test('down: the disk where the backup lives is full: nothing is lost, a later down finishes', { skip, timeout: 600_000 }, async () => {
+    const u = await up(fresh());
     assert.equal(u.code, 0, `${u.stdout}\n${u.stderr}`);
     const patched = lab.readFile('m1', CONFIG);
     const full = await lab.run(
