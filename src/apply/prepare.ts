@@ -8,7 +8,7 @@ import type { Action, Plan } from '../plan/types.js';
 import type { Spec } from '../spec/types.js';
 import type { Transport } from '../transport/remote.js';
 import { peerInfos, type MachineRun } from './context.js';
-import { decideToken } from './tokens.js';
+import { assertObservedTokensUsable, decideToken } from './tokens.js';
 import { peerFilesFor } from './steps.js';
 
 export interface Prepared {
@@ -20,6 +20,7 @@ export type TailnetPlanner = (joined: Set<string>) => Promise<{ actions: Action[
 
 export async function prepareUp(spec: Spec, transport: Transport, tailnet: TailnetPlanner): Promise<Prepared> {
   const observed = await observeAll(spec, transport);
+  assertObservedTokensUsable(spec, observed); // a weak or hostile token: exit 2 here, before anything is touched
   const runs = new Map<string, MachineRun>();
   const desired = new Map<string, Desired>();
   for (const machine of spec.machines) {
