@@ -1,14 +1,14 @@
 // Which gateway token each machine ends up with. env/file: exactly that. generate: the token the gateway
 // already has (a re-run changes nothing), else a new random one. A token that does not meet the token rule
-// (src/spec/token-rule.ts) is never used: from env/file it is refused; found in a machine's config it is
-// refused too, unless the spec says generate-replace-weak (the user's consent: replacing it breaks the
+// (src/spec/token-rule.ts) is never used: from env/file it is refused (exit 2); found in a machine's config it
+// blocks the plan, unless the spec says generate-replace-weak (the user's consent: replacing it breaks the
 // gateway's other clients).
 import { randomBytes } from 'node:crypto';
-import { InputError, type Problem } from '../errors.js';
+import { InputError } from '../errors.js';
 import { registerSecret } from '../output/redact.js';
 import type { Observed } from '../observe/index.js';
 import type { Private } from '../observe/parse.js';
-import { problemAt } from '../spec/load.js';
+import type { Blocker, Plan } from '../plan/types.js';
 import { checkSecrets } from '../spec/secret-check.js';
 import type { MachineSpec, Spec } from '../spec/types.js';
 import { resolveSecret } from '../spec/secrets.js';
@@ -30,31 +30,45 @@ export function decideToken(machine: MachineSpec, observed: Private | undefined)
 }
 
 /**
- * Every machine whose config holds a token peer-provision may not keep (and the spec did not consent to
- * replacing), as one InputError: exit 2 before anything is touched, each problem naming the machine, its
- * config and the fix.
+ * plan (which has no preflight of its own) and up: every env:/file: token, at its reference in peer.yaml.
+ * InputError, exit 2, before anything is touched.
  */
-export function assertObservedTokensUsable(spec: Spec, observed: Map<string, Observed>): void {
-  // env:/file: tokens first (plan gets here without up's preflight), each at its reference in peer.yaml
-  const problems: Problem[] = checkSecrets(spec, { requireEnv: true }).problems.filter((p) => p.field.endsWith('.gateway.token'));
+export function assertTokenReferencesUsable(spec: Spec): void {
+  const problems = checkSecrets(spec, { requireEnv: true }).problems.filter((p) => p.field.endsWith('.gateway.token'));
+  if (problems.length) throw new InputError(problems);
+}
+
+/**
+ * A blocker for each machine whose config holds a token peer-provision may not keep, unless the spec
+ * consents to replacing it (generate-replace-weak): plan shows it with the fix, up refuses before it
+ * touches anything.
+ */
+export function tokenBlockers(spec: Spec, observed: Map<string, Observed>): Map<string, Blocker> {
+  const out = new Map<string, Blocker>();
   for (const machine of spec.machines) {
-    const token = observed.get(machine.name)?.private?.token;
+    const o = observed.get(machine.name);
+    const token = o?.private?.token;
     const ref = machine.gateway.token;
     if (ref.kind !== 'generate' || ref.replaceWeak || token === undefined) continue;
     const problem = tokenProblem(token);
     if (!problem) continue;
-    const o = observed.get(machine.name)!;
-    const config = (o.observation.status === 'observed' && o.observation.state.gateway.configPath) || 'its OpenClaw config';
-    problems.push(
-      problemAt(
-        spec,
-        ['machines', machine.name, 'gateway', 'token'],
-        `the gateway token already in ${config} on machine ${machine.name} ${problem}. ` +
-          'peer-provision keeps an existing token only when it meets this rule, and replaces one only with your consent ' +
-          "(a new token breaks the gateway's other clients). Fix: set gateway.token: generate-replace-weak (a new random token), " +
-          'or give a token that meets the rule as env:NAME or file:PATH, or change it in the config yourself. Nothing was changed.',
-      ),
-    );
+    const config = (o?.observation.status === 'observed' && o.observation.state.gateway.configPath) || 'its OpenClaw config';
+    out.set(machine.name, {
+      reason:
+        `the gateway token already in ${config} ${problem}. peer-provision keeps an existing token only when it meets this rule, ` +
+        "and replaces one only with your consent (a new token breaks the gateway's other clients)",
+      fix:
+        `set machines.${machine.name}.gateway.token: generate-replace-weak (a new random token), or give a token that meets the rule ` +
+        'as env:NAME or file:PATH, or change it in the config yourself',
+    });
   }
-  if (problems.length) throw new InputError(problems);
+  return out;
+}
+
+export function addTokenBlockers(plan: Plan, spec: Spec, observed: Map<string, Observed>): void {
+  const blockers = tokenBlockers(spec, observed);
+  for (const m of plan.machines) {
+    const blocker = blockers.get(m.machine);
+    if (blocker) m.blockers = [...(m.blockers ?? []), blocker];
+  }
 }

@@ -1,7 +1,7 @@
 // Which token a machine's gateway ends up with, and when peer-provision refuses to decide (issue 10 item 12).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { assertObservedTokensUsable, decideToken } from '../../src/apply/tokens.js';
+import { assertTokenReferencesUsable, decideToken, tokenBlockers } from '../../src/apply/tokens.js';
 import type { Observed } from '../../src/observe/index.js';
 import type { Private } from '../../src/observe/parse.js';
 import { InputError } from '../../src/errors.js';
@@ -27,11 +27,11 @@ const observed = (token: string | undefined): Observed => ({
     status: 'observed',
     state: {
       os: 'linux', arch: 'x86_64', user: 'root',
-      tailscale: { installed: false, tags: [] },
+      tailscale: { installed: false, loggedIn: false, tags: [] },
       gateway: { installed: true, configPath: '/root/.openclaw/openclaw.json', configExists: true, toolsAllow: [], backupExists: false, serviceManager: 'supervisor', listening: [] },
     },
   },
-  private: { token, appliedSame: false, backupAbsent: true, home: '/root' } as Private,
+  private: { token, home: '/root' } as unknown as Private,
 });
 
 test('generate keeps a strong existing token and makes one when there is none', () => {
@@ -43,26 +43,14 @@ test('generate keeps a strong existing token and makes one when there is none', 
 });
 
 for (const [what, weak] of [['"1234"', '1234'], ['quotes and newlines', 'x"\noutput = "/tmp/p"\nheader = "y'], ['a space', `${STRONG} x`]] as const) {
-  test(`generate refuses an existing token with ${what}: exit 2 at the token's place, naming machine, config and fix`, () => {
-    const file = writeTemp(yaml());
-    const spec = loadSpec(file);
-    const map = new Map([['alpha', observed(weak)], ['beta', observed(STRONG)]]);
-    assert.throws(
-      () => assertObservedTokensUsable(spec, map),
-      (error: unknown) => {
-        assert.ok(error instanceof InputError);
-        assert.equal(error.exitCode, 2);
-        assert.equal(error.problems.length, 1, error.message);
-        const [p] = error.problems;
-        assert.equal(p.file, file);
-        assert.equal(p.field, 'machines.alpha.gateway.token');
-        assert.deepEqual([p.line, p.col], [9, 5], 'no token: field written at the gateway mapping');
-        assert.match(p.message, /the gateway token already in \/root\/\.openclaw\/openclaw\.json on machine alpha /);
-        assert.match(p.message, /Fix: set gateway\.token: generate-replace-weak/);
-        assert.ok(!p.message.includes(weak), 'never repeats the token');
-        return true;
-      },
-    );
+  test(`generate blocks on an existing token with ${what}: naming the config, the rule and the fix, never the token`, () => {
+    const spec = loadSpec(writeTemp(yaml()));
+    const blockers = tokenBlockers(spec, new Map([['alpha', observed(weak)], ['beta', observed(STRONG)]]));
+    assert.deepEqual([...blockers.keys()], ['alpha']);
+    const b = blockers.get('alpha')!;
+    assert.match(b.reason, /^the gateway token already in \/root\/\.openclaw\/openclaw\.json (holds characters a token may not have|is \d+ characters long)/);
+    assert.match(b.fix, /^set machines\.alpha\.gateway\.token: generate-replace-weak/);
+    assert.ok(!b.reason.includes(weak) && !b.fix.includes(weak), 'never repeats the token');
     // and decideToken alone never keeps it either
     assert.notEqual(decideToken(spec.machines[0], observed(weak).private).token, weak);
   });
@@ -71,7 +59,7 @@ for (const [what, weak] of [['"1234"', '1234'], ['quotes and newlines', 'x"\nout
 test('generate-replace-weak is the consent: a weak token is replaced, a strong one kept', () => {
   const spec = loadSpec(writeTemp(yaml('generate-replace-weak')));
   assert.deepEqual(spec.machines[0].gateway.token, { kind: 'generate', replaceWeak: true });
-  assert.doesNotThrow(() => assertObservedTokensUsable(spec, new Map([['alpha', observed('1234')], ['beta', observed(STRONG)]])));
+  assert.equal(tokenBlockers(spec, new Map([['alpha', observed('1234')], ['beta', observed(STRONG)]])).size, 0);
   const replaced = decideToken(spec.machines[0], observed('1234').private);
   assert.equal(replaced.keepExisting, false);
   assert.match(replaced.token, /^[A-Za-z0-9_-]{43}$/);
@@ -83,7 +71,7 @@ test('an env: token outside the rule is refused at its reference (plan has no pr
   const spec = loadSpec(file);
   process.env.ALPHA_TOKEN = 'short';
   try {
-    assert.throws(() => assertObservedTokensUsable(spec, new Map([['alpha', observed(STRONG)], ['beta', observed(STRONG)]])), (error: unknown) => {
+    assert.throws(() => assertTokenReferencesUsable(spec), (error: unknown) => {
       assert.ok(error instanceof InputError);
       assert.match(error.message, new RegExp(`^${file}:9:36 machines\\.alpha\\.gateway\\.token: environment variable ALPHA_TOKEN is 5 characters long`));
       return true;

@@ -1,7 +1,7 @@
 /**
  * End to end, hostile values on the machines themselves (issue 10 item 7): a gateway token planted in a
- * machine's config that holds quotes, newlines and curl configuration lines. plan and up refuse it (exit 2,
- * at the token's place in peer.yaml, naming the machine), and nothing is touched; with the user's consent
+ * machine's config that holds quotes, newlines and curl configuration lines. plan shows it as a blocker with
+ * the fix and up refuses it (naming the machine and its config), and nothing is touched; with the user's consent
  * (token: generate-replace-weak) up replaces it and peers the machines; a token file planted on a machine
  * cannot turn verify's curl into a file writer. The install script comes over https from the lab's mirror
  * on a private CA (curl --proto =https).
@@ -56,16 +56,14 @@ describe('hostile values on the machines', () => {
     }
   };
 
-  test('plan and up refuse a planted token with quotes and newlines: exit 2, positioned, nothing touched', { skip, timeout: 180_000 }, async () => {
+  test('plan and up refuse a planted token with quotes and newlines: blocked with the fix, nothing touched', { skip, timeout: 180_000 }, async () => {
     const file = lab.peerYaml();
     for (const args of [['plan', '-f', file], ['up', '--yes', '-f', file]]) {
       const r = await runCli(args);
-      assert.equal(r.code, 2, `${args[0]}: ${r.stdout}\n${r.stderr}`);
-      assert.match(
-        r.stderr,
-        new RegExp(`^${file}:\\d+:\\d+ machines\\.m1\\.gateway\\.token: the gateway token already in /root/\\.openclaw/openclaw\\.json on machine m1 holds characters a token may not have \\(a double quote, a line break, white space`, 'm'),
-      );
-      assert.match(r.stderr, /Fix: set gateway\.token: generate-replace-weak/);
+      assert.equal(r.code, 1, `${args[0]}: ${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, /! blocked: the gateway token already in \/root\/\.openclaw\/openclaw\.json holds characters a token may not have \(a double quote, a line break, white space/);
+      assert.match(r.stdout, /fix: set machines\.m1\.gateway\.token: generate-replace-weak/);
+      if (args[0] === 'up') assert.match(r.stderr, /up refused, nothing was changed:\n {2}- m1: the gateway token already in/);
       assert.ok(!`${r.stdout}${r.stderr}`.includes(`output = "${PWNED}"`), 'the planted token is not printed');
       await untouched();
     }

@@ -10,7 +10,7 @@ const machine = (name: string, ssh: MachineSpec['ssh']): MachineSpec => ({
   name,
   ssh,
   tags: [],
-  tailscale: { hostname: name, installUrl: 'https://tailscale.com/install.sh' },
+  tailscale: { hostname: name, installUrl: 'https://tailscale.com/install.sh', takeOver: false },
   gateway: { port: 18789, token: { kind: 'generate' } },
 });
 const spec = (machines: MachineSpec[]): Spec => ({
