@@ -19,8 +19,8 @@ export interface Prepared {
 export type TailnetPlanner = (joined: Set<string>) => Promise<{ actions: Action[]; notes: string[] }>;
 
 export async function prepareUp(spec: Spec, transport: Transport, tailnet: TailnetPlanner): Promise<Prepared> {
+  assertTokenReferencesUsable(spec); // an env:/file: token outside the token rule: exit 2, before any connection
   const observed = await observeAll(spec, transport);
-  assertTokenReferencesUsable(spec); // an env:/file: token outside the token rule: exit 2, before anything is touched
   const runs = new Map<string, MachineRun>();
   const desired = new Map<string, Desired>();
   for (const machine of spec.machines) {

@@ -30,11 +30,12 @@ export function decideToken(machine: MachineSpec, observed: Private | undefined)
 }
 
 /**
- * plan (which has no preflight of its own) and up: every env:/file: token, at its reference in peer.yaml.
+ * plan (which has no preflight of its own) and up: every env:/file: token (and the sshConfig file), at its
+ * reference in peer.yaml.
  * InputError, exit 2, before anything is touched.
  */
 export function assertTokenReferencesUsable(spec: Spec): void {
-  const problems = checkSecrets(spec, { requireEnv: true }).problems.filter((p) => p.field.endsWith('.gateway.token'));
+  const problems = checkSecrets(spec, { requireEnv: true }).problems.filter((p) => p.field.endsWith('.gateway.token') || p.field === 'sshConfig');
   if (problems.length) throw new InputError(problems);
 }
 

@@ -1,9 +1,10 @@
 // Every env:/file: reference of a spec, checked before anything is touched: the file is a small regular
 // file (not /dev/zero, a FIFO or a folder), the value is there, and it is usable (a gateway token meets the
 // token rule; any other secret is long enough to be one). Problems point at the reference in peer.yaml.
+// The sshConfig file is checked the same way (ssh would read /dev/zero or a FIFO forever).
 import type { Problem } from '../errors.js';
 import { problemAt } from './load.js';
-import { FileRefused, readRegularFile } from './read-file.js';
+import { FileRefused, MiB, readRegularFile } from './read-file.js';
 import { MAX_SECRET_FILE_BYTES } from './secrets.js';
 import { tokenProblem } from './token-rule.js';
 import type { SecretRef, Spec } from './types.js';
@@ -47,6 +48,14 @@ function references(spec: Spec): Reference[] {
 export function checkSecrets(spec: Spec, options: { requireEnv: boolean; env?: NodeJS.ProcessEnv }): SecretCheck {
   const env = options.env ?? process.env;
   const result: SecretCheck = { problems: [], warnings: [], values: [] };
+  if (spec.sshConfig) {
+    try {
+      readRegularFile(spec.sshConfig, MiB);
+    } catch (error) {
+      if (!(error instanceof FileRefused)) throw error;
+      result.problems.push(problemAt(spec, ['sshConfig'], `file ${spec.sshConfig} ${error.reason}`));
+    }
+  }
   for (const { path, ref, isToken } of references(spec)) {
     const problem = (message: string) => result.problems.push(problemAt(spec, path, message));
     let value: string | undefined;

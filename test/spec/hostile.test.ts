@@ -71,6 +71,7 @@ const CASES: Case[] = [
   { what: 'file: secret is empty', yaml: edit('file:keys/m1.key', 'file:empty.key'), setup: (d) => writeFileSync(join(d, 'empty.key'), '\n', { mode: 0o600 }), at: '8:27 machines.m1.tailscale.authKey', message: /empty\.key is empty/, commands: ['validate', 'up'] },
   { what: 'file: secret larger than 64 KiB', yaml: edit('file:keys/m1.key', 'file:big.key'), setup: (d) => writeFileSync(join(d, 'big.key'), 'k'.repeat(65 * 1024), { mode: 0o600 }), at: '8:27 machines.m1.tailscale.authKey', message: /big\.key is larger than 64 KiB/, commands: ['validate', 'up'] },
   { what: 'file: path with a NUL byte', yaml: edit('file:keys/m1.key', '"file:keys/m1\\0.key"'), at: '8:27 machines.m1.tailscale.authKey', message: /a file: path may not hold control characters/, commands: ['validate', 'up'] },
+  { what: 'sshConfig is /dev/zero (ssh would read it forever)', yaml: BASE + 'sshConfig: /dev/zero\n', at: '13:12 sshConfig', message: /file \/dev\/zero is not a regular file/, commands: ['validate', 'up'] },
   { what: 'peer.yaml is /dev/zero', file: () => '/dev/zero', at: '(document)', message: /cannot read: it is not a regular file/, commands: ['validate', 'up'] },
   { what: 'peer.yaml is a FIFO', setup: (d) => execFileSync('mkfifo', [join(d, 'fifo.yaml')]), file: (d) => join(d, 'fifo.yaml'), at: '(document)', message: /cannot read: it is not a regular file/, commands: ['validate', 'up'] },
   { what: 'peer.yaml is a folder', file: (d) => join(d, 'keys'), at: '(document)', message: /cannot read: it is a directory/, commands: ['validate', 'up'] },
