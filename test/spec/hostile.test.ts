@@ -42,7 +42,7 @@ interface Case {
   at: string;
   message: RegExp;
   /** The commands that must refuse it (validate sees peer.yaml and file: secrets; up also env: secrets). */
-  commands: ('validate' | 'up')[];
+  commands: ('validate' | 'plan' | 'up')[];
 }
 
 const edit = (from: string, to: string) => {
@@ -53,12 +53,12 @@ const HOSTILE_CURL_CONFIG = 'x"\nurl = "file:///etc/passwd"\noutput = "/tmp/pp-p
 
 const CASES: Case[] = [
   // 7: tokens outside the rule, from every source
-  { what: 'token with quotes and newlines (curl config injection) in env', env: { M1_TOKEN: `${GOOD_TOKEN}${HOSTILE_CURL_CONFIG}` }, at: '9:23 machines.m1.gateway.token', message: /environment variable M1_TOKEN holds characters a token may not have \(a double quote, a line break, white space/, commands: ['validate', 'up'] },
-  { what: 'short token in env', env: { M1_TOKEN: 'abc12' }, at: '9:23 machines.m1.gateway.token', message: /environment variable M1_TOKEN is 5 characters long; a token is 24 to 512 characters/, commands: ['validate', 'up'] },
+  { what: 'token with quotes and newlines (curl config injection) in env', env: { M1_TOKEN: `${GOOD_TOKEN}${HOSTILE_CURL_CONFIG}` }, at: '9:23 machines.m1.gateway.token', message: /environment variable M1_TOKEN holds characters a token may not have \(a double quote, a line break, white space/, commands: ['validate', 'up', 'plan'] },
+  { what: 'short token in env', env: { M1_TOKEN: 'abc12' }, at: '9:23 machines.m1.gateway.token', message: /environment variable M1_TOKEN is 5 characters long; a token is 24 to 512 characters/, commands: ['validate', 'up', 'plan'] },
   { what: 'token with a single quote and $() in a file', yaml: edit('env:M1_TOKEN', 'file:m1.token'), setup: (d) => writeFileSync(join(d, 'm1.token'), `${GOOD_TOKEN}'$(touch /tmp/pp-pwned)'\n`, { mode: 0o600 }), at: '9:23 machines.m1.gateway.token', message: /the content of file .*m1\.token holds characters a token may not have \(a single quote, "\$", "\("/, commands: ['validate', 'up'] },
   { what: 'token longer than 512', env: { M1_TOKEN: 'a'.repeat(513) }, at: '9:23 machines.m1.gateway.token', message: /is 513 characters long/, commands: ['validate', 'up'] },
   { what: 'token with a NUL byte in a file', yaml: edit('env:M1_TOKEN', 'file:m1.token'), setup: (d) => writeFileSync(join(d, 'm1.token'), `${GOOD_TOKEN}\0x`, { mode: 0o600 }), at: '9:23 machines.m1.gateway.token', message: /a NUL byte/, commands: ['validate', 'up'] },
-  { what: 'unset env: token (up only: validate runs without secrets)', env: { M1_TOKEN: '' }, at: '9:23 machines.m1.gateway.token', message: /environment variable M1_TOKEN is not set/, commands: ['up'] },
+  { what: 'unset env: token (plan and up: validate runs without secrets)', env: { M1_TOKEN: '' }, at: '9:23 machines.m1.gateway.token', message: /environment variable M1_TOKEN is not set/, commands: ['up', 'plan'] },
   // 11: a secret too short to be one (and to redact)
   { what: 'auth key shorter than 8', env: { M2_KEY: 'abc' }, at: '12:27 machines.m2.tailscale.authKey', message: /environment variable M2_KEY is shorter than 8 characters/, commands: ['validate', 'up'] },
   { what: 'auth key with a newline', env: { M2_KEY: `${GOOD_KEY}\nsecond line` }, at: '12:27 machines.m2.tailscale.authKey', message: /holds line breaks or control characters/, commands: ['validate', 'up'] },
@@ -71,7 +71,7 @@ const CASES: Case[] = [
   { what: 'file: secret is empty', yaml: edit('file:keys/m1.key', 'file:empty.key'), setup: (d) => writeFileSync(join(d, 'empty.key'), '\n', { mode: 0o600 }), at: '8:27 machines.m1.tailscale.authKey', message: /empty\.key is empty/, commands: ['validate', 'up'] },
   { what: 'file: secret larger than 64 KiB', yaml: edit('file:keys/m1.key', 'file:big.key'), setup: (d) => writeFileSync(join(d, 'big.key'), 'k'.repeat(65 * 1024), { mode: 0o600 }), at: '8:27 machines.m1.tailscale.authKey', message: /big\.key is larger than 64 KiB/, commands: ['validate', 'up'] },
   { what: 'file: path with a NUL byte', yaml: edit('file:keys/m1.key', '"file:keys/m1\\0.key"'), at: '8:27 machines.m1.tailscale.authKey', message: /a file: path may not hold control characters/, commands: ['validate', 'up'] },
-  { what: 'sshConfig is /dev/zero (ssh would read it forever)', yaml: BASE + 'sshConfig: /dev/zero\n', at: '13:12 sshConfig', message: /file \/dev\/zero is not a regular file/, commands: ['validate', 'up'] },
+  { what: 'sshConfig is /dev/zero (ssh would read it forever)', yaml: BASE + 'sshConfig: /dev/zero\n', at: '13:12 sshConfig', message: /file \/dev\/zero is not a regular file/, commands: ['validate', 'up', 'plan'] },
   { what: 'peer.yaml is /dev/zero', file: () => '/dev/zero', at: '(document)', message: /cannot read: it is not a regular file/, commands: ['validate', 'up'] },
   { what: 'peer.yaml is a FIFO', setup: (d) => execFileSync('mkfifo', [join(d, 'fifo.yaml')]), file: (d) => join(d, 'fifo.yaml'), at: '(document)', message: /cannot read: it is not a regular file/, commands: ['validate', 'up'] },
   { what: 'peer.yaml is a folder', file: (d) => join(d, 'keys'), at: '(document)', message: /cannot read: it is a directory/, commands: ['validate', 'up'] },
@@ -118,7 +118,7 @@ for (const c of CASES) {
   for (const command of c.commands) {
     test(`hostile input refused by ${command}: ${c.what}`, { timeout: 20_000 }, async () => {
       const { dir, file, bin, sshLog, tmp } = setupCase(c);
-      const args = command === 'up' ? ['up', '--yes', '-f', file] : ['validate', '-f', file];
+      const args = command === 'up' ? ['up', '--yes', '-f', file] : [command, '-f', file];
       const env = { M1_TOKEN: GOOD_TOKEN, M2_KEY: GOOD_KEY, ...c.env, PATH: `${bin}:${process.env.PATH}`, TMPDIR: tmp, CI: '1' };
       const started = Date.now();
       const r = await runCli(args, { env, cwd: dir });
