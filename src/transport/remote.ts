@@ -17,7 +17,10 @@ import type { MachineSpec, Spec } from '../spec/types.js';
  */
 const PASSED_ENV = [
   'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR', 'XDG_RUNTIME_DIR',
-  'SSH_AUTH_SOCK', 'KRB5CCNAME',
+  'SSH_AUTH_SOCK', 'KRB5CCNAME', 'DBUS_SESSION_BUS_ADDRESS', // ssh's agent and Kerberos; systemctl --user's bus
+  // the user's network setup, for a local install script's curl (a proxy, a private CA for a mirror)
+  'http_proxy', 'https_proxy', 'no_proxy', 'all_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY',
+  'SSL_CERT_FILE', 'SSL_CERT_DIR', 'CURL_CA_BUNDLE',
   // where OpenClaw keeps its config, for a local machine with no gateway running (observe.sh reads them)
   'OPENCLAW_CONFIG_PATH', 'OPENCLAW_STATE_DIR', 'OPENCLAW_HOME', 'OPENCLAW_PROFILE',
 ];
