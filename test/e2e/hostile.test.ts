@@ -51,7 +51,7 @@ describe('hostile values on the machines', () => {
     assert.equal(lab.readFile('m1', CONFIG), before1, 'm1 config untouched');
     assert.equal(lab.readFile('m2', CONFIG), before2, 'm2 config untouched');
     for (const m of ['m1', 'm2']) {
-      assert.equal((await lab.run(m, 'command -v tailscale')).code, 1, `${m}: tailscale was not installed`);
+      assert.notEqual((await lab.run(m, 'command -v tailscale')).code, 0, `${m}: tailscale was not installed`);
       assert.equal((await lab.run(m, `test -e /root/.peer-provision || test -e ${PWNED}`)).code, 1, `${m}: no state dir, no planted file`);
     }
   };
