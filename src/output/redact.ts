@@ -61,6 +61,9 @@ function redactCutOff(line: string): string {
   return out;
 }
 
+/** At most `max` characters of text, redacted first: a cut can never leave half a secret behind. */
+export const redactedPrefix = (text: string, max: number) => redact(text).slice(0, max);
+
 /** For tests: forget everything registered. */
 export function forgetSecrets(): void {
   forms.clear();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { forgetSecrets, redact, registerSecret } from '../../src/output/redact.js';
+import { forgetSecrets, redact, redactedPrefix, registerSecret } from '../../src/output/redact.js';
 
 test('redacts every registered value wherever it appears, and nothing else', () => {
   forgetSecrets();
@@ -57,4 +57,13 @@ test('catches a value cut off at the end or start of a line (truncated messages)
   assert.equal(redact(`line one ${secret.slice(0, 9)}\nline two`), 'line one [redacted]\nline two');
   // an ordinary line that happens to end in a few characters of the secret stays
   assert.equal(redact('ends with Zm9v'), 'ends with Zm9v');
+});
+
+test('redactedPrefix redacts before it cuts, so a cut inside a secret leaves none of it', () => {
+  forgetSecrets();
+  const secret = 'Zm9vYmFyYmF6cXV4cXV1eHp5enp5Lmdvb2QtdG9rZW4';
+  registerSecret(secret);
+  const text = `error: ${secret} rejected`;
+  assert.equal(redactedPrefix(text, 20), 'error: [redacted] re');
+  assert.ok(!`${redactedPrefix(text, 20)} (and more)`.includes(secret.slice(0, 6)));
 });
