@@ -3,7 +3,7 @@
  * real OpenClaw gateway, plus a Tailscale TEST DOUBLE (control server + `tailscale` stand-in CLI).
  *
  * Layout (all names prefixed `pplab`; every address anyone contacts is inside a namespace the lab created):
- *   hub netns `pplab-hub`: bridge pplabbr0 (management, 10.231.57.0/24, hub = .1 runs the control server on :9480)
+ *   hub netns `pplab-hub`: bridge pplabbr0 (management, 10.231.57.0/24, hub = .1 runs the control server on :9480, and on :9443 over https with the lab CA)
  *                          bridge pplabbr1 (simulated tailnet, no addresses; machines get 100.64.0.N/10 on join)
  *   host: veth `pplab-host` 10.231.57.254 on the management bridge (host -> machine SSH)
  *   machine mN: netns `pplab-mN` (eth0 = 10.231.57.(10+N), tailscale0 = no address until `tailscale up`),
