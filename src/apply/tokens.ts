@@ -4,7 +4,7 @@
 // blocks the plan, unless the spec says generate-replace-weak (the user's consent: replacing it breaks the
 // gateway's other clients).
 import { randomBytes } from 'node:crypto';
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { registerSecret } from '../output/redact.js';
 import type { Observed } from '../observe/index.js';
 import type { Private } from '../observe/parse.js';
@@ -21,8 +21,8 @@ export function decideToken(machine: MachineSpec, observed: Private | undefined)
   if (ref.kind !== 'generate') {
     const token = registerSecret(resolveSecret(ref, `machines.${machine.name}.gateway.token`));
     const problem = tokenProblem(token);
-    // preflight reports this with its position; this is the last line of defence for every other caller
-    if (problem) throw new InputError([{ file: '', field: `machines.${machine.name}.gateway.token`, message: `the token ${problem}` }]);
+    // assertTokenReferencesUsable reports this first, with its position; this is the last line of defence
+    if (problem) throw new UsageError(`machines.${machine.name}.gateway.token: the token ${problem}`);
     return { token, keepExisting: false };
   }
   if (observed?.token && !tokenProblem(observed.token)) return { token: observed.token, keepExisting: true };
@@ -31,8 +31,7 @@ export function decideToken(machine: MachineSpec, observed: Private | undefined)
 
 /**
  * plan (which has no preflight of its own) and up: every env:/file: token (and the sshConfig file), at its
- * reference in peer.yaml.
- * InputError, exit 2, before anything is touched.
+ * reference in peer.yaml. InputError, exit 2, before any connection is made.
  */
 export function assertTokenReferencesUsable(spec: Spec): void {
   const problems = checkSecrets(spec, { requireEnv: true }).problems.filter((p) => p.field.endsWith('.gateway.token') || p.field === 'sshConfig');
