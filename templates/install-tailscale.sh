@@ -5,7 +5,7 @@ command -v tailscale >/dev/null 2>&1 && exit 0
 case "$OS" in
   linux)
     command -v curl >/dev/null 2>&1 || { echo "curl is needed to install Tailscale" >&2; exit 1; }
-    curl -fsSL "$INSTALL_URL" | as_root sh ;;
+    curl --proto =https --tlsv1.2 --globoff -fsSL "$INSTALL_URL" | as_root sh ;;
   darwin)
     command -v brew >/dev/null 2>&1 || { echo "Homebrew is needed to install Tailscale on macOS (https://brew.sh)" >&2; exit 1; }
     brew install tailscale && sudo -n brew services start tailscale ;;

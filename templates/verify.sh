@@ -1,6 +1,8 @@
 # verify.sh: run on one machine, check each of its peers over the tailnet as an agent would reach them,
 # all peers at once. Prints one line per check: "PEER CHECK ok|fail DETAIL". The token is read from the
-# peer's token file and handed to curl on stdin (-K -), never in argv.
+# peer's token file and handed to curl as a header line on stdin (-H @-): never in argv, and never as curl
+# configuration (a -K config line would let a token holding a quote and a newline add `output = ...`).
+# A token file holding anything but a token (the rule of src/spec/token-rule.ts) is not sent at all.
 # Vars: PEERS (lines "NAME IP PORT TOKEN_FILE"), NONCE, SEND_MESSAGE (1: also deliver and read back a message), FROM.
 set -u
 work=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/peer-provision-verify.XXXXXX")
@@ -8,9 +10,17 @@ trap 'rm -rf "$work"' EXIT INT TERM
 
 http() { # METHOD URL TOKEN_FILE|- BODY -> prints "STATUS BODY" (the whole body: a session's history is long)
   method=$1 url=$2 token_file=$3 body=$4
+  token=
+  if [ "$token_file" != - ]; then
+    token=$(cat "$token_file" 2>/dev/null) || { printf 'BAD cannot read the token file %s' "$token_file"; return; }
+    case "$token" in
+      *[!A-Za-z0-9._~+/=-]*|'') printf 'BAD the token file %s holds characters a token may not have: not sent' "$token_file"; return ;;
+    esac
+    [ ${#token} -ge 24 ] && [ ${#token} -le 512 ] || { printf 'BAD the token in %s is not 24-512 characters: not sent' "$token_file"; return; }
+  fi
   answer=$(mktemp "$work/answer.XXXXXX")
-  { [ "$token_file" != - ] && printf 'header = "Authorization: Bearer %s"\n' "$(cat "$token_file")"; } |
-    curl -sS --max-time 15 -K - -X "$method" -H 'Content-Type: application/json' ${body:+--data "$body"} \
+  { [ -n "$token" ] && printf 'Authorization: Bearer %s\n' "$token"; } |
+    curl -sS --max-time 15 -H @- -X "$method" -H 'Content-Type: application/json' ${body:+--data "$body"} \
       -o "$answer" -w '%{http_code}' "$url" 2>&1
   printf ' '; tr '\n' ' ' < "$answer"; rm -f "$answer"
 }

@@ -8,7 +8,7 @@ import type { Action, Plan } from '../plan/types.js';
 import type { Spec } from '../spec/types.js';
 import type { Transport } from '../transport/remote.js';
 import { peerInfos, type MachineRun } from './context.js';
-import { decideToken } from './tokens.js';
+import { addTokenBlockers, assertTokenReferencesUsable, decideToken } from './tokens.js';
 import { peerFilesFor } from './steps.js';
 
 export interface Prepared {
@@ -19,6 +19,7 @@ export interface Prepared {
 export type TailnetPlanner = (joined: Set<string>) => Promise<{ actions: Action[]; notes: string[] }>;
 
 export async function prepareUp(spec: Spec, transport: Transport, tailnet: TailnetPlanner): Promise<Prepared> {
+  assertTokenReferencesUsable(spec); // an env:/file: token outside the token rule: exit 2, before any connection
   const observed = await observeAll(spec, transport);
   const runs = new Map<string, MachineRun>();
   const desired = new Map<string, Desired>();
@@ -53,6 +54,7 @@ export async function prepareUp(spec: Spec, transport: Transport, tailnet: Tailn
     desired,
   };
   const result = plan(input);
+  addTokenBlockers(result, spec, observed); // a weak token in a config is replaced only with the user's consent
   for (const m of result.machines) {
     const run = runs.get(m.machine);
     if (run) run.actions = m.actions;

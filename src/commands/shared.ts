@@ -1,26 +1,32 @@
 // Small things several commands share.
 import type { Renderer } from '../apply/tasks.js';
-import { InputError, type Problem } from '../errors.js';
+import { formatProblem, InputError } from '../errors.js';
+import { stderr } from '../output/io.js';
 import { registerSecret } from '../output/redact.js';
-import type { SecretRef, Spec } from '../spec/types.js';
-import { describeRef, resolveSecret } from '../spec/secrets.js';
+import { checkSecrets } from '../spec/secret-check.js';
+import type { Spec } from '../spec/types.js';
 
-/** Resolves every env:/file: reference up front so a missing one is reported before anything is touched. */
+/**
+ * Resolves every env:/file: reference up front so a missing, unreadable or unusable one (a token outside
+ * the token rule, /dev/zero as a file) is reported, FILE:LINE:COL at the reference, before anything is
+ * touched. Every value is registered for redaction the moment it is read.
+ */
 export function preflightSecrets(spec: Spec): void {
-  const problems: Problem[] = [];
-  const check = (field: string, ref: SecretRef | undefined) => {
-    if (!ref || ref.kind === 'generate') return;
-    try {
-      registerSecret(resolveSecret(ref, field));
-    } catch {
-      problems.push({ file: spec.file, field, message: `${describeRef(ref)} is not set or cannot be read` });
-    }
-  };
-  for (const m of spec.machines) {
-    check(`machines.${m.name}.gateway.token`, m.gateway.token);
-    if (spec.tailnet.provider === 'provided') check(`machines.${m.name}.tailscale.authKey`, m.tailscale.authKey);
-  }
+  const { problems, warnings, values } = checkSecrets(spec, { requireEnv: true });
+  for (const value of values) registerSecret(value);
   if (problems.length) throw new InputError(problems);
+  for (const w of warnings) stderr(`warning: ${formatProblem(w)}\n`);
+}
+
+/**
+ * validate's part: every file: reference (missing, a folder, /dev/zero, empty, too big, other users can
+ * read it: a warning) and every env: reference that is set, at FILE:LINE:COL. Unset variables are not a
+ * problem here: CI validates without the secrets.
+ */
+export function validateSecretReferences(spec: Spec): void {
+  const { problems, warnings } = checkSecrets(spec, { requireEnv: false });
+  if (problems.length) throw new InputError(problems);
+  for (const w of warnings) stderr(`warning: ${formatProblem(w)}\n`);
 }
 
 /** listr2's live tree on a terminal; plain timestamped lines in CI or a pipe; nothing with --json. */

@@ -90,7 +90,12 @@ function parseRecords(s: Map<string, string>): { recorded: RecordedConfig[]; rec
 
 export function parseObservation(stdout: string, marker: string): { state: MachineState; private: Private } {
   const s = sections(stdout, marker);
-  if (!s.has('end')) throw new Error(`observe script output is incomplete:\n${stdout.slice(-500)}`);
+  // Never quote the output itself: it holds the config (its token, provider keys) and is not parsed yet,
+  // so no secret in it is known to redaction. Say what arrived instead.
+  if (!s.has('end')) {
+    const seen = [...s.keys()].filter((k) => /^[a-z-]{1,32}$/.test(k));
+    throw new Error(`observe script output is incomplete: ${stdout.length} bytes, sections ${seen.length ? seen.join(', ') : 'none'}, no end marker`);
+  }
   const facts = keyValues(s.get('facts'));
 
   let status: Record<string, unknown> | undefined;

@@ -1,9 +1,10 @@
 // peer.yaml -> Spec: parse, check structure, check rules, then fill in defaults. Throws InputError with
 // every problem at once; never touches anything but the file itself.
+import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, type Problem } from '../errors.js';
 import { durationSeconds } from './duration.js';
-import { parsePeerFile } from './parse.js';
+import { locate, parsePeerFile, type ParsedFile } from './parse.js';
 import { ruleProblems, type RawSpec } from './rules.js';
 import { schemaProblems } from './schema-check.js';
 import {
@@ -19,6 +20,10 @@ import {
 
 export const DEFAULT_KEY_EXPIRY = '1h';
 
+// Which file and where in it each Spec came from, so later checks (secrets, tokens found on a machine) can
+// point at FILE:LINE:COL too. Kept beside the Spec, not in it: the Spec stays plain data.
+const sources = new WeakMap<Spec, ParsedFile>();
+
 export function loadSpec(file: string): Spec {
   const path = resolve(file);
   const parsed = parsePeerFile(path);
@@ -27,17 +32,34 @@ export function loadSpec(file: string): Spec {
   const raw = parsed.data as RawSpec;
   const semantic = ruleProblems(parsed, raw);
   if (semantic.length > 0) throw new InputError(semantic);
-  return toSpec(path, raw);
+  const spec = toSpec(path, raw);
+  sources.set(spec, parsed);
+  return spec;
 }
+
+/**
+ * A problem at a field of the spec's peer.yaml: at the field when it is written there, else at its nearest
+ * written parent (a default token sits at machines.NAME). Without a source (a spec built in code), no position.
+ */
+export function problemAt(spec: Spec, path: (string | number)[], message: string): Problem {
+  const parsed = sources.get(spec);
+  return { file: spec.file, ...(parsed ? locate(parsed, path) : {}), field: path.join('.'), message };
+}
+
+/** file:~/x is the user's home (as a shell would read it); any other relative path is relative to peer.yaml. */
+export const secretFilePath = (base: string, text: string) =>
+  text === '~' || text.startsWith('~/') ? resolve(homedir(), text.slice(2)) : resolve(base, text);
 
 function toSpec(file: string, raw: RawSpec): Spec {
   const base = dirname(file);
   const ref = (text: string): SecretRef =>
     text === 'generate'
       ? { kind: 'generate' }
-      : text.startsWith('env:')
-        ? { kind: 'env', name: text.slice(4) }
-        : { kind: 'file', path: resolve(base, text.slice(5)) };
+      : text === 'generate-replace-weak'
+        ? { kind: 'generate', replaceWeak: true }
+        : text.startsWith('env:')
+          ? { kind: 'env', name: text.slice(4) }
+          : { kind: 'file', path: secretFilePath(base, text.slice(5)) };
   const optionalRef = (text?: string) => (text === undefined ? undefined : ref(text));
 
   const machines: MachineSpec[] = Object.entries(raw.machines).map(([name, m]) => ({

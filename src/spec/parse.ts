@@ -1,10 +1,14 @@
 // Step 1 of peer.yaml -> Spec: read the file and parse YAML safely, keeping positions for error messages.
-import { readFileSync, statSync } from 'node:fs';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { InputError, type Problem } from '../errors.js';
+import { FileRefused, MiB, readRegularFile } from './read-file.js';
 
-const MAX_BYTES = 1024 * 1024; // a peer.yaml is a few KB; refuse anything that is clearly not one
+const MAX_BYTES = MiB; // a peer.yaml is a few KB; refuse anything that is clearly not one
 const MAX_ALIASES = 50; // defeats alias bombs ("billion laughs") while allowing ordinary anchors
+/** peer.yaml is at most 6 levels deep; the YAML library recurses per level, so 200k `[` would overflow its stack. */
+const MAX_FLOW_DEPTH = 32;
+/** A file that is not YAML at all can make hundreds of errors: the first few say enough. */
+const MAX_SYNTAX_PROBLEMS = 10;
 
 export interface ParsedFile {
   file: string;
@@ -18,21 +22,30 @@ export function parsePeerFile(file: string): ParsedFile {
     new InputError([{ file, line, col, field: '', message }]);
   let text: string;
   try {
-    if (statSync(file).size > MAX_BYTES) throw problem(`file is larger than ${MAX_BYTES} bytes`);
-    text = readFileSync(file, 'utf8');
+    text = readRegularFile(file, MAX_BYTES).text;
   } catch (error) {
-    if (error instanceof InputError) throw error;
-    throw problem(`cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    if (!(error instanceof FileRefused)) throw error;
+    throw problem(error.code ? `cannot read: ${error.code} (it ${error.reason})` : `cannot read: it ${error.reason}`);
   }
   const lines = new LineCounter();
+  const deep = tooDeep(text);
+  if (deep !== undefined) {
+    lines.addNewLine(0);
+    for (let i = text.indexOf('\n'); i !== -1 && i < deep; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+    const pos = lines.linePos(deep);
+    throw problem(`brackets nested more than ${MAX_FLOW_DEPTH} levels deep: this is not a peer.yaml`, pos.line, pos.col);
+  }
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
   if (doc.errors.length > 0) {
-    throw new InputError(
-      doc.errors.map((e) => {
-        const pos = lines.linePos(e.pos[0]);
-        return { file, line: pos.line, col: pos.col, field: '', message: e.message.split('\n')[0] };
-      }),
-    );
+    const problems: Problem[] = doc.errors.slice(0, MAX_SYNTAX_PROBLEMS).map((e) => {
+      const pos = lines.linePos(e.pos[0]);
+      if (e.code === 'DUPLICATE_KEY') return duplicateKey(file, doc, pos, e.pos[0]);
+      return { file, line: pos.line, col: pos.col, field: '', message: e.message.split('\n')[0] };
+    });
+    if (doc.errors.length > MAX_SYNTAX_PROBLEMS) {
+      problems.push({ file, field: '', message: `and ${doc.errors.length - MAX_SYNTAX_PROBLEMS} more YAML errors` });
+    }
+    throw new InputError(problems);
   }
   if (doc.contents === null) throw problem('the file is empty: see the bundled peer.yaml for an example');
   if (!isMap(doc.contents)) throw problem('the top level must be a mapping (version:, name:, tailnet:, machines:)', 1, 1);
@@ -71,4 +84,69 @@ export function locate(parsed: ParsedFile, path: (string | number)[], atKey = fa
     }
   }
   return at(parsed.doc.contents) ?? {};
+}
+
+/**
+ * The offset where flow collections ([ and {) nest deeper than MAX_FLOW_DEPTH, or undefined. A linear scan
+ * before parsing: the parser itself would recurse once per level. Quoted text and comments are skipped.
+ */
+function tooDeep(text: string): number | undefined {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+      else if (c === '\n' && quote === "'" && depth === 0) quote = undefined;
+      continue;
+    }
+    if (c === '#' && (i === 0 || /\s/.test(text[i - 1]))) {
+      const end = text.indexOf('\n', i);
+      if (end === -1) break;
+      i = end;
+    } else if ((c === '"' || c === "'") && (i === 0 || /[\s[{,:]/.test(text[i - 1]))) quote = c;
+    else if (c === '[' || c === '{') {
+      if (++depth > MAX_FLOW_DEPTH) return i;
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return undefined;
+}
+
+/** "Map keys must be unique" says neither which key nor where it sits: name both. */
+function duplicateKey(file: string, doc: Document.Parsed, pos: { line: number; col: number }, offset: number): Problem {
+  const path: (string | number)[] = [];
+  let node: unknown = doc.contents;
+  let key: unknown;
+  for (let guard = 0; guard < 64 && node; guard++) {
+    const items = isMap(node) || isSeq(node) ? (node.items as unknown[]) : [];
+    let next: unknown;
+    for (const [index, item] of items.entries()) {
+      if (isPair(item)) {
+        const k = item.key as Node | null;
+        const v = item.value as Node | null;
+        if (k?.range && k.range[0] === offset) {
+          key = isScalar(k) ? k.value : String(k);
+          next = undefined;
+          break;
+        }
+        const start = k?.range?.[0] ?? v?.range?.[0];
+        const end = v?.range?.[2] ?? k?.range?.[2];
+        if (start !== undefined && end !== undefined && offset >= start && offset < end) {
+          path.push(isScalar(k) ? String(k.value) : index);
+          next = v;
+          break;
+        }
+      } else if ((item as Node)?.range && offset >= (item as Node).range![0] && offset < (item as Node).range![2]) {
+        path.push(index);
+        next = item;
+        break;
+      }
+    }
+    if (key !== undefined || next === undefined) break;
+    node = next;
+  }
+  const field = key === undefined ? path.join('.') : [...path, String(key)].join('.');
+  const what = key === undefined ? 'a key' : `the key "${String(key)}"`;
+  return { file, line: pos.line, col: pos.col, field, message: `${what} appears twice in this mapping: each key may be given once` };
 }

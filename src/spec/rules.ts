@@ -85,6 +85,11 @@ export function ruleProblems(parsed: ParsedFile, raw: RawSpec): Problem[] {
     if (`tag:peer-${raw.name}-${name}`.length > MAX_TAG_LENGTH) {
       add(['machines', name], `name plus stack name is too long for a Tailscale tag (tag:peer-${raw.name}-${name})`, true);
     }
+    const installUrl = machine.tailscale?.installUrl;
+    if (installUrl !== undefined) {
+      const problem = installUrlProblem(installUrl);
+      if (problem) add(['machines', name, 'tailscale', 'installUrl'], problem);
+    }
     const port = /:(\d+)$/.exec(machine.ssh)?.[1];
     if (port && (Number(port) < 1 || Number(port) > 65535)) add(['machines', name, 'ssh'], `port ${port} is not between 1 and 65535`);
   }
@@ -104,4 +109,20 @@ export function ruleProblems(parsed: ParsedFile, raw: RawSpec): Problem[] {
     pairs.add(id);
   });
   return problems;
+}
+
+/** The schema has checked https:// and no control characters; here what only a URL parser can tell. */
+function installUrlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'is not a valid URL';
+  }
+  if (url.protocol !== 'https:') return 'must be an https:// URL';
+  if (url.username || url.password) {
+    return 'must not hold credentials (user:password@): they would show in plans, logs and the process list; put the mirror behind a network rule or a token-free URL';
+  }
+  if (!url.hostname) return 'names no host';
+  return undefined;
 }

@@ -20,6 +20,9 @@ const SECRET_HOW_TO = 'reference it instead: env:NAME (an environment variable) 
 
 function messageFor(error: ErrorObject, value: unknown): string {
   const where = error.schemaPath;
+  if (error.keyword === 'pattern' && /\/(secretRef|tokenRef)\//.test(where) && typeof value === 'string' && value.startsWith('file:')) {
+    return 'a file: path may not hold control characters (NUL, line breaks, tabs)';
+  }
   if (error.keyword === 'pattern' && /\/(secretRef|tokenRef)\//.test(where)) {
     const looksLikeKey = typeof value === 'string' && value.startsWith('tskey-');
     return `${looksLikeKey ? 'a literal Tailscale key' : 'a literal secret'} is not allowed here: ${SECRET_HOW_TO}${
@@ -33,7 +36,25 @@ function messageFor(error: ErrorObject, value: unknown): string {
     return 'must be lowercase letters, digits and dashes (at most 32), not starting or ending with a dash';
   }
   if (error.keyword === 'pattern' && error.instancePath.endsWith('/ssh')) {
-    return 'must be local, user@host[:port], or an alias from ssh_config';
+    return typeof value === 'string' && /(^|@)-/.test(value)
+      ? 'must not start with a dash: ssh would read it as an option (user@host[:port] or an ssh_config alias)'
+      : 'must be local, user@host[:port], or an alias from ssh_config';
+  }
+  if (error.keyword === 'pattern' && error.instancePath.endsWith('/installUrl')) {
+    return typeof value === 'string' && !/^https:\/\//i.test(value)
+      ? 'must be an https:// URL: the script is run as root, so it must come over TLS (a mirror on a private CA is fine)'
+      : 'must be an https:// URL without spaces or control characters';
+  }
+  if (error.keyword === 'pattern' && error.instancePath.endsWith('/configPath')) {
+    return typeof value === 'string' && /^(?:\/|~\/)/.test(value)
+      ? 'must not hold control characters (NUL, line breaks, tabs)'
+      : 'must be an absolute path or start with ~/ (expanded on the machine); a relative path would depend on where the script runs';
+  }
+  if (error.keyword === 'pattern' && error.instancePath.endsWith('/restart')) {
+    return 'must be one line without control characters (NUL, line breaks)';
+  }
+  if (error.keyword === 'pattern' && error.instancePath === '/sshConfig') {
+    return 'must not hold control characters (NUL, line breaks, tabs)';
   }
   if (error.keyword === 'pattern' && error.instancePath.endsWith('/expiry')) {
     return 'must be a duration: a number and a unit s, m, h or d (for example 1h)';

@@ -1,8 +1,11 @@
 // Resolving SecretRefs, in memory, at the moment they are needed.
 
-import { readFileSync } from 'node:fs';
 import type { SecretRef, TailnetSpec } from './types.js';
 import { TailnetError } from '../tailnet/errors.js';
+import { FileRefused, KiB, readRegularFile } from './read-file.js';
+
+/** A secret file is a few hundred bytes; anything bigger (or /dev/zero, a FIFO) is not one. */
+export const MAX_SECRET_FILE_BYTES = 64 * KiB;
 
 /** Names a ref without its value, for messages. */
 export const describeRef = (ref: SecretRef): string =>
@@ -18,10 +21,12 @@ export function resolveSecret(ref: SecretRef, what = 'secret', env: NodeJS.Proce
   if (ref.kind === 'file') {
     let text: string;
     try {
-      text = readFileSync(ref.path, 'utf8');
+      text = readRegularFile(ref.path, MAX_SECRET_FILE_BYTES).text;
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new TailnetError(`${what}: cannot read ${describeRef(ref)}${code ? ` (${code})` : ''}`);
+      if (!(e instanceof FileRefused)) throw e;
+      throw new TailnetError(
+        e.code ? `${what}: cannot read ${describeRef(ref)} (${e.code}): it ${e.reason}` : `${what}: ${describeRef(ref)} ${e.reason}`,
+      );
     }
     const v = text.trim();
     if (!v) throw new TailnetError(`${what}: ${describeRef(ref)} is empty`);

@@ -4,8 +4,9 @@
 /** Where a secret comes from. The secret itself is only ever resolved in memory, at the moment it is needed. */
 export type SecretRef =
   | { kind: 'env'; name: string }
-  | { kind: 'file'; path: string } // absolute, resolved against peer.yaml's folder
-  | { kind: 'generate' };
+  | { kind: 'file'; path: string } // absolute: ~/ expanded, else resolved against peer.yaml's folder
+  /** Keep the gateway's token when it meets the token rule, else make one; replaceWeak: also replace a weak one. */
+  | { kind: 'generate'; replaceWeak?: true };
 
 export type SshTarget =
   | { kind: 'local' }

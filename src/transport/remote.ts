@@ -1,12 +1,42 @@
 // A machine the tool runs scripts on: over the system ssh (honours ~/.ssh/config, the agent and
 // known_hosts) with one multiplexed connection per machine per command, or the local machine itself.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { onAbort } from '../interrupt.js';
 import type { MachineSpec, Spec } from '../spec/types.js';
+
+/**
+ * The environment a child process gets: only what ssh and a local `sh` need to work as the user, never
+ * the variables that hold secrets (TS_*, PULUMI_CONFIG_PASSPHRASE, whatever peer.yaml's env: references
+ * name). With `ssh: local` the children are the install script, the restart command, the gateway it
+ * starts, openclaw and curl; over ssh it is ssh itself (its agent, known_hosts, config, Kerberos ticket).
+ */
+const PASSED_ENV = [
+  'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR', 'XDG_RUNTIME_DIR',
+  'SSH_AUTH_SOCK', 'KRB5CCNAME', 'DBUS_SESSION_BUS_ADDRESS', // ssh's agent and Kerberos; systemctl --user's bus
+  // the user's network setup, for a local install script's curl (a proxy, a private CA for a mirror)
+  'http_proxy', 'https_proxy', 'no_proxy', 'all_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY',
+  'SSL_CERT_FILE', 'SSL_CERT_DIR', 'CURL_CA_BUNDLE',
+  // where OpenClaw keeps its config, for a local machine with no gateway running (observe.sh reads them)
+  'OPENCLAW_CONFIG_PATH', 'OPENCLAW_STATE_DIR', 'OPENCLAW_HOME', 'OPENCLAW_PROFILE',
+];
+export function childEnv(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(from)) {
+    if (value !== undefined && (PASSED_ENV.includes(name) || (name.startsWith('LC_') && name !== 'LC_ALL'))) env[name] = value;
+  }
+  return { ...env, LC_ALL: 'C' };
+}
+
+/**
+ * A control socket's path: a short hash of the machine's name in the command's private folder. macOS caps a
+ * socket path at 104 bytes and its $TMPDIR alone is ~50; a 63-character machine name would not fit.
+ */
+export const controlPathIn = (dir: string, machine: string) => join(dir, createHash('sha256').update(machine).digest('hex').slice(0, 12));
 
 export interface RunResult {
   exitCode: number;
@@ -36,8 +66,9 @@ export interface TransportOptions {
  * step that is running finishes (the first Ctrl-C only stops new steps). A second Ctrl-C stops them here.
  */
 const children = new Set<number>();
-async function runChild(file: string, args: string[], input: string, env?: Record<string, string>) {
-  const child = execa(file, args, { detached: true, input, reject: false, ...(env ? { env } : {}) });
+async function runChild(file: string, args: string[], input: string) {
+  // extendEnv: false, or execa adds all of process.env back
+  const child = execa(file, args, { detached: true, input, reject: false, env: childEnv(), extendEnv: false });
   if (child.pid) children.add(child.pid);
   try {
     const result = await child;
@@ -58,7 +89,7 @@ onAbort(() => {
 
 /** The private folder for the control sockets of one command; removed when the command ends (or aborts). */
 export class Transport {
-  private readonly dir = mkdtempSync(join(tmpdir(), 'peer-provision-ssh-')); // mkdtemp makes it 0700
+  private readonly dir = mkdtempSync(join(tmpdir(), 'pp-ssh-')); // mkdtemp makes it 0700
   private readonly remotes = new Map<string, Remote>();
   private readonly forgetAbort: () => void;
 
@@ -72,7 +103,7 @@ export class Transport {
   for(machine: MachineSpec): Remote {
     let remote = this.remotes.get(machine.name);
     if (!remote) {
-      remote = machine.ssh.kind === 'local' ? new LocalRemote(machine.name) : new SshRemote(machine, this.spec, join(this.dir, machine.name), this.options);
+      remote = machine.ssh.kind === 'local' ? new LocalRemote(machine.name) : new SshRemote(machine, this.spec, controlPathIn(this.dir, machine.name), this.options);
       this.remotes.set(machine.name, remote);
     }
     return remote;
@@ -95,7 +126,7 @@ class LocalRemote implements Remote {
   constructor(readonly machine: string) {}
   async run(script: string): Promise<RunResult> {
     this.stats.commands++;
-    const result = await runChild('sh', ['-s'], script, { LC_ALL: 'C' });
+    const result = await runChild('sh', ['-s'], script);
     return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
   }
   async close(): Promise<void> {}
@@ -128,7 +159,8 @@ class SshRemote implements Remote {
   async run(script: string): Promise<RunResult> {
     if (!existsSync(this.controlPath)) this.stats.connections++;
     this.stats.commands++;
-    const result = await runChild('ssh', [...this.base, this.destination, 'LC_ALL=C sh -s'], script);
+    // `--`: the destination is never read as an option, whatever it looks like (the schema refuses a leading dash too)
+    const result = await runChild('ssh', [...this.base, '--', this.destination, 'LC_ALL=C sh -s'], script);
     const exitCode = result.exitCode ?? 255;
     // 255 is ssh's own failure (connection, authentication, host key); a script never exits 255 here.
     if (exitCode === 255) throw new UnreachableError(`ssh ${this.destination}: ${lastLines(result.stderr) || 'connection failed'}`);
@@ -141,12 +173,12 @@ class SshRemote implements Remote {
 
   async close(): Promise<void> {
     if (existsSync(this.controlPath)) {
-      await execa('ssh', [...this.base, '-O', 'exit', this.destination], { reject: false });
+      await execa('ssh', [...this.base, '-O', 'exit', '--', this.destination], { reject: false, env: childEnv(), extendEnv: false });
     }
   }
 
   abort(): void {
-    if (existsSync(this.controlPath)) spawnSync('ssh', [...this.base, '-O', 'exit', this.destination], { stdio: 'ignore', timeout: 5000 });
+    if (existsSync(this.controlPath)) spawnSync('ssh', [...this.base, '-O', 'exit', '--', this.destination], { stdio: 'ignore', timeout: 5000, env: childEnv() });
   }
 }
 

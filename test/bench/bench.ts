@@ -457,7 +457,7 @@ function syntheticPeerYaml(n: number): string {
   let text = '# peer-provision bench: validate input (the lab\'s shape)\nversion: 1\nname: lab\nsshConfig: ssh_config\ntailnet:\n  provider: provided\nmachines:\n';
   for (let i = 1; i <= n; i++) {
     text += `  m${i}:\n    ssh: lab-m${i}\n    tailscale:\n      hostname: m${i}\n      authKey: file:keys/m${i}.key\n`
-      + `      installUrl: http://10.231.57.1:9480/install.sh\n    gateway:\n      port: 18789\n      token: generate\n`;
+      + `      installUrl: https://10.231.57.1:9443/install.sh\n    gateway:\n      port: 18789\n      token: generate\n`;
   }
   writeFileSync(path, text);
   return path;

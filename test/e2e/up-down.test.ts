@@ -54,7 +54,7 @@ describe('up, verify, status, down against the lab', () => {
     assert.equal(await tailnetIp(lab, 'm1'), undefined, 'tailscale is not installed yet');
     const r = await up(file);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-    assert.match(r.stdout, /\+ tailscale-install +install Tailscale from http:\/\/.*install\.sh/);
+    assert.match(r.stdout, /\+ tailscale-install +install Tailscale from https:\/\/.*install\.sh/);
     assert.match(r.stdout, /~ gateway-config +back up, then patch \/root\/\.openclaw\/openclaw\.json/);
     assert.match(r.stdout, /ok {3}m1 -> m2 message +sessions_send then sessions_history: ok/);
     assert.match(r.stdout, /ok {3}m2 -> m1 token-enforced +no token: 401/);

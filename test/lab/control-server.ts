@@ -15,9 +15,12 @@
  * when a single-use key is used). A key is accepted only while its record exists, is not revoked, not expired and,
  * single-use, not used. A tagged key (the API double's) makes a tagged node: the node gets the key's tags, as with
  * Tailscale, whatever it advertises. Nodes: <state>/control/nodes.json. Addresses 100.64.0.N are stable per hostname.
- * Usage: node control-server.js <stateDir> <listenHost> <port>
+ * Usage: node control-server.js <stateDir> <listenHost> <port> [<httpsPort>]
+ * With httpsPort, the same routes are also served over https with <state>/control/tls/server.{key,crt} (signed
+ * by the lab's CA, which the machines trust): peer-provision fetches the install script over https only.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { readFileSync, writeFileSync, renameSync, existsSync, mkdirSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
@@ -63,7 +66,7 @@ echo "tailscale up"
 }
 
 function main(): void {
-  const [stateDir, host, portStr] = process.argv.slice(2);
+  const [stateDir, host, portStr, httpsPortStr] = process.argv.slice(2);
   if (!stateDir || !host || !portStr) { console.error("usage: control-server.js STATE HOST PORT"); process.exit(2); }
   const port = Number(portStr);
   const base = `http://${host}:${port}`;
@@ -83,7 +86,7 @@ function main(): void {
     req.on("end", () => { try { resolve(JSON.parse(s || "{}")); } catch { resolve({}); } });
   });
 
-  const server = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", base);
     try {
       if (req.method === "GET" && (url.pathname === "/health" || url.pathname === "/")) return send(res, 200, { ok: true, testDouble: "tailscale control plane stand-in" });
@@ -135,8 +138,14 @@ function main(): void {
     } catch (e) {
       return send(res, 500, { error: String(e) });
     }
-  });
+  };
+  const server = createServer(handle);
   server.listen(port, host, () => console.log(`lab control server (tailscale test double) on ${base}`));
+  if (httpsPortStr) {
+    const tls = join(stateDir, "control", "tls");
+    const secure = createHttpsServer({ key: readFileSync(join(tls, "server.key")), cert: readFileSync(join(tls, "server.crt")) }, handle);
+    secure.listen(Number(httpsPortStr), host, () => console.log(`lab control server also on https://${host}:${httpsPortStr} (lab CA)`));
+  }
   process.on("SIGTERM", () => server.close(() => process.exit(0)));
 }
 

@@ -3,7 +3,7 @@
  * real OpenClaw gateway, plus a Tailscale TEST DOUBLE (control server + `tailscale` stand-in CLI).
  *
  * Layout (all names prefixed `pplab`; every address anyone contacts is inside a namespace the lab created):
- *   hub netns `pplab-hub`: bridge pplabbr0 (management, 10.231.57.0/24, hub = .1 runs the control server on :9480)
+ *   hub netns `pplab-hub`: bridge pplabbr0 (management, 10.231.57.0/24, hub = .1 runs the control server on :9480, and on :9443 over https with the lab CA)
  *                          bridge pplabbr1 (simulated tailnet, no addresses; machines get 100.64.0.N/10 on join)
  *   host: veth `pplab-host` 10.231.57.254 on the management bridge (host -> machine SSH)
  *   machine mN: netns `pplab-mN` (eth0 = 10.231.57.(10+N), tailscale0 = no address until `tailscale up`),
@@ -55,6 +55,8 @@ const SUBNET = "10.231.57";
 export const HUB_NS = "pplab-hub";
 export const HUB_IP = `${SUBNET}.1`;
 export const CONTROL_PORT = 9480;
+/** The same server over https with the lab's own CA (the install script: peer-provision takes https only). */
+export const CONTROL_HTTPS_PORT = 9443;
 const HOST_IF = "pplab-host";
 const HOST_IP = `${SUBNET}.254`;
 const BR_MGMT = "pplabbr0";
@@ -265,13 +267,33 @@ function sshConfigText(machines: { name: string; mgmtIp: string }[], identity: s
   return s;
 }
 
+/** Debian's (and curl's default) CA bundle; a machine's /etc overlay gets a copy with the lab CA appended. */
+const SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
+
+/**
+ * A throwaway CA (valid 2 days) and a certificate for the hub's address signed by it, in `dir` (0700, hidden
+ * from the machines like the rest of <state>/control). Returns the CA certificate (PEM).
+ */
+function labCertificates(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const f = (name: string) => join(dir, name);
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  sh("openssl", ["req", "-x509", ...ec, "-keyout", f("ca.key"), "-out", f("ca.crt"), "-days", "2", "-subj", "/CN=peer-provision lab test CA",
+    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"]);
+  sh("openssl", ["req", "-new", ...ec, "-keyout", f("server.key"), "-out", f("server.csr"), "-subj", `/CN=${HUB_IP}`]);
+  writeFile(f("server.ext"), `subjectAltName=IP:${HUB_IP}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`, 0o600);
+  sh("openssl", ["x509", "-req", "-in", f("server.csr"), "-CA", f("ca.crt"), "-CAkey", f("ca.key"), "-CAcreateserial", "-days", "2",
+    "-extfile", f("server.ext"), "-out", f("server.crt")]);
+  return readFileSync(f("ca.crt"), "utf8");
+}
+
 // ---------------------------------------------------------------- the Lab object
 export class Lab {
   readonly stateDir = STATE_DIR;
   readonly sshConfigPath = join(STATE_DIR, "ssh", "ssh_config");
   readonly knownHostsPath = join(STATE_DIR, "ssh", "known_hosts");
   readonly identityPath = join(STATE_DIR, "ssh", "id_ed25519");
-  readonly installUrl = `http://${HUB_IP}:${CONTROL_PORT}/install.sh`;
+  readonly installUrl = `https://${HUB_IP}:${CONTROL_HTTPS_PORT}/install.sh`;
   readonly controlUrl = `http://${HUB_IP}:${CONTROL_PORT}`;
   constructor(readonly machines: Machine[]) {}
 
@@ -500,6 +522,11 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     mkdirSync(join(d, "root", ".openclaw"), { recursive: true, mode: 0o700 });
     writeFile(join(d, "root", ".openclaw", "openclaw.json"), cfgText, 0o600);
   }
+  // -- a lab CA and the control server's certificate: the install script is served over https, as a mirror on
+  // a private CA would be, and every machine trusts the CA (appended to its overlay's CA bundle)
+  const caPem = labCertificates(join(STATE_DIR, "control", "tls"));
+  const hostBundle = existsSync(SYSTEM_CA_BUNDLE) ? readFileSync(SYSTEM_CA_BUNDLE, "utf8") : "";
+  for (const m of machines) writeFile(join(m.dir, "upper", "etc", "ssl", "certs", "ca-certificates.crt"), hostBundle + caPem, 0o644);
   const khText = machines.map((m) => `${m.mgmtIp},lab-${m.name},${m.name} ${m.hostPub}`).join("\n") + "\n";
   writeFile(knownHosts, khText, 0o644);
   writeFile(join(sshDir, "ssh_config"), sshConfigText(machines, identity, knownHosts), 0o644);
@@ -531,7 +558,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   mkdirSync(join(STATE_DIR, "control", "keys"), { recursive: true, mode: 0o700 });
   mkdirSync(MACHINE_REPO, { recursive: true });
   const clog = openSync(join(STATE_DIR, "control", "server.log"), "a");
-  const control = spawn("ip", ["netns", "exec", HUB_NS, process.execPath, join(HERE, "control-server.js"), STATE_DIR, HUB_IP, String(CONTROL_PORT)], {
+  const control = spawn("ip", ["netns", "exec", HUB_NS, process.execPath, join(HERE, "control-server.js"), STATE_DIR, HUB_IP, String(CONTROL_PORT), String(CONTROL_HTTPS_PORT)], {
     detached: true, stdio: ["ignore", clog, clog], env: CLEAN_ENV,
   });
   control.unref(); closeSync(clog);
@@ -575,6 +602,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   const lab = new Lab(started);
   writeFile(join(STATE_DIR, "state.json"), JSON.stringify({ machines: started, createdAt: new Date().toISOString(), controlPid: control.pid ?? 0 } satisfies StateFile, null, 2) + "\n", 0o600);
   await waitFor("control server", () => tcpOpen(HUB_IP, CONTROL_PORT), 10_000, 50);
+  await waitFor("control server (https)", () => tcpOpen(HUB_IP, CONTROL_HTTPS_PORT), 10_000, 50);
   for (const m of started) await waitFor(`sshd on ${m.name}`, () => tcpOpen(m.mgmtIp, 22), 10_000, 50);
   log(`lab: ${n} machines up (ssh ready)`);
   if (gateway && (opts.waitGateway ?? true)) {

@@ -2,9 +2,11 @@ import type { CommonOptions } from '../../cli.js';
 import { EXIT } from '../../errors.js';
 import { printJson, stdout } from '../../output/io.js';
 import { loadSpec } from '../../spec/load.js';
+import { validateSecretReferences } from '../shared.js';
 
 export async function run(options: CommonOptions): Promise<number> {
   const spec = loadSpec(options.file);
+  validateSecretReferences(spec); // file: secrets exist, are small regular files, hold a usable value
   const local = spec.machines.find((m) => m.ssh.kind === 'local')?.name;
   if (options.json) {
     printJson({

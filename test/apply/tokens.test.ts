@@ -1,0 +1,82 @@
+// Which token a machine's gateway ends up with, and when peer-provision refuses to decide (issue 10 item 12).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { assertTokenReferencesUsable, decideToken, tokenBlockers } from '../../src/apply/tokens.js';
+import type { Observed } from '../../src/observe/index.js';
+import type { Private } from '../../src/observe/parse.js';
+import { InputError } from '../../src/errors.js';
+import { loadSpec } from '../../src/spec/load.js';
+import { writeTemp } from '../helpers.js';
+
+const STRONG = 'c3Ryb25nLXRva2VuLWZvci10ZXN0cy0wMTIzNDU2Nzg5';
+const yaml = (token?: string) => `version: 1
+name: t
+tailnet:
+  provider: provided
+machines:
+  alpha:
+    ssh: local
+    tailscale: { authKey: env:A_KEY }
+    gateway: { port: 18789${token ? `, token: ${token}` : ''} }
+  beta:
+    ssh: bob@beta.example.net
+    tailscale: { authKey: env:B_KEY }
+`;
+const observed = (token: string | undefined): Observed => ({
+  observation: {
+    status: 'observed',
+    state: {
+      os: 'linux', arch: 'x86_64', user: 'root',
+      tailscale: { installed: false, loggedIn: false, tags: [] },
+      gateway: { installed: true, configPath: '/root/.openclaw/openclaw.json', configExists: true, toolsAllow: [], backupExists: false, serviceManager: 'supervisor', listening: [] },
+    },
+  },
+  private: { token, home: '/root' } as unknown as Private,
+});
+
+test('generate keeps a strong existing token and makes one when there is none', () => {
+  const spec = loadSpec(writeTemp(yaml()));
+  assert.deepEqual(decideToken(spec.machines[0], observed(STRONG).private), { token: STRONG, keepExisting: true });
+  const made = decideToken(spec.machines[0], observed(undefined).private);
+  assert.equal(made.keepExisting, false);
+  assert.match(made.token, /^[A-Za-z0-9_-]{43}$/);
+});
+
+for (const [what, weak] of [['"1234"', '1234'], ['quotes and newlines', 'x"\noutput = "/tmp/p"\nheader = "y'], ['a space', `${STRONG} x`]] as const) {
+  test(`generate blocks on an existing token with ${what}: naming the config, the rule and the fix, never the token`, () => {
+    const spec = loadSpec(writeTemp(yaml()));
+    const blockers = tokenBlockers(spec, new Map([['alpha', observed(weak)], ['beta', observed(STRONG)]]));
+    assert.deepEqual([...blockers.keys()], ['alpha']);
+    const b = blockers.get('alpha')!;
+    assert.match(b.reason, /^the gateway token already in \/root\/\.openclaw\/openclaw\.json (holds characters a token may not have|is \d+ characters long)/);
+    assert.match(b.fix, /^set machines\.alpha\.gateway\.token: generate-replace-weak/);
+    assert.ok(!b.reason.includes(weak) && !b.fix.includes(weak), 'never repeats the token');
+    // and decideToken alone never keeps it either
+    assert.notEqual(decideToken(spec.machines[0], observed(weak).private).token, weak);
+  });
+}
+
+test('generate-replace-weak is the consent: a weak token is replaced, a strong one kept', () => {
+  const spec = loadSpec(writeTemp(yaml('generate-replace-weak')));
+  assert.deepEqual(spec.machines[0].gateway.token, { kind: 'generate', replaceWeak: true });
+  assert.equal(tokenBlockers(spec, new Map([['alpha', observed('1234')], ['beta', observed(STRONG)]])).size, 0);
+  const replaced = decideToken(spec.machines[0], observed('1234').private);
+  assert.equal(replaced.keepExisting, false);
+  assert.match(replaced.token, /^[A-Za-z0-9_-]{43}$/);
+  assert.deepEqual(decideToken(spec.machines[0], observed(STRONG).private), { token: STRONG, keepExisting: true });
+});
+
+test('an env: token outside the rule is refused at its reference (plan has no preflight of its own)', () => {
+  const file = writeTemp(yaml('env:ALPHA_TOKEN'));
+  const spec = loadSpec(file);
+  process.env.ALPHA_TOKEN = 'short';
+  try {
+    assert.throws(() => assertTokenReferencesUsable(spec), (error: unknown) => {
+      assert.ok(error instanceof InputError);
+      assert.match(error.message, new RegExp(`^${file}:9:36 machines\\.alpha\\.gateway\\.token: environment variable ALPHA_TOKEN is 5 characters long`));
+      return true;
+    });
+  } finally {
+    delete process.env.ALPHA_TOKEN;
+  }
+});

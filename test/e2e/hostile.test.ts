@@ -1,0 +1,102 @@
+/**
+ * End to end, hostile values on the machines themselves (issue 10 item 7): a gateway token planted in a
+ * machine's config that holds quotes, newlines and curl configuration lines. plan shows it as a blocker with
+ * the fix and up refuses it (naming the machine and its config), and nothing is touched; with the user's consent
+ * (token: generate-replace-weak) up replaces it and peers the machines; a token file planted on a machine
+ * cannot turn verify's curl into a file writer. The install script comes over https from the lab's mirror
+ * on a private CA (curl --proto =https).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
+import { runCli } from '../helpers.js';
+import { CONFIG, config, down, tailnetIp, up } from './lab-helpers.js';
+
+const status = labStatus();
+const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
+
+const PWNED = '/tmp/pp-pwned';
+// ends the quoted header of a curl config line, then adds curl config of its own
+const HOSTILE_TOKEN = `x"\noutput = "${PWNED}"\nurl = "http://127.0.0.1:18789/health"\nheader = "y`;
+const HOSTILE_CONFIG = `// a config whose token was planted by someone else
+{
+  gateway: {
+    mode: "local",
+    port: 18789,
+    bind: "loopback",
+    auth: { mode: "token", token: ${JSON.stringify(HOSTILE_TOKEN)} },
+  },
+  models: { catalogRefresh: { enabled: false } },
+  update: { checkOnStart: false },
+}
+`;
+
+describe('hostile values on the machines', () => {
+  let lab: Lab;
+  let before1 = '';
+  let before2 = '';
+
+  before(async () => {
+    if (skip) return;
+    lab = await labUp({ machines: 2, configs: { m1: HOSTILE_CONFIG } });
+    before1 = lab.readFile('m1', CONFIG);
+    before2 = lab.readFile('m2', CONFIG);
+  }, { timeout: 25 * 60_000 });
+
+  after(async () => {
+    if (!skip && labHeldByMe()) await labDown();
+  });
+
+  const untouched = async () => {
+    assert.equal(lab.readFile('m1', CONFIG), before1, 'm1 config untouched');
+    assert.equal(lab.readFile('m2', CONFIG), before2, 'm2 config untouched');
+    for (const m of ['m1', 'm2']) {
+      assert.notEqual((await lab.run(m, 'command -v tailscale')).code, 0, `${m}: tailscale was not installed`);
+      assert.equal((await lab.run(m, `test -e /root/.peer-provision || test -e ${PWNED}`)).code, 1, `${m}: no state dir, no planted file`);
+    }
+  };
+
+  test('plan and up refuse a planted token with quotes and newlines: blocked with the fix, nothing touched', { skip, timeout: 180_000 }, async () => {
+    const file = lab.peerYaml();
+    for (const args of [['plan', '-f', file], ['up', '--yes', '-f', file]]) {
+      const r = await runCli(args);
+      assert.equal(r.code, 1, `${args[0]}: ${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, /! blocked: the gateway token already in \/root\/\.openclaw\/openclaw\.json holds characters a token may not have \(a double quote, a line break, white space/);
+      assert.match(r.stdout, /fix: set machines\.m1\.gateway\.token: generate-replace-weak/);
+      if (args[0] === 'up') assert.match(r.stderr, /up refused, nothing was changed:\n {2}- m1: the gateway token already in/);
+      assert.ok(!`${r.stdout}${r.stderr}`.includes(`output = "${PWNED}"`), 'the planted token is not printed');
+      await untouched();
+    }
+  });
+
+  test('with consent (generate-replace-weak) up replaces it with a strong token and peers the machines over an https install', { skip, timeout: 420_000 }, async () => {
+    const file = lab.peerYaml({ machine: (name, entry) => (name === 'm1' ? { ...entry, gateway: { ...entry.gateway, token: 'generate-replace-weak' } } : entry) });
+    const r = await up(file);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /\+ tailscale-install +install Tailscale from https:\/\/10\.231\.57\.1:9443\/install\.sh/);
+    assert.match(r.stdout, /gateway\.auth\.token/);
+    const token = config(lab, 'm1').gateway.auth.token as string;
+    assert.match(token, /^[A-Za-z0-9._~+/=-]{24,512}$/);
+    assert.equal(config(lab, 'm2').gateway.auth.token, lab.machine('m2').gatewayToken, 'm2 kept its own (strong) token');
+    assert.match(await tailnetIp(lab, 'm1') ?? '', /^100\.64\./);
+    for (const m of ['m1', 'm2']) assert.equal((await lab.run(m, `test -e ${PWNED}`)).code, 1);
+  });
+
+  test('verify: a token file holding curl configuration is not sent and writes nothing', { skip, timeout: 240_000 }, async () => {
+    const file = lab.peerYaml();
+    const tokenFile = '/root/.openclaw/peer-agent/tokens/m1.token';
+    const good = lab.readFile('m2', tokenFile);
+    lab.writeFile('m2', tokenFile, HOSTILE_TOKEN, 0o600);
+    try {
+      const r = await runCli(['verify', '-f', file, '--no-message']);
+      assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, /FAIL m2 -> m1 token-accepted +BAD the token file \/root\/\.openclaw\/peer-agent\/tokens\/m1\.token holds characters a token may not have: not sent/);
+      assert.match(r.stdout, /ok {3}m1 -> m2 token-accepted/);
+      for (const m of ['m1', 'm2']) assert.equal((await lab.run(m, `test -e ${PWNED}`)).code, 1, `${m}: curl wrote the planted file`);
+    } finally {
+      lab.writeFile('m2', tokenFile, good, 0o600);
+    }
+    const d = await down(file);
+    assert.equal(d.code, 0, `${d.stdout}\n${d.stderr}`);
+  });
+});
