@@ -6,7 +6,7 @@
 # Vars: PEERS (lines "NAME IP PORT TOKEN_FILE"), NONCE, SEND_MESSAGE (1: also deliver and read back a message), FROM.
 set -u
 work=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/peer-provision-verify.XXXXXX")
-trap 'rm -rf "$work"' EXIT INT TERM
+on_exit 'rm -rf "$work"'
 
 http() { # METHOD URL TOKEN_FILE|- BODY -> prints "STATUS BODY" (the whole body: a session's history is long)
   method=$1 url=$2 token_file=$3 body=$4
