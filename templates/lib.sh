@@ -17,10 +17,18 @@ on_exit() {
 }
 
 # The running gateway's pid, of this user only: OpenClaw sets its process title to openclaw-gateway (comm is
-# cut to 15 chars). Another user's gateway is not the one this config belongs to.
+# cut to 15 chars) when run as `openclaw gateway run`. Another user's gateway is not the one this config belongs
+# to. The unit `openclaw gateway install` writes runs `node .../dist/index.js gateway`, whose title stays node's:
+# then the MainPID of the user unit (or of a system unit) openclaw-gateway.service.
 gateway_pid() {
   gp_uid=$(id -u)
-  pgrep -o -u "$gp_uid" -x openclaw-gatewa 2>/dev/null || pgrep -o -u "$gp_uid" -f '^openclaw-gateway' 2>/dev/null || true
+  pgrep -o -u "$gp_uid" -x openclaw-gatewa 2>/dev/null || pgrep -o -u "$gp_uid" -f '^openclaw-gateway' 2>/dev/null \
+    || unit_pid --user || unit_pid || true
+}
+unit_pid() {
+  command -v systemctl >/dev/null 2>&1 || return 1
+  up_pid=$(XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/run/user/$(id -u)}" systemctl "$@" show -p MainPID --value openclaw-gateway.service 2>/dev/null)
+  [ -n "$up_pid" ] && [ "$up_pid" != 0 ] && echo "$up_pid"
 }
 
 # record_dir STATE_DIR CONFIG: where the backup of one config path lives (one per path: a configPath that

@@ -28,12 +28,26 @@ echo "pid=$pid"
 service=none
 if [ -n "$pid" ] && [ -r "/proc/$pid/environ" ] && tr '\0' '\n' < "/proc/$pid/environ" | grep -qx 'OPENCLAW_SUPERVISOR_MODE=external'; then
   service=supervisor
+elif [ -n "$pid" ] && grep -q '/system\.slice/openclaw-gateway' "/proc/$pid/cgroup" 2>/dev/null; then
+  service=systemd-system # a system unit (OpenClaw docs: "Linux (system service)"), restarted through root
 elif command -v systemctl >/dev/null 2>&1 && XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/run/user/$(id -u)}" systemctl --user cat openclaw-gateway.service >/dev/null 2>&1; then
   service=systemd
 elif command -v launchctl >/dev/null 2>&1 && launchctl print "gui/$(id -u)/ai.openclaw.gateway" >/dev/null 2>&1; then
   service=launchd
+elif command -v systemctl >/dev/null 2>&1 && systemctl cat openclaw-gateway.service >/dev/null 2>&1; then
+  service=systemd-system
 fi
 echo "service=$service"
+# A systemd user unit outlives the ssh session only with lingering on (OpenClaw docs: loginctl enable-linger).
+if [ "$service" = systemd ]; then
+  linger=$(loginctl show-user "$(id -un)" --property=Linger --value 2>/dev/null)
+  [ -n "$linger" ] || { [ -e "/var/lib/systemd/linger/$(id -un)" ] && linger=yes || linger=no; }
+  echo "linger=$linger"
+fi
+# Tailscale (and a system unit) need root: as a user, that is sudo without a password (-n: never prompt).
+if [ "$(id -u)" != 0 ]; then
+  if sudo_out=$(sudo -n true 2>&1 </dev/null); then echo "sudo=ok"; else echo "sudo=refused: $(printf '%s' "$sudo_out" | head -n 1)"; fi
+fi
 
 # The config path, cheapest answer first: the peer.yaml override; the path the first up recorded; OpenClaw's
 # own precedence where it is plain (OPENCLAW_CONFIG_PATH, else $OPENCLAW_STATE_DIR/openclaw.json, else

@@ -1,6 +1,6 @@
 # restart.sh: start a new gateway process (bind and port are only read at process start), then wait until
 # it is ready on the tailnet address. Prints the new gateway pid.
-# Vars: SERVICE (systemd|launchd|supervisor|none), RESTART_CMD (peer.yaml override, may be empty),
+# Vars: SERVICE (systemd|systemd-system|launchd|supervisor|none), RESTART_CMD (peer.yaml override, may be empty),
 #       OLD_PID, PORT, LISTEN_IP, TIMEOUT (seconds).
 set -u
 if [ -n "$RESTART_CMD" ]; then
@@ -14,6 +14,8 @@ else
       if [ -n "$current" ] && { [ -z "$OLD_PID" ] || [ "$current" = "$OLD_PID" ]; }; then kill -USR2 "$current"; fi ;;
     systemd)
       XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/run/user/$(id -u)}" systemctl --user restart openclaw-gateway.service || exit 1 ;;
+    systemd-system)
+      as_root systemctl restart openclaw-gateway.service || exit 1 ;;
     launchd)
       launchctl kickstart -k "gui/$(id -u)/ai.openclaw.gateway" || exit 1 ;;
     *)

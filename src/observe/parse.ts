@@ -133,6 +133,7 @@ export function parseObservation(stdout: string, marker: string): { state: Machi
     user: facts.user ?? 'unknown',
     machineId: facts.machine_id || undefined,
     sshClient: facts.ssh_client || undefined,
+    root: facts.sudo === undefined ? { via: 'root' } : facts.sudo === 'ok' ? { via: 'sudo' } : { via: 'refused', reason: facts.sudo.replace(/^refused: ?/, '') || 'sudo -n failed' },
     tailscale: {
       installed: Boolean(facts.tailscale),
       backendState: running,
@@ -157,7 +158,8 @@ export function parseObservation(stdout: string, marker: string): { state: Machi
       toolsAllow: Array.isArray(allow) ? allow.map(String) : [],
       backupExists: facts.backup === '1',
       editedSinceApplied: editedSince(config, s.get('applied')),
-      serviceManager: (['systemd', 'launchd', 'supervisor'].includes(facts.service) ? facts.service : 'none') as ServiceManager,
+      serviceManager: (['systemd', 'systemd-system', 'launchd', 'supervisor'].includes(facts.service) ? facts.service : 'none') as ServiceManager,
+      lingering: facts.linger === undefined ? undefined : facts.linger === 'yes',
       pid: facts.pid ? Number(facts.pid) : undefined,
       listening: (s.get('listening') ?? '')
         .split('\n')

@@ -1,7 +1,8 @@
 // What observing a machine found. Read-only facts; secrets (the gateway token) are never part of this:
 // only a hash of the token is kept, so a state can be printed, planned over and serialised safely.
 
-export type ServiceManager = 'systemd' | 'launchd' | 'supervisor' | 'none';
+/** systemd: a user unit (systemctl --user); systemd-system: a system unit (restarted through root). */
+export type ServiceManager = 'systemd' | 'systemd-system' | 'launchd' | 'supervisor' | 'none';
 
 /** What a config path is on the machine: only a regular file (or a symlink to one) or nothing yet can be patched. */
 export type ConfigKind = 'file' | 'absent' | 'directory' | 'special' | 'dangling' | 'relative';
@@ -31,6 +32,8 @@ export interface MachineState {
   machineId?: string;
   /** The address the tool's ssh connection comes from; in 100.64.0.0/10 the operator reaches the machine over Tailscale. */
   sshClient?: string;
+  /** How the ssh user gets root (Tailscale needs it): is root, sudo without a password, or sudo's refusal. */
+  root?: { via: 'root' | 'sudo' } | { via: 'refused'; reason: string };
   tailscale: {
     installed: boolean;
     version?: string;
@@ -63,6 +66,8 @@ export interface MachineState {
     /** peer-provision's backup of the user's original config exists (written once, on the first up). */
     backupExists: boolean;
     serviceManager: ServiceManager;
+    /** For a systemd user unit: whether lingering is on (without it the unit stops with the last session). */
+    lingering?: boolean;
     pid?: number;
     /** Addresses the gateway is listening on at its port, e.g. ["127.0.0.1", "100.64.0.1"]. */
     listening: string[];

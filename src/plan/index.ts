@@ -4,6 +4,7 @@ import type { Spec } from '../spec/types.js';
 import { downNotes, planMachineDown, planMachineUp, type Desired } from './machine.js';
 import { describeNode, duplicateMachines, upBlockers } from './safety.js';
 import { summarise, type Action, type Blocker, type Plan } from './types.js';
+import { preconditionBlockers } from './preconditions.js';
 
 export interface PlanInput {
   spec: Spec;
@@ -32,6 +33,7 @@ export function plan(input: PlanInput): Plan {
     const duplicate = duplicates.get(machine.name);
     if (duplicate) blockers.push(duplicate);
     if (command === 'up' && observation.status === 'observed') blockers.push(...upBlockers(machine, observation.state));
+    if (observation.status === 'observed') blockers.push(...preconditionBlockers(command, machine.name, observation.state, actions));
     const notes =
       observation.status !== 'observed' ? [] : command === 'up' ? [describeNode(observation.state)] : downNotes(machine, observation);
     return {

@@ -59,6 +59,26 @@ exec /usr/bin/node /usr/local/lib/tailscale-standin/tailscale.mjs "$@"
 WRAP
 chmod 755 /usr/local/bin/tailscale.tmp
 mv /usr/local/bin/tailscale.tmp /usr/local/bin/tailscale
+touch /var/log/tailscale-standin/argv.jsonl && chmod 0666 /var/log/tailscale-standin/argv.jsonl  # the lab's leak log
+# As the real package does on a systemd machine: a tailscaled service, enabled and started. From then on the
+# CLI, like the real one, fails while tailscaled is not running.
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+  cat > /etc/systemd/system/tailscaled.service <<'UNIT'
+[Unit]
+Description=Tailscale node agent (peer-provision lab TEST DOUBLE)
+After=network-pre.target
+
+[Service]
+ExecStart=/usr/bin/node /usr/local/lib/tailscale-standin/tailscale.mjs tailscaled
+Restart=on-failure
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+  : > /etc/tailscale-standin/requires-tailscaled
+  systemctl daemon-reload
+  systemctl enable --now tailscaled.service
+fi
 echo "Installation complete! (lab tailscale stand-in) Log in to start using Tailscale by running:"
 echo
 echo "tailscale up"

