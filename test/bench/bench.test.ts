@@ -1,7 +1,7 @@
 /**
  * Smoke test of the benchmark (test/bench/bench.ts): it is not run in CI as a benchmark, but it must keep working.
  * Runs `bench.js --machines 2 --iterations 1` (one fresh up, converged up, plan, down, down again on a 2-machine
- * lab, ~2 min plus the lab's start) and checks that the markdown table and the JSON have every row, with figures.
+ * lab, ~2 min plus the lab's start; then fresh and converged up on 2 systemd machines, ~1.5 min) and checks that the markdown table and the JSON have every row, with figures.
  * Skipped, with the reason, when the lab cannot run here (like test/lab/lab.test.ts).
  */
 import assert from 'node:assert/strict';
@@ -12,10 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { labStatus } from '../lab/lab.js';
 import { ROOT, tempDir } from '../helpers.js';
-import { commandRowIds, parseOptions, timingRowIds, type CommandRow, type TimingRow } from './bench.js';
+import { commandRowIds, parseOptions, systemdRowIds, timingRowIds, type CommandRow, type TimingRow } from './bench.js';
 
 const BENCH = fileURLToPath(new URL('./bench.js', import.meta.url));
-const status = labStatus();
+const status = labStatus(['supervisor', 'systemd']);
 const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
 
 function runBench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -33,6 +33,9 @@ describe('benchmark', () => {
   test('arguments: defaults, lists, and refusals', () => {
     assert.deepEqual(parseOptions([]).machines, [2, 4]);
     assert.equal(parseOptions([]).iterations, 3);
+    assert.equal(parseOptions([]).systemd, 2);
+    assert.equal(parseOptions(['--systemd', '0']).systemd, 0);
+    assert.throws(() => parseOptions(['--systemd', '1']), /--systemd/);
     const o = parseOptions(['--machines', '2', '--iterations', '1', '--out', 'x.json']);
     assert.deepEqual([o.machines, o.iterations, o.localRuns], [[2], 1, 10]);
     assert.ok(o.out.endsWith('x.json'));
@@ -53,7 +56,7 @@ describe('benchmark', () => {
 
       const doc = JSON.parse(readFileSync(out, 'utf8')) as { timing: TimingRow[]; commands: CommandRow[]; markdown: string };
       assert.equal(doc.markdown, r.stdout, 'the JSON carries the printed table');
-      assert.deepEqual(doc.timing.map((row) => row.id), timingRowIds([2]));
+      assert.deepEqual(doc.timing.map((row) => row.id), [...timingRowIds([2]), ...systemdRowIds(2)]);
       assert.deepEqual(doc.commands.map((row) => row.id), commandRowIds([2]));
 
       const tableRows = r.stdout.split('\n').filter((l) => /^\| \d/.test(l));

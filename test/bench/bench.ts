@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: how fast peer-provision gets N lab machines peered, and what a no-op costs.
  *
- *   npm run bench -- [--machines 2,4] [--iterations 3] [--local-runs 10] [--out bench-results.json]
+ *   npm run bench -- [--machines 2,4] [--systemd 2] [--iterations 3] [--local-runs 10] [--out bench-results.json]
  *
  * First, before any lab runs (the lab's gateways keep the CPUs busy after each start), `node -e 0` (the baseline),
  * `peer-provision --help` and `validate` (of a peer.yaml of the lab's shape per machine count): interleaved,
@@ -12,6 +12,9 @@
  *     first, the Tailscale stand-in is uninstalled from each machine (down leaves the tailnet but keeps the
  *     client), so every fresh `up` really installs, and the peer.yaml gets fresh single-use auth keys. Before each
  *     command the bench waits until the machines are quiet (a restarted gateway keeps a CPU busy for seconds).
+ * Then (--systemd N, default 2; 0 skips it) a lab of N machines of kind `systemd` (systemd-nspawn, ssh as a sudo user,
+ * the gateway a systemd user unit; see test/lab/README.md): fresh `up` and converged `up` each iteration (and a `down`
+ * between, not reported), beside the supervisor machines' rows.
  * Every peer-provision run is timed from spawn to exit (wall clock), its peak RSS taken with GNU time
  * (`/usr/bin/time -f %M`; else by polling /proc/PID/status VmHWM), and, for up/down, its --json events read:
  * step timestamps (per machine, the sum of done-minus-start of its steps), the result's restarts/writes and
@@ -30,7 +33,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
+import { labDown, labHeldByMe, labStatus, labUp, type Lab, type MachineKind } from '../lab/lab.js';
 import { CLI, ROOT } from '../helpers.js';
 
 // ---------------------------------------------------------------- what is measured, and the targets
@@ -70,6 +73,12 @@ export function timingRowIds(machineCounts: number[]): string[] {
   }
   if (machineCounts.includes(2) && machineCounts.includes(4)) ids.push('4vs2:up-fresh');
   return ids;
+}
+/** Commands run on the systemd machines each iteration; only the first two are reported. */
+const SYSTEMD_COMMANDS = ['up-fresh', 'up-converged', 'down'] as const;
+/** Row ids of the systemd machines' rows (none with --systemd 0). */
+export function systemdRowIds(n: number): string[] {
+  return n ? [`systemd${n}:up-fresh`, `systemd${n}:up-converged`] : [];
 }
 /** Row ids of the per-command transport/memory table. */
 export function commandRowIds(machineCounts: number[]): string[] {
@@ -291,7 +300,9 @@ async function settle(lab: Lab): Promise<number> {
 /** Makes every machine one that never had Tailscale: down leaves the tailnet but keeps the client installed. */
 async function uninstallTailscale(lab: Lab): Promise<void> {
   await Promise.all(lab.machines.map(async (m) => {
-    const r = await lab.run(m.name, 'rm -rf /usr/local/bin/tailscale /usr/local/lib/tailscale-standin /etc/tailscale-standin /var/lib/tailscale-standin');
+    // systemd machines: the install script's tailscaled service too
+    const service = m.kind === 'systemd' ? 'systemctl disable --now tailscaled.service && rm -f /etc/systemd/system/tailscaled.service && systemctl daemon-reload && ' : '';
+    const r = await lab.run(m.name, service + 'rm -rf /usr/local/bin/tailscale /usr/local/lib/tailscale-standin /etc/tailscale-standin /var/lib/tailscale-standin');
     if (r.code !== 0) throw new Error(`bench: could not reset Tailscale on ${m.name}: ${r.stderr}`);
   }));
 }
@@ -339,7 +350,7 @@ interface Measured {
   lab: LabRun[];
 }
 
-function timingRows(all: Measured[]): TimingRow[] {
+function timingRows(all: Measured[], systemd?: { machines: number; lab: LabRun[] }): TimingRow[] {
   const rows: TimingRow[] = [];
   for (const m of all) {
     const n = String(m.machines);
@@ -385,6 +396,15 @@ function timingRows(all: Measured[]): TimingRow[] {
     rows.push(row('up-converged-exit', 'converged `up`: result event → exit (close ssh)', phase('resultToExitMs')));
     rows.push(row('down', LABEL.down, wall('down')));
     rows.push(row('down-noop', LABEL['down-noop'], wall('down-noop')));
+  }
+  if (systemd) {
+    const wall = (c: LabCommand) => systemd.lab.filter((r) => r.command === c).map((r) => r.wallMs);
+    for (const c of ['up-fresh', 'up-converged'] as const) {
+      rows.push({
+        id: `systemd${systemd.machines}:${c}`, machines: `${systemd.machines} systemd`, measure: `${LABEL[c]} (systemd user unit, ssh as a sudo user)`,
+        minMs: min(wall(c)), medianMs: median(wall(c)),
+      });
+    }
   }
   const two = all.find((m) => m.machines === 2);
   const four = all.find((m) => m.machines === 4);
@@ -490,9 +510,9 @@ async function measureLocal(n: number, runs: number): Promise<Measured['local']>
 
 export interface Failure { machines: number; command: LabCommand; iteration: number; message: string }
 
-async function measureLab(n: number, iterations: number, failures: Failure[]): Promise<LabRun[]> {
+async function measureLab(n: number, iterations: number, failures: Failure[], kind: MachineKind = 'supervisor'): Promise<LabRun[]> {
   const t0 = Date.now();
-  const lab = await labUp({ machines: n, log });
+  const lab = await labUp({ machines: n, kinds: kind, log });
   log(`lab with ${n} machines up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   let file = lab.peerYaml();
   const runs: LabRun[] = [];
@@ -501,7 +521,7 @@ async function measureLab(n: number, iterations: number, failures: Failure[]): P
       await uninstallTailscale(lab);
       file = lab.peerYaml(); // fresh single-use auth keys
     }
-    for (const c of LAB_COMMANDS) {
+    for (const c of kind === 'systemd' ? SYSTEMD_COMMANDS : LAB_COMMANDS) {
       const settledMs = await settle(lab);
       let run: LabRun;
       try {
@@ -522,13 +542,14 @@ async function measureLab(n: number, iterations: number, failures: Failure[]): P
   return runs;
 }
 
-export interface BenchOptions { machines: number[]; iterations: number; localRuns: number; out: string }
+export interface BenchOptions { machines: number[]; systemd: number; iterations: number; localRuns: number; out: string }
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
       machines: { type: 'string', default: '2,4' },
+      systemd: { type: 'string', default: '2' },
       iterations: { type: 'string', default: '3' },
       'local-runs': { type: 'string', default: '10' },
       out: { type: 'string', default: 'bench-results.json' },
@@ -538,16 +559,18 @@ export function parseOptions(argv: string[]): BenchOptions {
     allowPositionals: false,
   });
   if (values.help) {
-    process.stdout.write('usage: npm run bench -- [--machines 2,4] [--iterations 3] [--local-runs 10] [--out bench-results.json]\n');
+    process.stdout.write('usage: npm run bench -- [--machines 2,4] [--systemd 2] [--iterations 3] [--local-runs 10] [--out bench-results.json]\n');
     process.exit(0);
   }
   const machines = values.machines!.split(',').map((s) => Number(s.trim()));
   if (machines.length === 0 || machines.some((x) => !Number.isInteger(x) || x < 2 || x > 6)) throw new Error(`--machines: a list of 2..6, got ${values.machines}`);
+  const systemd = Number(values.systemd);
+  if (!Number.isInteger(systemd) || systemd === 1 || systemd < 0 || systemd > 6) throw new Error(`--systemd: 0 (skip) or 2..6, got ${values.systemd}`);
   const iterations = Number(values.iterations);
   if (!Number.isInteger(iterations) || iterations < 1) throw new Error(`--iterations: a positive integer, got ${values.iterations}`);
   const localRuns = Number(values['local-runs']);
   if (!Number.isInteger(localRuns) || localRuns < 1) throw new Error(`--local-runs: a positive integer, got ${values['local-runs']}`);
-  return { machines, iterations, localRuns, out: resolve(values.out!) };
+  return { machines, systemd, iterations, localRuns, out: resolve(values.out!) };
 }
 
 async function main(): Promise<number> {
@@ -558,7 +581,7 @@ async function main(): Promise<number> {
     process.stderr.write(`bench: ${(error as Error).message}\n`);
     return 2;
   }
-  const status = labStatus();
+  const status = labStatus(options.systemd ? ['supervisor', 'systemd'] : ['supervisor']);
   if (!status.ok) {
     process.stderr.write(`bench: the lab cannot run here: ${status.reason}\n`);
     return 1;
@@ -577,10 +600,12 @@ async function main(): Promise<number> {
   const started = Date.now();
   const all: Measured[] = [];
   const failures: Failure[] = [];
+  let systemd: { machines: number; lab: LabRun[] } | undefined;
   try {
     // the local commands first, on a quiet host; then one lab per machine count
     for (const n of options.machines) all.push({ machines: n, local: await measureLocal(n, options.localRuns), lab: [] });
     for (const m of all) m.lab = await measureLab(m.machines, options.iterations, failures);
+    if (options.systemd) systemd = { machines: options.systemd, lab: await measureLab(options.systemd, options.iterations, failures, 'systemd') };
   } catch (error) {
     process.stderr.write(`bench: ${error instanceof CommandFailed ? error.message : (error as Error).stack}\n`);
     return 1;
@@ -588,7 +613,7 @@ async function main(): Promise<number> {
     if (labHeldByMe()) await labDown();
     rmSync(scratch, { recursive: true, force: true });
   }
-  const timing = timingRows(all);
+  const timing = timingRows(all, systemd);
   const commands = commandRows(all);
   let table = markdown(timing, commands, options);
   if (failures.length) {
@@ -602,11 +627,12 @@ async function main(): Promise<number> {
     node: process.version,
     cpus: cpus().length,
     peakMemory: hasGnuTime() ? 'GNU time %M (max RSS of the child)' : '/proc/PID/status VmHWM, polled',
-    options: { machines: options.machines, iterations: options.iterations, localRuns: options.localRuns },
+    options: { machines: options.machines, systemd: options.systemd, iterations: options.iterations, localRuns: options.localRuns },
     targets: TARGETS,
     timing,
     commands,
     runs: all,
+    systemdRuns: systemd,
     failures,
     markdown: table,
   };

@@ -202,7 +202,10 @@ function cmdIp(args: string[]): void {
 function daemon(): Promise<number> {
   mkdirSync(dirname(SOCKET), { recursive: true });
   rmSync(SOCKET, { force: true });
-  const server = createServer((c) => c.end('{"daemon":"tailscaled stand-in"}\n'));
+  const server = createServer((c) => {
+    c.on("error", () => { /* a client that hung up first */ });
+    c.end('{"daemon":"tailscaled stand-in"}\n');
+  });
   return new Promise((resolve) => {
     server.listen(SOCKET, () => chmodSync(SOCKET, 0o666));
     const stop = () => server.close(() => resolve(0));

@@ -1,0 +1,269 @@
+/**
+ * End to end on machines of kind `systemd` (the way most people run OpenClaw): real systemd as PID 1, ssh as the
+ * non-root user `lab` with sudo, the gateway a systemd USER unit from `openclaw gateway install`, lingering on,
+ * Tailscale (test double) installed as a `tailscaled` system service by its install script.
+ * One lab for the file (m1, m2: systemd; m3: supervisor); the tests run in order and each builds on the last:
+ * the machine itself, fresh up, converged re-run, drift, down byte for byte, sshd killed mid-up, unknown host
+ * keys, a mixed pair, then what only this kind shows: lingering off, the user unit stopped or failed, sudo that
+ * asks for a password, the gateway as a system unit.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import JSON5 from 'json5';
+import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
+import { runCli, type CliResult } from '../helpers.js';
+import { assertNoLeak, down, filesWithSecrets, listening, secretsOf, tailnetIp, up } from './lab-helpers.js';
+
+const status = labStatus(['supervisor', 'systemd']);
+const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
+const out = (r: CliResult) => `${r.stdout}\n${r.stderr}`;
+
+describe('systemd machines: a user unit, a non-root user with sudo, tailscaled as a service', () => {
+  let lab: Lab;
+  let file: string;
+  const original = new Map<string, string>();
+  const cfg = (m: string) => lab.machine(m).configPath;
+  const config = (m: string) => JSON5.parse(lab.readFile(m, cfg(m))) as { gateway: Record<string, any> };
+  const user = (m: string, cmd: string) => lab.runAsUser(m, cmd);
+  /** MainPID of lab's gateway user unit (0 when it does not run). */
+  const unitPid = async (m: string) => Number((await user(m, 'systemctl --user show -p MainPID --value openclaw-gateway.service')).stdout.trim());
+  const unitState = async (m: string) => (await user(m, 'systemctl --user is-active openclaw-gateway.service')).stdout.trim();
+  const bytes = (names: string[]) => names.map((m) => lab.readFile(m, cfg(m)));
+  const pair = (a: string, b: string, path: string) => lab.peerYaml({ machines: [a, b], path: join(lab.stateDir, path), name: path.replace(/\.yaml$/, '') });
+
+  before(async () => {
+    if (skip) return;
+    lab = await labUp({ machines: 3, kinds: ['systemd', 'systemd', 'supervisor'] });
+    file = pair('m1', 'm2', 'lab.yaml');
+    for (const m of ['m1', 'm2', 'm3']) original.set(m, lab.readFile(m, cfg(m)));
+  }, { timeout: 25 * 60_000 });
+
+  after(async () => {
+    if (!skip && labHeldByMe()) await labDown();
+  });
+
+  test('the machine: systemd PID 1, ssh as lab (root refused), passwordless sudo, lingering, the gateway a user unit', { skip, timeout: 60_000 }, async () => {
+    for (const m of ['m1', 'm2']) {
+      assert.equal((await lab.run(m, 'cat /proc/1/comm')).stdout.trim(), 'systemd');
+      const who = await lab.ssh(m, 'id -un; echo $XDG_RUNTIME_DIR; sudo -n id -un; loginctl show-user lab -p Linger --value');
+      assert.equal(who.stdout, 'lab\n/run/user/1000\nroot\nyes\n', who.stderr);
+      const root = await lab.ssh(m, 'true', { user: 'root' });
+      assert.equal(root.code, 255);
+      assert.match(root.stderr, /Permission denied/);
+      assert.equal((await lab.run(m, 'systemctl is-active ssh.service')).stdout.trim(), 'active');
+      assert.equal(await unitState(m), 'active');
+      const pid = await unitPid(m);
+      assert.ok(pid > 0);
+      assert.equal(lab.gatewayPid(m), pid);
+      assert.match(lab.readFile(m, `/proc/${pid}/cgroup`), /user@1000\.service\/app\.slice\/openclaw-gateway\.service/);
+      assert.ok(lab.readFile(m, '/home/lab/.config/systemd/user/openclaw-gateway.service').includes('ExecStart='));
+      assert.equal(statSync(lab.hostPath(m, cfg(m))).uid, 1000);
+      assert.equal((await lab.run(m, 'command -v tailscale')).code, 1, 'no tailscale yet');
+    }
+  });
+
+  test('fresh up: sudo for tailscale, tailscaled running, restart through systemctl --user gives a new process bound to the tailnet', { skip, timeout: 300_000 }, async () => {
+    const before = { m1: await unitPid('m1'), m2: await unitPid('m2') };
+    const r = await up(file);
+    assert.equal(r.code, 0, out(r));
+    assert.match(r.stdout, /~ gateway-config +back up, then patch \/home\/lab\/\.openclaw\/openclaw\.json/);
+    assert.match(r.stdout, /ok {3}m1 -> m2 message +sessions_send then sessions_history: ok/);
+    assert.match(r.stdout, /ok {3}m2 -> m1 message +sessions_send then sessions_history: ok/);
+    assert.match(r.stdout, /up complete/);
+    for (const m of ['m1', 'm2'] as const) {
+      const ip = await tailnetIp(lab, m);
+      assert.match(ip ?? '', /^100\.64\./, `${m} joined`);
+      assert.ok((await listening(lab, m)).includes(ip!), `${m} listens on its tailnet address`);
+      const pid = await unitPid(m);
+      assert.ok(pid > 0 && pid !== before[m], `${m}: the user unit runs a new gateway process (${before[m]} -> ${pid})`);
+      assert.equal(await unitState(m), 'active');
+      assert.equal((await lab.run(m, 'systemctl is-active tailscaled.service')).stdout.trim(), 'active', 'tailscaled is a system service');
+      assert.equal(config(m).gateway.bind, 'tailnet');
+      const st = statSync(lab.hostPath(m, cfg(m)));
+      assert.deepEqual([st.uid, (st.mode & 0o777).toString(8)], [1000, '600'], 'the config stays the user\'s, 0600');
+      assert.equal((statSync(lab.hostPath(m, '/home/lab/.peer-provision/lab/openclaw.json.orig')).mode & 0o777).toString(8), '600');
+      // tailscale up ran as root (through sudo -n): the node's state file is root's
+      assert.equal(statSync(lab.hostPath(m, '/var/lib/tailscale-standin/state.json')).uid, 0);
+      assert.ok(lab.argvLog(m).some((e) => e.argv[0] === 'up'));
+    }
+    const secrets = secretsOf(lab, ['m1', 'm2']);
+    assertNoLeak(lab, secrets, r);
+    for (const m of ['m1', 'm2']) {
+      const found = await filesWithSecrets(lab, m, secrets);
+      assert.ok(found.some((f) => f.endsWith(` ${cfg(m)}`)), `the scan finds the config on ${m}: ${found}`);
+      assert.deepEqual(found.filter((f) => !f.startsWith('600 ')), [], `${m}: secrets in files that are not 0600`);
+    }
+  });
+
+  test('a second up changes nothing: no restart, no write', { skip, timeout: 120_000 }, async () => {
+    const pids = [await unitPid('m1'), await unitPid('m2')];
+    const before = bytes(['m1', 'm2']);
+    const r = await up(file);
+    assert.equal(r.code, 0, out(r));
+    assert.match(r.stdout, /Plan: 0 to add, 0 to change, 0 to destroy\./);
+    assert.match(r.stdout, /No changes\. 6 of 6 checks passed\./);
+    assert.deepEqual([await unitPid('m1'), await unitPid('m2')], pids);
+    assert.deepEqual(bytes(['m1', 'm2']), before);
+  });
+
+  test('drift: bind set back to loopback is shown by plan and repaired by up', { skip, timeout: 300_000 }, async () => {
+    const drifted = lab.readFile('m2', cfg('m2')).replace('"bind": "tailnet"', '"bind": "loopback"');
+    assert.ok(drifted.includes('"bind": "loopback"'));
+    lab.writeGatewayConfig('m2', drifted);
+    const plan = await runCli(['plan', '-f', file, '--json', '--detailed-exitcode']);
+    assert.equal(plan.code, 3, out(plan));
+    const m2 = JSON.parse(plan.stdout).machines.find((m: { machine: string }) => m.machine === 'm2');
+    assert.deepEqual(m2.actions.find((a: { resource: string }) => a.resource === 'gateway-config').changes, [{ field: 'gateway.bind', from: 'loopback', to: 'tailnet' }]);
+    const r = await up(file);
+    assert.equal(r.code, 0, out(r));
+    assert.equal(config('m2').gateway.bind, 'tailnet');
+    assert.ok((await listening(lab, 'm2')).includes((await tailnetIp(lab, 'm2'))!));
+    assert.equal(await unitState('m2'), 'active');
+  });
+
+  test('down: original bytes back, tailnet left, the user unit running on loopback', { skip, timeout: 300_000 }, async () => {
+    const r = await down(file);
+    assert.equal(r.code, 0, out(r));
+    for (const m of ['m1', 'm2']) {
+      assert.equal(lab.readFile(m, cfg(m)), original.get(m), `${m} restored byte for byte`);
+      assert.equal(await tailnetIp(lab, m), undefined, `${m} left the tailnet`);
+      assert.deepEqual(await listening(lab, m), ['127.0.0.1']);
+      assert.equal(await unitState(m), 'active');
+      assert.equal((await lab.run(m, 'ls /home/lab/.openclaw/peer-agent /home/lab/.peer-provision 2>&1')).code, 2, 'peer files and state removed');
+    }
+  });
+
+  test('sshd killed in the middle of up: named error, the other machine finishes, a re-run converges', { skip, timeout: 420_000 }, async () => {
+    const broken = lab.peerYaml({
+      machines: ['m1', 'm2'], path: join(lab.stateDir, 'lab.yaml'), name: 'lab',
+      machine: (name, entry) => (name === 'm2' ? { ...entry, gateway: { ...entry.gateway, restart: 'sudo -n pkill -x sshd' } } : entry),
+    });
+    const r = await up(broken);
+    assert.equal(r.code, 1, out(r));
+    assert.match(r.stdout, /m2: restart the gateway failed: ssh lab-m2/);
+    assert.equal(config('m1').gateway.bind, 'tailnet', 'm1 went through');
+    assert.equal((await lab.run('m2', 'systemctl start ssh.service')).code, 0);
+    file = pair('m1', 'm2', 'lab.yaml');
+    const again = await up(file);
+    assert.equal(again.code, 0, out(again));
+    assert.match(again.stdout, /up complete/);
+    assertNoLeak(lab, secretsOf(lab, ['m1', 'm2']), r, again);
+  });
+
+  test('unknown host keys: refused by default; --accept-new-host-keys learns them', { skip, timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-hostkeys-'));
+    const known = join(dir, 'known_hosts');
+    writeFileSync(known, '');
+    const sshConfig = join(dir, 'ssh_config');
+    writeFileSync(sshConfig, readFileSync(lab.sshConfigPath, 'utf8').replaceAll(lab.knownHostsPath, known));
+    const strange = lab.peerYaml({ machines: ['m1', 'm2'], path: join(dir, 'peer.yaml'), top: { sshConfig } });
+    const refused = await runCli(['plan', '-f', strange, '--json']);
+    const machines = JSON.parse(refused.stdout).machines;
+    assert.deepEqual(machines.map((m: { observed: string }) => m.observed), ['unreachable', 'unreachable']);
+    assert.match(machines[0].reason, /Host key verification failed/);
+    const accepted = await runCli(['plan', '-f', strange, '--json', '--accept-new-host-keys']);
+    assert.deepEqual(JSON.parse(accepted.stdout).machines.map((m: { observed: string }) => m.observed), ['observed', 'observed']);
+  });
+
+  test('a mixed pair (systemd user unit + supervisor as root): up verifies both ways, down restores both', { skip, timeout: 420_000 }, async () => {
+    const d = await down(file);
+    assert.equal(d.code, 0, out(d));
+    const mixed = pair('m1', 'm3', 'mixed.yaml');
+    const r = await up(mixed);
+    assert.equal(r.code, 0, out(r));
+    assert.match(r.stdout, /ok {3}m1 -> m3 message/);
+    assert.match(r.stdout, /ok {3}m3 -> m1 message/);
+    assert.equal(config('m3').gateway.bind, 'tailnet');
+    assert.equal(config('m1').gateway.bind, 'tailnet');
+    const back = await down(mixed);
+    assert.equal(back.code, 0, out(back));
+    assert.deepEqual(bytes(['m1', 'm3']), [original.get('m1'), original.get('m3')]);
+  });
+
+  // ---- only this kind: each case starts from m2 + m3 as the users had them, and leaves them so
+  test('lingering off: plan and up name the fix, nothing is touched on any machine', { skip, timeout: 180_000 }, async () => {
+    const file23 = pair('m2', 'm3', 'linger.yaml');
+    assert.equal((await lab.run('m2', 'loginctl disable-linger lab')).code, 0);
+    const before = bytes(['m2', 'm3']);
+    const plan = await runCli(['plan', '-f', file23]);
+    assert.match(plan.stdout, /! lingering is off for lab on m2: .*sudo loginctl enable-linger lab/);
+    const r = await up(file23);
+    assert.equal(r.code, 1, out(r));
+    assert.match(r.stderr, /nothing was applied: a precondition is not met:\n {2}- lingering is off for lab on m2: .*Fix: sudo loginctl enable-linger lab/);
+    assert.deepEqual(bytes(['m2', 'm3']), before, 'no config written');
+    assert.equal(await tailnetIp(lab, 'm3'), undefined, 'm3 did not join either');
+    assert.equal((await lab.run('m2', 'ls /home/lab/.peer-provision 2>&1')).code, 2);
+    // the fix the tool named works: the user manager starts the enabled unit again
+    assert.equal((await lab.run('m2', 'loginctl enable-linger lab')).code, 0);
+    await lab.waitGateways(['m2'], 60_000);
+  });
+
+  test('sudo that asks for a password: refused at once with a clear message, nothing touched', { skip, timeout: 120_000 }, async () => {
+    const file23 = pair('m2', 'm3', 'sudo.yaml');
+    const sudoers = lab.readFile('m2', '/etc/sudoers.d/lab');
+    lab.writeFile('m2', '/etc/sudoers.d/lab', 'lab ALL=(ALL) ALL\n', 0o440);
+    assert.equal((await lab.run('m2', "echo 'lab:a-password' | chpasswd")).code, 0);
+    try {
+      const before = bytes(['m2', 'm3']);
+      const t0 = Date.now();
+      const r = await up(file23);
+      assert.equal(r.code, 1, out(r));
+      assert.ok(Date.now() - t0 < 60_000, 'no hang');
+      assert.match(r.stderr, /lab on m2 cannot run commands as root without a password \(sudo -n: sudo: a password is required\)/);
+      assert.deepEqual(bytes(['m2', 'm3']), before);
+      assert.equal(await tailnetIp(lab, 'm3'), undefined);
+      assert.equal(await tailnetIp(lab, 'm2'), undefined);
+    } finally {
+      lab.writeFile('m2', '/etc/sudoers.d/lab', sudoers, 0o440);
+      await lab.run('m2', "usermod -p '*' lab");
+    }
+  });
+
+  test('the user unit stopped, then failed: up starts it through systemctl --user with the tailnet bind', { skip, timeout: 420_000 }, async () => {
+    const file23 = pair('m2', 'm3', 'unit.yaml');
+    assert.equal((await user('m2', 'systemctl --user stop openclaw-gateway.service')).code, 0);
+    assert.equal(await unitState('m2'), 'inactive');
+    const r = await up(file23);
+    assert.equal(r.code, 0, out(r));
+    assert.equal(await unitState('m2'), 'active');
+    assert.ok((await listening(lab, 'm2')).includes((await tailnetIp(lab, 'm2'))!));
+    // failed: no restart by systemd (a drop-in), then the process is killed
+    const dropIn = '/home/lab/.config/systemd/user/openclaw-gateway.service.d';
+    const f = await user('m2', `mkdir -p ${dropIn} && printf '[Service]\\nRestart=no\\n' > ${dropIn}/lab.conf && systemctl --user daemon-reload`
+      + ' && kill -KILL $(systemctl --user show -p MainPID --value openclaw-gateway.service); sleep 1; systemctl --user is-failed openclaw-gateway.service');
+    assert.equal(f.stdout.trim(), 'failed', f.stderr);
+    const plan = await runCli(['plan', '-f', file23]);
+    assert.match(plan.stdout, /~ gateway-restart +restart the gateway \(the gateway is not listening on the tailnet address\)/);
+    const again = await up(file23);
+    assert.equal(again.code, 0, out(again));
+    assert.equal(await unitState('m2'), 'active');
+    assert.ok((await listening(lab, 'm2')).includes((await tailnetIp(lab, 'm2'))!));
+    await user('m2', `rm -rf ${dropIn} && systemctl --user daemon-reload`);
+    const d = await down(file23);
+    assert.equal(d.code, 0, out(d));
+    assert.deepEqual(bytes(['m2', 'm3']), [original.get('m2'), original.get('m3')]);
+  });
+
+  test('the gateway as a system unit (User=lab) instead of a user unit: restarted through sudo systemctl', { skip, timeout: 420_000 }, async () => {
+    const file23 = pair('m2', 'm3', 'system.yaml');
+    const unit = lab.readFile('m2', '/home/lab/.config/systemd/user/openclaw-gateway.service')
+      .replace('[Service]', '[Service]\nUser=lab').replace('WantedBy=default.target', 'WantedBy=multi-user.target');
+    assert.equal((await user('m2', 'systemctl --user disable --now openclaw-gateway.service && rm ~/.config/systemd/user/openclaw-gateway.service && systemctl --user daemon-reload')).code, 0);
+    lab.writeFile('m2', '/etc/systemd/system/openclaw-gateway.service', unit, 0o644);
+    assert.equal((await lab.run('m2', 'systemctl daemon-reload && systemctl enable --now openclaw-gateway.service')).code, 0);
+    await lab.waitGateways(['m2'], 60_000);
+    const sysPid = async () => Number((await lab.run('m2', 'systemctl show -p MainPID --value openclaw-gateway.service')).stdout.trim());
+    const pid = await sysPid();
+    const r = await up(file23);
+    assert.equal(r.code, 0, out(r));
+    assert.ok((await sysPid()) !== pid && (await sysPid()) > 0, 'the system unit runs a new gateway process');
+    assert.ok((await listening(lab, 'm2')).includes((await tailnetIp(lab, 'm2'))!));
+    const d = await down(file23);
+    assert.equal(d.code, 0, out(d));
+    assert.equal(lab.readFile('m2', cfg('m2')), original.get('m2'));
+    assert.deepEqual(await listening(lab, 'm2'), ['127.0.0.1']);
+  });
+});
