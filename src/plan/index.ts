@@ -33,7 +33,7 @@ export function plan(input: PlanInput): Plan {
     const duplicate = duplicates.get(machine.name);
     if (duplicate) blockers.push(duplicate);
     if (command === 'up' && observation.status === 'observed') blockers.push(...upBlockers(machine, observation.state));
-    if (observation.status === 'observed') blockers.push(...preconditionBlockers(command, machine.name, observation.state, actions));
+    if (command === 'up' && observation.status === 'observed') blockers.push(...preconditionBlockers(machine.name, observation.state, actions));
     const notes =
       observation.status !== 'observed' ? [] : command === 'up' ? [describeNode(observation.state)] : downNotes(machine, observation);
     return {

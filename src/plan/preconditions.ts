@@ -14,9 +14,10 @@ function needsRoot(state: MachineState, actions: Action[]): boolean {
   );
 }
 
-export function preconditionBlockers(command: 'up' | 'down', machine: string, state: MachineState, actions: Action[]): Blocker[] {
+/** What stops up on this machine before anything is touched anywhere. */
+export function preconditionBlockers(machine: string, state: MachineState, actions: Action[]): Blocker[] {
   const found: Blocker[] = [];
-  if (command === 'up' && actions.length > 0 && state.gateway.serviceManager === 'systemd' && state.gateway.lingering === false) {
+  if (actions.length > 0 && state.gateway.serviceManager === 'systemd' && state.gateway.lingering === false) {
     found.push({
       reason: `lingering is off for ${state.user}: the gateway's systemd user unit stops when ${state.user}'s last session ends`,
       fix: `sudo loginctl enable-linger ${state.user} (on ${machine}), then re-run`,

@@ -189,10 +189,10 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
     assert.equal((await lab.run('m2', 'loginctl disable-linger lab')).code, 0);
     const before = bytes(['m2', 'm3']);
     const plan = await runCli(['plan', '-f', file23]);
-    assert.match(plan.stdout, /! lingering is off for lab on m2: .*sudo loginctl enable-linger lab/);
+    assert.match(plan.stdout, /machine m2 [^]*! blocked: lingering is off for lab: .*\n +fix: sudo loginctl enable-linger lab \(on m2\)/);
     const r = await up(file23);
     assert.equal(r.code, 1, out(r));
-    assert.match(r.stderr, /nothing was applied: a precondition is not met:\n {2}- lingering is off for lab on m2: .*Fix: sudo loginctl enable-linger lab/);
+    assert.match(r.stderr, /up refused, nothing was changed:\n {2}- m2: lingering is off for lab: .*\n +fix: sudo loginctl enable-linger lab \(on m2\), then re-run/);
     assert.deepEqual(bytes(['m2', 'm3']), before, 'no config written');
     assert.equal(await tailnetIp(lab, 'm3'), undefined, 'm3 did not join either');
     assert.equal((await lab.run('m2', 'ls /home/lab/.peer-provision 2>&1')).code, 2);
@@ -212,7 +212,7 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
       const r = await up(file23);
       assert.equal(r.code, 1, out(r));
       assert.ok(Date.now() - t0 < 60_000, 'no hang');
-      assert.match(r.stderr, /lab on m2 cannot run commands as root without a password \(sudo -n: sudo: a password is required\)/);
+      assert.match(r.stderr, /up refused, nothing was changed:\n {2}- m2: lab cannot run commands as root without a password \(sudo -n: sudo: a password is required\); Tailscale needs root\n +fix: allow lab passwordless sudo on m2/);
       assert.deepEqual(bytes(['m2', 'm3']), before);
       assert.equal(await tailnetIp(lab, 'm3'), undefined);
       assert.equal(await tailnetIp(lab, 'm2'), undefined);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { parseObservation } from '../../src/observe/parse.js';
 import type { MachineState } from '../../src/observe/types.js';
 import { plan } from '../../src/plan/index.js';
-import { blockers } from '../../src/plan/preconditions.js';
+import { preconditionBlockers } from '../../src/plan/preconditions.js';
 import type { Action } from '../../src/plan/types.js';
 import { loadSpec } from '../../src/spec/load.js';
 import { writeTemp } from '../helpers.js';
@@ -58,22 +58,22 @@ test('observe facts: lingering and sudo as the tool sees them', () => {
 
 test('lingering off blocks up with the command that fixes it; on, or nothing to do, does not', () => {
   const off = state('service=systemd\nlinger=no\nsudo=ok');
-  assert.deepEqual(blockers('up', 'm1', off, [restart]).blockers, [
-    "lingering is off for lab on m1: the gateway's systemd user unit stops when lab's last session ends. Fix: sudo loginctl enable-linger lab (on m1), then re-run",
-  ]);
-  assert.deepEqual(blockers('up', 'm1', off, []), {});
-  assert.deepEqual(blockers('up', 'm1', state('service=systemd\nlinger=yes\nsudo=ok'), [restart]), {});
-  assert.deepEqual(blockers('down', 'm1', off, [restart]), {}, 'down puts the user\'s config back either way');
+  assert.deepEqual(preconditionBlockers('m1', off, [restart]), [{
+    reason: "lingering is off for lab: the gateway's systemd user unit stops when lab's last session ends",
+    fix: 'sudo loginctl enable-linger lab (on m1), then re-run',
+  }]);
+  assert.deepEqual(preconditionBlockers('m1', off, []), []);
+  assert.deepEqual(preconditionBlockers('m1', state('service=systemd\nlinger=yes\nsudo=ok'), [restart]), []);
 });
 
 test('sudo that asks for a password blocks only what needs root', () => {
   const pw = state('service=systemd\nlinger=yes\nsudo=refused: sudo: a password is required');
-  const [b] = blockers('up', 'm1', pw, [join]).blockers!;
-  assert.match(b!, /^lab on m1 cannot run commands as root without a password \(sudo -n: sudo: a password is required\); Tailscale needs root/);
-  assert.deepEqual(blockers('up', 'm1', pw, [restart, peerFiles]), {}, 'a user unit restarts without root');
-  assert.equal(blockers('down', 'm1', pw, [{ op: 'destroy', resource: 'tailnet-node', summary: 'leave' }]).blockers?.length, 1);
+  const [b] = preconditionBlockers('m1', pw, [join]);
+  assert.equal(b!.reason, 'lab cannot run commands as root without a password (sudo -n: sudo: a password is required); Tailscale needs root');
+  assert.match(b!.fix, /passwordless sudo on m1/);
+  assert.deepEqual(preconditionBlockers('m1', pw, [restart, peerFiles]), [], 'a user unit restarts without root');
   const system: MachineState = { ...pw, gateway: { ...pw.gateway, serviceManager: 'systemd-system' } };
-  assert.equal(blockers('up', 'm1', system, [restart]).blockers?.length, 1, 'a system unit restarts through root');
+  assert.equal(preconditionBlockers('m1', system, [restart]).length, 1, 'a system unit restarts through root');
 });
 
 test('the plan carries each machine\'s blockers', () => {
@@ -89,6 +89,8 @@ machines:
     ['m2', { status: 'observed' as const, state: state('service=supervisor') }],
   ]);
   const p = plan({ spec, command: 'up', machines, tailnet: { actions: [], notes: [] } });
-  assert.equal(p.machines[0]!.blockers?.length, 1);
+  assert.deepEqual(p.machines[0]!.blockers?.map((b) => b.fix), ['sudo loginctl enable-linger lab (on m1), then re-run']);
   assert.equal(p.machines[1]!.blockers, undefined);
+  const down = plan({ spec, command: 'down', machines, tailnet: { actions: [], notes: [] } });
+  assert.equal(down.machines[0]!.blockers, undefined, 'down puts the user\'s config back either way');
 });
