@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import JSON5 from 'json5';
+import { sha256 } from '../../src/observe/parse.js';
 import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
 import { runCli, type CliResult } from '../helpers.js';
 import { assertNoLeak, down, filesWithSecrets, listening, secretsOf, tailnetIp, up } from './lab-helpers.js';
@@ -84,7 +85,8 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
       assert.equal(config(m).gateway.bind, 'tailnet');
       const st = statSync(lab.hostPath(m, cfg(m)));
       assert.deepEqual([st.uid, (st.mode & 0o777).toString(8)], [1000, '600'], 'the config stays the user\'s, 0600');
-      assert.equal((statSync(lab.hostPath(m, '/home/lab/.peer-provision/lab/openclaw.json.orig')).mode & 0o777).toString(8), '600');
+      const backup = `/home/lab/.peer-provision/lab/configs/${sha256(cfg(m)).slice(0, 16)}/orig`;
+      assert.equal((statSync(lab.hostPath(m, backup)).mode & 0o777).toString(8), '600', 'the backup of the config');
       // tailscale up ran as root (through sudo -n): the node's state file is root's
       assert.equal(statSync(lab.hostPath(m, '/var/lib/tailscale-standin/state.json')).uid, 0);
       assert.ok(lab.argvLog(m).some((e) => e.argv[0] === 'up'));
@@ -224,6 +226,7 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
 
   test('the user unit stopped, then failed: up starts it through systemctl --user with the tailnet bind', { skip, timeout: 420_000 }, async () => {
     const file23 = pair('m2', 'm3', 'unit.yaml');
+    const start = bytes(['m2', 'm3']);
     assert.equal((await user('m2', 'systemctl --user stop openclaw-gateway.service')).code, 0);
     assert.equal(await unitState('m2'), 'inactive');
     const r = await up(file23);
@@ -244,11 +247,12 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
     await user('m2', `rm -rf ${dropIn} && systemctl --user daemon-reload`);
     const d = await down(file23);
     assert.equal(d.code, 0, out(d));
-    assert.deepEqual(bytes(['m2', 'm3']), [original.get('m2'), original.get('m3')]);
+    assert.deepEqual(bytes(['m2', 'm3']), start, 'down put back what the case started from');
   });
 
   test('the gateway as a system unit (User=lab) instead of a user unit: restarted through sudo systemctl', { skip, timeout: 420_000 }, async () => {
     const file23 = pair('m2', 'm3', 'system.yaml');
+    const start = lab.readFile('m2', cfg('m2'));
     const unit = lab.readFile('m2', '/home/lab/.config/systemd/user/openclaw-gateway.service')
       .replace('[Service]', '[Service]\nUser=lab').replace('WantedBy=default.target', 'WantedBy=multi-user.target');
     assert.equal((await user('m2', 'systemctl --user disable --now openclaw-gateway.service && rm ~/.config/systemd/user/openclaw-gateway.service && systemctl --user daemon-reload')).code, 0);
@@ -263,7 +267,7 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
     assert.ok((await listening(lab, 'm2')).includes((await tailnetIp(lab, 'm2'))!));
     const d = await down(file23);
     assert.equal(d.code, 0, out(d));
-    assert.equal(lab.readFile('m2', cfg('m2')), original.get('m2'));
+    assert.equal(lab.readFile('m2', cfg('m2')), start);
     assert.deepEqual(await listening(lab, 'm2'), ['127.0.0.1']);
   });
 });
