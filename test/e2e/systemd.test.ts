@@ -49,6 +49,8 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
   test('the machine: systemd PID 1, ssh as lab (root refused), passwordless sudo, lingering, the gateway a user unit', { skip, timeout: 60_000 }, async () => {
     for (const m of ['m1', 'm2']) {
       assert.equal((await lab.run(m, 'cat /proc/1/comm')).stdout.trim(), 'systemd');
+      // each machine's systemd has a cgroup tree of its own (not one shared /payload)
+      assert.match(readFileSync(`/proc/${lab.machine(m).initPid}/cgroup`, 'utf8'), new RegExp(`^0::/pplab-${m}/payload/`, 'm'));
       const who = await lab.ssh(m, 'id -un; echo $XDG_RUNTIME_DIR; sudo -n id -un; loginctl show-user lab -p Linger --value');
       assert.equal(who.stdout, 'lab\n/run/user/1000\nroot\nyes\n', who.stderr);
       const root = await lab.ssh(m, 'true', { user: 'root' });

@@ -36,7 +36,7 @@ import { fileURLToPath } from "node:url";
 import { stringify as yamlStringify } from "yaml";
 import { keyFile, type KeyRecord } from "./control-server.js";
 import {
-  bootSystemdMachine, findInitPid, LAB_HOME, prepareSystemdRoot, systemdGatewayPid, systemdKindMissing,
+  bootSystemdMachine, findInitPid, LAB_HOME, prepareSystemdRoot, removeMachineCgroups, systemdGatewayPid, systemdKindMissing,
 } from "./systemd-machine.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/test/lab
@@ -703,6 +703,7 @@ export async function labDown(opts: { force?: boolean; keepLock?: boolean } = {}
   await waitFor("lab processes to exit", () => [...pids].every((p) => !alive(p)), 10_000, 20).catch(() => undefined);
   // and, briefly, for their parents to reap them (no zombies left behind when possible)
   await waitFor("lab processes to be reaped", () => [...pids].every((p) => !existsSync(`/proc/${p}`)), 2_000, 20).catch(() => undefined);
+  removeMachineCgroups();
   sh("ip", ["link", "del", HOST_IF], { allowFail: true });
   for (const ns of nss) sh("ip", ["netns", "del", ns], { allowFail: true });
   // `ip netns add` made /run/netns a mount point: remove it when no namespace is left in it

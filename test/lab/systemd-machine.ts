@@ -10,7 +10,7 @@
  * Node 24 and openclaw come read-only from the host cache, as for the other kind.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 
@@ -86,11 +86,37 @@ export function prepareSystemdRoot(cacheDir: string, f: SystemdMachineFiles): st
   return root;
 }
 
-/** Boots the machine: systemd-nspawn in the machine's network namespace. Returns nspawn's pid (host). */
+/**
+ * The cgroup hierarchies of this host (cgroup v2 alone, or v1 `name=systemd` + the unified one). Without a systemd on
+ * the host, nspawn puts a container under `<its own cgroup>/payload`: started from the same cgroup, every machine
+ * would share one tree (`/payload/system.slice/ssh.service` for all), so each machine's nspawn starts in its own.
+ */
+function cgroupRoots(): string[] {
+  if (existsSync("/sys/fs/cgroup/cgroup.procs")) return ["/sys/fs/cgroup"];
+  return ["/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd"].filter((h) => existsSync(`${h}/cgroup.procs`));
+}
+const machineCgroups = (name: string) => cgroupRoots().map((r) => `${r}/pplab-${name}`);
+
+/** Removes the machines' cgroups (after their processes are gone): deepest first; a busy one stays. */
+export function removeMachineCgroups(): void {
+  const rmTree = (dir: string) => {
+    try { for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmTree(`${dir}/${e.name}`); } catch { return; }
+    try { rmdirSync(dir); } catch { /* still busy */ }
+  };
+  for (const r of cgroupRoots()) {
+    try { for (const e of readdirSync(r)) if (e.startsWith("pplab-")) rmTree(`${r}/${e}`); } catch { /* no such hierarchy */ }
+  }
+}
+
+/** Boots the machine: systemd-nspawn in the machine's network namespace and cgroups. Returns the pid of its nspawn (host). */
 export function bootSystemdMachine(cacheDir: string, machineCache: string, name: string, ns: string, root: string, logPath: string,
   env: NodeJS.ProcessEnv): number {
+  const cgroups = machineCgroups(name);
+  for (const c of cgroups) mkdirSync(c, { recursive: true });
   const logFd = openSync(logPath, "a");
-  const p = spawn(NSPAWN, [
+  // the shell moves itself into the machine's cgroups, then becomes nspawn (paths: pplab-mN, nothing to quote)
+  const enter = cgroups.map((c) => `echo $$ > ${c}/cgroup.procs || exit 1; `).join("");
+  const p = spawn("/bin/sh", ["-c", `${enter}exec "$0" "$@"`, NSPAWN,
     "--boot", "--register=no", "--keep-unit", "--quiet",
     `--directory=${root}`, `--machine=pplab-${name}`, `--hostname=${name}`,
     `--network-namespace-path=/run/netns/${ns}`,
