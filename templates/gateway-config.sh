@@ -7,9 +7,9 @@ set -eu
 state_dir="$HOME/.peer-provision/$STACK"
 require_config_file "$CONFIG"
 rec=$(record_dir "$state_dir" "$CONFIG")
-(umask 077 && mkdir -p "$rec") || fail "cannot create $rec"
+(umask 077 && mkdir -p "$rec") || fail "cannot create $rec (disk full or not writable)"
 if [ ! -f "$rec/path" ]; then
-  (umask 077 && printf '%s\n' "$CONFIG" > "$rec/path.tmp") && mv -f "$rec/path.tmp" "$rec/path" || fail "cannot write $rec/path (disk full?)"
+  { (umask 077 && printf '%s\n' "$CONFIG" > "$rec/path.tmp"); } 2>/dev/null && mv -f "$rec/path.tmp" "$rec/path" || fail "cannot write $rec/path (disk full?)"
 fi
 # The backup is the user's original, taken before peer-provision's first write to this path and never replaced.
 if [ ! -f "$rec/orig" ] && [ ! -f "$rec/absent" ]; then

@@ -5,13 +5,14 @@
  * After each: every config is the original or fully patched and OpenClaw accepts it; a backup of the original
  * exists while the config is not the original; no secret sits in a file wider than 0600; the operator can
  * still ssh in; the lock is released; a re-run converges; and a down after it puts the original back byte
- * for byte. Boundaries are sampled (each kind of fault at a few places) to keep the run time reasonable.
+ * for byte. Boundaries are sampled (each kind of fault at two or three places: the middle of the join, of the
+ * config patch and of the restore, the start of a restart and of the leave) to keep the run time reasonable.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, beforeEach, describe, test } from 'node:test';
 import JSON5 from 'json5';
 import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
 import { sha256 } from '../../src/observe/parse.js';
@@ -79,7 +80,9 @@ describe('faults during up and down', () => {
   let file: string;
   const original = new Map<string, string>();
 
-  before(async () => {
+  // Each scenario gets a lab of its own (about 20 s): what one fault leaves behind (and the gateways' session
+  // history, which grows with every verify message) never shapes the next.
+  beforeEach(async () => {
     if (skip) return;
     lab = await labUp({ machines: 2 });
     file = lab.peerYaml();
@@ -151,7 +154,6 @@ describe('faults during up and down', () => {
   }
 
   const upScenarios: { name: string; when: (e: StepEvent) => boolean; fault: (child: ReturnType<typeof spawn>) => Promise<void>; code: number }[] = [
-    { name: 'sshd killed as m1 starts joining', when: step('m1', 'join the tailnet'), fault: () => killSsh('m1'), code: 1 },
     {
       name: 'sshd killed in the middle of the join',
       when: step('m2', 'join the tailnet'),
@@ -169,15 +171,6 @@ describe('faults during up and down', () => {
         await killSsh('m1');
       },
       code: 1,
-    },
-    {
-      name: 'Ctrl-C in the middle of the config patch',
-      when: step('m2', 'patch the gateway config'),
-      fault: async (child) => {
-        await whileRunning('m2', 'config patch');
-        child.kill('SIGINT');
-      },
-      code: 130,
     },
     { name: 'Ctrl-C as m1 starts its restart', when: step('m1', 'restart the gateway'), fault: async (child) => void child.kill('SIGINT'), code: 130 },
   ];
@@ -200,7 +193,7 @@ describe('faults during up and down', () => {
     try {
       const r = await up(fresh());
       assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
-      assert.match(r.stdout + r.stderr, /m1: patch the gateway config failed: cannot write .*(disk full|not writable)/);
+      assert.match(r.stdout + r.stderr, /m1: patch the gateway config failed:[^]*cannot (write|create) \S+ \((disk full|not writable)/);
       assert.equal(lab.readFile('m1', CONFIG), original.get('m1'), 'm1 untouched');
       await invariants('backup disk full');
     } finally {
@@ -210,7 +203,6 @@ describe('faults during up and down', () => {
   });
 
   const downScenarios: { name: string; edit?: boolean; when: (e: StepEvent) => boolean; fault: (child: ReturnType<typeof spawn>) => Promise<void>; code: number }[] = [
-    { name: 'sshd killed as m1 starts restoring', when: step('m1', 'restore the gateway config, remove peer files'), fault: () => killSsh('m1'), code: 1 },
     {
       name: 'Ctrl-C in the middle of a restore that undoes only peer-provision keys',
       edit: true,
@@ -222,7 +214,6 @@ describe('faults during up and down', () => {
       code: 130,
     },
     { name: 'sshd killed as m2 starts leaving', when: step('m2', 'leave the tailnet'), fault: () => killSsh('m2'), code: 1 },
-    { name: 'Ctrl-C as m2 starts its restart', when: step('m2', 'restart the gateway'), fault: async (child) => void child.kill('SIGINT'), code: 130 },
   ];
 
   for (const scenario of downScenarios) {
@@ -247,7 +238,6 @@ describe('faults during up and down', () => {
         const c = JSON5.parse(lab.readFile('m1', CONFIG));
         assert.equal(c.logging.level, 'debug', 'the later edit is kept');
         assert.equal(c.gateway.bind, 'loopback');
-        lab.writeGatewayConfig('m1', original.get('m1')!); // back to the start for the next scenario
       }
       for (const m of MACHINES) if (!(edited && m === 'm1')) assert.equal(lab.readFile(m, CONFIG), original.get(m), `${m} is back byte for byte`);
       await invariants(`${scenario.name}, after the re-run`);
