@@ -75,6 +75,12 @@ else
   echo "backup=0"
 fi
 
+# Preconditions plan checks: root or passwordless sudo (Tailscale needs root; sudo -n never prompts), curl.
+if [ "$(id -u)" = 0 ]; then echo "privilege=root"
+elif command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then echo "privilege=sudo"
+else echo "privilege=none"; fi
+echo "curl=$(command -v curl || true)"
+
 # What peer-provision last wrote to this config, when it differs now: up tells drift of its own keys apart
 # from someone else's edit (which down must keep).
 section applied

@@ -133,6 +133,8 @@ export function parseObservation(stdout: string, marker: string): { state: Machi
     user: facts.user ?? 'unknown',
     machineId: facts.machine_id || undefined,
     sshClient: facts.ssh_client || undefined,
+    privilege: facts.privilege === 'root' || facts.privilege === 'sudo' || facts.privilege === 'none' ? facts.privilege : undefined,
+    curl: 'curl' in facts ? Boolean(facts.curl) : undefined,
     tailscale: {
       installed: Boolean(facts.tailscale),
       backendState: running,

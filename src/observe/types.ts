@@ -31,6 +31,10 @@ export interface MachineState {
   machineId?: string;
   /** The address the tool's ssh connection comes from; in 100.64.0.0/10 the operator reaches the machine over Tailscale. */
   sshClient?: string;
+  /** How Tailscale can run as root there: as root, through passwordless sudo, or not at all. Unknown: undefined. */
+  privilege?: 'root' | 'sudo' | 'none';
+  /** curl is there (installing Tailscale, the gateway's health, verify all use it). Unknown: undefined. */
+  curl?: boolean;
   tailscale: {
     installed: boolean;
     version?: string;

@@ -1,5 +1,5 @@
 import type { CommonOptions } from '../../cli.js';
-import { EXIT } from '../../errors.js';
+import { EXIT, PeerProvisionError } from '../../errors.js';
 import { applyDown, prepareDown } from '../../apply/down.js';
 import { destroyTailnetForDown, tailnetPreflightDown } from '../../apply/tailnet.js';
 import { lockStack } from '../../apply/lock.js';
@@ -11,6 +11,8 @@ import { renderPlan } from '../../output/render-plan.js';
 import { isEmpty } from '../../plan/types.js';
 import { loadSpec } from '../../spec/load.js';
 import { Transport } from '../../transport/remote.js';
+import { withBlockers } from '../../plan/index.js';
+import { BlockedError, localBlockers, removeEmptyStateFolders } from '../readiness.js';
 import { rendererFor } from '../shared.js';
 
 interface DownOptions extends CommonOptions {
@@ -20,20 +22,36 @@ interface DownOptions extends CommonOptions {
 
 export async function run(options: DownOptions): Promise<number> {
   const spec = loadSpec(options.file);
-  // Like up: the Pulumi CLI and plugin, the credentials and an existing stack's passphrase, before any machine is touched.
-  await tailnetPreflightDown(spec);
-  const unlock = lockStack(spec, 'down');
+  // provider pulumi: the CLI and plugin, the credentials and an existing stack's passphrase are needed to revoke;
+  // all checked (and reported together) before any machine is touched.
+  const local = await localBlockers(spec, { pulumi: 'version', secrets: false });
+  if (local.length === 0) {
+    try {
+      await tailnetPreflightDown(spec);
+    } catch (error) {
+      if (!(error instanceof PeerProvisionError)) throw error;
+      local.push({ where: 'tailnet', kind: 'tool', reason: error.message, fix: error.hint ?? 'see docs/tailnet.md' });
+    }
+  }
+  const unlock = local.length > 0 ? () => undefined : lockStack(spec, 'down');
   const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
   const events = options.json ? jsonEvents() : noEvents;
+  let refused = false;
   try {
-    const { plan, runs } = await prepareDown(spec, transport);
+    const prepared = await prepareDown(spec, transport);
+    const plan = withBlockers(prepared.plan, local);
+    const runs = prepared.runs;
     events.emit({ event: 'plan', plan });
     if (!options.json) stdout(renderPlan(plan));
+    if (plan.blockers.length > 0) {
+      refused = true;
+      throw new BlockedError('down', plan.blockers, plan.machines.filter((m) => m.observed === 'unreachable'));
+    }
     const unreachable = plan.machines.filter((m) => m.observed === 'unreachable');
     const machineWork = plan.machines.some((m) => m.actions.some((a) => a.op !== 'unknown'));
     if (!machineWork && spec.tailnet.provider === 'provided') {
       if (!options.json) stdout(unreachable.length ? '\nNothing to do on the machines that could be reached.\n' : '\nNothing to do: peer-provision has nothing on these machines.\n');
-      events.emit({ event: 'result', changed: false, ok: unreachable.length === 0, unreachable: unreachable.map((m) => m.machine), transport: transport.stats() });
+      events.emit({ event: 'result', changed: false, ok: unreachable.length === 0, exitCode: unreachable.length ? EXIT.failure : EXIT.ok, unreachable: unreachable.map((m) => m.machine), transport: transport.stats() });
       return unreachable.length ? EXIT.failure : EXIT.ok;
     }
     if (interrupted()) {
@@ -52,7 +70,7 @@ export async function run(options: DownOptions): Promise<number> {
       },
     });
     const problems = [...unreachable.map((m) => `${m.machine}: unreachable, skipped: ${m.reason}`), ...result.failures.map((f) => f.message)];
-    events.emit({ event: 'result', changed: true, ok: problems.length === 0, problems, transport: transport.stats() });
+    events.emit({ event: 'result', changed: true, ok: problems.length === 0, exitCode: problems.length ? EXIT.failure : EXIT.ok, problems, transport: transport.stats() });
     if (!options.json) stdout(problems.length ? `\ndown finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run down to finish.\n` : '\ndown complete.\n');
     if (interrupted()) {
       stderr('Interrupted: the steps that were running finished; nothing else was started. Re-run down to finish.\n');
@@ -62,5 +80,6 @@ export async function run(options: DownOptions): Promise<number> {
   } finally {
     await transport.close();
     unlock();
+    if (refused) removeEmptyStateFolders(spec);
   }
 }

@@ -2,42 +2,47 @@ import type { CommonOptions } from '../../cli.js';
 import { EXIT, PeerProvisionError } from '../../errors.js';
 import { lockStack } from '../../apply/lock.js';
 import { prepareUp } from '../../apply/prepare.js';
-import { authKeys, planTailnetForUp, tailnetPreflight } from '../../apply/tailnet.js';
+import { authKeys } from '../../apply/tailnet.js';
 import { applyUp, endpoints } from '../../apply/up.js';
 import { interrupted } from '../../interrupt.js';
 import { confirm } from '../../output/confirm.js';
 import { jsonEvents, noEvents } from '../../output/events.js';
 import { stderr, stdout } from '../../output/io.js';
 import { renderPlan } from '../../output/render-plan.js';
-import { blockers, isEmpty } from '../../plan/types.js';
+import { withBlockers } from '../../plan/index.js';
+import { isEmpty } from '../../plan/types.js';
 import { loadSpec } from '../../spec/load.js';
 import { Transport } from '../../transport/remote.js';
 import { renderChecks, verify } from '../../verify/index.js';
-import { preflightSecrets, rendererFor } from '../shared.js';
+import { BlockedError, localBlockers, removeEmptyStateFolders, planTailnet, specForPlanning } from '../readiness.js';
+import { rendererFor } from '../shared.js';
 
 interface UpOptions extends CommonOptions {
   yes?: boolean;
   acceptNewHostKeys?: boolean;
+  allowLocalState?: boolean;
 }
 
 export async function run(options: UpOptions): Promise<number> {
   const spec = loadSpec(options.file);
-  preflightSecrets(spec); // every env:/file: reference resolves, before anything is touched
-  await tailnetPreflight(spec);
-  const unlock = lockStack(spec, 'up');
+  // Everything this side needs (secrets, the Pulumi CLI, credentials, where the state goes), all at once.
+  const local = await localBlockers(spec, { pulumi: 'version', secrets: true, ciState: { allowLocalState: Boolean(options.allowLocalState) } });
+  // With a local problem up will refuse anyway: observe (read-only) to report the machines too, without the lock.
+  const unlock = local.length > 0 ? () => undefined : lockStack(spec, 'up');
   const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
   const events = options.json ? jsonEvents() : noEvents;
+  let refused = false;
   try {
-    const { plan, runs } = await prepareUp(spec, transport, (joined) => planTailnetForUp(spec, joined, true));
+    const prepared = await prepareUp(local.length > 0 ? specForPlanning(spec, local) : spec, transport, (joined) => planTailnet(spec, local, joined));
+    const plan = withBlockers(prepared.plan, local);
+    const runs = prepared.runs;
     events.emit({ event: 'plan', plan });
     if (!options.json) stdout(renderPlan(plan));
-    const unreachable = plan.machines.filter((m) => m.observed === 'unreachable');
-    const blocked = blockers(plan);
-    if (blocked.length > 0) {
-      throw new PeerProvisionError(
-        `up refused, nothing was changed:\n${blocked.map((b) => `  - ${b.machine}: ${b.reason}\n    fix: ${b.fix}`).join('\n')}`,
-      );
+    if (plan.blockers.length > 0) {
+      refused = true;
+      throw new BlockedError('up', plan.blockers, plan.machines.filter((m) => m.observed === 'unreachable'));
     }
+    const unreachable = plan.machines.filter((m) => m.observed === 'unreachable');
     if (unreachable.length === plan.machines.length) {
       throw new PeerProvisionError(`no machine could be reached:\n${unreachable.map((m) => `  - ${m.machine}: ${m.reason}`).join('\n')}`);
     }
@@ -49,7 +54,7 @@ export async function run(options: UpOptions): Promise<number> {
       for (const c of checks) events.emit({ event: 'check', ...c });
       const failed = checks.filter((c) => !c.ok);
       if (!options.json) stdout(`\nNo changes. ${checks.length - failed.length} of ${checks.length} checks passed.\n${failed.length ? renderChecks(failed) : ''}`);
-      events.emit({ event: 'result', changed: false, ok: failed.length === 0, restarted: [], written: [], transport: transport.stats() });
+      events.emit({ event: 'result', changed: false, ok: failed.length === 0, exitCode: failed.length ? EXIT.failure : EXIT.ok, restarted: [], written: [], transport: transport.stats() });
       return failed.length ? EXIT.failure : EXIT.ok;
     }
     if (interrupted()) {
@@ -72,7 +77,7 @@ export async function run(options: UpOptions): Promise<number> {
       ...result.failures.map((f) => f.message),
       ...failedChecks.map((c) => `verify ${c.from} -> ${c.to} ${c.check}: ${c.detail}`),
     ];
-    events.emit({ event: 'result', changed: true, ok: problems.length === 0, restarted: result.restarted, written: result.written, problems, transport: transport.stats() });
+    events.emit({ event: 'result', changed: true, ok: problems.length === 0, exitCode: problems.length ? EXIT.failure : EXIT.ok, restarted: result.restarted, written: result.written, problems, transport: transport.stats() });
     if (!options.json) {
       stdout(`\n${result.checks.length ? `Verify:\n${renderChecks(result.checks)}` : ''}`);
       stdout(problems.length ? `\nup finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run up to resume.\n` : '\nup complete: every peer pair verified.\n');
@@ -85,5 +90,6 @@ export async function run(options: UpOptions): Promise<number> {
   } finally {
     await transport.close();
     unlock();
+    if (refused) removeEmptyStateFolders(spec);
   }
 }

@@ -1,0 +1,49 @@
+// What a machine must have before `up` may touch it, checked against what observe found. Pure: the same
+// spec, state and actions give the same blockers. A blocker names the cause and the fix, and `up` refuses
+// while there is one (np's rule: check prerequisites before changing anything). plan/safety.ts has the rules
+// that protect a user's config and connection; these are the ones a fresh machine fails first.
+import type { MachineState } from '../observe/types.js';
+import type { MachineSpec } from '../spec/types.js';
+import type { Action, Blocker } from './types.js';
+
+export const SUPPORTED_OS = ['linux', 'darwin'];
+
+export function machinePreconditions(machine: MachineSpec, state: MachineState, actions: Action[]): Blocker[] {
+  const blockers: Blocker[] = [];
+  const block = (reason: string, fix: string) => blockers.push({ reason, fix });
+  const needs = (resource: Action['resource']) => actions.some((a) => a.resource === resource);
+
+  if (!SUPPORTED_OS.includes(state.os)) {
+    block(`${state.os} is not supported yet (Linux and macOS are)`, `run this agent on Linux or macOS, or leave ${machine.name} out of peer.yaml`);
+    return blockers; // nothing else said about such a machine would be worth acting on
+  }
+  if (!state.gateway.installed) {
+    block(
+      `OpenClaw is not installed: no \`openclaw\` command on the PATH of ${state.user}'s non-interactive shell`,
+      'install it (npm install -g openclaw@latest --allow-scripts=openclaw), then `openclaw onboard --install-daemon`; ' +
+        'if it is installed, put its folder on the PATH that ssh sessions get (e.g. in ~/.profile or sshd SetEnv)',
+    );
+  }
+  const restartable = state.gateway.serviceManager !== 'none' || Boolean(machine.gateway.restart);
+  if (needs('gateway-restart') && !restartable) {
+    block(
+      state.gateway.pid
+        ? 'the gateway runs, but under nothing peer-provision can restart (no systemd user unit, launchd job or respawning supervisor found)'
+        : 'no gateway is running and no service manager runs one (no systemd user unit, launchd job or respawning supervisor found)',
+      `\`openclaw gateway install\` (a systemd user unit with lingering, or launchd), or set machines.${machine.name}.gateway.restart to a command that restarts it`,
+    );
+  }
+  if ((needs('tailscale-install') || needs('tailnet-node')) && state.privilege === 'none') {
+    block(
+      `Tailscale needs root: ${state.user} is not root and has no passwordless sudo`,
+      `connect as root (ssh: root@host), or allow ${state.user} passwordless sudo (a sudoers line with NOPASSWD)`,
+    );
+  }
+  if (state.curl === false) {
+    block(
+      'curl is missing (it installs Tailscale, waits for the gateway to be healthy and runs the peer checks)',
+      state.os === 'darwin' ? 'install curl (it ships with macOS; check the PATH of ssh sessions)' : 'install curl (apt-get install curl, dnf install curl, apk add curl)',
+    );
+  }
+  return blockers;
+}
