@@ -68,3 +68,14 @@ test('a broken config is reported, not thrown', () => {
 test('output cut short is an error', () => {
   assert.throws(() => parseObservation(`\n${M} facts\nos=linux\n`, M), /incomplete/);
 });
+
+test('preconditions facts: privilege and curl; absent facts stay unknown', () => {
+  const withFacts = output('{}').replace('applied_same=1\n', 'applied_same=1\nprivilege=none\ncurl=\n');
+  const state = parseObservation(withFacts, M).state;
+  assert.equal(state.privilege, 'none');
+  assert.equal(state.curl, false);
+  const sudo = parseObservation(output('{}').replace('applied_same=1\n', 'privilege=sudo\ncurl=/usr/bin/curl\n'), M).state;
+  assert.deepEqual([sudo.privilege, sudo.curl], ['sudo', true]);
+  const old = parseObservation(output('{}'), M).state;
+  assert.deepEqual([old.privilege, old.curl], [undefined, undefined]);
+});

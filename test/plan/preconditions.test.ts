@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { MachineState } from '../../src/observe/types.js';
+import { plan } from '../../src/plan/index.js';
+import { machinePreconditions } from '../../src/plan/preconditions.js';
+import { loadSpec } from '../../src/spec/load.js';
+import { writeTemp } from '../helpers.js';
+
+const spec = loadSpec(
+  writeTemp(`version: 1
+name: pre
+tailnet: { provider: provided }
+machines:
+  m1: { ssh: lab-m1, tailscale: { authKey: env:K1 } }
+  m2: { ssh: lab-m2, tailscale: { authKey: env:K2 }, gateway: { restart: "my-restart" } }
+`),
+);
+const [m1, m2] = spec.machines;
+
+/** A fresh machine: nothing of Tailscale, OpenClaw there, run by a supervisor, as root, with curl. */
+function fresh(over: Partial<MachineState> = {}, gateway: Partial<MachineState['gateway']> = {}): MachineState {
+  return {
+    os: 'linux',
+    arch: 'x86_64',
+    user: 'bob',
+    privilege: 'root',
+    curl: true,
+    tailscale: { installed: false, tags: [] },
+    gateway: { installed: true, configExists: true, configPath: '/home/bob/.openclaw/openclaw.json', toolsAllow: [], backupExists: false, serviceManager: 'supervisor', pid: 42, listening: ['127.0.0.1'], ...gateway },
+    ...over,
+  };
+}
+const observed = (state: MachineState) => new Map([['m1', { status: 'observed' as const, state }], ['m2', { status: 'observed' as const, state: fresh() }]]);
+const blockersOf = (state: MachineState) => plan({ spec, command: 'up', machines: observed(state), tailnet: { actions: [], notes: [] } }).blockers;
+
+test('a ready machine has no blockers', () => {
+  assert.deepEqual(blockersOf(fresh()), []);
+});
+
+test('OpenClaw missing, nothing restartable, no root or sudo, no curl: each is a blocker with a fix, all at once', () => {
+  const b = blockersOf(fresh({ privilege: 'none', curl: false }, { installed: false, serviceManager: 'none', pid: undefined }));
+  assert.deepEqual(b.map((x) => x.where), ['m1', 'm1', 'm1', 'm1']);
+  assert.match(b[0].problem, /OpenClaw is not installed/);
+  assert.match(b[1].problem, /no gateway is running and no service manager runs one/);
+  assert.match(b[1].fix, /machines\.m1\.gateway\.restart/);
+  assert.match(b[2].problem, /Tailscale needs root: bob is not root and has no passwordless sudo/);
+  assert.match(b[3].problem, /curl is missing/);
+  for (const x of b) assert.ok(x.fix.length > 10 && x.kind === 'precondition');
+});
+
+test('an OS other than Linux or macOS: one blocker, nothing else said', () => {
+  const b = blockersOf(fresh({ os: 'mingw64_nt-10.0', curl: false }));
+  assert.equal(b.length, 1);
+  assert.match(b[0].problem, /mingw64_nt-10\.0 is not supported yet/);
+});
+
+test('a gateway.restart command makes the gateway restartable; sudo is enough for Tailscale', () => {
+  const state = fresh({ privilege: 'sudo' }, { serviceManager: 'none' });
+  assert.deepEqual(machinePreconditions(m2, state, [{ op: 'change', resource: 'gateway-restart', summary: '' }]), []);
+  assert.equal(machinePreconditions(m1, state, [{ op: 'change', resource: 'gateway-restart', summary: '' }]).length, 1);
+});
+
+test('root is only needed when Tailscale has to be installed or joined; unknown facts (an older observe) block nothing', () => {
+  assert.deepEqual(machinePreconditions(m1, fresh({ privilege: 'none' }), [{ op: 'add', resource: 'peer-files', summary: '' }]), []);
+  assert.deepEqual(machinePreconditions(m1, fresh({ privilege: undefined, curl: undefined }), [{ op: 'add', resource: 'tailnet-node', summary: '' }]), []);
+});
+
+test('plan for down has no machine preconditions', () => {
+  const p = plan({ spec, command: 'down', machines: observed(fresh({ curl: false }, { installed: false })), tailnet: { actions: [], notes: [] } });
+  assert.deepEqual(p.blockers, []);
+});
