@@ -70,11 +70,8 @@ function program(run: (name: string, options: CommonOptions & Record<string, unk
       .option('--no-color', 'no colour (also: NO_COLOR set)')
       .exitOverride();
   const localState = (c: Command) =>
-    c.addOption(
-      new Option('--allow-local-state', 'with CI set: keep the Pulumi state in the local default backend on purpose (see docs/ci.md)').env(
-        'PEER_PROVISION_ALLOW_LOCAL_STATE',
-      ),
-    );
+    // Not commander's .env(): for a flag it counts a variable that is merely present, and =0 must not allow this.
+    c.option('--allow-local-state', 'with CI set: keep the Pulumi state in the local default backend on purpose (also PEER_PROVISION_ALLOW_LOCAL_STATE=1; see docs/ci.md)');
   const machines = (c: Command) =>
     c.option('--accept-new-host-keys', 'accept and remember host keys ssh has not seen (otherwise known_hosts must have them)');
   const asks = (c: Command) => c.option('-y, --yes', 'apply without asking (required without a terminal)');

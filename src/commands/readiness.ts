@@ -28,7 +28,7 @@ export async function localBlockers(spec: Spec, checks: LocalChecks): Promise<Pl
       if (tool) blockers.push(tool);
     }
     blockers.push(...credentialBlockers(spec));
-    if (checks.ciState && !checks.ciState.allowLocalState && runningInCi() && spec.tailnet.backend === undefined) {
+    if (checks.ciState && !checks.ciState.allowLocalState && !truthy(process.env.PEER_PROVISION_ALLOW_LOCAL_STATE) && runningInCi() && spec.tailnet.backend === undefined) {
       blockers.push({
         where: 'tailnet',
         kind: 'state',
@@ -45,8 +45,9 @@ export async function localBlockers(spec: Spec, checks: LocalChecks): Promise<Pl
   return blockers;
 }
 
-/** CI=true (GitHub Actions, GitLab, most others) or any non-empty value but false/0. */
-export const runningInCi = () => Boolean(process.env.CI) && !/^(false|0)$/i.test(process.env.CI ?? '');
+/** CI=true (GitHub Actions, GitLab, most others) or any non-empty value but false/0/no. */
+const truthy = (value: string | undefined) => Boolean(value) && !/^(false|0|no|off)$/i.test(value ?? '');
+export const runningInCi = () => truthy(process.env.CI);
 
 function secretBlockers(spec: Spec): PlanBlocker[] {
   try {

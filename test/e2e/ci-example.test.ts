@@ -1,0 +1,95 @@
+/**
+ * The CI example (examples/ci/peer-provision-ci.sh) run as a CI job would run it, against the lab's real machines:
+ * the ssh key only through an agent (from an environment variable, never on disk), known_hosts only from an
+ * environment variable, CI=true. Proves the plan artifact holds no secret, the exit codes a CI gate relies on
+ * (plan 0 with pending changes, drift 3 before up and 0 after), JSON events on stdout and timestamped progress
+ * on stderr.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
+import { CLI, ROOT, tempDir, type CliResult } from '../helpers.js';
+import { assertNoLeak, secretsOf } from './lab-helpers.js';
+
+const status = labStatus();
+const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
+const SCRIPT = join(ROOT, 'examples/ci/peer-provision-ci.sh');
+
+describe('examples/ci/peer-provision-ci.sh against the lab', () => {
+  let lab: Lab;
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+
+  const job = (command: string) =>
+    new Promise<CliResult>((done) => {
+      // only what a CI runner would have: PATH, HOME, and the job's variables (no SSH_AUTH_SOCK of ours)
+      const clean = { PATH: process.env.PATH, HOME: dir, ...env };
+      execFile('sh', [SCRIPT, command], { cwd: dir, env: clean, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+      );
+    });
+
+  before(async () => {
+    if (skip) return;
+    lab = await labUp({ machines: 2 });
+    dir = tempDir('pp-ci-');
+    // The lab's ssh_config without its IdentityFile (the key comes from the agent) and with known_hosts where
+    // the job writes them: nothing of the lab's own ssh folder is used.
+    const sshConfig = readFileSync(lab.sshConfigPath, 'utf8')
+      .replace(/^ *IdentityFile .*\n/m, '')
+      .replace(/IdentitiesOnly yes/, 'IdentitiesOnly no')
+      .replace(/UserKnownHostsFile .*/, `UserKnownHostsFile ${join(dir, 'known_hosts')}`);
+    writeFileSync(join(dir, 'ssh_config'), sshConfig);
+    lab.peerYaml({ path: join(dir, 'peer.yaml'), name: 'ci', sshConfig: join(dir, 'ssh_config') });
+    env = {
+      CI: 'true',
+      PEER_PROVISION: `${process.execPath} ${CLI}`,
+      SSH_PRIVATE_KEY: readFileSync(lab.identityPath, 'utf8'),
+      SSH_KNOWN_HOSTS: readFileSync(lab.knownHostsPath, 'utf8'),
+      SSH_KNOWN_HOSTS_FILE: join(dir, 'known_hosts'),
+    };
+  }, { timeout: 25 * 60_000 });
+
+  after(async () => {
+    if (!skip && labHeldByMe()) await labDown();
+  });
+
+  test('plan writes a secret-free JSON artifact, exit 0 with changes pending; drift says 3', { skip, timeout: 120_000 }, async () => {
+    assert.ok(!existsSync(join(dir, 'known_hosts')), 'known_hosts come from the job, not from before');
+    const plan = await job('plan');
+    assert.equal(plan.code, 0, plan.stderr);
+    const doc = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'));
+    assert.equal(doc.format, 'peer-provision/plan@1');
+    assert.deepEqual(doc.machines.map((m: { observed: string }) => m.observed), ['observed', 'observed'], 'reached through the agent and the given known_hosts');
+    assert.deepEqual(doc.blockers, []);
+    assert.ok(doc.summary.add > 0);
+    assert.match(readFileSync(join(dir, 'known_hosts'), 'utf8'), /ssh-ed25519/);
+    const artifact = { code: 0, stdout: readFileSync(join(dir, 'plan.json'), 'utf8'), stderr: plan.stderr };
+    assertNoLeak(lab, [...secretsOf(lab, ['m1', 'm2']), env.SSH_PRIVATE_KEY!.split('\n')[1]!], artifact, plan);
+    assert.equal((await job('drift')).code, 3, 'drift before up: changes pending');
+  });
+
+  test('apply: JSON events on stdout to the end, progress timestamped on stderr; then drift is 0', { skip, timeout: 300_000 }, async () => {
+    const r = await job('apply');
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const events = r.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    assert.equal(events[0].event, 'plan');
+    assert.deepEqual([events.at(-1).event, events.at(-1).ok, events.at(-1).exitCode], ['result', true, 0]);
+    assert.match(r.stderr, /^. \[\d\d:\d\d:\d\d\] .*join the tailnet/m, 'timestamped progress on stderr');
+    assert.ok(!/^\{/m.test(r.stderr), 'no JSON on stderr');
+    assert.equal(readFileSync(join(dir, 'peer-provision-events.jsonl'), 'utf8'), r.stdout, 'the events artifact is what was printed');
+    assertNoLeak(lab, [...secretsOf(lab, ['m1', 'm2']), env.SSH_PRIVATE_KEY!.split('\n')[1]!], r);
+    const drift = await job('drift');
+    assert.equal(drift.code, 0, drift.stdout + drift.stderr);
+  });
+
+  test('destroy: down --yes, a result event, exit 0', { skip, timeout: 300_000 }, async () => {
+    const r = await job('destroy');
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    assert.deepEqual([last.event, last.ok], ['result', true]);
+  });
+});
