@@ -26,6 +26,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   status: () => import('./commands/status/index.js'),
   down: () => import('./commands/down/index.js'),
   'tailnet init': () => import('./commands/tailnet/init.js'),
+  init: () => import('./commands/init/index.js'),
 };
 
 const EXIT_CODES = `
@@ -106,8 +107,20 @@ function program(run: (name: string, options: CommonOptions & Record<string, unk
     .option('--write', 'write the tagOwners entries into the tailnet policy (If-Match) with an admin API key in TAILSCALE_API_KEY')
     .exitOverride()
     .action((o) => run('tailnet init', o));
+  cli
+    .command('init')
+    .description('write a commented peer.yaml from --machine flags (or ask on a terminal); never overwrites one')
+    .option('-f, --file <path>', 'the peer.yaml to write', 'peer.yaml')
+    .option('-m, --machine <name=target>', 'a machine and how to reach it: NAME=local or NAME=user@host[:port] (repeat, at least two)', collect, [])
+    .addOption(new Option('--provider <provider>', 'how machines get Tailscale auth keys').choices(['pulumi', 'provided']).default('pulumi'))
+    .option('--name <stack>', 'the stack name (default: the folder name)')
+    .addHelpText('after', '\nExample:\n  peer-provision init --machine laptop=local --machine server=me@host:2222 --provider pulumi')
+    .exitOverride()
+    .action((o) => run('init', { ...o, creates: true }));
   return cli;
 }
+
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 export async function main(argv: string[]): Promise<number> {
   let chosen: { name: string; options: CommonOptions & Record<string, unknown> } | undefined;
@@ -130,7 +143,7 @@ export async function main(argv: string[]): Promise<number> {
   if (options.color === false) disableColour();
   handleInterrupts(stderr);
   try {
-    if (typeof options.file === 'string' && !existsSync(options.file)) {
+    if (typeof options.file === 'string' && !options.creates && !existsSync(options.file)) {
       throw new UsageError(
         `${options.file}: no such file${options.file === 'peer.yaml' ? ' in this folder' : ''}`,
         'pass -f PATH to a peer.yaml, or write one with `peer-provision init --machine NAME=local --machine NAME=user@host`',

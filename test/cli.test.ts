@@ -1,6 +1,6 @@
 // The real CLI, as a user runs it: exit codes, stdout vs stderr, --json.
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { runCli, tempDir, which, writeTemp } from './helpers.js';
@@ -222,4 +222,39 @@ test('CI with the local default Pulumi state: up refuses (exit 2) with the fix, 
     assert.ok(!r.stderr.includes('CI is set'), r.stderr);
     assert.match(r.stderr, /no machine could be reached/);
   }
+});
+
+test('init writes a commented peer.yaml from flags that validates, prints the next commands, and never overwrites', async () => {
+  const dir = tempDir('pp-init-');
+  const r = await runCli(['init', '--machine', 'laptop=local', '--machine', 'server=me@host:2222', '--provider', 'provided', '--name', 'home'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Wrote peer\.yaml: stack home, 2 machines \(laptop=local, server=me@host:2222\), provider provided\./);
+  assert.match(r.stdout, /export TS_AUTHKEY_LAPTOP=… TS_AUTHKEY_SERVER=…/);
+  assert.match(r.stdout, /peer-provision plan/);
+  const text = readFileSync(join(dir, 'peer.yaml'), 'utf8');
+  assert.match(text, /^# peer\.yaml \(written by `peer-provision init`\)/);
+  const valid = await runCli(['validate', '--json'], { cwd: dir });
+  assert.equal(valid.code, 0, valid.stderr);
+  const doc = JSON.parse(valid.stdout);
+  assert.deepEqual([doc.stack, doc.provider, doc.machines], ['home', 'provided', ['laptop', 'server']]);
+  const again = await runCli(['init', '--machine', 'a=local', '--machine', 'b=b'], { cwd: dir });
+  assert.equal(again.code, 2);
+  assert.match(again.stderr, /peer\.yaml already exists: init never overwrites it/);
+  assert.equal(readFileSync(join(dir, 'peer.yaml'), 'utf8'), text, 'untouched');
+});
+
+test('init refuses bad answers (exit 2, nothing written), and asks for machines only on a terminal', async () => {
+  const dir = tempDir('pp-init-');
+  for (const args of [
+    ['--machine', 'a=local', '--machine', 'b=-oProxyCommand=touch /tmp/x'],
+    ['--machine', 'a: {ssh: local}\n  b=x', '--machine', 'c=c'],
+    ['--machine', 'a=local', '--machine', 'b=local'],
+    ['--machine', 'justaname', '--machine', 'b=b'],
+    [],
+  ]) {
+    const r = await runCli(['init', ...args], { cwd: dir });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+  }
+  assert.deepEqual(readdirSync(dir), [], 'nothing written, no temp file left');
+  assert.match((await runCli(['init'], { cwd: dir })).stderr, /pass --machine NAME=TARGET/);
 });
