@@ -10,7 +10,7 @@ const { Listr } = await import('listr2');
 const { listrOptions } = await import(${JSON.stringify(join(ROOT, 'dist/src/apply/tasks.js'))});
 const { rendererFor } = await import(${JSON.stringify(join(ROOT, 'dist/src/commands/shared.js'))});
 const tasks = [{ title: 'install Tailscale', task: async () => {} }, { title: 'join the tailnet', task: async () => { throw new Error('key expired'); } }];
-await new Listr(tasks, listrOptions(rendererFor(false))).run().catch(() => {});
+await new Listr(tasks, listrOptions(rendererFor(process.env.PP_JSON === '1'))).run().catch(() => {});
 `;
 
 const run = (env: NodeJS.ProcessEnv) =>
@@ -33,4 +33,10 @@ test('in a pipe without CI: the same plain lines on stderr', async () => {
   const r = await run({ CI: '' });
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /\[\d\d:\d\d:\d\d\] install Tailscale/);
+});
+
+test('with --json: stdout is left to the events; progress lines still go to stderr', async () => {
+  const r = await run({ CI: '', PP_JSON: '1' });
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /\[\d\d:\d\d:\d\d\] join the tailnet \[FAILED: key expired\]/);
 });
