@@ -258,3 +258,23 @@ test('init refuses bad answers (exit 2, nothing written), and asks for machines 
   assert.deepEqual(readdirSync(dir), [], 'nothing written, no temp file left');
   assert.match((await runCli(['init'], { cwd: dir })).stderr, /pass --machine NAME=TARGET/);
 });
+
+test('colour in the plan only for a person: FORCE_COLOR turns it on; NO_COLOR, --no-color and a pipe keep it off', async () => {
+  const esc = '\u001b[';
+  const forced = await runCli(['plan', '--offline'], { env: { FORCE_COLOR: '1', NO_COLOR: '' } });
+  assert.ok(forced.stdout.includes(`${esc}90m?${esc}39m`), 'the ? of an unknown action is grey');
+  assert.ok(!(await runCli(['plan', '--offline'], { env: { FORCE_COLOR: '1', NO_COLOR: '1' } })).stdout.includes(esc));
+  assert.ok(!(await runCli(['plan', '--offline', '--no-color'], { env: { FORCE_COLOR: '1', NO_COLOR: '' } })).stdout.includes(esc));
+  assert.ok(!(await runCli(['plan', '--offline'], { env: { FORCE_COLOR: '', NO_COLOR: '' } })).stdout.includes(esc));
+  assert.ok(!(await runCli(['plan', '--offline', '--json'], { env: { FORCE_COLOR: '1', NO_COLOR: '' } })).stdout.includes(esc), 'never in JSON');
+});
+
+test('--help shows examples and the environment variables; plan shows ssh targets with their port', async () => {
+  const help = await runCli(['--help']);
+  assert.match(help.stdout, /Environment:\n {2}CI /);
+  assert.match(help.stdout, /NO_COLOR/);
+  assert.match(help.stdout, /Examples:\n {2}peer-provision plan --offline/);
+  const file = writeTemp('version: 1\nname: x\ntailnet: {provider: provided}\nmachines:\n  a: {ssh: "me@host:2222", tailscale: {authKey: env:K}}\n  b: {ssh: b, tailscale: {authKey: env:K}}\n');
+  const plan = await runCli(['plan', '--offline', '-f', file]);
+  assert.match(plan.stdout, /^machine a \(me@host:2222\)/m);
+});

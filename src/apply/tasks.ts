@@ -3,6 +3,7 @@
 import { ListrLogger, PRESET_TIMESTAMP, ProcessOutput, type ListrTask } from 'listr2';
 import { interrupted } from '../interrupt.js';
 import type { Events } from '../output/events.js';
+import { describeTarget } from '../plan/types.js';
 import type { MachineRun } from './context.js';
 
 export type Renderer = 'default' | 'simple' | 'silent';
@@ -35,8 +36,7 @@ export function machineStep(
   };
 }
 
-export const machineTitle = (run: MachineRun) =>
-  `${run.machine.name} (${run.machine.ssh.kind === 'local' ? 'local' : run.machine.ssh.destination})`;
+export const machineTitle = (run: MachineRun) => `${run.machine.name} (${describeTarget(run.machine.ssh)})`;
 
 /**
  * Progress on stderr (stdout is for data); a live tree on a terminal, timestamped lines elsewhere. The simple

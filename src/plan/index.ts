@@ -4,7 +4,7 @@ import type { Spec } from '../spec/types.js';
 import { downNotes, planMachineDown, planMachineUp, type Desired } from './machine.js';
 import { machinePreconditions } from './preconditions.js';
 import { describeNode, duplicateMachines, upBlockers } from './safety.js';
-import { machineBlockers, summarise, type Action, type Blocker, type Plan, type PlanBlocker } from './types.js';
+import { describeTarget, machineBlockers, summarise, type Action, type Blocker, type Plan, type PlanBlocker } from './types.js';
 
 export interface PlanInput {
   spec: Spec;
@@ -39,7 +39,7 @@ export function plan(input: PlanInput): Plan {
       observation.status !== 'observed' ? [] : command === 'up' ? [describeNode(observation.state)] : downNotes(machine, observation);
     return {
       machine: machine.name,
-      target: machine.ssh.kind === 'local' ? 'local' : machine.ssh.destination,
+      target: describeTarget(machine.ssh),
       observed: observation.status,
       reason: observation.status === 'unreachable' ? observation.reason : undefined,
       actions,

@@ -1,4 +1,5 @@
 // The Plan: pure data, the only thing apply acts on and the only thing plan prints. No secrets in it.
+import type { SshTarget } from '../spec/types.js';
 
 export type Op = 'add' | 'change' | 'destroy' | 'unknown';
 export const SYMBOL: Record<Op, string> = { add: '+', change: '~', destroy: '-', unknown: '?' };
@@ -103,3 +104,6 @@ export const isEmpty = (plan: Plan) =>
 
 /** The machines' blockers, each with its machine (plan.blockers also holds the ones found on this side). */
 export const blockers = (plan: Plan) => plan.machines.flatMap((m) => (m.blockers ?? []).map((b) => ({ machine: m.machine, ...b })));
+
+/** How a person names where a machine is: "local", or the ssh destination with its port when one is given. */
+export const describeTarget = (ssh: SshTarget) => (ssh.kind === 'local' ? 'local' : `${ssh.destination}${ssh.port ? `:${ssh.port}` : ''}`);

@@ -11,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
-import { CLI, ROOT, tempDir, type CliResult } from '../helpers.js';
+import { CLI, ROOT, runCli, tempDir, type CliResult } from '../helpers.js';
 import { assertNoLeak, secretsOf } from './lab-helpers.js';
 
 const status = labStatus();
@@ -84,6 +84,12 @@ describe('examples/ci/peer-provision-ci.sh against the lab', () => {
     assertNoLeak(lab, [...secretsOf(lab, ['m1', 'm2']), env.SSH_PRIVATE_KEY!.split('\n')[1]!], r);
     const drift = await job('drift');
     assert.equal(drift.code, 0, drift.stdout + drift.stderr);
+    // the same stack from a terminal-less shell without --json: the summary table closes a converged up
+    const direct = lab.peerYaml({ path: join(dir, 'direct.yaml'), name: 'ci' });
+    const again = await runCli(['up', '--yes', '-f', direct]);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, /^MACHINE +TAILNET IP +GATEWAY URL +VERIFIED$/m);
+    assert.match(again.stdout, /^m1 +100\.64\.\d+\.\d+ +http:\/\/100\.64\.\d+\.\d+:18789 +yes \(3 checks\)$/m);
   });
 
   test('destroy: down --yes, a result event, exit 0', { skip, timeout: 300_000 }, async () => {

@@ -13,7 +13,8 @@ import { withBlockers } from '../../plan/index.js';
 import { isEmpty } from '../../plan/types.js';
 import { loadSpec } from '../../spec/load.js';
 import { Transport } from '../../transport/remote.js';
-import { renderChecks, verify } from '../../verify/index.js';
+import { renderChecks, verify, type CheckResult } from '../../verify/index.js';
+import { renderSummary } from '../../output/summary.js';
 import { BlockedError, localBlockers, removeEmptyStateFolders, planTailnet, specForPlanning } from '../readiness.js';
 import { rendererFor } from '../shared.js';
 
@@ -43,6 +44,11 @@ export async function run(options: UpOptions): Promise<number> {
       throw new BlockedError('up', plan.blockers, plan.machines.filter((m) => m.observed === 'unreachable'));
     }
     const unreachable = plan.machines.filter((m) => m.observed === 'unreachable');
+    const summary = (checks: CheckResult[]) =>
+      renderSummary(
+        spec.machines.map((m) => ({ machine: m.name, ip: runs.get(m.name)?.ip, port: m.gateway.port, skipped: unreachable.find((u) => u.machine === m.name) ? 'unreachable' : undefined })),
+        checks,
+      );
     if (unreachable.length === plan.machines.length) {
       throw new PeerProvisionError(`no machine could be reached:\n${unreachable.map((m) => `  - ${m.machine}: ${m.reason}`).join('\n')}`);
     }
@@ -53,7 +59,7 @@ export async function run(options: UpOptions): Promise<number> {
       const checks = await verify(spec, endpoints(runs), false);
       for (const c of checks) events.emit({ event: 'check', ...c });
       const failed = checks.filter((c) => !c.ok);
-      if (!options.json) stdout(`\nNo changes. ${checks.length - failed.length} of ${checks.length} checks passed.\n${failed.length ? renderChecks(failed) : ''}`);
+      if (!options.json) stdout(`\nNo changes. ${checks.length - failed.length} of ${checks.length} checks passed.\n${failed.length ? renderChecks(failed) : ''}\n${summary(checks)}`);
       events.emit({ event: 'result', changed: false, ok: failed.length === 0, exitCode: failed.length ? EXIT.failure : EXIT.ok, restarted: [], written: [], transport: transport.stats() });
       return failed.length ? EXIT.failure : EXIT.ok;
     }
@@ -80,6 +86,7 @@ export async function run(options: UpOptions): Promise<number> {
     events.emit({ event: 'result', changed: true, ok: problems.length === 0, exitCode: problems.length ? EXIT.failure : EXIT.ok, restarted: result.restarted, written: result.written, problems, transport: transport.stats() });
     if (!options.json) {
       stdout(`\n${result.checks.length ? `Verify:\n${renderChecks(result.checks)}` : ''}`);
+      stdout(`\n${summary(result.checks)}`);
       stdout(problems.length ? `\nup finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run up to resume.\n` : '\nup complete: every peer pair verified.\n');
     }
     if (interrupted()) {
