@@ -1,7 +1,7 @@
 // The entry point: a table of commands, each loaded only when it runs (so --help and validate start
 // fast and never load Pulumi), and the one boundary that turns errors into messages and exit codes.
 import { existsSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { EXIT, InputError, PeerProvisionError, UsageError } from './errors.js';
 import { handleInterrupts } from './interrupt.js';
 import { disableColour } from './output/colour.js';
@@ -27,6 +27,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   down: () => import('./commands/down/index.js'),
   'tailnet init': () => import('./commands/tailnet/init.js'),
   init: () => import('./commands/init/index.js'),
+  completion: () => import('./commands/completion/index.js'),
 };
 
 const EXIT_CODES = `
@@ -53,7 +54,7 @@ Examples:
 
 More: README.md, docs/ci.md`;
 
-function program(run: (name: string, options: CommonOptions & Record<string, unknown>) => void): Command {
+export function program(run: (name: string, options: CommonOptions & Record<string, unknown>) => void): Command {
   const cli = new Command('peer-provision')
     .description('Peer OpenClaw gateways on several machines privately over Tailscale, from one peer.yaml.')
     .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
@@ -107,6 +108,13 @@ function program(run: (name: string, options: CommonOptions & Record<string, unk
     .option('--write', 'write the tagOwners entries into the tailnet policy (If-Match) with an admin API key in TAILSCALE_API_KEY')
     .exitOverride()
     .action((o) => run('tailnet init', o));
+  cli
+    .command('completion')
+    .description('print a shell completion script: bash, zsh or fish')
+    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
+    .addHelpText('after', '\nInstall:\n  bash: peer-provision completion bash > ~/.local/share/bash-completion/completions/peer-provision\n  zsh:  peer-provision completion zsh > "${fpath[1]}/_peer-provision"\n  fish: peer-provision completion fish > ~/.config/fish/completions/peer-provision.fish')
+    .exitOverride()
+    .action((shell) => run('completion', { shell } as never));
   cli
     .command('init')
     .description('write a commented peer.yaml from --machine flags (or ask on a terminal); never overwrites one')

@@ -1,5 +1,6 @@
 // The real CLI, as a user runs it: exit codes, stdout vs stderr, --json.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
@@ -277,4 +278,22 @@ test('--help shows examples and the environment variables; plan shows ssh target
   const file = writeTemp('version: 1\nname: x\ntailnet: {provider: provided}\nmachines:\n  a: {ssh: "me@host:2222", tailscale: {authKey: env:K}}\n  b: {ssh: b, tailscale: {authKey: env:K}}\n');
   const plan = await runCli(['plan', '--offline', '-f', file]);
   assert.match(plan.stdout, /^machine a \(me@host:2222\)/m);
+});
+
+test('completion bash: generated from the CLI itself, and bash completes commands, options and choices with it', async () => {
+  const script = (await runCli(['completion', 'bash'])).stdout;
+  const complete = (line: string) =>
+    new Promise<string>((done, fail) => {
+      const words = line.split(' ');
+      const program = `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _peer_provision; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      execFile('bash', ['-c', program], (error, stdout) => (error ? fail(error) : done(stdout.trim().split('\n').sort().join(' '))));
+    });
+  assert.equal(await complete('peer-provision p'), 'plan');
+  assert.equal(await complete('peer-provision plan --de'), '--detailed-exitcode');
+  assert.equal(await complete('peer-provision plan --for '), 'down up');
+  assert.equal(await complete('peer-provision up --y'), '--yes');
+  assert.equal(await complete('peer-provision completion '), 'bash fish zsh');
+  assert.match((await runCli(['completion', 'zsh'])).stdout, /^#compdef peer-provision\n.*bashcompinit/s);
+  assert.match((await runCli(['completion', 'fish'])).stdout, /complete -c peer-provision -n '__fish_seen_subcommand_from plan' -l detailed-exitcode/);
+  assert.equal((await runCli(['completion', 'tcsh'])).code, 2);
 });
