@@ -25,7 +25,7 @@ function fresh(over: Partial<MachineState> = {}, gateway: Partial<MachineState['
     user: 'bob',
     privilege: 'root',
     curl: true,
-    tailscale: { installed: false, tags: [] },
+    tailscale: { installed: false, loggedIn: false, tags: [] },
     gateway: { installed: true, configExists: true, configPath: '/home/bob/.openclaw/openclaw.json', toolsAllow: [], backupExists: false, serviceManager: 'supervisor', pid: 42, listening: ['127.0.0.1'], ...gateway },
     ...over,
   };
@@ -40,18 +40,18 @@ test('a ready machine has no blockers', () => {
 test('OpenClaw missing, nothing restartable, no root or sudo, no curl: each is a blocker with a fix, all at once', () => {
   const b = blockersOf(fresh({ privilege: 'none', curl: false }, { installed: false, serviceManager: 'none', pid: undefined }));
   assert.deepEqual(b.map((x) => x.where), ['m1', 'm1', 'm1', 'm1']);
-  assert.match(b[0].problem, /OpenClaw is not installed/);
-  assert.match(b[1].problem, /no gateway is running and no service manager runs one/);
+  assert.match(b[0].reason, /OpenClaw is not installed/);
+  assert.match(b[1].reason, /no gateway is running and no service manager runs one/);
   assert.match(b[1].fix, /machines\.m1\.gateway\.restart/);
-  assert.match(b[2].problem, /Tailscale needs root: bob is not root and has no passwordless sudo/);
-  assert.match(b[3].problem, /curl is missing/);
-  for (const x of b) assert.ok(x.fix.length > 10 && x.kind === 'precondition');
+  assert.match(b[2].reason, /Tailscale needs root: bob is not root and has no passwordless sudo/);
+  assert.match(b[3].reason, /curl is missing/);
+  for (const x of b) assert.ok(x.fix.length > 10 && x.kind === 'machine');
 });
 
 test('an OS other than Linux or macOS: one blocker, nothing else said', () => {
   const b = blockersOf(fresh({ os: 'mingw64_nt-10.0', curl: false }));
   assert.equal(b.length, 1);
-  assert.match(b[0].problem, /mingw64_nt-10\.0 is not supported yet/);
+  assert.match(b[0].reason, /mingw64_nt-10\.0 is not supported yet/);
 });
 
 test('a gateway.restart command makes the gateway restartable; sudo is enough for Tailscale', () => {
