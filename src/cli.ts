@@ -75,7 +75,9 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     // Not commander's .env(): for a flag it counts a variable that is merely present, and =0 must not allow this.
     c.option('--allow-local-state', 'with CI set: keep the Pulumi state in the local default backend on purpose (also PEER_PROVISION_ALLOW_LOCAL_STATE=1; see docs/ci.md)');
   const machines = (c: Command) =>
-    c.option('--accept-new-host-keys', 'accept and remember host keys ssh has not seen (otherwise known_hosts must have them)');
+    c
+      .option('--accept-new-host-keys', 'accept and remember host keys ssh has not seen (otherwise known_hosts must have them)')
+      .option('-m, --machine <name>', 'act on this machine only (repeat for more); pairs with machines outside the set are left as they are', collect, []);
   const asks = (c: Command) => c.option('-y, --yes', 'apply without asking (required without a terminal)');
 
   command('validate', 'check peer.yaml (schema and rules); touches nothing').action((o) => run('validate', o));

@@ -297,3 +297,20 @@ test('completion bash: generated from the CLI itself, and bash completes command
   assert.match((await runCli(['completion', 'fish'])).stdout, /complete -c peer-provision -n '__fish_seen_subcommand_from plan' -l detailed-exitcode/);
   assert.equal((await runCli(['completion', 'tcsh'])).code, 2);
 });
+
+test('--machine: an unknown name is refused with a suggestion (exit 2); plan shows the others as not targeted', async () => {
+  const unknown = await runCli(['plan', '--offline', '--machine', 'alpah']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /--machine alpah: no such machine in .*peer\.yaml \(did you mean alpha\?\)/);
+  const r = await runCli(['plan', '--offline', '--machine', 'alpha', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.deepEqual(doc.machines.map((m: { machine: string; actions: unknown[]; skipped?: string }) => [m.machine, m.actions.length, m.skipped]), [
+    ['alpha', 5, undefined],
+    ['beta', 0, 'not targeted (--machine): left as it is'],
+  ]);
+  assert.equal(doc.summary.unknown, 3 + 5, 'the tailnet and alpha only');
+  const text = await runCli(['plan', '--offline', '-m', 'beta', '--for', 'down']);
+  assert.match(text.stdout, /machine alpha \(local\): not targeted \(--machine\): left as it is/);
+  assert.match(text.stdout, /note: left as it is: only a down of the whole stack revokes/);
+});

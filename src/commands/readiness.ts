@@ -17,12 +17,14 @@ export interface LocalChecks {
   ciState?: { allowLocalState: boolean };
   /** Gateway tokens and provided auth keys (up, plan, validate; not down, which needs none of them). */
   secrets: boolean;
+  /** The tailnet is touched (false: down --machine, which leaves it alone and needs neither Pulumi nor credentials). */
+  tailnet?: boolean;
 }
 
 export async function localBlockers(spec: Spec, checks: LocalChecks): Promise<PlanBlocker[]> {
   const blockers: PlanBlocker[] = [];
   if (checks.secrets) blockers.push(...secretBlockers(spec));
-  if (spec.tailnet.provider === 'pulumi') {
+  if (spec.tailnet.provider === 'pulumi' && checks.tailnet !== false) {
     if (checks.pulumi !== 'skip') {
       const tool = await pulumiBlocker(checks.pulumi);
       if (tool) blockers.push(tool);

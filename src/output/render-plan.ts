@@ -34,9 +34,9 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
   if (plan.tailnet.actions.length === 0 && plan.tailnet.notes.length === 0) out.push('  no changes');
   for (const m of plan.machines) {
     const state =
-      m.observed === 'observed' ? '' : m.observed === 'unreachable' ? `: ${c('red', 'unreachable')}: ${m.reason}` : options.offline ? ': state unknown, not observed (--offline)' : ': state unknown';
+      m.skipped ? `: ${m.skipped}` : m.observed === 'observed' ? '' : m.observed === 'unreachable' ? `: ${c('red', 'unreachable')}: ${m.reason}` : options.offline ? ': state unknown, not observed (--offline)' : ': state unknown';
     out.push('', `machine ${m.machine} (${m.target})${state}`);
-    for (const note of m.notes ?? []) out.push(`  note: ${note}`);
+    for (const note of m.skipped ? [] : (m.notes ?? [])) out.push(`  note: ${note}`);
     for (const b of m.blockers ?? []) out.push(`  ${c('red', '! blocked:')} ${b.reason}`, `      fix: ${b.fix}`);
     for (const a of m.actions) out.push(...(m.observed === 'unreachable' ? [] : actionLines(a, '  ')));
     if (m.actions.length === 0) out.push('  no changes');
@@ -47,7 +47,7 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
     out.push('', c('red', `Blocked: ${plan.command} changes nothing until these are fixed (${plan.blockers.length}):`));
     for (const b of plan.blockers) out.push(`  ${c('red', '✗')} ${b.where}: ${b.reason}`, `      fix: ${b.fix}`);
   }
-  const unreachable = plan.machines.filter((m) => m.observed === 'unreachable');
+  const unreachable = plan.machines.filter((m) => m.observed === 'unreachable' && !m.skipped);
   if (unreachable.length > 0) {
     out.push('', c('red', `Unreachable (${unreachable.length}): ${unreachable.map((m) => m.machine).join(', ')}: their state is unknown; check ssh to them and run plan again.`));
   }

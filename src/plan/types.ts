@@ -66,6 +66,8 @@ export interface MachinePlan {
   blockers?: Blocker[];
   /** What a person should know about the machine: the tailnet it is on, a step deliberately left out. */
   notes?: string[];
+  /** Why this run leaves the machine alone (--machine named others); its observation is still shown. */
+  skipped?: string;
 }
 
 /**

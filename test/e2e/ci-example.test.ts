@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
 import { CLI, ROOT, runCli, tempDir, type CliResult } from '../helpers.js';
-import { assertNoLeak, secretsOf } from './lab-helpers.js';
+import { assertNoLeak, CONFIG, secretsOf, tailnetIp } from './lab-helpers.js';
 
 const status = labStatus();
 const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
@@ -90,6 +90,26 @@ describe('examples/ci/peer-provision-ci.sh against the lab', () => {
     assert.equal(again.code, 0, again.stdout + again.stderr);
     assert.match(again.stdout, /^MACHINE +TAILNET IP +GATEWAY URL +VERIFIED$/m);
     assert.match(again.stdout, /^m1 +100\.64\.\d+\.\d+ +http:\/\/100\.64\.\d+\.\d+:18789 +yes \(3 checks\)$/m);
+  });
+
+  test('--machine m1: down and up act on m1 only; m2 is left exactly as it is', { skip, timeout: 300_000 }, async () => {
+    const direct = join(dir, 'direct.yaml');
+    const m2 = { pid: lab.gatewayPid('m2'), config: lab.readFile('m2', CONFIG), ip: await tailnetIp(lab, 'm2') };
+    const unchanged = async () => {
+      assert.equal(lab.gatewayPid('m2'), m2.pid, 'm2 was not restarted');
+      assert.equal(lab.readFile('m2', CONFIG), m2.config, "m2's config is byte for byte the same");
+      assert.equal(await tailnetIp(lab, 'm2'), m2.ip, 'm2 is still on the tailnet');
+    };
+    const plan = await runCli(['plan', '--for', 'down', '--machine', 'm1', '-f', direct]);
+    assert.match(plan.stdout, /machine m2 \(lab-m2\): not targeted \(--machine\): left as it is/);
+    const down = await runCli(['down', '--yes', '--machine', 'm1', '-f', direct]);
+    assert.equal(down.code, 0, down.stdout + down.stderr);
+    assert.equal(await tailnetIp(lab, 'm1'), undefined, 'm1 left the tailnet');
+    await unchanged();
+    const up = await runCli(['up', '--yes', '--machine', 'm1', '-f', direct]);
+    assert.equal(up.code, 0, up.stdout + up.stderr);
+    assert.match(await tailnetIp(lab, 'm1') ?? '', /^100\.64\./, 'm1 joined again');
+    await unchanged();
   });
 
   test('destroy: down --yes, a result event, exit 0', { skip, timeout: 300_000 }, async () => {

@@ -12,20 +12,23 @@ import { isEmpty } from '../../plan/types.js';
 import { loadSpec } from '../../spec/load.js';
 import { Transport } from '../../transport/remote.js';
 import { withBlockers } from '../../plan/index.js';
+import { restrictPlan, targeted, targetSet } from '../targets.js';
 import { BlockedError, localBlockers, removeEmptyStateFolders } from '../readiness.js';
 import { rendererFor } from '../shared.js';
 
 interface DownOptions extends CommonOptions {
   yes?: boolean;
   acceptNewHostKeys?: boolean;
+  machine?: string[];
 }
 
 export async function run(options: DownOptions): Promise<number> {
   const spec = loadSpec(options.file);
+  const only = targetSet(spec, options.machine); // --machine: those machines only, and the tailnet is left alone
   // provider pulumi: the CLI and plugin, the credentials and an existing stack's passphrase are needed to revoke;
-  // all checked (and reported together) before any machine is touched.
-  const local = await localBlockers(spec, { pulumi: 'version', secrets: false });
-  if (local.length === 0) {
+  // all checked (and reported together) before any machine is touched. Not with --machine: the tailnet stays.
+  const local = await localBlockers(spec, { pulumi: 'version', secrets: false, tailnet: !only });
+  if (local.length === 0 && !only) {
     try {
       await tailnetPreflightDown(spec);
     } catch (error) {
@@ -39,17 +42,17 @@ export async function run(options: DownOptions): Promise<number> {
   let refused = false;
   try {
     const prepared = await prepareDown(spec, transport);
-    const plan = withBlockers(prepared.plan, local);
-    const runs = prepared.runs;
+    const plan = restrictPlan(withBlockers(prepared.plan, local), only);
+    const runs = new Map([...prepared.runs].filter(([name]) => !only || only.has(name)));
     events.emit({ event: 'plan', plan });
     if (!options.json) stdout(renderPlan(plan));
     if (plan.blockers.length > 0) {
       refused = true;
-      throw new BlockedError('down', plan.blockers, plan.machines.filter((m) => m.observed === 'unreachable'));
+      throw new BlockedError('down', plan.blockers, targeted(plan).filter((m) => m.observed === 'unreachable'));
     }
-    const unreachable = plan.machines.filter((m) => m.observed === 'unreachable');
+    const unreachable = targeted(plan).filter((m) => m.observed === 'unreachable');
     const machineWork = plan.machines.some((m) => m.actions.some((a) => a.op !== 'unknown'));
-    if (!machineWork && spec.tailnet.provider === 'provided') {
+    if (!machineWork && (spec.tailnet.provider === 'provided' || only)) {
       if (!options.json) stdout(unreachable.length ? '\nNothing to do on the machines that could be reached.\n' : '\nNothing to do: peer-provision has nothing on these machines.\n');
       events.emit({ event: 'result', changed: false, ok: unreachable.length === 0, exitCode: unreachable.length ? EXIT.failure : EXIT.ok, unreachable: unreachable.map((m) => m.machine), transport: transport.stats() });
       return unreachable.length ? EXIT.failure : EXIT.ok;
@@ -66,6 +69,10 @@ export async function run(options: DownOptions): Promise<number> {
       renderer: rendererFor(options.json),
       events,
       tailnet: async () => {
+        if (only) {
+          stderr('tailnet: left as it is (--machine): only a down of the whole stack revokes keys and removes devices\n');
+          return;
+        }
         for (const m of await destroyTailnetForDown(spec)) stderr(`tailnet: ${m}\n`);
       },
     });

@@ -11,6 +11,7 @@ import { loadSpec } from '../../spec/load.js';
 import type { Spec } from '../../spec/types.js';
 import { Transport } from '../../transport/remote.js';
 import { localBlockers, planTailnet, specForPlanning } from '../readiness.js';
+import { outsideOf, restrictPlan, targeted, targetSet } from '../targets.js';
 
 interface PlanOptions extends CommonOptions {
   offline?: boolean;
@@ -18,6 +19,7 @@ interface PlanOptions extends CommonOptions {
   for: 'up' | 'down';
   acceptNewHostKeys?: boolean;
   allowLocalState?: boolean;
+  machine?: string[];
 }
 
 /**
@@ -37,28 +39,31 @@ export async function run(options: PlanOptions): Promise<number> {
     secrets: options.for === 'up',
     ciState: options.for === 'up' ? { allowLocalState: Boolean(options.allowLocalState) } : undefined,
   });
-  const result = withBlockers(
+  const only = targetSet(spec, options.machine);
+  const whole = withBlockers(
     options.offline
       ? plan({ spec, command: options.for, machines: new Map(), tailnet: offlineTailnetActions(spec, options.for) })
-      : await observedPlan(specForPlanning(spec, local), options.for, local, Boolean(options.acceptNewHostKeys)),
+      : await observedPlan(specForPlanning(spec, local), options.for, local, Boolean(options.acceptNewHostKeys), outsideOf(spec, only)),
     local,
   );
+  const result = restrictPlan(whole, only);
   if (options.json) printJson(result);
   else stdout(renderPlan(result, { offline: options.offline }));
   if (options.offline) return EXIT.ok;
   // up would refuse, or something could not be looked at: a CI gate must not pass
-  const unreachable = result.machines.some((m) => m.observed === 'unreachable');
+  const unreachable = targeted(result).some((m) => m.observed === 'unreachable');
   const s = result.summary;
   if (unreachable || result.blockers.length > 0 || (options.detailedExitcode && s.unknown > 0)) return EXIT.failure;
   return options.detailedExitcode && s.add + s.change + s.destroy > 0 ? EXIT.changesPending : EXIT.ok;
 }
 
 /** Reads every machine (read-only) and, for pulumi with acl merge, the tailnet policy. Writes nothing. */
-async function observedPlan(spec: Spec, command: 'up' | 'down', local: Parameters<typeof planTailnet>[1], acceptNewHostKeys: boolean): Promise<Plan> {
+async function observedPlan(spec: Spec, command: 'up' | 'down', local: Parameters<typeof planTailnet>[1], acceptNewHostKeys: boolean, outside: string[]): Promise<Plan> {
   const transport = new Transport(spec, { acceptNewHostKeys });
   try {
     if (command === 'down') return (await prepareDown(spec, transport)).plan;
-    return (await prepareUp(spec, transport, (joined) => planTailnet(spec, local, joined))).plan;
+    // machines outside --machine get no key: they count as joined for the tailnet plan
+    return (await prepareUp(spec, transport, (joined) => planTailnet(spec, local, new Set([...joined, ...outside])))).plan;
   } finally {
     await transport.close();
   }

@@ -15,6 +15,7 @@ import { loadSpec } from '../../spec/load.js';
 import { Transport } from '../../transport/remote.js';
 import { renderChecks, verify, type CheckResult } from '../../verify/index.js';
 import { renderSummary } from '../../output/summary.js';
+import { outsideOf, restrictPlan, restrictSpec, targeted, targetSet } from '../targets.js';
 import { BlockedError, localBlockers, removeEmptyStateFolders, planTailnet, specForPlanning } from '../readiness.js';
 import { rendererFor } from '../shared.js';
 
@@ -22,10 +23,13 @@ interface UpOptions extends CommonOptions {
   yes?: boolean;
   acceptNewHostKeys?: boolean;
   allowLocalState?: boolean;
+  machine?: string[];
 }
 
 export async function run(options: UpOptions): Promise<number> {
   const spec = loadSpec(options.file);
+  const only = targetSet(spec, options.machine);
+  const outside = outsideOf(spec, only);
   // Everything this side needs (secrets, the Pulumi CLI, credentials, where the state goes), all at once.
   const local = await localBlockers(spec, { pulumi: 'version', secrets: true, ciState: { allowLocalState: Boolean(options.allowLocalState) } });
   // With a local problem up will refuse anyway: observe (read-only) to report the machines too, without the lock.
@@ -34,29 +38,32 @@ export async function run(options: UpOptions): Promise<number> {
   const events = options.json ? jsonEvents() : noEvents;
   let refused = false;
   try {
-    const prepared = await prepareUp(local.length > 0 ? specForPlanning(spec, local) : spec, transport, (joined) => planTailnet(spec, local, joined));
-    const plan = withBlockers(prepared.plan, local);
+    // machines outside --machine get no key: they count as joined for the tailnet plan
+    const tailnet = (joined: Set<string>) => planTailnet(spec, local, new Set([...joined, ...outside]));
+    const prepared = await prepareUp(local.length > 0 ? specForPlanning(spec, local) : spec, transport, tailnet);
+    const plan = restrictPlan(withBlockers(prepared.plan, local), only);
+    const checked = restrictSpec(spec, only); // verify: the pairs among the targeted machines
     const runs = prepared.runs;
     events.emit({ event: 'plan', plan });
     if (!options.json) stdout(renderPlan(plan));
     if (plan.blockers.length > 0) {
       refused = true;
-      throw new BlockedError('up', plan.blockers, plan.machines.filter((m) => m.observed === 'unreachable'));
+      throw new BlockedError('up', plan.blockers, targeted(plan).filter((m) => m.observed === 'unreachable'));
     }
-    const unreachable = plan.machines.filter((m) => m.observed === 'unreachable');
+    const unreachable = targeted(plan).filter((m) => m.observed === 'unreachable');
     const summary = (checks: CheckResult[]) =>
       renderSummary(
-        spec.machines.map((m) => ({ machine: m.name, ip: runs.get(m.name)?.ip, port: m.gateway.port, skipped: unreachable.find((u) => u.machine === m.name) ? 'unreachable' : undefined })),
+        checked.machines.map((m) => ({ machine: m.name, ip: runs.get(m.name)?.ip, port: m.gateway.port, skipped: unreachable.find((u) => u.machine === m.name) ? 'unreachable' : undefined })),
         checks,
       );
-    if (unreachable.length === plan.machines.length) {
+    if (unreachable.length === targeted(plan).length) {
       throw new PeerProvisionError(`no machine could be reached:\n${unreachable.map((m) => `  - ${m.machine}: ${m.reason}`).join('\n')}`);
     }
 
     if (isEmpty(plan)) {
       // Converged: nothing to write, nothing to restart. Still prove the peers can reach each other
       // (health and token checks; no message, so a converged run never wakes an agent).
-      const checks = await verify(spec, endpoints(runs), false);
+      const checks = await verify(checked, endpoints(runs), false);
       for (const c of checks) events.emit({ event: 'check', ...c });
       const failed = checks.filter((c) => !c.ok);
       if (!options.json) stdout(`\nNo changes. ${checks.length - failed.length} of ${checks.length} checks passed.\n${failed.length ? renderChecks(failed) : ''}\n${summary(checks)}`);
@@ -76,6 +83,8 @@ export async function run(options: UpOptions): Promise<number> {
       tailnetChanges: plan.tailnet.actions.length > 0,
       renderer: rendererFor(options.json),
       events,
+      only,
+      verifySpec: checked,
     });
     const failedChecks = result.checks.filter((c) => !c.ok);
     const problems = [
