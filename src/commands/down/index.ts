@@ -59,6 +59,7 @@ export async function run(options: DownOptions): Promise<number> {
     }
     if (interrupted()) {
       stderr('Interrupted before anything was changed.\n');
+      events.emit({ event: 'result', changed: false, ok: false, exitCode: EXIT.interrupted, interrupted: true, transport: transport.stats() });
       return EXIT.interrupted;
     }
     if (!isEmpty(plan) && !(await confirm('Tear down?', options))) {
@@ -77,7 +78,7 @@ export async function run(options: DownOptions): Promise<number> {
       },
     });
     const problems = [...unreachable.map((m) => `${m.machine}: unreachable, skipped: ${m.reason}`), ...result.failures.map((f) => f.message)];
-    events.emit({ event: 'result', changed: true, ok: problems.length === 0, exitCode: problems.length ? EXIT.failure : EXIT.ok, problems, transport: transport.stats() });
+    events.emit({ event: 'result', changed: true, ok: problems.length === 0 && !interrupted(), exitCode: interrupted() ? EXIT.interrupted : problems.length ? EXIT.failure : EXIT.ok, problems, transport: transport.stats() });
     if (!options.json) stdout(problems.length ? `\ndown finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run down to finish.\n` : '\ndown complete.\n');
     if (interrupted()) {
       stderr('Interrupted: the steps that were running finished; nothing else was started. Re-run down to finish.\n');

@@ -72,6 +72,7 @@ export async function run(options: UpOptions): Promise<number> {
     }
     if (interrupted()) {
       stderr('Interrupted before anything was changed.\n');
+      events.emit({ event: 'result', changed: false, ok: false, exitCode: EXIT.interrupted, interrupted: true, transport: transport.stats() });
       return EXIT.interrupted;
     }
     if (!(await confirm('Apply this plan?', options))) {
@@ -92,7 +93,7 @@ export async function run(options: UpOptions): Promise<number> {
       ...result.failures.map((f) => f.message),
       ...failedChecks.map((c) => `verify ${c.from} -> ${c.to} ${c.check}: ${c.detail}`),
     ];
-    events.emit({ event: 'result', changed: true, ok: problems.length === 0, exitCode: problems.length ? EXIT.failure : EXIT.ok, restarted: result.restarted, written: result.written, problems, transport: transport.stats() });
+    events.emit({ event: 'result', changed: true, ok: problems.length === 0 && !interrupted(), exitCode: interrupted() ? EXIT.interrupted : problems.length ? EXIT.failure : EXIT.ok, restarted: result.restarted, written: result.written, problems, transport: transport.stats() });
     if (!options.json) {
       stdout(`\n${result.checks.length ? `Verify:\n${renderChecks(result.checks)}` : ''}`);
       stdout(`\n${summary(result.checks)}`);
