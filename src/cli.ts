@@ -14,7 +14,7 @@ export interface CommonOptions {
 }
 
 /** Commands whose --json output is a stream of events ending with a `result` event (the others print one document). */
-const STREAMING = new Set(['up', 'down']);
+const STREAMING = new Set(['up', 'down', 'rotate']);
 
 // Each command module exports run(options) -> exit code; its options type is its own business.
 type CommandModule = { run(options: never): Promise<number> };
@@ -28,6 +28,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   'tailnet init': () => import('./commands/tailnet/init.js'),
   init: () => import('./commands/init/index.js'),
   completion: () => import('./commands/completion/index.js'),
+  rotate: () => import('./commands/rotate/index.js'),
 };
 
 const EXIT_CODES = `
@@ -95,6 +96,10 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
   machines(command('status', 'per machine: joined, tailnet IP, gateway bind/auth, healthy, peers reachable')).action((o) =>
     run('status', o),
   );
+  // no --machine: a token is in the peer files of every peer, so a rotation always reaches all of them
+  localState(asks(command('rotate', 'new gateway tokens (for token: generate): shown as a plan, then applied like up: patch, restart, peer files on every peer, verify', EVENTS)))
+    .option('--accept-new-host-keys', 'accept and remember host keys ssh has not seen (otherwise known_hosts must have them)')
+    .action((o) => run('rotate', o));
   asks(machines(command('down', 'leave the tailnet, restore each gateway config, remove peer files, revoke keys', EVENTS))).action((o) =>
     run('down', o),
   );

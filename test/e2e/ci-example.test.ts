@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
 import { CLI, ROOT, runCli, tempDir, type CliResult } from '../helpers.js';
-import { assertNoLeak, CONFIG, secretsOf, tailnetIp } from './lab-helpers.js';
+import { assertNoLeak, config, CONFIG, secretsOf, tailnetIp } from './lab-helpers.js';
 
 const status = labStatus();
 const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
@@ -110,6 +110,30 @@ describe('examples/ci/peer-provision-ci.sh against the lab', () => {
     assert.equal(up.code, 0, up.stdout + up.stderr);
     assert.match(await tailnetIp(lab, 'm1') ?? '', /^100\.64\./, 'm1 joined again');
     await unchanged();
+  });
+
+  test('rotate: new tokens on every gateway, the peer files follow, the old token is refused', { skip, timeout: 300_000 }, async () => {
+    const direct = join(dir, 'direct.yaml');
+    const token = (m: string) => config(lab, m).gateway.auth.token as string;
+    const old = { m1: token('m1'), m2: token('m2') };
+    const r = await runCli(['rotate', '--yes', '-f', direct]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /gateway\.auth\.token: \(sensitive value\)/, 'shown in the plan first');
+    assert.match(r.stdout, /rotate complete: every peer pair verified/);
+    const now = { m1: token('m1'), m2: token('m2') };
+    assert.notEqual(now.m1, old.m1);
+    assert.notEqual(now.m2, old.m2);
+    assert.equal(lab.readFile('m2', '/root/.openclaw/peer-agent/tokens/m1.token').trim(), now.m1, "m2's peer files hold m1's new token");
+    assert.equal(lab.readFile('m1', '/root/.openclaw/peer-agent/tokens/m2.token').trim(), now.m2);
+    // from m2 over the tailnet, the token on curl's stdin (-K -): m1 refuses the old token and takes the new one
+    const ip = await tailnetIp(lab, 'm1');
+    const call = async (t: string) =>
+      (await lab.run('m2', `curl -s -o /dev/null -w '%{http_code}' -K - -X POST -H 'Content-Type: application/json' --data '{"tool":"sessions_list","args":{}}' http://${ip}:18789/tools/invoke`, { input: `header = "Authorization: Bearer ${t}"\n` })).stdout;
+    assert.equal(await call(old.m1), '401');
+    assert.equal(await call(now.m1), '200');
+    assertNoLeak(lab, [old.m1, old.m2, now.m1, now.m2], r);
+    const again = await runCli(['up', '--yes', '-f', direct]);
+    assert.match(again.stdout, /No changes\./, 'the next up keeps the new tokens');
   });
 
   test('destroy: down --yes, a result event, exit 0', { skip, timeout: 300_000 }, async () => {

@@ -12,6 +12,7 @@ import { renderPlan } from '../../output/render-plan.js';
 import { withBlockers } from '../../plan/index.js';
 import { isEmpty } from '../../plan/types.js';
 import { loadSpec } from '../../spec/load.js';
+import type { Spec } from '../../spec/types.js';
 import { Transport } from '../../transport/remote.js';
 import { renderChecks, verify, type CheckResult } from '../../verify/index.js';
 import { renderSummary } from '../../output/summary.js';
@@ -19,7 +20,7 @@ import { outsideOf, restrictPlan, restrictSpec, targeted, targetSet } from '../t
 import { BlockedError, localBlockers, removeEmptyStateFolders, planTailnet, specForPlanning } from '../readiness.js';
 import { rendererFor } from '../shared.js';
 
-interface UpOptions extends CommonOptions {
+export interface UpOptions extends CommonOptions {
   yes?: boolean;
   acceptNewHostKeys?: boolean;
   allowLocalState?: boolean;
@@ -27,13 +28,20 @@ interface UpOptions extends CommonOptions {
 }
 
 export async function run(options: UpOptions): Promise<number> {
-  const spec = loadSpec(options.file);
+  return apply(loadSpec(options.file), options, 'up');
+}
+
+/**
+ * up itself, and rotate (which hands in a spec whose tokens are new): observe, check, plan, ask, apply, verify.
+ * `command` names the run in the lock, messages and refusals.
+ */
+export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rotate'): Promise<number> {
   const only = targetSet(spec, options.machine);
   const outside = outsideOf(spec, only);
   // Everything this side needs (secrets, the Pulumi CLI, credentials, where the state goes), all at once.
   const local = await localBlockers(spec, { pulumi: 'version', secrets: true, ciState: { allowLocalState: Boolean(options.allowLocalState) } });
   // With a local problem up will refuse anyway: observe (read-only) to report the machines too, without the lock.
-  const unlock = local.length > 0 ? () => undefined : lockStack(spec, 'up');
+  const unlock = local.length > 0 ? () => undefined : lockStack(spec, command);
   const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
   const events = options.json ? jsonEvents() : noEvents;
   let refused = false;
@@ -48,7 +56,7 @@ export async function run(options: UpOptions): Promise<number> {
     if (!options.json) stdout(renderPlan(plan));
     if (plan.blockers.length > 0) {
       refused = true;
-      throw new BlockedError('up', plan.blockers, targeted(plan).filter((m) => m.observed === 'unreachable'));
+      throw new BlockedError(command, plan.blockers, targeted(plan).filter((m) => m.observed === 'unreachable'));
     }
     const unreachable = targeted(plan).filter((m) => m.observed === 'unreachable');
     const summary = (checks: CheckResult[]) =>
@@ -97,10 +105,10 @@ export async function run(options: UpOptions): Promise<number> {
     if (!options.json) {
       stdout(`\n${result.checks.length ? `Verify:\n${renderChecks(result.checks)}` : ''}`);
       stdout(`\n${summary(result.checks)}`);
-      stdout(problems.length ? `\nup finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run up to resume.\n` : '\nup complete: every peer pair verified.\n');
+      stdout(problems.length ? `\n${command} finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run ${command} to resume.\n` : `\n${command} complete: every peer pair verified.\n`);
     }
     if (interrupted()) {
-      stderr('Interrupted: the steps that were running finished; nothing else was started. Re-run up to resume.\n');
+      stderr(`Interrupted: the steps that were running finished; nothing else was started. Re-run ${command} to resume.\n`);
       return EXIT.interrupted;
     }
     return problems.length ? EXIT.failure : EXIT.ok;
