@@ -33,10 +33,12 @@ const commands: Record<string, () => Promise<CommandModule>> = {
 
 const EXIT_CODES = `
 Exit codes:
-  0  success (plan --detailed-exitcode: success, nothing to change)
-  1  operational failure: a machine, a step or a remote command failed (the message names them)
-  2  invalid input or usage: peer.yaml or the command line is wrong; nothing was touched
-  3  plan --detailed-exitcode only: success, changes pending
+  0    success (plan --detailed-exitcode: nothing to change)
+  1    operational failure: a machine, a step or a remote command failed, a machine is unreachable (plan too),
+       or something blocks up (a tool, credentials, a machine precondition; then nothing was touched)
+  2    invalid input or usage, a missing secret, or CI with state that would be lost: nothing was touched
+  3    plan --detailed-exitcode only: real changes pending
+  130  interrupted: running steps finished, nothing new started
 
 Environment:
   CI                                  set (as CI services do): progress as timestamped lines on stderr, and up
@@ -51,6 +53,8 @@ Examples:
   peer-provision plan --detailed-exitcode       drift check: 0 converged, 3 changes pending, 1 unreachable/blocked
   peer-provision plan --json > plan.json        a plan artifact (no secret in it)
   peer-provision up --yes --json                apply in CI: one JSON event per line, the last a result
+  peer-provision up --machine beta              only beta; its pairs with the others are left as they are
+  peer-provision rotate --yes                   new gateway tokens, peer files updated on every peer
   peer-provision down --yes
 
 More: README.md, docs/ci.md`;

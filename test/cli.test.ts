@@ -9,7 +9,7 @@ import { runCli, tempDir, which, writeTemp } from './helpers.js';
 test('--help lists the commands and the exit codes', async () => {
   const r = await runCli(['--help']);
   assert.equal(r.code, 0);
-  for (const word of ['validate', 'plan', 'up', 'verify', 'status', 'down', 'Exit codes', '3  plan --detailed-exitcode']) assert.ok(r.stdout.includes(word), word);
+  for (const word of ['validate', 'plan', 'up', 'verify', 'status', 'down', 'Exit codes', '3    plan --detailed-exitcode only: real changes pending', 'rotate', 'init', 'completion']) assert.ok(r.stdout.includes(word), word);
 });
 
 test('validate the bundled peer.yaml: one line on stdout, exit 0', async () => {
