@@ -89,7 +89,7 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
   localState(machines(command('plan', 'show what `up` (or `down`) would change, observing the machines read-only')))
     .option('--offline', 'compute from peer.yaml alone: open no connection to anything')
     .option('--detailed-exitcode', 'exit 3 when changes are pending, 0 when there are none (1 when a machine is unreachable or something blocks)')
-    .addOption(new Option('--for <command>', 'plan for up or for down').choices(['up', 'down']).default('up'))
+    .addOption(new Option('--for <command>', 'plan for up, down or rotate (new tokens: what rotate would change)').choices(['up', 'down', 'rotate']).default('up'))
     .action((o) => run('plan', o));
   localState(asks(machines(command('up', 'apply: keys, install, join, patch and restart gateways, peer files, verify', EVENTS)))).action((o) =>
     run('up', o),

@@ -116,6 +116,10 @@ describe('examples/ci/peer-provision-ci.sh against the lab', () => {
     const direct = join(dir, 'direct.yaml');
     const token = (m: string) => config(lab, m).gateway.auth.token as string;
     const old = { m1: token('m1'), m2: token('m2') };
+    const preview = await runCli(['plan', '--for', 'rotate', '--detailed-exitcode', '-f', direct]);
+    assert.equal(preview.code, 3, preview.stdout + preview.stderr);
+    assert.equal(preview.stdout.match(/gateway\.auth\.token: \(sensitive value\)/g)?.length, 2, 'both tokens change');
+    assert.equal(token('m1'), old.m1, 'plan changed nothing');
     const r = await runCli(['rotate', '--yes', '-f', direct]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /gateway\.auth\.token: \(sensitive value\)/, 'shown in the plan first');

@@ -10,13 +10,14 @@ import type { Plan } from '../../plan/types.js';
 import { loadSpec } from '../../spec/load.js';
 import type { Spec } from '../../spec/types.js';
 import { Transport } from '../../transport/remote.js';
+import { newTokens } from '../rotate/index.js';
 import { localBlockers, planTailnet, specForPlanning } from '../readiness.js';
 import { outsideOf, restrictPlan, targeted, targetSet } from '../targets.js';
 
 interface PlanOptions extends CommonOptions {
   offline?: boolean;
   detailedExitcode?: boolean;
-  for: 'up' | 'down';
+  for: 'up' | 'down' | 'rotate';
   acceptNewHostKeys?: boolean;
   allowLocalState?: boolean;
   machine?: string[];
@@ -27,7 +28,17 @@ interface PlanOptions extends CommonOptions {
  * blocking problem), otherwise 0; with --detailed-exitcode 3 only for real pending changes.
  */
 export async function run(options: PlanOptions): Promise<number> {
-  const spec = loadSpec(options.file);
+  if (options.for !== 'rotate') return planFor(loadSpec(options.file), options, options.for);
+  // what rotate would do: up's plan with new tokens (made here, shown only as "(sensitive value)", then thrown away)
+  const rotation = newTokens(loadSpec(options.file));
+  try {
+    return await planFor(rotation.spec, options, 'up');
+  } finally {
+    rotation.cleanup();
+  }
+}
+
+async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down'): Promise<number> {
   if (options.offline && options.detailedExitcode) {
     throw new UsageError(
       '--detailed-exitcode cannot be answered with --offline: nothing is observed, so whether changes are pending is unknown',
@@ -36,14 +47,14 @@ export async function run(options: PlanOptions): Promise<number> {
   }
   const local = await localBlockers(spec, {
     pulumi: options.offline ? 'path' : 'version',
-    secrets: options.for === 'up',
-    ciState: options.for === 'up' ? { allowLocalState: Boolean(options.allowLocalState) } : undefined,
+    secrets: command === 'up',
+    ciState: command === 'up' ? { allowLocalState: Boolean(options.allowLocalState) } : undefined,
   });
   const only = targetSet(spec, options.machine);
   const whole = withBlockers(
     options.offline
-      ? plan({ spec, command: options.for, machines: new Map(), tailnet: offlineTailnetActions(spec, options.for) })
-      : await observedPlan(specForPlanning(spec, local), options.for, local, Boolean(options.acceptNewHostKeys), outsideOf(spec, only)),
+      ? plan({ spec, command, machines: new Map(), tailnet: offlineTailnetActions(spec, command) })
+      : await observedPlan(specForPlanning(spec, local), command, local, Boolean(options.acceptNewHostKeys), outsideOf(spec, only)),
     local,
   );
   const result = restrictPlan(whole, only);
