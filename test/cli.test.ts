@@ -290,7 +290,7 @@ test('completion bash: generated from the CLI itself, and bash completes command
     });
   assert.equal(await complete('peer-provision p'), 'plan');
   assert.equal(await complete('peer-provision plan --de'), '--detailed-exitcode');
-  assert.equal(await complete('peer-provision plan --for '), 'down up');
+  assert.equal(await complete('peer-provision plan --for '), 'down rotate up');
   assert.equal(await complete('peer-provision up --y'), '--yes');
   assert.equal(await complete('peer-provision completion '), 'bash fish zsh');
   assert.match((await runCli(['completion', 'zsh'])).stdout, /^#compdef peer-provision\n.*bashcompinit/s);
