@@ -12,7 +12,7 @@ import { preflightSecrets } from './shared.js';
 
 export interface LocalChecks {
   /** Run `pulumi version` (plan, up, down) or only look for it on PATH (validate: no process started). */
-  pulumi: 'version' | 'path' | 'skip';
+  pulumi: 'version' | 'path';
   /** up only: refuse the local default state backend on a CI runner unless told it is intended. */
   ciState?: { allowLocalState: boolean };
   /** Gateway tokens and provided auth keys (up, plan, validate; not down, which needs none of them). */
@@ -25,10 +25,8 @@ export async function localBlockers(spec: Spec, checks: LocalChecks): Promise<Pl
   const blockers: PlanBlocker[] = [];
   if (checks.secrets) blockers.push(...secretBlockers(spec));
   if (spec.tailnet.provider === 'pulumi' && checks.tailnet !== false) {
-    if (checks.pulumi !== 'skip') {
-      const tool = await pulumiBlocker(checks.pulumi);
-      if (tool) blockers.push(tool);
-    }
+    const tool = await pulumiBlocker(checks.pulumi);
+    if (tool) blockers.push(tool);
     blockers.push(...credentialBlockers(spec));
     if (checks.ciState && !checks.ciState.allowLocalState && !truthy(process.env.PEER_PROVISION_ALLOW_LOCAL_STATE) && runningInCi() && spec.tailnet.backend === undefined) {
       blockers.push({

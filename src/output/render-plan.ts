@@ -39,7 +39,7 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
     for (const note of m.skipped ? [] : (m.notes ?? [])) out.push(`  note: ${note}`);
     for (const b of m.blockers ?? []) out.push(`  ${c('red', '! blocked:')} ${b.reason}`, `      fix: ${b.fix}`);
     for (const a of m.actions) out.push(...(m.observed === 'unreachable' ? [] : actionLines(a, '  ')));
-    if (m.actions.length === 0) out.push('  no changes');
+    if (m.actions.length === 0 && !m.skipped) out.push('  no changes');
   }
   const s = plan.summary;
   out.push('', `Plan: ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy${s.unknown ? `, ${s.unknown} unknown until the machines are observed` : ''}.`);
