@@ -202,7 +202,7 @@ test('preconditions: a machine without OpenClaw is a blocking problem in plan, a
 test('CI with the local default Pulumi state: up refuses (exit 2) with the fix, unless told it is intended', async () => {
   // a stand-in `pulumi` that only answers `pulumi version`, so the only blocker left is where the state goes
   const bin = tempDir();
-  writeFileSync(join(bin, 'pulumi'), '#!/bin/sh\necho v3.150.0\n', { mode: 0o755 });
+  writeFileSync(join(bin, 'pulumi'), '#!/bin/sh\ncase "$1" in version) echo v3.200.0 ;; plugin) echo \'[{"name":"tailscale","kind":"resource","version":"0.29.1"}]\' ;; esac\n', { mode: 0o755 });
   const config = writeTemp('Host nowhere\n  HostName 127.0.0.1\n  Port 1\n', 'ssh_config');
   const file = writeTemp(
     `version: 1\nname: cistate\nsshConfig: ${config}\ntailnet:\n  provider: pulumi\n  acl: skip\n  credentials: {apiKey: env:PP_API}\nmachines:\n  a: {ssh: nowhere}\n  b: {ssh: nowhere}\n`,

@@ -36,7 +36,9 @@ export async function run(options: DownOptions): Promise<number> {
       local.push({ where: 'tailnet', kind: 'tool', reason: error.message, fix: error.hint ?? 'see docs/tailnet.md' });
     }
   }
-  const unlock = local.length > 0 ? () => undefined : lockStack(spec, 'down');
+  // Unlike up, down stops here: with the tailnet side unable to revoke, it does not even observe the machines.
+  if (local.length > 0) throw new BlockedError('down', local);
+  const unlock = lockStack(spec, 'down');
   const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
   const events = options.json ? jsonEvents() : noEvents;
   let refused = false;
