@@ -3,7 +3,7 @@
 // Each problem becomes a Blocker with its fix; nothing here throws for a missing input.
 import { accessSync, constants, rmdirSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
-import { InputError, PeerProvisionError, EXIT } from '../errors.js';
+import { InputError, PeerProvisionError, EXIT, type Problem } from '../errors.js';
 import type { Action, Plan, PlanBlocker } from '../plan/types.js';
 import { registerSecret } from '../output/redact.js';
 import { describeRef, resolveSecret } from '../spec/secrets.js';
@@ -27,7 +27,7 @@ export async function localBlockers(spec: Spec, checks: LocalChecks): Promise<Pl
   if (spec.tailnet.provider === 'pulumi' && checks.tailnet !== false) {
     const tool = await pulumiBlocker(checks.pulumi);
     if (tool) blockers.push(tool);
-    blockers.push(...credentialBlockers(spec));
+    if (!checks.secrets) blockers.push(...credentialBlockers(spec)); // with secrets, preflightSecrets covers them
     if (checks.ciState && !checks.ciState.allowLocalState && !truthy(process.env.PEER_PROVISION_ALLOW_LOCAL_STATE) && runningInCi() && spec.tailnet.backend === undefined) {
       blockers.push({
         where: 'tailnet',
@@ -49,18 +49,37 @@ export async function localBlockers(spec: Spec, checks: LocalChecks): Promise<Pl
 const truthy = (value: string | undefined) => Boolean(value) && !/^(false|0|no|off)$/i.test(value ?? '');
 export const runningInCi = () => truthy(process.env.CI);
 
+/** The positioned problems behind secret blockers (an input error: exit 2, and nothing is connected to). */
+const positioned = new WeakMap<PlanBlocker, Problem>();
+
+/**
+ * A secret that is missing or unusable is bad input: refuse before connecting to anything (exit 2, FILE:LINE:COL),
+ * and say in the same breath what else this side lacks (the Pulumi CLI, credentials, the state), so that one run
+ * lists everything to fix here.
+ */
+export function refuseBadInput(spec: Spec, blockers: PlanBlocker[]): void {
+  const secrets = blockers.filter((b) => positioned.has(b));
+  if (secrets.length === 0) return;
+  const others = blockers.filter((b) => !positioned.has(b)).map((b): Problem => ({ file: spec.file, field: b.where, message: `${b.reason}; fix: ${b.fix}` }));
+  throw new InputError([...secrets.map((b) => positioned.get(b)!), ...others]);
+}
+
 function secretBlockers(spec: Spec): PlanBlocker[] {
   try {
     preflightSecrets(spec); // resolves and registers every env:/file: reference for redaction
     return [];
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
-    return error.problems.map((p) => ({
-      where: p.field.startsWith('machines.') ? p.field.split('.')[1]! : 'peer.yaml',
-      kind: 'secret' as const,
-      reason: `${p.field}: ${p.message}`,
-      fix: fixForRef(p.message),
-    }));
+    return error.problems.map((p) => {
+      const blocker: PlanBlocker = {
+        where: p.field.startsWith('machines.') ? p.field.split('.')[1]! : 'peer.yaml',
+        kind: 'secret' as const,
+        reason: `${p.field}: ${p.message}`,
+        fix: fixForRef(p.message),
+      };
+      positioned.set(blocker, p);
+      return blocker;
+    });
   }
 }
 
@@ -144,10 +163,11 @@ export function specForPlanning(spec: Spec, blockers: PlanBlocker[]): Spec {
 
 /** The tailnet part of an observed plan: read through the API when the credentials are there, else unknown with why. */
 export async function planTailnet(spec: Spec, blockers: PlanBlocker[], joined: Set<string>): Promise<{ actions: Action[]; notes: string[] }> {
-  if (spec.tailnet.provider === 'pulumi' && blockers.some((b) => b.kind === 'credentials')) {
+  // Nothing is read from Tailscale while this side is blocked anyway (no credentials, no Pulumi CLI, a secret missing).
+  if (spec.tailnet.provider === 'pulumi' && blockers.some((b) => b.kind !== 'machine')) {
     const { offlineTailnetActions } = await import('../plan/tailnet.js');
     const offline = offlineTailnetActions(spec, 'up');
-    const reason = 'not read: the Tailscale API credentials are missing (see the blocking problems)';
+    const reason = 'not read: something on this side blocks up (see the blocking problems)';
     return { ...offline, actions: offline.actions.map((a) => (a.op === 'unknown' ? { ...a, reason } : a)) };
   }
   const { planTailnetForUp } = await import('../apply/tailnet.js');

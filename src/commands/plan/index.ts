@@ -11,7 +11,7 @@ import { loadSpec } from '../../spec/load.js';
 import type { Spec } from '../../spec/types.js';
 import { Transport } from '../../transport/remote.js';
 import { newTokens } from '../rotate/index.js';
-import { localBlockers, planTailnet, specForPlanning } from '../readiness.js';
+import { refuseBadInput, localBlockers, planTailnet, specForPlanning } from '../readiness.js';
 import { outsideOf, restrictPlan, targeted, targetSet } from '../targets.js';
 
 interface PlanOptions extends CommonOptions {
@@ -50,6 +50,7 @@ async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down')
     secrets: command === 'up',
     ciState: command === 'up' ? { allowLocalState: Boolean(options.allowLocalState) } : undefined,
   });
+  if (!options.offline) refuseBadInput(spec, local); // offline connects to nothing: a missing secret is only shown
   const only = targetSet(spec, options.machine);
   const whole = withBlockers(
     options.offline

@@ -17,7 +17,7 @@ import { Transport } from '../../transport/remote.js';
 import { renderChecks, verify, type CheckResult } from '../../verify/index.js';
 import { renderSummary } from '../../output/summary.js';
 import { outsideOf, restrictPlan, restrictSpec, targeted, targetSet } from '../targets.js';
-import { BlockedError, localBlockers, removeEmptyStateFolders, planTailnet, specForPlanning } from '../readiness.js';
+import { BlockedError, refuseBadInput, localBlockers, removeEmptyStateFolders, planTailnet, specForPlanning } from '../readiness.js';
 import { rendererFor } from '../shared.js';
 
 export interface UpOptions extends CommonOptions {
@@ -40,6 +40,7 @@ export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rot
   const outside = outsideOf(spec, only);
   // Everything this side needs (secrets, the Pulumi CLI, credentials, where the state goes), all at once.
   const local = await localBlockers(spec, { pulumi: 'version', secrets: true, ciState: { allowLocalState: Boolean(options.allowLocalState) } });
+  refuseBadInput(spec, local);
   // With a local problem up will refuse anyway: observe (read-only) to report the machines too, without the lock.
   const unlock = local.length > 0 ? () => undefined : lockStack(spec, command);
   const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
