@@ -89,6 +89,9 @@ else
   echo "backup=0"
 fi
 
+# curl installs Tailscale, waits for the gateway's health and runs the peer checks: a precondition plan checks.
+echo "curl=$(command -v curl || true)"
+
 # What peer-provision last wrote to this config, when it differs now: up tells drift of its own keys apart
 # from someone else's edit (which down must keep).
 section applied

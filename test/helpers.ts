@@ -36,3 +36,10 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?:
     child.stdin?.end(options.input ?? '');
   });
 }
+
+/** The full path of a command on PATH (for tests that run the CLI with a narrowed PATH). */
+export async function which(command: string): Promise<string> {
+  return new Promise((done, fail) =>
+    execFile('sh', ['-c', 'command -v "$1"', 'sh', command], (error, stdout) => (error ? fail(new Error(`${command} is not on PATH`)) : done(stdout.trim()))),
+  );
+}

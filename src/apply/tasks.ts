@@ -1,8 +1,9 @@
 // What up and down share about running steps as listr2 tasks: one step of one machine (skipped once an
 // earlier step of that machine failed, reported as events), and the renderer options.
-import { PRESET_TIMESTAMP, ProcessOutput, type ListrTask } from 'listr2';
+import { ListrLogger, PRESET_TIMESTAMP, ProcessOutput, type ListrTask } from 'listr2';
 import { interrupted } from '../interrupt.js';
 import type { Events } from '../output/events.js';
+import { describeTarget } from '../plan/types.js';
 import type { MachineRun } from './context.js';
 
 export type Renderer = 'default' | 'simple' | 'silent';
@@ -35,16 +36,21 @@ export function machineStep(
   };
 }
 
-export const machineTitle = (run: MachineRun) =>
-  `${run.machine.name} (${run.machine.ssh.kind === 'local' ? 'local' : run.machine.ssh.destination})`;
+export const machineTitle = (run: MachineRun) => `${run.machine.name} (${describeTarget(run.machine.ssh)})`;
 
-/** Progress on stderr (stdout is for data); a live tree on a terminal, timestamped lines elsewhere. */
-export const listrOptions = (renderer: Renderer) =>
-  ({
+/**
+ * Progress on stderr (stdout is for data); a live tree on a terminal, timestamped lines elsewhere. The simple
+ * renderer writes through its logger, not through processOutput, so it gets a logger bound to stderr too.
+ */
+export function listrOptions(renderer: Renderer) {
+  const processOutput = new ProcessOutput(process.stderr, process.stderr);
+  const lines = { logger: new ListrLogger({ processOutput, useIcons: true }), timestamp: PRESET_TIMESTAMP };
+  return {
     exitOnError: false,
     renderer,
     fallbackRenderer: 'simple',
-    rendererOptions: { processOutput: new ProcessOutput(process.stderr, process.stderr) },
-    fallbackRendererOptions: { timestamp: PRESET_TIMESTAMP },
+    rendererOptions: renderer === 'simple' ? lines : { processOutput },
+    fallbackRendererOptions: lines,
     registerSignalListeners: false,
-  }) as never;
+  } as never;
+}

@@ -20,6 +20,12 @@ export interface ApplyOptions {
   tailnetChanges: boolean;
   renderer: Renderer;
   events: Events;
+  /**
+   * --machine: only these machines are worked on and verify checks the pairs among them (verifySpec); the
+   * others stay in `runs` only so that peer files can name them.
+   */
+  only?: Set<string>;
+  verifySpec?: Spec;
 }
 
 export interface ApplyResult {
@@ -32,7 +38,7 @@ export interface ApplyResult {
 
 export async function applyUp(spec: Spec, runs: Map<string, MachineRun>, options: ApplyOptions): Promise<ApplyResult> {
   const result: ApplyResult = { failures: [], checks: [], restarted: [], written: [] };
-  const list = [...runs.values()];
+  const list = [...runs.values()].filter((run) => !options.only || options.only.has(run.machine.name));
   const step = (run: MachineRun, name: string, enabled: boolean, work: () => Promise<void>) =>
     machineStep(run, name, enabled, work, { events: options.events, failures: result.failures });
 
@@ -101,7 +107,7 @@ export async function applyUp(spec: Spec, runs: Map<string, MachineRun>, options
         title: 'verify: health, token enforced, a message delivered',
         skip: () => (interrupted() ? 'skipped: interrupted' : false),
         task: async (_, task) => {
-          result.checks = await verify(spec, endpoints(runs), true, (machine, status) =>
+          result.checks = await verify(options.verifySpec ?? spec, endpoints(runs), true, (machine, status) =>
             options.events.emit({ event: 'step', machine, step: 'verify its peers', status }),
           );
           const failed = result.checks.filter((c) => !c.ok);

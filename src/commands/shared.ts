@@ -29,8 +29,11 @@ export function validateSecretReferences(spec: Spec): void {
   for (const w of warnings) stderr(`warning: ${formatProblem(w)}\n`);
 }
 
-/** listr2's live tree on a terminal; plain timestamped lines in CI or a pipe; nothing with --json. */
+/**
+ * listr2's live tree on a terminal; plain timestamped lines in CI, a pipe, or with --json (stdout then carries
+ * the events; the progress a person reads in a CI log stays on stderr).
+ */
 export function rendererFor(json: boolean | undefined): Renderer {
-  if (json) return 'silent';
+  if (json) return 'simple';
   return process.stderr.isTTY && !process.env.CI ? 'default' : 'simple';
 }

@@ -134,6 +134,7 @@ export function parseObservation(stdout: string, marker: string): { state: Machi
     machineId: facts.machine_id || undefined,
     sshClient: facts.ssh_client || undefined,
     root: facts.sudo === undefined ? { via: 'root' } : facts.sudo === 'ok' ? { via: 'sudo' } : { via: 'refused', reason: facts.sudo.replace(/^refused: ?/, '') || 'sudo -n failed' },
+    curl: 'curl' in facts ? Boolean(facts.curl) : undefined,
     tailscale: {
       installed: Boolean(facts.tailscale),
       backendState: running,

@@ -34,6 +34,8 @@ export interface MachineState {
   sshClient?: string;
   /** How the ssh user gets root (Tailscale needs it): is root, sudo without a password, or sudo's refusal. */
   root?: { via: 'root' | 'sudo' } | { via: 'refused'; reason: string };
+  /** curl is there (installing Tailscale, the gateway's health, verify all use it). Unknown: undefined. */
+  curl?: boolean;
   tailscale: {
     installed: boolean;
     version?: string;

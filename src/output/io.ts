@@ -4,5 +4,5 @@ import { redact } from './redact.js';
 export const stdout = (text: string) => process.stdout.write(redact(text));
 export const stderr = (text: string) => process.stderr.write(redact(text));
 
-/** One JSON document on stdout (the only thing a --json run prints there). */
-export const printJson = (doc: unknown) => stdout(JSON.stringify(doc, null, 2) + '\n');
+/** One JSON document on stdout, on one line (JSON Lines: every --json output is one object per line). */
+export const printJson = (doc: unknown) => stdout(JSON.stringify(doc) + '\n');

@@ -2,9 +2,9 @@
 import type { MachineObservation } from '../observe/types.js';
 import type { Spec } from '../spec/types.js';
 import { downNotes, planMachineDown, planMachineUp, type Desired } from './machine.js';
+import { machinePreconditions } from './preconditions.js';
 import { describeNode, duplicateMachines, upBlockers } from './safety.js';
-import { summarise, type Action, type Blocker, type Plan } from './types.js';
-import { preconditionBlockers } from './preconditions.js';
+import { describeTarget, machineBlockers, summarise, type Action, type Blocker, type Plan, type PlanBlocker } from './types.js';
 
 export interface PlanInput {
   spec: Spec;
@@ -32,13 +32,14 @@ export function plan(input: PlanInput): Plan {
     const blockers: Blocker[] = [];
     const duplicate = duplicates.get(machine.name);
     if (duplicate) blockers.push(duplicate);
-    if (command === 'up' && observation.status === 'observed') blockers.push(...upBlockers(machine, observation.state));
-    if (command === 'up' && observation.status === 'observed') blockers.push(...preconditionBlockers(machine.name, observation.state, actions));
+    if (command === 'up' && observation.status === 'observed') {
+      blockers.push(...upBlockers(machine, observation.state), ...machinePreconditions(machine, observation.state, actions));
+    }
     const notes =
       observation.status !== 'observed' ? [] : command === 'up' ? [describeNode(observation.state)] : downNotes(machine, observation);
     return {
       machine: machine.name,
-      target: machine.ssh.kind === 'local' ? 'local' : machine.ssh.destination,
+      target: describeTarget(machine.ssh),
       observed: observation.status,
       reason: observation.status === 'unreachable' ? observation.reason : undefined,
       actions,
@@ -54,6 +55,10 @@ export function plan(input: PlanInput): Plan {
     file: spec.file,
     tailnet: { provider: spec.tailnet.provider, actions: input.tailnet.actions, notes: input.tailnet.notes },
     machines,
+    blockers: machineBlockers(machines),
     summary: summarise(all),
   };
 }
+
+/** The plan with blockers found outside the planner (secrets, tools, credentials, the state) put first. */
+export const withBlockers = (plan: Plan, local: PlanBlocker[]): Plan => ({ ...plan, blockers: [...local, ...plan.blockers] });

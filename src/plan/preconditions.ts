@@ -1,33 +1,64 @@
-// Preconditions a machine must meet before any of its actions run (checked before anything is touched, as np does).
-// Pure: from the observed state and the planned actions; each blocker says how to fix it.
+// What a machine must have before `up` may touch it, checked against what observe found. Pure: the same
+// spec, state and actions give the same blockers. A blocker names the cause and the fix, and `up` refuses
+// while there is one (np's rule: check prerequisites before changing anything). plan/safety.ts has the rules
+// that protect a user's config and connection; these are the ones a fresh machine fails first.
 import type { MachineState } from '../observe/types.js';
+import type { MachineSpec } from '../spec/types.js';
 import type { Action, Blocker } from './types.js';
+
+export const SUPPORTED_OS = ['linux', 'darwin'];
 
 /** Actions that run a command as root on the machine (Tailscale; a system unit's restart). */
 function needsRoot(state: MachineState, actions: Action[]): boolean {
   return actions.some(
     (a) =>
       a.op !== 'unknown' &&
-      (a.resource === 'tailscale-install' ||
-        a.resource === 'tailnet-node' ||
-        (a.resource === 'gateway-restart' && state.gateway.serviceManager === 'systemd-system')),
+      (a.resource === 'tailscale-install' || a.resource === 'tailnet-node' || (a.resource === 'gateway-restart' && state.gateway.serviceManager === 'systemd-system')),
   );
 }
 
-/** What stops up on this machine before anything is touched anywhere. */
-export function preconditionBlockers(machine: string, state: MachineState, actions: Action[]): Blocker[] {
-  const found: Blocker[] = [];
-  if (actions.length > 0 && state.gateway.serviceManager === 'systemd' && state.gateway.lingering === false) {
-    found.push({
-      reason: `lingering is off for ${state.user}: the gateway's systemd user unit stops when ${state.user}'s last session ends`,
-      fix: `sudo loginctl enable-linger ${state.user} (on ${machine}), then re-run`,
-    });
+export function machinePreconditions(machine: MachineSpec, state: MachineState, actions: Action[]): Blocker[] {
+  const blockers: Blocker[] = [];
+  const block = (reason: string, fix: string) => blockers.push({ reason, fix });
+  const needs = (resource: Action['resource']) => actions.some((a) => a.resource === resource);
+
+  if (!SUPPORTED_OS.includes(state.os)) {
+    block(`${state.os} is not supported yet (Linux and macOS are)`, `run this agent on Linux or macOS, or leave ${machine.name} out of peer.yaml`);
+    return blockers; // nothing else said about such a machine would be worth acting on
+  }
+  if (!state.gateway.installed) {
+    block(
+      `OpenClaw is not installed: no \`openclaw\` command on the PATH of ${state.user}'s non-interactive shell`,
+      'install it (npm install -g openclaw@latest --allow-scripts=openclaw), then `openclaw onboard --install-daemon`; ' +
+        'if it is installed, put its folder on the PATH that ssh sessions get (e.g. in ~/.profile or sshd SetEnv)',
+    );
+  }
+  const restartable = state.gateway.serviceManager !== 'none' || Boolean(machine.gateway.restart);
+  if (needs('gateway-restart') && !restartable) {
+    block(
+      state.gateway.pid
+        ? 'the gateway runs, but under nothing peer-provision can restart (no systemd user unit, launchd job or respawning supervisor found)'
+        : 'no gateway is running and no service manager runs one (no systemd user unit, launchd job or respawning supervisor found)',
+      `\`openclaw gateway install\` (a systemd user unit with lingering, or launchd), or set machines.${machine.name}.gateway.restart to a command that restarts it`,
+    );
   }
   if (state.root?.via === 'refused' && needsRoot(state, actions)) {
-    found.push({
-      reason: `${state.user} cannot run commands as root without a password (sudo -n: ${state.root.reason}); Tailscale needs root`,
-      fix: `allow ${state.user} passwordless sudo on ${machine} (a file in /etc/sudoers.d), or connect as root`,
-    });
+    block(
+      `${state.user} cannot run commands as root without a password (sudo -n: ${state.root.reason}); Tailscale needs root`,
+      `connect as root (ssh: root@host), or allow ${state.user} passwordless sudo on ${machine.name} (a NOPASSWD line in /etc/sudoers.d)`,
+    );
   }
-  return found;
+  if (actions.length > 0 && state.gateway.serviceManager === 'systemd' && state.gateway.lingering === false) {
+    block(
+      `lingering is off for ${state.user}: the gateway's systemd user unit stops when ${state.user}'s last session ends`,
+      `sudo loginctl enable-linger ${state.user} (on ${machine.name}), then re-run`,
+    );
+  }
+  if (state.curl === false) {
+    block(
+      'curl is missing (it installs Tailscale, waits for the gateway to be healthy and runs the peer checks)',
+      state.os === 'darwin' ? 'install curl (it ships with macOS; check the PATH of ssh sessions)' : 'install curl (apt-get install curl, dnf install curl, apk add curl)',
+    );
+  }
+  return blockers;
 }

@@ -1,4 +1,5 @@
 // The Plan: pure data, the only thing apply acts on and the only thing plan prints. No secrets in it.
+import type { SshTarget } from '../spec/types.js';
 
 export type Op = 'add' | 'change' | 'destroy' | 'unknown';
 export const SYMBOL: Record<Op, string> = { add: '+', change: '~', destroy: '-', unknown: '?' };
@@ -56,7 +57,7 @@ export interface Blocker {
 
 export interface MachinePlan {
   machine: string;
-  /** "local" or the ssh destination. */
+  /** "local" or the ssh destination, with its port when peer.yaml gives one. */
   target: string;
   observed: 'observed' | 'unreachable' | 'offline';
   reason?: string;
@@ -65,6 +66,18 @@ export interface MachinePlan {
   blockers?: Blocker[];
   /** What a person should know about the machine: the tailnet it is on, a step deliberately left out. */
   notes?: string[];
+  /** Why this run leaves the machine alone (--machine named others); its observation is still shown. */
+  skipped?: string;
+}
+
+/**
+ * Every blocker of a plan in one list (what --json readers and the error boundary see): a machine's, or one
+ * found on this side (a secret, the Pulumi CLI, credentials, where the state goes).
+ */
+export interface PlanBlocker extends Blocker {
+  /** The machine's name, or 'tailnet' (credentials, the Pulumi CLI, the state), or 'peer.yaml' (a secret). */
+  where: string;
+  kind: 'machine' | 'secret' | 'tool' | 'credentials' | 'state';
 }
 
 export interface Plan {
@@ -74,6 +87,8 @@ export interface Plan {
   file: string;
   tailnet: { provider: 'pulumi' | 'provided'; actions: Action[]; notes: string[] };
   machines: MachinePlan[];
+  /** Empty when the plan can be applied; otherwise every reason it cannot, found in one pass. */
+  blockers: PlanBlocker[];
   summary: { add: number; change: number; destroy: number; unknown: number };
 }
 
@@ -82,7 +97,15 @@ export function summarise(actions: Action[]): Plan['summary'] {
   return { add: count('add'), change: count('change'), destroy: count('destroy'), unknown: count('unknown') };
 }
 
-export const blockers = (plan: Plan) => plan.machines.flatMap((m) => (m.blockers ?? []).map((b) => ({ machine: m.machine, ...b })));
+/** A machine's own blockers as PlanBlockers. */
+export const machineBlockers = (machines: MachinePlan[]): PlanBlocker[] =>
+  machines.flatMap((m) => (m.blockers ?? []).map((b) => ({ where: m.machine, kind: 'machine' as const, ...b })));
 
 export const isEmpty = (plan: Plan) =>
   plan.summary.add + plan.summary.change + plan.summary.destroy + plan.summary.unknown === 0;
+
+/** The machines' blockers, each with its machine (plan.blockers also holds the ones found on this side). */
+export const blockers = (plan: Plan) => plan.machines.flatMap((m) => (m.blockers ?? []).map((b) => ({ machine: m.machine, ...b })));
+
+/** How a person names where a machine is: "local", or the ssh destination with its port when one is given. */
+export const describeTarget = (ssh: SshTarget) => (ssh.kind === 'local' ? 'local' : `${ssh.destination}${ssh.port ? `:${ssh.port}` : ''}`);

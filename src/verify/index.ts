@@ -27,6 +27,8 @@ export interface VerifyEndpoint {
   port: number;
   /** Where this machine keeps its peers' token files. */
   peerDir?: string;
+  /** Why the machine could not be observed (ssh failed): then nothing is checked from or to it, and this is said. */
+  unreachable?: string;
 }
 
 export const peersOf = (spec: Spec, machine: string) =>
@@ -65,12 +67,14 @@ async function checkFrom(
   const from = endpoints.get(machine);
   const peers = peersOf(spec, machine);
   const fail = (to: string, detail: string): CheckResult => ({ from: machine, to, check: 'health', ok: false, detail });
+  if (from?.unreachable) return peers.map((p) => fail(p, `${machine} is unreachable: ${from.unreachable}`));
   if (!from?.peerDir) return peers.map((p) => fail(p, `${machine} has no peer files: run up`));
   const lines: string[] = [];
   const results: CheckResult[] = [];
   for (const peer of peers) {
     const target = endpoints.get(peer);
-    if (!target?.ip) results.push(fail(peer, `${peer} has no tailnet address: it has not joined`));
+    if (target?.unreachable) results.push(fail(peer, `${peer} is unreachable: ${target.unreachable}`));
+    else if (!target?.ip) results.push(fail(peer, `${peer} has no tailnet address: it has not joined`));
     else lines.push(`${peer} ${target.ip} ${target.port} ${posix.join(from.peerDir, 'tokens', `${peer}.token`)}`);
   }
   if (lines.length === 0) return results;
@@ -102,7 +106,8 @@ export function observedEndpoints(spec: Spec, transport: Transport, observed: Ma
       const state = o.observation.status === 'observed' ? o.observation.state : undefined;
       const peerDir =
         state?.peerFilesHash && state.gateway.configPath && o.private ? layout(state.gateway.configPath, o.private.config, o.private.home).peerDir : undefined;
-      return [machine.name, { remote: transport.for(machine), ip: state?.tailscale.ip, port: machine.gateway.port, peerDir }];
+      const unreachable = o.observation.status === 'unreachable' ? o.observation.reason : undefined;
+      return [machine.name, { remote: transport.for(machine), ip: state?.tailscale.ip, port: machine.gateway.port, peerDir, unreachable }];
     }),
   );
 }

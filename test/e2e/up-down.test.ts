@@ -187,7 +187,7 @@ describe('up, verify, status, down against the lab', () => {
     writeFileSync(config, readFileSync(lab.sshConfigPath, 'utf8').replaceAll(lab.knownHostsPath, known));
     const strange = lab.peerYaml({ path: join(dir, 'peer.yaml'), top: { sshConfig: config } });
     const refused = await runCli(['plan', '-f', strange, '--json']);
-    assert.equal(refused.code, 0, refused.stderr);
+    assert.equal(refused.code, 1, refused.stderr); // a plan with unreachable machines must not pass a CI gate (issue 12)
     const machines = JSON.parse(refused.stdout).machines;
     assert.deepEqual(machines.map((m: { observed: string }) => m.observed), ['unreachable', 'unreachable']);
     assert.match(machines[0].reason, /Host key verification failed/);

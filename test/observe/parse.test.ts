@@ -68,3 +68,14 @@ test('a broken config is reported, not thrown', () => {
 test('output cut short is an error', () => {
   assert.throws(() => parseObservation(`\n${M} facts\nos=linux\n`, M), /incomplete/);
 });
+
+test('preconditions facts: root (or sudo, or its refusal) and curl; absent facts stay unknown', () => {
+  const withFacts = output('{}').replace('applied_same=1\n', 'applied_same=1\nsudo=refused: sudo: a password is required\ncurl=\n');
+  const state = parseObservation(withFacts, M).state;
+  assert.deepEqual(state.root, { via: 'refused', reason: 'sudo: a password is required' });
+  assert.equal(state.curl, false);
+  const sudo = parseObservation(output('{}').replace('applied_same=1\n', 'sudo=ok\ncurl=/usr/bin/curl\n'), M).state;
+  assert.deepEqual([sudo.root, sudo.curl], [{ via: 'sudo' }, true]);
+  const old = parseObservation(output('{}'), M).state;
+  assert.deepEqual([old.root, old.curl], [{ via: 'root' }, undefined], 'as root observe prints no sudo fact');
+});

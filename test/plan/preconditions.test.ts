@@ -1,96 +1,71 @@
-// Preconditions checked before anything is touched: lingering for a systemd user unit, passwordless sudo for root work.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseObservation } from '../../src/observe/parse.js';
 import type { MachineState } from '../../src/observe/types.js';
 import { plan } from '../../src/plan/index.js';
-import { preconditionBlockers } from '../../src/plan/preconditions.js';
-import type { Action } from '../../src/plan/types.js';
+import { machinePreconditions } from '../../src/plan/preconditions.js';
 import { loadSpec } from '../../src/spec/load.js';
 import { writeTemp } from '../helpers.js';
 
-const M = '@@peer-provision-test';
-/** observe.sh output of a machine reached as `lab` whose gateway is a systemd user unit. */
-const observeOutput = (facts: string) => `
-${M} facts
-os=linux
-arch=x86_64
-user=lab
-home=/home/lab
-tailscale=
-openclaw=/usr/local/bin/openclaw
-pid=130
-${facts}
-config=/home/lab/.openclaw/openclaw.json
-config_exists=1
-backup=0
-
-${M} tailscale-status
-
-${M} config
-{ gateway: { mode: "local", bind: "loopback", port: 18789, auth: { mode: "token", token: "t" } } }
-${M} listening
-127.0.0.1:18789
-${M} backup
-
-${M} peer-files
-
-${M} end
-`;
-const state = (facts: string) => parseObservation(observeOutput(facts), M).state;
-
-const join: Action = { op: 'add', resource: 'tailnet-node', summary: 'join' };
-const restart: Action = { op: 'change', resource: 'gateway-restart', summary: 'restart' };
-const peerFiles: Action = { op: 'add', resource: 'peer-files', summary: 'peer files' };
-
-test('observe facts: lingering and sudo as the tool sees them', () => {
-  const s = state('service=systemd\nlinger=no\nsudo=refused: sudo: a password is required');
-  assert.equal(s.gateway.serviceManager, 'systemd');
-  assert.equal(s.gateway.lingering, false);
-  assert.deepEqual(s.root, { via: 'refused', reason: 'sudo: a password is required' });
-  assert.deepEqual(state('service=systemd\nlinger=yes\nsudo=ok').root, { via: 'sudo' });
-  assert.equal(state('service=systemd\nlinger=yes\nsudo=ok').gateway.lingering, true);
-  // as root: no sudo fact; a supervisor: no linger fact
-  const root = state('service=supervisor');
-  assert.deepEqual([root.root, root.gateway.lingering], [{ via: 'root' }, undefined]);
-  assert.equal(state('service=systemd-system').gateway.serviceManager, 'systemd-system');
-});
-
-test('lingering off blocks up with the command that fixes it; on, or nothing to do, does not', () => {
-  const off = state('service=systemd\nlinger=no\nsudo=ok');
-  assert.deepEqual(preconditionBlockers('m1', off, [restart]), [{
-    reason: "lingering is off for lab: the gateway's systemd user unit stops when lab's last session ends",
-    fix: 'sudo loginctl enable-linger lab (on m1), then re-run',
-  }]);
-  assert.deepEqual(preconditionBlockers('m1', off, []), []);
-  assert.deepEqual(preconditionBlockers('m1', state('service=systemd\nlinger=yes\nsudo=ok'), [restart]), []);
-});
-
-test('sudo that asks for a password blocks only what needs root', () => {
-  const pw = state('service=systemd\nlinger=yes\nsudo=refused: sudo: a password is required');
-  const [b] = preconditionBlockers('m1', pw, [join]);
-  assert.equal(b!.reason, 'lab cannot run commands as root without a password (sudo -n: sudo: a password is required); Tailscale needs root');
-  assert.match(b!.fix, /passwordless sudo on m1/);
-  assert.deepEqual(preconditionBlockers('m1', pw, [restart, peerFiles]), [], 'a user unit restarts without root');
-  const system: MachineState = { ...pw, gateway: { ...pw.gateway, serviceManager: 'systemd-system' } };
-  assert.equal(preconditionBlockers('m1', system, [restart]).length, 1, 'a system unit restarts through root');
-});
-
-test('the plan carries each machine\'s blockers', () => {
-  const spec = loadSpec(writeTemp(`version: 1
-name: lab
+const spec = loadSpec(
+  writeTemp(`version: 1
+name: pre
 tailnet: { provider: provided }
 machines:
-  m1: { ssh: lab@lab-m1, tailscale: { authKey: env:K1 } }
-  m2: { ssh: lab-m2, tailscale: { authKey: env:K2 } }
-`));
-  const machines = new Map([
-    ['m1', { status: 'observed' as const, state: state('service=systemd\nlinger=no\nsudo=ok') }],
-    ['m2', { status: 'observed' as const, state: state('service=supervisor') }],
-  ]);
-  const p = plan({ spec, command: 'up', machines, tailnet: { actions: [], notes: [] } });
-  assert.deepEqual(p.machines[0]!.blockers?.map((b) => b.fix), ['sudo loginctl enable-linger lab (on m1), then re-run']);
-  assert.equal(p.machines[1]!.blockers, undefined);
-  const down = plan({ spec, command: 'down', machines, tailnet: { actions: [], notes: [] } });
-  assert.equal(down.machines[0]!.blockers, undefined, 'down puts the user\'s config back either way');
+  m1: { ssh: lab-m1, tailscale: { authKey: env:K1 } }
+  m2: { ssh: lab-m2, tailscale: { authKey: env:K2 }, gateway: { restart: "my-restart" } }
+`),
+);
+const [m1, m2] = spec.machines;
+
+/** A fresh machine: nothing of Tailscale, OpenClaw there, run by a supervisor, as root, with curl. */
+function fresh(over: Partial<MachineState> = {}, gateway: Partial<MachineState['gateway']> = {}): MachineState {
+  return {
+    os: 'linux',
+    arch: 'x86_64',
+    user: 'bob',
+    root: { via: 'root' },
+    curl: true,
+    tailscale: { installed: false, loggedIn: false, tags: [] },
+    gateway: { installed: true, configExists: true, configPath: '/home/bob/.openclaw/openclaw.json', toolsAllow: [], backupExists: false, serviceManager: 'supervisor', pid: 42, listening: ['127.0.0.1'], ...gateway },
+    ...over,
+  };
+}
+const observed = (state: MachineState) => new Map([['m1', { status: 'observed' as const, state }], ['m2', { status: 'observed' as const, state: fresh() }]]);
+const blockersOf = (state: MachineState) => plan({ spec, command: 'up', machines: observed(state), tailnet: { actions: [], notes: [] } }).blockers;
+
+test('a ready machine has no blockers', () => {
+  assert.deepEqual(blockersOf(fresh()), []);
+});
+
+test('OpenClaw missing, nothing restartable, no root or sudo, no curl: each is a blocker with a fix, all at once', () => {
+  const b = blockersOf(fresh({ root: { via: 'refused', reason: 'sudo: a password is required' }, curl: false }, { installed: false, serviceManager: 'none', pid: undefined }));
+  assert.deepEqual(b.map((x) => x.where), ['m1', 'm1', 'm1', 'm1']);
+  assert.match(b[0].reason, /OpenClaw is not installed/);
+  assert.match(b[1].reason, /no gateway is running and no service manager runs one/);
+  assert.match(b[1].fix, /machines\.m1\.gateway\.restart/);
+  assert.match(b[2].reason, /bob cannot run commands as root without a password .*Tailscale needs root/);
+  assert.match(b[3].reason, /curl is missing/);
+  for (const x of b) assert.ok(x.fix.length > 10 && x.kind === 'machine');
+});
+
+test('an OS other than Linux or macOS: one blocker, nothing else said', () => {
+  const b = blockersOf(fresh({ os: 'mingw64_nt-10.0', curl: false }));
+  assert.equal(b.length, 1);
+  assert.match(b[0].reason, /mingw64_nt-10\.0 is not supported yet/);
+});
+
+test('a gateway.restart command makes the gateway restartable; sudo is enough for Tailscale', () => {
+  const state = fresh({ root: { via: 'sudo' } }, { serviceManager: 'none' });
+  assert.deepEqual(machinePreconditions(m2, state, [{ op: 'change', resource: 'gateway-restart', summary: '' }]), []);
+  assert.equal(machinePreconditions(m1, state, [{ op: 'change', resource: 'gateway-restart', summary: '' }]).length, 1);
+});
+
+test('root is only needed when Tailscale has to be installed or joined; unknown facts (an older observe) block nothing', () => {
+  assert.deepEqual(machinePreconditions(m1, fresh({ root: { via: 'refused', reason: 'sudo: a password is required' } }), [{ op: 'add', resource: 'peer-files', summary: '' }]), []);
+  assert.deepEqual(machinePreconditions(m1, fresh({ root: undefined, curl: undefined }), [{ op: 'add', resource: 'tailnet-node', summary: '' }]), []);
+});
+
+test('plan for down has no machine preconditions', () => {
+  const p = plan({ spec, command: 'down', machines: observed(fresh({ curl: false }, { installed: false })), tailnet: { actions: [], notes: [] } });
+  assert.deepEqual(p.blockers, []);
 });

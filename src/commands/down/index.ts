@@ -1,5 +1,5 @@
 import type { CommonOptions } from '../../cli.js';
-import { EXIT } from '../../errors.js';
+import { EXIT, PeerProvisionError } from '../../errors.js';
 import { applyDown, prepareDown } from '../../apply/down.js';
 import { destroyTailnetForDown, tailnetPreflightDown } from '../../apply/tailnet.js';
 import { lockStack } from '../../apply/lock.js';
@@ -11,33 +11,57 @@ import { renderPlan } from '../../output/render-plan.js';
 import { isEmpty } from '../../plan/types.js';
 import { loadSpec } from '../../spec/load.js';
 import { Transport } from '../../transport/remote.js';
+import { withBlockers } from '../../plan/index.js';
+import { restrictPlan, targeted, targetSet } from '../targets.js';
+import { BlockedError, localBlockers, removeEmptyStateFolders } from '../readiness.js';
 import { rendererFor } from '../shared.js';
 
 interface DownOptions extends CommonOptions {
   yes?: boolean;
   acceptNewHostKeys?: boolean;
+  machine?: string[];
 }
 
 export async function run(options: DownOptions): Promise<number> {
   const spec = loadSpec(options.file);
-  // Like up: the Pulumi CLI and plugin, the credentials and an existing stack's passphrase, before any machine is touched.
-  await tailnetPreflightDown(spec);
+  const only = targetSet(spec, options.machine); // --machine: those machines only, and the tailnet is left alone
+  // provider pulumi: the CLI and plugin, the credentials and an existing stack's passphrase are needed to revoke;
+  // all checked (and reported together) before any machine is touched. Not with --machine: the tailnet stays.
+  const local = await localBlockers(spec, { pulumi: 'version', secrets: false, tailnet: !only });
+  if (local.length === 0 && !only) {
+    try {
+      await tailnetPreflightDown(spec);
+    } catch (error) {
+      if (!(error instanceof PeerProvisionError)) throw error;
+      local.push({ where: 'tailnet', kind: 'tool', reason: error.message, fix: error.hint ?? 'see docs/tailnet.md' });
+    }
+  }
+  // Unlike up, down stops here: with the tailnet side unable to revoke, it does not even observe the machines.
+  if (local.length > 0) throw new BlockedError('down', local);
   const unlock = lockStack(spec, 'down');
   const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
   const events = options.json ? jsonEvents() : noEvents;
+  let refused = false;
   try {
-    const { plan, runs } = await prepareDown(spec, transport);
+    const prepared = await prepareDown(spec, transport);
+    const plan = restrictPlan(withBlockers(prepared.plan, local), only);
+    const runs = new Map([...prepared.runs].filter(([name]) => !only || only.has(name)));
     events.emit({ event: 'plan', plan });
     if (!options.json) stdout(renderPlan(plan));
-    const unreachable = plan.machines.filter((m) => m.observed === 'unreachable');
+    if (plan.blockers.length > 0) {
+      refused = true;
+      throw new BlockedError('down', plan.blockers, targeted(plan).filter((m) => m.observed === 'unreachable'));
+    }
+    const unreachable = targeted(plan).filter((m) => m.observed === 'unreachable');
     const machineWork = plan.machines.some((m) => m.actions.some((a) => a.op !== 'unknown'));
-    if (!machineWork && spec.tailnet.provider === 'provided') {
+    if (!machineWork && (spec.tailnet.provider === 'provided' || only)) {
       if (!options.json) stdout(unreachable.length ? '\nNothing to do on the machines that could be reached.\n' : '\nNothing to do: peer-provision has nothing on these machines.\n');
-      events.emit({ event: 'result', changed: false, ok: unreachable.length === 0, unreachable: unreachable.map((m) => m.machine), transport: transport.stats() });
+      events.emit({ event: 'result', changed: false, ok: unreachable.length === 0, exitCode: unreachable.length ? EXIT.failure : EXIT.ok, unreachable: unreachable.map((m) => m.machine), transport: transport.stats() });
       return unreachable.length ? EXIT.failure : EXIT.ok;
     }
     if (interrupted()) {
       stderr('Interrupted before anything was changed.\n');
+      events.emit({ event: 'result', changed: false, ok: false, exitCode: EXIT.interrupted, interrupted: true, transport: transport.stats() });
       return EXIT.interrupted;
     }
     if (!isEmpty(plan) && !(await confirm('Tear down?', options))) {
@@ -48,11 +72,15 @@ export async function run(options: DownOptions): Promise<number> {
       renderer: rendererFor(options.json),
       events,
       tailnet: async () => {
+        if (only) {
+          stderr('tailnet: left as it is (--machine): only a down of the whole stack revokes keys and removes devices\n');
+          return;
+        }
         for (const m of await destroyTailnetForDown(spec)) stderr(`tailnet: ${m}\n`);
       },
     });
     const problems = [...unreachable.map((m) => `${m.machine}: unreachable, skipped: ${m.reason}`), ...result.failures.map((f) => f.message)];
-    events.emit({ event: 'result', changed: true, ok: problems.length === 0, problems, transport: transport.stats() });
+    events.emit({ event: 'result', changed: true, ok: problems.length === 0 && !interrupted(), exitCode: interrupted() ? EXIT.interrupted : problems.length ? EXIT.failure : EXIT.ok, problems, transport: transport.stats() });
     if (!options.json) stdout(problems.length ? `\ndown finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run down to finish.\n` : '\ndown complete.\n');
     if (interrupted()) {
       stderr('Interrupted: the steps that were running finished; nothing else was started. Re-run down to finish.\n');
@@ -62,5 +90,6 @@ export async function run(options: DownOptions): Promise<number> {
   } finally {
     await transport.close();
     unlock();
+    if (refused) removeEmptyStateFolders(spec);
   }
 }

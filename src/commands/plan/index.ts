@@ -1,47 +1,82 @@
 import type { CommonOptions } from '../../cli.js';
-import { EXIT } from '../../errors.js';
+import { EXIT, UsageError } from '../../errors.js';
 import { prepareDown } from '../../apply/down.js';
 import { prepareUp } from '../../apply/prepare.js';
-import { planTailnetForUp } from '../../apply/tailnet.js';
 import { printJson, stdout } from '../../output/io.js';
 import { renderPlan } from '../../output/render-plan.js';
-import { plan } from '../../plan/index.js';
+import { plan, withBlockers } from '../../plan/index.js';
 import { offlineTailnetActions } from '../../plan/tailnet.js';
-import { blockers, isEmpty, type Plan } from '../../plan/types.js';
+import type { Plan } from '../../plan/types.js';
 import { loadSpec } from '../../spec/load.js';
 import type { Spec } from '../../spec/types.js';
 import { Transport } from '../../transport/remote.js';
+import { newTokens } from '../rotate/index.js';
+import { refuseBadInput, localBlockers, planTailnet, specForPlanning } from '../readiness.js';
+import { outsideOf, restrictPlan, targeted, targetSet } from '../targets.js';
 
 interface PlanOptions extends CommonOptions {
   offline?: boolean;
   detailedExitcode?: boolean;
-  for: 'up' | 'down';
+  for: 'up' | 'down' | 'rotate';
   acceptNewHostKeys?: boolean;
+  allowLocalState?: boolean;
+  machine?: string[];
 }
 
+/**
+ * Exit codes a CI gate can trust: 1 when the plan cannot be trusted or applied (a machine unreachable, a
+ * blocking problem), otherwise 0; with --detailed-exitcode 3 only for real pending changes.
+ */
 export async function run(options: PlanOptions): Promise<number> {
-  const spec = loadSpec(options.file);
-  const result = options.offline
-    ? plan({ spec, command: options.for, machines: new Map(), tailnet: offlineTailnetActions(spec, options.for) })
-    : await observedPlan(spec, options.for, Boolean(options.acceptNewHostKeys));
+  if (options.for !== 'rotate') return planFor(loadSpec(options.file), options, options.for);
+  // what rotate would do: up's plan with new tokens (made here, shown only as "(sensitive value)", then thrown away)
+  const rotation = newTokens(loadSpec(options.file));
+  try {
+    return await planFor(rotation.spec, options, 'up');
+  } finally {
+    rotation.cleanup();
+  }
+}
+
+async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down'): Promise<number> {
+  if (options.offline && options.detailedExitcode) {
+    throw new UsageError(
+      '--detailed-exitcode cannot be answered with --offline: nothing is observed, so whether changes are pending is unknown',
+      'drop --offline (plan observes the machines read-only), or drop --detailed-exitcode',
+    );
+  }
+  const local = await localBlockers(spec, {
+    pulumi: options.offline ? 'path' : 'version',
+    secrets: command === 'up',
+    ciState: command === 'up' ? { allowLocalState: Boolean(options.allowLocalState) } : undefined,
+  });
+  if (!options.offline) refuseBadInput(spec, local); // offline connects to nothing: a missing secret is only shown
+  const only = targetSet(spec, options.machine);
+  const whole = withBlockers(
+    options.offline
+      ? plan({ spec, command, machines: new Map(), tailnet: offlineTailnetActions(spec, command) })
+      : await observedPlan(specForPlanning(spec, local), command, local, Boolean(options.acceptNewHostKeys), outsideOf(spec, only)),
+    local,
+  );
+  const result = restrictPlan(whole, only);
   if (options.json) printJson(result);
-  else stdout(renderPlan(result));
-  if (blockers(result).length > 0) return EXIT.failure; // up would refuse: a CI gate must not pass
-  return options.detailedExitcode && !isEmpty(result) ? EXIT.changesPending : EXIT.ok;
+  else stdout(renderPlan(result, { offline: options.offline }));
+  if (options.offline) return EXIT.ok;
+  // up would refuse, or something could not be looked at: a CI gate must not pass
+  const unreachable = targeted(result).some((m) => m.observed === 'unreachable');
+  const s = result.summary;
+  if (unreachable || result.blockers.length > 0 || (options.detailedExitcode && s.unknown > 0)) return EXIT.failure;
+  return options.detailedExitcode && s.add + s.change + s.destroy > 0 ? EXIT.changesPending : EXIT.ok;
 }
 
 /** Reads every machine (read-only) and, for pulumi with acl merge, the tailnet policy. Writes nothing. */
-async function observedPlan(spec: Spec, command: 'up' | 'down', acceptNewHostKeys: boolean): Promise<Plan> {
+async function observedPlan(spec: Spec, command: 'up' | 'down', local: Parameters<typeof planTailnet>[1], acceptNewHostKeys: boolean, outside: string[]): Promise<Plan> {
   const transport = new Transport(spec, { acceptNewHostKeys });
   try {
     if (command === 'down') return (await prepareDown(spec, transport)).plan;
-    const tailnet = (joined: Set<string>) =>
-      spec.tailnet.provider === 'pulumi' && !hasCredentials(spec) ? Promise.resolve(offlineTailnetActions(spec, 'up')) : planTailnetForUp(spec, joined, true);
-    return (await prepareUp(spec, transport, tailnet)).plan;
+    // machines outside --machine get no key: they count as joined for the tailnet plan
+    return (await prepareUp(spec, transport, (joined) => planTailnet(spec, local, new Set([...joined, ...outside])))).plan;
   } finally {
     await transport.close();
   }
 }
-
-const hasCredentials = (spec: Spec) =>
-  Object.values(spec.tailnet.credentials ?? {}).every((ref) => !ref || ref.kind !== 'env' || process.env[ref.name]);

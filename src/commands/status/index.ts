@@ -5,14 +5,17 @@ import { printJson, stdout } from '../../output/io.js';
 import { isJoined } from '../../plan/machine.js';
 import { loadSpec } from '../../spec/load.js';
 import { Transport } from '../../transport/remote.js';
+import { restrictSpec, targetSet } from '../targets.js';
 import { observedEndpoints, verify } from '../../verify/index.js';
 
 interface StatusOptions extends CommonOptions {
   acceptNewHostKeys?: boolean;
+  machine?: string[];
 }
 
 export async function run(options: StatusOptions): Promise<number> {
-  const spec = loadSpec(options.file);
+  const whole = loadSpec(options.file);
+  const spec = restrictSpec(whole, targetSet(whole, options.machine)); // --machine: those machines and the pairs among them
   const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
   try {
     const observed = await observeAll(spec, transport);

@@ -4,15 +4,18 @@ import { observeAll } from '../../observe/index.js';
 import { printJson, stdout } from '../../output/io.js';
 import { loadSpec } from '../../spec/load.js';
 import { Transport } from '../../transport/remote.js';
+import { restrictSpec, targetSet } from '../targets.js';
 import { observedEndpoints, renderChecks, verify } from '../../verify/index.js';
 
 interface VerifyOptions extends CommonOptions {
   message: boolean;
   acceptNewHostKeys?: boolean;
+  machine?: string[];
 }
 
 export async function run(options: VerifyOptions): Promise<number> {
-  const spec = loadSpec(options.file);
+  const whole = loadSpec(options.file);
+  const spec = restrictSpec(whole, targetSet(whole, options.machine)); // --machine: those machines and the pairs among them
   const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
   try {
     const observed = await observeAll(spec, transport);

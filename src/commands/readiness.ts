@@ -1,0 +1,190 @@
+// Everything on this side that must be in place before a command may touch anything, checked in one pass:
+// every secret reference, the Pulumi CLI, the Tailscale API credentials, and (in CI) where the state goes.
+// Each problem becomes a Blocker with its fix; nothing here throws for a missing input.
+import { accessSync, constants, rmdirSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import { InputError, PeerProvisionError, EXIT, type Problem } from '../errors.js';
+import type { Action, Plan, PlanBlocker } from '../plan/types.js';
+import { registerSecret } from '../output/redact.js';
+import { describeRef, resolveSecret } from '../spec/secrets.js';
+import type { Spec } from '../spec/types.js';
+import { preflightSecrets } from './shared.js';
+
+export interface LocalChecks {
+  /** Run `pulumi version` (plan, up, down) or only look for it on PATH (validate: no process started). */
+  pulumi: 'version' | 'path';
+  /** up only: refuse the local default state backend on a CI runner unless told it is intended. */
+  ciState?: { allowLocalState: boolean };
+  /** Gateway tokens and provided auth keys (up, plan, validate; not down, which needs none of them). */
+  secrets: boolean;
+  /** The tailnet is touched (false: down --machine, which leaves it alone and needs neither Pulumi nor credentials). */
+  tailnet?: boolean;
+}
+
+export async function localBlockers(spec: Spec, checks: LocalChecks): Promise<PlanBlocker[]> {
+  const blockers: PlanBlocker[] = [];
+  if (checks.secrets) blockers.push(...secretBlockers(spec));
+  if (spec.tailnet.provider === 'pulumi' && checks.tailnet !== false) {
+    const tool = await pulumiBlocker(checks.pulumi);
+    if (tool) blockers.push(tool);
+    if (!checks.secrets) blockers.push(...credentialBlockers(spec)); // with secrets, preflightSecrets covers them
+    if (checks.ciState && !checks.ciState.allowLocalState && !truthy(process.env.PEER_PROVISION_ALLOW_LOCAL_STATE) && runningInCi() && spec.tailnet.backend === undefined) {
+      blockers.push({
+        where: 'tailnet',
+        kind: 'state',
+        reason:
+          `CI is set and the Pulumi state would go to the local default backend (stacks/${spec.name}/ beside peer.yaml): ` +
+          'on a throwaway runner it is lost with its passphrase, and a later `down` cannot revoke keys or remove devices',
+        fix:
+          'set tailnet.backend to a persistent backend (s3://…, gs://…, azblob://…, https://api.pulumi.com); or commit ' +
+          `stacks/${spec.name}/ (without its passphrase file), give PULUMI_CONFIG_PASSPHRASE from a secret and pass ` +
+          '--allow-local-state (or PEER_PROVISION_ALLOW_LOCAL_STATE=1). See docs/ci.md',
+      });
+    }
+  }
+  return blockers;
+}
+
+/** CI=true (GitHub Actions, GitLab, most others) or any non-empty value but false/0/no. */
+const truthy = (value: string | undefined) => Boolean(value) && !/^(false|0|no|off)$/i.test(value ?? '');
+export const runningInCi = () => truthy(process.env.CI);
+
+/** The positioned problems behind secret blockers (an input error: exit 2, and nothing is connected to). */
+const positioned = new WeakMap<PlanBlocker, Problem>();
+
+/**
+ * A secret that is missing or unusable is bad input: refuse before connecting to anything (exit 2, FILE:LINE:COL),
+ * and say in the same breath what else this side lacks (the Pulumi CLI, credentials, the state), so that one run
+ * lists everything to fix here.
+ */
+export function refuseBadInput(spec: Spec, blockers: PlanBlocker[]): void {
+  const secrets = blockers.filter((b) => positioned.has(b));
+  if (secrets.length === 0) return;
+  const others = blockers.filter((b) => !positioned.has(b)).map((b): Problem => ({ file: spec.file, field: b.where, message: `${b.reason}; fix: ${b.fix}` }));
+  throw new InputError([...secrets.map((b) => positioned.get(b)!), ...others]);
+}
+
+function secretBlockers(spec: Spec): PlanBlocker[] {
+  try {
+    preflightSecrets(spec); // resolves and registers every env:/file: reference for redaction
+    return [];
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    return error.problems.map((p) => {
+      const blocker: PlanBlocker = {
+        where: p.field.startsWith('machines.') ? p.field.split('.')[1]! : 'peer.yaml',
+        kind: 'secret' as const,
+        reason: `${p.field}: ${p.message}`,
+        fix: fixForRef(p.message),
+      };
+      positioned.set(blocker, p);
+      return blocker;
+    });
+  }
+}
+
+const fixForRef = (message: string) => {
+  const env = /environment variable (\S+)/.exec(message)?.[1];
+  if (env) return `export ${env} (in CI: from the CI's secret store), or point the reference at a file:PATH`;
+  return 'create the file (readable by you only, chmod 600), or point the reference at an env:NAME';
+};
+
+function credentialBlockers(spec: Spec): PlanBlocker[] {
+  const blockers: PlanBlocker[] = [];
+  for (const [name, ref] of Object.entries(spec.tailnet.credentials ?? {})) {
+    if (!ref) continue;
+    try {
+      registerSecret(resolveSecret(ref, `tailnet.credentials.${name}`));
+    } catch (error) {
+      blockers.push({
+        where: 'tailnet',
+        kind: 'credentials',
+        reason: `${(error as Error).message} (Tailscale API credentials: needed to read the policy, mint keys and revoke them)`,
+        fix:
+          ref.kind === 'env'
+            ? `export ${ref.name} (in CI: from a secret). An OAuth client with scopes auth_keys, devices:core, policy_file is recommended`
+            : `create ${describeRef(ref)} (chmod 600), or point the reference at an env:NAME`,
+      });
+    }
+  }
+  return blockers;
+}
+
+async function pulumiBlocker(how: 'version' | 'path'): Promise<PlanBlocker | undefined> {
+  const { checkPulumiCli, PULUMI_INSTALL_HINT } = await import('../tailnet/engine.js');
+  if (how === 'path') {
+    return onPath('pulumi') ? undefined : { where: 'tailnet', kind: 'tool', reason: 'the Pulumi CLI (pulumi) is not on PATH: it mints auth keys and writes the tailnet policy', fix: PULUMI_INSTALL_HINT };
+  }
+  try {
+    await checkPulumiCli();
+    return undefined;
+  } catch (error) {
+    return { where: 'tailnet', kind: 'tool', reason: (error as Error).message, fix: (error as PeerProvisionError).hint ?? PULUMI_INSTALL_HINT };
+  }
+}
+
+const onPath = (command: string) =>
+  (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir || '.', command), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+
+export const formatBlocker = (b: PlanBlocker) => `  - ${b.where}: ${b.reason}\n    fix: ${b.fix}`;
+
+/**
+ * up or down refuses: the plan cannot be applied. Exit 2 when every blocker is an input this side gives
+ * (a secret, where the state goes), exit 1 when a tool, credentials or a machine is not ready. Nothing was touched.
+ */
+export class BlockedError extends PeerProvisionError {
+  override readonly exitCode: number;
+  constructor(readonly command: string, readonly blockers: PlanBlocker[], unreachable: Plan['machines'] = []) {
+    super(
+      [`${command} refused, nothing was changed:`, ...blockers.map(formatBlocker), ...unreachable.map((m) => `  - ${m.machine}: unreachable: ${m.reason}`)].join('\n'),
+      `fix ${blockers.length === 1 ? 'this' : `these ${blockers.length}`}, then \`peer-provision plan\` shows whether anything still blocks, and \`${command}\` again`,
+    );
+    this.exitCode = blockers.every((b) => b.kind === 'secret' || b.kind === 'state') ? EXIT.invalid : EXIT.failure;
+  }
+}
+
+/**
+ * The spec to plan with while some secret is missing: a machine whose token reference cannot be resolved is
+ * planned as `generate` (keep the gateway's token), so observing and planning still work and show everything
+ * else; its blocker says what is missing, and up refuses. Never used to apply.
+ */
+export function specForPlanning(spec: Spec, blockers: PlanBlocker[]): Spec {
+  const missing = new Set(blockers.filter((b) => b.kind === 'secret' && /\.gateway\.token:/.test(b.reason)).map((b) => b.where));
+  if (missing.size === 0) return spec;
+  return { ...spec, machines: spec.machines.map((m) => (missing.has(m.name) ? { ...m, gateway: { ...m.gateway, token: { kind: 'generate' as const } } } : m)) };
+}
+
+/** The tailnet part of an observed plan: read through the API when the credentials are there, else unknown with why. */
+export async function planTailnet(spec: Spec, blockers: PlanBlocker[], joined: Set<string>): Promise<{ actions: Action[]; notes: string[] }> {
+  // Nothing is read from Tailscale while this side is blocked anyway (no credentials, no Pulumi CLI, a secret missing).
+  if (spec.tailnet.provider === 'pulumi' && blockers.some((b) => b.kind !== 'machine')) {
+    const { offlineTailnetActions } = await import('../plan/tailnet.js');
+    const offline = offlineTailnetActions(spec, 'up');
+    const reason = 'not read: something on this side blocks up (see the blocking problems)';
+    return { ...offline, actions: offline.actions.map((a) => (a.op === 'unknown' ? { ...a, reason } : a)) };
+  }
+  const { planTailnetForUp } = await import('../apply/tailnet.js');
+  return planTailnetForUp(spec, joined, true);
+}
+
+/**
+ * After a refusal: the lock (taken before observing) leaves stacks/<name>/ behind; remove the folders again when
+ * they are empty, so a refused run leaves nothing. A folder with anything in it (state, a passphrase) stays.
+ */
+export function removeEmptyStateFolders(spec: Spec): void {
+  const stack = join(dirname(spec.file), 'stacks', spec.name);
+  for (const dir of [stack, dirname(stack)]) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      return; // not empty, or not there
+    }
+  }
+}

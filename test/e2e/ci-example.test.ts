@@ -1,0 +1,149 @@
+/**
+ * The CI example (examples/ci/peer-provision-ci.sh) run as a CI job would run it, against the lab's real machines:
+ * the ssh key only through an agent (from an environment variable, never on disk), known_hosts only from an
+ * environment variable, CI=true. Proves the plan artifact holds no secret, the exit codes a CI gate relies on
+ * (plan 0 with pending changes, drift 3 before up and 0 after), JSON events on stdout and timestamped progress
+ * on stderr.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
+import { CLI, ROOT, runCli, tempDir, type CliResult } from '../helpers.js';
+import { assertNoLeak, config, CONFIG, secretsOf, tailnetIp } from './lab-helpers.js';
+
+const status = labStatus();
+const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
+const SCRIPT = join(ROOT, 'examples/ci/peer-provision-ci.sh');
+
+describe('examples/ci/peer-provision-ci.sh against the lab', () => {
+  let lab: Lab;
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+
+  const job = (command: string) =>
+    new Promise<CliResult>((done) => {
+      // only what a CI runner would have: PATH, HOME, and the job's variables (no SSH_AUTH_SOCK of ours)
+      const clean = { PATH: process.env.PATH, HOME: dir, ...env };
+      execFile('sh', [SCRIPT, command], { cwd: dir, env: clean, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+      );
+    });
+
+  before(async () => {
+    if (skip) return;
+    lab = await labUp({ machines: 2 });
+    dir = tempDir('pp-ci-');
+    // The lab's ssh_config without its IdentityFile (the key comes from the agent) and with known_hosts where
+    // the job writes them: nothing of the lab's own ssh folder is used.
+    const sshConfig = readFileSync(lab.sshConfigPath, 'utf8')
+      .replace(/^ *IdentityFile .*\n/m, '')
+      .replace(/IdentitiesOnly yes/, 'IdentitiesOnly no')
+      .replace(/UserKnownHostsFile .*/, `UserKnownHostsFile ${join(dir, 'known_hosts')}`);
+    writeFileSync(join(dir, 'ssh_config'), sshConfig);
+    lab.peerYaml({ path: join(dir, 'peer.yaml'), name: 'ci', sshConfig: join(dir, 'ssh_config') });
+    env = {
+      CI: 'true',
+      PEER_PROVISION: `${process.execPath} ${CLI}`,
+      SSH_PRIVATE_KEY: readFileSync(lab.identityPath, 'utf8'),
+      SSH_KNOWN_HOSTS: readFileSync(lab.knownHostsPath, 'utf8'),
+      SSH_KNOWN_HOSTS_FILE: join(dir, 'known_hosts'),
+    };
+  }, { timeout: 25 * 60_000 });
+
+  after(async () => {
+    if (!skip && labHeldByMe()) await labDown();
+  });
+
+  test('plan writes a secret-free JSON artifact, exit 0 with changes pending; drift says 3', { skip, timeout: 120_000 }, async () => {
+    assert.ok(!existsSync(join(dir, 'known_hosts')), 'known_hosts come from the job, not from before');
+    const plan = await job('plan');
+    assert.equal(plan.code, 0, plan.stderr);
+    const doc = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'));
+    assert.equal(doc.format, 'peer-provision/plan@1');
+    assert.deepEqual(doc.machines.map((m: { observed: string }) => m.observed), ['observed', 'observed'], 'reached through the agent and the given known_hosts');
+    assert.deepEqual(doc.blockers, []);
+    assert.ok(doc.summary.add > 0);
+    assert.match(readFileSync(join(dir, 'known_hosts'), 'utf8'), /ssh-ed25519/);
+    const artifact = { code: 0, stdout: readFileSync(join(dir, 'plan.json'), 'utf8'), stderr: plan.stderr };
+    assertNoLeak(lab, [...secretsOf(lab, ['m1', 'm2']), env.SSH_PRIVATE_KEY!.split('\n')[1]!], artifact, plan);
+    assert.equal((await job('drift')).code, 3, 'drift before up: changes pending');
+  });
+
+  test('apply: JSON events on stdout to the end, progress timestamped on stderr; then drift is 0', { skip, timeout: 300_000 }, async () => {
+    const r = await job('apply');
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const events = r.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    assert.equal(events[0].event, 'plan');
+    assert.deepEqual([events.at(-1).event, events.at(-1).ok, events.at(-1).exitCode], ['result', true, 0]);
+    assert.match(r.stderr, /^. \[\d\d:\d\d:\d\d\] .*join the tailnet/m, 'timestamped progress on stderr');
+    assert.ok(!/^\{/m.test(r.stderr), 'no JSON on stderr');
+    assert.equal(readFileSync(join(dir, 'peer-provision-events.jsonl'), 'utf8'), r.stdout, 'the events artifact is what was printed');
+    assertNoLeak(lab, [...secretsOf(lab, ['m1', 'm2']), env.SSH_PRIVATE_KEY!.split('\n')[1]!], r);
+    const drift = await job('drift');
+    assert.equal(drift.code, 0, drift.stdout + drift.stderr);
+    // the same stack from a terminal-less shell without --json: the summary table closes a converged up
+    const direct = lab.peerYaml({ path: join(dir, 'direct.yaml'), name: 'ci' });
+    const again = await runCli(['up', '--yes', '-f', direct]);
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, /^MACHINE +TAILNET IP +GATEWAY URL +VERIFIED$/m);
+    assert.match(again.stdout, /^m1 +100\.64\.\d+\.\d+ +http:\/\/100\.64\.\d+\.\d+:18789 +yes \(3 checks\)$/m);
+  });
+
+  test('--machine m1: down and up act on m1 only; m2 is left exactly as it is', { skip, timeout: 300_000 }, async () => {
+    const direct = join(dir, 'direct.yaml');
+    const m2 = { pid: lab.gatewayPid('m2'), config: lab.readFile('m2', CONFIG), ip: await tailnetIp(lab, 'm2') };
+    const unchanged = async () => {
+      assert.equal(lab.gatewayPid('m2'), m2.pid, 'm2 was not restarted');
+      assert.equal(lab.readFile('m2', CONFIG), m2.config, "m2's config is byte for byte the same");
+      assert.equal(await tailnetIp(lab, 'm2'), m2.ip, 'm2 is still on the tailnet');
+    };
+    const plan = await runCli(['plan', '--for', 'down', '--machine', 'm1', '-f', direct]);
+    assert.match(plan.stdout, /machine m2 \(lab-m2\): not targeted \(--machine\): left as it is/);
+    const down = await runCli(['down', '--yes', '--machine', 'm1', '-f', direct]);
+    assert.equal(down.code, 0, down.stdout + down.stderr);
+    assert.equal(await tailnetIp(lab, 'm1'), undefined, 'm1 left the tailnet');
+    await unchanged();
+    const up = await runCli(['up', '--yes', '--machine', 'm1', '-f', direct]);
+    assert.equal(up.code, 0, up.stdout + up.stderr);
+    assert.match(await tailnetIp(lab, 'm1') ?? '', /^100\.64\./, 'm1 joined again');
+    await unchanged();
+  });
+
+  test('rotate: new tokens on every gateway, the peer files follow, the old token is refused', { skip, timeout: 300_000 }, async () => {
+    const direct = join(dir, 'direct.yaml');
+    const token = (m: string) => config(lab, m).gateway.auth.token as string;
+    const old = { m1: token('m1'), m2: token('m2') };
+    const preview = await runCli(['plan', '--for', 'rotate', '--detailed-exitcode', '-f', direct]);
+    assert.equal(preview.code, 3, preview.stdout + preview.stderr);
+    assert.equal(preview.stdout.match(/gateway\.auth\.token: \(sensitive value\)/g)?.length, 2, 'both tokens change');
+    assert.equal(token('m1'), old.m1, 'plan changed nothing');
+    const r = await runCli(['rotate', '--yes', '-f', direct]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /gateway\.auth\.token: \(sensitive value\)/, 'shown in the plan first');
+    assert.match(r.stdout, /rotate complete: every peer pair verified/);
+    const now = { m1: token('m1'), m2: token('m2') };
+    assert.notEqual(now.m1, old.m1);
+    assert.notEqual(now.m2, old.m2);
+    assert.equal(lab.readFile('m2', '/root/.openclaw/peer-agent/tokens/m1.token').trim(), now.m1, "m2's peer files hold m1's new token");
+    assert.equal(lab.readFile('m1', '/root/.openclaw/peer-agent/tokens/m2.token').trim(), now.m2);
+    // from m2 over the tailnet, the token on curl's stdin (-K -): m1 refuses the old token and takes the new one
+    const ip = await tailnetIp(lab, 'm1');
+    const call = async (t: string) =>
+      (await lab.run('m2', `curl -s -o /dev/null -w '%{http_code}' -K - -X POST -H 'Content-Type: application/json' --data '{"tool":"sessions_list","args":{}}' http://${ip}:18789/tools/invoke`, { input: `header = "Authorization: Bearer ${t}"\n` })).stdout;
+    assert.equal(await call(old.m1), '401');
+    assert.equal(await call(now.m1), '200');
+    assertNoLeak(lab, [old.m1, old.m2, now.m1, now.m2], r);
+    const again = await runCli(['up', '--yes', '-f', direct]);
+    assert.match(again.stdout, /No changes\./, 'the next up keeps the new tokens');
+  });
+
+  test('destroy: down --yes, a result event, exit 0', { skip, timeout: 300_000 }, async () => {
+    const r = await job('destroy');
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    assert.deepEqual([last.event, last.ok], ['result', true]);
+  });
+});
