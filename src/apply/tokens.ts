@@ -69,6 +69,8 @@ export function addTokenBlockers(plan: Plan, spec: Spec, observed: Map<string, O
   const blockers = tokenBlockers(spec, observed);
   for (const m of plan.machines) {
     const blocker = blockers.get(m.machine);
-    if (blocker) m.blockers = [...(m.blockers ?? []), blocker];
+    if (!blocker) continue;
+    m.blockers = [...(m.blockers ?? []), blocker];
+    plan.blockers.push({ where: m.machine, kind: 'machine', ...blocker }); // what up refuses on, and plan's exit code
   }
 }

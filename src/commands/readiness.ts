@@ -111,12 +111,12 @@ function credentialBlockers(spec: Spec): PlanBlocker[] {
 }
 
 async function pulumiBlocker(how: 'version' | 'path'): Promise<PlanBlocker | undefined> {
-  const { checkPulumiCli, PULUMI_INSTALL_HINT } = await import('../tailnet/engine.js');
+  const { defaultEngine, PULUMI_INSTALL_HINT } = await import('../tailnet/engine.js');
   if (how === 'path') {
     return onPath('pulumi') ? undefined : { where: 'tailnet', kind: 'tool', reason: 'the Pulumi CLI (pulumi) is not on PATH: it mints auth keys and writes the tailnet policy', fix: PULUMI_INSTALL_HINT };
   }
   try {
-    await checkPulumiCli();
+    await defaultEngine().checkCli(); // through the engine seam: the same check up and down make
     return undefined;
   } catch (error) {
     return { where: 'tailnet', kind: 'tool', reason: (error as Error).message, fix: (error as PeerProvisionError).hint ?? PULUMI_INSTALL_HINT };

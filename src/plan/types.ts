@@ -105,7 +105,5 @@ export const isEmpty = (plan: Plan) =>
   plan.summary.add + plan.summary.change + plan.summary.destroy + plan.summary.unknown === 0;
 
 /** The machines' blockers, each with its machine (plan.blockers also holds the ones found on this side). */
-export const blockers = (plan: Plan) => plan.machines.flatMap((m) => (m.blockers ?? []).map((b) => ({ machine: m.machine, ...b })));
-
 /** How a person names where a machine is: "local", or the ssh destination with its port when one is given. */
 export const describeTarget = (ssh: SshTarget) => (ssh.kind === 'local' ? 'local' : `${ssh.destination}${ssh.port ? `:${ssh.port}` : ''}`);

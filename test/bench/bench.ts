@@ -27,7 +27,7 @@
  * the bench goes on), 2 on bad arguments.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -470,7 +470,8 @@ const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 
 /**
  * A peer.yaml of the lab's shape for n machines (ssh aliases, provided keys as file: references, the lab's install
- * URL), for validate: it reads no referenced file, so it needs no lab.
+ * URL), for validate, which needs no lab: the files it names are written too (validate checks that each is a
+ * readable 0600 file), with placeholder contents.
  */
 function syntheticPeerYaml(n: number): string {
   const path = join(scratch, `peer-${n}.yaml`);
@@ -480,6 +481,9 @@ function syntheticPeerYaml(n: number): string {
       + `      installUrl: https://10.231.57.1:9443/install.sh\n    gateway:\n      port: 18789\n      token: generate\n`;
   }
   writeFileSync(path, text);
+  writeFileSync(join(scratch, 'ssh_config'), '# bench: validate only reads that this file exists\n');
+  mkdirSync(join(scratch, 'keys'), { recursive: true });
+  for (let i = 1; i <= n; i++) writeFileSync(join(scratch, 'keys', `m${i}.key`), `tskey-auth-bench${'0'.repeat(24)}${i}\n`, { mode: 0o600 });
   return path;
 }
 

@@ -52,7 +52,8 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     if (skip) return;
     lab = await labUp({ machines: 2 });
     api = await startApiDouble({ clients: [CLIENT], registry: lab.stateDir, policy: USER_POLICY });
-    env = { TAILSCALE_BASE_URL: api.baseUrl, PP_TS_ID: CLIENT.id, PP_TS_SECRET: CLIENT.secret, PULUMI_CONFIG_PASSPHRASE: '', PULUMI_BACKEND_URL: '' };
+    // (the stack's local state is intended here: a lab run is not a throwaway CI runner's only copy)
+    env = { TAILSCALE_BASE_URL: api.baseUrl, PP_TS_ID: CLIENT.id, PP_TS_SECRET: CLIENT.secret, PULUMI_CONFIG_PASSPHRASE: '', PULUMI_BACKEND_URL: '', PEER_PROVISION_ALLOW_LOCAL_STATE: '1' };
     file = lab.peerYaml({
       path: join(lab.stateDir, 'pulumi', 'peer.yaml'),
       machine: (_n, e) => ({ ...e, tailscale: { hostname: e.tailscale.hostname, installUrl: e.tailscale.installUrl } }),

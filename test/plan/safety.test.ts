@@ -6,7 +6,7 @@ import type { MachineState, RecordedConfig } from '../../src/observe/types.js';
 import { plan } from '../../src/plan/index.js';
 import { planMachineDown, planMachineUp, restoreMode } from '../../src/plan/machine.js';
 import { isTailnetAddress } from '../../src/plan/node.js';
-import { blockers } from '../../src/plan/types.js';
+import type { Plan } from '../../src/plan/types.js';
 import { loadSpec } from '../../src/spec/load.js';
 import { writeTemp } from '../helpers.js';
 
@@ -41,6 +41,8 @@ function fresh(over: Partial<MachineState> = {}): MachineState {
     ...over,
   };
 }
+/** Every machine's blockers, with the machine they stand on. */
+const blockers = (p: Plan) => p.blockers.map((b) => ({ machine: b.where, reason: b.reason, fix: b.fix }));
 const observed = (state: MachineState) => ({ status: 'observed' as const, state });
 const planUp = (states: Record<string, MachineState>, s = spec()) =>
   plan({ spec: s, command: 'up', machines: new Map(Object.entries(states).map(([k, v]) => [k, observed(v)])), tailnet: { actions: [], notes: [] } });
