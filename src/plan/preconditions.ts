@@ -45,7 +45,7 @@ export function machinePreconditions(machine: MachineSpec, state: MachineState, 
   if (state.root?.via === 'refused' && needsRoot(state, actions)) {
     block(
       `${state.user} cannot run commands as root without a password (sudo -n: ${state.root.reason}); Tailscale needs root`,
-      `connect as root (ssh: root@host), or allow ${state.user} passwordless sudo on ${machine.name} (a NOPASSWD line in /etc/sudoers.d)`,
+      `allow ${state.user} passwordless sudo on ${machine.name} (a NOPASSWD line in /etc/sudoers.d), or connect as root (ssh: root@host)`,
     );
   }
   if (actions.length > 0 && state.gateway.serviceManager === 'systemd' && state.gateway.lingering === false) {
