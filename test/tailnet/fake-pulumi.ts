@@ -1,6 +1,6 @@
 // A stand-in `pulumi` executable for PATH: answers what the Automation SDK and the preflight ask (version, plugin ls
 // and install, stack ls/rm), and logs each call's working directory, PULUMI_BACKEND_URL and arguments to
-// $FAKE_PULUMI_LOG. The real CLI cannot be installed here (see /work/shared/notes); `up`/`destroy` are not answered:
+// $FAKE_PULUMI_LOG. The real CLI cannot be installed here (see the shared notes on Tailscale and Pulumi); `up`/`destroy` are not answered:
 // tests of those go through the engine seam.
 export const FAKE_PULUMI = `#!/bin/sh
 [ -n "$FAKE_PULUMI_LOG" ] && printf '%s|%s|%s\\n' "$PWD" "$PULUMI_BACKEND_URL" "$*" >> "$FAKE_PULUMI_LOG"
