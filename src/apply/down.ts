@@ -6,6 +6,7 @@ import JSON5 from 'json5';
 import { Listr, type ListrTask } from 'listr2';
 import { listrOptions, machineStep, machineTitle, type Renderer } from './tasks.js';
 import { observeAll } from '../observe/index.js';
+import { OWNED_GATEWAY_KEYS, TOOL_FOR_PEERS } from '../observe/owned-keys.js';
 import { interrupted } from '../interrupt.js';
 import type { Events } from '../output/events.js';
 import { registerSecret } from '../output/redact.js';
@@ -39,7 +40,6 @@ export async function prepareDown(spec: Spec, transport: Transport): Promise<Pre
   return { plan: result, runs };
 }
 
-const OWNED = ['mode', 'bind', 'port'] as const;
 
 /** The patch that undoes only peer-provision's keys, for a config the user edited after up. */
 export function reversePatch(current: Record<string, unknown> | undefined, original: string | undefined): object {
@@ -47,13 +47,13 @@ export function reversePatch(current: Record<string, unknown> | undefined, origi
   const og = orig.gateway ?? {};
   const cur = ((current?.gateway ?? {}) as Record<string, unknown>) ?? {};
   const gateway: Record<string, unknown> = {};
-  for (const key of OWNED) gateway[key] = og[key] ?? null;
+  for (const key of OWNED_GATEWAY_KEYS) gateway[key] = og[key] ?? null;
   const oauth = (og.auth ?? {}) as Record<string, unknown>;
   if (typeof oauth.token === 'string') registerSecret(oauth.token);
   gateway.auth = { mode: oauth.mode ?? null, token: oauth.token ?? null };
   const origAllow = ((og.tools as { allow?: string[] } | undefined)?.allow ?? []) as string[];
   const curAllow = ((cur.tools as { allow?: string[] } | undefined)?.allow ?? []) as string[];
-  const allow = origAllow.includes('sessions_send') ? curAllow : curAllow.filter((t) => t !== 'sessions_send');
+  const allow = origAllow.includes(TOOL_FOR_PEERS) ? curAllow : curAllow.filter((t) => t !== TOOL_FOR_PEERS);
   gateway.tools = { allow: allow.length > 0 || og.tools ? allow : null };
   return { gateway };
 }

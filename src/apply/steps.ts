@@ -1,5 +1,6 @@
 // The steps apply runs on one machine, in order. Each sends one script from templates/ and fails with a
 // StepError naming the machine, the step and the remote error (redacted by value).
+import { TOOL_FOR_PEERS } from '../observe/owned-keys.js';
 import { StepError } from '../errors.js';
 import { redact } from '../output/redact.js';
 import { lastLines, UnreachableError } from '../transport/remote.js';
@@ -42,7 +43,7 @@ export async function join(run: MachineRun): Promise<void> {
 
 /** peer-provision's keys of the gateway config; every other key stays as the user has it. */
 export function gatewayPatch(run: MachineRun): object {
-  const allow = run.state.gateway.toolsAllow.includes('sessions_send') ? run.state.gateway.toolsAllow : [...run.state.gateway.toolsAllow, 'sessions_send'];
+  const allow = run.state.gateway.toolsAllow.includes(TOOL_FOR_PEERS) ? run.state.gateway.toolsAllow : [...run.state.gateway.toolsAllow, TOOL_FOR_PEERS];
   return {
     gateway: {
       mode: 'local',

@@ -3,7 +3,9 @@
 // again) is not, so down may still put the original back byte for byte.
 import { isDeepStrictEqual } from 'node:util';
 
-const OWNED_GATEWAY_KEYS = ['mode', 'bind', 'port'] as const;
+export const OWNED_GATEWAY_KEYS = ['mode', 'bind', 'port'] as const;
+/** The tool a peer's messages arrive through: peer-provision adds it to gateway.tools.allow. */
+export const TOOL_FOR_PEERS = 'sessions_send';
 /** OpenClaw stamps every write it makes here (meta.lastTouchedVersion, meta.migrations): not a user's edit. */
 const WRITER_STAMP = 'meta';
 
@@ -20,7 +22,7 @@ export function withoutOwnedKeys(config: Json): Json {
   delete auth.token;
   if (Object.keys(auth).length === 0) delete gateway.auth;
   const tools = object(gateway.tools);
-  if (Array.isArray(tools.allow)) tools.allow = tools.allow.filter((t) => t !== 'sessions_send');
+  if (Array.isArray(tools.allow)) tools.allow = tools.allow.filter((t) => t !== TOOL_FOR_PEERS);
   if (Array.isArray(tools.allow) && tools.allow.length === 0) delete tools.allow;
   if ('tools' in gateway && Object.keys(tools).length === 0) delete gateway.tools;
   if ('gateway' in copy && Object.keys(gateway).length === 0) delete copy.gateway;

@@ -1,6 +1,7 @@
 // The pure planner for one machine: what `up` or `down` has to do there, from the spec and what was observed.
 import type { MachineObservation, MachineState } from '../observe/types.js';
 import { DEFAULT_GATEWAY_PORT, type MachineSpec } from '../spec/types.js';
+import { TOOL_FOR_PEERS } from '../observe/owned-keys.js';
 import { isJoined, isStackNode, isTailnetAddress } from './node.js';
 import type { Action, FieldChange, RestoreDecision } from './types.js';
 
@@ -14,7 +15,6 @@ export interface Desired {
   peerFilesHash?: string;
 }
 
-const TOOL_FOR_PEERS = 'sessions_send';
 /** Settings whose change only a new gateway process applies (see docs: bind and port are fixed at start). */
 const RESTART_FIELDS = new Set(['gateway.mode', 'gateway.bind', 'gateway.port', 'gateway.auth.mode', 'gateway.auth.token']);
 
