@@ -2,7 +2,7 @@
 import type { Private } from '../observe/parse.js';
 import type { MachineState } from '../observe/types.js';
 import type { Action } from '../plan/types.js';
-import type { MachineSpec, Spec } from '../spec/types.js';
+import type { MachineSpec, Spec } from '../peer-yaml/types.js';
 import type { Remote } from '../transport/remote.js';
 import { peersOf } from '../verify/index.js';
 import type { PeerInfo } from './peer-files.js';

@@ -13,7 +13,7 @@ import { registerSecret } from '../output/redact.js';
 import { plan } from '../plan/index.js';
 import { offlineTailnetActions } from '../plan/tailnet.js';
 import type { Action, Plan } from '../plan/types.js';
-import type { Spec } from '../spec/types.js';
+import type { Spec } from '../peer-yaml/types.js';
 import type { Transport } from '../transport/remote.js';
 import { has, type MachineRun } from './context.js';
 import { remoteStep, restartGateway } from './steps.js';

@@ -7,7 +7,7 @@ import { hostname, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PeerProvisionError } from '../errors.js';
 import { onAbort } from '../interrupt.js';
-import type { Spec } from '../spec/types.js';
+import type { Spec } from '../peer-yaml/types.js';
 
 export class LockedError extends PeerProvisionError {}
 

@@ -5,7 +5,7 @@ import { sha256 } from '../observe/parse.js';
 import { plan, type PlanInput } from '../plan/index.js';
 import { isJoined, type Desired } from '../plan/machine.js';
 import type { Action, Plan } from '../plan/types.js';
-import type { Spec } from '../spec/types.js';
+import type { Spec } from '../peer-yaml/types.js';
 import type { Transport } from '../transport/remote.js';
 import { peerInfos, type MachineRun } from './context.js';
 import { addTokenBlockers, assertTokenReferencesUsable, decideToken } from './tokens.js';

@@ -2,8 +2,8 @@
 // Pulumi is only imported when a command really needs it).
 import { registerSecret } from '../output/redact.js';
 import type { Action } from '../plan/types.js';
-import type { Spec } from '../spec/types.js';
-import { resolveCredentials } from '../spec/secrets.js';
+import type { Spec } from '../peer-yaml/types.js';
+import { resolveCredentials } from '../peer-yaml/secrets.js';
 
 type TailnetModule = typeof import('../tailnet/index.js');
 const load = (): Promise<TailnetModule> => import('../tailnet/index.js');

@@ -1,6 +1,6 @@
 // Which gateway token each machine ends up with. env/file: exactly that. generate: the token the gateway
 // already has (a re-run changes nothing), else a new random one. A token that does not meet the token rule
-// (src/spec/token-rule.ts) is never used: from env/file it is refused (exit 2); found in a machine's config it
+// (src/peer-yaml/token-rule.ts) is never used: from env/file it is refused (exit 2); found in a machine's config it
 // blocks the plan, unless the spec says generate-replace-weak (the user's consent: replacing it breaks the
 // gateway's other clients).
 import { randomBytes } from 'node:crypto';
@@ -9,10 +9,10 @@ import { registerSecret } from '../output/redact.js';
 import type { Observed } from '../observe/index.js';
 import type { Private } from '../observe/parse.js';
 import type { Blocker, Plan } from '../plan/types.js';
-import { checkSecrets } from '../spec/secret-check.js';
-import type { MachineSpec, Spec } from '../spec/types.js';
-import { resolveSecret } from '../spec/secrets.js';
-import { tokenProblem } from '../spec/token-rule.js';
+import { checkSecrets } from '../peer-yaml/secret-check.js';
+import type { MachineSpec, Spec } from '../peer-yaml/types.js';
+import { resolveSecret } from '../peer-yaml/secrets.js';
+import { tokenProblem } from '../peer-yaml/token-rule.js';
 
 export const newToken = () => registerSecret(randomBytes(32).toString('base64url'));
 

@@ -2,7 +2,7 @@
 // (install -> join -> gateway config -> restart), then peer files (they need every peer's address), then
 // verify. A machine whose step fails stops at that step; the others go on.
 import { Listr, type ListrTask } from 'listr2';
-import type { Spec } from '../spec/types.js';
+import type { Spec } from '../peer-yaml/types.js';
 import { verify, type CheckResult, type VerifyEndpoint } from '../verify/index.js';
 import { has, peerInfos, type MachineRun } from './context.js';
 import { peerFilesFor, configureGateway, installTailscale, join, restartGateway, writePeerFiles } from './steps.js';

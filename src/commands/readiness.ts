@@ -6,8 +6,8 @@ import { delimiter, dirname, join } from 'node:path';
 import { InputError, PeerProvisionError, EXIT, type Problem } from '../errors.js';
 import type { Action, Plan, PlanBlocker } from '../plan/types.js';
 import { registerSecret } from '../output/redact.js';
-import { describeRef, resolveSecret } from '../spec/secrets.js';
-import type { Spec } from '../spec/types.js';
+import { describeRef, resolveSecret } from '../peer-yaml/secrets.js';
+import type { Spec } from '../peer-yaml/types.js';
 import { preflightSecrets } from './shared.js';
 
 export interface LocalChecks {

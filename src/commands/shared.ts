@@ -3,8 +3,8 @@ import type { Renderer } from '../apply/tasks.js';
 import { formatProblem, InputError } from '../errors.js';
 import { stderr } from '../output/io.js';
 import { registerSecret } from '../output/redact.js';
-import { checkSecrets } from '../spec/secret-check.js';
-import type { Spec } from '../spec/types.js';
+import { checkSecrets } from '../peer-yaml/secret-check.js';
+import type { Spec } from '../peer-yaml/types.js';
 
 /**
  * Resolves every env:/file: reference up front so a missing, unreadable or unusable one (a token outside

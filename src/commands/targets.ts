@@ -4,7 +4,7 @@
 import { closest } from 'fastest-levenshtein';
 import { UsageError } from '../errors.js';
 import { machineBlockers, summarise, type Plan } from '../plan/types.js';
-import type { Spec } from '../spec/types.js';
+import type { Spec } from '../peer-yaml/types.js';
 
 export const NOT_TARGETED = 'not targeted (--machine): left as it is';
 

@@ -2,7 +2,7 @@
 import { lastLines, UnreachableError, type Transport } from '../transport/remote.js';
 import { script } from '../transport/script.js';
 import { redact } from '../output/redact.js';
-import type { MachineSpec, Spec } from '../spec/types.js';
+import type { MachineSpec, Spec } from '../peer-yaml/types.js';
 import { newMarker, parseObservation, type Private } from './parse.js';
 import type { MachineObservation } from './types.js';
 

@@ -5,7 +5,7 @@
 // alignment, and cut off at the start or end of a line (a message truncated to N characters).
 
 const forms = new Set<string>();
-/** Shorter values would redact ordinary words; input checks refuse secrets this short (src/spec/secret-check.ts). */
+/** Shorter values would redact ordinary words; input checks refuse secrets this short (src/peer-yaml/secret-check.ts). */
 const MIN_LENGTH = 6;
 /** A line ending in this many characters of a secret's start (or starting with its end) is a cut-off secret. */
 const MIN_PARTIAL = 6;

@@ -1,6 +1,6 @@
 // Spec + observations -> Plan. Pure: no I/O, no clock, no randomness; the same input gives the same plan.
 import type { MachineObservation } from '../observe/types.js';
-import type { Spec } from '../spec/types.js';
+import type { Spec } from '../peer-yaml/types.js';
 import { downNotes, planMachineDown, planMachineUp, type Desired } from './machine.js';
 import { machinePreconditions } from './preconditions.js';
 import { describeNode, duplicateMachines, upBlockers } from './safety.js';

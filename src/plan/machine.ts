@@ -1,6 +1,6 @@
 // The pure planner for one machine: what `up` or `down` has to do there, from the spec and what was observed.
 import type { MachineObservation, MachineState } from '../observe/types.js';
-import { DEFAULT_GATEWAY_PORT, type MachineSpec } from '../spec/types.js';
+import { DEFAULT_GATEWAY_PORT, type MachineSpec } from '../peer-yaml/types.js';
 import { TOOL_FOR_PEERS } from '../observe/owned-keys.js';
 import { isJoined, isStackNode, isTailnetAddress } from './node.js';
 import type { Action, FieldChange, RestoreDecision } from './types.js';

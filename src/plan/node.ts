@@ -1,6 +1,6 @@
 // Facts about a machine's Tailscale node that both the planner and its safety rules read.
 import type { MachineState } from '../observe/types.js';
-import type { MachineSpec } from '../spec/types.js';
+import type { MachineSpec } from '../peer-yaml/types.js';
 
 /** Joined as this stack wants: running, with the machine's hostname and every one of its tags. */
 export function isJoined(machine: MachineSpec, state: MachineState): boolean {

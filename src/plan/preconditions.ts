@@ -3,7 +3,7 @@
 // while there is one (np's rule: check prerequisites before changing anything). plan/safety.ts has the rules
 // that protect a user's config and connection; these are the ones a fresh machine fails first.
 import type { MachineState } from '../observe/types.js';
-import type { MachineSpec } from '../spec/types.js';
+import type { MachineSpec } from '../peer-yaml/types.js';
 import type { Action, Blocker } from './types.js';
 
 export const SUPPORTED_OS = ['linux', 'darwin'];

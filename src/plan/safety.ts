@@ -1,7 +1,7 @@
 // The rules that keep up and down from losing a user's config or locking the operator out. Pure: from the
 // spec and what was observed to blockers (nothing is touched on any machine while one stands) and notes.
 import type { MachineState } from '../observe/types.js';
-import type { MachineSpec } from '../spec/types.js';
+import type { MachineSpec } from '../peer-yaml/types.js';
 import { isJoined, isStackNode, isTailnetAddress } from './node.js';
 import type { Blocker } from './types.js';
 

@@ -1,6 +1,6 @@
 // The tailnet part of a plan when nothing has been read from Tailscale (plan --offline).
-import { formatDuration } from '../spec/duration.js';
-import type { Spec } from '../spec/types.js';
+import { formatDuration } from '../peer-yaml/duration.js';
+import type { Spec } from '../peer-yaml/types.js';
 import { PROVIDED_NOTE } from '../tailnet/notes.js';
 import type { Action } from './types.js';
 

@@ -1,5 +1,5 @@
 // The Plan: pure data, the only thing apply acts on and the only thing plan prints. No secrets in it.
-import type { SshTarget } from '../spec/types.js';
+import type { SshTarget } from '../peer-yaml/types.js';
 
 export type Op = 'add' | 'change' | 'destroy' | 'unknown';
 export const SYMBOL: Record<Op, string> = { add: '+', change: '~', destroy: '-', unknown: '?' };

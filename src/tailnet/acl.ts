@@ -7,8 +7,8 @@
 // object that has a trailing comma leaves `{ , }` (invalid). The primitives below handle those cases; tests cover them.
 
 import { applyEdits, createScanner, getNodeValue, parseTree, SyntaxKind, type Edit, type Node, type ParseError } from 'jsonc-parser';
-import type { MachineSpec, Spec } from '../spec/types.js';
-import { machineTag } from '../spec/types.js';
+import type { MachineSpec, Spec } from '../peer-yaml/types.js';
+import { machineTag } from '../peer-yaml/types.js';
 import { TailnetError } from './errors.js';
 
 // ---------------------------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 // retried is idempotent or guarded: GET, DELETE, the token exchange, and the policy POST with If-Match (a retried
 // write whose first attempt landed answers 412, which the caller handles as a conflict, never as a silent overwrite).
 
-import type { TailnetCredentials } from '../spec/secrets.js';
+import type { TailnetCredentials } from '../peer-yaml/secrets.js';
 import { TailnetError } from './errors.js';
 
 export const DEFAULT_API_BASE_URL = 'https://api.tailscale.com';

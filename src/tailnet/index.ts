@@ -14,20 +14,20 @@
 // next `down` finishes: revocation first (it matters most and needs nothing else), the policy last (its write is the
 // step a concurrent edit or a rejection can stop, and it is retried alone by the next run).
 
-import type { Spec } from '../spec/types.js';
+import type { Spec } from '../peer-yaml/types.js';
 import { readPolicyRecord, secretsEnv, stackLocation, writePolicyRecord, type StackLocation } from './backend.js';
 import type { TailscaleApi } from './devices.js';
 import type { ConfigMap, StackTarget, TailnetEngine } from './engine.js';
 import { TailnetError } from './errors.js';
 import { PROVIDED_NOTE } from './notes.js';
 import { mergePolicy, policyChanges, policyWarnings, removeOwned, tagOwnerNames, type PolicyChange } from './acl.js';
-import { describeRef, resolveCredentials, resolveSecret, type TailnetCredentials } from '../spec/secrets.js';
+import { describeRef, resolveCredentials, resolveSecret, type TailnetCredentials } from '../peer-yaml/secrets.js';
 
 export { TailnetError } from './errors.js';
 export { mergePolicy, removeOwned, ownedEntries, policyChanges, type PolicyChange } from './acl.js';
 export { createPulumiEngine, checkPulumiCli, defaultEngine, useEngine, type TailnetEngine } from './engine.js';
 export { tailscaleDeviceClient, tailscaleApi, createTailscaleApi, type DeviceClientFactory, type ApiFactory } from './devices.js';
-export { resolveSecret } from '../spec/secrets.js';
+export { resolveSecret } from '../peer-yaml/secrets.js';
 export { readPolicyRecord, stackLocation } from './backend.js';
 
 export { PROVIDED_NOTE } from './notes.js';

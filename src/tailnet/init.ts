@@ -4,7 +4,7 @@
 // an admin's API key), then the OAuth client (scopes, tags), then the next command. What init writes is the user's:
 // it is not recorded as added by the stack, and `down` never removes it.
 
-import type { Spec } from '../spec/types.js';
+import type { Spec } from '../peer-yaml/types.js';
 import { addTagOwners, ownedEntries, tagOwnerLines } from './acl.js';
 import type { TailscaleApi } from './devices.js';
 import { TailnetError } from './errors.js';

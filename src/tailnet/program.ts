@@ -6,7 +6,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as tailscale from '@pulumi/tailscale';
 import { createHash } from 'node:crypto';
-import type { Spec } from '../spec/types.js';
+import type { Spec } from '../peer-yaml/types.js';
 import { TailnetError } from './errors.js';
 
 export interface ProgramInput {

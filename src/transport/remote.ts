@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { onAbort } from '../interrupt.js';
-import type { MachineSpec, Spec } from '../spec/types.js';
+import type { MachineSpec, Spec } from '../peer-yaml/types.js';
 
 /**
  * The environment a child process gets: only what ssh and a local `sh` need to work as the user, never

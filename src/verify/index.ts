@@ -6,7 +6,7 @@ import { posix } from 'node:path';
 import { layout } from '../apply/peer-files.js';
 import type { Observed } from '../observe/index.js';
 import { redact } from '../output/redact.js';
-import type { Spec } from '../spec/types.js';
+import type { Spec } from '../peer-yaml/types.js';
 import { lastLines, UnreachableError, type Remote, type Transport } from '../transport/remote.js';
 import { script } from '../transport/script.js';
 

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { LockedError, lockStack } from '../../src/apply/lock.js';
 import { PeerProvisionError } from '../../src/errors.js';
-import { loadSpec } from '../../src/spec/load.js';
+import { loadSpec } from '../../src/peer-yaml/load.js';
 import { writeTemp } from '../helpers.js';
 
 const spec = () =>

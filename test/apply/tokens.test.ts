@@ -5,7 +5,7 @@ import { assertTokenReferencesUsable, decideToken, tokenBlockers } from '../../s
 import type { Observed } from '../../src/observe/index.js';
 import type { Private } from '../../src/observe/parse.js';
 import { InputError } from '../../src/errors.js';
-import { loadSpec } from '../../src/spec/load.js';
+import { loadSpec } from '../../src/peer-yaml/load.js';
 import { writeTemp } from '../helpers.js';
 
 const STRONG = 'c3Ryb25nLXRva2VuLWZvci10ZXN0cy0wMTIzNDU2Nzg5';

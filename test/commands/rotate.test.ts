@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { test } from 'node:test';
 import { newTokens } from '../../src/commands/rotate/index.js';
 import { redact } from '../../src/output/redact.js';
-import { loadSpec } from '../../src/spec/load.js';
+import { loadSpec } from '../../src/peer-yaml/load.js';
 import { writeTemp } from '../helpers.js';
 
 test('rotate: a fresh token for each generate machine, in a 0600 file in a 0700 folder removed afterwards; env tokens are kept', () => {

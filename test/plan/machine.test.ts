@@ -4,7 +4,7 @@ import { sha256 } from '../../src/observe/parse.js';
 import type { MachineState } from '../../src/observe/types.js';
 import { plan } from '../../src/plan/index.js';
 import { planMachineDown, planMachineUp } from '../../src/plan/machine.js';
-import { loadSpec } from '../../src/spec/load.js';
+import { loadSpec } from '../../src/peer-yaml/load.js';
 import { writeTemp } from '../helpers.js';
 
 const spec = loadSpec(

@@ -7,7 +7,7 @@ import type { MachineState } from '../../src/observe/types.js';
 import { plan } from '../../src/plan/index.js';
 import { machinePreconditions } from '../../src/plan/preconditions.js';
 import type { Action } from '../../src/plan/types.js';
-import { loadSpec } from '../../src/spec/load.js';
+import { loadSpec } from '../../src/peer-yaml/load.js';
 import { writeTemp } from '../helpers.js';
 
 const M = '@@peer-provision-test';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { MachineState } from '../../src/observe/types.js';
 import { plan } from '../../src/plan/index.js';
 import { machinePreconditions } from '../../src/plan/preconditions.js';
-import { loadSpec } from '../../src/spec/load.js';
+import { loadSpec } from '../../src/peer-yaml/load.js';
 import { writeTemp } from '../helpers.js';
 
 const spec = loadSpec(

@@ -7,7 +7,7 @@ import { plan } from '../../src/plan/index.js';
 import { planMachineDown, planMachineUp, restoreMode } from '../../src/plan/machine.js';
 import { isTailnetAddress } from '../../src/plan/node.js';
 import type { Plan } from '../../src/plan/types.js';
-import { loadSpec } from '../../src/spec/load.js';
+import { loadSpec } from '../../src/peer-yaml/load.js';
 import { writeTemp } from '../helpers.js';
 
 const spec = (takeOver = false) =>

@@ -1,7 +1,7 @@
 // Shared builders for the tailnet tests.
 
-import type { MachineSpec, Spec } from '../../src/spec/types.js';
-import { DEFAULT_GATEWAY_PORT, DEFAULT_INSTALL_URL, machineTag, stackTag } from '../../src/spec/types.js';
+import type { MachineSpec, Spec } from '../../src/peer-yaml/types.js';
+import { DEFAULT_GATEWAY_PORT, DEFAULT_INSTALL_URL, machineTag, stackTag } from '../../src/peer-yaml/types.js';
 
 export function machine(stack: string, name: string, port = DEFAULT_GATEWAY_PORT): MachineSpec {
   return {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
-import type { Spec } from '../../src/spec/types.js';
+import type { Spec } from '../../src/peer-yaml/types.js';
 import { mergePolicy } from '../../src/tailnet/acl.js';
 import type { EngineStack, StackArgs, StackTarget, TailnetEngine } from '../../src/tailnet/engine.js';
 import { TailnetError } from '../../src/tailnet/errors.js';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
-import type { Spec } from '../../src/spec/types.js';
+import type { Spec } from '../../src/peer-yaml/types.js';
 import { keyDescription, tailnetProgram } from '../../src/tailnet/program.js';
 import { machine, makeSpec } from './helpers.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { secretsEnv, stackLocation } from '../../src/tailnet/backend.js';
-import { resolveCredentials, resolveSecret } from '../../src/spec/secrets.js';
+import { resolveCredentials, resolveSecret } from '../../src/peer-yaml/secrets.js';
 import { makeSpec } from './helpers.js';
 
 describe('resolveSecret', () => {

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { childEnv, controlPathIn, Transport } from '../../src/transport/remote.js';
-import type { MachineSpec, Spec } from '../../src/spec/types.js';
+import type { MachineSpec, Spec } from '../../src/peer-yaml/types.js';
 import { tempDir } from '../helpers.js';
 
 const machine = (name: string, ssh: MachineSpec['ssh']): MachineSpec => ({

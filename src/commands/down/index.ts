@@ -9,7 +9,7 @@ import { jsonEvents, noEvents } from '../../output/events.js';
 import { stderr, stdout } from '../../output/io.js';
 import { renderPlan } from '../../output/render-plan.js';
 import { isEmpty } from '../../plan/types.js';
-import { loadSpec } from '../../spec/load.js';
+import { loadSpec } from '../../peer-yaml/load.js';
 import { Transport } from '../../transport/remote.js';
 import { withBlockers } from '../../plan/index.js';
 import { restrictPlan, targeted, targetSet } from '../targets.js';

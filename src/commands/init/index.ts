@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { EXIT, InputError, UsageError } from '../../errors.js';
 import { stderr, stdout } from '../../output/io.js';
-import { loadSpec } from '../../spec/load.js';
+import { loadSpec } from '../../peer-yaml/load.js';
 import { authKeyVar, peerYamlText, type InitAnswers } from './template.js';
 
 interface InitOptions {

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stderr } from '../../output/io.js';
 import { registerSecret } from '../../output/redact.js';
-import { loadSpec } from '../../spec/load.js';
-import type { Spec } from '../../spec/types.js';
+import { loadSpec } from '../../peer-yaml/load.js';
+import type { Spec } from '../../peer-yaml/types.js';
 import { apply, type UpOptions } from '../up/index.js';
 
 export async function run(options: UpOptions): Promise<number> {

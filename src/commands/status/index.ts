@@ -3,7 +3,7 @@ import { EXIT } from '../../errors.js';
 import { observeAll } from '../../observe/index.js';
 import { printJson, stdout } from '../../output/io.js';
 import { isJoined } from '../../plan/machine.js';
-import { loadSpec } from '../../spec/load.js';
+import { loadSpec } from '../../peer-yaml/load.js';
 import { Transport } from '../../transport/remote.js';
 import { restrictSpec, targetSet } from '../targets.js';
 import { observedEndpoints, verify } from '../../verify/index.js';

@@ -3,7 +3,7 @@ import type { CommonOptions } from '../../cli.js';
 import { EXIT, UsageError } from '../../errors.js';
 import { printJson, stdout } from '../../output/io.js';
 import { registerSecret } from '../../output/redact.js';
-import { loadSpec } from '../../spec/load.js';
+import { loadSpec } from '../../peer-yaml/load.js';
 
 interface InitOptions extends CommonOptions {
   write?: boolean;

@@ -1,7 +1,7 @@
 import type { CommonOptions } from '../../cli.js';
 import { EXIT } from '../../errors.js';
 import { printJson, stdout } from '../../output/io.js';
-import { loadSpec } from '../../spec/load.js';
+import { loadSpec } from '../../peer-yaml/load.js';
 import { validateSecretReferences } from '../shared.js';
 import { formatBlocker, localBlockers } from '../readiness.js';
 

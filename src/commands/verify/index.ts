@@ -2,7 +2,7 @@ import type { CommonOptions } from '../../cli.js';
 import { EXIT } from '../../errors.js';
 import { observeAll } from '../../observe/index.js';
 import { printJson, stdout } from '../../output/io.js';
-import { loadSpec } from '../../spec/load.js';
+import { loadSpec } from '../../peer-yaml/load.js';
 import { Transport } from '../../transport/remote.js';
 import { restrictSpec, targetSet } from '../targets.js';
 import { observedEndpoints, renderChecks, verify } from '../../verify/index.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InputError } from '../../src/errors.js';
-import { loadSpec } from '../../src/spec/load.js';
+import { loadSpec } from '../../src/peer-yaml/load.js';
 import { ROOT, writeTemp } from '../helpers.js';
 
 const VALID = `version: 1
