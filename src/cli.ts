@@ -52,6 +52,7 @@ Examples:
   peer-provision plan --offline                 what up would do, from peer.yaml alone
   peer-provision plan --detailed-exitcode       drift check: 0 converged, 3 changes pending, 1 unreachable/blocked
   peer-provision plan --json > plan.json        a plan artifact (no secret in it)
+  peer-provision plan --out plan.json           save the plan; \`up plan.json\` applies exactly it (refused if stale)
   peer-provision up --yes --json                apply in CI: one JSON event per line, the last a result
   peer-provision up --machine beta              only beta; its pairs with the others are left as they are
   peer-provision rotate --yes                   new gateway tokens, peer files updated on every peer
@@ -90,9 +91,11 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     .option('--offline', 'compute from peer.yaml alone: open no connection to anything')
     .option('--detailed-exitcode', 'exit 3 when changes are pending, 0 when there are none (1 when a machine is unreachable or something blocks)')
     .addOption(new Option('--for <command>', 'plan for up, down or rotate (new tokens: what rotate would change)').choices(['up', 'down', 'rotate']).default('up'))
+    .option('--out <file>', 'also save the plan (no secret in it) for `up FILE` / `down FILE` to apply exactly')
     .action((o) => run('plan', o));
-  localState(asks(machines(command('up', 'apply: keys, install, join, patch and restart gateways, peer files, verify', EVENTS)))).action((o) =>
-    run('up', o),
+  const savedPlan = (c: Command, made: string) => c.argument('[plan]', `a plan saved by \`${made}\`: applied exactly, without asking, unless what it saw has changed`);
+  savedPlan(localState(asks(machines(command('up', 'apply: keys, install, join, patch and restart gateways, peer files, verify', EVENTS)))), 'plan --out FILE').action((planFile, o) =>
+    run('up', { ...o, planFile }),
   );
   machines(command('verify', 'from each machine to each peer: health, token accepted and enforced, a message delivered'))
     .option('--no-message', 'skip the message delivery check (health and token checks only)')
@@ -104,8 +107,8 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
   localState(asks(command('rotate', 'new gateway tokens (for token: generate): shown as a plan, then applied like up: patch, restart, peer files on every peer, verify', EVENTS)))
     .option('--accept-new-host-keys', 'accept and remember host keys ssh has not seen (otherwise known_hosts must have them)')
     .action((o) => run('rotate', o));
-  asks(machines(command('down', 'leave the tailnet, restore each gateway config, remove peer files, revoke keys', EVENTS))).action((o) =>
-    run('down', o),
+  savedPlan(asks(machines(command('down', 'leave the tailnet, restore each gateway config, remove peer files, revoke keys', EVENTS))), 'plan --for down --out FILE').action((planFile, o) =>
+    run('down', { ...o, planFile }),
   );
   // tailnet init: the first run of provider pulumi (tagOwners, then the OAuth client, then the next command)
   cli

@@ -71,7 +71,7 @@ test('plan --offline: terraform-style text; --json is one JSON document on one l
   assert.equal(json.code, 0);
   assert.equal(json.stdout.trim().split('\n').length, 1, 'JSON Lines: one object, one line');
   const doc = JSON.parse(json.stdout);
-  assert.equal(doc.format, 'peer-provision/plan@1');
+  assert.equal(doc.format, 'peer-provision/plan@2');
   assert.equal(doc.machines.length, 2);
   assert.equal(doc.summary.unknown, 13);
   const down = JSON.parse((await runCli(['plan', '--offline', '--json', '--for', 'down'])).stdout);

@@ -1,10 +1,11 @@
-// What apply knows about one machine while it works on it. Secrets live here, in memory only.
+// What apply knows while it runs a plan: per machine, the connection, what observe read (private parts included)
+// and the secrets the plan's steps need; the tailnet side behind a seam (tests give a fake). Secrets live here, in
+// memory only.
 import type { Private } from '../observe/parse.js';
 import type { MachineState } from '../observe/types.js';
-import type { Action } from '../plan/types.js';
 import type { MachineSpec, Spec } from '../peer-yaml/types.js';
+import { peersOf } from '../peer-yaml/peers.js';
 import type { Remote } from '../transport/remote.js';
-import { peersOf } from '../verify/index.js';
 import type { PeerInfo } from './peer-files.js';
 
 export interface MachineRun {
@@ -13,26 +14,41 @@ export interface MachineRun {
   remote: Remote;
   state: MachineState;
   private: Private;
-  /** The plan's actions for this machine: apply runs exactly these steps. */
-  actions: Action[];
   /** The gateway token this machine ends up with (secret). */
   token: string;
-  /** Auth key to join with (secret), when it has to join. */
+  /** Auth key to join with (secret), once minted or resolved. */
   authKey?: string;
   /** Its tailnet IPv4, once joined. */
   ip?: string;
-  /** The step that failed, if one did: the rest of this machine's chain is skipped. */
-  failed?: Error;
 }
 
-export const has = (run: MachineRun, resource: Action['resource']) => run.actions.some((a) => a.resource === resource);
+/** The tailnet's I/O (Pulumi, the Tailscale API): each returns what it did, in words. */
+export interface TailnetSide {
+  /** Before a plan that mints keys touches anything: the Pulumi CLI, the credentials, an existing stack's passphrase. */
+  keysPreflight(): Promise<void>;
+  writePolicy(testsFor: ReadonlySet<string>, expectedHash?: string): Promise<string[]>;
+  mintKeys(machines: string[]): Promise<Map<string, string>>;
+  providedKey(machine: string): string;
+  revokeKeys(): Promise<string[]>;
+  removeDevices(): Promise<string[]>;
+  removePolicy(): Promise<string[]>;
+}
+
+export interface ApplyContext {
+  spec: Spec;
+  /** The observed machines, by name (an unreachable one has none: its steps are unknown and never run). */
+  runs: Map<string, MachineRun>;
+  tailnet: TailnetSide;
+  /** A line of what a tailnet step did, for the person watching (stderr). */
+  say(line: string): void;
+}
 
 /** What a machine's peer files say about its peers; undefined until every peer has a tailnet address. */
 export function peerInfos(spec: Spec, runs: Map<string, MachineRun>, machine: string): PeerInfo[] | undefined {
   const infos: PeerInfo[] = [];
   for (const name of peersOf(spec, machine)) {
     const peer = runs.get(name);
-    if (!peer?.ip || peer.failed) return undefined;
+    if (!peer?.ip) return undefined;
     infos.push({ name, hostname: peer.machine.tailscale.hostname, ip: peer.ip, port: peer.machine.gateway.port, token: peer.token });
   }
   return infos;

@@ -1,8 +1,9 @@
 // The files that tell one machine's agent about its peers: a peer-config, one 0600 token file per peer,
-// and a skill in the agent's workspace. Pure: content is rendered from templates/ and data.
+// and a skill in the agent's workspace, rendered from templates/ (read once from disk) and data.
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { sha256 } from '../observe/parse.js';
+import { sha256 } from '../model/hash.js';
+import type { layout } from '../observe/layout.js';
 
 const TEMPLATES = new URL('../../../templates/', import.meta.url);
 const template = (name: string) => readFileSync(new URL(name, TEMPLATES), 'utf8');
@@ -27,14 +28,6 @@ export interface PeerFiles {
   /** Folders peer-provision owns on the machine (removed on down). */
   ownedDirs: string[];
   digest: string;
-}
-
-/** Where OpenClaw keeps its state and the agent's workspace, from the config path and the config itself. */
-export function layout(configPath: string, config: Record<string, unknown> | undefined, home: string) {
-  const stateDir = posix.dirname(configPath);
-  const configured = (config?.agents as { defaults?: { workspace?: unknown } } | undefined)?.defaults?.workspace;
-  const workspace = typeof configured === 'string' ? configured.replace(/^~(?=\/|$)/, home) : posix.join(stateDir, 'workspace');
-  return { peerDir: posix.join(stateDir, 'peer-agent'), skillDir: posix.join(workspace, 'skills', 'peer-messaging') };
 }
 
 export function renderPeerFiles(stack: string, machine: string, peers: PeerInfo[], where: ReturnType<typeof layout>): PeerFiles {

@@ -4,7 +4,7 @@
 import { accessSync, constants, rmdirSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { InputError, PeerProvisionError, EXIT, type Problem } from '../errors.js';
-import type { Action, Plan, PlanBlocker } from '../plan/types.js';
+import type { Plan, PlanBlocker } from '../plan/types.js';
 import { registerSecret } from '../output/redact.js';
 import { describeRef, resolveSecret } from '../peer-yaml/secrets.js';
 import type { Spec } from '../peer-yaml/types.js';
@@ -159,19 +159,6 @@ export function specForPlanning(spec: Spec, blockers: PlanBlocker[]): Spec {
   const missing = new Set(blockers.filter((b) => b.kind === 'secret' && /\.gateway\.token:/.test(b.reason)).map((b) => b.where));
   if (missing.size === 0) return spec;
   return { ...spec, machines: spec.machines.map((m) => (missing.has(m.name) ? { ...m, gateway: { ...m.gateway, token: { kind: 'generate' as const } } } : m)) };
-}
-
-/** The tailnet part of an observed plan: read through the API when the credentials are there, else unknown with why. */
-export async function planTailnet(spec: Spec, blockers: PlanBlocker[], joined: Set<string>): Promise<{ actions: Action[]; notes: string[] }> {
-  // Nothing is read from Tailscale while this side is blocked anyway (no credentials, no Pulumi CLI, a secret missing).
-  if (spec.tailnet.provider === 'pulumi' && blockers.some((b) => b.kind !== 'machine')) {
-    const { offlineTailnetActions } = await import('../plan/tailnet.js');
-    const offline = offlineTailnetActions(spec, 'up');
-    const reason = 'not read: something on this side blocks up (see the blocking problems)';
-    return { ...offline, actions: offline.actions.map((a) => (a.op === 'unknown' ? { ...a, reason } : a)) };
-  }
-  const { planTailnetForUp } = await import('../apply/tailnet.js');
-  return planTailnetForUp(spec, joined, true);
 }
 
 /**

@@ -47,6 +47,7 @@ export function restrictPlan(plan: Plan, only: Set<string> | undefined): Plan {
   const local = plan.blockers.filter((b) => b.kind !== 'machine');
   return {
     ...plan,
+    targets: [...only],
     tailnet,
     machines,
     blockers: [...local, ...machineBlockers(machines)],

@@ -1,6 +1,6 @@
 // A Plan as a person reads it, in the terraform/pulumi style: + add, ~ change, - destroy, ? unknown, then every
 // blocking problem with its fix.
-import { SYMBOL, type Action, type FieldChange, type Op, type Plan } from '../plan/types.js';
+import { SYMBOL, type FieldChange, type Op, type Plan, type Step } from '../plan/types.js';
 import { paint, type Colour } from './colour.js';
 
 const show = (value: unknown) => (value === undefined ? '(unset)' : JSON.stringify(value));
@@ -21,7 +21,7 @@ export interface RenderOptions {
 
 export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
   const c = (colour: Colour, text: string) => paint(text, colour, options.colour);
-  const actionLines = (action: Action, indent: string): string[] => {
+  const actionLines = (action: Step, indent: string): string[] => {
     const lines = [`${indent}${c(OP_COLOUR[action.op], SYMBOL[action.op])} ${action.resource.padEnd(17)} ${action.summary}`];
     for (const change of action.changes ?? []) lines.push(`${indent}      ${changeLine(change)}`);
     if (action.reason && action.op !== 'unknown') lines.push(`${indent}      (${action.reason})`);

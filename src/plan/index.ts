@@ -1,19 +1,29 @@
 // Spec + observations -> Plan. Pure: no I/O, no clock, no randomness; the same input gives the same plan.
-import type { MachineObservation } from '../observe/types.js';
+import { sha256 } from '../model/hash.js';
+import type { MachineObservation, PolicyObservation } from '../observe/types.js';
 import type { Spec } from '../peer-yaml/types.js';
 import { downNotes, planMachineDown, planMachineUp, type Desired } from './machine.js';
 import { machinePreconditions } from './preconditions.js';
 import { describeNode, duplicateMachines, upBlockers } from './safety.js';
-import { describeTarget, machineBlockers, summarise, type Action, type Blocker, type Plan, type PlanBlocker } from './types.js';
+import { TAILNET } from './step.js';
+import { planTailnet } from './tailnet.js';
+import { allSteps, describeTarget, machineBlockers, summarise, type Blocker, type MachinePlan, type Plan, type PlanBasis, type PlanBlocker, type Step } from './types.js';
 
 export interface PlanInput {
   spec: Spec;
   command: 'up' | 'down';
   /** By machine name; a missing entry counts as offline. */
   machines: Map<string, MachineObservation>;
-  tailnet: { actions: Action[]; notes: string[] };
+  /** The tailnet policy as observe read it, or why not. */
+  policy: PolicyObservation;
+  /** Machines counted as joined for the tailnet's plan although they are not (--machine leaves them out: no key). */
+  countAsJoined?: string[];
   /** By machine name; see Desired. */
   desired?: Map<string, Desired>;
+  /** Blockers found in what observe read privately (a weak token in a config): verdicts only, never the secret. */
+  machineBlockers?: Map<string, Blocker[]>;
+  /** Blockers found on this side (a secret, the Pulumi CLI, credentials, the state): they come first. */
+  localBlockers?: PlanBlocker[];
 }
 
 export function plan(input: PlanInput): Plan {
@@ -23,20 +33,17 @@ export function plan(input: PlanInput): Plan {
     return o?.status === 'observed' ? [{ machine: m.name, state: o.state }] : [];
   });
   const duplicates = duplicateMachines(observed);
-  const machines = spec.machines.map((machine) => {
+  const machines = spec.machines.map((machine): MachinePlan => {
     const observation = input.machines.get(machine.name) ?? { status: 'offline' as const };
-    const actions =
-      command === 'up'
-        ? planMachineUp(machine, observation, input.desired?.get(machine.name) ?? {})
-        : planMachineDown(machine, observation);
+    const actions = command === 'up' ? planMachineUp(machine, observation, input.desired?.get(machine.name) ?? {}) : planMachineDown(machine, observation);
     const blockers: Blocker[] = [];
     const duplicate = duplicates.get(machine.name);
     if (duplicate) blockers.push(duplicate);
     if (command === 'up' && observation.status === 'observed') {
       blockers.push(...upBlockers(machine, observation.state), ...machinePreconditions(machine, observation.state, actions));
     }
-    const notes =
-      observation.status !== 'observed' ? [] : command === 'up' ? [describeNode(observation.state)] : downNotes(machine, observation);
+    blockers.push(...(input.machineBlockers?.get(machine.name) ?? []));
+    const notes = observation.status !== 'observed' ? [] : command === 'up' ? [describeNode(observation.state)] : downNotes(machine, observation);
     return {
       machine: machine.name,
       target: describeTarget(machine.ssh),
@@ -47,18 +54,63 @@ export function plan(input: PlanInput): Plan {
       ...(notes.length ? { notes } : {}),
     };
   });
-  const all = [...input.tailnet.actions, ...machines.flatMap((m) => m.actions)];
+  const joining = machines.filter((m) => m.actions.some((a) => a.kind === 'join')).map((m) => m.machine);
+  const joined = new Set([...observed.map((o) => o.machine).filter((n) => !joining.includes(n)), ...(input.countAsJoined ?? [])]);
+  const tailnet = planTailnet({ spec, command, joined, joining, policy: input.policy });
+  const linked = link(command, tailnet.actions, machines);
   return {
-    format: 'peer-provision/plan@1',
+    format: 'peer-provision/plan@2',
     command,
     stack: spec.name,
     file: spec.file,
-    tailnet: { provider: spec.tailnet.provider, actions: input.tailnet.actions, notes: input.tailnet.notes },
-    machines,
-    blockers: machineBlockers(machines),
-    summary: summarise(all),
+    tailnet: { provider: spec.tailnet.provider, actions: tailnet.actions, notes: tailnet.notes },
+    machines: linked,
+    blockers: [...(input.localBlockers ?? []), ...machineBlockers(linked)],
+    summary: summarise(allSteps({ tailnet: { provider: spec.tailnet.provider, ...tailnet }, machines: linked })),
+    basis: basis(spec, input),
   };
 }
 
-/** The plan with blockers found outside the planner (secrets, tools, credentials, the state) put first. */
-export const withBlockers = (plan: Plan, local: PlanBlocker[]): Plan => ({ ...plan, blockers: [...local, ...plan.blockers] });
+/**
+ * The needs between machines and the tailnet: up joins with the minted keys and writes a machine's peer files once
+ * its peers are done (their addresses and tokens are in them); down's tailnet side waits for every machine.
+ */
+function link(command: 'up' | 'down', tailnet: Step[], machines: MachinePlan[]): MachinePlan[] {
+  const mint = tailnet.find((s) => s.kind === 'mint-keys');
+  const own = (name: string) => machines.find((m) => m.machine === name)?.actions.filter((s) => s.op !== 'unknown' && s.kind !== 'write-peer-files') ?? [];
+  if (command === 'down') {
+    const first = tailnet.find((s) => s.op !== 'unknown');
+    if (first) first.after = machines.flatMap((m) => m.actions.filter((s) => s.op !== 'unknown').map((s) => s.id));
+    return machines;
+  }
+  return machines.map((m) => ({
+    ...m,
+    actions: m.actions.map((s): Step => {
+      if (s.kind === 'join' && mint) return { ...s, needs: [...s.needs, mint.id] };
+      if (s.kind === 'write-peer-files') return { ...s, needs: [...new Set([...s.needs, ...s.input.peers.flatMap((p) => own(p).map((x) => x.id))])] };
+      return s;
+    }),
+  }));
+}
+
+/** What the plan saw, for the stale-plan check of a saved plan (no secret: a token is only "set" or not). */
+function basis(spec: Spec, input: PlanInput): PlanBasis {
+  const machines: PlanBasis['machines'] = {};
+  for (const m of spec.machines) {
+    const o = input.machines.get(m.name);
+    if (!o || o.status !== 'observed') {
+      machines[m.name] = o?.status === 'unreachable' ? 'unreachable' : 'offline';
+      continue;
+    }
+    const { tokenHash, ...gateway } = o.state.gateway;
+    machines[m.name] = { ...o.state, gateway: { ...gateway, tokenSet: tokenHash !== undefined } };
+  }
+  const { file: _file, ...declared } = spec;
+  return {
+    specDigest: sha256(JSON.stringify(declared)),
+    machines,
+    ...('text' in input.policy ? { policyHash: sha256(input.policy.text) } : {}),
+  };
+}
+
+export { TAILNET };

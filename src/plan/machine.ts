@@ -3,7 +3,8 @@ import type { MachineObservation, MachineState } from '../observe/types.js';
 import { DEFAULT_GATEWAY_PORT, type MachineSpec } from '../peer-yaml/types.js';
 import { TOOL_FOR_PEERS } from '../observe/owned-keys.js';
 import { isJoined, isStackNode, isTailnetAddress } from './node.js';
-import type { Action, FieldChange, RestoreDecision } from './types.js';
+import { chain, makeStep, unknownStep } from './step.js';
+import type { FieldChange, RestoreDecision, Step } from './types.js';
 
 export { isJoined } from './node.js';
 
@@ -13,6 +14,8 @@ export interface Desired {
   tokenHash?: string;
   /** sha256 of the peer files this machine must have; undefined: not known until every peer has joined. */
   peerFilesHash?: string;
+  /** The peers its peer files name. */
+  peers?: string[];
 }
 
 /** Settings whose change only a new gateway process applies (see docs: bind and port are fixed at start). */
@@ -39,19 +42,22 @@ export function gatewayChanges(machine: MachineSpec, state: MachineState, desire
   return changes;
 }
 
-export function planMachineUp(machine: MachineSpec, observation: MachineObservation, desired: Desired): Action[] {
+export function planMachineUp(machine: MachineSpec, observation: MachineObservation, desired: Desired): Step[] {
   if (observation.status === 'offline') return offlineUp(machine);
-  if (observation.status === 'unreachable') {
-    return [{ op: 'unknown', resource: 'tailnet-node', summary: 'machine state', reason: observation.reason }];
-  }
+  if (observation.status === 'unreachable') return [unknownStep(machine.name, 'tailnet-node', 'machine state', observation.reason)];
   const state = observation.state;
-  const actions: Action[] = [];
+  const name = machine.name;
+  const steps: Step[] = [];
   if (!state.tailscale.installed) {
-    actions.push({
-      op: 'add',
-      resource: 'tailscale-install',
-      summary: state.os === 'darwin' ? 'install Tailscale with Homebrew' : `install Tailscale from ${machine.tailscale.installUrl}`,
-    });
+    const installUrl = machine.tailscale.installUrl;
+    steps.push(
+      makeStep('install-tailscale', name, {
+        op: 'add',
+        resource: 'tailscale-install',
+        summary: state.os === 'darwin' ? 'install Tailscale with Homebrew' : `install Tailscale from ${installUrl}`,
+        input: { os: state.os, installUrl },
+      }),
+    );
   }
   const joined = isJoined(machine, state);
   if (!joined) {
@@ -59,26 +65,39 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
     // A node logged in elsewhere ignores a new auth key unless told to re-authenticate (takeOver only: the
     // planner's blockers refuse it otherwise).
     const takeOver = state.tailscale.loggedIn && !isStackNode(machine, state) && machine.tailscale.takeOver;
-    actions.push({
-      op: running ? 'change' : 'add',
-      resource: 'tailnet-node',
-      summary: `${takeOver ? `log out of ${state.tailscale.tailnet ?? 'its tailnet'}, then join` : running ? 'rejoin' : 'join'} the tailnet as ${machine.tailscale.hostname}`,
-      ...(takeOver ? { takeOver } : {}),
-      changes: [
-        { field: 'hostname', from: state.tailscale.hostname, to: machine.tailscale.hostname },
-        { field: 'tags', from: state.tailscale.tags, to: machine.tags },
-      ].filter((c) => JSON.stringify(c.from) !== JSON.stringify(c.to)),
-    });
+    steps.push(
+      makeStep('join', name, {
+        op: running ? 'change' : 'add',
+        resource: 'tailnet-node',
+        summary: `${takeOver ? `log out of ${state.tailscale.tailnet ?? 'its tailnet'}, then join` : running ? 'rejoin' : 'join'} the tailnet as ${machine.tailscale.hostname}`,
+        changes: [
+          { field: 'hostname', from: state.tailscale.hostname, to: machine.tailscale.hostname },
+          { field: 'tags', from: state.tailscale.tags, to: machine.tags },
+        ].filter((c) => JSON.stringify(c.from) !== JSON.stringify(c.to)),
+        input: { hostname: machine.tailscale.hostname, tags: machine.tags, forceReauth: takeOver },
+      }),
+    );
   }
   const changes = gatewayChanges(machine, state, desired);
-  if (changes.length > 0) {
-    actions.push({
-      op: state.gateway.configExists ? 'change' : 'add',
-      resource: 'gateway-config',
-      summary: `${state.gateway.backupExists ? 'patch' : 'back up, then patch'} ${state.gateway.configPath ?? 'the OpenClaw config'}`,
-      changes,
-      ...(state.gateway.editedSinceApplied ? { edited: true } : {}),
-    });
+  if (changes.length > 0 && state.gateway.configPath) {
+    const allow = state.gateway.toolsAllow;
+    steps.push(
+      makeStep('patch-config', name, {
+        op: state.gateway.configExists ? 'change' : 'add',
+        resource: 'gateway-config',
+        summary: `${state.gateway.backupExists ? 'patch' : 'back up, then patch'} ${state.gateway.configPath}`,
+        changes,
+        input: {
+          configPath: state.gateway.configPath,
+          port: machine.gateway.port,
+          token: changes.some((c) => c.field === 'gateway.auth.token') ? 'set' : 'keep',
+          toolsAllow: allow.includes(TOOL_FOR_PEERS) ? allow : [...allow, TOOL_FOR_PEERS],
+          edited: Boolean(state.gateway.editedSinceApplied),
+        },
+      }),
+    );
+  } else if (changes.length > 0) {
+    steps.push(unknownStep(name, 'gateway-config', 'patch the OpenClaw config', 'OpenClaw did not say where its config is (`openclaw config file`); set gateway.configPath', { changes }));
   }
   const listensOnTailnet = joined && state.tailscale.ip !== undefined && state.gateway.listening.includes(state.tailscale.ip);
   const restartReason = changes.some((c) => RESTART_FIELDS.has(c.field))
@@ -87,29 +106,36 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
       ? 'the gateway is not listening on the tailnet address'
       : undefined;
   if (restartReason) {
-    actions.push({ op: 'change', resource: 'gateway-restart', summary: `restart the gateway (${restartReason})` });
+    steps.push(
+      makeStep('restart', name, {
+        op: 'change',
+        resource: 'gateway-restart',
+        summary: `restart the gateway (${restartReason})`,
+        input: { serviceManager: state.gateway.serviceManager, command: machine.gateway.restart, oldPid: state.gateway.pid, port: machine.gateway.port, listen: 'tailnet' },
+      }),
+    );
   }
   if (desired.peerFilesHash === undefined || desired.peerFilesHash !== state.peerFilesHash) {
-    actions.push({
-      op: state.peerFilesHash ? 'change' : 'add',
-      resource: 'peer-files',
-      summary: 'write peer-config, peer token files and the peer-messaging skill',
-      reason: desired.peerFilesHash === undefined ? 'content known after every peer has joined' : undefined,
-    });
+    steps.push(
+      makeStep('write-peer-files', name, {
+        op: state.peerFilesHash ? 'change' : 'add',
+        resource: 'peer-files',
+        summary: 'write peer-config, peer token files and the peer-messaging skill',
+        reason: desired.peerFilesHash === undefined ? 'content known after every peer has joined' : undefined,
+        input: { peers: desired.peers ?? [], ...(desired.peerFilesHash ? { digest: desired.peerFilesHash } : {}) },
+      }),
+    );
   }
-  return actions;
+  return chain(steps);
 }
 
-function offlineUp(machine: MachineSpec): Action[] {
+function offlineUp(machine: MachineSpec): Step[] {
   const reason = 'not observed (--offline)';
+  const name = machine.name;
   return [
-    { op: 'unknown', resource: 'tailscale-install', summary: `install Tailscale if missing (${machine.tailscale.installUrl})`, reason },
-    { op: 'unknown', resource: 'tailnet-node', summary: `join the tailnet as ${machine.tailscale.hostname} with ${machine.tags.join(',')}`, reason },
-    {
-      op: 'unknown',
-      resource: 'gateway-config',
-      summary: 'patch the OpenClaw config (backed up once)',
-      reason,
+    unknownStep(name, 'tailscale-install', `install Tailscale if missing (${machine.tailscale.installUrl})`, reason),
+    unknownStep(name, 'tailnet-node', `join the tailnet as ${machine.tailscale.hostname} with ${machine.tags.join(',')}`, reason),
+    unknownStep(name, 'gateway-config', 'patch the OpenClaw config (backed up once)', reason, {
       changes: [
         { field: 'gateway.mode', to: 'local' },
         { field: 'gateway.bind', to: 'tailnet' },
@@ -118,57 +144,68 @@ function offlineUp(machine: MachineSpec): Action[] {
         { field: 'gateway.auth.token', to: '(sensitive)', sensitive: true },
         { field: 'gateway.tools.allow', to: `(existing entries) + ${TOOL_FOR_PEERS}` },
       ],
-    },
-    { op: 'unknown', resource: 'gateway-restart', summary: 'restart the gateway if bind, port or auth changed', reason },
-    { op: 'unknown', resource: 'peer-files', summary: 'write peer-config, peer token files and the peer-messaging skill', reason },
+    }),
+    unknownStep(name, 'gateway-restart', 'restart the gateway if bind, port or auth changed', reason),
+    unknownStep(name, 'peer-files', 'write peer-config, peer token files and the peer-messaging skill', reason),
   ];
 }
 
-export function planMachineDown(machine: MachineSpec, observation: MachineObservation): Action[] {
+export function planMachineDown(machine: MachineSpec, observation: MachineObservation): Step[] {
+  const name = machine.name;
   if (observation.status === 'offline') {
     const reason = 'not observed (--offline)';
     return [
-      { op: 'unknown', resource: 'gateway-config', summary: 'put each OpenClaw config back (byte for byte unless edited since)', reason },
-      { op: 'unknown', resource: 'gateway-restart', summary: 'restart the gateway', reason },
-      { op: 'unknown', resource: 'peer-files', summary: 'remove peer files', reason },
-      { op: 'unknown', resource: 'tailnet-node', summary: "leave the tailnet (only this stack's node)", reason },
+      unknownStep(name, 'gateway-config', 'put each OpenClaw config back (byte for byte unless edited since)', reason),
+      unknownStep(name, 'gateway-restart', 'restart the gateway', reason),
+      unknownStep(name, 'peer-files', 'remove peer files', reason),
+      unknownStep(name, 'tailnet-node', "leave the tailnet (only this stack's node)", reason),
     ];
   }
-  if (observation.status === 'unreachable') {
-    return [{ op: 'unknown', resource: 'tailnet-node', summary: 'machine state', reason: observation.reason }];
-  }
+  if (observation.status === 'unreachable') return [unknownStep(name, 'tailnet-node', 'machine state', observation.reason)];
   const { state } = observation;
-  const actions: Action[] = [];
+  const steps: Step[] = [];
   // Order: the config back and the gateway restarted first, the tailnet left last (leaving may cut the
   // connection down came over; everything else is done by then).
   const restore = (state.recorded ?? []).map((r): RestoreDecision => ({ id: r.id, path: r.path, mode: restoreMode(r) }));
   if (restore.length > 0) {
     const words = { bytes: 'put back byte for byte', patch: "remove peer-provision's keys (edited since)", none: 'already the original' };
-    actions.push({
-      op: 'change',
-      resource: 'gateway-config',
-      summary: restore.map((r) => `${r.path}: ${words[r.mode]}`).join('; '),
-      restore,
-    });
+    steps.push(
+      makeStep('restore-config', name, {
+        op: 'change',
+        resource: 'gateway-config',
+        summary: restore.map((r) => `${r.path}: ${words[r.mode]}`).join('; '),
+        input: { records: restore },
+      }),
+    );
   }
   const active = (state.recorded ?? []).find((r) => r.path === state.gateway.configPath) ?? state.recorded?.[0];
   if (restore.some((r) => r.mode !== 'none')) {
     const port = active?.origPort ?? DEFAULT_GATEWAY_PORT;
-    actions.push({ op: 'change', resource: 'gateway-restart', summary: `restart the gateway (it listens on 127.0.0.1:${port} again)`, port });
+    steps.push(
+      makeStep('restart', name, {
+        op: 'change',
+        resource: 'gateway-restart',
+        summary: `restart the gateway (it listens on 127.0.0.1:${port} again)`,
+        // the restored config decides the bind and port; loopback answers for every bind but custom
+        input: { serviceManager: state.gateway.serviceManager, command: machine.gateway.restart, oldPid: state.gateway.pid, port, listen: 'loopback' },
+      }),
+    );
   }
-  if (state.peerFilesHash) actions.push({ op: 'destroy', resource: 'peer-files', summary: 'remove peer files' });
+  if (state.peerFilesHash) steps.push(makeStep('remove-peer-files', name, { op: 'destroy', resource: 'peer-files', summary: 'remove peer files', input: {} }));
   if (state.tailscale.loggedIn && isStackNode(machine, state)) {
     const overTailscale = isTailnetAddress(state.sshClient);
     if (!overTailscale || machine.tailscale.takeOver) {
-      actions.push({
-        op: 'destroy',
-        resource: 'tailnet-node',
-        summary: `leave the tailnet (${state.tailscale.hostname ?? machine.tailscale.hostname})${overTailscale ? ', in the background: this connection runs over it' : ''}`,
-        ...(overTailscale ? { takeOver: true } : {}),
-      });
+      steps.push(
+        makeStep('leave', name, {
+          op: 'destroy',
+          resource: 'tailnet-node',
+          summary: `leave the tailnet (${state.tailscale.hostname ?? machine.tailscale.hostname})${overTailscale ? ', in the background: this connection runs over it' : ''}`,
+          input: { detach: overTailscale },
+        }),
+      );
     }
   }
-  return actions;
+  return chain(steps);
 }
 
 /** Byte for byte only when nobody but peer-provision changed the config; otherwise only its own keys go. */

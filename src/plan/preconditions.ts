@@ -4,12 +4,12 @@
 // that protect a user's config and connection; these are the ones a fresh machine fails first.
 import type { MachineState } from '../observe/types.js';
 import type { MachineSpec } from '../peer-yaml/types.js';
-import type { Action, Blocker } from './types.js';
+import type { Blocker, Step } from './types.js';
 
 export const SUPPORTED_OS = ['linux', 'darwin'];
 
 /** Actions that run a command as root on the machine (Tailscale; a system unit's restart). */
-function needsRoot(state: MachineState, actions: Action[]): boolean {
+function needsRoot(state: MachineState, actions: Step[]): boolean {
   return actions.some(
     (a) =>
       a.op !== 'unknown' &&
@@ -17,10 +17,10 @@ function needsRoot(state: MachineState, actions: Action[]): boolean {
   );
 }
 
-export function machinePreconditions(machine: MachineSpec, state: MachineState, actions: Action[]): Blocker[] {
+export function machinePreconditions(machine: MachineSpec, state: MachineState, actions: Step[]): Blocker[] {
   const blockers: Blocker[] = [];
   const block = (reason: string, fix: string) => blockers.push({ reason, fix });
-  const needs = (resource: Action['resource']) => actions.some((a) => a.resource === resource);
+  const needs = (resource: Step['resource']) => actions.some((a) => a.resource === resource);
 
   if (!SUPPORTED_OS.includes(state.os)) {
     block(`${state.os} is not supported yet (Linux and macOS are)`, `run this agent on Linux or macOS, or leave ${machine.name} out of peer.yaml`);

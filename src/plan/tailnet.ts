@@ -1,35 +1,117 @@
-// The tailnet part of a plan when nothing has been read from Tailscale (plan --offline).
+// The tailnet's part of a plan, for up and down, in the plan's own vocabulary (steps). Pure: the policy text is
+// read by observe (src/observe/tailnet.ts) and handed in; without it the policy step is unknown until read.
 import { formatDuration } from '../peer-yaml/duration.js';
+import type { PolicyObservation } from '../observe/types.js';
 import type { Spec } from '../peer-yaml/types.js';
+import { ALLOW_ALL_FIX, policyChanges, policyWarnings } from '../tailnet/acl.js';
 import { PROVIDED_NOTE } from '../tailnet/notes.js';
-import type { Action } from './types.js';
+import { sha256 } from '../model/hash.js';
+import { makeStep, TAILNET, unknownStep } from './step.js';
+import type { Step } from './types.js';
 
-export function offlineTailnetActions(spec: Spec, command: 'up' | 'down'): { actions: Action[]; notes: string[] } {
-  if (spec.tailnet.provider === 'provided') return { actions: [], notes: [PROVIDED_NOTE] };
-  const reason = 'not observed (--offline)';
-  const { expirySeconds, ephemeral } = spec.tailnet.keys;
-  const actions: Action[] =
-    command === 'up'
-      ? spec.machines.map((m) => ({
-          op: 'unknown',
-          resource: 'tailnet-key',
-          summary: `mint a key for ${m.name} if it has not joined: single-use, preauthorized${ephemeral ? ', ephemeral' : ''}, expires in ${formatDuration(expirySeconds)}, tags ${m.tags.join(',')}`,
-          reason,
-        }))
-      : [
-          { op: 'unknown', resource: 'tailnet-key', summary: `revoke this stack's keys (stack ${spec.name})`, reason },
-          { op: 'unknown', resource: 'tailnet-devices', summary: `remove devices tagged ${spec.tailnet.stackTag}`, reason },
-        ];
+
+
+export interface TailnetPlanInput {
+  spec: Spec;
+  command: 'up' | 'down';
+  /** up: the machines in the tailnet with the right tags (the policy's tests are written for them). */
+  joined: Set<string>;
+  /** up: the machines that join in this run (each gets a key). */
+  joining: string[];
+  policy: PolicyObservation;
+}
+
+export function planTailnet({ spec, command, joined, joining, policy }: TailnetPlanInput): { actions: Step[]; notes: string[] } {
+  const t = spec.tailnet;
+  if (t.provider === 'provided') return { actions: [], notes: [PROVIDED_NOTE] };
+  if (command === 'down') return planTailnetDown(spec, policy);
+  const notes: string[] = [];
+  const actions: Step[] = [];
+  const pending = spec.machines.filter((m) => joining.includes(m.name));
+  const keyWords = `single-use, preauthorized${t.keys.ephemeral ? ', ephemeral' : ''}, expires in ${formatDuration(t.keys.expirySeconds)}`;
+  if ('unread' in policy && policy.offline) {
+    // offline: whether a machine has joined is not known either
+    for (const m of spec.machines) {
+      actions.push(unknownStep(undefined, 'tailnet-key', `mint a key for ${m.name} if it has not joined: ${keyWords}, tags ${m.tags.join(',')}`, policy.unread, { id: `${TAILNET}/unknown:key:${m.name}` }));
+    }
+  }
+  if (t.acl === 'skip') notes.push('acl: skip: the tailnet policy is left alone');
+  else if ('unread' in policy) {
+    actions.push(
+      unknownStep(
+        undefined,
+        'tailnet-policy',
+        `merge this stack's entries: tagOwners, grants for ${spec.peers.map((p) => p.join('<->')).join(', ')} on the gateway ports, tests`,
+        policy.unread,
+      ),
+    );
+  } else {
+    const changes = policyChanges(policy.text, spec, { ours: new Set(policy.ours), testsFor: joined });
+    if (changes.length > 0) {
+      const op = changes.every((c) => c.op === '+') ? 'add' : changes.every((c) => c.op === '-') ? 'destroy' : 'change';
+      actions.push(
+        makeStep('merge-policy', undefined, {
+          op,
+          resource: 'tailnet-policy',
+          summary: `merge this stack's entries into the policy (${[...new Set(changes.map((c) => c.section))].join(', ')})`,
+          changes: changes.map((c) => ({ field: `${c.op} ${c.section}`, to: `(${c.summary})` })),
+          input: { policyHash: sha256(policy.text), testsFor: [...joined].sort() },
+        }),
+      );
+    }
+    for (const w of policyWarnings(policy.text))
+      notes.push(`policy warning: ${w}. up will refuse: with it every device reaches every gateway port and this stack's policy tests (port 22 denied between peers) fail. Fix: ${ALLOW_ALL_FIX}`);
+    if (pending.length > 0 && joined.size < spec.machines.length)
+      notes.push('policy tests are written for machines that have joined: the first up after they join adds them');
+  }
+  if (pending.length > 0 && !('unread' in policy && policy.offline)) {
+    const policyStep = actions.find((a) => a.resource === 'tailnet-policy');
+    actions.push(
+      makeStep('mint-keys', undefined, {
+        op: 'add',
+        resource: 'tailnet-key',
+        summary: `mint an auth key for ${pending.map((m) => m.name).join(', ')}: ${keyWords}`,
+        changes: pending.map((m) => ({ field: m.name, to: `(tags ${m.tags.join(', ')})` })),
+        // the stack's tags must be in tagOwners before a key may carry them
+        needs: policyStep && policyStep.op !== 'unknown' ? [policyStep.id] : [],
+        input: { machines: pending.map((m) => m.name) },
+      }),
+    );
+  }
+  return { actions, notes };
+}
+
+function planTailnetDown(spec: Spec, policy: PolicyObservation): { actions: Step[]; notes: string[] } {
+  if ('unread' in policy && policy.offline) {
+    const reason = policy.unread;
+    const actions = [
+      unknownStep(undefined, 'tailnet-key', `revoke this stack's keys (stack ${spec.name})`, reason),
+      unknownStep(undefined, 'tailnet-devices', `remove devices tagged ${spec.tailnet.stackTag}`, reason),
+    ];
+    if (spec.tailnet.acl === 'merge') actions.push(unknownStep(undefined, 'tailnet-policy', "remove this stack's entries from the policy", reason));
+    return { actions, notes: spec.tailnet.acl === 'skip' ? ['acl: skip: the tailnet policy is left alone'] : [] };
+  }
+  // Keys, then devices, then the policy: each complete before the next, so a down stopped part-way is finished by the next.
+  const actions: Step[] = [
+    makeStep('revoke-keys', undefined, { op: 'destroy', resource: 'tailnet-key', summary: `revoke this stack's keys (stack ${spec.name})`, input: {} }),
+    makeStep('remove-devices', undefined, {
+      op: 'destroy',
+      resource: 'tailnet-devices',
+      summary: `remove devices tagged ${spec.tailnet.stackTag}`,
+      needs: [`${TAILNET}/revoke-keys`],
+      input: { tag: spec.tailnet.stackTag },
+    }),
+  ];
   if (spec.tailnet.acl === 'merge') {
-    actions.push({
-      op: 'unknown',
-      resource: 'tailnet-policy',
-      summary:
-        command === 'up'
-          ? `merge this stack's entries: tagOwners, grants for ${spec.peers.map((p) => p.join('<->')).join(', ')} on the gateway ports, tests`
-          : "remove this stack's entries from the policy",
-      reason,
-    });
+    actions.push(
+      makeStep('remove-policy', undefined, {
+        op: 'destroy',
+        resource: 'tailnet-policy',
+        summary: "remove this stack's entries from the policy",
+        needs: [`${TAILNET}/remove-devices`],
+        input: {},
+      }),
+    );
   }
   return { actions, notes: spec.tailnet.acl === 'skip' ? ['acl: skip: the tailnet policy is left alone'] : [] };
 }

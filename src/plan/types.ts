@@ -1,10 +1,13 @@
 // The Plan: pure data, the only thing apply acts on and the only thing plan prints. No secrets in it.
+// A plan is a list of typed steps. Each step carries every decision apply needs (its `input`); apply runs the
+// steps in `needs` order, one executor per kind (src/apply/executors/), and decides nothing the plan did not.
+import type { MachineState, ServiceManager } from '../observe/types.js';
 import type { SshTarget } from '../peer-yaml/types.js';
 
 export type Op = 'add' | 'change' | 'destroy' | 'unknown';
 export const SYMBOL: Record<Op, string> = { add: '+', change: '~', destroy: '-', unknown: '?' };
 
-/** What a step acts on. The order here is the order apply runs them in on one machine. */
+/** What a step acts on, as a person reads it in the plan (`+ tailnet-node join the tailnet as …`). */
 export type Resource =
   | 'tailnet-key'
   | 'tailnet-policy'
@@ -31,23 +34,71 @@ export interface RestoreDecision {
   mode: 'bytes' | 'patch' | 'none';
 }
 
-export interface Action {
+/**
+ * Every step kind with the input its executor takes. Inputs hold decisions and non-secret values only; secrets
+ * (auth keys, gateway tokens, the original token a reverse patch puts back) are resolved at apply time.
+ */
+export interface StepInputs {
+  /** up, tailnet: write this stack's policy entries (If-Match), tests for the machines in `testsFor`; the policy the plan saw had this hash. */
+  'merge-policy': { policyHash?: string; testsFor: string[] };
+  /** up, tailnet: mint one single-use key per machine (Pulumi). */
+  'mint-keys': { machines: string[] };
+  /** up, machine */
+  'install-tailscale': { os: string; installUrl: string };
+  join: { hostname: string; tags: string[]; forceReauth: boolean };
+  'patch-config': {
+    configPath: string;
+    port: number;
+    /** keep: the token the gateway has; set: the token peer.yaml gives, or a new one (generate). Resolved at apply. */
+    token: 'keep' | 'set';
+    toolsAllow: string[];
+    /** Someone else changed the config since peer-provision's last write (down keeps their change). */
+    edited: boolean;
+  };
+  restart: {
+    serviceManager: ServiceManager;
+    command?: string;
+    oldPid?: number;
+    port: number;
+    /** Where /health must answer after the restart: the tailnet address (known after join) or loopback. */
+    listen: 'tailnet' | 'loopback';
+  };
+  /** digest: what the files will hash to; after-join: a peer joins in this run, its address is known then. */
+  'write-peer-files': { peers: string[]; digest?: string };
+  /** down, machine */
+  'restore-config': { records: RestoreDecision[] };
+  'remove-peer-files': Record<string, never>;
+  leave: { detach: boolean };
+  /** down, tailnet */
+  'revoke-keys': Record<string, never>;
+  'remove-devices': { tag: string };
+  'remove-policy': Record<string, never>;
+  /** Shown only, never run: a step whose state is not known (offline, unreachable, not read). */
+  unknown: Record<string, never>;
+}
+export type StepKind = keyof StepInputs;
+
+interface StepBase<K extends StepKind> {
+  /** Unique in the plan: "<machine>/<kind>" or "tailnet/<kind>". */
+  id: string;
+  kind: K;
+  /** The machine it runs on; undefined: the tailnet side (this host, Pulumi and the Tailscale API). */
+  machine?: string;
+  /** Steps that must succeed first; when one fails or is skipped, this one is skipped. */
+  needs: string[];
+  /** Steps that must have finished first, however they ended (down's tailnet side waits for the machines). */
+  after?: string[];
   op: Op;
   resource: Resource;
   /** One line a person reads: "join the tailnet as alpha-agent". */
   summary: string;
   changes?: FieldChange[];
-  /** For unknown: why it is not known. */
+  /** For unknown: why it is not known; otherwise a remark on the step. */
   reason?: string;
-  /** gateway-config in down: each config and how it is put back. */
-  restore?: RestoreDecision[];
-  /** gateway-restart in down: the port the restored config listens on (where to wait for /health). */
-  port?: number;
-  /** gateway-config in up: someone else changed the config since peer-provision's last write (down keeps it). */
-  edited?: boolean;
-  /** tailnet-node: log the node out of the tailnet it is on first (takeOver). leave: in the background. */
-  takeOver?: boolean;
+  input: StepInputs[K];
 }
+export type Step = { [K in StepKind]: StepBase<K> }[StepKind];
+export type StepOf<K extends StepKind> = StepBase<K>;
 
 /** Why up (or down) must not touch a machine, and what the user can do about it. */
 export interface Blocker {
@@ -61,7 +112,8 @@ export interface MachinePlan {
   target: string;
   observed: 'observed' | 'unreachable' | 'offline';
   reason?: string;
-  actions: Action[];
+  /** This machine's steps, in an order that respects their needs. */
+  actions: Step[];
   /** Reasons nothing may be done on this machine; any blocker anywhere stops up before it touches anything. */
   blockers?: Blocker[];
   /** What a person should know about the machine: the tailnet it is on, a step deliberately left out. */
@@ -80,30 +132,45 @@ export interface PlanBlocker extends Blocker {
   kind: 'machine' | 'secret' | 'tool' | 'credentials' | 'state';
 }
 
+/**
+ * What the plan was made from, so that a saved plan can be refused when the world moved (terraform's stale plan):
+ * peer.yaml's digest, each machine's observed state (no secret in it: a token is absent, not hashed) and the
+ * tailnet policy's hash.
+ */
+export interface PlanBasis {
+  specDigest: string;
+  machines: Record<string, Omit<MachineState, 'gateway'> & { gateway: Omit<MachineState['gateway'], 'tokenHash'> & { tokenSet: boolean } } | 'unreachable' | 'offline'>;
+  policyHash?: string;
+}
+
 export interface Plan {
-  format: 'peer-provision/plan@1';
+  format: 'peer-provision/plan@2';
   command: 'up' | 'down';
   stack: string;
   file: string;
-  tailnet: { provider: 'pulumi' | 'provided'; actions: Action[]; notes: string[] };
+  tailnet: { provider: 'pulumi' | 'provided'; actions: Step[]; notes: string[] };
   machines: MachinePlan[];
   /** Empty when the plan can be applied; otherwise every reason it cannot, found in one pass. */
   blockers: PlanBlocker[];
   summary: { add: number; change: number; destroy: number; unknown: number };
+  basis: PlanBasis;
+  /** --machine: the machines this plan acts on (absent: all). */
+  targets?: string[];
 }
 
-export function summarise(actions: Action[]): Plan['summary'] {
-  const count = (op: Op) => actions.filter((a) => a.op === op).length;
+export function summarise(steps: Step[]): Plan['summary'] {
+  const count = (op: Op) => steps.filter((a) => a.op === op).length;
   return { add: count('add'), change: count('change'), destroy: count('destroy'), unknown: count('unknown') };
 }
+
+/** Every step of the plan: the tailnet's, then each machine's. */
+export const allSteps = (plan: Pick<Plan, 'tailnet' | 'machines'>): Step[] => [...plan.tailnet.actions, ...plan.machines.flatMap((m) => m.actions)];
 
 /** A machine's own blockers as PlanBlockers. */
 export const machineBlockers = (machines: MachinePlan[]): PlanBlocker[] =>
   machines.flatMap((m) => (m.blockers ?? []).map((b) => ({ where: m.machine, kind: 'machine' as const, ...b })));
 
-export const isEmpty = (plan: Plan) =>
-  plan.summary.add + plan.summary.change + plan.summary.destroy + plan.summary.unknown === 0;
+export const isEmpty = (plan: Plan) => plan.summary.add + plan.summary.change + plan.summary.destroy + plan.summary.unknown === 0;
 
-/** The machines' blockers, each with its machine (plan.blockers also holds the ones found on this side). */
 /** How a person names where a machine is: "local", or the ssh destination with its port when one is given. */
 export const describeTarget = (ssh: SshTarget) => (ssh.kind === 'local' ? 'local' : `${ssh.destination}${ssh.port ? `:${ssh.port}` : ''}`);

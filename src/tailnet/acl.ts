@@ -45,6 +45,11 @@ export interface PolicyChange {
  * OAuth client carrying it. Machine tags are owned by admins and by the stack tag, so an OAuth client created with the
  * stack tag (and the auth_keys scope) may mint keys carrying the machine tags, and nothing outside this stack.
  */
+/** What to do about a rule that lets every device reach every port (this stack's policy tests fail under it). */
+export const ALLOW_ALL_FIX =
+  'Narrow or remove that rule in the policy file (admin console, Access controls) so that it no longer reaches every ' +
+  'port of every device, or set tailnet.acl: skip and manage the policy yourself. New tailnets ship such a rule.';
+
 export const TAG_OWNER = 'autogroup:admin';
 
 /** The port the policy tests expect to be denied (another port if a gateway listens on 22). */

@@ -1,10 +1,10 @@
-// What the commands use: plan (pure), apply (policy entries, then keys), destroy (keys, devices, policy entries).
+// What apply and observe use of the tailnet: the policy entries and the keys (up), keys, devices and policy entries (down).
 //
 // The policy is written by the tool's own API client, never by a Pulumi resource: read with its ETag, merged, written
 // with If-Match. A 412 (someone changed it in between) means: read again, merge again, write again, a few times, then
 // stop with a clear message. No window remains in which another edit can be lost: the API checks If-Match atomically.
 //
-// Converged runs change nothing. The orchestrator passes the machines that still have to join (`needKeys`); only they
+// Converged runs change nothing. The plan names the machines that still have to join (its mint-keys step); only they
 // get a key. When none does and the policy already holds our entries (the merge is byte-for-byte idempotent), no
 // stack is even opened. When an `up` is needed, keys of machines that have since joined are no longer declared and
 // are deleted (they are single-use and spent), and `up --refresh` with recreateIfInvalid 'always' replaces a key that
@@ -20,8 +20,9 @@ import type { TailscaleApi } from './devices.js';
 import type { ConfigMap, StackTarget, TailnetEngine } from './engine.js';
 import { TailnetError } from './errors.js';
 import { PROVIDED_NOTE } from './notes.js';
-import { mergePolicy, policyChanges, policyWarnings, removeOwned, tagOwnerNames, type PolicyChange } from './acl.js';
-import { describeRef, resolveCredentials, resolveSecret, type TailnetCredentials } from '../peer-yaml/secrets.js';
+import { sha256 } from '../model/hash.js';
+import { ALLOW_ALL_FIX, mergePolicy, policyWarnings, removeOwned, tagOwnerNames } from './acl.js';
+import { resolveCredentials, resolveSecret, type TailnetCredentials } from '../peer-yaml/secrets.js';
 
 export { TailnetError } from './errors.js';
 export { mergePolicy, removeOwned, ownedEntries, policyChanges, type PolicyChange } from './acl.js';
@@ -32,60 +33,8 @@ export { readPolicyRecord, stackLocation } from './backend.js';
 
 export { PROVIDED_NOTE } from './notes.js';
 
-export interface TailnetAction {
-  /** 'note' is information, not a change. */
-  kind: 'key' | 'policy' | 'note';
-  summary: string;
-  machine?: string;
-  change?: PolicyChange;
-  /** A policy action computed without the current policy (offline): the real change is unknown until read. */
-  unknown?: boolean;
-}
-export const isTailnetChange = (a: TailnetAction) => a.kind !== 'note';
-
 /** Registers a secret value with the output redaction (required: forgetting it must not compile). */
 type Redact = (secret: string) => void;
-
-export const ALLOW_ALL_FIX =
-  'Narrow or remove that rule in the policy file (admin console, Access controls) so that it no longer reaches every ' +
-  'port of every device, or set tailnet.acl: skip and manage the policy yourself. New tailnets ship such a rule.';
-
-/**
- * What up would do on the tailnet. Pure. `joined`: machines already in the tailnet with the right tags.
- * `policyText`: the current policy when it could be read; without it the policy change is "unknown until read".
- * `ours`: the tagOwners entries this stack recorded as added (see backend.ts).
- */
-export function planTailnet(spec: Spec, joined: Set<string>, policyText?: string, ours?: ReadonlySet<string>): TailnetAction[] {
-  const pending = spec.machines.filter((m) => !joined.has(m.name));
-  const t = spec.tailnet;
-  if (t.provider === 'provided') {
-    return [
-      ...pending.map((m): TailnetAction => ({
-        kind: 'key',
-        machine: m.name,
-        summary: `${m.name}: join with the provided auth key (${m.tailscale.authKey ? describeRef(m.tailscale.authKey) : 'none given'})`,
-      })),
-      { kind: 'note', summary: PROVIDED_NOTE },
-    ];
-  }
-  const actions: TailnetAction[] = pending.map((m) => ({
-    kind: 'key',
-    machine: m.name,
-    summary: `${m.name}: mint a single-use, preauthorized auth key (tags ${m.tags.join(', ')}; expires in ${t.keys.expirySeconds}s${t.keys.ephemeral ? '; ephemeral' : ''})`,
-  }));
-  if (t.acl === 'skip') return [...actions, { kind: 'note', summary: 'policy: untouched (tailnet.acl: skip)' }];
-  if (policyText === undefined) {
-    const ensured = policyChanges(undefined, spec);
-    return [...actions, { kind: 'policy', unknown: true, summary: `policy: unknown until read; this stack ensures ${ensured.length} entries (${ensured.map((c) => c.section).filter((s, i, a) => a.indexOf(s) === i).join(', ')})` }];
-  }
-  const opts = { ours: ours ?? new Set<string>(), testsFor: joined };
-  for (const c of policyChanges(policyText, spec, opts)) actions.push({ kind: 'policy', change: c, summary: `policy ${c.op} ${c.section}: ${c.summary}` });
-  for (const w of policyWarnings(policyText))
-    actions.push({ kind: 'note', summary: `policy warning: ${w}. up will refuse: with it every device reaches every gateway port and this stack's policy tests (port 22 denied between peers) fail. Fix: ${ALLOW_ALL_FIX}` });
-  if (pending.length > 0 && joined.size < spec.machines.length)
-    actions.push({ kind: 'note', summary: 'policy tests are written for machines that have joined: the first up after they join adds them' });
-  return actions;
-}
 
 /**
  * Environment for the tailscale provider plugin: the credentials in peer.yaml, and every other credential variable
@@ -154,71 +103,84 @@ async function editPolicy(api: TailscaleApi, edit: (text: string) => string, che
 }
 
 /**
- * Auth keys for the machines in needKeys, by machine name; secrets in memory only, each passed to `redact`.
- * Order: preflight (CLI, plugin, credentials, passphrase), then the policy (our tags must be in tagOwners before a key
- * can carry them), then the keys. provider: provided resolves each machine's authKey ref and touches nothing else.
+ * Writes this stack's policy entries (tagOwners before any key may carry the tags; grants; tests for `testsFor`, the
+ * machines already joined). `expectedHash`: the policy the plan saw; a policy that moved since is merged again (the
+ * merge keeps everyone's edits) and said so in the result.
  */
-export async function applyTailnet(spec: Spec, needKeys: string[], engine: TailnetEngine, apiFor: ApiFor, redact: Redact): Promise<Map<string, string>> {
-  for (const n of needKeys) if (!spec.machines.some((m) => m.name === n)) throw new TailnetError(`no machine named ${n} in the spec`);
-  const keys = new Map<string, string>();
-  if (spec.tailnet.provider === 'provided') {
-    for (const n of needKeys) {
-      const m = spec.machines.find((x) => x.name === n)!;
-      if (!m.tailscale.authKey) throw new TailnetError(`machines.${n}.tailscale.authKey: required with tailnet.provider: provided`);
-      const key = resolveSecret(m.tailscale.authKey, `machines.${n}.tailscale.authKey`);
-      redact(key);
-      keys.set(n, key);
-    }
-    return keys;
-  }
-
-  await engine.checkCli(); // before anything is touched
+export async function writePolicyEntries(spec: Spec, testsFor: ReadonlySet<string>, apiFor: ApiFor, redact: Redact, expectedHash?: string): Promise<string[]> {
   const creds = resolveCredentials(spec.tailnet, redact);
   const loc = stackLocation(spec);
-  let t: StackTarget | undefined;
-  if (needKeys.length > 0) {
-    const exists = await engine.stackExists({ location: loc, env: {} }); // listing stacks needs no secrets
-    t = await target(loc, creds, !exists, redact); // a passphrase is generated only for a new stack
+  const ours = await readPolicyRecord(loc);
+  let moved = false;
+  const written = await editPolicy(
+    apiFor(creds, spec.tailnet.tailnet),
+    (text) => {
+      if (expectedHash && sha256(text) !== expectedHash) moved = true;
+      return mergePolicy(text, spec, { ours, testsFor });
+    },
+    (_before, after) => {
+      const warnings = policyWarnings(after);
+      if (warnings.length > 0)
+        throw new TailnetError(
+          `the tailnet policy lets every device reach every port, so this stack's policy tests (port 22 denied between peers) would fail:\n  ${warnings.join('\n  ')}`,
+          ALLOW_ALL_FIX,
+        );
+    },
+  );
+  if (written) {
+    // ours: what we had added before and is still there, plus what this write added
+    const before = tagOwnerNames(written.before);
+    const after = tagOwnerNames(written.after);
+    const record = new Set([...ours, ...after].filter((tag) => after.has(tag) && (ours.has(tag) || !before.has(tag))));
+    if (record.size !== ours.size || [...record].some((tag) => !ours.has(tag))) await writePolicyRecord(loc, record);
   }
+  return [
+    ...(moved ? ['the policy changed since the plan read it: merged into the new version (nobody else\'s edit was lost)'] : []),
+    written ? "wrote this stack's policy entries" : "the policy already holds this stack's entries",
+  ];
+}
 
-  if (spec.tailnet.acl === 'merge') {
-    const ours = await readPolicyRecord(loc);
-    const testsFor = new Set(spec.machines.map((m) => m.name).filter((n) => !needKeys.includes(n)));
-    const written = await editPolicy(
-      apiFor(creds, spec.tailnet.tailnet),
-      (text) => mergePolicy(text, spec, { ours, testsFor }),
-      (_before, after) => {
-        const warnings = policyWarnings(after);
-        if (warnings.length > 0)
-          throw new TailnetError(
-            `the tailnet policy lets every device reach every port, so this stack's policy tests (port 22 denied between peers) would fail:\n  ${warnings.join('\n  ')}`,
-            ALLOW_ALL_FIX,
-          );
-      },
-    );
-    if (written) {
-      // ours: what we had added before and is still there, plus what this write added
-      const before = tagOwnerNames(written.before);
-      const after = tagOwnerNames(written.after);
-      const record = new Set([...ours, ...after].filter((tag) => after.has(tag) && (ours.has(tag) || !before.has(tag))));
-      if (record.size !== ours.size || [...record].some((tag) => !ours.has(tag))) await writePolicyRecord(loc, record);
-    }
-  }
-  if (!t) return keys; // nobody to join: no stack opened, no up
+/**
+ * Before an up that mints keys touches anything: the CLI and plugin, the credentials, and an existing stack's
+ * passphrase (never generated for one: a new one would only make Pulumi report a wrong passphrase).
+ */
+export async function keysPreflight(spec: Spec, engine: TailnetEngine, redact: Redact): Promise<void> {
+  await engine.checkCli();
+  const creds = resolveCredentials(spec.tailnet, redact);
+  const loc = stackLocation(spec);
+  if (await engine.stackExists({ location: loc, env: {} })) await target(loc, creds, false, redact);
+}
 
+/** Mints one single-use key per machine with Pulumi (the stack is created, with its passphrase, when new). Secrets go to `redact`. */
+export async function mintKeys(spec: Spec, machines: string[], engine: TailnetEngine, redact: Redact): Promise<Map<string, string>> {
+  for (const n of machines) if (!spec.machines.some((m) => m.name === n)) throw new TailnetError(`no machine named ${n} in the spec`);
+  const creds = resolveCredentials(spec.tailnet, redact);
+  const loc = stackLocation(spec);
+  const exists = await engine.stackExists({ location: loc, env: {} }); // listing stacks needs no secrets
+  const t = await target(loc, creds, !exists, redact); // a passphrase is generated only for a new stack
   const { tailnetProgram } = await import('./program.js');
-  const stack = await engine.createOrSelectStack({ ...t, program: tailnetProgram(spec, { needKeys }) });
+  const stack = await engine.createOrSelectStack({ ...t, program: tailnetProgram(spec, { needKeys: machines }) });
   await stack.setAllConfig(stackConfig(spec));
   await stack.up({ refresh: true });
   const outputs = await stack.outputs();
   const minted = (outputs.keys?.value ?? {}) as Record<string, unknown>;
-  for (const n of needKeys) {
+  const keys = new Map<string, string>();
+  for (const n of machines) {
     const key = minted[n];
     if (typeof key !== 'string' || !key) throw new TailnetError(`pulumi up returned no auth key for ${n}`);
     redact(key);
     keys.set(n, key);
   }
   return keys;
+}
+
+/** provider: provided: the machine's own auth key, resolved now (never earlier, never kept). */
+export function providedKey(spec: Spec, machine: string, redact: Redact): string {
+  const m = spec.machines.find((x) => x.name === machine)!;
+  if (!m.tailscale.authKey) throw new TailnetError(`machines.${machine}.tailscale.authKey: required with tailnet.provider: provided`);
+  const key = resolveSecret(m.tailscale.authKey, `machines.${machine}.tailscale.authKey`);
+  redact(key);
+  return key;
 }
 
 /**
@@ -235,53 +197,43 @@ export async function preflightDestroy(spec: Spec, engine: TailnetEngine, redact
   return { stackExists: exists };
 }
 
-/**
- * Removes what up put on the tailnet, in an order a failure part-way can be finished from: the stack's keys (by
- * destroying the stack: the provider deletes each key), this stack's devices (by the stack tag), then its policy
- * entries (If-Match). Succeeds with nothingToDo when there is none of these.
- */
-export async function destroyTailnet(spec: Spec, engine: TailnetEngine, apiFor: ApiFor, redact: Redact): Promise<{ nothingToDo: boolean; messages: string[] }> {
-  if (spec.tailnet.provider === 'provided') return { nothingToDo: true, messages: [PROVIDED_NOTE] };
+/** down, 1: the stack's keys, revoked by destroying the stack (the provider deletes each key). With acl: skip this is the only revocation. */
+export async function revokeKeys(spec: Spec, engine: TailnetEngine, redact: Redact): Promise<string[]> {
+  if (spec.tailnet.provider === 'provided') return [PROVIDED_NOTE];
   const { stackExists: exists } = await preflightDestroy(spec, engine, redact);
+  if (!exists) return [`no stack ${spec.name}: no keys to revoke`];
   const creds = resolveCredentials(spec.tailnet, redact);
-  const loc = stackLocation(spec);
-  const messages: string[] = [];
+  const t = await target(stackLocation(spec), creds, false, redact);
+  const { tailnetProgram } = await import('./program.js');
+  const stack = await engine.createOrSelectStack({ ...t, program: tailnetProgram(spec, { needKeys: [] }) });
+  await stack.setAllConfig(stackConfig(spec));
+  await stack.destroy();
+  await engine.removeStack(t);
+  return [`destroyed stack ${spec.name}: its auth keys are revoked`];
+}
 
-  // 1. Keys. With acl: skip this is the only revocation, so it comes first and needs nothing else to succeed.
-  if (exists) {
-    const t = await target(loc, creds, false, redact);
-    const { tailnetProgram } = await import('./program.js');
-    const stack = await engine.createOrSelectStack({ ...t, program: tailnetProgram(spec, { needKeys: [] }) });
-    await stack.setAllConfig(stackConfig(spec));
-    await stack.destroy();
-    await engine.removeStack(t);
-    messages.push(`destroyed stack ${spec.name}: its auth keys are revoked`);
-  }
-
-  // 2. Devices that joined with this stack's keys: a revoked key does not remove a device.
-  const api = apiFor(creds, spec.tailnet.tailnet);
+/** down, 2: the devices that joined with this stack's keys (a revoked key does not remove a device). */
+export async function removeDevices(spec: Spec, apiFor: ApiFor, redact: Redact): Promise<string[]> {
+  const api = apiFor(resolveCredentials(spec.tailnet, redact), spec.tailnet.tailnet);
   const ours = (await api.listDevices()).filter((d) => d.tags.includes(spec.tailnet.stackTag));
+  const messages: string[] = [];
   for (const d of ours) {
     const r = await api.deleteDevice(d.id);
     messages.push(r === 'deleted' ? `removed device ${d.hostname || d.id} from the tailnet` : `device ${d.hostname || d.id} was already gone`);
   }
+  return messages.length ? messages : [`no devices tagged ${spec.tailnet.stackTag}`];
+}
 
-  // 3. Policy entries: ours only; a tagOwners entry the user wrote, or that something else still names, stays.
-  let policyChanged = false;
-  if (spec.tailnet.acl === 'merge') {
-    const record = await readPolicyRecord(loc);
-    const written = await editPolicy(api, (text) => removeOwned(text, spec, { ours: record }));
-    const now = written ? tagOwnerNames(written.after) : undefined;
-    if (written) {
-      policyChanged = true;
-      messages.push("removed this stack's entries from the tailnet policy");
-    }
-    const kept = [...record].filter((tag) => (now ? now.has(tag) : true));
-    if (now && kept.length > 0) messages.push(`kept tagOwners ${kept.join(', ')}: still named elsewhere in the policy`);
-    await writePolicyRecord(loc, new Set(now ? kept : record));
-  }
-  const nothingToDo = !exists && !policyChanged && ours.length === 0;
-  if (nothingToDo)
-    messages.push(`nothing to do: no stack ${spec.name}, no devices tagged ${spec.tailnet.stackTag}${spec.tailnet.acl === 'merge' ? ', no policy entries of this stack' : ''}`);
-  return { nothingToDo, messages };
+/** down, 3: this stack's policy entries; a tagOwners entry the user wrote, or that something else still names, stays. */
+export async function removePolicyEntries(spec: Spec, apiFor: ApiFor, redact: Redact): Promise<string[]> {
+  const api = apiFor(resolveCredentials(spec.tailnet, redact), spec.tailnet.tailnet);
+  const loc = stackLocation(spec);
+  const record = await readPolicyRecord(loc);
+  const written = await editPolicy(api, (text) => removeOwned(text, spec, { ours: record }));
+  const now = written ? tagOwnerNames(written.after) : undefined;
+  const messages = [written ? "removed this stack's entries from the tailnet policy" : "the policy holds no entries of this stack"];
+  const kept = [...record].filter((tag) => (now ? now.has(tag) : true));
+  if (now && kept.length > 0) messages.push(`kept tagOwners ${kept.join(', ')}: still named elsewhere in the policy`);
+  await writePolicyRecord(loc, new Set(now ? kept : record));
+  return messages;
 }

@@ -3,7 +3,7 @@
 // sessions_send is then found in the peer's sessions_history. One remote command per machine.
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import { layout } from '../apply/peer-files.js';
+import { layout } from '../observe/layout.js';
 import type { Observed } from '../observe/index.js';
 import { redact } from '../output/redact.js';
 import type { Spec } from '../peer-yaml/types.js';
@@ -31,8 +31,8 @@ export interface VerifyEndpoint {
   unreachable?: string;
 }
 
-export const peersOf = (spec: Spec, machine: string) =>
-  spec.peers.flatMap(([a, b]) => (a === machine ? [b] : b === machine ? [a] : []));
+import { peersOf } from '../peer-yaml/peers.js';
+export { peersOf };
 
 /** Called as each machine starts and finishes checking its peers (machines check concurrently). */
 export type VerifyProgress = (machine: string, status: 'start' | 'done') => void;

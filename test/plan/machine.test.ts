@@ -103,7 +103,10 @@ test('joined with the wrong tags: rejoin', () => {
 
 test('an unreachable machine is unknown, with the reason', () => {
   const actions = planMachineUp(m1, { status: 'unreachable', reason: 'ssh lab-m1: Connection refused' }, {});
-  assert.deepEqual(actions, [{ op: 'unknown', resource: 'tailnet-node', summary: 'machine state', reason: 'ssh lab-m1: Connection refused' }]);
+  assert.deepEqual(
+    actions.map(({ op, kind, resource, summary, reason }) => ({ op, kind, resource, summary, reason })),
+    [{ op: 'unknown', kind: 'unknown', resource: 'tailnet-node', summary: 'machine state', reason: 'ssh lab-m1: Connection refused' }],
+  );
 });
 
 test('down: restore, restart, remove files, and leave last; nothing when nothing is there', () => {
@@ -117,13 +120,13 @@ test('down: restore, restart, remove files, and leave last; nothing when nothing
 });
 
 test('offline plan: every step unknown, summary counts them', () => {
-  const result = plan({ spec, command: 'up', machines: new Map(), tailnet: { actions: [], notes: ['n'] } });
-  assert.equal(result.format, 'peer-provision/plan@1');
+  const result = plan({ spec, command: 'up', machines: new Map(), policy: { unread: 'not observed (--offline)', offline: true } });
+  assert.equal(result.format, 'peer-provision/plan@2');
   assert.deepEqual(result.summary, { add: 0, change: 0, destroy: 0, unknown: 10 });
   assert.ok(result.machines.every((m) => m.observed === 'offline'));
 });
 
 test('the planner is pure: same input, same plan', () => {
-  const input = { spec, command: 'up' as const, machines: new Map([['m1', observed(converged())]]), tailnet: { actions: [], notes: [] } };
+  const input = { spec, command: 'up' as const, machines: new Map([['m1', observed(converged())]]), policy: { unread: 'not needed' } };
   assert.deepEqual(plan(input), plan(input));
 });

@@ -6,7 +6,7 @@ import { parseObservation } from '../../src/observe/parse.js';
 import type { MachineState } from '../../src/observe/types.js';
 import { plan } from '../../src/plan/index.js';
 import { machinePreconditions } from '../../src/plan/preconditions.js';
-import type { Action } from '../../src/plan/types.js';
+import { makeStep } from '../../src/plan/step.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
 import { writeTemp } from '../helpers.js';
 
@@ -43,9 +43,9 @@ const m1 = loadSpec(
   writeTemp('version: 1\nname: lab\ntailnet: { provider: provided }\nmachines:\n  m1: { ssh: lab-m1, tailscale: { authKey: env:K1 } }\n  m2: { ssh: lab-m2, tailscale: { authKey: env:K2 } }\n'),
 ).machines[0]!;
 
-const join: Action = { op: 'add', resource: 'tailnet-node', summary: 'join' };
-const restart: Action = { op: 'change', resource: 'gateway-restart', summary: 'restart' };
-const peerFiles: Action = { op: 'add', resource: 'peer-files', summary: 'peer files' };
+const join = makeStep('join', 'm1', { op: 'add', resource: 'tailnet-node', summary: 'join', input: { hostname: 'm1', tags: [], forceReauth: false } });
+const restart = makeStep('restart', 'm1', { op: 'change', resource: 'gateway-restart', summary: 'restart', input: { serviceManager: 'systemd', port: 18789, listen: 'tailnet' } });
+const peerFiles = makeStep('write-peer-files', 'm1', { op: 'add', resource: 'peer-files', summary: 'peer files', input: { peers: ['m2'] } });
 
 test('observe facts: lingering and sudo as the tool sees them', () => {
   const s = state('service=systemd\nlinger=no\nsudo=refused: sudo: a password is required');
@@ -92,9 +92,9 @@ machines:
     ['m1', { status: 'observed' as const, state: state('service=systemd\nlinger=no\nsudo=ok') }],
     ['m2', { status: 'observed' as const, state: state('service=supervisor') }],
   ]);
-  const p = plan({ spec, command: 'up', machines, tailnet: { actions: [], notes: [] } });
+  const p = plan({ spec, command: 'up', machines, policy: { unread: 'not needed' } });
   assert.deepEqual(p.machines[0]!.blockers?.map((b) => b.fix), ['sudo loginctl enable-linger lab (on m1), then re-run']);
   assert.equal(p.machines[1]!.blockers, undefined);
-  const down = plan({ spec, command: 'down', machines, tailnet: { actions: [], notes: [] } });
+  const down = plan({ spec, command: 'down', machines, policy: { unread: 'not needed' } });
   assert.equal(down.machines[0]!.blockers, undefined, 'down puts the user\'s config back either way');
 });

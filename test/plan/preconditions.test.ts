@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MachineState } from '../../src/observe/types.js';
+import { makeStep } from '../../src/plan/step.js';
 import { plan } from '../../src/plan/index.js';
 import { machinePreconditions } from '../../src/plan/preconditions.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
@@ -31,7 +32,7 @@ function fresh(over: Partial<MachineState> = {}, gateway: Partial<MachineState['
   };
 }
 const observed = (state: MachineState) => new Map([['m1', { status: 'observed' as const, state }], ['m2', { status: 'observed' as const, state: fresh() }]]);
-const blockersOf = (state: MachineState) => plan({ spec, command: 'up', machines: observed(state), tailnet: { actions: [], notes: [] } }).blockers;
+const blockersOf = (state: MachineState) => plan({ spec, command: 'up', machines: observed(state), policy: { unread: 'not needed' } }).blockers;
 
 test('a ready machine has no blockers', () => {
   assert.deepEqual(blockersOf(fresh()), []);
@@ -54,18 +55,22 @@ test('an OS other than Linux or macOS: one blocker, nothing else said', () => {
   assert.match(b[0].reason, /mingw64_nt-10\.0 is not supported yet/);
 });
 
+const restartStep = makeStep('restart', 'm1', { op: 'change', resource: 'gateway-restart', summary: '', input: { serviceManager: 'none', port: 18789, listen: 'tailnet' } });
+const peerFilesStep = makeStep('write-peer-files', 'm1', { op: 'add', resource: 'peer-files', summary: '', input: { peers: [] } });
+const joinStep = makeStep('join', 'm1', { op: 'add', resource: 'tailnet-node', summary: '', input: { hostname: 'm1', tags: [], forceReauth: false } });
+
 test('a gateway.restart command makes the gateway restartable; sudo is enough for Tailscale', () => {
   const state = fresh({ root: { via: 'sudo' } }, { serviceManager: 'none' });
-  assert.deepEqual(machinePreconditions(m2, state, [{ op: 'change', resource: 'gateway-restart', summary: '' }]), []);
-  assert.equal(machinePreconditions(m1, state, [{ op: 'change', resource: 'gateway-restart', summary: '' }]).length, 1);
+  assert.deepEqual(machinePreconditions(m2, state, [restartStep]), []);
+  assert.equal(machinePreconditions(m1, state, [restartStep]).length, 1);
 });
 
 test('root is only needed when Tailscale has to be installed or joined; unknown facts (an older observe) block nothing', () => {
-  assert.deepEqual(machinePreconditions(m1, fresh({ root: { via: 'refused', reason: 'sudo: a password is required' } }), [{ op: 'add', resource: 'peer-files', summary: '' }]), []);
-  assert.deepEqual(machinePreconditions(m1, fresh({ root: undefined, curl: undefined }), [{ op: 'add', resource: 'tailnet-node', summary: '' }]), []);
+  assert.deepEqual(machinePreconditions(m1, fresh({ root: { via: 'refused', reason: 'sudo: a password is required' } }), [peerFilesStep]), []);
+  assert.deepEqual(machinePreconditions(m1, fresh({ root: undefined, curl: undefined }), [joinStep]), []);
 });
 
 test('plan for down has no machine preconditions', () => {
-  const p = plan({ spec, command: 'down', machines: observed(fresh({ curl: false }, { installed: false })), tailnet: { actions: [], notes: [] } });
+  const p = plan({ spec, command: 'down', machines: observed(fresh({ curl: false }, { installed: false })), policy: { unread: 'not needed' } });
   assert.deepEqual(p.blockers, []);
 });

@@ -45,7 +45,7 @@ function fresh(over: Partial<MachineState> = {}): MachineState {
 const blockers = (p: Plan) => p.blockers.map((b) => ({ machine: b.where, reason: b.reason, fix: b.fix }));
 const observed = (state: MachineState) => ({ status: 'observed' as const, state });
 const planUp = (states: Record<string, MachineState>, s = spec()) =>
-  plan({ spec: s, command: 'up', machines: new Map(Object.entries(states).map(([k, v]) => [k, observed(v)])), tailnet: { actions: [], notes: [] } });
+  plan({ spec: s, command: 'up', machines: new Map(Object.entries(states).map(([k, v]) => [k, observed(v)])), policy: { unread: 'not needed' } });
 
 test('a config path that is a directory, a device, a dangling link or relative blocks up', () => {
   for (const kind of ['directory', 'special', 'dangling', 'relative'] as const) {
@@ -76,8 +76,8 @@ test('a node logged in to another tailnet is refused unless takeOver, and plan s
   assert.match(refused.machines[0].notes?.[0] ?? '', /tailnet corp\.example/);
   const allowed = planUp({ m1: elsewhere(), m2: fresh({ machineId: 'id-2' }) }, spec(true));
   assert.equal(blockers(allowed).length, 0);
-  const join = allowed.machines[0].actions.find((a) => a.resource === 'tailnet-node');
-  assert.equal(join?.takeOver, true, 'the join re-authenticates');
+  const join = allowed.machines[0].actions.find((a) => a.kind === 'join');
+  assert.equal(join?.kind === 'join' && join.input.forceReauth, true, 'the join re-authenticates');
   assert.match(join?.summary ?? '', /log out of corp\.example, then join/);
 });
 
@@ -101,12 +101,12 @@ test('down leaves only a node of this stack, never before the config is back, an
   });
   const actions = planMachineDown(m1, observed(ours));
   assert.deepEqual(actions.map((a) => a.resource), ['gateway-config', 'gateway-restart', 'peer-files', 'tailnet-node']);
-  assert.equal(actions[1].port, 18800, "down waits on the restored config's port");
+  assert.equal(actions[1].kind === 'restart' && actions[1].input.port, 18800, "down waits on the restored config's port");
   const foreign = fresh({ tailscale: { installed: true, loggedIn: true, backendState: 'Running', hostname: 'laptop', tags: [], ip: '100.100.1.2' }, recorded: [record] });
   assert.ok(!planMachineDown(m1, observed(foreign)).some((a) => a.resource === 'tailnet-node'), 'a node this stack did not join stays');
   const overTailscale = { ...ours, sshClient: '100.64.0.9' };
   assert.ok(!planMachineDown(m1, observed(overTailscale)).some((a) => a.resource === 'tailnet-node'), 'no logout that cuts the connection');
-  const downPlan = plan({ spec: s, command: 'down', machines: new Map([['m1', observed(overTailscale)]]), tailnet: { actions: [], notes: [] } });
+  const downPlan = plan({ spec: s, command: 'down', machines: new Map([['m1', observed(overTailscale)]]), policy: { unread: 'not needed' } });
   assert.match(downPlan.machines[0].notes?.[0] ?? '', /stays on the tailnet: peer-provision reaches it over Tailscale/);
 });
 
@@ -118,7 +118,8 @@ test('restore mode: byte for byte only when nobody else changed the config since
   assert.equal(restoreMode(r({ origSame: true, appliedSame: false })), 'none');
   const s = spec();
   const two = fresh({ recorded: [r({ id: 'a', path: '/a' }), r({ id: 'b', path: '/b', edited: true })] });
-  const restore = planMachineDown(s.machines[0], observed(two)).find((a) => a.resource === 'gateway-config')?.restore;
+  const step = planMachineDown(s.machines[0], observed(two)).find((a) => a.kind === 'restore-config');
+  const restore = step?.kind === 'restore-config' ? step.input.records : undefined;
   assert.deepEqual(restore, [{ id: 'a', path: '/a', mode: 'bytes' }, { id: 'b', path: '/b', mode: 'patch' }], 'every config path gets its own backup back');
 });
 

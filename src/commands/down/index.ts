@@ -1,7 +1,7 @@
 import type { CommonOptions } from '../../cli.js';
-import { EXIT, PeerProvisionError } from '../../errors.js';
-import { applyDown, prepareDown } from '../../apply/down.js';
-import { destroyTailnetForDown, tailnetPreflightDown } from '../../apply/tailnet.js';
+import { EXIT, PeerProvisionError, UsageError } from '../../errors.js';
+import { runPlan } from '../../apply/run-plan.js';
+import { tailnetPreflightDown, tailnetSide } from '../../apply/tailnet-side.js';
 import { lockStack } from '../../apply/lock.js';
 import { interrupted } from '../../interrupt.js';
 import { confirm } from '../../output/confirm.js';
@@ -11,7 +11,8 @@ import { renderPlan } from '../../output/render-plan.js';
 import { isEmpty } from '../../plan/types.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import { Transport } from '../../transport/remote.js';
-import { withBlockers } from '../../plan/index.js';
+import { prepare } from '../prepare.js';
+import { checkNotStale, readPlanFile } from '../saved-plan.js';
 import { restrictPlan, targeted, targetSet } from '../targets.js';
 import { BlockedError, localBlockers, removeEmptyStateFolders } from '../readiness.js';
 import { rendererFor } from '../shared.js';
@@ -22,9 +23,13 @@ interface DownOptions extends CommonOptions {
   machine?: string[];
 }
 
-export async function run(options: DownOptions): Promise<number> {
+/** `planFile`: a plan saved with `plan --for down --out`, applied exactly (without asking) unless stale. */
+export async function run(options: DownOptions & { planFile?: string }): Promise<number> {
+  const planFile = options.planFile;
+  const saved = planFile ? readPlanFile(planFile, 'down') : undefined;
+  if (saved && options.machine?.length) throw new UsageError('--machine cannot be given with a saved plan: the plan names its machines', 'make the plan with --machine instead');
   const spec = loadSpec(options.file);
-  const only = targetSet(spec, options.machine); // --machine: those machines only, and the tailnet is left alone
+  const only = targetSet(spec, saved?.targets ?? options.machine); // --machine: those machines only, and the tailnet is left alone
   // provider pulumi: the CLI and plugin, the credentials and an existing stack's passphrase are needed to revoke;
   // all checked (and reported together) before any machine is touched. Not with --machine: the tailnet stays.
   const local = await localBlockers(spec, { pulumi: 'version', secrets: false, tailnet: !only });
@@ -43,8 +48,9 @@ export async function run(options: DownOptions): Promise<number> {
   const events = options.json ? jsonEvents() : noEvents;
   let refused = false;
   try {
-    const prepared = await prepareDown(spec, transport);
-    const plan = restrictPlan(withBlockers(prepared.plan, local), only);
+    const prepared = await prepare(spec, 'down', transport, { local });
+    const fresh = restrictPlan(prepared.plan, only);
+    const plan = saved ? checkNotStale(saved, fresh, planFile!) : fresh;
     const runs = new Map([...prepared.runs].filter(([name]) => !only || only.has(name)));
     events.emit({ event: 'plan', plan });
     if (!options.json) stdout(renderPlan(plan));
@@ -64,21 +70,13 @@ export async function run(options: DownOptions): Promise<number> {
       events.emit({ event: 'result', changed: false, ok: false, exitCode: EXIT.interrupted, interrupted: true, transport: transport.stats() });
       return EXIT.interrupted;
     }
-    if (!isEmpty(plan) && !(await confirm('Tear down?', options))) {
+    if (!saved && !isEmpty(plan) && !(await confirm('Tear down?', options))) {
       stderr('Nothing changed.\n');
       return EXIT.ok;
     }
-    const result = await applyDown(spec, runs, {
-      renderer: rendererFor(options.json),
-      events,
-      tailnet: async () => {
-        if (only) {
-          stderr('tailnet: left as it is (--machine): only a down of the whole stack revokes keys and removes devices\n');
-          return;
-        }
-        for (const m of await destroyTailnetForDown(spec)) stderr(`tailnet: ${m}\n`);
-      },
-    });
+    if (only) stderr('tailnet: left as it is (--machine): only a down of the whole stack revokes keys and removes devices\n');
+    const ctx = { spec, runs, tailnet: await tailnetSide(spec), say: (line: string) => stderr(`${line}\n`) };
+    const result = await runPlan(plan, ctx, { renderer: rendererFor(options.json), events });
     const problems = [...unreachable.map((m) => `${m.machine}: unreachable, skipped: ${m.reason}`), ...result.failures.map((f) => f.message)];
     events.emit({ event: 'result', changed: true, ok: problems.length === 0 && !interrupted(), exitCode: interrupted() ? EXIT.interrupted : problems.length ? EXIT.failure : EXIT.ok, problems, transport: transport.stats() });
     if (!options.json) stdout(problems.length ? `\ndown finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run down to finish.\n` : '\ndown complete.\n');

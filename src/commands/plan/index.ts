@@ -1,17 +1,17 @@
 import type { CommonOptions } from '../../cli.js';
 import { EXIT, UsageError } from '../../errors.js';
-import { prepareDown } from '../../apply/down.js';
-import { prepareUp } from '../../apply/prepare.js';
+import { OFFLINE } from '../../observe/tailnet.js';
 import { printJson, stdout } from '../../output/io.js';
 import { renderPlan } from '../../output/render-plan.js';
-import { plan, withBlockers } from '../../plan/index.js';
-import { offlineTailnetActions } from '../../plan/tailnet.js';
-import type { Plan } from '../../plan/types.js';
+import { plan } from '../../plan/index.js';
+import type { Plan, PlanBlocker } from '../../plan/types.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import type { Spec } from '../../peer-yaml/types.js';
 import { Transport } from '../../transport/remote.js';
 import { newTokens } from '../rotate/index.js';
-import { refuseBadInput, localBlockers, planTailnet, specForPlanning } from '../readiness.js';
+import { prepare } from '../prepare.js';
+import { refuseBadInput, localBlockers, specForPlanning } from '../readiness.js';
+import { writePlanFile } from '../saved-plan.js';
 import { outsideOf, restrictPlan, targeted, targetSet } from '../targets.js';
 
 interface PlanOptions extends CommonOptions {
@@ -21,6 +21,8 @@ interface PlanOptions extends CommonOptions {
   acceptNewHostKeys?: boolean;
   allowLocalState?: boolean;
   machine?: string[];
+  /** Write the plan to this file, for `up FILE` / `down FILE`. */
+  out?: string;
 }
 
 /**
@@ -29,6 +31,7 @@ interface PlanOptions extends CommonOptions {
  */
 export async function run(options: PlanOptions): Promise<number> {
   if (options.for !== 'rotate') return planFor(loadSpec(options.file), options, options.for);
+  if (options.out) throw new UsageError('--out cannot save a rotate plan: its new tokens exist only for the run that makes them', 'run `peer-provision rotate` (it shows the plan and asks)');
   // what rotate would do: up's plan with new tokens (made here, shown only as "(sensitive value)", then thrown away)
   const rotation = newTokens(loadSpec(options.file));
   try {
@@ -52,13 +55,12 @@ async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down')
   });
   if (!options.offline) refuseBadInput(spec, local); // offline connects to nothing: a missing secret is only shown
   const only = targetSet(spec, options.machine);
-  const whole = withBlockers(
-    options.offline
-      ? plan({ spec, command, machines: new Map(), tailnet: offlineTailnetActions(spec, command) })
-      : await observedPlan(specForPlanning(spec, local), command, local, Boolean(options.acceptNewHostKeys), outsideOf(spec, only)),
-    local,
-  );
+  if (options.out && options.offline) throw new UsageError('--out cannot save an --offline plan: nothing was observed, so there is nothing to apply', 'drop --offline');
+  const whole = options.offline
+    ? plan({ spec, command, machines: new Map(), policy: { unread: OFFLINE, offline: true }, localBlockers: local })
+    : await observedPlan(specForPlanning(spec, local), command, local, Boolean(options.acceptNewHostKeys), outsideOf(spec, only));
   const result = restrictPlan(whole, only);
+  if (options.out) writePlanFile(options.out, result);
   if (options.json) printJson(result);
   else stdout(renderPlan(result, { offline: options.offline }));
   if (options.offline) return EXIT.ok;
@@ -70,12 +72,10 @@ async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down')
 }
 
 /** Reads every machine (read-only) and, for pulumi with acl merge, the tailnet policy. Writes nothing. */
-async function observedPlan(spec: Spec, command: 'up' | 'down', local: Parameters<typeof planTailnet>[1], acceptNewHostKeys: boolean, outside: string[]): Promise<Plan> {
+async function observedPlan(spec: Spec, command: 'up' | 'down', local: PlanBlocker[], acceptNewHostKeys: boolean, outside: string[]): Promise<Plan> {
   const transport = new Transport(spec, { acceptNewHostKeys });
   try {
-    if (command === 'down') return (await prepareDown(spec, transport)).plan;
-    // machines outside --machine get no key: they count as joined for the tailnet plan
-    return (await prepareUp(spec, transport, (joined) => planTailnet(spec, local, new Set([...joined, ...outside])))).plan;
+    return (await prepare(spec, command, transport, { local, outside })).plan;
   } finally {
     await transport.close();
   }

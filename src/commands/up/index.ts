@@ -1,24 +1,25 @@
 import type { CommonOptions } from '../../cli.js';
-import { EXIT, PeerProvisionError } from '../../errors.js';
+import { EXIT, PeerProvisionError, UsageError } from '../../errors.js';
 import { lockStack } from '../../apply/lock.js';
-import { prepareUp } from '../../apply/prepare.js';
-import { authKeys } from '../../apply/tailnet.js';
-import { applyUp, endpoints } from '../../apply/up.js';
+import { runPlan } from '../../apply/run-plan.js';
+import { tailnetSide } from '../../apply/tailnet-side.js';
 import { interrupted } from '../../interrupt.js';
 import { confirm } from '../../output/confirm.js';
 import { jsonEvents, noEvents } from '../../output/events.js';
 import { stderr, stdout } from '../../output/io.js';
 import { renderPlan } from '../../output/render-plan.js';
-import { withBlockers } from '../../plan/index.js';
-import { isEmpty } from '../../plan/types.js';
+import { isEmpty, type Plan } from '../../plan/types.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import type { Spec } from '../../peer-yaml/types.js';
 import { Transport } from '../../transport/remote.js';
 import { renderChecks, verify, type CheckResult } from '../../verify/index.js';
 import { renderSummary } from '../../output/summary.js';
+import { prepare } from '../prepare.js';
+import { checkNotStale, readPlanFile } from '../saved-plan.js';
 import { outsideOf, restrictPlan, restrictSpec, targeted, targetSet } from '../targets.js';
-import { BlockedError, refuseBadInput, localBlockers, removeEmptyStateFolders, planTailnet, specForPlanning } from '../readiness.js';
+import { BlockedError, refuseBadInput, localBlockers, removeEmptyStateFolders, specForPlanning } from '../readiness.js';
 import { rendererFor } from '../shared.js';
+import { endpoints, verifyAfterApply } from '../verify-peers.js';
 
 export interface UpOptions extends CommonOptions {
   yes?: boolean;
@@ -27,15 +28,19 @@ export interface UpOptions extends CommonOptions {
   machine?: string[];
 }
 
-export async function run(options: UpOptions): Promise<number> {
-  return apply(loadSpec(options.file), options, 'up');
+/** `planFile`: a plan saved with `plan --out`, applied exactly (without asking: it was reviewed) unless stale. */
+export async function run(options: UpOptions & { planFile?: string }): Promise<number> {
+  const planFile = options.planFile;
+  const saved = planFile ? readPlanFile(planFile, 'up') : undefined;
+  if (saved && options.machine?.length) throw new UsageError('--machine cannot be given with a saved plan: the plan names its machines', 'make the plan with --machine instead');
+  return apply(loadSpec(options.file), { ...options, machine: saved?.targets ?? options.machine }, 'up', saved && { plan: saved, file: planFile! });
 }
 
 /**
  * up itself, and rotate (which hands in a spec whose tokens are new): observe, check, plan, ask, apply, verify.
  * `command` names the run in the lock, messages and refusals.
  */
-export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rotate'): Promise<number> {
+export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rotate', saved?: { plan: Plan; file: string }): Promise<number> {
   const only = targetSet(spec, options.machine);
   const outside = outsideOf(spec, only);
   // Everything this side needs (secrets, the Pulumi CLI, credentials, where the state goes), all at once.
@@ -48,9 +53,9 @@ export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rot
   let refused = false;
   try {
     // machines outside --machine get no key: they count as joined for the tailnet plan
-    const tailnet = (joined: Set<string>) => planTailnet(spec, local, new Set([...joined, ...outside]));
-    const prepared = await prepareUp(local.length > 0 ? specForPlanning(spec, local) : spec, transport, tailnet);
-    const plan = restrictPlan(withBlockers(prepared.plan, local), only);
+    const prepared = await prepare(local.length > 0 ? specForPlanning(spec, local) : spec, 'up', transport, { local, outside });
+    const fresh = restrictPlan(prepared.plan, only);
+    const plan = saved ? checkNotStale(saved.plan, fresh, saved.file) : fresh;
     const checked = restrictSpec(spec, only); // verify: the pairs among the targeted machines
     const runs = prepared.runs;
     events.emit({ event: 'plan', plan });
@@ -84,19 +89,14 @@ export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rot
       events.emit({ event: 'result', changed: false, ok: false, exitCode: EXIT.interrupted, interrupted: true, transport: transport.stats() });
       return EXIT.interrupted;
     }
-    if (!(await confirm('Apply this plan?', options))) {
+    if (!saved && !(await confirm('Apply this plan?', options))) {
       stderr('Nothing applied.\n');
       return EXIT.ok;
     }
-    const result = await applyUp(spec, runs, {
-      authKeys: (machines) => authKeys(spec, machines),
-      tailnetChanges: plan.tailnet.actions.length > 0,
-      renderer: rendererFor(options.json),
-      events,
-      only,
-      verifySpec: checked,
-    });
-    const failedChecks = result.checks.filter((c) => !c.ok);
+    const ctx = { spec, runs, tailnet: await tailnetSide(spec), say: (line: string) => stderr(`${line}\n`) };
+    const result = await runPlan(plan, ctx, { renderer: rendererFor(options.json), events });
+    const checks = await verifyAfterApply(checked, runs, events, rendererFor(options.json));
+    const failedChecks = checks.filter((c) => !c.ok);
     const problems = [
       ...unreachable.map((m) => `${m.machine}: unreachable, skipped: ${m.reason}`),
       ...result.failures.map((f) => f.message),
@@ -104,8 +104,8 @@ export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rot
     ];
     events.emit({ event: 'result', changed: true, ok: problems.length === 0 && !interrupted(), exitCode: interrupted() ? EXIT.interrupted : problems.length ? EXIT.failure : EXIT.ok, restarted: result.restarted, written: result.written, problems, transport: transport.stats() });
     if (!options.json) {
-      stdout(`\n${result.checks.length ? `Verify:\n${renderChecks(result.checks)}` : ''}`);
-      stdout(`\n${summary(result.checks)}`);
+      stdout(`\n${checks.length ? `Verify:\n${renderChecks(checks)}` : ''}`);
+      stdout(`\n${summary(checks)}`);
       stdout(problems.length ? `\n${command} finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run ${command} to resume.\n` : `\n${command} complete: every peer pair verified.\n`);
     }
     if (interrupted()) {

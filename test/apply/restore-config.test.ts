@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { reversePatch } from '../../src/apply/down.js';
+import { reversePatch } from '../../src/apply/executors/restore-config.js';
 
 test('reverse patch: only peer-provision keys go back; the user later edits stay', () => {
   const original = `// mine\n{ gateway: { mode: "local", port: 18789, bind: "loopback", auth: { mode: "token", token: "orig-token-abcdef" }, tools: { allow: ["sessions_list"] } } }`;

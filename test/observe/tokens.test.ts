@@ -1,7 +1,7 @@
 // Which token a machine's gateway ends up with, and when peer-provision refuses to decide (issue 10 item 12).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { assertTokenReferencesUsable, decideToken, tokenBlockers } from '../../src/apply/tokens.js';
+import { assertTokenReferencesUsable, decideToken, tokenBlockers } from '../../src/observe/tokens.js';
 import type { Observed } from '../../src/observe/index.js';
 import type { Private } from '../../src/observe/parse.js';
 import { InputError } from '../../src/errors.js';
@@ -47,7 +47,7 @@ for (const [what, weak] of [['"1234"', '1234'], ['quotes and newlines', 'x"\nout
     const spec = loadSpec(writeTemp(yaml()));
     const blockers = tokenBlockers(spec, new Map([['alpha', observed(weak)], ['beta', observed(STRONG)]]));
     assert.deepEqual([...blockers.keys()], ['alpha']);
-    const b = blockers.get('alpha')!;
+    const b = blockers.get('alpha')![0]!;
     assert.match(b.reason, /^the gateway token already in \/root\/\.openclaw\/openclaw\.json (holds characters a token may not have|is \d+ characters long)/);
     assert.match(b.fix, /^set machines\.alpha\.gateway\.token: generate-replace-weak/);
     assert.ok(!b.reason.includes(weak) && !b.fix.includes(weak), 'never repeats the token');

@@ -6,9 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { InputError, UsageError } from '../errors.js';
 import { registerSecret } from '../output/redact.js';
-import type { Observed } from '../observe/index.js';
-import type { Private } from '../observe/parse.js';
-import type { Blocker, Plan } from '../plan/types.js';
+import type { Observed } from './index.js';
+import type { Private } from './parse.js';
 import { checkSecrets } from '../peer-yaml/secret-check.js';
 import type { MachineSpec, Spec } from '../peer-yaml/types.js';
 import { resolveSecret } from '../peer-yaml/secrets.js';
@@ -39,12 +38,12 @@ export function assertTokenReferencesUsable(spec: Spec): void {
 }
 
 /**
- * A blocker for each machine whose config holds a token peer-provision may not keep, unless the spec
+ * The blockers of each machine whose config holds a token peer-provision may not keep, unless the spec
  * consents to replacing it (generate-replace-weak): plan shows it with the fix, up refuses before it
  * touches anything.
  */
-export function tokenBlockers(spec: Spec, observed: Map<string, Observed>): Map<string, Blocker> {
-  const out = new Map<string, Blocker>();
+export function tokenBlockers(spec: Spec, observed: Map<string, Observed>): Map<string, { reason: string; fix: string }[]> {
+  const out = new Map<string, { reason: string; fix: string }[]>();
   for (const machine of spec.machines) {
     const o = observed.get(machine.name);
     const token = o?.private?.token;
@@ -53,24 +52,14 @@ export function tokenBlockers(spec: Spec, observed: Map<string, Observed>): Map<
     const problem = tokenProblem(token);
     if (!problem) continue;
     const config = (o?.observation.status === 'observed' && o.observation.state.gateway.configPath) || 'its OpenClaw config';
-    out.set(machine.name, {
+    out.set(machine.name, [{
       reason:
         `the gateway token already in ${config} ${problem}. peer-provision keeps an existing token only when it meets this rule, ` +
         "and replaces one only with your consent (a new token breaks the gateway's other clients)",
       fix:
         `set machines.${machine.name}.gateway.token: generate-replace-weak (a new random token), or give a token that meets the rule ` +
         'as env:NAME or file:PATH, or change it in the config yourself',
-    });
+    }]);
   }
   return out;
-}
-
-export function addTokenBlockers(plan: Plan, spec: Spec, observed: Map<string, Observed>): void {
-  const blockers = tokenBlockers(spec, observed);
-  for (const m of plan.machines) {
-    const blocker = blockers.get(m.machine);
-    if (!blocker) continue;
-    m.blockers = [...(m.blockers ?? []), blocker];
-    plan.blockers.push({ where: m.machine, kind: 'machine', ...blocker }); // what up refuses on, and plan's exit code
-  }
 }

@@ -1,0 +1,26 @@
+// restart: through the service manager (bind and port are read only when a gateway starts), then wait until
+// /health answers where the plan says: the tailnet address after up, loopback after down.
+import { StepError } from '../../errors.js';
+import { remoteStep } from '../steps.js';
+import { runOf, type Executor } from './types.js';
+
+const RESTART_TIMEOUT_SECONDS = 120;
+
+export const restart: Executor<'restart'> = {
+  title: 'restart the gateway',
+  async run(step, ctx) {
+    const run = runOf(step, ctx);
+    const listenIp = step.input.listen === 'loopback' ? '127.0.0.1' : run.ip;
+    if (!listenIp) throw new StepError(run.machine.name, this.title, 'the machine has no tailnet address to wait on');
+    const out = await remoteStep(run, this.title, 'restart', {
+      SERVICE: step.input.serviceManager,
+      RESTART_CMD: step.input.command,
+      OLD_PID: step.input.oldPid,
+      PORT: step.input.port,
+      LISTEN_IP: listenIp,
+      TIMEOUT: RESTART_TIMEOUT_SECONDS,
+    });
+    run.state.gateway.pid = Number(out.trim().split('\n').pop()) || undefined;
+    return { restarted: true };
+  },
+};

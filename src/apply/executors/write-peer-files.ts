@@ -1,0 +1,32 @@
+// write-peer-files: each peer's address and token file, and the peer-messaging skill (templates/peer-files.sh).
+// The peers' addresses are those of this run: a peer that joined in it has one only now.
+import { StepError } from '../../errors.js';
+import { peerInfos, type MachineRun } from '../context.js';
+import { layout } from '../../observe/layout.js';
+import { renderPeerFiles, type PeerInfo } from '../peer-files.js';
+import { remoteStep } from '../steps.js';
+import { runOf, type Executor } from './types.js';
+
+const base64 = (text: string) => Buffer.from(text).toString('base64');
+
+export function peerFilesFor(run: MachineRun, peers: PeerInfo[]) {
+  const where = layout(run.state.gateway.configPath!, run.private.config, run.private.home);
+  return renderPeerFiles(run.spec.name, run.machine.name, peers, where);
+}
+
+export const writePeerFiles: Executor<'write-peer-files'> = {
+  title: 'write peer files',
+  async run(step, ctx) {
+    const run = runOf(step, ctx);
+    const infos = peerInfos(ctx.spec, ctx.runs, run.machine.name);
+    if (!infos || !run.state.gateway.configPath) throw new StepError(run.machine.name, this.title, 'a peer has no tailnet address (unreachable, or it failed before joining)');
+    const rendered = peerFilesFor(run, infos);
+    await remoteStep(run, this.title, 'peer-files', {
+      STACK: ctx.spec.name,
+      FILES: rendered.files.map((f) => `${f.mode} ${base64(f.path)} ${base64(f.content)}`).join('\n'),
+      OWNED_DIRS: rendered.ownedDirs.join('\n'),
+      DIGEST: rendered.digest,
+    });
+    return { written: 'peer-files' };
+  },
+};

@@ -1,0 +1,94 @@
+// apply: runs a plan's steps, each once every step it needs has succeeded (and every step it comes after has
+// ended), by its kind's executor. A step whose need failed or was skipped is skipped, so a machine stops at its
+// first failure while the others go on. Progress: listr2 (a group for the tailnet, one per machine); --json: step
+// events. Interrupted (Ctrl-C): no new step starts; running ones finish.
+import { Listr, type ListrTask } from 'listr2';
+import { interrupted } from '../interrupt.js';
+import type { Events } from '../output/events.js';
+import { allSteps, describeTarget, type Plan, type Step } from '../plan/types.js';
+import type { ApplyContext } from './context.js';
+import { executorFor } from './executors/index.js';
+import { listrOptions, type Renderer } from './tasks.js';
+
+type Ended = 'done' | 'failed' | 'skipped';
+
+export interface RunResult {
+  failures: Error[];
+  /** Machines whose gateway was restarted. */
+  restarted: string[];
+  /** What was written where: "m1 gateway-config", "m2 peer-files". */
+  written: string[];
+}
+
+export interface RunOptions {
+  renderer: Renderer;
+  events: Events;
+}
+
+/** The steps apply runs: known ones, on machines this run has (an unreachable machine's steps are unknown). */
+export const runnable = (plan: Plan, ctx: ApplyContext): Step[] =>
+  allSteps(plan).filter((s) => s.op !== 'unknown' && (!s.machine || ctx.runs.has(s.machine)));
+
+export async function runPlan(plan: Plan, ctx: ApplyContext, options: RunOptions): Promise<RunResult> {
+  const result: RunResult = { failures: [], restarted: [], written: [] };
+  const steps = runnable(plan, ctx);
+  // a plan that mints keys checks what minting needs before its first step (the policy) is written
+  if (steps.some((s) => s.kind === 'mint-keys')) {
+    try {
+      await ctx.tailnet.keysPreflight();
+    } catch (error) {
+      result.failures.push(error as Error);
+      return result;
+    }
+  }
+  const ended = new Map<string, Promise<Ended>>();
+  const settle = new Map<string, (e: Ended) => void>();
+  for (const s of steps) ended.set(s.id, new Promise<Ended>((resolve) => settle.set(s.id, resolve)));
+  const wait = (ids: string[] = []) => Promise.all(ids.filter((id) => ended.has(id)).map((id) => ended.get(id)!));
+
+  const task = (step: Step): ListrTask => {
+    const executor = executorFor(step)!;
+    const where = step.machine ?? 'tailnet';
+    const emit = (status: string, extra: Record<string, unknown> = {}) => options.events.emit({ event: 'step', machine: where, step: executor.title, id: step.id, status, ...extra });
+    return {
+      title: executor.title,
+      task: async (_, wrapper) => {
+        const [needs] = await Promise.all([wait(step.needs), wait(step.after)]);
+        const skip = needs.some((e) => e !== 'done') ? 'skipped: an earlier step failed' : interrupted() ? 'skipped: interrupted' : undefined;
+        if (skip) {
+          settle.get(step.id)!('skipped');
+          emit('skipped', { reason: skip });
+          wrapper.skip(skip);
+          return;
+        }
+        emit('start');
+        try {
+          const outcome = (await executor.run(step as never, ctx)) || {};
+          if (outcome.written) result.written.push(`${where} ${outcome.written}`);
+          if (outcome.restarted) result.restarted.push(where);
+          settle.get(step.id)!('done');
+          emit('done');
+        } catch (error) {
+          result.failures.push(error as Error);
+          settle.get(step.id)!('failed');
+          emit('failed', { error: (error as Error).message });
+          throw error;
+        }
+      },
+    };
+  };
+  const group = (title: string, members: Step[]): ListrTask => ({
+    title,
+    task: (_, wrapper) => wrapper.newListr(members.map(task), { concurrent: false, exitOnError: false }),
+  });
+  const tailnetSteps = steps.filter((s) => !s.machine);
+  const groups = [
+    ...(tailnetSteps.length ? [group('tailnet', tailnetSteps)] : []),
+    ...[...ctx.runs.values()]
+      .map((run) => [run, steps.filter((s) => s.machine === run.machine.name)] as const)
+      .filter(([, members]) => members.length > 0)
+      .map(([run, members]) => group(`${run.machine.name} (${describeTarget(run.machine.ssh)})`, members)),
+  ];
+  await new Listr(groups, { ...(listrOptions(options.renderer) as object), concurrent: true }).run().catch(() => undefined); // failures are collected above
+  return result;
+}

@@ -1,0 +1,63 @@
+// What plan, up and down share before anything is changed: observe every machine (and, for up, the tailnet
+// policy), decide each gateway's token, work out the peer files each machine should have, and hand the pure
+// planner hashes and verdicts (never a secret). The MachineRuns keep what apply needs that a plan may not hold.
+import { peerInfos, type MachineRun } from '../apply/context.js';
+import { peerFilesFor } from '../apply/executors/write-peer-files.js';
+import { sha256 } from '../model/hash.js';
+import { observeAll } from '../observe/index.js';
+import { observePolicy } from '../observe/tailnet.js';
+import { assertTokenReferencesUsable, decideToken, tokenBlockers } from '../observe/tokens.js';
+import type { PolicyObservation } from '../observe/types.js';
+import { peersOf } from '../peer-yaml/peers.js';
+import type { Spec } from '../peer-yaml/types.js';
+import { plan } from '../plan/index.js';
+import { isJoined, type Desired } from '../plan/machine.js';
+import type { Plan, PlanBlocker } from '../plan/types.js';
+import type { Transport } from '../transport/remote.js';
+
+export interface Prepared {
+  plan: Plan;
+  runs: Map<string, MachineRun>;
+}
+
+export interface PrepareOptions {
+  /** Found on this side before observing: shown first in the plan; while one is there, Tailscale is not read. */
+  local: PlanBlocker[];
+  /** Machines --machine leaves out: they get no key (counted as joined for the tailnet's plan). */
+  outside?: string[];
+}
+
+export async function prepare(spec: Spec, command: 'up' | 'down', transport: Transport, options: PrepareOptions): Promise<Prepared> {
+  if (command === 'up') assertTokenReferencesUsable(spec); // an env:/file: token outside the token rule: exit 2, before any connection
+  const [observed, policy] = await Promise.all([
+    observeAll(spec, transport, command === 'down'),
+    observePolicy(spec, { command, blocked: options.local.some((b) => b.kind !== 'machine') }) as Promise<PolicyObservation>,
+  ]);
+  const runs = new Map<string, MachineRun>();
+  const desired = new Map<string, Desired>();
+  for (const machine of spec.machines) {
+    const o = observed.get(machine.name)!;
+    if (o.observation.status !== 'observed') continue;
+    const state = o.observation.state;
+    const { token, keepExisting } = command === 'up' ? decideToken(machine, o.private) : { token: '', keepExisting: true };
+    runs.set(machine.name, { spec, machine, remote: transport.for(machine), state, private: o.private!, token, ip: isJoined(machine, state) ? state.tailscale.ip : undefined });
+    desired.set(machine.name, { tokenHash: keepExisting ? undefined : sha256(token), peers: peersOf(spec, machine.name) });
+  }
+  // Peer files are known only where every peer has joined already (otherwise: after they join).
+  for (const [name, run] of runs) {
+    const infos = run.state.gateway.configPath ? peerInfos(spec, runs, name) : undefined;
+    if (infos) desired.get(name)!.peerFilesHash = peerFilesFor(run, infos).digest;
+  }
+  const result = plan({
+    spec,
+    command,
+    machines: new Map([...observed].map(([name, o]) => [name, o.observation])),
+    policy,
+    desired,
+    countAsJoined: options.outside,
+    // a weak token in a config is replaced only with the user's consent
+    machineBlockers: command === 'up' ? tokenBlockers(spec, observed) : undefined,
+    localBlockers: options.local,
+  });
+  return { plan: result, runs };
+}

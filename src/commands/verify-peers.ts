@@ -1,0 +1,46 @@
+// up's last word and the verify command's only one: from each machine to each peer, over the tailnet.
+import { Listr } from 'listr2';
+import type { MachineRun } from '../apply/context.js';
+import { listrOptions, type Renderer } from '../apply/tasks.js';
+import { interrupted } from '../interrupt.js';
+import { layout } from '../observe/layout.js';
+import type { Events } from '../output/events.js';
+import type { Spec } from '../peer-yaml/types.js';
+import { verify, type CheckResult, type VerifyEndpoint } from '../verify/index.js';
+
+export function endpoints(runs: Map<string, MachineRun>): Map<string, VerifyEndpoint> {
+  return new Map(
+    [...runs.values()].map((run) => [
+      run.machine.name,
+      {
+        remote: run.remote,
+        ip: run.ip,
+        port: run.machine.gateway.port,
+        peerDir: run.state.gateway.configPath ? layout(run.state.gateway.configPath, run.private.config, run.private.home).peerDir : undefined,
+      },
+    ]),
+  );
+}
+
+/** After apply: every check (a message too), with progress; none when interrupted. */
+export async function verifyAfterApply(spec: Spec, runs: Map<string, MachineRun>, events: Events, renderer: Renderer): Promise<CheckResult[]> {
+  let checks: CheckResult[] = [];
+  const task = new Listr(
+    [
+      {
+        title: 'verify: health, token enforced, a message delivered',
+        skip: () => (interrupted() ? 'skipped: interrupted' : false),
+        task: async (_, wrapper) => {
+          checks = await verify(spec, endpoints(runs), true, (machine, status) => events.emit({ event: 'step', machine, step: 'verify its peers', status }));
+          for (const c of checks) events.emit({ event: 'check', ...c });
+          const failed = checks.filter((c) => !c.ok);
+          if (failed.length > 0) throw new Error(`${failed.length} of ${checks.length} checks failed`);
+          wrapper.title = `verify: ${checks.length} checks passed`;
+        },
+      },
+    ],
+    listrOptions(renderer),
+  );
+  await task.run().catch(() => undefined); // the failed checks are reported with the result
+  return checks;
+}

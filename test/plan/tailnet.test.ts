@@ -1,0 +1,55 @@
+// The one tailnet planner (src/plan/tailnet.ts): steps in the plan's vocabulary, from the spec and the policy observe read.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { planTailnet } from '../../src/plan/tailnet.js';
+import { mergePolicy } from '../../src/tailnet/acl.js';
+import { PROVIDED_NOTE } from '../../src/tailnet/notes.js';
+import { makeSpec } from '../tailnet/helpers.js';
+
+const fixture = (name: string) => readFileSync(new URL(`../../../test/fixtures/policies/${name}`, import.meta.url), 'utf8');
+const spec = makeSpec('lab');
+const read = (text: string) => ({ text, ours: [] });
+
+describe('planTailnet (up)', () => {
+  it('mints keys for the joining machines only, after the policy step, and merges the policy', () => {
+    const { actions, notes } = planTailnet({ spec, command: 'up', joined: new Set(['alpha']), joining: ['beta'], policy: read(fixture('realistic.hujson')) });
+    assert.deepEqual(actions.map((a) => a.kind), ['merge-policy', 'mint-keys']);
+    const [policy, mint] = actions;
+    assert.equal(mint!.kind === 'mint-keys' && mint.input.machines.join(), 'beta');
+    assert.match(mint!.summary, /mint an auth key for beta: single-use, preauthorized, expires in 1h/);
+    assert.deepEqual(mint!.needs, [policy!.id], 'tags must be in tagOwners before a key may carry them');
+    // 3 tagOwners + 2 grants; no test yet: beta has not joined (a test naming a tag without devices can be refused)
+    assert.equal(policy!.changes!.length, 5);
+    assert.deepEqual(policy!.kind === 'merge-policy' && policy.input.testsFor, ['alpha']);
+    assert.ok(notes.some((n) => /tests are written for machines that have joined/.test(n)));
+  });
+
+  it('is empty when converged', () => {
+    assert.deepEqual(planTailnet({ spec, command: 'up', joined: new Set(['alpha', 'beta']), joining: [], policy: read(mergePolicy('{}', spec)) }).actions, []);
+  });
+
+  it('says the policy is unknown until read, and notes skip / provided / allow-all', () => {
+    const unread = planTailnet({ spec, command: 'up', joined: new Set(['alpha', 'beta']), joining: [], policy: { unread: 'not read: something on this side blocks up' } });
+    assert.deepEqual(unread.actions.map((a) => [a.op, a.resource, a.reason]), [['unknown', 'tailnet-policy', 'not read: something on this side blocks up']]);
+    const skip = planTailnet({ spec: { ...spec, tailnet: { ...spec.tailnet, acl: 'skip' } }, command: 'up', joined: new Set(['alpha', 'beta']), joining: [], policy: { unread: 'not needed' } });
+    assert.deepEqual(skip.actions, []);
+    const provided = planTailnet({ spec: makeSpec('lab', undefined, { provider: 'provided' }), command: 'up', joined: new Set(), joining: ['alpha'], policy: { unread: 'not needed' } });
+    assert.deepEqual(provided, { actions: [], notes: [PROVIDED_NOTE] });
+    const warn = planTailnet({ spec, command: 'up', joined: new Set(['alpha', 'beta']), joining: [], policy: read(fixture('default-allow-all.hujson')) });
+    assert.ok(warn.notes.some((n) => /policy warning: grants: a grant lets every source reach every port.*up will refuse.*Fix: Narrow or remove that rule/.test(n)));
+  });
+
+  it('offline: one unknown key step per machine and an unknown policy step, none runnable', () => {
+    const off = planTailnet({ spec, command: 'up', joined: new Set(), joining: [], policy: { unread: 'not observed (--offline)', offline: true } });
+    assert.deepEqual(off.actions.map((a) => [a.op, a.resource]), [['unknown', 'tailnet-key'], ['unknown', 'tailnet-key'], ['unknown', 'tailnet-policy']]);
+    assert.equal(new Set(off.actions.map((a) => a.id)).size, 3, 'ids are unique');
+  });
+});
+
+describe('planTailnet (down)', () => {
+  it('keys, then devices, then the policy entries, each needing the one before', () => {
+    const { actions } = planTailnet({ spec, command: 'down', joined: new Set(), joining: [], policy: { unread: 'not needed' } });
+    assert.deepEqual(actions.map((a) => [a.kind, a.needs]), [['revoke-keys', []], ['remove-devices', ['tailnet/revoke-keys']], ['remove-policy', ['tailnet/remove-devices']]]);
+  });
+});
