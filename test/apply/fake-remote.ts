@@ -1,0 +1,41 @@
+// A Remote that records the scripts apply sends and answers each template as the test says: apply tested without
+// root, a lab or a network. A script is `VAR='value'` lines, then lib.sh, then the template: the template is
+// recognised by its first comment line ("# join.sh: …") and the variables are read back from the assignments.
+import type { Remote, RunResult } from '../../src/transport/remote.js';
+
+export interface Sent {
+  machine: string;
+  template: string;
+  vars: Record<string, string>;
+}
+
+export type Answer = (vars: Record<string, string>) => Partial<RunResult>;
+
+/** The assignments at the top of a script, unquoted (shellQuote's '…'\''…' form). */
+export function varsOf(script: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  const re = /^([A-Z_][A-Z0-9_]*)='((?:[^']|'\\'')*)'$/gm;
+  for (const m of script.matchAll(re)) vars[m[1]!] = m[2]!.replace(/'\\''/g, "'");
+  return vars;
+}
+
+const templateOf = (script: string) => [...script.matchAll(/^# ([a-z-]+)\.sh:/gm)].map((m) => m[1]!).filter((t) => t !== 'lib').pop() ?? '?';
+
+export class FakeRemote implements Remote {
+  readonly stats = { connections: 1, commands: 0 };
+  constructor(
+    readonly machine: string,
+    private readonly sent: Sent[],
+    private readonly answers: Record<string, Answer> = {},
+  ) {}
+  async run(script: string): Promise<RunResult> {
+    this.stats.commands++;
+    const template = templateOf(script);
+    const vars = varsOf(script);
+    this.sent.push({ machine: this.machine, template, vars });
+    const answer = this.answers[template]?.(vars) ?? {};
+    return { exitCode: 0, stdout: '', stderr: '', ...answer };
+  }
+  async close(): Promise<void> {}
+  abort(): void {}
+}

@@ -1,0 +1,52 @@
+// A saved plan is applied only while what it saw has not moved (src/plan/stale.ts).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { MachineState } from '../../src/observe/types.js';
+import { plan } from '../../src/plan/index.js';
+import { staleness } from '../../src/plan/stale.js';
+import { loadSpec } from '../../src/peer-yaml/load.js';
+import { writeTemp } from '../helpers.js';
+
+const yaml = (port = 18789) =>
+  `version: 1\nname: lab\ntailnet: { provider: provided }\nmachines:\n  m1: { ssh: lab-m1, tailscale: { authKey: env:K1 }, gateway: { port: ${port} } }\n  m2: { ssh: lab-m2, tailscale: { authKey: env:K2 } }\n`;
+const spec = loadSpec(writeTemp(yaml()));
+
+function state(over: Partial<MachineState['gateway']> = {}): MachineState {
+  return {
+    os: 'linux',
+    arch: 'x86_64',
+    user: 'root',
+    tailscale: { installed: true, loggedIn: false, backendState: 'NeedsLogin', tags: [] },
+    gateway: { installed: true, configPath: '/root/.openclaw/openclaw.json', configExists: true, bind: 'loopback', port: 18789, toolsAllow: [], backupExists: false, serviceManager: 'supervisor', pid: 42, listening: ['127.0.0.1'], tokenHash: 'a'.repeat(64), ...over },
+  };
+}
+const make = (s = spec, m1 = state(), policy: { text: string; ours: string[] } | { unread: string } = { unread: 'not needed' }) =>
+  plan({ spec: s, command: 'up', machines: new Map([['m1', { status: 'observed' as const, state: m1 }], ['m2', { status: 'unreachable' as const, reason: 'ssh: timeout' }]]), policy });
+
+test('the same world: not stale', () => {
+  assert.deepEqual(staleness(make(), make()), []);
+});
+
+test('a machine that moved is named, field by field', () => {
+  assert.deepEqual(staleness(make(), make(spec, state({ port: 18790, pid: 43 }))), ['m1: gateway.pid: 42 -> 43', 'm1: gateway.port: 18789 -> 18790']);
+});
+
+test('a machine that became reachable, a changed peer.yaml, a changed policy', () => {
+  const saved = make();
+  const reachable = plan({ spec, command: 'up', machines: new Map([['m1', { status: 'observed', state: state() }], ['m2', { status: 'observed', state: state() }]]), policy: { unread: 'not needed' } });
+  assert.deepEqual(staleness(saved, reachable), ['m2: was unreachable, now observed']);
+  const edited = loadSpec(writeTemp(yaml(18800)));
+  assert.match(staleness(saved, make({ ...edited, file: spec.file }))[0]!, /peer\.yaml changed since the plan was made$|changed since the plan was made$/);
+  assert.deepEqual(staleness(make(spec, state(), { text: '{}', ours: [] }), make(spec, state(), { text: '{"grants":[]}', ours: [] })), ['the tailnet policy changed since the plan was made']);
+});
+
+test('a token changed behind the plan: no token hash in the plan, but the plan is stale', () => {
+  const saved = make();
+  assert.ok(!JSON.stringify(saved).includes('a'.repeat(64)), 'the plan holds no token hash');
+  const now = make(spec, state({ tokenHash: undefined }));
+  assert.deepEqual(staleness(saved, now), ['m1: gateway.tokenSet: true -> false']);
+});
+
+test('a plan for another command or stack is refused outright', () => {
+  assert.deepEqual(staleness({ ...make(), command: 'down' }, make()), ['the plan is for down, not up']);
+});
