@@ -1,8 +1,11 @@
 // The files that tell one machine's agent about its peers: a peer-config, one 0600 token file per peer,
-// and a skill in the agent's workspace. Pure: content is rendered from templates/ and data.
+// and a skill in the agent's workspace. Rendered from data and the templates/ files (read from disk); no remote I/O.
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { sha256 } from '../observe/parse.js';
+import { sha256 } from '../model/hash.js';
+import type { Layout } from '../model/openclaw-layout.js';
+
+export { layout } from '../model/openclaw-layout.js';
 
 const TEMPLATES = new URL('../../../templates/', import.meta.url);
 const template = (name: string) => readFileSync(new URL(name, TEMPLATES), 'utf8');
@@ -29,15 +32,7 @@ export interface PeerFiles {
   digest: string;
 }
 
-/** Where OpenClaw keeps its state and the agent's workspace, from the config path and the config itself. */
-export function layout(configPath: string, config: Record<string, unknown> | undefined, home: string) {
-  const stateDir = posix.dirname(configPath);
-  const configured = (config?.agents as { defaults?: { workspace?: unknown } } | undefined)?.defaults?.workspace;
-  const workspace = typeof configured === 'string' ? configured.replace(/^~(?=\/|$)/, home) : posix.join(stateDir, 'workspace');
-  return { peerDir: posix.join(stateDir, 'peer-agent'), skillDir: posix.join(workspace, 'skills', 'peer-messaging') };
-}
-
-export function renderPeerFiles(stack: string, machine: string, peers: PeerInfo[], where: ReturnType<typeof layout>): PeerFiles {
+export function renderPeerFiles(stack: string, machine: string, peers: PeerInfo[], where: Layout): PeerFiles {
   const tokenFile = (peer: string) => posix.join(where.peerDir, 'tokens', `${peer}.token`);
   const peerConfig = posix.join(where.peerDir, 'peer-config.md');
   const entries = peers

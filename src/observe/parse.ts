@@ -1,11 +1,13 @@
 // Turns observe.sh's sections into a MachineState, plus what must stay private (the config text, the token).
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import JSON5 from 'json5';
+import { sha256 } from '../model/hash.js';
 import { registerSecret } from '../output/redact.js';
 import { editedOutsideOwnedKeys } from './owned-keys.js';
 import type { ConfigKind, MachineState, RecordedConfig, ServiceManager } from './types.js';
 
-export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+// sha256 lives in model/hash; re-exported here until src/apply (prepare.ts) and test/e2e import it from there.
+export { sha256 } from '../model/hash.js';
 export const newMarker = () => `@@peer-provision-${randomBytes(6).toString('hex')}`;
 
 export interface Private {
