@@ -101,6 +101,7 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     .command('completion')
     .description('print a shell completion script: bash, zsh or fish')
     .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: zsh's ${fpath[1]}, printed as is
     .addHelpText('after', '\nInstall:\n  bash: peer-provision completion bash > ~/.local/share/bash-completion/completions/peer-provision\n  zsh:  peer-provision completion zsh > "${fpath[1]}/_peer-provision"\n  fish: peer-provision completion fish > ~/.config/fish/completions/peer-provision.fish')
     .exitOverride()
     .action((shell) => run('completion', { shell } as never));
