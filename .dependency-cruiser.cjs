@@ -26,8 +26,18 @@ const KNOWN_VIOLATIONS = [
   { rule: 'nothing-imports-cli', from: 'src/commands/up/index.ts', to: 'src/cli.ts', fix: 'import CommonOptions from ../../program.js' },
   { rule: 'nothing-imports-cli', from: 'src/commands/down/index.ts', to: 'src/cli.ts', fix: 'import CommonOptions from ../../program.js' },
   { rule: 'nothing-imports-cli', from: 'src/commands/plan/index.ts', to: 'src/cli.ts', fix: 'import CommonOptions from ../../program.js' },
-  { rule: 'commands-do-not-import-each-other', from: 'src/commands/plan/index.ts', to: 'src/commands/rotate/index.ts', fix: 'move what plan --for rotate shares with rotate into commands/*.ts' },
-  { rule: 'commands-do-not-import-each-other', from: 'src/commands/rotate/index.ts', to: 'src/commands/up/index.ts', fix: 'move what rotate shares with up into commands/*.ts or apply/' },
+  {
+    rule: 'commands-do-not-import-each-other',
+    from: 'src/commands/plan/index.ts',
+    to: 'src/commands/rotate/index.ts',
+    fix: 'move what plan --for rotate shares with rotate into commands/*.ts',
+  },
+  {
+    rule: 'commands-do-not-import-each-other',
+    from: 'src/commands/rotate/index.ts',
+    to: 'src/commands/up/index.ts',
+    fix: 'move what rotate shares with up into commands/*.ts or apply/',
+  },
 ];
 
 /** Modules without I/O: a pure module imports (at run time) only these, and no I/O library. */

@@ -56,7 +56,10 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
       .exitOverride();
   const localState = (c: Command) =>
     // Not commander's .env(): for a flag it counts a variable that is merely present, and =0 must not allow this.
-    c.option('--allow-local-state', 'with CI set: keep the Pulumi state in the local default backend on purpose (also PEER_PROVISION_ALLOW_LOCAL_STATE=1; see docs/ci.md)');
+    c.option(
+      '--allow-local-state',
+      'with CI set: keep the Pulumi state in the local default backend on purpose (also PEER_PROVISION_ALLOW_LOCAL_STATE=1; see docs/ci.md)',
+    );
   const machines = (c: Command) =>
     c
       .option('--accept-new-host-keys', 'accept and remember host keys ssh has not seen (otherwise known_hosts must have them)')
@@ -67,24 +70,28 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
   localState(machines(command('plan', 'show what `up` (or `down`) would change, observing the machines read-only')))
     .option('--offline', 'compute from peer.yaml alone: open no connection to anything')
     .option('--detailed-exitcode', 'exit 3 when changes are pending, 0 when there are none (1 when a machine is unreachable or something blocks)')
-    .addOption(new Option('--for <command>', 'plan for up, down or rotate (new tokens: what rotate would change)').choices(['up', 'down', 'rotate']).default('up'))
+    .addOption(
+      new Option('--for <command>', 'plan for up, down or rotate (new tokens: what rotate would change)').choices(['up', 'down', 'rotate']).default('up'),
+    )
     .action((o) => run('plan', o));
-  localState(asks(machines(command('up', 'apply: keys, install, join, patch and restart gateways, peer files, verify', EVENTS)))).action((o) =>
-    run('up', o),
-  );
+  localState(asks(machines(command('up', 'apply: keys, install, join, patch and restart gateways, peer files, verify', EVENTS)))).action((o) => run('up', o));
   machines(command('verify', 'from each machine to each peer: health, token accepted and enforced, a message delivered'))
     .option('--no-message', 'skip the message delivery check (health and token checks only)')
     .action((o) => run('verify', o));
-  machines(command('status', 'per machine: joined, tailnet IP, gateway bind/auth, healthy, peers reachable')).action((o) =>
-    run('status', o),
-  );
+  machines(command('status', 'per machine: joined, tailnet IP, gateway bind/auth, healthy, peers reachable')).action((o) => run('status', o));
   // no --machine: a token is in the peer files of every peer, so a rotation always reaches all of them
-  localState(asks(command('rotate', 'new gateway tokens (for token: generate): shown as a plan, then applied like up: patch, restart, peer files on every peer, verify', EVENTS)))
+  localState(
+    asks(
+      command(
+        'rotate',
+        'new gateway tokens (for token: generate): shown as a plan, then applied like up: patch, restart, peer files on every peer, verify',
+        EVENTS,
+      ),
+    ),
+  )
     .option('--accept-new-host-keys', 'accept and remember host keys ssh has not seen (otherwise known_hosts must have them)')
     .action((o) => run('rotate', o));
-  asks(machines(command('down', 'leave the tailnet, restore each gateway config, remove peer files, revoke keys', EVENTS))).action((o) =>
-    run('down', o),
-  );
+  asks(machines(command('down', 'leave the tailnet, restore each gateway config, remove peer files, revoke keys', EVENTS))).action((o) => run('down', o));
   // tailnet init: the first run of provider pulumi (tagOwners, then the OAuth client, then the next command)
   cli
     .command('tailnet')
@@ -101,8 +108,7 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     .command('completion')
     .description('print a shell completion script: bash, zsh or fish')
     .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: zsh's ${fpath[1]}, printed as is
-    .addHelpText('after', '\nInstall:\n  bash: peer-provision completion bash > ~/.local/share/bash-completion/completions/peer-provision\n  zsh:  peer-provision completion zsh > "${fpath[1]}/_peer-provision"\n  fish: peer-provision completion fish > ~/.config/fish/completions/peer-provision.fish')
+    .addHelpText('after', COMPLETION_INSTALL)
     .exitOverride()
     .action((shell) => run('completion', { shell } as never));
   cli
@@ -117,5 +123,9 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     .action((o) => run('init', { ...o, creates: true }));
   return cli;
 }
+
+const COMPLETION_INSTALL =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: zsh's ${fpath[1]}, printed as is
+  '\nInstall:\n  bash: peer-provision completion bash > ~/.local/share/bash-completion/completions/peer-provision\n  zsh:  peer-provision completion zsh > "${fpath[1]}/_peer-provision"\n  fish: peer-provision completion fish > ~/.config/fish/completions/peer-provision.fish';
 
 const collect = (value: string, previous: string[]) => [...previous, value];

@@ -50,12 +50,21 @@ type Import = string | { type: string } | { dynamic: string };
 /** A tree of TypeScript modules: path → what it imports (a relative path from src/ or test/, or a package). */
 function tree(files: Record<string, Import[]>): string {
   const dir = tempDir('pp-arch-');
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'fixture', type: 'module', dependencies: { execa: '*' }, devDependencies: { typescript: '*' } }));
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' }, include: ['src', 'test'] }));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: 'fixture', type: 'module', dependencies: { execa: '*' }, devDependencies: { typescript: '*' } }),
+  );
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' }, include: ['src', 'test'] }),
+  );
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   const specifier = (from: string, to: string) => {
     if (!/^(src|test)\//.test(to)) return to;
-    const up = from.split('/').slice(0, -1).map(() => '..');
+    const up = from
+      .split('/')
+      .slice(0, -1)
+      .map(() => '..');
     return `${up.join('/')}/${to.replace(/\.ts$/, '.js')}`;
   };
   for (const [path, imports] of Object.entries(files)) {
@@ -132,14 +141,21 @@ describe('import rules (.dependency-cruiser.cjs)', () => {
     assert.deepEqual([...new Set(found.map(key))].sort(), expected.sort());
     assert.notEqual(code, 0, 'an error fails `npm run deps`');
     // the message says what is wrong and what to do
-    assert.match(stdout, /error verify-does-not-import-apply: src\/verify\/index\.ts → src\/apply\/peer-files\.ts\n\s+verify checks what apply did without depending on it/);
+    assert.match(
+      stdout,
+      /error verify-does-not-import-apply: src\/verify\/index\.ts → src\/apply\/peer-files\.ts\n\s+verify checks what apply did without depending on it/,
+    );
   });
 
   it('pass on src/ with only the listed known violations, each still present', async () => {
     const [found, { code }] = await Promise.all([violations(ROOT), depcruise(ROOT, 'err-long')]);
     assert.deepEqual(found.filter((v) => v.severity === 'error').map(key), [], 'no import in src/ breaks a rule');
     const listed = KNOWN_VIOLATIONS.map((k) => `${k.rule} (known violation): ${k.from} → ${k.to}`).sort();
-    assert.deepEqual(found.map((v) => `${v.rule}: ${v.from} → ${v.to}`).sort(), listed, 'a known violation that is fixed is deleted from KNOWN_VIOLATIONS in .dependency-cruiser.cjs');
+    assert.deepEqual(
+      found.map((v) => `${v.rule}: ${v.from} → ${v.to}`).sort(),
+      listed,
+      'a known violation that is fixed is deleted from KNOWN_VIOLATIONS in .dependency-cruiser.cjs',
+    );
     assert.equal(code, 0, 'warnings do not fail `npm run deps`');
   });
 });
