@@ -1,4 +1,5 @@
-// What the commands use: plan (pure), apply (policy entries, then keys), destroy (keys, devices, policy entries).
+// The Tailscale side of up, plan and down, loaded lazily by src/apply/tailnet.ts: plan (pure), apply (policy entries,
+// then keys), destroy (keys, devices, policy entries).
 //
 // The policy is written by the tool's own API client, never by a Pulumi resource: read with its ETag, merged, written
 // with If-Match. A 412 (someone changed it in between) means: read again, merge again, write again, a few times, then
