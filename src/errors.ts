@@ -42,6 +42,12 @@ export class UsageError extends PeerProvisionError {
   override readonly exitCode = EXIT.invalid;
 }
 
+/**
+ * A secret peer.yaml references cannot be had now (unset, unreadable, empty, or `generate` where a value is
+ * needed): an operational failure (exit 1), named by its reference, never by its value.
+ */
+export class SecretError extends PeerProvisionError {}
+
 /** A step on a machine failed: names the machine, the step and the remote error (already redacted). */
 export class StepError extends PeerProvisionError {
   constructor(readonly machine: string, readonly step: string, readonly detail: string) {

@@ -4,7 +4,7 @@
 import type { Private } from '../observe/parse.js';
 import type { MachineState } from '../observe/types.js';
 import type { MachineSpec, Spec } from '../peer-yaml/types.js';
-import { peersOf } from '../peer-yaml/peers.js';
+import { peersOf } from '../peer-yaml/types.js';
 import type { Remote } from '../transport/remote.js';
 import type { PeerInfo } from './peer-files.js';
 

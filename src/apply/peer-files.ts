@@ -1,9 +1,9 @@
 // The files that tell one machine's agent about its peers: a peer-config, one 0600 token file per peer,
-// and a skill in the agent's workspace, rendered from templates/ (read once from disk) and data.
+// and a skill in the agent's workspace. Rendered from data and the templates/ files (read from disk); no remote I/O.
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { sha256 } from '../model/hash.js';
-import type { layout } from '../observe/layout.js';
+import type { Layout } from '../model/openclaw-layout.js';
 
 const TEMPLATES = new URL('../../../templates/', import.meta.url);
 const template = (name: string) => readFileSync(new URL(name, TEMPLATES), 'utf8');
@@ -30,7 +30,7 @@ export interface PeerFiles {
   digest: string;
 }
 
-export function renderPeerFiles(stack: string, machine: string, peers: PeerInfo[], where: ReturnType<typeof layout>): PeerFiles {
+export function renderPeerFiles(stack: string, machine: string, peers: PeerInfo[], where: Layout): PeerFiles {
   const tokenFile = (peer: string) => posix.join(where.peerDir, 'tokens', `${peer}.token`);
   const peerConfig = posix.join(where.peerDir, 'peer-config.md');
   const entries = peers

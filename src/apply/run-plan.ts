@@ -63,7 +63,7 @@ export async function runPlan(plan: Plan, ctx: ApplyContext, options: RunOptions
         }
         emit('start');
         try {
-          const outcome = (await executor.run(step as never, ctx)) || {};
+          const outcome = await executor.run(step as never, ctx);
           if (outcome.written) result.written.push(`${where} ${outcome.written}`);
           if (outcome.restarted) result.restarted.push(where);
           settle.get(step.id)!('done');

@@ -8,7 +8,7 @@ import { observeAll } from '../observe/index.js';
 import { observePolicy } from '../observe/tailnet.js';
 import { assertTokenReferencesUsable, decideToken, tokenBlockers } from '../observe/tokens.js';
 import type { PolicyObservation } from '../observe/types.js';
-import { peersOf } from '../peer-yaml/peers.js';
+import { peersOf } from '../peer-yaml/types.js';
 import type { Spec } from '../peer-yaml/types.js';
 import { plan } from '../plan/index.js';
 import { isJoined, type Desired } from '../plan/machine.js';

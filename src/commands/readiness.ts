@@ -1,6 +1,7 @@
 // Everything on this side that must be in place before a command may touch anything, checked in one pass:
 // every secret reference, the Pulumi CLI, the Tailscale API credentials, and (in CI) where the state goes.
-// Each problem becomes a Blocker with its fix; nothing here throws for a missing input.
+// Each problem becomes a Blocker with its fix (the checks collect, they do not throw); refuseBadInput then turns
+// a missing or unusable secret among them into one InputError (exit 2) that lists the others too.
 import { accessSync, constants, rmdirSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { InputError, PeerProvisionError, EXIT, type Problem } from '../errors.js';

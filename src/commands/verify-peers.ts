@@ -3,7 +3,7 @@ import { Listr } from 'listr2';
 import type { MachineRun } from '../apply/context.js';
 import { listrOptions, type Renderer } from '../apply/tasks.js';
 import { interrupted } from '../interrupt.js';
-import { layout } from '../observe/layout.js';
+import { layout } from '../model/openclaw-layout.js';
 import type { Events } from '../output/events.js';
 import type { Spec } from '../peer-yaml/types.js';
 import { verify, type CheckResult, type VerifyEndpoint } from '../verify/index.js';

@@ -1,11 +1,11 @@
 // Turns observe.sh's sections into a MachineState, plus what must stay private (the config text, the token).
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import JSON5 from 'json5';
+import { sha256 } from '../model/hash.js';
 import { registerSecret } from '../output/redact.js';
 import { editedOutsideOwnedKeys } from './owned-keys.js';
 import type { ConfigKind, MachineState, RecordedConfig, ServiceManager } from './types.js';
 
-export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 export const newMarker = () => `@@peer-provision-${randomBytes(6).toString('hex')}`;
 
 export interface Private {

@@ -1,4 +1,5 @@
-// The one question the tool asks. Never asked without a terminal: CI passes --yes or gets exit 2.
+// The confirmation asked before anything is changed (up, down, rotate). Never asked without a terminal (or with
+// --json): CI passes --yes or gets exit 2. (init's questions are its own: src/commands/init.)
 import { createInterface } from 'node:readline/promises';
 import { UsageError } from '../errors.js';
 

@@ -93,6 +93,7 @@ export function checkSecrets(spec: Spec, options: { requireEnv: boolean; env?: N
 }
 
 function otherSecretProblem(value: string): string | undefined {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   if (/[\x00-\x1f\x7f]/.test(value)) return 'holds line breaks or control characters: give one value on one line';
   if (value.length < MIN_SECRET_LENGTH) return `is shorter than ${MIN_SECRET_LENGTH} characters: too short to be a real secret`;
   return undefined;

@@ -1,8 +1,8 @@
 // Resolving SecretRefs, in memory, at the moment they are needed.
 
-import type { SecretRef, TailnetSpec } from './types.js';
-import { TailnetError } from '../tailnet/errors.js';
+import { SecretError } from '../errors.js';
 import { FileRefused, KiB, readRegularFile } from './read-file.js';
+import type { SecretRef, TailnetSpec } from './types.js';
 
 /** A secret file is a few hundred bytes; anything bigger (or /dev/zero, a FIFO) is not one. */
 export const MAX_SECRET_FILE_BYTES = 64 * KiB;
@@ -11,11 +11,11 @@ export const MAX_SECRET_FILE_BYTES = 64 * KiB;
 export const describeRef = (ref: SecretRef): string =>
   ref.kind === 'env' ? `environment variable ${ref.name}` : ref.kind === 'file' ? `file ${ref.path}` : 'a generated secret';
 
-/** env → process.env, file → the file's content trimmed. Throws a TailnetError naming the ref when it is missing or empty. */
+/** env → process.env, file → the file's content trimmed. Throws a SecretError naming the ref when it is missing or empty. */
 export function resolveSecret(ref: SecretRef, what = 'secret', env: NodeJS.ProcessEnv = process.env): string {
   if (ref.kind === 'env') {
     const v = env[ref.name]?.trim();
-    if (!v) throw new TailnetError(`${what}: ${describeRef(ref)} is not set`, `Set ${ref.name} before running, or point the spec at a file.`);
+    if (!v) throw new SecretError(`${what}: ${describeRef(ref)} is not set`, `Set ${ref.name} before running, or point the spec at a file.`);
     return v;
   }
   if (ref.kind === 'file') {
@@ -24,15 +24,15 @@ export function resolveSecret(ref: SecretRef, what = 'secret', env: NodeJS.Proce
       text = readRegularFile(ref.path, MAX_SECRET_FILE_BYTES).text;
     } catch (e) {
       if (!(e instanceof FileRefused)) throw e;
-      throw new TailnetError(
+      throw new SecretError(
         e.code ? `${what}: cannot read ${describeRef(ref)} (${e.code}): it ${e.reason}` : `${what}: ${describeRef(ref)} ${e.reason}`,
       );
     }
     const v = text.trim();
-    if (!v) throw new TailnetError(`${what}: ${describeRef(ref)} is empty`);
+    if (!v) throw new SecretError(`${what}: ${describeRef(ref)} is empty`);
     return v;
   }
-  throw new TailnetError(`${what}: a generated secret cannot be used here`, 'Give an env or file reference.');
+  throw new SecretError(`${what}: a generated secret cannot be used here`, 'Give an env or file reference.');
 }
 
 export type TailnetCredentials =
@@ -47,7 +47,7 @@ export function resolveCredentials(tailnet: TailnetSpec, redact: (s: string) => 
   const c = tailnet.credentials ?? {};
   if (c.oauthClientId || c.oauthClientSecret) {
     if (!c.oauthClientId || !c.oauthClientSecret)
-      throw new TailnetError('tailnet.credentials: an OAuth client needs both oauthClientId and oauthClientSecret');
+      throw new SecretError('tailnet.credentials: an OAuth client needs both oauthClientId and oauthClientSecret');
     const clientId = resolveSecret(c.oauthClientId, 'tailnet.credentials.oauthClientId', env);
     const clientSecret = resolveSecret(c.oauthClientSecret, 'tailnet.credentials.oauthClientSecret', env);
     redact(clientId);
@@ -59,7 +59,7 @@ export function resolveCredentials(tailnet: TailnetSpec, redact: (s: string) => 
     redact(apiKey);
     return { kind: 'apiKey', apiKey };
   }
-  throw new TailnetError(
+  throw new SecretError(
     'tailnet.credentials: no Tailscale API credentials given',
     'Create an OAuth client (scopes: auth_keys, devices:core, policy_file) and reference its id and secret.',
   );

@@ -20,6 +20,7 @@ function describeChar(c: string): string {
   if (c === "'") return 'a single quote';
   if (c === ' ' || c === '\t') return 'white space';
   if (c === '\\') return 'a backslash';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   if (/[\x00-\x1f\x7f]/.test(c)) return 'a control character';
   if (c.charCodeAt(0) > 0x7e) return 'a non-ASCII character';
   return `"${c}"`;

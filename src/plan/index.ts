@@ -98,7 +98,7 @@ function basis(spec: Spec, input: PlanInput): PlanBasis {
   const machines: PlanBasis['machines'] = {};
   for (const m of spec.machines) {
     const o = input.machines.get(m.name);
-    if (!o || o.status !== 'observed') {
+    if (o?.status !== 'observed') {
       machines[m.name] = o?.status === 'unreachable' ? 'unreachable' : 'offline';
       continue;
     }

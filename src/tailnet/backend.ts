@@ -3,6 +3,7 @@
 // with a passphrase from PULUMI_CONFIG_PASSPHRASE(_FILE) or generated once and kept 0600 in that folder.
 
 import { randomBytes } from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import { chmod, link, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -130,7 +131,7 @@ async function ensureDir(dir: string) {
 
 /** Folders 0700, files 0600, under dir (the Pulumi CLI writes state with its own modes). Best effort. */
 export async function hardenTree(dir: string): Promise<void> {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
     await chmod(dir, 0o700);

@@ -3,10 +3,10 @@
 // sessions_send is then found in the peer's sessions_history. One remote command per machine.
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import { layout } from '../observe/layout.js';
+import { layout } from '../model/openclaw-layout.js';
 import type { Observed } from '../observe/index.js';
 import { redact } from '../output/redact.js';
-import type { Spec } from '../peer-yaml/types.js';
+import { peersOf, type Spec } from '../peer-yaml/types.js';
 import { lastLines, UnreachableError, type Remote, type Transport } from '../transport/remote.js';
 import { script } from '../transport/script.js';
 
@@ -31,8 +31,6 @@ export interface VerifyEndpoint {
   unreachable?: string;
 }
 
-import { peersOf } from '../peer-yaml/peers.js';
-export { peersOf };
 
 /** Called as each machine starts and finishes checking its peers (machines check concurrently). */
 export type VerifyProgress = (machine: string, status: 'start' | 'done') => void;

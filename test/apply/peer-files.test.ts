@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { renderPeerFiles } from '../../src/apply/peer-files.js';
-import { layout } from '../../src/observe/layout.js';
+import { layout } from '../../src/model/openclaw-layout.js';
 
 const peers = [{ name: 'beta', hostname: 'beta-agent', ip: '100.64.0.2', port: 18789, token: 'beta-token-123456' }];
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { test } from 'node:test';
-import { newTokens } from '../../src/commands/rotate/index.js';
+import { newTokens } from '../../src/commands/rotation.js';
 import { redact } from '../../src/output/redact.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
 import { writeTemp } from '../helpers.js';

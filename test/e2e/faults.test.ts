@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
 import JSON5 from 'json5';
 import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
-import { sha256 } from '../../src/observe/parse.js';
+import { sha256 } from '../../src/model/hash.js';
 import { CLI } from '../helpers.js';
 import { CONFIG, down, filesWithSecrets, secretsOf, up } from './lab-helpers.js';
 
@@ -194,7 +194,7 @@ describe('faults during up and down', () => {
     try {
       const r = await up(fresh());
       assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
-      assert.match(r.stdout + r.stderr, /m1: patch the gateway config failed:[^]*cannot (write|create) \S+ \((disk full|not writable)/);
+      assert.match(r.stdout + r.stderr, /m1: patch the gateway config failed:[\s\S]*cannot (write|create) \S+ \((disk full|not writable)/);
       assert.equal(lab.readFile('m1', CONFIG), original.get('m1'), 'm1 untouched');
       await invariants('backup disk full');
     } finally {

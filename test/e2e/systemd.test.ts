@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import JSON5 from 'json5';
-import { sha256 } from '../../src/observe/parse.js';
+import { sha256 } from '../../src/model/hash.js';
 import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
 import { runCli, type CliResult } from '../helpers.js';
 import { assertNoLeak, down, filesWithSecrets, listening, secretsOf, tailnetIp, up } from './lab-helpers.js';
@@ -194,7 +194,7 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
     assert.equal((await lab.run('m2', 'loginctl disable-linger lab')).code, 0);
     const before = bytes(['m2', 'm3']);
     const plan = await runCli(['plan', '-f', file23]);
-    assert.match(plan.stdout, /machine m2 [^]*! blocked: lingering is off for lab: .*\n +fix: sudo loginctl enable-linger lab \(on m2\)/);
+    assert.match(plan.stdout, /machine m2 [\s\S]*! blocked: lingering is off for lab: .*\n +fix: sudo loginctl enable-linger lab \(on m2\)/);
     const r = await up(file23);
     assert.equal(r.code, 1, out(r));
     assert.match(r.stderr, /up refused, nothing was changed:\n {2}- m2: lingering is off for lab: .*\n +fix: sudo loginctl enable-linger lab \(on m2\), then re-run/);

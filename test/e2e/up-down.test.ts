@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { labDown, labHeldByMe, labStatus, labUp, MACHINE_REPO, type Lab } from '../lab/lab.js';
 import { runCli } from '../helpers.js';
-import { sha256 } from '../../src/observe/parse.js';
+import { sha256 } from '../../src/model/hash.js';
 import { assertNoLeak, config, CONFIG, down, filesWithSecrets, listening, mode, secretsOf, tailnetIp, up } from './lab-helpers.js';
 
 const status = labStatus();

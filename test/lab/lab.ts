@@ -715,7 +715,7 @@ export async function labDown(opts: { force?: boolean; keepLock?: boolean } = {}
   const mi = readFileSync("/proc/self/mountinfo", "utf8");
   for (const line of mi.split("\n")) {
     const mp = line.split(" ")[4];
-    if (mp && mp.startsWith(STATE_DIR + "/")) sh("umount", ["-l", mp], { allowFail: true });
+    if (mp?.startsWith(STATE_DIR + "/")) sh("umount", ["-l", mp], { allowFail: true });
   }
   if (existsSync(STATE_DIR)) rmSync(STATE_DIR, { recursive: true, force: true });
   if (!opts.keepLock) rmSync(LOCK_DIR, { recursive: true, force: true });

@@ -93,7 +93,7 @@ async function cmdUp(args: string[], rawArgv: string[]): Promise<void> {
     "auth-key": "string", authkey: "string", hostname: "string", "advertise-tags": "string", reset: "bool",
     timeout: "string", "accept-dns": "bool", "accept-routes": "bool", json: "bool",
   });
-  const keyArg = (f["auth-key"] ?? f["authkey"]) as string | undefined;
+  const keyArg = (f["auth-key"] ?? f.authkey) as string | undefined;
   const timeoutMs = f.timeout ? parseDuration(f.timeout as string) : 0;
   let tags: string[] | undefined;
   if (f["advertise-tags"] !== undefined) {

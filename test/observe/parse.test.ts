@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseObservation, sha256 } from '../../src/observe/parse.js';
+import { sha256 } from '../../src/model/hash.js';
+import { parseObservation } from '../../src/observe/parse.js';
 import { forgetSecrets, redact } from '../../src/output/redact.js';
 
 const M = '@@peer-provision-test';

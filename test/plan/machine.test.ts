@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sha256 } from '../../src/observe/parse.js';
+import { sha256 } from '../../src/model/hash.js';
 import type { MachineState } from '../../src/observe/types.js';
 import { plan } from '../../src/plan/index.js';
 import { planMachineDown, planMachineUp } from '../../src/plan/machine.js';

@@ -121,7 +121,7 @@ function namedTags(policy: Record<string, any>): string[] {
     if (typeof v === 'string') {
       const m = /^(tag:[A-Za-z0-9-]+)/.exec(v);
       if (m) out.push(m[1]!);
-    } else if (Array.isArray(v)) v.forEach((x) => walk(x, false));
+    } else if (Array.isArray(v)) for (const x of v) walk(x, false);
     else if (isObj(v)) for (const [k, x] of Object.entries(v)) (skipKeys ? undefined : walk(k, false), walk(x, false));
   };
   for (const [k, v] of Object.entries(policy)) walk(v, k === 'tagOwners');

@@ -6,5 +6,6 @@ export const installTailscale: Executor<'install-tailscale'> = {
   title: 'install Tailscale',
   async run(step, ctx) {
     await remoteStep(runOf(step, ctx), this.title, 'install-tailscale', { OS: step.input.os, INSTALL_URL: step.input.installUrl });
+    return {};
   },
 };

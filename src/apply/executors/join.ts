@@ -18,5 +18,6 @@ export const join: Executor<'join'> = {
     const ip = out.trim().split('\n').pop()?.trim();
     if (!ip || !/^\d+\.\d+\.\d+\.\d+$/.test(ip)) throw new StepError(run.machine.name, this.title, `tailscale ip -4 printed no address: ${out}`);
     run.ip = ip;
+    return {};
   },
 };

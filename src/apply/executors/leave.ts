@@ -6,5 +6,6 @@ export const leave: Executor<'leave'> = {
   title: 'leave the tailnet',
   async run(step, ctx) {
     await remoteStep(runOf(step, ctx), this.title, 'leave', { DETACH: step.input.detach ? 1 : 0 });
+    return {};
   },
 };

@@ -2,12 +2,15 @@
 import type { ApplyContext } from '../context.js';
 import type { Executor } from './types.js';
 
-const say = (ctx: ApplyContext, lines: string[]) => lines.forEach((l) => ctx.say(`tailnet: ${l}`));
+const say = (ctx: ApplyContext, lines: string[]) => {
+  for (const l of lines) ctx.say(`tailnet: ${l}`);
+};
 
 export const mergePolicy: Executor<'merge-policy'> = {
   title: 'tailnet: write policy entries',
   async run(step, ctx) {
     say(ctx, await ctx.tailnet.writePolicy(new Set(step.input.testsFor), step.input.policyHash));
+    return {};
   },
 };
 
@@ -19,6 +22,7 @@ export const mintKeys: Executor<'mint-keys'> = {
       const run = ctx.runs.get(name);
       if (run) run.authKey = key;
     }
+    return {};
   },
 };
 
@@ -26,6 +30,7 @@ export const revokeKeys: Executor<'revoke-keys'> = {
   title: 'tailnet: revoke keys',
   async run(_step, ctx) {
     say(ctx, await ctx.tailnet.revokeKeys());
+    return {};
   },
 };
 
@@ -33,6 +38,7 @@ export const removeDevices: Executor<'remove-devices'> = {
   title: 'tailnet: remove devices',
   async run(_step, ctx) {
     say(ctx, await ctx.tailnet.removeDevices());
+    return {};
   },
 };
 
@@ -40,5 +46,6 @@ export const removePolicy: Executor<'remove-policy'> = {
   title: 'tailnet: remove policy entries',
   async run(_step, ctx) {
     say(ctx, await ctx.tailnet.removePolicy());
+    return {};
   },
 };

@@ -13,7 +13,7 @@ export interface Outcome {
 export interface Executor<K extends StepKind> {
   /** The step's name in progress lines and --json step events. */
   title: string;
-  run(step: StepOf<K>, ctx: ApplyContext): Promise<Outcome | void>;
+  run(step: StepOf<K>, ctx: ApplyContext): Promise<Outcome>;
 }
 
 /** The machine a step runs on, as apply knows it. */

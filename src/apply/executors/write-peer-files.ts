@@ -2,7 +2,7 @@
 // The peers' addresses are those of this run: a peer that joined in it has one only now.
 import { StepError } from '../../errors.js';
 import { peerInfos, type MachineRun } from '../context.js';
-import { layout } from '../../observe/layout.js';
+import { layout } from '../../model/openclaw-layout.js';
 import { renderPeerFiles, type PeerInfo } from '../peer-files.js';
 import { remoteStep } from '../steps.js';
 import { runOf, type Executor } from './types.js';

@@ -1,9 +1,9 @@
 // peer-provision completion bash|zsh|fish: a completion script generated from the CLI's own command table
 // (commander's commands, options and choices), so it never drifts from what the CLI accepts.
 import type { Command } from 'commander';
-import { program } from '../../cli.js';
 import { EXIT } from '../../errors.js';
 import { stdout } from '../../output/io.js';
+import { program } from '../../program.js';
 
 interface Described {
   name: string;

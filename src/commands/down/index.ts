@@ -1,4 +1,4 @@
-import type { CommonOptions } from '../../cli.js';
+import type { CommonOptions } from '../../program.js';
 import { EXIT, PeerProvisionError, UsageError } from '../../errors.js';
 import { runPlan } from '../../apply/run-plan.js';
 import { tailnetPreflightDown, tailnetSide } from '../../apply/tailnet-side.js';

@@ -1,4 +1,4 @@
-import type { CommonOptions } from '../../cli.js';
+import type { CommonOptions } from '../../program.js';
 import { EXIT, UsageError } from '../../errors.js';
 import { OFFLINE } from '../../observe/tailnet.js';
 import { printJson, stdout } from '../../output/io.js';
@@ -8,7 +8,7 @@ import type { Plan, PlanBlocker } from '../../plan/types.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import type { Spec } from '../../peer-yaml/types.js';
 import { Transport } from '../../transport/remote.js';
-import { newTokens } from '../rotate/index.js';
+import { newTokens } from '../rotation.js';
 import { prepare } from '../prepare.js';
 import { refuseBadInput, localBlockers, specForPlanning } from '../readiness.js';
 import { writePlanFile } from '../saved-plan.js';

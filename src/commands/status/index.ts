@@ -1,4 +1,4 @@
-import type { CommonOptions } from '../../cli.js';
+import type { CommonOptions } from '../../program.js';
 import { EXIT } from '../../errors.js';
 import { observeAll } from '../../observe/index.js';
 import { printJson, stdout } from '../../output/io.js';

@@ -1,5 +1,5 @@
 // peer-provision tailnet init: what a first run of provider pulumi needs, in order (see src/tailnet/init.ts).
-import type { CommonOptions } from '../../cli.js';
+import type { CommonOptions } from '../../program.js';
 import { EXIT, UsageError } from '../../errors.js';
 import { printJson, stdout } from '../../output/io.js';
 import { registerSecret } from '../../output/redact.js';

@@ -1,4 +1,4 @@
-import type { CommonOptions } from '../../cli.js';
+import type { CommonOptions } from '../../program.js';
 import { EXIT } from '../../errors.js';
 import { printJson, stdout } from '../../output/io.js';
 import { loadSpec } from '../../peer-yaml/load.js';
@@ -6,8 +6,10 @@ import { validateSecretReferences } from '../shared.js';
 import { formatBlocker, localBlockers } from '../readiness.js';
 
 /**
- * The file itself (exit 2 on any problem), then, offline, everything this side that up would miss: secrets,
- * the Pulumi CLI on PATH, credentials; all of them at once. Those are reported, not failed on: the file is valid.
+ * The file itself and the secret references that can be checked offline (exit 2 on any problem: a file: secret
+ * missing or unusable, a set env: value that is unusable), then everything else this side that up would miss:
+ * unset env: secrets, the Pulumi CLI on PATH, credentials; all of them at once. Those are reported, not failed
+ * on: the file is valid.
  */
 export async function run(options: CommonOptions): Promise<number> {
   const spec = loadSpec(options.file);

@@ -1,0 +1,114 @@
+// What up and rotate share: observe, check, plan, ask, apply, verify (rotate hands in a spec whose tokens are new).
+import type { CommonOptions } from '../program.js';
+import { EXIT, PeerProvisionError } from '../errors.js';
+import { lockStack } from '../apply/lock.js';
+import { runPlan } from '../apply/run-plan.js';
+import { tailnetSide } from '../apply/tailnet-side.js';
+import { interrupted } from '../interrupt.js';
+import { confirm } from '../output/confirm.js';
+import { jsonEvents, noEvents } from '../output/events.js';
+import { stderr, stdout } from '../output/io.js';
+import { renderPlan } from '../output/render-plan.js';
+import { isEmpty, type Plan } from '../plan/types.js';
+import type { Spec } from '../peer-yaml/types.js';
+import { Transport } from '../transport/remote.js';
+import { renderChecks, verify, type CheckResult } from '../verify/index.js';
+import { renderSummary } from '../output/summary.js';
+import { prepare } from './prepare.js';
+import { checkNotStale } from './saved-plan.js';
+import { outsideOf, restrictPlan, restrictSpec, targeted, targetSet } from './targets.js';
+import { BlockedError, refuseBadInput, localBlockers, removeEmptyStateFolders, specForPlanning } from './readiness.js';
+import { rendererFor } from './shared.js';
+import { endpoints, verifyAfterApply } from './verify-peers.js';
+
+export interface UpOptions extends CommonOptions {
+  yes?: boolean;
+  acceptNewHostKeys?: boolean;
+  allowLocalState?: boolean;
+  machine?: string[];
+}
+
+
+/**
+ * up itself, and rotate (which hands in a spec whose tokens are new): observe, check, plan, ask, apply, verify.
+ * `command` names the run in the lock, messages and refusals.
+ */
+export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rotate', saved?: { plan: Plan; file: string }): Promise<number> {
+  const only = targetSet(spec, options.machine);
+  const outside = outsideOf(spec, only);
+  // Everything this side needs (secrets, the Pulumi CLI, credentials, where the state goes), all at once.
+  const local = await localBlockers(spec, { pulumi: 'version', secrets: true, ciState: { allowLocalState: Boolean(options.allowLocalState) } });
+  refuseBadInput(spec, local);
+  // With a local problem up will refuse anyway: observe (read-only) to report the machines too, without the lock.
+  const unlock = local.length > 0 ? () => undefined : lockStack(spec, command);
+  const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
+  const events = options.json ? jsonEvents() : noEvents;
+  let refused = false;
+  try {
+    // machines outside --machine get no key: they count as joined for the tailnet plan
+    const prepared = await prepare(local.length > 0 ? specForPlanning(spec, local) : spec, 'up', transport, { local, outside });
+    const fresh = restrictPlan(prepared.plan, only);
+    const plan = saved ? checkNotStale(saved.plan, fresh, saved.file) : fresh;
+    const checked = restrictSpec(spec, only); // verify: the pairs among the targeted machines
+    const runs = prepared.runs;
+    events.emit({ event: 'plan', plan });
+    if (!options.json) stdout(renderPlan(plan));
+    if (plan.blockers.length > 0) {
+      refused = true;
+      throw new BlockedError(command, plan.blockers, targeted(plan).filter((m) => m.observed === 'unreachable'));
+    }
+    const unreachable = targeted(plan).filter((m) => m.observed === 'unreachable');
+    const summary = (checks: CheckResult[]) =>
+      renderSummary(
+        checked.machines.map((m) => ({ machine: m.name, ip: runs.get(m.name)?.ip, port: m.gateway.port, skipped: unreachable.find((u) => u.machine === m.name) ? 'unreachable' : undefined })),
+        checks,
+      );
+    if (unreachable.length === targeted(plan).length) {
+      throw new PeerProvisionError(`no machine could be reached:\n${unreachable.map((m) => `  - ${m.machine}: ${m.reason}`).join('\n')}`);
+    }
+
+    if (isEmpty(plan)) {
+      // Converged: nothing to write, nothing to restart. Still prove the peers can reach each other
+      // (health and token checks; no message, so a converged run never wakes an agent).
+      const checks = await verify(checked, endpoints(runs), false);
+      for (const c of checks) events.emit({ event: 'check', ...c });
+      const failed = checks.filter((c) => !c.ok);
+      if (!options.json) stdout(`\nNo changes. ${checks.length - failed.length} of ${checks.length} checks passed.\n${failed.length ? renderChecks(failed) : ''}\n${summary(checks)}`);
+      events.emit({ event: 'result', changed: false, ok: failed.length === 0, exitCode: failed.length ? EXIT.failure : EXIT.ok, restarted: [], written: [], transport: transport.stats() });
+      return failed.length ? EXIT.failure : EXIT.ok;
+    }
+    if (interrupted()) {
+      stderr('Interrupted before anything was changed.\n');
+      events.emit({ event: 'result', changed: false, ok: false, exitCode: EXIT.interrupted, interrupted: true, transport: transport.stats() });
+      return EXIT.interrupted;
+    }
+    if (!saved && !(await confirm('Apply this plan?', options))) {
+      stderr('Nothing applied.\n');
+      return EXIT.ok;
+    }
+    const ctx = { spec, runs, tailnet: await tailnetSide(spec), say: (line: string) => stderr(`${line}\n`) };
+    const result = await runPlan(plan, ctx, { renderer: rendererFor(options.json), events });
+    const checks = await verifyAfterApply(checked, runs, events, rendererFor(options.json));
+    const failedChecks = checks.filter((c) => !c.ok);
+    const problems = [
+      ...unreachable.map((m) => `${m.machine}: unreachable, skipped: ${m.reason}`),
+      ...result.failures.map((f) => f.message),
+      ...failedChecks.map((c) => `verify ${c.from} -> ${c.to} ${c.check}: ${c.detail}`),
+    ];
+    events.emit({ event: 'result', changed: true, ok: problems.length === 0 && !interrupted(), exitCode: interrupted() ? EXIT.interrupted : problems.length ? EXIT.failure : EXIT.ok, restarted: result.restarted, written: result.written, problems, transport: transport.stats() });
+    if (!options.json) {
+      stdout(`\n${checks.length ? `Verify:\n${renderChecks(checks)}` : ''}`);
+      stdout(`\n${summary(checks)}`);
+      stdout(problems.length ? `\n${command} finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run ${command} to resume.\n` : `\n${command} complete: every peer pair verified.\n`);
+    }
+    if (interrupted()) {
+      stderr(`Interrupted: the steps that were running finished; nothing else was started. Re-run ${command} to resume.\n`);
+      return EXIT.interrupted;
+    }
+    return problems.length ? EXIT.failure : EXIT.ok;
+  } finally {
+    await transport.close();
+    unlock();
+    if (refused) removeEmptyStateFolders(spec);
+  }
+}

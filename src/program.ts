@@ -1,0 +1,138 @@
+// The command table: every command, option, choice and help text of the CLI (commander), without running
+// any command. cli.ts parses argv with it; `completion` generates shell completion scripts from it.
+import { Argument, Command, Option } from 'commander';
+
+/** What every command's options hold (-f, --json, --no-color): the part cli.ts reads before it runs one. */
+export interface CommonOptions {
+  file: string;
+  json?: boolean;
+  color?: boolean;
+}
+
+const EXIT_CODES = `
+Exit codes:
+  0    success (plan --detailed-exitcode: nothing to change)
+  1    operational failure: a machine, a step or a remote command failed, a machine is unreachable (plan too),
+       or something blocks up (a tool, credentials, a machine precondition; then nothing was touched)
+  2    invalid input or usage, a missing secret, or CI with state that would be lost: nothing was touched
+  3    plan --detailed-exitcode only: real changes pending
+  130  interrupted: running steps finished, nothing new started
+
+Environment:
+  CI                                  set (as CI services do): progress as timestamped lines on stderr, and up
+                                      refuses the local default Pulumi state (see docs/ci.md)
+  NO_COLOR                            any value: no colour (as --no-color)
+  PULUMI_CONFIG_PASSPHRASE            the Pulumi secrets passphrase (provider pulumi; else generated once)
+  PEER_PROVISION_ALLOW_LOCAL_STATE=1  as --allow-local-state
+  the variables peer.yaml references  env:NAME for tokens, auth keys and Tailscale API credentials
+
+Examples:
+  peer-provision plan --offline                 what up would do, from peer.yaml alone
+  peer-provision plan --detailed-exitcode       drift check: 0 converged, 3 changes pending, 1 unreachable/blocked
+  peer-provision plan --json > plan.json        a plan artifact (no secret in it)
+  peer-provision plan --out plan.json           save the plan; \`up plan.json\` applies exactly it (refused if stale)
+  peer-provision up --yes --json                apply in CI: one JSON event per line, the last a result
+  peer-provision up --machine beta              only beta; its pairs with the others are left as they are
+  peer-provision rotate --yes                   new gateway tokens, peer files updated on every peer
+  peer-provision down --yes
+
+More: README.md, docs/ci.md`;
+
+export function program(run: (name: string, options: CommonOptions & Record<string, unknown>) => void): Command {
+  const cli = new Command('peer-provision')
+    .description('Peer OpenClaw gateways on several machines privately over Tailscale, from one peer.yaml.')
+    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .addHelpText('after', EXIT_CODES)
+    .showSuggestionAfterError()
+    .exitOverride();
+  const DOCUMENT = 'print one JSON document on stdout (implies non-interactive)';
+  const EVENTS = 'print one JSON event per line on stdout, the last a result (implies non-interactive)';
+  const command = (name: string, description: string, json = DOCUMENT) =>
+    cli
+      .command(name)
+      .description(description)
+      .option('-f, --file <path>', 'the peer.yaml to read', 'peer.yaml')
+      .option('--json', json)
+      .option('--no-color', 'no colour (also: NO_COLOR set)')
+      .exitOverride();
+  const localState = (c: Command) =>
+    // Not commander's .env(): for a flag it counts a variable that is merely present, and =0 must not allow this.
+    c.option(
+      '--allow-local-state',
+      'with CI set: keep the Pulumi state in the local default backend on purpose (also PEER_PROVISION_ALLOW_LOCAL_STATE=1; see docs/ci.md)',
+    );
+  const machines = (c: Command) =>
+    c
+      .option('--accept-new-host-keys', 'accept and remember host keys ssh has not seen (otherwise known_hosts must have them)')
+      .option('-m, --machine <name>', 'act on this machine only (repeat for more); pairs with machines outside the set are left as they are', collect, []);
+  const asks = (c: Command) => c.option('-y, --yes', 'apply without asking (required without a terminal)');
+
+  command('validate', 'check peer.yaml (schema and rules); touches nothing').action((o) => run('validate', o));
+  localState(machines(command('plan', 'show what `up` (or `down`) would change, observing the machines read-only')))
+    .option('--offline', 'compute from peer.yaml alone: open no connection to anything')
+    .option('--detailed-exitcode', 'exit 3 when changes are pending, 0 when there are none (1 when a machine is unreachable or something blocks)')
+    .addOption(
+      new Option('--for <command>', 'plan for up, down or rotate (new tokens: what rotate would change)').choices(['up', 'down', 'rotate']).default('up'),
+    )
+    .option('--out <file>', 'also save the plan (no secret in it) for `up FILE` / `down FILE` to apply exactly')
+    .action((o) => run('plan', o));
+  const savedPlan = (c: Command, made: string) => c.argument('[plan]', `a plan saved by \`${made}\`: applied exactly, without asking, unless what it saw has changed`);
+  savedPlan(localState(asks(machines(command('up', 'apply: keys, install, join, patch and restart gateways, peer files, verify', EVENTS)))), 'plan --out FILE').action(
+    (planFile, o) => run('up', { ...o, planFile }),
+  );
+  machines(command('verify', 'from each machine to each peer: health, token accepted and enforced, a message delivered'))
+    .option('--no-message', 'skip the message delivery check (health and token checks only)')
+    .action((o) => run('verify', o));
+  machines(command('status', 'per machine: joined, tailnet IP, gateway bind/auth, healthy, peers reachable')).action((o) => run('status', o));
+  // no --machine: a token is in the peer files of every peer, so a rotation always reaches all of them
+  localState(
+    asks(
+      command(
+        'rotate',
+        'new gateway tokens (for token: generate): shown as a plan, then applied like up: patch, restart, peer files on every peer, verify',
+        EVENTS,
+      ),
+    ),
+  )
+    .option('--accept-new-host-keys', 'accept and remember host keys ssh has not seen (otherwise known_hosts must have them)')
+    .action((o) => run('rotate', o));
+  savedPlan(asks(machines(command('down', 'leave the tailnet, restore each gateway config, remove peer files, revoke keys', EVENTS))), 'plan --for down --out FILE').action(
+    (planFile, o) => run('down', { ...o, planFile }),
+  );
+  // tailnet init: the first run of provider pulumi (tagOwners, then the OAuth client, then the next command)
+  cli
+    .command('tailnet')
+    .description('tailnet setup for provider pulumi (see docs/tailnet.md)')
+    .exitOverride()
+    .command('init')
+    .description('print the tagOwners entries a first run needs, the OAuth client to create, and the next command')
+    .option('-f, --file <path>', 'the peer.yaml to read', 'peer.yaml')
+    .option('--json', DOCUMENT)
+    .option('--write', 'write the tagOwners entries into the tailnet policy (If-Match) with an admin API key in TAILSCALE_API_KEY')
+    .exitOverride()
+    .action((o) => run('tailnet init', o));
+  cli
+    .command('completion')
+    .description('print a shell completion script: bash, zsh or fish')
+    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
+    .addHelpText('after', COMPLETION_INSTALL)
+    .exitOverride()
+    .action((shell) => run('completion', { shell } as never));
+  cli
+    .command('init')
+    .description('write a commented peer.yaml from --machine flags (or ask on a terminal); never overwrites one')
+    .option('-f, --file <path>', 'the peer.yaml to write', 'peer.yaml')
+    .option('-m, --machine <name=target>', 'a machine and how to reach it: NAME=local or NAME=user@host[:port] (repeat, at least two)', collect, [])
+    .addOption(new Option('--provider <provider>', 'how machines get Tailscale auth keys').choices(['pulumi', 'provided']).default('pulumi'))
+    .option('--name <stack>', 'the stack name (default: the folder name)')
+    .addHelpText('after', '\nExample:\n  peer-provision init --machine laptop=local --machine server=me@host:2222 --provider pulumi')
+    .exitOverride()
+    .action((o) => run('init', { ...o, creates: true }));
+  return cli;
+}
+
+const COMPLETION_INSTALL =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: zsh's ${fpath[1]}, printed as is
+  '\nInstall:\n  bash: peer-provision completion bash > ~/.local/share/bash-completion/completions/peer-provision\n  zsh:  peer-provision completion zsh > "${fpath[1]}/_peer-provision"\n  fish: peer-provision completion fish > ~/.config/fish/completions/peer-provision.fish';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
