@@ -204,7 +204,7 @@ function stepTimes(events: Event[]): { stepMs: Record<string, number>; steps: Re
   const stepMs: Record<string, number> = {};
   const steps: Record<string, string[]> = {};
   for (const e of events) {
-    if (e.event !== 'step') continue;
+    if (e.event !== 'step' || e.machine === 'tailnet') continue; // the tailnet's steps run on this host, not a machine
     const key = `${e.machine}\0${e.step}`;
     if (e.status === 'start') started.set(key, Date.parse(e.time));
     else if (started.has(key)) {

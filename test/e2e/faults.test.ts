@@ -207,7 +207,7 @@ describe('faults during up and down', () => {
     {
       name: 'Ctrl-C in the middle of a restore that undoes only peer-provision keys',
       edit: true,
-      when: step('m1', 'restore the gateway config, remove peer files'),
+      when: step('m1', 'restore the gateway config'),
       fault: async (child) => {
         await whileRunning('m1', 'config patch');
         child.kill('SIGINT');

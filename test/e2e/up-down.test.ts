@@ -140,6 +140,30 @@ describe('up, verify, status, down against the lab', () => {
     assert.equal(config(lab, 'm2').gateway.bind, 'tailnet');
   });
 
+  test('saved plans: up FILE applies exactly the reviewed plan, and refuses it once the machines moved', { skip, timeout: 300_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-saved-'));
+    const [p1, p2] = [join(dir, 'p1.json'), join(dir, 'p2.json')];
+    const converged = await runCli(['plan', '-f', file, '--out', p1]);
+    assert.equal(converged.code, 0, converged.stderr);
+    for (const s of secretsOf(lab, ['m1', 'm2'])) assert.ok(!readFileSync(p1, 'utf8').includes(s), 'no secret in a saved plan');
+    // someone sets m2's bind back behind the plan's back: the reviewed plan no longer describes what up would do
+    lab.writeGatewayConfig('m2', lab.readFile('m2', CONFIG).replace('"bind": "tailnet"', '"bind": "loopback"'));
+    const stale = await runCli(['up', p1, '-f', file]);
+    assert.equal(stale.code, 1, `${stale.stdout}\n${stale.stderr}`);
+    assert.match(stale.stderr, /is stale, nothing was changed:\n {2}- m2: gateway\.bind: "tailnet" -> "loopback"/);
+    assert.equal(config(lab, 'm2').gateway.bind, 'loopback', 'nothing was applied');
+    // a new plan, reviewed, then applied exactly: no question asked (there is no terminal here, and no --yes)
+    assert.equal((await runCli(['plan', '-f', file, '--out', p2])).code, 0);
+    const applied = await runCli(['up', p2, '-f', file]);
+    assert.equal(applied.code, 0, `${applied.stdout}\n${applied.stderr}`);
+    assert.equal(config(lab, 'm2').gateway.bind, 'tailnet');
+    assert.ok((await listening(lab, 'm2')).includes((await tailnetIp(lab, 'm2'))!));
+    // applied once: the world it saw is gone (m2's bind and gateway process changed)
+    const again = await runCli(['up', p2, '-f', file]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /m2: gateway\.bind: "loopback" -> "tailnet"/);
+  });
+
   test('down: original bytes back where nobody edited; later edits kept where someone did; tailnet left', { skip, timeout: 300_000 }, async () => {
     // the user edits m1 after up: a new allowed tool
     const edited = config(lab, 'm1');
