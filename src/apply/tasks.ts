@@ -15,7 +15,7 @@ export function machineStep(
   work: () => Promise<void>,
   context: { events: Events; failures: Error[] },
 ): ListrTask {
-  const emit = (status: string, error?: string) =>
+  const emit = (status: 'start' | 'done' | 'failed', error?: string) =>
     context.events.emit({ event: 'step', machine: run.machine.name, step: title, status, ...(error ? { error } : {}) });
   return {
     title,

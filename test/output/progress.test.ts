@@ -8,9 +8,9 @@ import { ROOT } from '../helpers.js';
 const SCRIPT = `
 const { Listr } = await import('listr2');
 const { listrOptions } = await import(${JSON.stringify(join(ROOT, 'dist/src/apply/tasks.js'))});
-const { rendererFor } = await import(${JSON.stringify(join(ROOT, 'dist/src/commands/shared.js'))});
+const { humanView, jsonView } = await import(${JSON.stringify(join(ROOT, 'dist/src/output/view.js'))});
 const tasks = [{ title: 'install Tailscale', task: async () => {} }, { title: 'join the tailnet', task: async () => { throw new Error('key expired'); } }];
-await new Listr(tasks, listrOptions(rendererFor(process.env.PP_JSON === '1'))).run().catch(() => {});
+await new Listr(tasks, listrOptions((process.env.PP_JSON === '1' ? jsonView(true) : humanView()).renderer)).run().catch(() => {});
 `;
 
 const run = (env: NodeJS.ProcessEnv) =>

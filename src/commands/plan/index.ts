@@ -2,7 +2,7 @@ import type { CommonOptions } from '../../cli.js';
 import { EXIT, UsageError } from '../../errors.js';
 import { prepareDown } from '../../apply/down.js';
 import { prepareUp } from '../../apply/prepare.js';
-import { printJson, stdout } from '../../output/io.js';
+import type { View } from '../../output/view.js';
 import { renderPlan } from '../../output/render-plan.js';
 import { plan, withBlockers } from '../../plan/index.js';
 import { offlineTailnetActions } from '../../plan/tailnet.js';
@@ -27,18 +27,18 @@ interface PlanOptions extends CommonOptions {
  * Exit codes a CI gate can trust: 1 when the plan cannot be trusted or applied (a machine unreachable, a
  * blocking problem), otherwise 0; with --detailed-exitcode 3 only for real pending changes.
  */
-export async function run(options: PlanOptions): Promise<number> {
-  if (options.for !== 'rotate') return planFor(loadSpec(options.file), options, options.for);
+export async function run(options: PlanOptions, view: View): Promise<number> {
+  if (options.for !== 'rotate') return planFor(loadSpec(options.file), options, options.for, view);
   // what rotate would do: up's plan with new tokens (made here, shown only as "(sensitive value)", then thrown away)
   const rotation = newTokens(loadSpec(options.file));
   try {
-    return await planFor(rotation.spec, options, 'up');
+    return await planFor(rotation.spec, options, 'up', view);
   } finally {
     rotation.cleanup();
   }
 }
 
-async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down'): Promise<number> {
+async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down', view: View): Promise<number> {
   if (options.offline && options.detailedExitcode) {
     throw new UsageError(
       '--detailed-exitcode cannot be answered with --offline: nothing is observed, so whether changes are pending is unknown',
@@ -59,8 +59,7 @@ async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down')
     local,
   );
   const result = restrictPlan(whole, only);
-  if (options.json) printJson(result);
-  else stdout(renderPlan(result, { offline: options.offline }));
+  view.document(result, () => renderPlan(result, { offline: options.offline }));
   if (options.offline) return EXIT.ok;
   // up would refuse, or something could not be looked at: a CI gate must not pass
   const unreachable = targeted(result).some((m) => m.observed === 'unreachable');

@@ -6,19 +6,20 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stderr } from '../../output/io.js';
+import type { View } from '../../output/view.js';
 import { registerSecret } from '../../output/redact.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import type { Spec } from '../../peer-yaml/types.js';
 import { apply, type UpOptions } from '../up/index.js';
 
-export async function run(options: UpOptions): Promise<number> {
+export async function run(options: UpOptions, view: View): Promise<number> {
   const spec = loadSpec(options.file);
   const rotation = newTokens(spec);
   try {
     for (const name of rotation.kept) {
       stderr(`rotate: ${name}'s token comes from ${rotation.refs.get(name)}: rotate that secret, then run up\n`);
     }
-    return await apply(rotation.spec, options, 'rotate');
+    return await apply(rotation.spec, options, 'rotate', view);
   } finally {
     rotation.cleanup();
   }
