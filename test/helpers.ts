@@ -85,3 +85,22 @@ export async function jsonLines(stdout: string): Promise<JsonLine[]> {
       return line as JsonLine;
     });
 }
+
+type Document = Extract<JsonLine, { format: string }>;
+export type JsonEvent = Extract<JsonLine, { event: string }>;
+
+/** The one document a --json command printed (validate, plan, verify, status, tailnet init), schema-checked. */
+export async function jsonDocument<F extends Document['format']>(stdout: string, format: F): Promise<Extract<Document, { format: F }>> {
+  const lines = await jsonLines(stdout);
+  assert.equal(lines.length, 1, `one document on stdout:\n${stdout}`);
+  assert.equal((lines[0] as Document).format, format);
+  return lines[0] as Extract<Document, { format: F }>;
+}
+
+/** The events up, down or rotate printed, schema-checked, the last a result. */
+export async function jsonEvents(stdout: string): Promise<JsonEvent[]> {
+  const lines = await jsonLines(stdout);
+  for (const line of lines) assert.ok('event' in line, `an event, not a document: ${JSON.stringify(line)}`);
+  assert.equal((lines.at(-1) as JsonEvent | undefined)?.event, 'result', `the last event is a result:\n${stdout}`);
+  return lines as JsonEvent[];
+}

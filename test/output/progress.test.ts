@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ROOT } from '../helpers.js';
+import { jsonLines, ROOT } from '../helpers.js';
 
 const SCRIPT = `
 const { Listr } = await import('listr2');
@@ -39,4 +39,31 @@ test('with --json: stdout is left to the events; progress lines still go to stde
   const r = await run({ CI: '', PP_JSON: '1' });
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /\[\d\d:\d\d:\d\d\] join the tailnet \[FAILED: key expired\]/);
+});
+
+// up and down's steps through the JSON view: a step event as each step starts and ends, schema-valid, while
+// listr2's lines still go to stderr
+const STEPS = `
+const { Listr } = await import('listr2');
+const { listrOptions, machineStep } = await import(${JSON.stringify(join(ROOT, 'dist/src/apply/tasks.js'))});
+const { jsonView } = await import(${JSON.stringify(join(ROOT, 'dist/src/output/view.js'))});
+const view = jsonView(true);
+const run = { machine: { name: 'm1', ssh: { kind: 'local' } } };
+const context = { events: view, failures: [] };
+const tasks = [
+  machineStep(run, 'install Tailscale', true, async () => {}, context),
+  machineStep(run, 'join the tailnet', true, async () => { throw new Error('key expired'); }, context),
+  machineStep(run, 'patch the gateway config', true, async () => {}, context),
+];
+await new Listr(tasks, listrOptions(view.renderer)).run().catch(() => {});
+view.emit({ event: 'result', ok: false, exitCode: 1, problems: context.failures.map((f) => f.message) });
+`;
+
+test('with --json: each step is a step event on stdout (start, done or failed with why), checked against the schema', async () => {
+  const r = await new Promise<{ stdout: string; stderr: string }>((done, fail) =>
+    execFile(process.execPath, ['--input-type=module', '-e', STEPS], { cwd: ROOT, env: { ...process.env, CI: '' } }, (error, stdout, stderr) => (error ? fail(error) : done({ stdout, stderr }))),
+  );
+  const lines = (await jsonLines(r.stdout)).map((l) => ('step' in l ? `${l.step} ${l.status}${l.error ? `: ${l.error}` : ''}` : 'event' in l ? l.event : '?'));
+  assert.deepEqual(lines, ['install Tailscale start', 'install Tailscale done', 'join the tailnet start', 'join the tailnet failed: key expired', 'result'], 'the failed step stops the machine: the next is skipped, without an event');
+  assert.match(r.stderr, /join the tailnet \[FAILED: key expired\]/);
 });
