@@ -6,14 +6,16 @@ import { CommanderError } from 'commander';
 import { EXIT, InputError, PeerProvisionError, UsageError } from './errors.js';
 import { handleInterrupts } from './interrupt.js';
 import { disableColour } from './output/colour.js';
-import { printJson, stderr } from './output/io.js';
+import { stderr } from './output/io.js';
+import { humanView, jsonView, type View } from './output/view.js';
+import type { PlanBlocker } from './plan/types.js';
 import { type CommonOptions, program } from './program.js';
 
 /** Commands whose --json output is a stream of events ending with a `result` event (the others print one document). */
 const STREAMING = new Set(['up', 'down', 'rotate']);
 
-// Each command module exports run(options) -> exit code; its options type is its own business.
-type CommandModule = { run(options: never): Promise<number> };
+// Each command module exports run(options, view) -> exit code; its options type is its own business.
+type CommandModule = { run(options: never, view: View): Promise<number> };
 const commands: Record<string, () => Promise<CommandModule>> = {
   validate: () => import('./commands/validate/index.js'),
   plan: () => import('./commands/plan/index.js'),
@@ -35,7 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       // help and version print and succeed; everything else commander rejects is a usage error (it printed why)
       if (error.exitCode === 0) return EXIT.ok;
-      if (argv.includes('--json')) report(new UsageError(error.message.replace(/^error: /, '')), argv.find((a) => STREAMING.has(a)) ?? '', true, false);
+      if (argv.includes('--json')) report(new UsageError(error.message.replace(/^error: /, '')), viewFor(true, argv.find((a) => STREAMING.has(a)) ?? ''), false);
       return EXIT.invalid;
     }
     throw error;
@@ -45,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.invalid;
   }
   const { name, options } = chosen;
+  const view = viewFor(Boolean(options.json), name); // the one place --json is looked at for output
   if (options.color === false) disableColour();
   handleInterrupts(stderr);
   try {
@@ -55,36 +58,32 @@ export async function main(argv: string[]): Promise<number> {
       );
     }
     const { run } = await commands[name]();
-    return await run(options as never);
+    return await run(options as never, view);
   } catch (error) {
-    return report(error, name, Boolean(options.json));
+    return report(error, view);
   }
 }
+
+const viewFor = (json: boolean, command: string): View => (json ? jsonView(STREAMING.has(command)) : humanView());
 
 /**
  * The one error boundary: a message on stderr and an exit code. With --json stdout stays JSON Lines to the
  * end: one error document (validate, plan, verify, status), or an error event then a result event (up, down).
  */
-function report(error: unknown, command: string, json: boolean, toStderr = true): number {
+function report(error: unknown, view: View, toStderr = true): number {
   const known = error instanceof PeerProvisionError;
   const code = known ? error.exitCode : EXIT.failure;
   const message = known ? error.message : `unexpected error: ${(error as Error)?.stack ?? String(error)}`;
-  if (json) {
-    const detail = {
+  view.failed(
+    {
       type: known ? error.name : 'Error',
       message,
       problems: error instanceof InputError ? error.problems : undefined,
-      blockers: (error as { blockers?: unknown }).blockers,
+      blockers: (error as { blockers?: PlanBlocker[] }).blockers, // BlockedError's (not imported: cli.ts loads commands lazily)
       hint: known ? error.hint : undefined,
-    };
-    if (STREAMING.has(command)) {
-      const time = () => new Date().toISOString();
-      printJson({ time: time(), event: 'error', error: detail });
-      printJson({ time: time(), event: 'result', ok: false, exitCode: code, error: detail.message });
-    } else {
-      printJson({ format: 'peer-provision/error@1', exitCode: code, error: detail });
-    }
-  }
+    },
+    code,
+  );
   if (toStderr) {
     stderr(`${message}\n`);
     if (known && error.hint) stderr(`hint: ${error.hint}\n`);

@@ -1,9 +1,11 @@
 // Shared by the tests: the repo root, temp folders, and running the real CLI as a user would.
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { JsonLine } from '../src/output/events.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 export const CLI = join(ROOT, 'bin/peer-provision.js');
@@ -42,4 +44,63 @@ export async function which(command: string): Promise<string> {
   return new Promise((done, fail) =>
     execFile('sh', ['-c', 'command -v "$1"', 'sh', command], (error, stdout) => (error ? fail(new Error(`${command} is not on PATH`)) : done(stdout.trim()))),
   );
+}
+
+// plain predicates: ajv's ValidateFunction is a type guard, which would narrow a failing line to never
+type Validate = ((data: unknown) => boolean) & { errors?: unknown };
+let validateLine: Validate | undefined;
+let validateDef: ((name: string) => Validate | undefined) | undefined;
+
+/**
+ * Every line of --json stdout, parsed and checked against the committed schemas/events.schema.json (what a
+ * user's tooling would validate against); fails naming the line and, for a known format or event, what is wrong.
+ */
+export async function jsonLines(stdout: string): Promise<JsonLine[]> {
+  if (!validateLine) {
+    const { Ajv2020 } = await import('ajv/dist/2020.js');
+    const ajv = new Ajv2020({ allErrors: true, strict: true });
+    ajv.addFormat('date-time', (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(s) && !Number.isNaN(Date.parse(s)));
+    const schema = JSON.parse(readFileSync(join(ROOT, 'schemas/events.schema.json'), 'utf8'));
+    validateLine = ajv.compile(schema);
+    validateDef = (name) => ajv.getSchema(`${schema.$id}#/$defs/${name}`);
+  }
+  assert.ok(stdout.endsWith('\n'), `stdout ends with a complete line: ${JSON.stringify(stdout.slice(-200))}`);
+  return stdout
+    .slice(0, -1)
+    .split('\n')
+    .map((text, i) => {
+      let line: Record<string, unknown>;
+      try {
+        line = JSON.parse(text);
+      } catch {
+        assert.fail(`stdout line ${i + 1} is not JSON: ${text}`);
+      }
+      if (!validateLine!(line)) {
+        // the anyOf's errors name every branch; the branch this line claims to be says what is wrong with it
+        const name = typeof line.event === 'string' ? `event-${line.event}` : line.format === 'peer-provision/plan@2' ? 'plan' : `document-${String(line.format).replace(/^peer-provision\/|@\d+$/g, '').replace(/-(\w)/g, (_, c) => c.toUpperCase())}`;
+        const specific = validateDef!(name);
+        const errors = specific ? (specific(line), specific.errors) : validateLine!.errors;
+        assert.fail(`stdout line ${i + 1} does not match schemas/events.schema.json (${name}): ${JSON.stringify(errors)}\n${text}`);
+      }
+      return line as JsonLine;
+    });
+}
+
+type Document = Extract<JsonLine, { format: string }>;
+export type JsonEvent = Extract<JsonLine, { event: string }>;
+
+/** The one document a --json command printed (validate, plan, verify, status, tailnet init), schema-checked. */
+export async function jsonDocument<F extends Document['format']>(stdout: string, format: F): Promise<Extract<Document, { format: F }>> {
+  const lines = await jsonLines(stdout);
+  assert.equal(lines.length, 1, `one document on stdout:\n${stdout}`);
+  assert.equal((lines[0] as Document).format, format);
+  return lines[0] as Extract<Document, { format: F }>;
+}
+
+/** The events up, down or rotate printed, schema-checked, the last a result. */
+export async function jsonEvents(stdout: string): Promise<JsonEvent[]> {
+  const lines = await jsonLines(stdout);
+  for (const line of lines) assert.ok('event' in line, `an event, not a document: ${JSON.stringify(line)}`);
+  assert.equal((lines.at(-1) as JsonEvent | undefined)?.event, 'result', `the last event is a result:\n${stdout}`);
+  return lines as JsonEvent[];
 }

@@ -49,7 +49,8 @@ export async function runPlan(plan: Plan, ctx: ApplyContext, options: RunOptions
   const task = (step: Step): ListrTask => {
     const executor = executorFor(step)!;
     const where = step.machine ?? 'tailnet';
-    const emit = (status: string, extra: Record<string, unknown> = {}) => options.events.emit({ event: 'step', machine: where, step: executor.title, id: step.id, status, ...extra });
+    const emit = (status: 'start' | 'done' | 'failed' | 'skipped', extra: { error?: string; reason?: string } = {}) =>
+      options.events.emit({ event: 'step', machine: where, step: executor.title, id: step.id, status, ...extra });
     return {
       title: executor.title,
       task: async (_, wrapper) => {

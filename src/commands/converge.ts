@@ -6,8 +6,8 @@ import { runPlan } from '../apply/run-plan.js';
 import { tailnetSide } from '../apply/tailnet-side.js';
 import { interrupted } from '../interrupt.js';
 import { confirm } from '../output/confirm.js';
-import { jsonEvents, noEvents } from '../output/events.js';
-import { stderr, stdout } from '../output/io.js';
+import { stderr } from '../output/io.js';
+import type { View } from '../output/view.js';
 import { renderPlan } from '../output/render-plan.js';
 import { isEmpty, type Plan } from '../plan/types.js';
 import type { Spec } from '../peer-yaml/types.js';
@@ -18,7 +18,6 @@ import { prepare } from './prepare.js';
 import { checkNotStale } from './saved-plan.js';
 import { outsideOf, restrictPlan, restrictSpec, targeted, targetSet } from './targets.js';
 import { BlockedError, refuseBadInput, localBlockers, removeEmptyStateFolders, specForPlanning } from './readiness.js';
-import { rendererFor } from './shared.js';
 import { endpoints, verifyAfterApply } from './verify-peers.js';
 
 export interface UpOptions extends CommonOptions {
@@ -33,7 +32,7 @@ export interface UpOptions extends CommonOptions {
  * up itself, and rotate (which hands in a spec whose tokens are new): observe, check, plan, ask, apply, verify.
  * `command` names the run in the lock, messages and refusals.
  */
-export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rotate', saved?: { plan: Plan; file: string }): Promise<number> {
+export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rotate', view: View, saved?: { plan: Plan; file: string }): Promise<number> {
   const only = targetSet(spec, options.machine);
   const outside = outsideOf(spec, only);
   // Everything this side needs (secrets, the Pulumi CLI, credentials, where the state goes), all at once.
@@ -42,7 +41,6 @@ export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rot
   // With a local problem up will refuse anyway: observe (read-only) to report the machines too, without the lock.
   const unlock = local.length > 0 ? () => undefined : lockStack(spec, command);
   const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
-  const events = options.json ? jsonEvents() : noEvents;
   let refused = false;
   try {
     // machines outside --machine get no key: they count as joined for the tailnet plan
@@ -51,8 +49,8 @@ export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rot
     const plan = saved ? checkNotStale(saved.plan, fresh, saved.file) : fresh;
     const checked = restrictSpec(spec, only); // verify: the pairs among the targeted machines
     const runs = prepared.runs;
-    events.emit({ event: 'plan', plan });
-    if (!options.json) stdout(renderPlan(plan));
+    view.emit({ event: 'plan', plan });
+    view.print(renderPlan(plan));
     if (plan.blockers.length > 0) {
       refused = true;
       throw new BlockedError(command, plan.blockers, targeted(plan).filter((m) => m.observed === 'unreachable'));
@@ -71,15 +69,15 @@ export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rot
       // Converged: nothing to write, nothing to restart. Still prove the peers can reach each other
       // (health and token checks; no message, so a converged run never wakes an agent).
       const checks = await verify(checked, endpoints(runs), false);
-      for (const c of checks) events.emit({ event: 'check', ...c });
+      for (const c of checks) view.emit({ event: 'check', ...c });
       const failed = checks.filter((c) => !c.ok);
-      if (!options.json) stdout(`\nNo changes. ${checks.length - failed.length} of ${checks.length} checks passed.\n${failed.length ? renderChecks(failed) : ''}\n${summary(checks)}`);
-      events.emit({ event: 'result', changed: false, ok: failed.length === 0, exitCode: failed.length ? EXIT.failure : EXIT.ok, restarted: [], written: [], transport: transport.stats() });
+      view.print(`\nNo changes. ${checks.length - failed.length} of ${checks.length} checks passed.\n${failed.length ? renderChecks(failed) : ''}\n${summary(checks)}`);
+      view.emit({ event: 'result', changed: false, ok: failed.length === 0, exitCode: failed.length ? EXIT.failure : EXIT.ok, restarted: [], written: [], transport: transport.stats() });
       return failed.length ? EXIT.failure : EXIT.ok;
     }
     if (interrupted()) {
       stderr('Interrupted before anything was changed.\n');
-      events.emit({ event: 'result', changed: false, ok: false, exitCode: EXIT.interrupted, interrupted: true, transport: transport.stats() });
+      view.emit({ event: 'result', changed: false, ok: false, exitCode: EXIT.interrupted, interrupted: true, transport: transport.stats() });
       return EXIT.interrupted;
     }
     if (!saved && !(await confirm('Apply this plan?', options))) {
@@ -87,20 +85,18 @@ export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rot
       return EXIT.ok;
     }
     const ctx = { spec, runs, tailnet: await tailnetSide(spec), say: (line: string) => stderr(`${line}\n`) };
-    const result = await runPlan(plan, ctx, { renderer: rendererFor(options.json), events });
-    const checks = await verifyAfterApply(checked, runs, events, rendererFor(options.json));
+    const result = await runPlan(plan, ctx, { renderer: view.renderer, events: view });
+    const checks = await verifyAfterApply(checked, runs, view, view.renderer);
     const failedChecks = checks.filter((c) => !c.ok);
     const problems = [
       ...unreachable.map((m) => `${m.machine}: unreachable, skipped: ${m.reason}`),
       ...result.failures.map((f) => f.message),
       ...failedChecks.map((c) => `verify ${c.from} -> ${c.to} ${c.check}: ${c.detail}`),
     ];
-    events.emit({ event: 'result', changed: true, ok: problems.length === 0 && !interrupted(), exitCode: interrupted() ? EXIT.interrupted : problems.length ? EXIT.failure : EXIT.ok, restarted: result.restarted, written: result.written, problems, transport: transport.stats() });
-    if (!options.json) {
-      stdout(`\n${checks.length ? `Verify:\n${renderChecks(checks)}` : ''}`);
-      stdout(`\n${summary(checks)}`);
-      stdout(problems.length ? `\n${command} finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run ${command} to resume.\n` : `\n${command} complete: every peer pair verified.\n`);
-    }
+    view.emit({ event: 'result', changed: true, ok: problems.length === 0 && !interrupted(), exitCode: interrupted() ? EXIT.interrupted : problems.length ? EXIT.failure : EXIT.ok, restarted: result.restarted, written: result.written, problems, transport: transport.stats() });
+    view.print(`\n${checks.length ? `Verify:\n${renderChecks(checks)}` : ''}`);
+    view.print(`\n${summary(checks)}`);
+    view.print(problems.length ? `\n${command} finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run ${command} to resume.\n` : `\n${command} complete: every peer pair verified.\n`);
     if (interrupted()) {
       stderr(`Interrupted: the steps that were running finished; nothing else was started. Re-run ${command} to resume.\n`);
       return EXIT.interrupted;

@@ -1,5 +1,4 @@
 // Small things several commands share.
-import type { Renderer } from '../apply/tasks.js';
 import { formatProblem, InputError } from '../errors.js';
 import { stderr } from '../output/io.js';
 import { registerSecret } from '../output/redact.js';
@@ -27,13 +26,4 @@ export function validateSecretReferences(spec: Spec): void {
   const { problems, warnings } = checkSecrets(spec, { requireEnv: false });
   if (problems.length) throw new InputError(problems);
   for (const w of warnings) stderr(`warning: ${formatProblem(w)}\n`);
-}
-
-/**
- * listr2's live tree on a terminal; plain timestamped lines in CI, a pipe, or with --json (stdout then carries
- * the events; the progress a person reads in a CI log stays on stderr).
- */
-export function rendererFor(json: boolean | undefined): Renderer {
-  if (json) return 'simple';
-  return process.stderr.isTTY && !process.env.CI ? 'default' : 'simple';
 }

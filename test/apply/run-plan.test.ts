@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ApplyContext, MachineRun, TailnetSide } from '../../src/apply/context.js';
 import { runPlan } from '../../src/apply/run-plan.js';
-import { noEvents } from '../../src/output/events.js';
+import type { Events } from '../../src/output/events.js';
+
+const noEvents: Events = { emit: () => undefined };
 import type { MachineState } from '../../src/observe/types.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
 import { makeStep } from '../../src/plan/step.js';

@@ -11,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
-import { CLI, ROOT, runCli, tempDir, type CliResult } from '../helpers.js';
+import { CLI, jsonDocument, jsonEvents, ROOT, runCli, tempDir, type CliResult } from '../helpers.js';
 import { assertNoLeak, config, CONFIG, secretsOf, tailnetIp } from './lab-helpers.js';
 
 const status = labStatus();
@@ -61,9 +61,9 @@ describe('examples/ci/peer-provision-ci.sh against the lab', () => {
     assert.ok(!existsSync(join(dir, 'known_hosts')), 'known_hosts come from the job, not from before');
     const plan = await job('plan');
     assert.equal(plan.code, 0, plan.stderr);
-    const doc = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8'));
-    assert.equal(doc.format, 'peer-provision/plan@1');
-    assert.deepEqual(doc.machines.map((m: { observed: string }) => m.observed), ['observed', 'observed'], 'reached through the agent and the given known_hosts');
+    const doc = await jsonDocument(readFileSync(join(dir, 'plan.json'), 'utf8'), 'peer-provision/plan@2'); // the artifact matches the schema
+    assert.equal(doc.format, 'peer-provision/plan@2');
+    assert.deepEqual(doc.machines.map((m) => m.observed), ['observed', 'observed'], 'reached through the agent and the given known_hosts');
     assert.deepEqual(doc.blockers, []);
     assert.ok(doc.summary.add > 0);
     assert.match(readFileSync(join(dir, 'known_hosts'), 'utf8'), /ssh-ed25519/);
@@ -75,9 +75,12 @@ describe('examples/ci/peer-provision-ci.sh against the lab', () => {
   test('apply: JSON events on stdout to the end, progress timestamped on stderr; then drift is 0', { skip, timeout: 300_000 }, async () => {
     const r = await job('apply');
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-    const events = r.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const events = await jsonEvents(r.stdout); // every line checked against schemas/events.schema.json
     assert.equal(events[0].event, 'plan');
-    assert.deepEqual([events.at(-1).event, events.at(-1).ok, events.at(-1).exitCode], ['result', true, 0]);
+    const result = events.at(-1)!;
+    assert.ok(result.event === 'result');
+    assert.deepEqual([result.ok, result.exitCode], [true, 0]);
+    assert.ok(events.some((e) => e.event === 'step' && e.status === 'done'), 'the steps are reported');
     assert.match(r.stderr, /^. \[\d\d:\d\d:\d\d\] .*join the tailnet/m, 'timestamped progress on stderr');
     assert.ok(!/^\{/m.test(r.stderr), 'no JSON on stderr');
     assert.equal(readFileSync(join(dir, 'peer-provision-events.jsonl'), 'utf8'), r.stdout, 'the events artifact is what was printed');
@@ -143,7 +146,7 @@ describe('examples/ci/peer-provision-ci.sh against the lab', () => {
   test('destroy: down --yes, a result event, exit 0', { skip, timeout: 300_000 }, async () => {
     const r = await job('destroy');
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-    const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-    assert.deepEqual([last.event, last.ok], ['result', true]);
+    const last = (await jsonEvents(r.stdout)).at(-1)!;
+    assert.deepEqual([last.event, 'ok' in last && last.ok], ['result', true]);
   });
 });

@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import JSON5 from 'json5';
 import { sha256 } from '../../src/model/hash.js';
 import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
-import { runCli, type CliResult } from '../helpers.js';
+import { jsonDocument, runCli, type CliResult } from '../helpers.js';
 import { assertNoLeak, down, filesWithSecrets, listening, secretsOf, tailnetIp, up } from './lab-helpers.js';
 
 const status = labStatus(['supervisor', 'systemd']);
@@ -120,7 +120,7 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
     lab.writeGatewayConfig('m2', drifted);
     const plan = await runCli(['plan', '-f', file, '--json', '--detailed-exitcode']);
     assert.equal(plan.code, 3, out(plan));
-    const m2 = JSON.parse(plan.stdout).machines.find((m: { machine: string }) => m.machine === 'm2');
+    const m2: any = (await jsonDocument(plan.stdout, 'peer-provision/plan@2')).machines.find((m) => m.machine === 'm2');
     assert.deepEqual(m2.actions.find((a: { resource: string }) => a.resource === 'gateway-config').changes, [{ field: 'gateway.bind', from: 'loopback', to: 'tailnet' }]);
     const r = await up(file);
     assert.equal(r.code, 0, out(r));
@@ -166,11 +166,11 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
     writeFileSync(sshConfig, readFileSync(lab.sshConfigPath, 'utf8').replaceAll(lab.knownHostsPath, known));
     const strange = lab.peerYaml({ machines: ['m1', 'm2'], path: join(dir, 'peer.yaml'), top: { sshConfig } });
     const refused = await runCli(['plan', '-f', strange, '--json']);
-    const machines = JSON.parse(refused.stdout).machines;
-    assert.deepEqual(machines.map((m: { observed: string }) => m.observed), ['unreachable', 'unreachable']);
-    assert.match(machines[0].reason, /Host key verification failed/);
+    const machines = (await jsonDocument(refused.stdout, 'peer-provision/plan@2')).machines;
+    assert.deepEqual(machines.map((m) => m.observed), ['unreachable', 'unreachable']);
+    assert.match(machines[0].reason ?? '', /Host key verification failed/);
     const accepted = await runCli(['plan', '-f', strange, '--json', '--accept-new-host-keys']);
-    assert.deepEqual(JSON.parse(accepted.stdout).machines.map((m: { observed: string }) => m.observed), ['observed', 'observed']);
+    assert.deepEqual((await jsonDocument(accepted.stdout, 'peer-provision/plan@2')).machines.map((m) => m.observed), ['observed', 'observed']);
   });
 
   test('a mixed pair (systemd user unit + supervisor as root): up verifies both ways, down restores both', { skip, timeout: 420_000 }, async () => {

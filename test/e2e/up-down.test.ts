@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { labDown, labHeldByMe, labStatus, labUp, MACHINE_REPO, type Lab } from '../lab/lab.js';
-import { runCli } from '../helpers.js';
+import { jsonDocument, jsonEvents, runCli } from '../helpers.js';
 import { sha256 } from '../../src/model/hash.js';
 import { assertNoLeak, config, CONFIG, down, filesWithSecrets, listening, mode, secretsOf, tailnetIp, up } from './lab-helpers.js';
 
@@ -111,18 +111,22 @@ describe('up, verify, status, down against the lab', () => {
   test('--json: events on stdout, one JSON object per line, no secrets; status and verify', { skip, timeout: 120_000 }, async () => {
     const r = await up(file, '--json');
     assert.equal(r.code, 0, r.stderr);
-    const events = r.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const events = await jsonEvents(r.stdout); // every line checked against schemas/events.schema.json
     assert.equal(events[0].event, 'plan');
-    assert.deepEqual(events.at(-1).event, 'result');
-    assert.equal(events.at(-1).changed, false);
+    const result = events.at(-1)!;
+    assert.ok(result.event === 'result');
+    assert.equal(result.changed, false);
     const s = await runCli(['status', '-f', file, '--json']);
     assert.equal(s.code, 0, s.stderr);
-    const doc = JSON.parse(s.stdout);
-    assert.deepEqual(doc.machines.map((m: { joined: boolean; healthy: boolean }) => [m.joined, m.healthy]), [[true, true], [true, true]]);
+    const doc = await jsonDocument(s.stdout, 'peer-provision/status@1');
+    assert.deepEqual(doc.machines.map((m) => ('joined' in m ? [m.joined, m.healthy] : m)), [[true, true], [true, true]]);
+    const vj = await runCli(['verify', '-f', file, '--json', '--no-message']);
+    assert.equal(vj.code, 0, vj.stderr);
+    assert.equal((await jsonDocument(vj.stdout, 'peer-provision/verify@1')).checks.length, 6, 'health and both token checks, both ways');
     const v = await runCli(['verify', '-f', file]);
     assert.equal(v.code, 0, v.stdout + v.stderr);
     assert.match(v.stdout, /All 8 checks passed/);
-    assertNoLeak(lab, secretsOf(lab, ['m1', 'm2']), r, s, v);
+    assertNoLeak(lab, secretsOf(lab, ['m1', 'm2']), r, s, v, vj);
   });
 
   test('drift: bind set back to loopback is shown by plan and repaired by up', { skip, timeout: 300_000 }, async () => {
@@ -131,7 +135,7 @@ describe('up, verify, status, down against the lab', () => {
     lab.writeGatewayConfig('m2', drifted);
     const plan = await runCli(['plan', '-f', file, '--json', '--detailed-exitcode']);
     assert.equal(plan.code, 3);
-    const m2 = JSON.parse(plan.stdout).machines.find((m: { machine: string }) => m.machine === 'm2');
+    const m2: any = (await jsonDocument(plan.stdout, 'peer-provision/plan@2')).machines.find((m) => m.machine === 'm2');
     const configAction = m2.actions.find((a: { resource: string }) => a.resource === 'gateway-config');
     assert.deepEqual(configAction.changes, [{ field: 'gateway.bind', from: 'loopback', to: 'tailnet' }]);
     const r = await up(file);
@@ -212,11 +216,11 @@ describe('up, verify, status, down against the lab', () => {
     const strange = lab.peerYaml({ path: join(dir, 'peer.yaml'), top: { sshConfig: config } });
     const refused = await runCli(['plan', '-f', strange, '--json']);
     assert.equal(refused.code, 1, refused.stderr); // a plan with unreachable machines must not pass a CI gate (issue 12)
-    const machines = JSON.parse(refused.stdout).machines;
+    const machines = (await jsonDocument(refused.stdout, 'peer-provision/plan@2')).machines;
     assert.deepEqual(machines.map((m: { observed: string }) => m.observed), ['unreachable', 'unreachable']);
-    assert.match(machines[0].reason, /Host key verification failed/);
+    assert.match(machines[0].reason ?? '', /Host key verification failed/);
     const accepted = await runCli(['plan', '-f', strange, '--json', '--accept-new-host-keys']);
-    assert.deepEqual(JSON.parse(accepted.stdout).machines.map((m: { observed: string }) => m.observed), ['observed', 'observed']);
+    assert.deepEqual((await jsonDocument(accepted.stdout, 'peer-provision/plan@2')).machines.map((m) => m.observed), ['observed', 'observed']);
     assert.match(readFileSync(known, 'utf8'), /ssh-ed25519/);
   });
 

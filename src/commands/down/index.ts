@@ -5,8 +5,8 @@ import { tailnetPreflightDown, tailnetSide } from '../../apply/tailnet-side.js';
 import { lockStack } from '../../apply/lock.js';
 import { interrupted } from '../../interrupt.js';
 import { confirm } from '../../output/confirm.js';
-import { jsonEvents, noEvents } from '../../output/events.js';
-import { stderr, stdout } from '../../output/io.js';
+import { stderr } from '../../output/io.js';
+import type { View } from '../../output/view.js';
 import { renderPlan } from '../../output/render-plan.js';
 import { isEmpty } from '../../plan/types.js';
 import { loadSpec } from '../../peer-yaml/load.js';
@@ -15,7 +15,6 @@ import { prepare } from '../prepare.js';
 import { checkNotStale, readPlanFile } from '../saved-plan.js';
 import { restrictPlan, targeted, targetSet } from '../targets.js';
 import { BlockedError, localBlockers, removeEmptyStateFolders } from '../readiness.js';
-import { rendererFor } from '../shared.js';
 
 interface DownOptions extends CommonOptions {
   yes?: boolean;
@@ -24,7 +23,7 @@ interface DownOptions extends CommonOptions {
 }
 
 /** `planFile`: a plan saved with `plan --for down --out`, applied exactly (without asking) unless stale. */
-export async function run(options: DownOptions & { planFile?: string }): Promise<number> {
+export async function run(options: DownOptions & { planFile?: string }, view: View): Promise<number> {
   const planFile = options.planFile;
   const saved = planFile ? readPlanFile(planFile, 'down') : undefined;
   if (saved && options.machine?.length) throw new UsageError('--machine cannot be given with a saved plan: the plan names its machines', 'make the plan with --machine instead');
@@ -45,15 +44,14 @@ export async function run(options: DownOptions & { planFile?: string }): Promise
   if (local.length > 0) throw new BlockedError('down', local);
   const unlock = lockStack(spec, 'down');
   const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
-  const events = options.json ? jsonEvents() : noEvents;
   let refused = false;
   try {
     const prepared = await prepare(spec, 'down', transport, { local });
     const fresh = restrictPlan(prepared.plan, only);
     const plan = saved ? checkNotStale(saved, fresh, planFile!) : fresh;
     const runs = new Map([...prepared.runs].filter(([name]) => !only || only.has(name)));
-    events.emit({ event: 'plan', plan });
-    if (!options.json) stdout(renderPlan(plan));
+    view.emit({ event: 'plan', plan });
+    view.print(renderPlan(plan));
     if (plan.blockers.length > 0) {
       refused = true;
       throw new BlockedError('down', plan.blockers, targeted(plan).filter((m) => m.observed === 'unreachable'));
@@ -61,13 +59,13 @@ export async function run(options: DownOptions & { planFile?: string }): Promise
     const unreachable = targeted(plan).filter((m) => m.observed === 'unreachable');
     const machineWork = plan.machines.some((m) => m.actions.some((a) => a.op !== 'unknown'));
     if (!machineWork && (spec.tailnet.provider === 'provided' || only)) {
-      if (!options.json) stdout(unreachable.length ? '\nNothing to do on the machines that could be reached.\n' : '\nNothing to do: peer-provision has nothing on these machines.\n');
-      events.emit({ event: 'result', changed: false, ok: unreachable.length === 0, exitCode: unreachable.length ? EXIT.failure : EXIT.ok, unreachable: unreachable.map((m) => m.machine), transport: transport.stats() });
+      view.print(unreachable.length ? '\nNothing to do on the machines that could be reached.\n' : '\nNothing to do: peer-provision has nothing on these machines.\n');
+      view.emit({ event: 'result', changed: false, ok: unreachable.length === 0, exitCode: unreachable.length ? EXIT.failure : EXIT.ok, unreachable: unreachable.map((m) => m.machine), transport: transport.stats() });
       return unreachable.length ? EXIT.failure : EXIT.ok;
     }
     if (interrupted()) {
       stderr('Interrupted before anything was changed.\n');
-      events.emit({ event: 'result', changed: false, ok: false, exitCode: EXIT.interrupted, interrupted: true, transport: transport.stats() });
+      view.emit({ event: 'result', changed: false, ok: false, exitCode: EXIT.interrupted, interrupted: true, transport: transport.stats() });
       return EXIT.interrupted;
     }
     if (!saved && !isEmpty(plan) && !(await confirm('Tear down?', options))) {
@@ -76,10 +74,10 @@ export async function run(options: DownOptions & { planFile?: string }): Promise
     }
     if (only) stderr('tailnet: left as it is (--machine): only a down of the whole stack revokes keys and removes devices\n');
     const ctx = { spec, runs, tailnet: await tailnetSide(spec), say: (line: string) => stderr(`${line}\n`) };
-    const result = await runPlan(plan, ctx, { renderer: rendererFor(options.json), events });
+    const result = await runPlan(plan, ctx, { renderer: view.renderer, events: view });
     const problems = [...unreachable.map((m) => `${m.machine}: unreachable, skipped: ${m.reason}`), ...result.failures.map((f) => f.message)];
-    events.emit({ event: 'result', changed: true, ok: problems.length === 0 && !interrupted(), exitCode: interrupted() ? EXIT.interrupted : problems.length ? EXIT.failure : EXIT.ok, problems, transport: transport.stats() });
-    if (!options.json) stdout(problems.length ? `\ndown finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run down to finish.\n` : '\ndown complete.\n');
+    view.emit({ event: 'result', changed: true, ok: problems.length === 0 && !interrupted(), exitCode: interrupted() ? EXIT.interrupted : problems.length ? EXIT.failure : EXIT.ok, problems, transport: transport.stats() });
+    view.print(problems.length ? `\ndown finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run down to finish.\n` : '\ndown complete.\n');
     if (interrupted()) {
       stderr('Interrupted: the steps that were running finished; nothing else was started. Re-run down to finish.\n');
       return EXIT.interrupted;

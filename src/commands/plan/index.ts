@@ -1,7 +1,7 @@
 import type { CommonOptions } from '../../program.js';
 import { EXIT, UsageError } from '../../errors.js';
 import { OFFLINE } from '../../observe/tailnet.js';
-import { printJson, stdout } from '../../output/io.js';
+import type { View } from '../../output/view.js';
 import { renderPlan } from '../../output/render-plan.js';
 import { plan } from '../../plan/index.js';
 import type { Plan, PlanBlocker } from '../../plan/types.js';
@@ -29,19 +29,19 @@ interface PlanOptions extends CommonOptions {
  * Exit codes a CI gate can trust: 1 when the plan cannot be trusted or applied (a machine unreachable, a
  * blocking problem), otherwise 0; with --detailed-exitcode 3 only for real pending changes.
  */
-export async function run(options: PlanOptions): Promise<number> {
-  if (options.for !== 'rotate') return planFor(loadSpec(options.file), options, options.for);
+export async function run(options: PlanOptions, view: View): Promise<number> {
+  if (options.for !== 'rotate') return planFor(loadSpec(options.file), options, options.for, view);
   if (options.out) throw new UsageError('--out cannot save a rotate plan: its new tokens exist only for the run that makes them', 'run `peer-provision rotate` (it shows the plan and asks)');
   // what rotate would do: up's plan with new tokens (made here, shown only as "(sensitive value)", then thrown away)
   const rotation = newTokens(loadSpec(options.file));
   try {
-    return await planFor(rotation.spec, options, 'up');
+    return await planFor(rotation.spec, options, 'up', view);
   } finally {
     rotation.cleanup();
   }
 }
 
-async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down'): Promise<number> {
+async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down', view: View): Promise<number> {
   if (options.offline && options.detailedExitcode) {
     throw new UsageError(
       '--detailed-exitcode cannot be answered with --offline: nothing is observed, so whether changes are pending is unknown',
@@ -61,8 +61,7 @@ async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down')
     : await observedPlan(specForPlanning(spec, local), command, local, Boolean(options.acceptNewHostKeys), outsideOf(spec, only));
   const result = restrictPlan(whole, only);
   if (options.out) writePlanFile(options.out, result);
-  if (options.json) printJson(result);
-  else stdout(renderPlan(result, { offline: options.offline }));
+  view.document(result, () => renderPlan(result, { offline: options.offline }));
   if (options.offline) return EXIT.ok;
   // up would refuse, or something could not be looked at: a CI gate must not pass
   const unreachable = targeted(result).some((m) => m.observed === 'unreachable');

@@ -1,7 +1,7 @@
 import type { CommonOptions } from '../../program.js';
 import { EXIT } from '../../errors.js';
 import { observeAll } from '../../observe/index.js';
-import { printJson, stdout } from '../../output/io.js';
+import type { View } from '../../output/view.js';
 import { isJoined } from '../../plan/machine.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import { Transport } from '../../transport/remote.js';
@@ -13,7 +13,7 @@ interface StatusOptions extends CommonOptions {
   machine?: string[];
 }
 
-export async function run(options: StatusOptions): Promise<number> {
+export async function run(options: StatusOptions, view: View): Promise<number> {
   const whole = loadSpec(options.file);
   const spec = restrictSpec(whole, targetSet(whole, options.machine)); // --machine: those machines and the pairs among them
   const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
@@ -23,13 +23,13 @@ export async function run(options: StatusOptions): Promise<number> {
     const checks = await verify(spec, endpoints, false);
     const rows = spec.machines.map((machine) => {
       const o = observed.get(machine.name)!;
-      if (o.observation.status !== 'observed') return { machine: machine.name, reachable: false, reason: o.observation.status === 'unreachable' ? o.observation.reason : undefined };
+      if (o.observation.status !== 'observed') return { machine: machine.name, reachable: false as const, reason: o.observation.status === 'unreachable' ? o.observation.reason : undefined };
       const s = o.observation.state;
       const mine = checks.filter((c) => c.from === machine.name);
       const peers = [...new Set(mine.map((c) => c.to))].map((to) => ({ peer: to, reachable: mine.filter((c) => c.to === to).every((c) => c.ok) }));
       return {
         machine: machine.name,
-        reachable: true,
+        reachable: true as const,
         joined: isJoined(machine, s),
         tailnetIp: s.tailscale.ip ?? null,
         gateway: { bind: s.gateway.bind ?? null, port: s.gateway.port ?? null, auth: s.gateway.authMode ?? null, pid: s.gateway.pid ?? null, listening: s.gateway.listening },
@@ -37,15 +37,14 @@ export async function run(options: StatusOptions): Promise<number> {
         peers,
       };
     });
-    if (options.json) printJson({ format: 'peer-provision/status@1', stack: spec.name, machines: rows });
-    else {
+    view.document({ format: 'peer-provision/status@1', stack: spec.name, machines: rows }, () => {
       const lines = rows.map((r) =>
         !r.reachable
           ? `${r.machine}: unreachable (${'reason' in r ? r.reason : ''})`
           : `${r.machine}: ${'joined' in r && r.joined ? `joined ${r.tailnetIp}` : 'not joined'}; gateway bind ${r.gateway?.bind ?? '-'} port ${r.gateway?.port ?? '-'} auth ${r.gateway?.auth ?? '-'}; ${r.healthy ? 'healthy from its peers' : 'not reachable from its peers'}; peers: ${r.peers?.map((p) => `${p.peer} ${p.reachable ? 'ok' : 'unreachable'}`).join(', ') || '-'}`,
       );
-      stdout(lines.join('\n') + '\n');
-    }
+      return lines.join('\n') + '\n';
+    });
     return rows.every((r) => r.reachable) ? EXIT.ok : EXIT.failure;
   } finally {
     await transport.close();

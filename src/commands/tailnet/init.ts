@@ -1,7 +1,7 @@
 // peer-provision tailnet init: what a first run of provider pulumi needs, in order (see src/tailnet/init.ts).
 import type { CommonOptions } from '../../program.js';
 import { EXIT, UsageError } from '../../errors.js';
-import { printJson, stdout } from '../../output/io.js';
+import type { View } from '../../output/view.js';
 import { registerSecret } from '../../output/redact.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 
@@ -9,7 +9,7 @@ interface InitOptions extends CommonOptions {
   write?: boolean;
 }
 
-export async function run(options: InitOptions): Promise<number> {
+export async function run(options: InitOptions, view: View): Promise<number> {
   const spec = loadSpec(options.file);
   if (spec.tailnet.provider !== 'pulumi') throw new UsageError('tailnet init is for tailnet.provider: pulumi (with provided keys there is nothing to set up)');
   const { initInstructions, writeInitTagOwners, OAUTH_SCOPES } = await import('../../tailnet/init.js');
@@ -22,15 +22,16 @@ export async function run(options: InitOptions): Promise<number> {
     const { createTailscaleApi } = await import('../../tailnet/devices.js');
     wrote = await writeInitTagOwners(spec, createTailscaleApi({ kind: 'apiKey', apiKey }, spec.tailnet.tailnet));
   }
-  if (options.json) {
-    printJson({
+  view.document(
+    {
       format: 'peer-provision/tailnet-init@1',
       stack: spec.name,
       tagOwners: Object.fromEntries(ownedEntries(spec).tagOwners),
       policy: wrote ?? 'not written',
       oauthClient: { scopes: [...OAUTH_SCOPES], tags: [spec.tailnet.stackTag] },
       next: [`peer-provision plan -f ${spec.file}`, `peer-provision up -f ${spec.file}`],
-    });
-  } else stdout(initInstructions(spec, wrote));
+    },
+    () => initInstructions(spec, wrote),
+  );
   return EXIT.ok;
 }

@@ -1,5 +1,6 @@
 // peer-provision up [PLAN]: converge the machines on peer.yaml (see converge.ts), or apply a saved plan exactly.
 import { UsageError } from '../../errors.js';
+import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import { apply, type UpOptions } from '../converge.js';
 import { readPlanFile } from '../saved-plan.js';
@@ -7,9 +8,9 @@ import { readPlanFile } from '../saved-plan.js';
 export type { UpOptions } from '../converge.js';
 
 /** `planFile`: a plan saved with `plan --out`, applied exactly (without asking: it was reviewed) unless stale. */
-export async function run(options: UpOptions & { planFile?: string }): Promise<number> {
+export async function run(options: UpOptions & { planFile?: string }, view: View): Promise<number> {
   const planFile = options.planFile;
   const saved = planFile ? readPlanFile(planFile, 'up') : undefined;
   if (saved && options.machine?.length) throw new UsageError('--machine cannot be given with a saved plan: the plan names its machines', 'make the plan with --machine instead');
-  return apply(loadSpec(options.file), { ...options, machine: saved?.targets ?? options.machine }, 'up', saved && { plan: saved, file: planFile! });
+  return apply(loadSpec(options.file), { ...options, machine: saved?.targets ?? options.machine }, 'up', view, saved && { plan: saved, file: planFile! });
 }

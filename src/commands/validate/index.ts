@@ -1,6 +1,6 @@
 import type { CommonOptions } from '../../program.js';
 import { EXIT } from '../../errors.js';
-import { printJson, stdout } from '../../output/io.js';
+import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import { validateSecretReferences } from '../shared.js';
 import { formatBlocker, localBlockers } from '../readiness.js';
@@ -11,13 +11,13 @@ import { formatBlocker, localBlockers } from '../readiness.js';
  * unset env: secrets, the Pulumi CLI on PATH, credentials; all of them at once. Those are reported, not failed
  * on: the file is valid.
  */
-export async function run(options: CommonOptions): Promise<number> {
+export async function run(options: CommonOptions, view: View): Promise<number> {
   const spec = loadSpec(options.file);
   validateSecretReferences(spec); // file: secrets exist, are small regular files, hold a usable value
   const blockers = await localBlockers(spec, { pulumi: 'path', secrets: true });
   const local = spec.machines.find((m) => m.ssh.kind === 'local')?.name;
-  if (options.json) {
-    printJson({
+  view.document(
+    {
       format: 'peer-provision/validate@1',
       valid: true,
       file: spec.file,
@@ -27,14 +27,12 @@ export async function run(options: CommonOptions): Promise<number> {
       peers: spec.peers,
       ready: blockers.length === 0,
       blockers,
-    });
-  } else {
-    stdout(
+    },
+    () =>
       `${spec.file}: valid: stack ${spec.name}, ${spec.machines.length} machines (${spec.machines
         .map((m) => m.name)
-        .join(', ')}${local ? `; ${local} is local` : ''}), ${spec.peers.length} peer pair${spec.peers.length === 1 ? '' : 's'}, provider ${spec.tailnet.provider}\n`,
-    );
-    if (blockers.length > 0) stdout(`Not ready for up yet (${blockers.length}):\n${blockers.map(formatBlocker).join('\n')}\n`);
-  }
+        .join(', ')}${local ? `; ${local} is local` : ''}), ${spec.peers.length} peer pair${spec.peers.length === 1 ? '' : 's'}, provider ${spec.tailnet.provider}\n` +
+      (blockers.length > 0 ? `Not ready for up yet (${blockers.length}):\n${blockers.map(formatBlocker).join('\n')}\n` : ''),
+  );
   return EXIT.ok;
 }

@@ -1,7 +1,7 @@
 import type { CommonOptions } from '../../program.js';
 import { EXIT } from '../../errors.js';
 import { observeAll } from '../../observe/index.js';
-import { printJson, stdout } from '../../output/io.js';
+import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import { Transport } from '../../transport/remote.js';
 import { restrictSpec, targetSet } from '../targets.js';
@@ -13,7 +13,7 @@ interface VerifyOptions extends CommonOptions {
   machine?: string[];
 }
 
-export async function run(options: VerifyOptions): Promise<number> {
+export async function run(options: VerifyOptions, view: View): Promise<number> {
   const whole = loadSpec(options.file);
   const spec = restrictSpec(whole, targetSet(whole, options.machine)); // --machine: those machines and the pairs among them
   const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
@@ -22,8 +22,9 @@ export async function run(options: VerifyOptions): Promise<number> {
     const endpoints = observedEndpoints(spec, transport, observed);
     const checks = await verify(spec, endpoints, options.message);
     const ok = checks.length > 0 && checks.every((c) => c.ok);
-    if (options.json) printJson({ format: 'peer-provision/verify@1', stack: spec.name, ok, checks });
-    else stdout(`${renderChecks(checks)}${ok ? `\nAll ${checks.length} checks passed.\n` : `\n${checks.filter((c) => !c.ok).length} of ${checks.length} checks failed.\n`}`);
+    view.document({ format: 'peer-provision/verify@1', stack: spec.name, ok, checks }, () =>
+      `${renderChecks(checks)}${ok ? `\nAll ${checks.length} checks passed.\n` : `\n${checks.filter((c) => !c.ok).length} of ${checks.length} checks failed.\n`}`,
+    );
     return ok ? EXIT.ok : EXIT.failure;
   } finally {
     await transport.close();
