@@ -54,7 +54,10 @@ Examples:
   peer-provision plan --json > plan.json        a plan artifact (no secret in it)
   peer-provision up --yes --json                apply in CI: one JSON event per line, the last a result
   peer-provision up --machine beta              only beta; its pairs with the others are left as they are
-  peer-provision rotate --yes                   new gateway tokens, peer files updated on every peer
+  peer-provision rotate --yes                   new gateway tokens, peer files updated on every peer; node keys
+                                                expiring within 7d re-keyed (provider pulumi)
+  peer-provision plan --for rotate --rekey-within 30d
+                                                what rotate would change, re-keying keys that expire within 30d
   peer-provision down --yes
 
 More: README.md, docs/ci.md`;
@@ -89,7 +92,8 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
   localState(machines(command('plan', 'show what `up` (or `down`) would change, observing the machines read-only')))
     .option('--offline', 'compute from peer.yaml alone: open no connection to anything')
     .option('--detailed-exitcode', 'exit 3 when changes are pending, 0 when there are none (1 when a machine is unreachable or something blocks)')
-    .addOption(new Option('--for <command>', 'plan for up, down or rotate (new tokens: what rotate would change)').choices(['up', 'down', 'rotate']).default('up'))
+    .addOption(new Option('--for <command>', 'plan for up, down or rotate (new tokens and node re-keys: what rotate would change)').choices(['up', 'down', 'rotate']).default('up'))
+    .option('--rekey-within <duration>', 'with --for rotate: re-key nodes whose key expires within this (90s, 15m, 36h, 7d; default 7d)')
     .action((o) => run('plan', o));
   localState(asks(machines(command('up', 'apply: keys, install, join, patch and restart gateways, peer files, verify', EVENTS)))).action((o) =>
     run('up', o),
@@ -101,8 +105,18 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     run('status', o),
   );
   // no --machine: a token is in the peer files of every peer, so a rotation always reaches all of them
-  localState(asks(command('rotate', 'new gateway tokens (for token: generate): shown as a plan, then applied like up: patch, restart, peer files on every peer, verify', EVENTS)))
+  localState(
+    asks(
+      command(
+        'rotate',
+        'new gateway tokens (for token: generate) and, with provider pulumi, new node keys for nodes whose key expires soon: shown as a plan, then applied like up: re-key (tailscale up --force-reauth), patch, restart, peer files on every peer, verify',
+        EVENTS,
+      ),
+    ),
+  )
     .option('--accept-new-host-keys', 'accept and remember host keys ssh has not seen (otherwise known_hosts must have them)')
+    .option('--rekey-within <duration>', 're-key nodes whose Tailscale node key expires within this (90s, 15m, 36h, 7d); an expired key is always re-keyed', '7d')
+    .addOption(new Option('--only <what>', 'only new gateway tokens, or only node re-keys').choices(['tokens', 'keys']))
     .action((o) => run('rotate', o));
   asks(machines(command('down', 'leave the tailnet, restore each gateway config, remove peer files, revoke keys', EVENTS))).action((o) =>
     run('down', o),

@@ -3,7 +3,7 @@
 import { observeAll } from '../observe/index.js';
 import { sha256 } from '../observe/parse.js';
 import { plan, type PlanInput } from '../plan/index.js';
-import { isJoined, type Desired } from '../plan/machine.js';
+import { isJoined, nodeKeyPlan, type Desired, type NodeKeys } from '../plan/machine.js';
 import type { Action, Plan } from '../plan/types.js';
 import type { Spec } from '../peer-yaml/types.js';
 import type { Transport } from '../transport/remote.js';
@@ -16,9 +16,10 @@ export interface Prepared {
   runs: Map<string, MachineRun>;
 }
 
-export type TailnetPlanner = (joined: Set<string>) => Promise<{ actions: Action[]; notes: string[] }>;
+/** joined: machines on the tailnet as this stack wants; rekey: those of them that get a fresh key (rotate). */
+export type TailnetPlanner = (joined: Set<string>, rekey: Set<string>) => Promise<{ actions: Action[]; notes: string[] }>;
 
-export async function prepareUp(spec: Spec, transport: Transport, tailnet: TailnetPlanner): Promise<Prepared> {
+export async function prepareUp(spec: Spec, transport: Transport, tailnet: TailnetPlanner, nodeKeys?: Omit<NodeKeys, 'provider'>): Promise<Prepared> {
   assertTokenReferencesUsable(spec); // an env:/file: token outside the token rule: exit 2, before any connection
   const observed = await observeAll(spec, transport);
   const runs = new Map<string, MachineRun>();
@@ -46,12 +47,16 @@ export async function prepareUp(spec: Spec, transport: Transport, tailnet: Tailn
     if (infos) desired.get(name)!.peerFilesHash = peerFilesFor(run, infos).digest;
   }
   const joined = new Set([...runs.values()].filter((r) => r.ip).map((r) => r.machine.name));
+  // A joined node being re-keyed needs a key too (an expired one is not joined: it gets one anyway).
+  const keys = nodeKeys && { ...nodeKeys, provider: spec.tailnet.provider };
+  const rekey = new Set([...joined].filter((name) => keys && nodeKeyPlan(runs.get(name)!.machine, runs.get(name)!.state, keys).rekey));
   const input: PlanInput = {
     spec,
     command: 'up',
     machines: new Map([...observed].map(([name, o]) => [name, o.observation])),
-    tailnet: await tailnet(joined),
+    tailnet: await tailnet(joined, rekey),
     desired,
+    nodeKeys,
   };
   const result = plan(input);
   addTokenBlockers(result, spec, observed); // a weak token in a config is replaced only with the user's consent

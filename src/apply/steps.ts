@@ -29,10 +29,10 @@ export async function installTailscale(run: MachineRun): Promise<void> {
 
 export async function join(run: MachineRun): Promise<void> {
   if (!run.authKey) throw new StepError(run.machine.name, 'join', 'no auth key was minted or given for this machine');
-  const takeOver = run.actions.find((a) => a.resource === 'tailnet-node')?.takeOver;
-  const out = await remoteStep(run, 'join the tailnet', 'join', {
+  const node = run.actions.find((a) => a.resource === 'tailnet-node');
+  const out = await remoteStep(run, node?.rekey ? 're-key the node' : 'join the tailnet', 'join', {
     AUTH_KEY: run.authKey,
-    FORCE_REAUTH: takeOver ? 1 : 0,
+    FORCE_REAUTH: node?.takeOver || node?.rekey ? 1 : 0,
     HOSTNAME_WANTED: run.machine.tailscale.hostname,
     TAGS: run.machine.tags.join(','),
   });

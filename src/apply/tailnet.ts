@@ -22,8 +22,11 @@ function toActions(spec: Spec, tailnetActions: Awaited<ReturnType<TailnetModule[
   return { actions, notes };
 }
 
-/** Plan the tailnet for up. With provider pulumi and acl merge, reads the current policy through the API. */
-export async function planTailnetForUp(spec: Spec, joined: Set<string>, readPolicy: boolean): Promise<{ actions: Action[]; notes: string[] }> {
+/**
+ * Plan the tailnet for up. With provider pulumi and acl merge, reads the current policy through the API. rekey: joined
+ * machines that get a fresh key (rotate).
+ */
+export async function planTailnetForUp(spec: Spec, joined: Set<string>, readPolicy: boolean, rekey: ReadonlySet<string> = new Set()): Promise<{ actions: Action[]; notes: string[] }> {
   const tailnet = await load();
   let policyText: string | undefined;
   let ours: Set<string> | undefined;
@@ -32,14 +35,14 @@ export async function planTailnetForUp(spec: Spec, joined: Set<string>, readPoli
     policyText = (await api.getPolicy()).text;
     ours = await tailnet.readPolicyRecord(tailnet.stackLocation(spec));
   }
-  return toActions(spec, tailnet.planTailnet(spec, joined, policyText, ours));
+  return toActions(spec, tailnet.planTailnet(spec, joined, policyText, ours, rekey));
 }
 
-/** Keys for the machines that have to join: minted with Pulumi, or the provided ones. */
-export async function authKeys(spec: Spec, needKeys: string[]): Promise<Map<string, string>> {
+/** Keys for the machines that have to join (rekeyed: those of them on the tailnet already): minted with Pulumi, or the provided ones. */
+export async function authKeys(spec: Spec, needKeys: string[], rekeyed: string[] = []): Promise<Map<string, string>> {
   const tailnet = await load();
   const engine = spec.tailnet.provider === 'pulumi' ? tailnet.defaultEngine() : (undefined as never);
-  return tailnet.applyTailnet(spec, needKeys, engine, tailnet.tailscaleApi(), registerSecret);
+  return tailnet.applyTailnet(spec, needKeys, engine, tailnet.tailscaleApi(), registerSecret, rekeyed);
 }
 
 /** Checks that must pass before anything is touched: the Pulumi CLI and plugin, and the credentials. */

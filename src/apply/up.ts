@@ -16,7 +16,7 @@ export interface ApplyOptions {
    * stack's policy entries) or resolved (provided). Runs when a machine has to join or the plan changes
    * the tailnet (a policy change alone).
    */
-  authKeys: (machines: string[]) => Promise<Map<string, string>>;
+  authKeys: (machines: string[], rekeyed: string[]) => Promise<Map<string, string>>;
   tailnetChanges: boolean;
   renderer: Renderer;
   events: Events;
@@ -52,7 +52,8 @@ export async function applyUp(spec: Spec, runs: Map<string, MachineRun>, options
         skip: () => (interrupted() ? 'skipped: interrupted' : false),
         task: async () => {
           try {
-            keys = await options.authKeys(needKeys.map((r) => r.machine.name));
+            // re-keyed machines are on the tailnet already (they have an address): they keep their policy tests
+            keys = await options.authKeys(needKeys.map((r) => r.machine.name), needKeys.filter((r) => r.ip).map((r) => r.machine.name));
           } catch (error) {
             result.failures.push(error as Error);
             throw error;
@@ -70,7 +71,7 @@ export async function applyUp(spec: Spec, runs: Map<string, MachineRun>, options
                 machineTask.newListr(
                   [
                     step(run, 'install Tailscale', has(run, 'tailscale-install'), () => installTailscale(run)),
-                    step(run, 'join the tailnet', has(run, 'tailnet-node'), () => join(run)),
+                    step(run, run.actions.some((a) => a.rekey) ? 're-key the node' : 'join the tailnet', has(run, 'tailnet-node'), () => join(run)),
                     step(run, 'patch the gateway config', has(run, 'gateway-config'), async () => {
                       await configureGateway(run);
                       result.written.push(`${run.machine.name} gateway-config`);

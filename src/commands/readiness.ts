@@ -162,7 +162,7 @@ export function specForPlanning(spec: Spec, blockers: PlanBlocker[]): Spec {
 }
 
 /** The tailnet part of an observed plan: read through the API when the credentials are there, else unknown with why. */
-export async function planTailnet(spec: Spec, blockers: PlanBlocker[], joined: Set<string>): Promise<{ actions: Action[]; notes: string[] }> {
+export async function planTailnet(spec: Spec, blockers: PlanBlocker[], joined: Set<string>, rekey: ReadonlySet<string> = new Set()): Promise<{ actions: Action[]; notes: string[] }> {
   // Nothing is read from Tailscale while this side is blocked anyway (no credentials, no Pulumi CLI, a secret missing).
   if (spec.tailnet.provider === 'pulumi' && blockers.some((b) => b.kind !== 'machine')) {
     const { offlineTailnetActions } = await import('../plan/tailnet.js');
@@ -171,7 +171,7 @@ export async function planTailnet(spec: Spec, blockers: PlanBlocker[], joined: S
     return { ...offline, actions: offline.actions.map((a) => (a.op === 'unknown' ? { ...a, reason } : a)) };
   }
   const { planTailnetForUp } = await import('../apply/tailnet.js');
-  return planTailnetForUp(spec, joined, true);
+  return planTailnetForUp(spec, joined, true, rekey);
 }
 
 /**

@@ -1,7 +1,7 @@
 // Spec + observations -> Plan. Pure: no I/O, no clock, no randomness; the same input gives the same plan.
 import type { MachineObservation } from '../observe/types.js';
 import type { Spec } from '../peer-yaml/types.js';
-import { downNotes, planMachineDown, planMachineUp, type Desired } from './machine.js';
+import { downNotes, nodeKeyPlan, planMachineDown, planMachineUp, type Desired, type NodeKeys } from './machine.js';
 import { machinePreconditions } from './preconditions.js';
 import { describeNode, duplicateMachines, upBlockers } from './safety.js';
 import { describeTarget, machineBlockers, summarise, type Action, type Blocker, type Plan, type PlanBlocker } from './types.js';
@@ -14,6 +14,8 @@ export interface PlanInput {
   tailnet: { actions: Action[]; notes: string[] };
   /** By machine name; see Desired. */
   desired?: Map<string, Desired>;
+  /** up: node key expiry against this time and window (rotate: re-key); absent: nothing said about node keys. */
+  nodeKeys?: Omit<NodeKeys, 'provider'>;
 }
 
 export function plan(input: PlanInput): Plan {
@@ -23,11 +25,12 @@ export function plan(input: PlanInput): Plan {
     return o?.status === 'observed' ? [{ machine: m.name, state: o.state }] : [];
   });
   const duplicates = duplicateMachines(observed);
+  const keys = command === 'up' && input.nodeKeys ? { ...input.nodeKeys, provider: spec.tailnet.provider } : undefined;
   const machines = spec.machines.map((machine) => {
     const observation = input.machines.get(machine.name) ?? { status: 'offline' as const };
     const actions =
       command === 'up'
-        ? planMachineUp(machine, observation, input.desired?.get(machine.name) ?? {})
+        ? planMachineUp(machine, observation, input.desired?.get(machine.name) ?? {}, keys)
         : planMachineDown(machine, observation);
     const blockers: Blocker[] = [];
     const duplicate = duplicates.get(machine.name);
@@ -35,8 +38,13 @@ export function plan(input: PlanInput): Plan {
     if (command === 'up' && observation.status === 'observed') {
       blockers.push(...upBlockers(machine, observation.state), ...machinePreconditions(machine, observation.state, actions));
     }
+    const keyNote = keys && observation.status === 'observed' ? nodeKeyPlan(machine, observation.state, keys).note : undefined;
     const notes =
-      observation.status !== 'observed' ? [] : command === 'up' ? [describeNode(observation.state)] : downNotes(machine, observation);
+      observation.status !== 'observed'
+        ? []
+        : command === 'up'
+          ? [describeNode(observation.state), ...(keyNote ? [keyNote] : [])]
+          : downNotes(machine, observation);
     return {
       machine: machine.name,
       target: describeTarget(machine.ssh),

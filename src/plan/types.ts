@@ -47,6 +47,11 @@ export interface Action {
   edited?: boolean;
   /** tailnet-node: log the node out of the tailnet it is on first (takeOver). leave: in the background. */
   takeOver?: boolean;
+  /**
+   * tailnet-node: re-key a node of this stack (its node key expires soon or has expired): join again with a freshly
+   * minted auth key and --force-reauth. Same hostname, same tags, same address.
+   */
+  rekey?: boolean;
 }
 
 /** Why up (or down) must not touch a machine, and what the user can do about it. */

@@ -55,9 +55,11 @@ export const ALLOW_ALL_FIX =
  * `policyText`: the current policy when it could be read; without it the policy change is "unknown until read".
  * `ours`: the tagOwners entries this stack recorded as added (see backend.ts).
  */
-export function planTailnet(spec: Spec, joined: Set<string>, policyText?: string, ours?: ReadonlySet<string>): TailnetAction[] {
-  const pending = spec.machines.filter((m) => !joined.has(m.name));
+export function planTailnet(spec: Spec, joined: Set<string>, policyText?: string, ours?: ReadonlySet<string>, rekey: ReadonlySet<string> = new Set()): TailnetAction[] {
   const t = spec.tailnet;
+  // rekey: joined machines that get a fresh key (rotate, provider pulumi only: a provided key is the user's to renew)
+  const renew = (name: string) => t.provider === 'pulumi' && joined.has(name) && rekey.has(name);
+  const pending = spec.machines.filter((m) => !joined.has(m.name) || renew(m.name));
   if (t.provider === 'provided') {
     return [
       ...pending.map((m): TailnetAction => ({
@@ -71,7 +73,7 @@ export function planTailnet(spec: Spec, joined: Set<string>, policyText?: string
   const actions: TailnetAction[] = pending.map((m) => ({
     kind: 'key',
     machine: m.name,
-    summary: `${m.name}: mint a single-use, preauthorized auth key (tags ${m.tags.join(', ')}; expires in ${t.keys.expirySeconds}s${t.keys.ephemeral ? '; ephemeral' : ''})`,
+    summary: `${m.name}: mint a single-use, preauthorized auth key${renew(m.name) ? ' to re-key its node' : ''} (tags ${m.tags.join(', ')}; expires in ${t.keys.expirySeconds}s${t.keys.ephemeral ? '; ephemeral' : ''})`,
   }));
   if (t.acl === 'skip') return [...actions, { kind: 'note', summary: 'policy: untouched (tailnet.acl: skip)' }];
   if (policyText === undefined) {
@@ -82,7 +84,7 @@ export function planTailnet(spec: Spec, joined: Set<string>, policyText?: string
   for (const c of policyChanges(policyText, spec, opts)) actions.push({ kind: 'policy', change: c, summary: `policy ${c.op} ${c.section}: ${c.summary}` });
   for (const w of policyWarnings(policyText))
     actions.push({ kind: 'note', summary: `policy warning: ${w}. up will refuse: with it every device reaches every gateway port and this stack's policy tests (port 22 denied between peers) fail. Fix: ${ALLOW_ALL_FIX}` });
-  if (pending.length > 0 && joined.size < spec.machines.length)
+  if (pending.some((m) => !joined.has(m.name)) && joined.size < spec.machines.length)
     actions.push({ kind: 'note', summary: 'policy tests are written for machines that have joined: the first up after they join adds them' });
   return actions;
 }
@@ -154,11 +156,12 @@ async function editPolicy(api: TailscaleApi, edit: (text: string) => string, che
 }
 
 /**
- * Auth keys for the machines in needKeys, by machine name; secrets in memory only, each passed to `redact`.
+ * Auth keys for the machines in needKeys, by machine name; secrets in memory only, each passed to `redact`. `rekeyed`:
+ * those of them already on the tailnet (a re-key: a fresh key, and their policy tests stay).
  * Order: preflight (CLI, plugin, credentials, passphrase), then the policy (our tags must be in tagOwners before a key
  * can carry them), then the keys. provider: provided resolves each machine's authKey ref and touches nothing else.
  */
-export async function applyTailnet(spec: Spec, needKeys: string[], engine: TailnetEngine, apiFor: ApiFor, redact: Redact): Promise<Map<string, string>> {
+export async function applyTailnet(spec: Spec, needKeys: string[], engine: TailnetEngine, apiFor: ApiFor, redact: Redact, rekeyed: string[] = []): Promise<Map<string, string>> {
   for (const n of needKeys) if (!spec.machines.some((m) => m.name === n)) throw new TailnetError(`no machine named ${n} in the spec`);
   const keys = new Map<string, string>();
   if (spec.tailnet.provider === 'provided') {
@@ -183,7 +186,8 @@ export async function applyTailnet(spec: Spec, needKeys: string[], engine: Tailn
 
   if (spec.tailnet.acl === 'merge') {
     const ours = await readPolicyRecord(loc);
-    const testsFor = new Set(spec.machines.map((m) => m.name).filter((n) => !needKeys.includes(n)));
+    // tests for the machines on the tailnet: those that need no key, and those re-keyed (they are on it already)
+    const testsFor = new Set(spec.machines.map((m) => m.name).filter((n) => !needKeys.includes(n) || rekeyed.includes(n)));
     const written = await editPolicy(
       apiFor(creds, spec.tailnet.tailnet),
       (text) => mergePolicy(text, spec, { ours, testsFor }),

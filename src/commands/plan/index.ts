@@ -10,7 +10,8 @@ import type { Plan } from '../../plan/types.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import type { Spec } from '../../peer-yaml/types.js';
 import { Transport } from '../../transport/remote.js';
-import { newTokens } from '../rotate/index.js';
+import { newTokens, rotateNodeKeys } from '../rotate/index.js';
+import { DEFAULT_REKEY_WINDOW_SECONDS, type NodeKeys } from '../../plan/machine.js';
 import { refuseBadInput, localBlockers, planTailnet, specForPlanning } from '../readiness.js';
 import { outsideOf, restrictPlan, targeted, targetSet } from '../targets.js';
 
@@ -21,6 +22,8 @@ interface PlanOptions extends CommonOptions {
   acceptNewHostKeys?: boolean;
   allowLocalState?: boolean;
   machine?: string[];
+  /** With --for rotate: re-key nodes whose key expires within this duration (default 7d). */
+  rekeyWithin?: string;
 }
 
 /**
@@ -28,17 +31,26 @@ interface PlanOptions extends CommonOptions {
  * blocking problem), otherwise 0; with --detailed-exitcode 3 only for real pending changes.
  */
 export async function run(options: PlanOptions): Promise<number> {
-  if (options.for !== 'rotate') return planFor(loadSpec(options.file), options, options.for);
+  if (options.rekeyWithin !== undefined && options.for !== 'rotate') {
+    throw new UsageError('--rekey-within is for --for rotate', 'add --for rotate (what rotate would re-key), or drop --rekey-within');
+  }
+  if (options.for !== 'rotate') {
+    // up: a node key near expiry is shown as a note suggesting rotate
+    const keys = options.for === 'up' ? { now: Date.now(), windowSeconds: DEFAULT_REKEY_WINDOW_SECONDS, rekey: false } : undefined;
+    return planFor(loadSpec(options.file), options, options.for, keys);
+  }
   // what rotate would do: up's plan with new tokens (made here, shown only as "(sensitive value)", then thrown away)
+  // and the nodes it would re-key
+  const keys = rotateNodeKeys(options, Date.now());
   const rotation = newTokens(loadSpec(options.file));
   try {
-    return await planFor(rotation.spec, options, 'up');
+    return await planFor(rotation.spec, options, 'up', keys);
   } finally {
     rotation.cleanup();
   }
 }
 
-async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down'): Promise<number> {
+async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down', nodeKeys?: Omit<NodeKeys, 'provider'>): Promise<number> {
   if (options.offline && options.detailedExitcode) {
     throw new UsageError(
       '--detailed-exitcode cannot be answered with --offline: nothing is observed, so whether changes are pending is unknown',
@@ -55,7 +67,7 @@ async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down')
   const whole = withBlockers(
     options.offline
       ? plan({ spec, command, machines: new Map(), tailnet: offlineTailnetActions(spec, command) })
-      : await observedPlan(specForPlanning(spec, local), command, local, Boolean(options.acceptNewHostKeys), outsideOf(spec, only)),
+      : await observedPlan(specForPlanning(spec, local), command, local, Boolean(options.acceptNewHostKeys), outsideOf(spec, only), nodeKeys),
     local,
   );
   const result = restrictPlan(whole, only);
@@ -70,12 +82,21 @@ async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down')
 }
 
 /** Reads every machine (read-only) and, for pulumi with acl merge, the tailnet policy. Writes nothing. */
-async function observedPlan(spec: Spec, command: 'up' | 'down', local: Parameters<typeof planTailnet>[1], acceptNewHostKeys: boolean, outside: string[]): Promise<Plan> {
+async function observedPlan(
+  spec: Spec,
+  command: 'up' | 'down',
+  local: Parameters<typeof planTailnet>[1],
+  acceptNewHostKeys: boolean,
+  outside: string[],
+  nodeKeys?: Omit<NodeKeys, 'provider'>,
+): Promise<Plan> {
   const transport = new Transport(spec, { acceptNewHostKeys });
   try {
     if (command === 'down') return (await prepareDown(spec, transport)).plan;
     // machines outside --machine get no key: they count as joined for the tailnet plan
-    return (await prepareUp(spec, transport, (joined) => planTailnet(spec, local, new Set([...joined, ...outside])))).plan;
+    const tailnet = (joined: Set<string>, rekey: Set<string>) =>
+      planTailnet(spec, local, new Set([...joined, ...outside]), new Set([...rekey].filter((m) => !outside.includes(m))));
+    return (await prepareUp(spec, transport, tailnet, nodeKeys)).plan;
   } finally {
     await transport.close();
   }

@@ -1,26 +1,55 @@
 // peer-provision rotate: new gateway tokens for every machine whose token peer-provision generates, applied the way
 // up applies anything (plan shown first, then asked; the gateway patched and restarted, the peer files on every peer
 // rewritten with the new token, verify). A token from env:/file: is the user's own: rotate the secret, then `up`.
+// In the same run, with provider pulumi, nodes whose Tailscale node key expires within --rekey-within (or has
+// expired) are re-keyed: a freshly minted auth key and `tailscale up --force-reauth` (same hostname, same address).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UsageError } from '../../errors.js';
 import { stderr } from '../../output/io.js';
 import { registerSecret } from '../../output/redact.js';
+import { durationSeconds } from '../../peer-yaml/duration.js';
 import { loadSpec } from '../../peer-yaml/load.js';
+import { DEFAULT_REKEY_WINDOW_SECONDS, type NodeKeys } from '../../plan/machine.js';
 import type { Spec } from '../../peer-yaml/types.js';
 import { apply, type UpOptions } from '../up/index.js';
 
-export async function run(options: UpOptions): Promise<number> {
+export interface RotateOptions extends UpOptions {
+  /** A duration (7d, 36h): re-key nodes whose key expires within it. */
+  rekeyWithin?: string;
+  /** Rotate only the gateway tokens, or only re-key nodes. */
+  only?: 'tokens' | 'keys';
+}
+
+export async function run(options: RotateOptions): Promise<number> {
   const spec = loadSpec(options.file);
+  const keys = rotateNodeKeys(options, Date.now());
+  if (options.only === 'keys') return apply(spec, options, 'rotate', keys);
   const rotation = newTokens(spec);
   try {
     for (const name of rotation.kept) {
       stderr(`rotate: ${name}'s token comes from ${rotation.refs.get(name)}: rotate that secret, then run up\n`);
     }
-    return await apply(rotation.spec, options, 'rotate');
+    return await apply(rotation.spec, options, 'rotate', keys);
   } finally {
     rotation.cleanup();
+  }
+}
+
+/** What rotate (and plan --for rotate) does about node keys: re-key within the window, unless --only tokens. */
+export function rotateNodeKeys(options: { rekeyWithin?: string; only?: 'tokens' | 'keys' }, now: number): Omit<NodeKeys, 'provider'> {
+  return { now, windowSeconds: rekeyWindow(options.rekeyWithin), rekey: options.only !== 'tokens' };
+}
+
+/** --rekey-within: a duration as peer.yaml writes them (90s, 15m, 36h, 7d); bad text is a usage error (exit 2). */
+export function rekeyWindow(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_REKEY_WINDOW_SECONDS;
+  try {
+    return durationSeconds(text);
+  } catch {
+    throw new UsageError(`--rekey-within ${JSON.stringify(text)}: not a duration`, 'write a number and a unit: 90s, 15m, 36h or 7d');
   }
 }
 

@@ -11,6 +11,7 @@ import { stderr, stdout } from '../../output/io.js';
 import { renderPlan } from '../../output/render-plan.js';
 import { withBlockers } from '../../plan/index.js';
 import { isEmpty } from '../../plan/types.js';
+import { DEFAULT_REKEY_WINDOW_SECONDS, type NodeKeys } from '../../plan/machine.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import type { Spec } from '../../peer-yaml/types.js';
 import { Transport } from '../../transport/remote.js';
@@ -28,14 +29,15 @@ export interface UpOptions extends CommonOptions {
 }
 
 export async function run(options: UpOptions): Promise<number> {
-  return apply(loadSpec(options.file), options, 'up');
+  // up re-keys only an expired node (it has to join again anyway); a key near expiry is a note suggesting rotate
+  return apply(loadSpec(options.file), options, 'up', { now: Date.now(), windowSeconds: DEFAULT_REKEY_WINDOW_SECONDS, rekey: false });
 }
 
 /**
  * up itself, and rotate (which hands in a spec whose tokens are new): observe, check, plan, ask, apply, verify.
  * `command` names the run in the lock, messages and refusals.
  */
-export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rotate'): Promise<number> {
+export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rotate', nodeKeys?: Omit<NodeKeys, 'provider'>): Promise<number> {
   const only = targetSet(spec, options.machine);
   const outside = outsideOf(spec, only);
   // Everything this side needs (secrets, the Pulumi CLI, credentials, where the state goes), all at once.
@@ -48,8 +50,9 @@ export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rot
   let refused = false;
   try {
     // machines outside --machine get no key: they count as joined for the tailnet plan
-    const tailnet = (joined: Set<string>) => planTailnet(spec, local, new Set([...joined, ...outside]));
-    const prepared = await prepareUp(local.length > 0 ? specForPlanning(spec, local) : spec, transport, tailnet);
+    const tailnet = (joined: Set<string>, rekey: Set<string>) =>
+      planTailnet(spec, local, new Set([...joined, ...outside]), new Set([...rekey].filter((m) => !outside.includes(m))));
+    const prepared = await prepareUp(local.length > 0 ? specForPlanning(spec, local) : spec, transport, tailnet, nodeKeys);
     const plan = restrictPlan(withBlockers(prepared.plan, local), only);
     const checked = restrictSpec(spec, only); // verify: the pairs among the targeted machines
     const runs = prepared.runs;
@@ -89,7 +92,7 @@ export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rot
       return EXIT.ok;
     }
     const result = await applyUp(spec, runs, {
-      authKeys: (machines) => authKeys(spec, machines),
+      authKeys: (machines, rekeyed) => authKeys(spec, machines, rekeyed),
       tailnetChanges: plan.tailnet.actions.length > 0,
       renderer: rendererFor(options.json),
       events,
