@@ -24,8 +24,8 @@ export interface RotateOptions extends UpOptions {
 }
 
 export async function run(options: RotateOptions): Promise<number> {
+  const keys = rotateNodeKeys(options, Date.now()); // a bad --rekey-within: exit 2 before anything is read
   const spec = loadSpec(options.file);
-  const keys = rotateNodeKeys(options, Date.now());
   if (options.only === 'keys') return apply(spec, options, 'rotate', keys);
   const rotation = newTokens(spec);
   try {
