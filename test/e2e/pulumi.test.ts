@@ -113,6 +113,56 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     assert.equal(api.requests.slice(writes).filter((q) => q.method !== 'GET' && !q.path.endsWith('/oauth/token')).length, 0, 'no write at all');
   });
 
+  test('rotate re-keys a node whose key expires soon: shown in plan first, a new expiry, same address and hostname, peers verified; a second rotate re-keys nothing', { skip, timeout: 600_000 }, async () => {
+    const before = lab.node('m1')!;
+    assert.equal(before.keyExpiry, undefined, 'a tagged node: key expiry disabled');
+    const soon = new Date(Date.now() + 3 * 86_400_000 + 3_600_000);
+    lab.setKeyExpiry('m1', soon); // as an admin enabling key expiry on the device, 3 days before it runs out
+    // the stand-in reports it as the real client does: Self.KeyExpiry on m1, absent on m2 (omitempty)
+    const self = async (m: string) => JSON.parse((await lab.run(m, 'tailscale status --json')).stdout).Self;
+    assert.equal((await self('m1')).KeyExpiry, soon.toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    assert.ok(!('KeyExpiry' in (await self('m2'))));
+    const ipBefore = await tailnetIp(lab, 'm1');
+
+    const plan = await cli(['plan', '--for', 'rotate', '-f', file], env);
+    assert.equal(plan.code, 0, `${plan.stdout}\n${plan.stderr}`);
+    assert.match(plan.stdout, /\+ tailnet-key +m1: mint a single-use, preauthorized auth key to re-key its node/);
+    assert.match(plan.stdout, /machine m1 [^\n]*\n(?:  note: [^\n]*\n)*  ~ tailnet-node +re-key \(node key expires in 3d\)/);
+    assert.match(plan.stdout, /machine m2 [^\n]*\n(?:  note: [^\n]*\n)*  note: node key expiry disabled \(the default for a tagged node\): nothing to re-key/);
+    assert.doesNotMatch(plan.stdout, /m2: mint/);
+    // plain up only suggests it
+    const upPlan = await cli(['plan', '-f', file], env);
+    assert.match(upPlan.stdout, /note: node key expires in 3d: `peer-provision rotate` re-keys it/);
+    assert.doesNotMatch(upPlan.stdout, /re-key \(/);
+
+    const keysBefore = api.keys().length;
+    const argvBefore = lab.argvLog('m1').length;
+    const m2ArgvBefore = lab.argvLog('m2').length;
+    const r = await cli(['rotate', '--yes', '-f', file], env);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /rotate complete: every peer pair verified/);
+    const minted = api.keys().slice(keysBefore);
+    assert.deepEqual(minted.map((k) => [k.tags, k.reusable]), [[['tag:peer-lab', 'tag:peer-lab-m1'], false]], 'one new single-use key, for m1');
+    const after = lab.node('m1')!;
+    assert.deepEqual([after.nodeId, after.ip, after.hostname], [before.nodeId, before.ip, before.hostname], 'the same node: same id, address, hostname');
+    assert.ok(Date.parse(after.keyExpiry!) > Date.now() + 170 * 86_400_000, `a new key expiry: ${after.keyExpiry}`);
+    assert.equal(await tailnetIp(lab, 'm1'), ipBefore);
+    const ups = lab.argvLog('m1').slice(argvBefore).filter((e) => e.argv[0] === 'up');
+    assert.equal(ups.length, 1);
+    assert.ok(ups[0]!.argv.includes('--force-reauth') && ups[0]!.argv.some((a) => a.startsWith('--auth-key=file:')), ups[0]!.argv.join(' '));
+    assert.deepEqual(lab.argvLog('m2').slice(m2ArgvBefore).filter((e) => e.argv[0] === 'up'), [], 'm2 is not re-keyed');
+    assert.ok(!parseHujson(api.policy).tests.every((t: { src: string }) => t.src !== 'tag:peer-lab-m1'), "m1's policy tests stay");
+    assertNoLeak(lab, [...secretsOf(lab, ['m1', 'm2']), ...api.keys().map((k) => k.key), CLIENT.secret], plan, r);
+
+    // nothing near expiry any more: nothing to re-key, no key minted
+    const again = await cli(['rotate', '--yes', '--only', 'keys', '-f', file], env);
+    assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+    assert.match(again.stdout, /note: node key expires in 179d: not re-keyed \(not within 7d\)/);
+    assert.doesNotMatch(again.stdout, /re-key \(/);
+    assert.match(again.stdout, /No changes\./);
+    assert.equal(api.keys().length, keysBefore + 1);
+  });
+
   test('down: keys revoked, devices removed, the policy back byte for byte; a revoked key no longer joins', { skip, timeout: 420_000 }, async () => {
     const keys = api.keys();
     const r = await cli(['down', '--yes', '-f', file], env);
