@@ -33,7 +33,10 @@ Examples:
   peer-provision plan --out plan.json           save the plan; \`up plan.json\` applies exactly it (refused if stale)
   peer-provision up --yes --json                apply in CI: one JSON event per line, the last a result
   peer-provision up --machine beta              only beta; its pairs with the others are left as they are
-  peer-provision rotate --yes                   new gateway tokens, peer files updated on every peer
+  peer-provision rotate --yes                   new gateway tokens, peer files updated on every peer; node keys
+                                                expiring within 7d re-keyed (provider pulumi)
+  peer-provision plan --for rotate --rekey-within 30d
+                                                what rotate would change, re-keying keys that expire within 30d
   peer-provision down --yes
 
 More: README.md, docs/ci.md`;
@@ -72,8 +75,9 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     .option('--offline', 'compute from peer.yaml alone: open no connection to anything')
     .option('--detailed-exitcode', 'exit 3 when changes are pending, 0 when there are none (1 when a machine is unreachable or something blocks)')
     .addOption(
-      new Option('--for <command>', 'plan for up, down or rotate (new tokens: what rotate would change)').choices(['up', 'down', 'rotate']).default('up'),
+      new Option('--for <command>', 'plan for up, down or rotate (new tokens and node re-keys: what rotate would change)').choices(['up', 'down', 'rotate']).default('up'),
     )
+    .option('--rekey-within <duration>', 'with --for rotate: re-key nodes whose key expires within this (90s, 15m, 36h, 7d; default 7d)')
     .option('--out <file>', 'also save the plan (no secret in it) for `up FILE` / `down FILE` to apply exactly')
     .action((o) => run('plan', o));
   const savedPlan = (c: Command, made: string) => c.argument('[plan]', `a plan saved by \`${made}\`: applied exactly, without asking, unless what it saw has changed`);
@@ -89,12 +93,14 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     asks(
       command(
         'rotate',
-        'new gateway tokens (for token: generate): shown as a plan, then applied like up: patch, restart, peer files on every peer, verify',
+        'new gateway tokens (for token: generate) and, with provider pulumi, new node keys for nodes whose key expires soon: shown as a plan, then applied like up: re-key (tailscale up --force-reauth), patch, restart, peer files on every peer, verify',
         EVENTS,
       ),
     ),
   )
     .option('--accept-new-host-keys', 'accept and remember host keys ssh has not seen (otherwise known_hosts must have them)')
+    .option('--rekey-within <duration>', 're-key nodes whose Tailscale node key expires within this (90s, 15m, 36h, 7d; default 7d); an expired key is always re-keyed')
+    .addOption(new Option('--only <what>', 'only new gateway tokens, or only node re-keys').choices(['tokens', 'keys']))
     .action((o) => run('rotate', o));
   savedPlan(asks(machines(command('down', 'leave the tailnet, restore each gateway config, remove peer files, revoke keys', EVENTS))), 'plan --for down --out FILE').action(
     (planFile, o) => run('down', { ...o, planFile }),

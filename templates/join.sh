@@ -1,7 +1,8 @@
 # join.sh: join the tailnet with a single-use auth key, then print the node's tailnet IPv4.
 # Vars: AUTH_KEY (secret: reaches this machine on ssh's stdin, goes into a 0600 file, never argv),
-#       HOSTNAME_WANTED, TAGS (comma-separated), FORCE_REAUTH (1: takeOver; the node is logged in elsewhere
-#       or reached over Tailscale: re-authenticate, and let the join finish even if it cuts this connection).
+#       HOSTNAME_WANTED, TAGS (comma-separated), FORCE_REAUTH (1: takeOver, the node is logged in elsewhere
+#       or reached over Tailscale; or a re-key, the node's key is near expiry or expired: re-authenticate with
+#       the new key, and let the join finish even if it cuts this connection).
 set -eu
 as_root true || fail "sudo asks for a password: joining the tailnet needs root or passwordless sudo (sudo -n)"
 key_file=$(umask 077 && mktemp "${TMPDIR:-/tmp}/peer-provision-key.XXXXXX")

@@ -84,6 +84,20 @@ test('plan --offline --detailed-exitcode is refused (exit 2): nothing observed c
   assert.match(r.stderr, /--detailed-exitcode cannot be answered with --offline/);
 });
 
+test('--rekey-within: a bad duration is exit 2 before peer.yaml is read; plan takes it only with --for rotate', async () => {
+  const rotate = await runCli(['rotate', '--rekey-within', '7 days', '-f', writeTemp('not: [valid')]);
+  assert.equal(rotate.code, 2);
+  assert.match(rotate.stderr, /--rekey-within "7 days": not a duration/);
+  assert.match(rotate.stderr, /hint: write a number and a unit: 90s, 15m, 36h or 7d/);
+  const plan = await runCli(['plan', '--offline', '--rekey-within', '3d']);
+  assert.equal(plan.code, 2);
+  assert.match(plan.stderr, /--rekey-within is for --for rotate/);
+  assert.equal((await runCli(['rotate', '--only', 'everything'])).code, 2);
+  const help = await runCli(['rotate', '--help']);
+  assert.match(help.stdout, /--rekey-within <duration>/);
+  assert.match(help.stdout, /--only <what>/);
+});
+
 test('unknown option and unknown command: exit 2', async () => {
   assert.equal((await runCli(['plan', '--bogus'])).code, 2);
   assert.equal((await runCli(['frobnicate'])).code, 2);

@@ -9,6 +9,7 @@ import { confirm } from '../output/confirm.js';
 import { stderr } from '../output/io.js';
 import type { View } from '../output/view.js';
 import { renderPlan } from '../output/render-plan.js';
+import type { NodeKeys } from '../plan/machine.js';
 import { isEmpty, type Plan } from '../plan/types.js';
 import type { Spec } from '../peer-yaml/types.js';
 import { Transport } from '../transport/remote.js';
@@ -19,6 +20,12 @@ import { checkNotStale } from './saved-plan.js';
 import { outsideOf, restrictPlan, restrictSpec, targeted, targetSet } from './targets.js';
 import { BlockedError, refuseBadInput, localBlockers, removeEmptyStateFolders, specForPlanning } from './readiness.js';
 import { endpoints, verifyAfterApply } from './verify-peers.js';
+
+/** saved: a plan saved with `plan --out` (applied exactly unless stale); nodeKeys: what to do about node key expiry. */
+export interface ApplyExtra {
+  saved?: { plan: Plan; file: string };
+  nodeKeys?: Omit<NodeKeys, 'provider'>;
+}
 
 export interface UpOptions extends CommonOptions {
   yes?: boolean;
@@ -32,7 +39,8 @@ export interface UpOptions extends CommonOptions {
  * up itself, and rotate (which hands in a spec whose tokens are new): observe, check, plan, ask, apply, verify.
  * `command` names the run in the lock, messages and refusals.
  */
-export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rotate', view: View, saved?: { plan: Plan; file: string }): Promise<number> {
+export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rotate', view: View, extra: ApplyExtra = {}): Promise<number> {
+  const { saved, nodeKeys } = extra;
   const only = targetSet(spec, options.machine);
   const outside = outsideOf(spec, only);
   // Everything this side needs (secrets, the Pulumi CLI, credentials, where the state goes), all at once.
@@ -44,7 +52,7 @@ export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rot
   let refused = false;
   try {
     // machines outside --machine get no key: they count as joined for the tailnet plan
-    const prepared = await prepare(local.length > 0 ? specForPlanning(spec, local) : spec, 'up', transport, { local, outside });
+    const prepared = await prepare(local.length > 0 ? specForPlanning(spec, local) : spec, 'up', transport, { local, outside, nodeKeys });
     const fresh = restrictPlan(prepared.plan, only);
     const plan = saved ? checkNotStale(saved.plan, fresh, saved.file) : fresh;
     const checked = restrictSpec(spec, only); // verify: the pairs among the targeted machines

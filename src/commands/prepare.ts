@@ -11,7 +11,7 @@ import type { PolicyObservation } from '../observe/types.js';
 import { peersOf } from '../peer-yaml/types.js';
 import type { Spec } from '../peer-yaml/types.js';
 import { plan } from '../plan/index.js';
-import { isJoined, type Desired } from '../plan/machine.js';
+import { isJoined, type Desired, type NodeKeys } from '../plan/machine.js';
 import type { Plan, PlanBlocker } from '../plan/types.js';
 import type { Transport } from '../transport/remote.js';
 
@@ -25,6 +25,8 @@ export interface PrepareOptions {
   local: PlanBlocker[];
   /** Machines --machine leaves out: they get no key (counted as joined for the tailnet's plan). */
   outside?: string[];
+  /** up: node key expiry against this time and window (rotate: re-key); absent: nothing said about node keys. */
+  nodeKeys?: Omit<NodeKeys, 'provider'>;
 }
 
 export async function prepare(spec: Spec, command: 'up' | 'down', transport: Transport, options: PrepareOptions): Promise<Prepared> {
@@ -55,6 +57,7 @@ export async function prepare(spec: Spec, command: 'up' | 'down', transport: Tra
     policy,
     desired,
     countAsJoined: options.outside,
+    nodeKeys: command === 'up' ? options.nodeKeys : undefined,
     // a weak token in a config is replaced only with the user's consent
     machineBlockers: command === 'up' ? tokenBlockers(spec, observed) : undefined,
     localBlockers: options.local,

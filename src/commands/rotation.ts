@@ -1,10 +1,14 @@
-// New gateway tokens for rotate and `plan --for rotate`: a fresh random token for every machine whose token
-// peer-provision generates, handed in as a 0600 file: ref in a private folder removed when the run ends.
+// What rotate changes, for rotate and `plan --for rotate`: which node keys it re-keys, and new gateway tokens (a
+// fresh random token for every machine whose token peer-provision generates, handed in as a 0600 file: ref in a
+// private folder removed when the run ends).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UsageError } from '../errors.js';
 import { registerSecret } from '../output/redact.js';
+import { durationSeconds } from '../peer-yaml/duration.js';
+import { DEFAULT_REKEY_WINDOW_SECONDS, type NodeKeys } from '../plan/machine.js';
 import type { Spec } from '../peer-yaml/types.js';
 
 /**
@@ -30,4 +34,19 @@ export function newTokens(spec: Spec): { spec: Spec; rotated: string[]; kept: st
     return { ...machine, gateway: { ...machine.gateway, token: { kind: 'file' as const, path } } };
   });
   return { spec: { ...spec, machines }, rotated, kept, refs, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** What rotate (and plan --for rotate) does about node keys: re-key within the window, unless --only tokens. */
+export function rotateNodeKeys(options: { rekeyWithin?: string; only?: 'tokens' | 'keys' }, now: number): Omit<NodeKeys, 'provider'> {
+  return { now, windowSeconds: rekeyWindow(options.rekeyWithin), rekey: options.only !== 'tokens' };
+}
+
+/** --rekey-within: a duration as peer.yaml writes them (90s, 15m, 36h, 7d); bad text is a usage error (exit 2). */
+export function rekeyWindow(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_REKEY_WINDOW_SECONDS;
+  try {
+    return durationSeconds(text);
+  } catch {
+    throw new UsageError(`--rekey-within ${JSON.stringify(text)}: not a duration`, 'write a number and a unit: 90s, 15m, 36h or 7d');
+  }
 }

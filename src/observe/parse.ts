@@ -127,6 +127,7 @@ export function parseObservation(stdout: string, marker: string): { state: Machi
   const port = get(config, 'gateway', 'port');
 
   const userId = get(status, 'Self', 'UserID');
+  const keyExpiry = get(status, 'Self', 'KeyExpiry');
   const state: MachineState = {
     os: facts.os ?? 'unknown',
     arch: facts.arch ?? 'unknown',
@@ -144,6 +145,8 @@ export function parseObservation(stdout: string, marker: string): { state: Machi
       hostname: (get(status, 'Self', 'HostName') as string | undefined) ?? undefined,
       tags: (get(status, 'Self', 'Tags') as string[] | undefined) ?? [],
       ip: running === 'Running' ? ips.find((ip) => /^\d+\.\d+\.\d+\.\d+$/.test(ip)) : undefined,
+      // ipnstate.PeerStatus.KeyExpiry is a *time.Time with omitempty: absent when the key never expires
+      keyExpiry: typeof keyExpiry === 'string' && keyExpiry ? keyExpiry : undefined,
     },
     gateway: {
       installed: Boolean(facts.openclaw),

@@ -48,6 +48,11 @@ export interface MachineState {
     hostname?: string;
     tags: string[];
     ip?: string; // the node's tailnet IPv4
+    /**
+     * When the node key expires (RFC 3339, `tailscale status --json` Self.KeyExpiry), past or future. Absent: key
+     * expiry is disabled for this node (Tailscale's default for tagged nodes), or the node has no key.
+     */
+    keyExpiry?: string;
   };
   gateway: {
     installed: boolean; // the openclaw command is there

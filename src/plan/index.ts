@@ -2,7 +2,7 @@
 import { sha256 } from '../model/hash.js';
 import type { MachineObservation, PolicyObservation } from '../observe/types.js';
 import type { Spec } from '../peer-yaml/types.js';
-import { downNotes, planMachineDown, planMachineUp, type Desired } from './machine.js';
+import { downNotes, nodeKeyPlan, planMachineDown, planMachineUp, type Desired, type NodeKeys } from './machine.js';
 import { machinePreconditions } from './preconditions.js';
 import { describeNode, duplicateMachines, upBlockers } from './safety.js';
 import { TAILNET } from './step.js';
@@ -20,6 +20,8 @@ export interface PlanInput {
   countAsJoined?: string[];
   /** By machine name; see Desired. */
   desired?: Map<string, Desired>;
+  /** up: node key expiry against this time and window (rotate: re-key); absent: nothing said about node keys. */
+  nodeKeys?: Omit<NodeKeys, 'provider'>;
   /** Blockers found in what observe read privately (a weak token in a config): verdicts only, never the secret. */
   machineBlockers?: Map<string, Blocker[]>;
   /** Blockers found on this side (a secret, the Pulumi CLI, credentials, the state): they come first. */
@@ -33,9 +35,10 @@ export function plan(input: PlanInput): Plan {
     return o?.status === 'observed' ? [{ machine: m.name, state: o.state }] : [];
   });
   const duplicates = duplicateMachines(observed);
+  const keys = command === 'up' && input.nodeKeys ? { ...input.nodeKeys, provider: spec.tailnet.provider } : undefined;
   const machines = spec.machines.map((machine): MachinePlan => {
     const observation = input.machines.get(machine.name) ?? { status: 'offline' as const };
-    const actions = command === 'up' ? planMachineUp(machine, observation, input.desired?.get(machine.name) ?? {}) : planMachineDown(machine, observation);
+    const actions = command === 'up' ? planMachineUp(machine, observation, input.desired?.get(machine.name) ?? {}, keys) : planMachineDown(machine, observation);
     const blockers: Blocker[] = [];
     const duplicate = duplicates.get(machine.name);
     if (duplicate) blockers.push(duplicate);
@@ -43,7 +46,9 @@ export function plan(input: PlanInput): Plan {
       blockers.push(...upBlockers(machine, observation.state), ...machinePreconditions(machine, observation.state, actions));
     }
     blockers.push(...(input.machineBlockers?.get(machine.name) ?? []));
-    const notes = observation.status !== 'observed' ? [] : command === 'up' ? [describeNode(observation.state)] : downNotes(machine, observation);
+    const keyNote = keys && observation.status === 'observed' ? nodeKeyPlan(machine, observation.state, keys).note : undefined;
+    const notes =
+      observation.status !== 'observed' ? [] : command === 'up' ? [describeNode(observation.state), ...(keyNote ? [keyNote] : [])] : downNotes(machine, observation);
     return {
       machine: machine.name,
       target: describeTarget(machine.ssh),
@@ -54,8 +59,11 @@ export function plan(input: PlanInput): Plan {
       ...(notes.length ? { notes } : {}),
     };
   });
-  const joining = machines.filter((m) => m.actions.some((a) => a.kind === 'join')).map((m) => m.machine);
-  const joined = new Set([...observed.map((o) => o.machine).filter((n) => !joining.includes(n)), ...(input.countAsJoined ?? [])]);
+  const joins = machines.flatMap((m) => m.actions.flatMap((a) => (a.kind === 'join' ? [a] : [])));
+  const joining = joins.map((a) => a.machine!);
+  // a node being re-keyed is on the tailnet already: its policy tests stay
+  const onTailnet = (n: string) => !joining.includes(n) || joins.some((a) => a.machine === n && a.input.rekey);
+  const joined = new Set([...observed.map((o) => o.machine).filter(onTailnet), ...(input.countAsJoined ?? [])]);
   const tailnet = planTailnet({ spec, command, joined, joining, policy: input.policy });
   const linked = link(command, tailnet.actions, machines);
   return {

@@ -16,3 +16,20 @@ export function isTailnetAddress(address: string | undefined): boolean {
   const m = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(address ?? '');
   return Boolean(m && Number(m[1]) === 100 && Number(m[2]) >= 64 && Number(m[2]) <= 127);
 }
+
+/** This stack's node as the machine's own: logged in (even with an expired key), its hostname, its tags. */
+export const isOwnNode = (machine: MachineSpec, state: MachineState) =>
+  state.tailscale.loggedIn && state.tailscale.hostname === machine.tailscale.hostname && isStackNode(machine, state);
+
+/** Seconds until the node key expires (negative: expired that long ago); undefined: it never expires, or unreadable. */
+export function keyExpiresIn(state: MachineState, now: number): number | undefined {
+  const at = state.tailscale.keyExpiry === undefined ? NaN : Date.parse(state.tailscale.keyExpiry);
+  return Number.isNaN(at) ? undefined : Math.floor((at - now) / 1000);
+}
+
+/** "3d", "5h", "12m", "40s": the largest whole unit, rounded down (for "expires in 3d"). */
+export function roughDuration(seconds: number): string {
+  const s = Math.abs(seconds);
+  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) if (s >= size) return `${Math.floor(s / size)}${unit}`;
+  return `${s}s`;
+}

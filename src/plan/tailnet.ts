@@ -61,7 +61,7 @@ export function planTailnet({ spec, command, joined, joining, policy }: TailnetP
     }
     for (const w of policyWarnings(policy.text))
       notes.push(`policy warning: ${w}. up will refuse: with it every device reaches every gateway port and this stack's policy tests (port 22 denied between peers) fail. Fix: ${ALLOW_ALL_FIX}`);
-    if (pending.length > 0 && joined.size < spec.machines.length)
+    if (pending.some((m) => !joined.has(m.name)) && joined.size < spec.machines.length)
       notes.push('policy tests are written for machines that have joined: the first up after they join adds them');
   }
   if (pending.length > 0 && !('unread' in policy && policy.offline)) {
@@ -70,7 +70,7 @@ export function planTailnet({ spec, command, joined, joining, policy }: TailnetP
       makeStep('mint-keys', undefined, {
         op: 'add',
         resource: 'tailnet-key',
-        summary: `mint an auth key for ${pending.map((m) => m.name).join(', ')}: ${keyWords}`,
+        summary: `mint an auth key for ${pending.map((m) => `${m.name}${joined.has(m.name) ? ' (to re-key its node)' : ''}`).join(', ')}: ${keyWords}`,
         changes: pending.map((m) => ({ field: m.name, to: `(tags ${m.tags.join(', ')})` })),
         // the stack's tags must be in tagOwners before a key may carry them
         needs: policyStep && policyStep.op !== 'unknown' ? [policyStep.id] : [],

@@ -45,7 +45,8 @@ export interface StepInputs {
   'mint-keys': { machines: string[] };
   /** up, machine */
   'install-tailscale': { os: string; installUrl: string };
-  join: { hostname: string; tags: string[]; forceReauth: boolean };
+  /** rekey: the node is on the tailnet already and gets a fresh key (its key expires soon, or has): same name, tags, address. */
+  join: { hostname: string; tags: string[]; forceReauth: boolean; rekey: boolean };
   'patch-config': {
     configPath: string;
     port: number;

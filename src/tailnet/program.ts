@@ -10,7 +10,7 @@ import type { Spec } from '../peer-yaml/types.js';
 import { TailnetError } from './errors.js';
 
 export interface ProgramInput {
-  /** Names of the machines that still have to join: only these get a key (see index.ts for why). */
+  /** Names of the machines that still have to join or are re-keyed: only these get a key (see index.ts for why). */
   needKeys: string[];
 }
 
@@ -46,8 +46,9 @@ export function tailnetProgram(spec: Spec, input: ProgramInput): () => Promise<P
           tags: m.tags,
           expiry: spec.tailnet.keys.expirySeconds,
           description: keyDescription(spec.name, name),
-          // Only machines that still have to join have a key here, so an expired or used key of such a machine is
-          // replaced on the next `up --refresh`; joined machines' keys are simply not declared any more.
+          // Only machines that still have to join (or are re-keyed) have a key here, so an expired or used key of such
+          // a machine is replaced on the next `up --refresh` (a re-key's spent key among them); joined machines' keys
+          // are simply not declared any more.
           recreateIfInvalid: 'always',
         },
         // The tags are in tagOwners already: index.ts writes the policy before this program runs.

@@ -82,7 +82,7 @@ function planOf(command: 'up' | 'down', tailnet: Step[], machines: Record<string
 
 /** up's steps for one machine, chained as the planner chains them, joining with the minted key. */
 function upSteps(m: string, peer: string): Step[] {
-  const join = makeStep('join', m, { op: 'add', resource: 'tailnet-node', summary: 'join', needs: ['tailnet/mint-keys'], input: { hostname: `${m}-agent`, tags: ['tag:peer-lab', `tag:peer-lab-${m}`], forceReauth: false } });
+  const join = makeStep('join', m, { op: 'add', resource: 'tailnet-node', summary: 'join', needs: ['tailnet/mint-keys'], input: { hostname: `${m}-agent`, tags: ['tag:peer-lab', `tag:peer-lab-${m}`], forceReauth: false, rekey: false } });
   const patch = makeStep('patch-config', m, {
     op: 'change',
     resource: 'gateway-config',
@@ -149,7 +149,7 @@ describe('runPlan (up)', () => {
   test('unknown steps and steps of machines this run has not observed are never run', async () => {
     const w = world();
     w.ctx.runs.delete('m2');
-    const unknown: Step = { ...makeStep('join', 'm1', { op: 'add', resource: 'tailnet-node', summary: 'x', input: { hostname: 'm1', tags: [], forceReauth: false } }), kind: 'unknown', op: 'unknown', input: {} } as Step;
+    const unknown: Step = { ...makeStep('join', 'm1', { op: 'add', resource: 'tailnet-node', summary: 'x', input: { hostname: 'm1', tags: [], forceReauth: false, rekey: false } }), kind: 'unknown', op: 'unknown', input: {} } as Step;
     const result = await runPlan(planOf('up', [], { m1: [unknown], m2: upSteps('m2', 'm1') }), w.ctx, { renderer: 'silent', events: noEvents });
     assert.deepEqual([w.sent, result.failures], [[], []]);
   });

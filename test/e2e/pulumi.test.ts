@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseHujson } from 'jsonc-parser';
+import { keyFile, type KeyRecord } from '../lab/control-server.js';
 import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
 import { ROOT, type CliResult } from '../helpers.js';
 import { startApiDouble, type ApiDouble } from '../tailnet/api-double.js';
@@ -113,12 +114,67 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     assert.equal(api.requests.slice(writes).filter((q) => q.method !== 'GET' && !q.path.endsWith('/oauth/token')).length, 0, 'no write at all');
   });
 
+  test('rotate re-keys a node whose key expires soon: shown in plan first, a new expiry, same address and hostname, peers verified; a second rotate re-keys nothing', { skip, timeout: 600_000 }, async () => {
+    const before = lab.node('m1')!;
+    assert.equal(before.keyExpiry, undefined, 'a tagged node: key expiry disabled');
+    const soon = new Date(Date.now() + 3 * 86_400_000 + 3_600_000);
+    lab.setKeyExpiry('m1', soon); // as an admin enabling key expiry on the device, 3 days before it runs out
+    // the stand-in reports it as the real client does: Self.KeyExpiry on m1, absent on m2 (omitempty)
+    const self = async (m: string) => JSON.parse((await lab.run(m, 'tailscale status --json')).stdout).Self;
+    assert.equal((await self('m1')).KeyExpiry, soon.toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    assert.ok(!('KeyExpiry' in (await self('m2'))));
+    const ipBefore = await tailnetIp(lab, 'm1');
+
+    const plan = await cli(['plan', '--for', 'rotate', '-f', file], env);
+    assert.equal(plan.code, 0, `${plan.stdout}\n${plan.stderr}`);
+    assert.match(plan.stdout, /\+ tailnet-key +mint an auth key for m1 \(to re-key its node\): single-use, preauthorized/);
+    assert.match(plan.stdout, /machine m1 [^\n]*\n(?:  note: [^\n]*\n)*  ~ tailnet-node +re-key \(node key expires in 3d\)/);
+    assert.match(plan.stdout, /machine m2 [^\n]*\n(?:  note: [^\n]*\n)*  note: node key expiry disabled \(the default for a tagged node\): nothing to re-key/);
+    assert.doesNotMatch(plan.stdout, /mint an auth key for [^\n]*m2/);
+    // plain up only suggests it
+    const upPlan = await cli(['plan', '-f', file], env);
+    assert.match(upPlan.stdout, /note: node key expires in 3d: `peer-provision rotate` re-keys it/);
+    assert.doesNotMatch(upPlan.stdout, /re-key \(/);
+
+    const keysBefore = api.keys().length;
+    const argvBefore = lab.argvLog('m1').length;
+    const m2ArgvBefore = lab.argvLog('m2').length;
+    const r = await cli(['rotate', '--yes', '-f', file], env);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /rotate complete: every peer pair verified/);
+    const minted = api.keys().slice(keysBefore);
+    assert.deepEqual(minted.map((k) => [k.tags, k.reusable]), [[['tag:peer-lab', 'tag:peer-lab-m1'], false]], 'one new single-use key, for m1');
+    const after = lab.node('m1')!;
+    assert.deepEqual([after.nodeId, after.ip, after.hostname], [before.nodeId, before.ip, before.hostname], 'the same node: same id, address, hostname');
+    assert.ok(Date.parse(after.keyExpiry!) > Date.now() + 170 * 86_400_000, `a new key expiry: ${after.keyExpiry}`);
+    assert.equal(await tailnetIp(lab, 'm1'), ipBefore);
+    const ups = lab.argvLog('m1').slice(argvBefore).filter((e) => e.argv[0] === 'up');
+    assert.equal(ups.length, 1);
+    assert.ok(ups[0]!.argv.includes('--force-reauth') && ups[0]!.argv.some((a) => a.startsWith('--auth-key=file:')), ups[0]!.argv.join(' '));
+    assert.deepEqual(lab.argvLog('m2').slice(m2ArgvBefore).filter((e) => e.argv[0] === 'up'), [], 'm2 is not re-keyed');
+    assert.ok(!parseHujson(api.policy).tests.every((t: { src: string }) => t.src !== 'tag:peer-lab-m1'), "m1's policy tests stay");
+    assertNoLeak(lab, [...secretsOf(lab, ['m1', 'm2']), ...api.keys().map((k) => k.key), CLIENT.secret], plan, r);
+
+    // nothing near expiry any more: nothing to re-key, no key minted
+    const again = await cli(['rotate', '--yes', '--only', 'keys', '-f', file], env);
+    assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+    assert.match(again.stdout, /note: node key expires in 179d: not re-keyed \(not within 7d\)/);
+    assert.doesNotMatch(again.stdout, /re-key \(/);
+    assert.match(again.stdout, /No changes\./);
+    assert.equal(api.keys().length, keysBefore + 1);
+  });
+
   test('down: keys revoked, devices removed, the policy back byte for byte; a revoked key no longer joins', { skip, timeout: 420_000 }, async () => {
     const keys = api.keys();
     const r = await cli(['down', '--yes', '-f', file], env);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stderr, /tailnet: destroyed stack lab: its auth keys are revoked/);
-    assert.ok(api.keys().every((k) => k.revoked), 'every key revoked');
+    // every key revoked, but for the single-use key the re-key replaced: spent (the stand-in used it), so Tailscale
+    // counts it invalid; like the provider, the engine only drops an invalid key from the state, it does not delete it
+    const spent = (key: string) => (JSON.parse(readFileSync(keyFile(lab.stateDir, key), 'utf8')) as KeyRecord).used;
+    const unrevoked = api.keys().filter((k) => !k.revoked);
+    assert.ok(unrevoked.every((k) => !k.reusable && spent(k.key)), 'every key revoked or spent');
+    assert.deepEqual(unrevoked.map((k) => k.tags), [['tag:peer-lab', 'tag:peer-lab-m1']], "only m1's first key, replaced by the re-key");
     const live = JSON.parse(readFileSync(join(lab.stateDir, 'control', 'nodes.json'), 'utf8')).nodes.filter((n: { gone: boolean }) => !n.gone);
     assert.deepEqual(live, [], 'no device left');
     assert.equal(api.policy, USER_POLICY, 'the policy is the user policy again, byte for byte');

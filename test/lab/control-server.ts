@@ -5,7 +5,9 @@
  *   GET  /health                  {"ok":true}
  *   GET  /install.sh              installs the tailscale stand-in (test double) on the calling machine
  *   GET  /standin/tailscale.mjs   the stand-in CLI (dist/test/lab/tailscale-standin.js)
- *   POST /machine/register        {authKey, hostname, tags} -> node {nodeId, ip, ...} | 401 {error:"invalid key: ..."}
+ *   POST /machine/register        {authKey, hostname, tags} -> node {nodeId, ip, keyExpiry?, ...} | 401 {error:"invalid key: ..."}
+ *   POST /machine/reauth          {nodeId, authKey, hostname, tags} -> the same node (same id, same address) with a
+ *                                 new node key: its key expiry renewed (when expiry is on for it) | 401 | 404
  *   POST /machine/update          {nodeId, hostname?, tags?, online?} -> node | 404
  *   POST /machine/logout          {nodeId} -> node removed ("gone")
  *   GET  /machine/nodes           {nodes:[...]} (registered, not logged out)
@@ -15,6 +17,12 @@
  * when a single-use key is used). A key is accepted only while its record exists, is not revoked, not expired and,
  * single-use, not used. A tagged key (the API double's) makes a tagged node: the node gets the key's tags, as with
  * Tailscale, whatever it advertises. Nodes: <state>/control/nodes.json. Addresses 100.64.0.N are stable per hostname.
+ * Node key expiry, as Tailscale does it: a tagged node's key does not expire (keyExpiry absent: the stand-in's status then
+ * omits Self.KeyExpiry, as ipnstate's `*time.Time` with omitempty does); an untagged node's key expires NODE_KEY_DAYS after
+ * it was registered. A test sets or clears a node's expiry in nodes.json (lab.setKeyExpiry), as an admin enabling or
+ * disabling key expiry on the device would; a re-authentication (/machine/reauth: `tailscale up --force-reauth` with a
+ * new key) gives a node whose expiry is on a new key expiring NODE_KEY_DAYS from then. Simplification: the real control
+ * plane decides per tailnet settings whether a re-authenticated tagged node keeps expiry enabled.
  * Usage: node control-server.js <stateDir> <listenHost> <port> [<httpsPort>]
  * With httpsPort, the same routes are also served over https with <state>/control/tls/server.{key,crt} (signed
  * by the lab's CA, which the machines trust): peer-provision fetches the install script over https only.
@@ -32,7 +40,14 @@ export interface KeyRecord {
   /** Keys minted through the Tailscale API double (test/tailnet/api-double.ts): its key id and the key's tags. */
   id?: string; tags?: string[];
 }
-export interface NodeRecord { nodeId: string; hostname: string; ip: string; tags: string[]; online: boolean; gone: boolean; key: string }
+export interface NodeRecord {
+  nodeId: string; hostname: string; ip: string; tags: string[]; online: boolean; gone: boolean; key: string;
+  /** RFC 3339; absent: the node key never expires (key expiry disabled, the default for tagged nodes). */
+  keyExpiry?: string;
+}
+/** Tailscale's default node key expiry (a tailnet setting, 1 to 180 days). */
+export const NODE_KEY_DAYS = 180;
+const nodeKeyExpiry = (now: number) => new Date(now + NODE_KEY_DAYS * 86_400_000).toISOString().replace(/\.\d{3}Z$/, "Z");
 interface Nodes { nodes: NodeRecord[]; ipByHostname: Record<string, number>; next: number }
 
 export const keyFile = (stateDir: string, key: string) => join(stateDir, "control", "keys", `${key}.json`);
@@ -94,7 +109,7 @@ function main(): void {
   mkdirSync(join(stateDir, "control", "keys"), { recursive: true });
   const standinPath = join(dirname(fileURLToPath(import.meta.url)), "tailscale-standin.js");
   const loadNodes = (): Nodes => existsSync(nodesPath) ? JSON.parse(readFileSync(nodesPath, "utf8")) : { nodes: [], ipByHostname: {}, next: 1 };
-  const pub = (n: NodeRecord) => ({ nodeId: n.nodeId, hostname: n.hostname, ip: n.ip, tags: n.tags, online: n.online });
+  const pub = (n: NodeRecord) => ({ nodeId: n.nodeId, hostname: n.hostname, ip: n.ip, tags: n.tags, online: n.online, ...(n.keyExpiry ? { keyExpiry: n.keyExpiry } : {}) });
 
   const send = (res: ServerResponse, code: number, body: unknown, type = "application/json") => {
     const text = typeof body === "string" ? body : JSON.stringify(body) + "\n";
@@ -118,14 +133,36 @@ function main(): void {
       if (req.method !== "POST") return send(res, 404, { error: "not found" });
       const body = await readBody(req);
       const db = loadNodes();
-      if (url.pathname === "/machine/register") {
+      // The auth key of a register or reauth: its record, or why it is refused.
+      const authKey = (): { kf: string; rec: KeyRecord; key: string } | { error: string } => {
         const key = String(body.authKey ?? "");
         const kf = /^tskey-[a-zA-Z0-9-]+$/.test(key) ? keyFile(stateDir, key) : "";
-        if (!kf || !existsSync(kf)) return send(res, 401, { error: "invalid key: API key does not exist" });
+        if (!kf || !existsSync(kf)) return { error: "invalid key: API key does not exist" };
         const rec = JSON.parse(readFileSync(kf, "utf8")) as KeyRecord;
-        if (rec.revoked) return send(res, 401, { error: "invalid key: API key has been revoked" });
-        if (Date.parse(rec.expiresAt) <= Date.now()) return send(res, 401, { error: "invalid key: API key has expired" });
-        if (rec.used && !rec.reusable) return send(res, 401, { error: "invalid key: API key already used" });
+        if (rec.revoked) return { error: "invalid key: API key has been revoked" };
+        if (Date.parse(rec.expiresAt) <= Date.now()) return { error: "invalid key: API key has expired" };
+        if (rec.used && !rec.reusable) return { error: "invalid key: API key already used" };
+        return { kf, rec, key };
+      };
+      if (url.pathname === "/machine/reauth") {
+        const node = db.nodes.find((x) => x.nodeId === body.nodeId && !x.gone);
+        if (!node) return send(res, 404, { error: "node not found (logged out or deleted)" });
+        const k = authKey();
+        if ("error" in k) return send(res, 401, { error: k.error });
+        node.tags = k.rec.tags?.length ? k.rec.tags : Array.isArray(body.tags) ? body.tags.map(String) : node.tags;
+        if (typeof body.hostname === "string" && body.hostname) node.hostname = body.hostname;
+        if (node.keyExpiry) node.keyExpiry = nodeKeyExpiry(Date.now()); // a new node key: expiry on stays on, renewed
+        node.key = k.key.slice(0, 18);
+        node.online = true;
+        k.rec.used = true; k.rec.usedBy = node.nodeId;
+        writeJson(k.kf, k.rec);
+        writeJson(nodesPath, db);
+        return send(res, 200, pub(node));
+      }
+      if (url.pathname === "/machine/register") {
+        const k = authKey();
+        if ("error" in k) return send(res, 401, { error: k.error });
+        const { kf, rec, key } = k;
         const hostname = String(body.hostname || "node");
         const tags = rec.tags?.length ? rec.tags : Array.isArray(body.tags) ? body.tags.map(String) : [];
         let n = db.ipByHostname[hostname];
@@ -133,7 +170,10 @@ function main(): void {
         const ip = `100.64.${Math.floor(n / 256)}.${n % 256}`;
         // Another live node with the same address (same hostname) is replaced, as a re-registration would.
         for (const o of db.nodes) if (o.ip === ip && !o.gone) { o.gone = true; o.online = false; }
-        const node: NodeRecord = { nodeId: "n" + randomBytes(6).toString("hex"), hostname, ip, tags, online: true, gone: false, key: key.slice(0, 18) };
+        const node: NodeRecord = {
+          nodeId: "n" + randomBytes(6).toString("hex"), hostname, ip, tags, online: true, gone: false, key: key.slice(0, 18),
+          ...(tags.length ? {} : { keyExpiry: nodeKeyExpiry(Date.now()) }), // tagged: key expiry disabled
+        };
         db.nodes.push(node);
         rec.used = true; rec.usedBy = node.nodeId;
         writeJson(kf, rec);

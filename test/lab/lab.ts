@@ -28,13 +28,13 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
-  chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync, openSync, closeSync,
+  chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync, openSync, closeSync, renameSync,
 } from "node:fs";
 import { connect } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify as yamlStringify } from "yaml";
-import { keyFile, type KeyRecord } from "./control-server.js";
+import { keyFile, type KeyRecord, type NodeRecord } from "./control-server.js";
 import {
   bootSystemdMachine, findInitPid, LAB_HOME, prepareSystemdRoot, removeMachineCgroups, systemdGatewayPid, systemdKindMissing,
 } from "./systemd-machine.js";
@@ -407,6 +407,25 @@ export class Lab {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     writeFile(file, key + "\n", 0o600);
     return { key, file };
+  }
+  /** The control server's live node of a machine (by its hostname, the machine's name unless peer.yaml says otherwise). */
+  node(hostname: string): NodeRecord | undefined {
+    const db = JSON.parse(readFileSync(join(STATE_DIR, "control", "nodes.json"), "utf8")) as { nodes: NodeRecord[] };
+    return db.nodes.find((n) => n.hostname === hostname && !n.gone);
+  }
+  /**
+   * Sets (or, undefined, clears) the node key expiry of a machine's live node at the control server, as an admin
+   * enabling or disabling key expiry on the device would; the stand-in's status shows it from then on.
+   */
+  setKeyExpiry(hostname: string, at: Date | undefined): void {
+    const path = join(STATE_DIR, "control", "nodes.json");
+    const db = JSON.parse(readFileSync(path, "utf8")) as { nodes: NodeRecord[] };
+    const node = db.nodes.find((n) => n.hostname === hostname && !n.gone);
+    if (!node) throw new Error(`no live node with hostname ${hostname}`);
+    if (at) node.keyExpiry = at.toISOString().replace(/\.\d{3}Z$/, "Z");
+    else delete node.keyExpiry;
+    writeFile(path + ".tmp", JSON.stringify(db, null, 2) + "\n", 0o600);
+    renameSync(path + ".tmp", path);
   }
   revokeKey(key: string): void {
     const f = keyFile(STATE_DIR, key);

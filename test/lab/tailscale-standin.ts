@@ -11,8 +11,12 @@
  * daemon listening on /run/tailscale/tailscaled.sock; from then on (marker /etc/tailscale-standin/requires-tailscaled)
  * every command but `version` fails like the real CLI while that daemon is not running. As with the real CLI, a
  * non-root user may read (status, ip) but not change (up, down, logout) the node.
- * Supported: version | up [--auth-key=file:PATH|VALUE] [--hostname=] [--advertise-tags=] [--reset]
+ * Supported: version | up [--auth-key=file:PATH|VALUE] [--hostname=] [--advertise-tags=] [--reset] [--force-reauth]
  * [--timeout=] [--accept-dns] [--accept-routes] | status [--json] | ip [-4|-6|-1] | logout | down.
+ * Node key expiry as the real client shows it: `status --json` has Self.KeyExpiry (RFC 3339) only when the node's key
+ * expires (absent for a tagged node: expiry disabled), and `Expired: true` plus BackendState "NeedsLogin" once it has
+ * (ipnlocal: "the node key expired, need to relogin"). A logged-in node ignores a new auth key unless `--force-reauth`:
+ * then it re-authenticates with it (same node, same address, a new key expiry); an expired one logs in with a key.
  * Every invocation's argv is appended as a JSON line to /var/log/tailscale-standin/argv.jsonl
  * (a plain --auth-key=VALUE is accepted but flagged `"leak": true`).
  * This file must only use node builtins: it is served as-is to the machines (Node 20).
@@ -33,7 +37,8 @@ const SOCKET = "/run/tailscale/tailscaled.sock";
 
 interface Prefs { hostname?: string; advertiseTags?: string[]; acceptDns?: boolean; acceptRoutes?: boolean }
 interface State { backendState: "NeedsLogin" | "Running" | "Stopped"; nodeId?: string; ip?: string; prefs: Prefs }
-interface Node { nodeId: string; hostname: string; ip: string; tags: string[]; online: boolean }
+interface Node { nodeId: string; hostname: string; ip: string; tags: string[]; online: boolean; keyExpiry?: string }
+const expired = (n: Node | undefined) => Boolean(n?.keyExpiry && Date.parse(n.keyExpiry) <= Date.now());
 
 class Fail extends Error { constructor(msg: string, public code = 1) { super(msg); } }
 
@@ -91,7 +96,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function cmdUp(args: string[], rawArgv: string[]): Promise<void> {
   const f = parseFlags(args, {
     "auth-key": "string", authkey: "string", hostname: "string", "advertise-tags": "string", reset: "bool",
-    timeout: "string", "accept-dns": "bool", "accept-routes": "bool", json: "bool",
+    timeout: "string", "accept-dns": "bool", "accept-routes": "bool", json: "bool", "force-reauth": "bool",
   });
   const keyArg = (f["auth-key"] ?? f.authkey) as string | undefined;
   const timeoutMs = f.timeout ? parseDuration(f.timeout as string) : 0;
@@ -123,7 +128,26 @@ async function cmdUp(args: string[], rawArgv: string[]): Promise<void> {
   const prefs: Prefs = { ...(f.reset ? {} : st.prefs), ...mentioned };
   const host = prefs.hostname ?? osHostname();
 
+  let key: string | undefined;
+  if (keyArg !== undefined) {
+    if (keyArg.startsWith("file:")) {
+      try { key = readFileSync(keyArg.slice(5), "utf8").trim(); } catch (e) { throw new Fail(`reading auth key: ${(e as Error).message}`); }
+    } else key = keyArg;
+  }
+  void rawArgv;
   if (st.nodeId) {
+    const self = ((await control("/machine/nodes").catch(() => ({ nodes: [] }))).nodes as Node[]).find((n) => n.nodeId === st.nodeId);
+    if (self && key && (f["force-reauth"] || expired(self))) {
+      // Re-authenticate with the new key: the same node (same address), a new node key and key expiry.
+      const node = await control("/machine/reauth", { nodeId: st.nodeId, authKey: key.split("?")[0], hostname: host, tags: prefs.advertiseTags ?? [] }) as Node;
+      addAddr(node.ip);
+      saveState({ backendState: "Running", nodeId: st.nodeId, ip: node.ip, prefs });
+      return;
+    }
+    if (self && expired(self)) {
+      process.stderr.write(`\nTo authenticate, visit:\n\n\t${controlUrl()}/a/standin-interactive-login-not-supported\n\n`);
+      throw new Fail("node key expired: log in again (an auth key, or --force-reauth)");
+    }
     // Already logged in: the auth key is ignored, prefs are applied, node comes (back) up.
     const node = await control("/machine/update", { nodeId: st.nodeId, hostname: host, tags: prefs.advertiseTags ?? [], online: true }).catch((e: Fail) => e);
     if (!(node instanceof Fail)) {
@@ -133,13 +157,6 @@ async function cmdUp(args: string[], rawArgv: string[]): Promise<void> {
     }
     // node was deleted at the control server: fall through to a fresh login
   }
-  let key: string | undefined;
-  if (keyArg !== undefined) {
-    if (keyArg.startsWith("file:")) {
-      try { key = readFileSync(keyArg.slice(5), "utf8").trim(); } catch (e) { throw new Fail(`reading auth key: ${(e as Error).message}`); }
-    } else key = keyArg;
-  }
-  void rawArgv;
   if (!key) {
     process.stderr.write(`\nTo authenticate, visit:\n\n\t${controlUrl()}/a/standin-interactive-login-not-supported\n\n`);
     await sleep(Math.min(timeoutMs || 60_000, 60_000));
@@ -160,22 +177,26 @@ async function cmdStatus(args: string[]): Promise<void> {
     self = all.find((n) => n.nodeId === st.nodeId);
     peers = all.filter((n) => n.nodeId !== st.nodeId);
   }
-  const running = st.backendState === "Running";
+  // An expired node key: the backend needs a login again (ipnlocal nextStateLocked), the node is offline.
+  const backendState = st.backendState === "Running" && expired(self) ? "NeedsLogin" : st.backendState;
+  const running = backendState === "Running";
   if (f.json) {
+    // KeyExpiry and Expired as ipnstate.PeerStatus has them: `*time.Time` and bool, both omitempty
+    const expiry = (n: Node | undefined) => ({ KeyExpiry: n?.keyExpiry, Expired: expired(n) || undefined });
     const peerObj = (n: Node) => ({
       ID: n.nodeId, PublicKey: `nodekey:${n.nodeId}`, HostName: n.hostname, DNSName: `${n.hostname}.lab-tailnet.ts.net.`,
-      OS: "linux", TailscaleIPs: [n.ip], Tags: n.tags.length ? n.tags : undefined, Online: n.online, Active: false,
+      OS: "linux", TailscaleIPs: [n.ip], Tags: n.tags.length ? n.tags : undefined, Online: n.online && !expired(n), Active: false, ...expiry(n),
     });
     const out = {
-      Version: VERSION, TUN: true, BackendState: st.backendState, HaveNodeKey: Boolean(st.nodeId),
+      Version: VERSION, TUN: true, BackendState: backendState, HaveNodeKey: Boolean(st.nodeId),
       AuthURL: "", TailscaleIPs: running && st.ip ? [st.ip] : null,
       Self: {
         ID: st.nodeId ?? "", PublicKey: st.nodeId ? `nodekey:${st.nodeId}` : "nodekey:0000",
         HostName: self?.hostname ?? st.prefs.hostname ?? osHostname(), DNSName: self ? `${self.hostname}.lab-tailnet.ts.net.` : "",
         OS: "linux", TailscaleIPs: running && st.ip ? [st.ip] : null, Tags: self?.tags.length ? self.tags : undefined,
-        Online: running, Active: false,
+        Online: running, Active: false, ...expiry(self),
       },
-      Health: running ? [] : [st.backendState === "Stopped" ? "Tailscale is stopped." : "You are logged out."],
+      Health: running ? [] : [backendState === "Stopped" ? "Tailscale is stopped." : expired(self) ? "Node key expired." : "You are logged out."],
       MagicDNSSuffix: "lab-tailnet.ts.net", CurrentTailnet: st.nodeId ? { Name: "lab-tailnet", MagicDNSSuffix: "lab-tailnet.ts.net", MagicDNSEnabled: false } : null,
       Peer: running && f.peers !== false ? Object.fromEntries(peers.map((n) => [`nodekey:${n.nodeId}`, peerObj(n)])) : {},
       User: {},

@@ -61,6 +61,16 @@ test('not joined, no config: a state that plans a full up', () => {
   assert.deepEqual(state.gateway.toolsAllow, []);
 });
 
+test('node key expiry: Self.KeyExpiry as given (RFC 3339); absent (expiry disabled, a tagged node) stays undefined', () => {
+  const self = { HostName: 'm1', TailscaleIPs: ['100.64.0.1'], Tags: ['tag:peer-lab'] };
+  const expiring = parseObservation(output('', JSON.stringify({ BackendState: 'Running', Self: { ...self, KeyExpiry: '2026-09-01T10:00:00Z' } })), M).state;
+  assert.equal(expiring.tailscale.keyExpiry, '2026-09-01T10:00:00Z');
+  assert.equal(parseObservation(output('', JSON.stringify({ BackendState: 'Running', Self: self })), M).state.tailscale.keyExpiry, undefined);
+  // an expired key: Tailscale says NeedsLogin (and Expired), and keeps the node key
+  const expired = parseObservation(output('', JSON.stringify({ BackendState: 'NeedsLogin', HaveNodeKey: true, Self: { ...self, KeyExpiry: '2026-01-01T00:00:00Z', Expired: true } })), M).state;
+  assert.deepEqual([expired.tailscale.keyExpiry, expired.tailscale.loggedIn, expired.tailscale.ip], ['2026-01-01T00:00:00Z', true, undefined]);
+});
+
 test('a broken config is reported, not thrown', () => {
   const { state } = parseObservation(output('{ gateway: '), M);
   assert.match(state.gateway.configError ?? '', /JSON5/);

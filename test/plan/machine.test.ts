@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { sha256 } from '../../src/model/hash.js';
 import type { MachineState } from '../../src/observe/types.js';
 import { plan } from '../../src/plan/index.js';
-import { planMachineDown, planMachineUp } from '../../src/plan/machine.js';
+import { mergePolicy } from '../../src/tailnet/acl.js';
+import { nodeKeyPlan, planMachineDown, planMachineUp, type NodeKeys } from '../../src/plan/machine.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
 import { writeTemp } from '../helpers.js';
 
@@ -129,4 +130,105 @@ test('offline plan: every step unknown, summary counts them', () => {
 test('the planner is pure: same input, same plan', () => {
   const input = { spec, command: 'up' as const, machines: new Map([['m1', observed(converged())]]), policy: { unread: 'not needed' } };
   assert.deepEqual(plan(input), plan(input));
+});
+
+// --- node key expiry (rotate re-keys; up notes) -------------------------------------------------------------------
+
+const pulumiSpec = loadSpec(
+  writeTemp(`version: 1
+name: lab
+tailnet: { provider: pulumi, credentials: { apiKey: env:TS_API_KEY } }
+machines:
+  m1: { ssh: lab-m1 }
+  m2: { ssh: lab-m2 }
+`),
+);
+const pm1 = pulumiSpec.machines[0];
+const NOW = Date.parse('2026-03-01T12:00:00Z');
+const DAY = 86_400;
+const at = (seconds: number) => new Date(NOW + seconds * 1000).toISOString();
+const ROTATE: NodeKeys = { now: NOW, windowSeconds: 7 * DAY, rekey: true, provider: 'pulumi' };
+const UP = { ...ROTATE, rekey: false };
+/** A converged node of the pulumi stack whose key expires at `expiry` (undefined: expiry disabled). */
+function keyed(expiry: string | undefined): MachineState {
+  const state = converged();
+  state.tailscale = { ...state.tailscale, tags: [...pm1.tags], keyExpiry: expiry };
+  return state;
+}
+/** The plan's steps for the machine as op, resource, summary and whether the step is a re-key (a join with rekey). */
+const nodeActions = (state: MachineState, keys: NodeKeys, machine = pm1) =>
+  planMachineUp(machine, observed(state), { tokenHash: TOKEN, peerFilesHash: 'digest' }, keys).map((a) => ({
+    op: a.op,
+    resource: a.resource,
+    summary: a.summary,
+    ...(a.kind === 'join' && a.input.rekey ? { rekey: true, forceReauth: a.input.forceReauth } : {}),
+  }));
+
+test('rotate: a key expiring within the window is re-keyed, the window edge included; one second past it is not', () => {
+  assert.deepEqual(nodeActions(keyed(at(3 * DAY)), ROTATE), [{ op: 'change', resource: 'tailnet-node', summary: 're-key (node key expires in 3d)', rekey: true, forceReauth: true }]);
+  assert.deepEqual(nodeActions(keyed(at(7 * DAY)), ROTATE), [{ op: 'change', resource: 'tailnet-node', summary: 're-key (node key expires in 7d)', rekey: true, forceReauth: true }]);
+  assert.deepEqual(nodeActions(keyed(at(7 * DAY + 1)), ROTATE), []);
+  assert.equal(nodeKeyPlan(pm1, keyed(at(7 * DAY + 1)), ROTATE).note, 'node key expires in 7d: not re-keyed (not within 7d)');
+  assert.deepEqual(nodeActions(keyed(at(5 * 3600)), { ...ROTATE, windowSeconds: 6 * 3600 }).map((a) => a.summary), ['re-key (node key expires in 5h)']);
+  assert.deepEqual(nodeActions(keyed(at(7 * 3600)), { ...ROTATE, windowSeconds: 6 * 3600 }), []);
+});
+
+test('rotate: key expiry disabled (absent KeyExpiry, a tagged node) is said, and nothing is re-keyed', () => {
+  assert.deepEqual(nodeActions(keyed(undefined), ROTATE), []);
+  assert.match(nodeKeyPlan(pm1, keyed(undefined), ROTATE).note ?? '', /^node key expiry disabled \(the default for a tagged node\): nothing to re-key$/);
+  assert.deepEqual(nodeKeyPlan(pm1, keyed(undefined), UP), {}, 'up says nothing about it');
+  assert.match(nodeKeyPlan(pm1, keyed('not a time'), ROTATE).note ?? '', /not readable .*not re-keyed/);
+});
+
+test('an expired key: re-keyed by rotate and by up (the node is offline; Tailscale says NeedsLogin), instead of a plain join', () => {
+  const state = keyed(at(-2 * DAY - 60));
+  Object.assign(state.tailscale, { backendState: 'NeedsLogin', ip: undefined });
+  for (const keys of [ROTATE, UP, { ...ROTATE, provider: 'provided' as const }]) {
+    const actions = nodeActions(state, keys);
+    const node = actions.filter((a) => a.resource === 'tailnet-node');
+    assert.deepEqual(node, [{ op: 'change', resource: 'tailnet-node', summary: 're-key (node key expired 2d ago: the node is offline on the tailnet)', rekey: true, forceReauth: true }]);
+  }
+  assert.match(nodeKeyPlan(pm1, state, { ...ROTATE, provider: 'provided' }).note ?? '', /machines\.m1\.tailscale\.authKey, which must be a new, unused key/);
+  // expired at exactly now counts as expired
+  assert.match(nodeKeyPlan(pm1, keyed(at(0)), ROTATE).rekey ?? '', /^re-key \(node key expired 0s ago/);
+});
+
+test("provider provided: a key near expiry is not re-keyed (the keys are the user's); the note says what to do", () => {
+  const provided = { ...ROTATE, provider: 'provided' as const };
+  assert.deepEqual(nodeActions(keyed(at(2 * DAY)), provided), []);
+  assert.match(nodeKeyPlan(pm1, keyed(at(2 * DAY)), provided).note ?? '', /^node key expires in 2d: re-keying needs a new auth key from you \(tailnet\.provider: provided\)/);
+});
+
+test('up: a key near expiry is a note suggesting rotate, not a change; a far one says nothing', () => {
+  assert.deepEqual(nodeActions(keyed(at(2 * DAY)), UP), []);
+  assert.equal(nodeKeyPlan(pm1, keyed(at(2 * DAY)), UP).note, 'node key expires in 2d: `peer-provision rotate` re-keys it');
+  assert.deepEqual(nodeKeyPlan(pm1, keyed(at(30 * DAY)), UP), {});
+});
+
+test("a node that is not this machine's own (another hostname) is not re-keyed, whatever its expiry", () => {
+  const state = keyed(at(DAY));
+  state.tailscale.hostname = 'someone-else';
+  assert.deepEqual(nodeKeyPlan(pm1, state, ROTATE), {});
+  assert.ok(!nodeActions(state, ROTATE).some((a) => 'rekey' in a));
+});
+
+test('plan: re-keys counted as changes, notes per machine, nothing without nodeKeys; pure with now passed in', () => {
+  const machines = new Map([
+    ['m1', observed(keyed(at(DAY)))],
+    ['m2', observed({ ...keyed(undefined), tailscale: { ...keyed(undefined).tailscale, hostname: 'm2', tags: [...pulumiSpec.machines[1].tags] } })],
+  ]);
+  const desired = new Map([['m1', { peerFilesHash: 'digest' }], ['m2', { peerFilesHash: 'digest' }]]);
+  const policy = { text: mergePolicy('{}', pulumiSpec), ours: [] }; // the policy holds the stack's entries already
+  const input = { spec: pulumiSpec, command: 'up' as const, machines, policy, desired, nodeKeys: { now: NOW, windowSeconds: 7 * DAY, rekey: true } };
+  const p = plan(input);
+  assert.deepEqual(p.summary, { add: 1, change: 1, destroy: 0, unknown: 0 }, 'a key minted, a node re-keyed');
+  assert.deepEqual(p.tailnet.actions.map((a) => a.summary), [`mint an auth key for m1 (to re-key its node): single-use, preauthorized, expires in 1h`]);
+  assert.deepEqual(p.machines[0].actions.map((a) => a.summary), ['re-key (node key expires in 1d)']);
+  assert.deepEqual(p.machines[1].notes?.slice(1), ['node key expiry disabled (the default for a tagged node): nothing to re-key']);
+  assert.deepEqual(plan(input), p, 'same input, same plan');
+  const later = plan({ ...input, nodeKeys: { ...input.nodeKeys, now: NOW - 7 * DAY * 1000 } });
+  assert.equal(later.summary.change, 0, 'judged against the now passed in, not the clock');
+  const none = plan({ ...input, nodeKeys: undefined });
+  assert.equal(none.summary.change, 0);
+  assert.deepEqual(none.machines.map((m) => m.notes?.length), [1, 1], 'only where the node is');
 });

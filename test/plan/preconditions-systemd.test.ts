@@ -43,7 +43,7 @@ const m1 = loadSpec(
   writeTemp('version: 1\nname: lab\ntailnet: { provider: provided }\nmachines:\n  m1: { ssh: lab-m1, tailscale: { authKey: env:K1 } }\n  m2: { ssh: lab-m2, tailscale: { authKey: env:K2 } }\n'),
 ).machines[0]!;
 
-const join = makeStep('join', 'm1', { op: 'add', resource: 'tailnet-node', summary: 'join', input: { hostname: 'm1', tags: [], forceReauth: false } });
+const join = makeStep('join', 'm1', { op: 'add', resource: 'tailnet-node', summary: 'join', input: { hostname: 'm1', tags: [], forceReauth: false, rekey: false } });
 const restart = makeStep('restart', 'm1', { op: 'change', resource: 'gateway-restart', summary: 'restart', input: { serviceManager: 'systemd', port: 18789, listen: 'tailnet' } });
 const peerFiles = makeStep('write-peer-files', 'm1', { op: 'add', resource: 'peer-files', summary: 'peer files', input: { peers: ['m2'] } });
 

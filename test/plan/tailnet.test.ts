@@ -25,6 +25,13 @@ describe('planTailnet (up)', () => {
     assert.ok(notes.some((n) => /tests are written for machines that have joined/.test(n)));
   });
 
+  it('re-key (rotate): a machine on the tailnet that joins again gets a key, and keeps its policy tests', () => {
+    const converged = read(mergePolicy('{}', spec));
+    const a = planTailnet({ spec, command: 'up', joined: new Set(['alpha', 'beta']), joining: ['alpha'], policy: converged });
+    assert.deepEqual(a.actions.map((x) => x.kind), ['mint-keys'], 'a key, and no policy change: alpha stays tested');
+    assert.match(a.actions[0]!.summary, /^mint an auth key for alpha \(to re-key its node\):/);
+  });
+
   it('is empty when converged', () => {
     assert.deepEqual(planTailnet({ spec, command: 'up', joined: new Set(['alpha', 'beta']), joining: [], policy: read(mergePolicy('{}', spec)) }).actions, []);
   });

@@ -8,7 +8,8 @@ import type { Plan, PlanBlocker } from '../../plan/types.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import type { Spec } from '../../peer-yaml/types.js';
 import { Transport } from '../../transport/remote.js';
-import { newTokens } from '../rotation.js';
+import { newTokens, rotateNodeKeys } from '../rotation.js';
+import { DEFAULT_REKEY_WINDOW_SECONDS, type NodeKeys } from '../../plan/machine.js';
 import { prepare } from '../prepare.js';
 import { refuseBadInput, localBlockers, specForPlanning } from '../readiness.js';
 import { writePlanFile } from '../saved-plan.js';
@@ -21,6 +22,8 @@ interface PlanOptions extends CommonOptions {
   acceptNewHostKeys?: boolean;
   allowLocalState?: boolean;
   machine?: string[];
+  /** With --for rotate: re-key nodes whose key expires within this duration (default 7d). */
+  rekeyWithin?: string;
   /** Write the plan to this file, for `up FILE` / `down FILE`. */
   out?: string;
 }
@@ -30,18 +33,27 @@ interface PlanOptions extends CommonOptions {
  * blocking problem), otherwise 0; with --detailed-exitcode 3 only for real pending changes.
  */
 export async function run(options: PlanOptions, view: View): Promise<number> {
-  if (options.for !== 'rotate') return planFor(loadSpec(options.file), options, options.for, view);
+  if (options.rekeyWithin !== undefined && options.for !== 'rotate') {
+    throw new UsageError('--rekey-within is for --for rotate', 'add --for rotate (what rotate would re-key), or drop --rekey-within');
+  }
+  if (options.for !== 'rotate') {
+    // up: a node key near expiry is shown as a note suggesting rotate
+    const keys = options.for === 'up' ? { now: Date.now(), windowSeconds: DEFAULT_REKEY_WINDOW_SECONDS, rekey: false } : undefined;
+    return planFor(loadSpec(options.file), options, options.for, view, keys);
+  }
   if (options.out) throw new UsageError('--out cannot save a rotate plan: its new tokens exist only for the run that makes them', 'run `peer-provision rotate` (it shows the plan and asks)');
   // what rotate would do: up's plan with new tokens (made here, shown only as "(sensitive value)", then thrown away)
+  // and the nodes it would re-key
+  const keys = rotateNodeKeys(options, Date.now());
   const rotation = newTokens(loadSpec(options.file));
   try {
-    return await planFor(rotation.spec, options, 'up', view);
+    return await planFor(rotation.spec, options, 'up', view, keys);
   } finally {
     rotation.cleanup();
   }
 }
 
-async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down', view: View): Promise<number> {
+async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down', view: View, nodeKeys?: Omit<NodeKeys, 'provider'>): Promise<number> {
   if (options.offline && options.detailedExitcode) {
     throw new UsageError(
       '--detailed-exitcode cannot be answered with --offline: nothing is observed, so whether changes are pending is unknown',
@@ -58,7 +70,7 @@ async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down',
   if (options.out && options.offline) throw new UsageError('--out cannot save an --offline plan: nothing was observed, so there is nothing to apply', 'drop --offline');
   const whole = options.offline
     ? plan({ spec, command, machines: new Map(), policy: { unread: OFFLINE, offline: true }, localBlockers: local })
-    : await observedPlan(specForPlanning(spec, local), command, local, Boolean(options.acceptNewHostKeys), outsideOf(spec, only));
+    : await observedPlan(specForPlanning(spec, local), command, local, Boolean(options.acceptNewHostKeys), outsideOf(spec, only), nodeKeys);
   const result = restrictPlan(whole, only);
   if (options.out) writePlanFile(options.out, result);
   view.document(result, () => renderPlan(result, { offline: options.offline }));
@@ -71,10 +83,17 @@ async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down',
 }
 
 /** Reads every machine (read-only) and, for pulumi with acl merge, the tailnet policy. Writes nothing. */
-async function observedPlan(spec: Spec, command: 'up' | 'down', local: PlanBlocker[], acceptNewHostKeys: boolean, outside: string[]): Promise<Plan> {
+async function observedPlan(
+  spec: Spec,
+  command: 'up' | 'down',
+  local: PlanBlocker[],
+  acceptNewHostKeys: boolean,
+  outside: string[],
+  nodeKeys?: Omit<NodeKeys, 'provider'>,
+): Promise<Plan> {
   const transport = new Transport(spec, { acceptNewHostKeys });
   try {
-    return (await prepare(spec, command, transport, { local, outside })).plan;
+    return (await prepare(spec, command, transport, { local, outside, nodeKeys })).plan;
   } finally {
     await transport.close();
   }
