@@ -4,21 +4,23 @@ import { TOOL_FOR_PEERS } from '../observe/owned-keys.js';
 import { StepError } from '../errors.js';
 import { redact } from '../output/redact.js';
 import { lastLines, UnreachableError } from '../transport/remote.js';
+import { parseResult, ScriptResultError, type ScriptResult } from '../transport/result.js';
 import { script, type Vars } from '../transport/script.js';
 import type { MachineRun } from './context.js';
 import { layout, renderPeerFiles, type PeerInfo } from './peer-files.js';
 
 const RESTART_TIMEOUT_SECONDS = 120;
 
-export async function remoteStep(run: MachineRun, step: string, template: string, vars: Vars): Promise<string> {
+/** Runs one template; its parsed result line (src/transport/result.ts) once it exits 0. */
+export async function remoteStep(run: MachineRun, step: string, template: string, vars: Vars): Promise<ScriptResult> {
   try {
     const result = await run.remote.run(script(template, vars));
     if (result.exitCode !== 0) {
       throw new StepError(run.machine.name, step, redact(lastLines(result.stderr || result.stdout) || `exit code ${result.exitCode}`));
     }
-    return result.stdout;
+    return parseResult(result.stdout, `${template}.sh`);
   } catch (error) {
-    if (error instanceof UnreachableError) throw new StepError(run.machine.name, step, redact(error.message));
+    if (error instanceof UnreachableError || error instanceof ScriptResultError) throw new StepError(run.machine.name, step, redact(error.message));
     throw error;
   }
 }
@@ -30,14 +32,14 @@ export async function installTailscale(run: MachineRun): Promise<void> {
 export async function join(run: MachineRun): Promise<void> {
   if (!run.authKey) throw new StepError(run.machine.name, 'join', 'no auth key was minted or given for this machine');
   const takeOver = run.actions.find((a) => a.resource === 'tailnet-node')?.takeOver;
-  const out = await remoteStep(run, 'join the tailnet', 'join', {
+  const { values } = await remoteStep(run, 'join the tailnet', 'join', {
     AUTH_KEY: run.authKey,
     FORCE_REAUTH: takeOver ? 1 : 0,
     HOSTNAME_WANTED: run.machine.tailscale.hostname,
     TAGS: run.machine.tags.join(','),
   });
-  const ip = out.trim().split('\n').pop()?.trim();
-  if (!ip || !/^\d+\.\d+\.\d+\.\d+$/.test(ip)) throw new StepError(run.machine.name, 'join the tailnet', `tailscale ip -4 printed no address: ${out}`);
+  const ip = values.ip;
+  if (!ip || !/^\d+\.\d+\.\d+\.\d+$/.test(ip)) throw new StepError(run.machine.name, 'join the tailnet', `tailscale ip -4 printed no IPv4 address${ip ? ` (${redact(ip)})` : ''}`);
   run.ip = ip;
 }
 
@@ -69,7 +71,7 @@ export async function configureGateway(run: MachineRun): Promise<void> {
 
 /** Restarts the gateway and waits until /health answers on listenIp:port (the tailnet address after up). */
 export async function restartGateway(run: MachineRun, listenIp = run.ip, port = run.machine.gateway.port): Promise<void> {
-  const out = await remoteStep(run, 'restart the gateway', 'restart', {
+  const { values } = await remoteStep(run, 'restart the gateway', 'restart', {
     SERVICE: run.state.gateway.serviceManager,
     RESTART_CMD: run.machine.gateway.restart,
     OLD_PID: run.state.gateway.pid,
@@ -77,7 +79,7 @@ export async function restartGateway(run: MachineRun, listenIp = run.ip, port = 
     LISTEN_IP: listenIp,
     TIMEOUT: RESTART_TIMEOUT_SECONDS,
   });
-  run.state.gateway.pid = Number(out.trim().split('\n').pop()) || undefined;
+  run.state.gateway.pid = Number(values.pid) || undefined;
 }
 
 const base64 = (text: string) => Buffer.from(text).toString('base64');
