@@ -21,7 +21,7 @@ peer_files=deadbeef
 `;
 const output = (config: string, status = '', extra = '') => observeStdout(facts(FACTS + extra), { config, tailscaleStatus: status });
 
-test('parses observe.sh sections into a state without the token, registering the token for redaction', () => {
+test('parses observe.sh result values into a state without the token, registering the token for redaction', () => {
   forgetSecrets();
   const config = `// comment\n{ gateway: { mode: "local", bind: "tailnet", port: 18789, auth: { mode: "token", token: "secret-token-value" }, tools: { allow: ["sessions_send"] } } }`;
   const status = JSON.stringify({ BackendState: 'Running', Self: { HostName: 'm1', TailscaleIPs: ['100.64.0.1', 'fd7a::1'], Tags: ['tag:peer-lab'] } });
