@@ -32,6 +32,7 @@ const PURE = [
   '^src/observe/(types|owned-keys|parse)\\.ts$',
   '^src/tailnet/(acl|notes|errors)\\.ts$',
   '^src/output/redact\\.ts$',
+  '^src/transport/result\\.ts$',
 ];
 /** Node built-ins and packages that do I/O (files, processes, network, terminal, Pulumi). */
 const IO_LIBRARIES = ['^(node:)?(fs|child_process|net|http|https|http2|dgram|dns|tls|readline|worker_threads|cluster)(/|$)', '^(execa|listr2|@pulumi/)'];

@@ -1,8 +1,11 @@
 # gateway-config.sh: back up the OpenClaw config (once per path), then apply peer-provision's patch atomically.
 # The patch is applied by OpenClaw itself (`openclaw config patch`, which validates) to a temporary copy;
 # only a valid result is renamed over the config, so a failure, a full disk or Ctrl-C leaves it untouched.
-# Vars: STACK, CONFIG (absolute path), PATCH (JSON; holds the gateway token: a secret, never in argv),
-#       EDITED (1: someone else changed the config since peer-provision last wrote it; the plan decided).
+# @var STACK: the stack's name (its state lives in ~/.peer-provision/STACK)
+# @var CONFIG: the OpenClaw config's absolute path
+# @var PATCH: JSON; holds the gateway token (registered for redaction where it is made), never in argv
+# @var EDITED: 1: someone else changed the config since peer-provision last wrote it (the plan decided)
+# Result: changed; backup: taken (this run saved the original) or kept (saved by an earlier run).
 set -eu
 state_dir="$HOME/.peer-provision/$STACK"
 require_config_file "$CONFIG"
@@ -12,7 +15,9 @@ if [ ! -f "$rec/path" ]; then
   { (umask 077 && printf '%s\n' "$CONFIG" > "$rec/path.tmp"); } 2>/dev/null && mv -f "$rec/path.tmp" "$rec/path" || fail "cannot write $rec/path (disk full?)"
 fi
 # The backup is the user's original, taken before peer-provision's first write to this path and never replaced.
+backup=kept
 if [ ! -f "$rec/orig" ] && [ ! -f "$rec/absent" ]; then
+  backup=taken
   if [ -e "$CONFIG" ]; then copy_atomic "$CONFIG" "$rec/orig"; else (umask 077 && : > "$rec/absent") || fail "cannot write $rec/absent"; fi
 elif [ "$EDITED" = 1 ]; then
   # Someone else changed the config since peer-provision last wrote it: putting the original back byte for
@@ -21,3 +26,4 @@ elif [ "$EDITED" = 1 ]; then
 fi
 { printf '%s\n' "$CONFIG" > "$state_dir/config-path.tmp"; } 2>/dev/null && mv -f "$state_dir/config-path.tmp" "$state_dir/config-path" || fail "cannot write $state_dir/config-path (disk full?)"
 patch_config "$CONFIG" "$PATCH" patched "$rec/applied"
+result true '' backup "$backup"

@@ -1,8 +1,11 @@
-# join.sh: join the tailnet with a single-use auth key, then print the node's tailnet IPv4.
-# Vars: AUTH_KEY (secret: reaches this machine on ssh's stdin, goes into a 0600 file, never argv),
-#       HOSTNAME_WANTED, TAGS (comma-separated), FORCE_REAUTH (1: takeOver, the node is logged in elsewhere
-#       or reached over Tailscale; or a re-key, the node's key is near expiry or expired: re-authenticate with
-#       the new key, and let the join finish even if it cuts this connection).
+# join.sh: join the tailnet with a single-use auth key.
+# @var AUTH_KEY secret: reaches this machine on ssh's stdin, goes into a 0600 file, never argv
+# @var HOSTNAME_WANTED: the node's Tailscale hostname
+# @var TAGS: comma-separated, e.g. tag:peer-lab,tag:peer-lab-alpha
+# @var FORCE_REAUTH: 1: takeOver, the node is logged in elsewhere or reached over Tailscale; or a re-key, the
+#   node's key is near expiry or expired: re-authenticate with the new key, and let the join finish even if it
+#   cuts this connection
+# Result: changed; ip: the node's tailnet IPv4.
 set -eu
 as_root true || fail "sudo asks for a password: joining the tailnet needs root or passwordless sudo (sudo -n)"
 key_file=$(umask 077 && mktemp "${TMPDIR:-/tmp}/peer-provision-key.XXXXXX")
@@ -26,4 +29,4 @@ else
   as_root tailscale up --reset --auth-key="file:$key_file" --hostname="$HOSTNAME_WANTED" --advertise-tags="$TAGS" --timeout=60s
   rm -f "$key_file"
 fi
-tailscale ip -4 | head -n 1
+result true '' ip "$(tailscale ip -4 | head -n 1)"

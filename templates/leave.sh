@@ -1,14 +1,16 @@
 # leave.sh: leave the tailnet (the node entry itself is removed on the tailnet side). Runs last in down, after
 # the gateway config is back and the gateway restarted, and only on a node this stack joined (the plan checks
 # its hostname and tags): leaving may cut the connection this script came over.
-# Vars: DETACH (1: the operator reaches this machine over Tailscale; log out in the background, so the logout
-#       completes even when it cuts this very connection).
+# @var DETACH: 1: the operator reaches this machine over Tailscale; log out in the background, so the logout
+#   completes even when it cuts this very connection
+# Result: changed when it logged out (or started to); unchanged without tailscale.
 set -eu
-command -v tailscale >/dev/null 2>&1 || exit 0
+command -v tailscale >/dev/null 2>&1 || { result false 'tailscale is not installed'; exit 0; }
 if [ "$DETACH" = 1 ]; then
   as_root true || fail "sudo asks for a password: tailscale logout needs root or passwordless sudo"
   (sleep 2; as_root tailscale logout) </dev/null >/dev/null 2>&1 &
-  echo "logging out in the background (this connection runs over Tailscale)"
+  result true 'logging out in the background (this connection runs over Tailscale)'
   exit 0
 fi
 as_root tailscale logout
+result true ''

@@ -1,4 +1,6 @@
 # lib.sh: sent ahead of every template (after its variables). Functions only: it runs nothing by itself.
+# A template declares its variables in its header, one `# @var NAME[ secret]: why` line each (checked by
+# src/transport/script.ts on every run and by test/templates/vars.test.ts), and ends with `result`.
 
 # Tailscale needs root: as root run it, otherwise through passwordless sudo (never prompt).
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
@@ -99,3 +101,50 @@ patch_config() {
   if [ -n "${4:-}" ]; then copy_atomic "$pc_work/openclaw.json" "$4"; fi
   mv -f "$pc_work/openclaw.json" "$pc_target" || fail "cannot replace $1; it is untouched"
 }
+
+# The result: every template that succeeds ends by printing ONE JSON line on stdout,
+#   {"changed":true|false,"values":{"KEY":"VALUE",...},"message":"..."}
+# which src/transport/result.ts parses (whatever a script's commands print comes before it; errors go to
+# stderr with a non-zero exit, and then there is no result). Values are strings; file contents go as base64 (b64).
+
+# val KEY VALUE: one value of the result line, escaped now (it may hold anything) and kept until `result`.
+val() {
+  case "$1" in ''|*[!A-Za-z0-9_.:/-]*) fail "result key '$1' is not [A-Za-z0-9_.:/-]+ (a template bug)" ;; esac
+  json_escape "$2"
+  rs_values="${rs_values:-}${rs_values:+,}\"$1\":\"$je_out\""
+}
+
+# result CHANGED MESSAGE [KEY VALUE]...: print the result line, with the values given to val before and these.
+result() {
+  case "$1" in true|false) ;; *) fail "result CHANGED is true or false, not '$1' (a template bug)" ;; esac
+  rs_changed=$1 rs_message=${2:-}
+  shift; [ $# -gt 0 ] && shift
+  while [ $# -ge 2 ]; do val "$1" "$2"; shift 2; done
+  [ $# -eq 0 ] || fail "result: key '$1' has no value (a template bug)"
+  json_escape "$rs_message"
+  printf '{"changed":%s,"values":{%s},"message":"%s"}\n' "$rs_changed" "${rs_values:-}" "$je_out"
+}
+
+# json_escape VALUE: sets je_out to VALUE as the inside of a JSON string. It sets a variable rather than
+# printing: a $(...) around it would fork once per value. Printable ASCII without " or \ (nearly every value:
+# paths, names, pids, base64) is taken as it is, with no process; anything else goes through one awk, which
+# escapes \ and ", writes tab, newline and CR as \t \n \r and any other control character as \u00XX, and
+# passes bytes from 0x80 on unchanged (UTF-8 stays UTF-8). The '\n' after the value keeps a trailing newline.
+json_escape() {
+  case "$1" in
+    *[![:print:]]*|*[\"\\]*)
+      je_out=$(printf '%s\n' "$1" | awk '
+        BEGIN { re = "[\\\\\""
+                for (i = 1; i < 32; i++) { c = sprintf("%c", i); e[c] = sprintf("\\u%04x", i); if (i != 10) re = re c }
+                re = re "]"; e["\t"] = "\\t"; e["\r"] = "\\r"; e["\""] = "\\\""; e["\\"] = "\\\\" }
+        NR > 1 { printf "\\n" }
+        $0 !~ re { printf "%s", $0; next }
+        { n = length($0); from = 1  # printed as it goes: building a string char by char is quadratic in awk
+          for (i = 1; i <= n; i++) { c = substr($0, i, 1); if (c in e) { printf "%s%s", substr($0, from, i - from), e[c]; from = i + 1 } }
+          printf "%s", substr($0, from) }') || fail "cannot escape a result value (is awk installed?)" ;;
+    *) je_out=$1 ;;
+  esac
+}
+
+# b64 < FILE: the bytes as one line of base64 (GNU base64 wraps at 76 columns, macOS's does not).
+b64() { base64 | tr -d '\n'; }

@@ -1,27 +1,29 @@
-# observe.sh: read-only. Prints what peer-provision needs to plan, as marked sections.
-# Vars: STACK, PORT, CONFIG_PATH (may be empty: found here; ~/... is this machine's home), MARK (a random
-#       section marker), WANT_BACKUP (1: also print every config peer-provision patched and its backup, for down).
+# observe.sh: read-only. Finds what peer-provision needs to plan; src/observe/parse.ts reads the result.
+# @var STACK: the stack's name (its state lives in ~/.peer-provision/STACK)
+# @var PORT: the gateway's port
+# @var CONFIG_PATH: peer.yaml's gateway.configPath; may be empty (found here); ~/... is this machine's home
+# @var WANT_BACKUP: 1: also report every config peer-provision patched and its backup, for down
+# Result: unchanged; facts as values, file contents and tailscale's status as base64 (*_b64), and per
+# config peer-provision patched "record.ID.*" (WANT_BACKUP only).
 set -u
-section() { printf '\n%s %s\n' "$MARK" "$1"; }
 state_dir="$HOME/.peer-provision/$STACK"
 
-section facts
-echo "os=$(uname -s | tr 'A-Z' 'a-z')"
-echo "arch=$(uname -m)"
-echo "user=$(id -un)"
-echo "home=$HOME"
-echo "tailscale=$(command -v tailscale || true)"
-echo "openclaw=$(command -v openclaw || true)"
+val os "$(uname -s | tr 'A-Z' 'a-z')"
+val arch "$(uname -m)"
+val user "$(id -un)"
+val home "$HOME"
+val tailscale "$(command -v tailscale || true)"
+val openclaw "$(command -v openclaw || true)"
 # Who this machine is, to tell two peer.yaml entries that reach the same machine apart.
 machine_id=$(cat /etc/machine-id 2>/dev/null || cat /var/lib/dbus/machine-id 2>/dev/null ||
   ioreg -rd1 -c IOPlatformExpertDevice 2>/dev/null | sed -n 's/.*"IOPlatformUUID" = "\(.*\)"/\1/p' || true)
-echo "machine_id=$machine_id"
+val machine_id "$machine_id"
 # The address this ssh connection comes from: a 100.64.0.0/10 one means the operator reaches us over Tailscale.
 ssh_connection=${SSH_CONNECTION:-}
-echo "ssh_client=${ssh_connection%% *}"
+val ssh_client "${ssh_connection%% *}"
 
 pid=$(gateway_pid)
-echo "pid=$pid"
+val pid "$pid"
 
 # Which service manager runs it: systemd user unit, launchd, or a respawning supervisor (OpenClaw's
 # OPENCLAW_SUPERVISOR_MODE=external, where a SIGUSR2 makes the gateway exit for the supervisor to restart it).
@@ -37,16 +39,16 @@ elif command -v launchctl >/dev/null 2>&1 && launchctl print "gui/$(id -u)/ai.op
 elif command -v systemctl >/dev/null 2>&1 && systemctl cat openclaw-gateway.service >/dev/null 2>&1; then
   service=systemd-system
 fi
-echo "service=$service"
+val service "$service"
 # A systemd user unit outlives the ssh session only with lingering on (OpenClaw docs: loginctl enable-linger).
 if [ "$service" = systemd ]; then
   linger=$(loginctl show-user "$(id -un)" --property=Linger --value 2>/dev/null)
   [ -n "$linger" ] || { [ -e "/var/lib/systemd/linger/$(id -un)" ] && linger=yes || linger=no; }
-  echo "linger=$linger"
+  val linger "$linger"
 fi
 # Tailscale (and a system unit) need root: as a user, that is sudo without a password (-n: never prompt).
 if [ "$(id -u)" != 0 ]; then
-  if sudo_out=$(sudo -n true 2>&1 </dev/null); then echo "sudo=ok"; else echo "sudo=refused: $(printf '%s' "$sudo_out" | head -n 1)"; fi
+  if sudo_out=$(sudo -n true 2>&1 </dev/null); then val sudo "ok"; else val sudo "refused: $(printf '%s' "$sudo_out" | head -n 1)"; fi
 fi
 
 # The config path, cheapest answer first: the peer.yaml override; the path the first up recorded; OpenClaw's
@@ -78,36 +80,33 @@ if [ -z "$config" ] && command -v openclaw >/dev/null 2>&1; then
     config=$(openclaw config file 2>/dev/null | tail -n 1)
   fi
 fi
-echo "config=$config"
+val config "$config"
 if [ -n "$config" ]; then
-  echo "config_kind=$(config_kind "$config")"
-  [ -f "$config" ] && echo "config_exists=1" || echo "config_exists=0"
+  val config_kind "$(config_kind "$config")"
+  [ -f "$config" ] && val config_exists "1" || val config_exists "0"
   rec=$(record_dir "$state_dir" "$config")
-  [ -f "$rec/orig" ] || [ -f "$rec/absent" ] && echo "backup=1" || echo "backup=0"
+  [ -f "$rec/orig" ] || [ -f "$rec/absent" ] && val backup "1" || val backup "0"
 else
-  echo "config_exists=0"
-  echo "backup=0"
+  val config_exists "0"
+  val backup "0"
 fi
 
 # curl installs Tailscale, waits for the gateway's health and runs the peer checks: a precondition plan checks.
-echo "curl=$(command -v curl || true)"
+val curl "$(command -v curl || true)"
 
 # What peer-provision last wrote to this config, when it differs now: up tells drift of its own keys apart
 # from someone else's edit (which down must keep).
-section applied
-[ -n "$config" ] && [ -f "$rec/applied" ] && ! cmp -s "$config" "$rec/applied" 2>/dev/null && cat "$rec/applied"
+[ -n "$config" ] && [ -f "$rec/applied" ] && ! cmp -s "$config" "$rec/applied" 2>/dev/null && val applied_b64 "$(b64 < "$rec/applied")"
 
-section tailscale-status
-command -v tailscale >/dev/null 2>&1 && tailscale status --json 2>/dev/null
+command -v tailscale >/dev/null 2>&1 && val tailscale_status_b64 "$(tailscale status --json 2>/dev/null | b64)"
 
-section config
-[ -n "$config" ] && [ -f "$config" ] && cat "$config"
+[ -n "$config" ] && [ -f "$config" ] && val config_b64 "$(b64 < "$config")"
 
-section listening
+# The addresses listening at the port, space-separated.
 if command -v ss >/dev/null 2>&1; then
-  ss -ltnH "sport = :$PORT" 2>/dev/null | awk '{print $4}'
+  val listening "$(ss -ltnH "sport = :$PORT" 2>/dev/null | awk '{printf "%s ", $4}')"
 elif command -v netstat >/dev/null 2>&1; then
-  netstat -an -p tcp 2>/dev/null | awk -v p=".$PORT" '$NF == "LISTEN" && substr($4, length($4) - length(p) + 1) == p {print $4}'
+  val listening "$(netstat -an -p tcp 2>/dev/null | awk -v p=".$PORT" '$NF == "LISTEN" && substr($4, length($4) - length(p) + 1) == p {printf "%s ", $4}')"
 fi
 
 # Every config peer-provision patched (one record per path), for down: its flags, what it holds now, the original.
@@ -116,20 +115,16 @@ if [ "${WANT_BACKUP:-0}" = 1 ]; then
     [ -f "$rec/path" ] || continue
     id=${rec##*/}
     path=$(cat "$rec/path")
-    section "record $id"
-    echo "path=$path"
-    echo "kind=$(config_kind "$path")"
-    [ -f "$rec/absent" ] && echo "absent=1"
-    [ -f "$rec/edited" ] && echo "edited=1"
-    [ -f "$rec/applied" ] && cmp -s "$path" "$rec/applied" 2>/dev/null && echo "applied_same=1"
-    [ -f "$rec/orig" ] && cmp -s "$path" "$rec/orig" 2>/dev/null && echo "orig_same=1"
-    section "record-current $id"
-    [ -f "$path" ] && cat "$path"
-    section "record-orig $id"
-    [ -f "$rec/orig" ] && cat "$rec/orig"
+    val "record.$id.path" "$path"
+    val "record.$id.kind" "$(config_kind "$path")"
+    [ -f "$rec/absent" ] && val "record.$id.absent" "1"
+    [ -f "$rec/edited" ] && val "record.$id.edited" "1"
+    [ -f "$rec/applied" ] && cmp -s "$path" "$rec/applied" 2>/dev/null && val "record.$id.applied_same" "1"
+    [ -f "$rec/orig" ] && cmp -s "$path" "$rec/orig" 2>/dev/null && val "record.$id.orig_same" "1"
+    [ -f "$path" ] && val "record.$id.current_b64" "$(b64 < "$path")"
+    [ -f "$rec/orig" ] && val "record.$id.orig_b64" "$(b64 < "$rec/orig")"
   done
 fi
 
-section peer-files
-[ -f "$state_dir/peer-files.sha256" ] && cat "$state_dir/peer-files.sha256"
-section end
+[ -f "$state_dir/peer-files.sha256" ] && read -r digest < "$state_dir/peer-files.sha256" && val peer_files "$digest"
+result false ''

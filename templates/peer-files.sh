@@ -1,8 +1,11 @@
 # peer-files.sh: write the files that tell this machine's agent about its peers, atomically, and record
 # their digest (so a re-run that would write the same bytes writes nothing).
-# Vars: STACK, FILES (lines "MODE PATH_BASE64 DATA_BASE64": token files carry secrets, mode 600; paths are
-#       base64 so a space or newline in a path stays part of it), OWNED_DIRS (lines: folders peer-provision
-#       owns, removed by down), DIGEST.
+# @var STACK: the stack's name (its state lives in ~/.peer-provision/STACK)
+# @var FILES: lines "MODE PATH_BASE64 DATA_BASE64"; token files carry the peers' tokens (registered for
+#   redaction where they are made), mode 600; paths are base64 so a space or newline in a path stays part of it
+# @var OWNED_DIRS: lines: folders peer-provision owns, removed by down
+# @var DIGEST: sha256 of the files, recorded for observe.sh
+# Result: changed; written: how many files were written, removed: how many of the last run's went.
 set -eu
 state_dir="$HOME/.peer-provision/$STACK"
 (umask 077 && mkdir -p "$state_dir")
@@ -10,6 +13,7 @@ work=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/peer-provision-files.XXXXXX")
 on_exit 'rm -rf "$work"'
 printf '%s\n' "$FILES" > "$work/list"
 : > "$work/written"
+written=0 removed=0
 while read -r mode path64 data; do
   [ -n "$path64" ] || continue
   path=$(printf '%s' "$path64" | base64 -d)
@@ -18,13 +22,15 @@ while read -r mode path64 data; do
   printf '%s' "$data" | base64 -d > "$tmp" || { rm -f "$tmp"; fail "cannot write $path (disk full?)"; }
   chmod "$mode" "$tmp" && mv -f "$tmp" "$path" || { rm -f "$tmp"; fail "cannot write $path"; }
   printf '%s\n' "$path64" >> "$work/written"
+  written=$((written + 1))
 done < "$work/list"
 # Files the last run wrote and this one does not (a peer no longer listed) go; nothing else is touched.
 if [ -f "$state_dir/peer-files.list" ]; then
   while read -r path64; do
-    grep -qxF "$path64" "$work/written" || rm -f "$(printf '%s' "$path64" | base64 -d)"
+    grep -qxF "$path64" "$work/written" || { rm -f "$(printf '%s' "$path64" | base64 -d)"; removed=$((removed + 1)); }
   done < "$state_dir/peer-files.list"
 fi
 cp "$work/written" "$state_dir/peer-files.list.tmp" && mv -f "$state_dir/peer-files.list.tmp" "$state_dir/peer-files.list" || fail "cannot write $state_dir/peer-files.list"
 printf '%s\n' "$OWNED_DIRS" > "$state_dir/owned-dirs.tmp" && mv -f "$state_dir/owned-dirs.tmp" "$state_dir/owned-dirs" || fail "cannot write $state_dir/owned-dirs"
 printf '%s\n' "$DIGEST" > "$state_dir/peer-files.sha256.tmp" && mv -f "$state_dir/peer-files.sha256.tmp" "$state_dir/peer-files.sha256" || fail "cannot write the peer files' digest"
+result true '' written "$written" removed "$removed"

@@ -1,7 +1,12 @@
 # restart.sh: start a new gateway process (bind and port are only read at process start), then wait until
-# it is ready on the tailnet address. Prints the new gateway pid.
-# Vars: SERVICE (systemd|systemd-system|launchd|supervisor|none), RESTART_CMD (peer.yaml override, may be empty),
-#       OLD_PID, PORT, LISTEN_IP, TIMEOUT (seconds).
+# it is ready on the tailnet address.
+# @var SERVICE: systemd|systemd-system|launchd|supervisor|none
+# @var RESTART_CMD: peer.yaml's gateway.restart override, may be empty
+# @var OLD_PID: the gateway's pid before (may be empty)
+# @var PORT: the gateway's port
+# @var LISTEN_IP: where /health must answer
+# @var TIMEOUT: seconds to wait for it
+# Result: changed; pid: the new gateway's pid.
 set -u
 if [ -n "$RESTART_CMD" ]; then
   sh -c "$RESTART_CMD" || { echo "the restart command from peer.yaml failed: $RESTART_CMD" >&2; exit 1; }
@@ -29,7 +34,7 @@ while [ "$(date +%s)" -lt "$deadline" ]; do
   pid=$(gateway_pid)
   if [ -n "$pid" ] && [ "$pid" != "$OLD_PID" ] || [ -n "$RESTART_CMD" ] && [ -n "$pid" ]; then
     if curl -fsS --max-time 2 "http://$LISTEN_IP:$PORT/health" >/dev/null 2>&1; then
-      echo "$pid"
+      result true '' pid "$pid"
       exit 0
     fi
   fi

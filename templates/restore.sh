@@ -1,12 +1,16 @@
 # restore.sh: put each OpenClaw config peer-provision patched back, then remove the peer files it wrote.
 # A backup is removed only once its config is back in place (and, byte for byte, compared equal).
-# Vars: STACK, RECORDS (lines "ID MODE PATCH_BASE64", one per config path peer-provision patched; MODE is
-#       bytes: nobody but peer-provision changed the config, put the original back byte for byte;
-#       patch: someone did, apply the patch, which undoes only peer-provision's own keys;
-#       none: leave the config alone), FILES_TOO (1: also remove the peer files).
+# @var STACK: the stack's name (its state lives in ~/.peer-provision/STACK)
+# @var RECORDS: lines "ID MODE PATCH_BASE64", one per config path peer-provision patched; MODE is
+#   bytes: nobody but peer-provision changed the config, put the original back byte for byte;
+#   patch: someone did, apply the patch, which undoes only peer-provision's own keys (it may hold the
+#   original token, registered for redaction when observed); none: leave the config alone
+# @var FILES_TOO: 1: also remove the peer files
+# Result: changed unless there was nothing of this stack; records: how many configs were dealt with.
 set -eu
 state_dir="$HOME/.peer-provision/$STACK"
-[ -d "$state_dir" ] || exit 0
+[ -d "$state_dir" ] || { result false 'nothing of this stack on this machine'; exit 0; }
+records=0
 
 restore_record() { # ID MODE PATCH_BASE64
   rec="$state_dir/configs/$1"
@@ -31,6 +35,7 @@ restore_record() { # ID MODE PATCH_BASE64
     *) fail "unknown restore mode $2" ;;
   esac
   rm -rf "$rec"
+  records=$((records + 1))
 }
 
 printf '%s\n' "$RECORDS" > "$state_dir/.restore-list"
@@ -49,3 +54,4 @@ if [ -z "$(ls -A "$state_dir/configs" 2>/dev/null)" ] && [ ! -f "$state_dir/owne
   rm -rf "$state_dir"
   rmdir "$HOME/.peer-provision" 2>/dev/null || true
 fi
+result true '' records "$records"

@@ -1,9 +1,13 @@
 # verify.sh: run on one machine, check each of its peers over the tailnet as an agent would reach them,
-# all peers at once. Prints one line per check: "PEER CHECK ok|fail DETAIL". The token is read from the
+# all peers at once. The token is read from the
 # peer's token file and handed to curl as a header line on stdin (-H @-): never in argv, and never as curl
 # configuration (a -K config line would let a token holding a quote and a newline add `output = ...`).
 # A token file holding anything but a token (the rule of src/spec/token-rule.ts) is not sent at all.
-# Vars: PEERS (lines "NAME IP PORT TOKEN_FILE"), NONCE, SEND_MESSAGE (1: also deliver and read back a message), FROM.
+# @var PEERS: lines "NAME IP PORT TOKEN_FILE"
+# @var NONCE: a random word the test message carries, to find it in the peer's history
+# @var SEND_MESSAGE: 1: also deliver and read back a message
+# @var FROM: this machine's name, in the test message
+# Result: unchanged; per check "PEER.CHECK": ok or fail, and "PEER.CHECK.detail": what was answered.
 set -u
 work=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/peer-provision-verify.XXXXXX")
 on_exit 'rm -rf "$work"'
@@ -35,8 +39,9 @@ http_settled() {
     sleep 0.5
   done
 }
-# A report shows the first 300 characters of what was answered.
-report() { printf '%s %s %s %s\n' "$1" "$2" "$3" "$(printf '%s' "$4" | cut -c1-300)"; }
+# report PEER CHECK ok|fail DETAIL: one line (collected into the result at the end), with the first 300
+# characters of what was answered.
+report() { printf '%s %s %s %s\n' "$1" "$2" "$3" "$(printf '%s' "$4" | tr '\n' ' ' | cut -c1-300)"; }
 
 check_peer() { # NAME IP PORT TOKEN_FILE
   name=$1 base="http://$2:$3" token_file=$4
@@ -69,4 +74,11 @@ while read -r name ip port token_file; do
 done < "$work/peers"
 wait
 j=1
-while [ $j -le $i ]; do cat "$work/result.$j"; j=$((j + 1)); done
+while [ $j -le $i ]; do
+  while read -r name check status detail; do
+    val "$name.$check" "$status"
+    val "$name.$check.detail" "$detail"
+  done < "$work/result.$j"
+  j=$((j + 1))
+done
+result false ''

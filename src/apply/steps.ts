@@ -3,18 +3,20 @@
 import { StepError } from '../errors.js';
 import { redact } from '../output/redact.js';
 import { lastLines, UnreachableError } from '../transport/remote.js';
+import { parseResult, ScriptResultError, type ScriptResult } from '../transport/result.js';
 import { script, type Vars } from '../transport/script.js';
 import type { MachineRun } from './context.js';
 
-export async function remoteStep(run: MachineRun, step: string, template: string, vars: Vars): Promise<string> {
+/** Runs one template; its parsed result line (src/transport/result.ts) once it exits 0. */
+export async function remoteStep(run: MachineRun, step: string, template: string, vars: Vars): Promise<ScriptResult> {
   try {
     const result = await run.remote.run(script(template, vars));
     if (result.exitCode !== 0) {
       throw new StepError(run.machine.name, step, redact(lastLines(result.stderr || result.stdout) || `exit code ${result.exitCode}`));
     }
-    return result.stdout;
+    return parseResult(result.stdout, `${template}.sh`);
   } catch (error) {
-    if (error instanceof UnreachableError) throw new StepError(run.machine.name, step, redact(error.message));
+    if (error instanceof UnreachableError || error instanceof ScriptResultError) throw new StepError(run.machine.name, step, redact(error.message));
     throw error;
   }
 }

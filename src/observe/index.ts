@@ -3,7 +3,7 @@ import { lastLines, UnreachableError, type Transport } from '../transport/remote
 import { script } from '../transport/script.js';
 import { redact } from '../output/redact.js';
 import type { MachineSpec, Spec } from '../peer-yaml/types.js';
-import { newMarker, parseObservation, type Private } from './parse.js';
+import { parseObservation, type Private } from './parse.js';
 import type { MachineObservation } from './types.js';
 
 export interface Observed {
@@ -12,21 +12,19 @@ export interface Observed {
 }
 
 export async function observeMachine(spec: Spec, machine: MachineSpec, transport: Transport, wantBackup = false): Promise<Observed> {
-  const marker = newMarker();
   try {
     const result = await transport.for(machine).run(
       script('observe', {
         STACK: spec.name,
         PORT: machine.gateway.port,
         CONFIG_PATH: machine.gateway.configPath,
-        MARK: marker,
         WANT_BACKUP: wantBackup ? 1 : 0,
       }),
     );
     if (result.exitCode !== 0) {
       return { observation: { status: 'unreachable', reason: redact(`observe failed: ${lastLines(result.stderr)}`) } };
     }
-    const parsed = parseObservation(result.stdout, marker);
+    const parsed = parseObservation(result.stdout);
     return { observation: { status: 'observed', state: parsed.state }, private: parsed.private };
   } catch (error) {
     const reason = error instanceof UnreachableError ? error.message : `observe failed: ${(error as Error).message}`;

@@ -1,12 +1,11 @@
-// Turns observe.sh's sections into a MachineState, plus what must stay private (the config text, the token).
-import { randomBytes } from 'node:crypto';
+// Turns observe.sh's result values into a MachineState, plus what must stay private (the config text, the token).
 import JSON5 from 'json5';
 import { sha256 } from '../model/hash.js';
 import { registerSecret } from '../output/redact.js';
+import { decoded, parseResult } from '../transport/result.js';
 import { editedOutsideOwnedKeys } from './owned-keys.js';
 import type { ConfigKind, MachineState, RecordedConfig, ServiceManager } from './types.js';
 
-export const newMarker = () => `@@peer-provision-${randomBytes(6).toString('hex')}`;
 
 export interface Private {
   /** The OpenClaw config as it is on the machine (may hold secrets: never printed). */
@@ -17,17 +16,6 @@ export interface Private {
   /** The gateway token now in the config (registered for redaction as soon as it is read). */
   token?: string;
   home: string;
-}
-
-export function sections(stdout: string, marker: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const parts = stdout.split(`\n${marker} `);
-  for (const part of parts.slice(1)) {
-    const newline = part.indexOf('\n');
-    const name = newline === -1 ? part : part.slice(0, newline);
-    out.set(name.trim(), newline === -1 ? '' : part.slice(newline + 1));
-  }
-  return out;
 }
 
 const get = (object: unknown, ...path: string[]): unknown =>
@@ -43,24 +31,16 @@ function editedSince(config: Record<string, unknown> | undefined, appliedText: s
   }
 }
 
-const keyValues = (text: string | undefined): Record<string, string> =>
-  Object.fromEntries(
-    (text ?? '')
-      .split('\n')
-      .filter((line) => line.includes('='))
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1).trim()]),
-  );
-
-/** The "record ID" sections: every config peer-provision patched, with its current and original text. */
-function parseRecords(s: Map<string, string>): { recorded: RecordedConfig[]; records: Private['records'] } {
+/** The "record.ID.*" values: every config peer-provision patched, with its current and original text. */
+function parseRecords(values: Record<string, string>): { recorded: RecordedConfig[]; records: Private['records'] } {
   const recorded: RecordedConfig[] = [];
   const records: Private['records'] = new Map();
-  for (const [name, body] of s) {
-    const id = /^record ([0-9a-f]+)$/.exec(name)?.[1];
+  for (const key of Object.keys(values)) {
+    const id = /^record\.([0-9a-f]+)\.path$/.exec(key)?.[1];
     if (!id) continue;
-    const f = keyValues(body);
-    const current = s.get(`record-current ${id}`) || undefined;
-    const orig = s.get(`record-orig ${id}`) || undefined;
+    const f = (name: string) => values[`record.${id}.${name}`];
+    const current = decoded(values, `record.${id}.current_b64`) || undefined;
+    const orig = decoded(values, `record.${id}.orig_b64`) || undefined;
     records.set(id, { current, orig });
     let origPort: number | undefined;
     for (const text of [orig, current]) {
@@ -76,30 +56,24 @@ function parseRecords(s: Map<string, string>): { recorded: RecordedConfig[]; rec
     }
     recorded.push({
       id,
-      path: f.path ?? '',
-      kind: (f.kind as ConfigKind) ?? 'absent',
-      absent: f.absent === '1',
-      edited: f.edited === '1',
-      appliedSame: f.applied_same === '1',
-      origSame: f.orig_same === '1',
+      path: f('path') ?? '',
+      kind: (f('kind') as ConfigKind) ?? 'absent',
+      absent: f('absent') === '1',
+      edited: f('edited') === '1',
+      appliedSame: f('applied_same') === '1',
+      origSame: f('orig_same') === '1',
       origPort,
     });
   }
   return { recorded, records };
 }
 
-export function parseObservation(stdout: string, marker: string): { state: MachineState; private: Private } {
-  const s = sections(stdout, marker);
-  // Never quote the output itself: it holds the config (its token, provider keys) and is not parsed yet,
-  // so no secret in it is known to redaction. Say what arrived instead.
-  if (!s.has('end')) {
-    const seen = [...s.keys()].filter((k) => /^[a-z-]{1,32}$/.test(k));
-    throw new Error(`observe script output is incomplete: ${stdout.length} bytes, sections ${seen.length ? seen.join(', ') : 'none'}, no end marker`);
-  }
-  const facts = keyValues(s.get('facts'));
+/** observe.sh's stdout. A missing or cut result line throws, without quoting the output (it holds the config). */
+export function parseObservation(stdout: string): { state: MachineState; private: Private } {
+  const facts = parseResult(stdout, 'observe.sh').values;
 
   let status: Record<string, unknown> | undefined;
-  const statusText = (s.get('tailscale-status') ?? '').trim();
+  const statusText = (decoded(facts, 'tailscale_status_b64') ?? '').trim();
   if (statusText) {
     try {
       status = JSON.parse(statusText);
@@ -110,7 +84,7 @@ export function parseObservation(stdout: string, marker: string): { state: Machi
   const ips = (get(status, 'Self', 'TailscaleIPs') as string[] | undefined) ?? [];
   const running = get(status, 'BackendState') as string | undefined;
 
-  const configText = s.get('config') || undefined;
+  const configText = decoded(facts, 'config_b64') || undefined;
   let config: Record<string, unknown> | undefined;
   let configError: string | undefined;
   if (configText?.trim()) {
@@ -120,7 +94,7 @@ export function parseObservation(stdout: string, marker: string): { state: Machi
       configError = (error as Error).message;
     }
   }
-  const { recorded, records } = parseRecords(s);
+  const { recorded, records } = parseRecords(facts);
   const token = get(config, 'gateway', 'auth', 'token');
   if (typeof token === 'string') registerSecret(token);
   const allow = get(config, 'gateway', 'tools', 'allow');
@@ -161,16 +135,16 @@ export function parseObservation(stdout: string, marker: string): { state: Machi
       tokenHash: typeof token === 'string' ? sha256(token) : undefined,
       toolsAllow: Array.isArray(allow) ? allow.map(String) : [],
       backupExists: facts.backup === '1',
-      editedSinceApplied: editedSince(config, s.get('applied')),
+      editedSinceApplied: editedSince(config, decoded(facts, 'applied_b64')),
       serviceManager: (['systemd', 'systemd-system', 'launchd', 'supervisor'].includes(facts.service) ? facts.service : 'none') as ServiceManager,
       lingering: facts.linger === undefined ? undefined : facts.linger === 'yes',
       pid: facts.pid ? Number(facts.pid) : undefined,
-      listening: (s.get('listening') ?? '')
-        .split('\n')
-        .map((line) => line.trim().replace(/[:.]\d+$/, '').replace(/^\[|\]$/g, ''))
-        .filter(Boolean),
+      listening: (facts.listening ?? '')
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((address) => address.replace(/[:.]\d+$/, '').replace(/^\[|\]$/g, '')),
     },
-    peerFilesHash: (s.get('peer-files') ?? '').trim() || undefined,
+    peerFilesHash: facts.peer_files || undefined,
     recorded: recorded.length ? recorded : undefined,
   };
   return {

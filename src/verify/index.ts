@@ -8,9 +8,11 @@ import type { Observed } from '../observe/index.js';
 import { redact } from '../output/redact.js';
 import { peersOf, type Spec } from '../peer-yaml/types.js';
 import { lastLines, UnreachableError, type Remote, type Transport } from '../transport/remote.js';
+import { parseResult, ScriptResultError, type ScriptResult } from '../transport/result.js';
 import { script } from '../transport/script.js';
 
-export type Check = 'health' | 'token-accepted' | 'token-enforced' | 'message';
+const CHECKS = ['health', 'token-accepted', 'token-enforced', 'message'] as const;
+export type Check = (typeof CHECKS)[number];
 
 export interface CheckResult {
   from: string;
@@ -81,15 +83,21 @@ async function checkFrom(
     const vars = { PEERS: lines.join('\n'), NONCE: options.nonce, SEND_MESSAGE: options.sendMessage ? 1 : 0, FROM: machine };
     const out = await from.remote.run(script('verify', vars));
     if (out.exitCode !== 0) return failAll(lastLines(out.stderr));
-    for (const line of out.stdout.split('\n')) {
-      const match = /^(\S+) (health|token-accepted|token-enforced|message) (ok|fail) ?(.*)$/.exec(line.trim());
-      if (match) results.push({ from: machine, to: match[1], check: match[2] as Check, ok: match[3] === 'ok', detail: redact(match[4]) });
-    }
-    return results;
+    return [...results, ...checksOf(machine, parseResult(out.stdout, 'verify.sh'))];
   } catch (error) {
-    if (error instanceof UnreachableError) return failAll(error.message);
+    if (error instanceof UnreachableError || error instanceof ScriptResultError) return failAll(error.message);
     throw error;
   }
+}
+
+/** verify.sh's values: "PEER.CHECK" is ok or fail, "PEER.CHECK.detail" what was answered (in the order checked). */
+export function checksOf(from: string, result: ScriptResult): CheckResult[] {
+  return Object.entries(result.values).flatMap(([key, status]) => {
+    const dot = key.lastIndexOf('.');
+    const check = key.slice(dot + 1) as Check;
+    if (dot < 1 || !CHECKS.includes(check)) return [];
+    return [{ from, to: key.slice(0, dot), check, ok: status === 'ok', detail: redact(result.values[`${key}.detail`] ?? '') }];
+  });
 }
 
 export function renderChecks(results: CheckResult[]): string {

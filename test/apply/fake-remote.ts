@@ -1,4 +1,4 @@
-// A Remote that records the scripts apply sends and answers each template as the test says: apply tested without
+// A Remote that records the scripts apply sends and answers each template as the test says (its result line): apply tested without
 // root, a lab or a network. A script is `VAR='value'` lines, then lib.sh, then the template: the template is
 // recognised by its first comment line ("# join.sh: …") and the variables are read back from the assignments.
 import type { Remote, RunResult } from '../../src/transport/remote.js';
@@ -9,7 +9,8 @@ export interface Sent {
   vars: Record<string, string>;
 }
 
-export type Answer = (vars: Record<string, string>) => Partial<RunResult>;
+/** What a template answers: an exit code and stderr (a failure), or the values of its result line. */
+export type Answer = (vars: Record<string, string>) => { exitCode?: number; stderr?: string; values?: Record<string, string> };
 
 /** The assignments at the top of a script, unquoted (shellQuote's '…'\''…' form). */
 export function varsOf(script: string): Record<string, string> {
@@ -33,8 +34,10 @@ export class FakeRemote implements Remote {
     const template = templateOf(script);
     const vars = varsOf(script);
     this.sent.push({ machine: this.machine, template, vars });
-    const answer = this.answers[template]?.(vars) ?? {};
-    return { exitCode: 0, stdout: '', stderr: '', ...answer };
+    const { exitCode = 0, stderr = '', values = {} } = this.answers[template]?.(vars) ?? {};
+    // a template that exits 0 ends with its one result line (templates/lib.sh `result`)
+    const stdout = exitCode === 0 ? `${JSON.stringify({ changed: true, values, message: '' })}\n` : '';
+    return { exitCode, stdout, stderr };
   }
   async close(): Promise<void> {}
   abort(): void {}

@@ -99,7 +99,7 @@ const tailnetUp = [
   makeStep('merge-policy', undefined, { op: 'add', resource: 'tailnet-policy', summary: 'policy', input: { policyHash: 'h1', testsFor: [] } }),
   makeStep('mint-keys', undefined, { op: 'add', resource: 'tailnet-key', summary: 'keys', needs: ['tailnet/merge-policy'], input: { machines: ['m1', 'm2'] } }),
 ];
-const joinAnswer = (ip: string): Record<string, Answer> => ({ join: () => ({ stdout: `Success.\n${ip}\n` }), restart: () => ({ stdout: '4242\n' }) });
+const joinAnswer = (ip: string): Record<string, Answer> => ({ join: () => ({ values: { ip } }), restart: () => ({ values: { pid: '4242' } }) });
 
 describe('runPlan (up)', () => {
   test('runs every step by its executor, in needs order, with the decisions the plan carries', async () => {

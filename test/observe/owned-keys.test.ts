@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { editedOutsideOwnedKeys } from '../../src/observe/owned-keys.js';
 import { parseObservation } from '../../src/observe/parse.js';
+import { observeStdout } from './observe-output.js';
 
 const applied = {
   gateway: { mode: 'local', bind: 'tailnet', port: 18789, auth: { mode: 'token', token: 't'.repeat(32) }, tools: { allow: ['sessions_list', 'sessions_send'] } },
@@ -24,14 +25,13 @@ test("drift of peer-provision's own keys is not someone else's edit; anything el
 });
 
 test('observe marks the config edited only from what peer-provision last wrote', () => {
-  const M = '@@m';
-  const out = (config: string, appliedText: string) =>
-    `\n${M} facts\nos=linux\nconfig=/c\nconfig_exists=1\n\n${M} applied\n${appliedText}\n${M} config\n${config}\n${M} end\n`;
+  const out = (config: string, appliedText: string | undefined) =>
+    observeStdout({ os: 'linux', config: '/c', config_exists: '1' }, { config, applied: appliedText });
   const same = JSON.stringify(applied);
-  assert.equal(parseObservation(out(same, '').replace(`${M} applied\n\n`, `${M} applied\n`), M).state.gateway.editedSinceApplied, undefined);
+  assert.equal(parseObservation(out(same, undefined)).state.gateway.editedSinceApplied, undefined);
   const drift = JSON.stringify({ ...applied, gateway: { ...applied.gateway, bind: 'loopback' } });
-  assert.equal(parseObservation(out(drift, same), M).state.gateway.editedSinceApplied, false);
+  assert.equal(parseObservation(out(drift, same)).state.gateway.editedSinceApplied, false);
   const edited = JSON.stringify({ ...applied, logging: { file: '/y.log' } });
-  assert.equal(parseObservation(out(edited, same), M).state.gateway.editedSinceApplied, true);
-  assert.equal(parseObservation(out(edited, '{ not json'), M).state.gateway.editedSinceApplied, true, 'unreadable: assume an edit');
+  assert.equal(parseObservation(out(edited, same)).state.gateway.editedSinceApplied, true);
+  assert.equal(parseObservation(out(edited, '{ not json')).state.gateway.editedSinceApplied, true, 'unreadable: assume an edit');
 });

@@ -3,11 +3,9 @@ import { test } from 'node:test';
 import { sha256 } from '../../src/model/hash.js';
 import { parseObservation } from '../../src/observe/parse.js';
 import { forgetSecrets, redact } from '../../src/output/redact.js';
+import { facts, observeStdout } from './observe-output.js';
 
-const M = '@@peer-provision-test';
-const output = (config: string, status = '') => `
-${M} facts
-os=linux
+const FACTS = `os=linux
 arch=x86_64
 user=root
 home=/root
@@ -19,28 +17,16 @@ config=/root/.openclaw/openclaw.json
 config_exists=1
 backup=1
 applied_same=1
-
-${M} tailscale-status
-${status}
-${M} config
-${config}
-${M} listening
-127.0.0.1:18789
-100.64.0.1:18789
-
-${M} backup
-
-${M} peer-files
-deadbeef
-
-${M} end
+listening=127.0.0.1:18789 100.64.0.1:18789 
+peer_files=deadbeef
 `;
+const output = (config: string, status = '', extra = '') => observeStdout(facts(FACTS + extra), { config, tailscaleStatus: status });
 
-test('parses observe.sh sections into a state without the token, registering the token for redaction', () => {
+test('parses observe.sh result values into a state without the token, registering the token for redaction', () => {
   forgetSecrets();
   const config = `// comment\n{ gateway: { mode: "local", bind: "tailnet", port: 18789, auth: { mode: "token", token: "secret-token-value" }, tools: { allow: ["sessions_send"] } } }`;
   const status = JSON.stringify({ BackendState: 'Running', Self: { HostName: 'm1', TailscaleIPs: ['100.64.0.1', 'fd7a::1'], Tags: ['tag:peer-lab'] } });
-  const { state, private: priv } = parseObservation(output(config, status), M);
+  const { state, private: priv } = parseObservation(output(config, status));
   assert.equal(state.tailscale.ip, '100.64.0.1');
   assert.deepEqual(state.tailscale.tags, ['tag:peer-lab']);
   assert.equal(state.gateway.bind, 'tailnet');
@@ -55,7 +41,7 @@ test('parses observe.sh sections into a state without the token, registering the
 });
 
 test('not joined, no config: a state that plans a full up', () => {
-  const { state } = parseObservation(output('', JSON.stringify({ BackendState: 'NeedsLogin', Self: {} })), M);
+  const { state } = parseObservation(output('', JSON.stringify({ BackendState: 'NeedsLogin', Self: {} })));
   assert.equal(state.tailscale.ip, undefined);
   assert.equal(state.gateway.bind, undefined);
   assert.deepEqual(state.gateway.toolsAllow, []);
@@ -63,30 +49,31 @@ test('not joined, no config: a state that plans a full up', () => {
 
 test('node key expiry: Self.KeyExpiry as given (RFC 3339); absent (expiry disabled, a tagged node) stays undefined', () => {
   const self = { HostName: 'm1', TailscaleIPs: ['100.64.0.1'], Tags: ['tag:peer-lab'] };
-  const expiring = parseObservation(output('', JSON.stringify({ BackendState: 'Running', Self: { ...self, KeyExpiry: '2026-09-01T10:00:00Z' } })), M).state;
+  const expiring = parseObservation(output('', JSON.stringify({ BackendState: 'Running', Self: { ...self, KeyExpiry: '2026-09-01T10:00:00Z' } }))).state;
   assert.equal(expiring.tailscale.keyExpiry, '2026-09-01T10:00:00Z');
-  assert.equal(parseObservation(output('', JSON.stringify({ BackendState: 'Running', Self: self })), M).state.tailscale.keyExpiry, undefined);
+  assert.equal(parseObservation(output('', JSON.stringify({ BackendState: 'Running', Self: self }))).state.tailscale.keyExpiry, undefined);
   // an expired key: Tailscale says NeedsLogin (and Expired), and keeps the node key
-  const expired = parseObservation(output('', JSON.stringify({ BackendState: 'NeedsLogin', HaveNodeKey: true, Self: { ...self, KeyExpiry: '2026-01-01T00:00:00Z', Expired: true } })), M).state;
+  const expired = parseObservation(output('', JSON.stringify({ BackendState: 'NeedsLogin', HaveNodeKey: true, Self: { ...self, KeyExpiry: '2026-01-01T00:00:00Z', Expired: true } }))).state;
   assert.deepEqual([expired.tailscale.keyExpiry, expired.tailscale.loggedIn, expired.tailscale.ip], ['2026-01-01T00:00:00Z', true, undefined]);
 });
 
 test('a broken config is reported, not thrown', () => {
-  const { state } = parseObservation(output('{ gateway: '), M);
+  const { state } = parseObservation(output('{ gateway: '));
   assert.match(state.gateway.configError ?? '', /JSON5/);
 });
 
 test('output cut short is an error', () => {
-  assert.throws(() => parseObservation(`\n${M} facts\nos=linux\n`, M), /incomplete/);
+  const whole = output('{}');
+  assert.throws(() => parseObservation(whole.slice(0, whole.length / 2)), /observe\.sh did not end with a result line/);
+  assert.throws(() => parseObservation(''), /no output/);
 });
 
 test('preconditions facts: root (or sudo, or its refusal) and curl; absent facts stay unknown', () => {
-  const withFacts = output('{}').replace('applied_same=1\n', 'applied_same=1\nsudo=refused: sudo: a password is required\ncurl=\n');
-  const state = parseObservation(withFacts, M).state;
+  const state = parseObservation(output('{}', '', 'sudo=refused: sudo: a password is required\ncurl=\n')).state;
   assert.deepEqual(state.root, { via: 'refused', reason: 'sudo: a password is required' });
   assert.equal(state.curl, false);
-  const sudo = parseObservation(output('{}').replace('applied_same=1\n', 'sudo=ok\ncurl=/usr/bin/curl\n'), M).state;
+  const sudo = parseObservation(output('{}', '', 'sudo=ok\ncurl=/usr/bin/curl\n')).state;
   assert.deepEqual([sudo.root, sudo.curl], [{ via: 'sudo' }, true]);
-  const old = parseObservation(output('{}'), M).state;
+  const old = parseObservation(output('{}')).state;
   assert.deepEqual([old.root, old.curl], [{ via: 'root' }, undefined], 'as root observe prints no sudo fact');
 });

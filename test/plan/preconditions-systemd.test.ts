@@ -9,36 +9,26 @@ import { machinePreconditions } from '../../src/plan/preconditions.js';
 import { makeStep } from '../../src/plan/step.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
 import { writeTemp } from '../helpers.js';
+import { facts, observeStdout } from '../observe/observe-output.js';
 
-const M = '@@peer-provision-test';
 /** observe.sh output of a machine reached as `lab` whose gateway is a systemd user unit. */
-const observeOutput = (facts: string) => `
-${M} facts
-os=linux
+const observeOutput = (more: string) =>
+  observeStdout(
+    facts(`os=linux
 arch=x86_64
 user=lab
 home=/home/lab
 tailscale=
 openclaw=/usr/local/bin/openclaw
 pid=130
-${facts}
+${more}
 config=/home/lab/.openclaw/openclaw.json
 config_exists=1
 backup=0
-
-${M} tailscale-status
-
-${M} config
-{ gateway: { mode: "local", bind: "loopback", port: 18789, auth: { mode: "token", token: "t" } } }
-${M} listening
-127.0.0.1:18789
-${M} backup
-
-${M} peer-files
-
-${M} end
-`;
-const state = (facts: string) => parseObservation(observeOutput(facts), M).state;
+listening=127.0.0.1:18789`),
+    { config: '{ gateway: { mode: "local", bind: "loopback", port: 18789, auth: { mode: "token", token: "t" } } }', tailscaleStatus: '' },
+  );
+const state = (more: string) => parseObservation(observeOutput(more)).state;
 const m1 = loadSpec(
   writeTemp('version: 1\nname: lab\ntailnet: { provider: provided }\nmachines:\n  m1: { ssh: lab-m1, tailscale: { authKey: env:K1 } }\n  m2: { ssh: lab-m2, tailscale: { authKey: env:K2 } }\n'),
 ).machines[0]!;

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { parseResult } from '../../src/transport/result.js';
 import { home, runTemplate } from './run-template.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -24,6 +25,7 @@ test('peer files land at paths with spaces and newlines, with their modes; files
     false,
   );
   assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(parseResult(r.stdout), { changed: true, values: { written: '2', removed: '0' }, message: '' });
   assert.equal(readFileSync(token, 'utf8'), 't0ken-value\n');
   assert.equal(statSync(token).mode & 0o777, 0o600);
   assert.equal(readFileSync(config, 'utf8'), 'peers: beta\n');
@@ -31,6 +33,7 @@ test('peer files land at paths with spaces and newlines, with their modes; files
 
   const again = runTemplate('peer-files', { STACK: 'lab', FILES: `644 ${b64(config)} ${b64('peers: none\n')}`, OWNED_DIRS: owned, DIGEST: 'def' }, { HOME: dir }, false);
   assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(parseResult(again.stdout).values, { written: '1', removed: '1' });
   assert.equal(existsSync(token), false, 'the token file of a peer no longer listed is removed');
   assert.equal(readFileSync(config, 'utf8'), 'peers: none\n');
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { canDropPrivileges, home, NOBODY, runTemplate } from './run-template.js';
 import { createHash } from 'node:crypto';
+import { parseResult } from '../../src/transport/result.js';
 
 const recordId = (path: string) => createHash('sha256').update(path).digest('hex').slice(0, 16);
 
@@ -31,9 +32,13 @@ test('restore puts the original back byte for byte, then removes the backup and 
   const m = afterUp(dir, canDropPrivileges ? NOBODY : undefined);
   const r = runTemplate('restore', { STACK: 'lab', RECORDS: `${m.id} bytes -`, FILES_TOO: 1 }, { HOME: dir });
   assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(parseResult(r.stdout), { changed: true, values: { records: '1' }, message: '' });
   assert.equal(readFileSync(m.config, 'utf8'), '// mine\n{ gateway: { bind: "loopback" } }\n');
   assert.equal(existsSync(join(dir, '.peer-provision')), false, 'state removed once everything is back');
   assert.equal(existsSync(m.peer), false);
+  const again = runTemplate('restore', { STACK: 'lab', RECORDS: `${m.id} bytes -`, FILES_TOO: 1 }, { HOME: dir });
+  assert.equal(again.code, 0, again.stderr);
+  assert.deepEqual(parseResult(again.stdout), { changed: false, values: {}, message: 'nothing of this stack on this machine' }, 'a second down finds nothing');
 });
 
 test('restore keeps the backup when the config cannot be written (the old script deleted it and exited 0)', { skip: canDropPrivileges ? false : 'needs root and setpriv to act as another user' }, () => {

@@ -10,7 +10,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { parseResult } from '../../src/transport/result.js';
 import { script } from '../../src/transport/script.js';
+import { checksOf } from '../../src/verify/index.js';
 import { ROOT, tempDir } from '../helpers.js';
 
 const TOKEN = 'Zm9vYmFyYmF6cXV4cXV1eHp5enp5Lmdvb2QtdG9rZW4';
@@ -57,7 +59,8 @@ describe('curl gets the token as a header, never as configuration', () => {
     seen.length = 0;
     const r = await runVerify(file);
     assert.equal(r.code, 0, r.stderr);
-    for (const check of ['health', 'token-accepted', 'token-enforced', 'message']) assert.match(r.stdout, new RegExp(`^p1 ${check} ok`, 'm'), r.stdout);
+    const checks = checksOf('me', parseResult(r.stdout));
+    assert.deepEqual(checks.map((c) => [c.to, c.check, c.ok]), ['health', 'token-accepted', 'token-enforced', 'message'].map((c) => ['p1', c, true]), r.stdout);
     assert.ok(seen.some((s) => s.headers.authorization === `Bearer ${TOKEN}`));
   });
 
@@ -69,7 +72,9 @@ describe('curl gets the token as a header, never as configuration', () => {
     assert.equal(existsSync(pwned), false, 'curl wrote the file the token named');
     assert.ok(!seen.some((s) => s.url === '/exfiltrate'), 'curl fetched the URL the token named');
     assert.ok(!seen.some((s) => s.headers.authorization?.startsWith('Bearer x')), 'the hostile token was sent');
-    assert.match(r.stdout, /^p1 token-accepted fail BAD the token file .* holds characters a token may not have: not sent/m, r.stdout);
+    const accepted = checksOf('me', parseResult(r.stdout)).find((c) => c.check === 'token-accepted');
+    assert.equal(accepted?.ok, false, r.stdout);
+    assert.match(accepted?.detail ?? '', /^BAD the token file .* holds characters a token may not have: not sent$/, r.stdout);
   });
 
   test("the skill's command: the token is a header; a hostile token file cannot configure curl", async () => {

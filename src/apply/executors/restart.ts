@@ -12,7 +12,7 @@ export const restart: Executor<'restart'> = {
     const run = runOf(step, ctx);
     const listenIp = step.input.listen === 'loopback' ? '127.0.0.1' : run.ip;
     if (!listenIp) throw new StepError(run.machine.name, this.title, 'the machine has no tailnet address to wait on');
-    const out = await remoteStep(run, this.title, 'restart', {
+    const { values } = await remoteStep(run, this.title, 'restart', {
       SERVICE: step.input.serviceManager,
       RESTART_CMD: step.input.command,
       OLD_PID: step.input.oldPid,
@@ -20,7 +20,7 @@ export const restart: Executor<'restart'> = {
       LISTEN_IP: listenIp,
       TIMEOUT: RESTART_TIMEOUT_SECONDS,
     });
-    run.state.gateway.pid = Number(out.trim().split('\n').pop()) || undefined;
+    run.state.gateway.pid = Number(values.pid) || undefined;
     return { restarted: true };
   },
 };
