@@ -65,3 +65,16 @@ export async function filesWithSecrets(lab: Lab, machine: string, secrets: strin
   if (r.code !== 0 && r.code !== 123) throw new Error(`scan on ${machine} failed (${r.code}): ${r.stderr}`);
   return r.stdout.split('\n').filter(Boolean);
 }
+
+/**
+ * Writes a machine's gateway config the way a user would, then waits for OpenClaw to settle: it re-reads its config,
+ * and a change that needs a new process (bind, port) makes it exit for its supervisor to start another. Planning
+ * in between would observe a machine with no gateway running.
+ */
+export async function writeConfigAndSettle(lab: Lab, machine: string, text: string): Promise<void> {
+  const before = lab.gatewayPid(machine);
+  lab.writeGatewayConfig(machine, text);
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && lab.gatewayPid(machine) === before) await new Promise((r) => setTimeout(r, 250));
+  await lab.waitGateways([machine]);
+}

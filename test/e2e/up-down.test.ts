@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { labDown, labHeldByMe, labStatus, labUp, MACHINE_REPO, type Lab } from '../lab/lab.js';
 import { jsonDocument, jsonEvents, runCli } from '../helpers.js';
 import { sha256 } from '../../src/model/hash.js';
-import { assertNoLeak, config, CONFIG, down, filesWithSecrets, listening, mode, secretsOf, tailnetIp, up } from './lab-helpers.js';
+import { assertNoLeak, config, CONFIG, down, filesWithSecrets, listening, mode, secretsOf, tailnetIp, up, writeConfigAndSettle } from './lab-helpers.js';
 
 const status = labStatus();
 const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
@@ -132,7 +132,7 @@ describe('up, verify, status, down against the lab', () => {
   test('drift: bind set back to loopback is shown by plan and repaired by up', { skip, timeout: 300_000 }, async () => {
     const drifted = lab.readFile('m2', CONFIG).replace('"bind": "tailnet"', '"bind": "loopback"');
     assert.ok(drifted.includes('"bind": "loopback"'));
-    lab.writeGatewayConfig('m2', drifted);
+    await writeConfigAndSettle(lab, 'm2', drifted);
     const plan = await runCli(['plan', '-f', file, '--json', '--detailed-exitcode']);
     assert.equal(plan.code, 3);
     const m2: any = (await jsonDocument(plan.stdout, 'peer-provision/plan@2')).machines.find((m) => m.machine === 'm2');
@@ -151,7 +151,7 @@ describe('up, verify, status, down against the lab', () => {
     assert.equal(converged.code, 0, converged.stderr);
     for (const s of secretsOf(lab, ['m1', 'm2'])) assert.ok(!readFileSync(p1, 'utf8').includes(s), 'no secret in a saved plan');
     // someone sets m2's bind back behind the plan's back: the reviewed plan no longer describes what up would do
-    lab.writeGatewayConfig('m2', lab.readFile('m2', CONFIG).replace('"bind": "tailnet"', '"bind": "loopback"'));
+    await writeConfigAndSettle(lab, 'm2', lab.readFile('m2', CONFIG).replace('"bind": "tailnet"', '"bind": "loopback"'));
     const stale = await runCli(['up', p1, '-f', file]);
     assert.equal(stale.code, 1, `${stale.stdout}\n${stale.stderr}`);
     assert.match(stale.stderr, /is stale, nothing was changed:\n {2}- m2: gateway\.bind: "tailnet" -> "loopback"/);
