@@ -20,8 +20,7 @@
 const KNOWN_SEVERITY = 'error';
 
 /** @type {{ rule: string, from: string, to: string, fix: string }[]} */
-const KNOWN_VIOLATIONS = [
-];
+const KNOWN_VIOLATIONS = [];
 
 /** Modules without I/O: a pure module imports (at run time) only these, and no I/O library. */
 const PURE = [

@@ -5,6 +5,8 @@ process.stdout.on('error', (error) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw error;
 });
-import('../dist/src/cli.js').then((cli) => cli.main(process.argv.slice(2))).then((code) => {
-  process.exitCode = code;
-});
+import('../dist/src/cli.js')
+  .then((cli) => cli.main(process.argv.slice(2)))
+  .then((code) => {
+    process.exitCode = code;
+  });

@@ -37,7 +37,8 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       // help and version print and succeed; everything else commander rejects is a usage error (it printed why)
       if (error.exitCode === 0) return EXIT.ok;
-      if (argv.includes('--json')) report(new UsageError(error.message.replace(/^error: /, '')), viewFor(true, argv.find((a) => STREAMING.has(a)) ?? ''), false);
+      if (argv.includes('--json'))
+        report(new UsageError(error.message.replace(/^error: /, '')), viewFor(true, argv.find((a) => STREAMING.has(a)) ?? ''), false);
       return EXIT.invalid;
     }
     throw error;

@@ -10,7 +10,10 @@ export const EXIT = {
 
 export class PeerProvisionError extends Error {
   readonly exitCode: number = EXIT.failure;
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -26,8 +29,7 @@ export interface Problem {
   message: string;
 }
 
-export const formatProblem = (p: Problem) =>
-  `${p.file}${p.line ? `:${p.line}:${p.col ?? 1}` : ''} ${p.field || '(document)'}: ${p.message}`;
+export const formatProblem = (p: Problem) => `${p.file}${p.line ? `:${p.line}:${p.col ?? 1}` : ''} ${p.field || '(document)'}: ${p.message}`;
 
 /** The input is invalid: every problem found, reported at once. Exit 2, nothing touched. */
 export class InputError extends PeerProvisionError {
@@ -50,7 +52,11 @@ export class SecretError extends PeerProvisionError {}
 
 /** A step on a machine failed: names the machine, the step and the remote error (already redacted). */
 export class StepError extends PeerProvisionError {
-  constructor(readonly machine: string, readonly step: string, readonly detail: string) {
+  constructor(
+    readonly machine: string,
+    readonly step: string,
+    readonly detail: string,
+  ) {
     super(`${machine}: ${step} failed: ${detail}`);
   }
 }

@@ -75,15 +75,19 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     .option('--offline', 'compute from peer.yaml alone: open no connection to anything')
     .option('--detailed-exitcode', 'exit 3 when changes are pending, 0 when there are none (1 when a machine is unreachable or something blocks)')
     .addOption(
-      new Option('--for <command>', 'plan for up, down or rotate (new tokens and node re-keys: what rotate would change)').choices(['up', 'down', 'rotate']).default('up'),
+      new Option('--for <command>', 'plan for up, down or rotate (new tokens and node re-keys: what rotate would change)')
+        .choices(['up', 'down', 'rotate'])
+        .default('up'),
     )
     .option('--rekey-within <duration>', 'with --for rotate: re-key nodes whose key expires within this (90s, 15m, 36h, 7d; default 7d)')
     .option('--out <file>', 'also save the plan (no secret in it) for `up FILE` / `down FILE` to apply exactly')
     .action((o) => run('plan', o));
-  const savedPlan = (c: Command, made: string) => c.argument('[plan]', `a plan saved by \`${made}\`: applied exactly, without asking, unless what it saw has changed`);
-  savedPlan(localState(asks(machines(command('up', 'apply: keys, install, join, patch and restart gateways, peer files, verify', EVENTS)))), 'plan --out FILE').action(
-    (planFile, o) => run('up', { ...o, planFile }),
-  );
+  const savedPlan = (c: Command, made: string) =>
+    c.argument('[plan]', `a plan saved by \`${made}\`: applied exactly, without asking, unless what it saw has changed`);
+  savedPlan(
+    localState(asks(machines(command('up', 'apply: keys, install, join, patch and restart gateways, peer files, verify', EVENTS)))),
+    'plan --out FILE',
+  ).action((planFile, o) => run('up', { ...o, planFile }));
   machines(command('verify', 'from each machine to each peer: health, token accepted and enforced, a message delivered'))
     .option('--no-message', 'skip the message delivery check (health and token checks only)')
     .action((o) => run('verify', o));
@@ -99,12 +103,16 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     ),
   )
     .option('--accept-new-host-keys', 'accept and remember host keys ssh has not seen (otherwise known_hosts must have them)')
-    .option('--rekey-within <duration>', 're-key nodes whose Tailscale node key expires within this (90s, 15m, 36h, 7d; default 7d); an expired key is always re-keyed')
+    .option(
+      '--rekey-within <duration>',
+      're-key nodes whose Tailscale node key expires within this (90s, 15m, 36h, 7d; default 7d); an expired key is always re-keyed',
+    )
     .addOption(new Option('--only <what>', 'only new gateway tokens, or only node re-keys').choices(['tokens', 'keys']))
     .action((o) => run('rotate', o));
-  savedPlan(asks(machines(command('down', 'leave the tailnet, restore each gateway config, remove peer files, revoke keys', EVENTS))), 'plan --for down --out FILE').action(
-    (planFile, o) => run('down', { ...o, planFile }),
-  );
+  savedPlan(
+    asks(machines(command('down', 'leave the tailnet, restore each gateway config, remove peer files, revoke keys', EVENTS))),
+    'plan --for down --out FILE',
+  ).action((planFile, o) => run('down', { ...o, planFile }));
   // tailnet init: the first run of provider pulumi (tagOwners, then the OAuth client, then the next command)
   cli
     .command('tailnet')

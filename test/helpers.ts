@@ -77,7 +77,14 @@ export async function jsonLines(stdout: string): Promise<JsonLine[]> {
       }
       if (!validateLine!(line)) {
         // the anyOf's errors name every branch; the branch this line claims to be says what is wrong with it
-        const name = typeof line.event === 'string' ? `event-${line.event}` : line.format === 'peer-provision/plan@2' ? 'plan' : `document-${String(line.format).replace(/^peer-provision\/|@\d+$/g, '').replace(/-(\w)/g, (_, c) => c.toUpperCase())}`;
+        const name =
+          typeof line.event === 'string'
+            ? `event-${line.event}`
+            : line.format === 'peer-provision/plan@2'
+              ? 'plan'
+              : `document-${String(line.format)
+                  .replace(/^peer-provision\/|@\d+$/g, '')
+                  .replace(/-(\w)/g, (_, c) => c.toUpperCase())}`;
         const specific = validateDef!(name);
         const errors = specific ? (specific(line), specific.errors) : validateLine!.errors;
         assert.fail(`stdout line ${i + 1} does not match schemas/events.schema.json (${name}): ${JSON.stringify(errors)}\n${text}`);

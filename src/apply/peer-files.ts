@@ -34,7 +34,9 @@ export function renderPeerFiles(stack: string, machine: string, peers: PeerInfo[
   const tokenFile = (peer: string) => posix.join(where.peerDir, 'tokens', `${peer}.token`);
   const peerConfig = posix.join(where.peerDir, 'peer-config.md');
   const entries = peers
-    .map((p) => fill(template('peer-entry.md'), { peer: p.name, hostname: p.hostname, ip: p.ip, url: `http://${p.ip}:${p.port}`, tokenFile: tokenFile(p.name) }))
+    .map((p) =>
+      fill(template('peer-entry.md'), { peer: p.name, hostname: p.hostname, ip: p.ip, url: `http://${p.ip}:${p.port}`, tokenFile: tokenFile(p.name) }),
+    )
     .join('\n');
   const files: PeerFile[] = [
     { path: peerConfig, mode: '644', content: fill(template('peer-config.md'), { machine, stack, peers: entries }) },

@@ -26,8 +26,7 @@ export interface RunOptions {
 }
 
 /** The steps apply runs: known ones, on machines this run has (an unreachable machine's steps are unknown). */
-export const runnable = (plan: Plan, ctx: ApplyContext): Step[] =>
-  allSteps(plan).filter((s) => s.op !== 'unknown' && (!s.machine || ctx.runs.has(s.machine)));
+export const runnable = (plan: Plan, ctx: ApplyContext): Step[] => allSteps(plan).filter((s) => s.op !== 'unknown' && (!s.machine || ctx.runs.has(s.machine)));
 
 export async function runPlan(plan: Plan, ctx: ApplyContext, options: RunOptions): Promise<RunResult> {
   const result: RunResult = { failures: [], restarted: [], written: [] };

@@ -3,7 +3,7 @@
 import { StepError } from '../errors.js';
 import { redact } from '../output/redact.js';
 import { lastLines, UnreachableError } from '../transport/remote.js';
-import { parseResult, ScriptResultError, type ScriptResult } from '../transport/result.js';
+import { parseResult, type ScriptResult, ScriptResultError } from '../transport/result.js';
 import { script, type Vars } from '../transport/script.js';
 import type { MachineRun } from './context.js';
 

@@ -1,24 +1,25 @@
 // What up and rotate share: observe, check, plan, ask, apply, verify (rotate hands in a spec whose tokens are new).
-import type { CommonOptions } from '../program.js';
-import { EXIT, PeerProvisionError } from '../errors.js';
+
 import { lockStack } from '../apply/lock.js';
 import { runPlan } from '../apply/run-plan.js';
 import { tailnetSide } from '../apply/tailnet-side.js';
+import { EXIT, PeerProvisionError } from '../errors.js';
 import { interrupted } from '../interrupt.js';
 import { confirm } from '../output/confirm.js';
 import { stderr } from '../output/io.js';
-import type { View } from '../output/view.js';
 import { renderPlan } from '../output/render-plan.js';
+import { renderSummary } from '../output/summary.js';
+import type { View } from '../output/view.js';
+import type { Spec } from '../peer-yaml/types.js';
 import type { NodeKeys } from '../plan/machine.js';
 import { isEmpty, type Plan } from '../plan/types.js';
-import type { Spec } from '../peer-yaml/types.js';
+import type { CommonOptions } from '../program.js';
 import { Transport } from '../transport/remote.js';
-import { renderChecks, verify, type CheckResult } from '../verify/index.js';
-import { renderSummary } from '../output/summary.js';
+import { type CheckResult, renderChecks, verify } from '../verify/index.js';
 import { prepare } from './prepare.js';
+import { BlockedError, localBlockers, refuseBadInput, removeEmptyStateFolders, specForPlanning } from './readiness.js';
 import { checkNotStale } from './saved-plan.js';
 import { outsideOf, restrictPlan, restrictSpec, targeted, targetSet } from './targets.js';
-import { BlockedError, refuseBadInput, localBlockers, removeEmptyStateFolders, specForPlanning } from './readiness.js';
 import { endpoints, verifyAfterApply } from './verify-peers.js';
 
 /** saved: a plan saved with `plan --out` (applied exactly unless stale); nodeKeys: what to do about node key expiry. */
@@ -33,7 +34,6 @@ export interface UpOptions extends CommonOptions {
   allowLocalState?: boolean;
   machine?: string[];
 }
-
 
 /**
  * up itself, and rotate (which hands in a spec whose tokens are new): observe, check, plan, ask, apply, verify.
@@ -61,12 +61,21 @@ export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rot
     view.print(renderPlan(plan));
     if (plan.blockers.length > 0) {
       refused = true;
-      throw new BlockedError(command, plan.blockers, targeted(plan).filter((m) => m.observed === 'unreachable'));
+      throw new BlockedError(
+        command,
+        plan.blockers,
+        targeted(plan).filter((m) => m.observed === 'unreachable'),
+      );
     }
     const unreachable = targeted(plan).filter((m) => m.observed === 'unreachable');
     const summary = (checks: CheckResult[]) =>
       renderSummary(
-        checked.machines.map((m) => ({ machine: m.name, ip: runs.get(m.name)?.ip, port: m.gateway.port, skipped: unreachable.find((u) => u.machine === m.name) ? 'unreachable' : undefined })),
+        checked.machines.map((m) => ({
+          machine: m.name,
+          ip: runs.get(m.name)?.ip,
+          port: m.gateway.port,
+          skipped: unreachable.find((u) => u.machine === m.name) ? 'unreachable' : undefined,
+        })),
         checks,
       );
     if (unreachable.length === targeted(plan).length) {
@@ -79,8 +88,18 @@ export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rot
       const checks = await verify(checked, endpoints(runs), false);
       for (const c of checks) view.emit({ event: 'check', ...c });
       const failed = checks.filter((c) => !c.ok);
-      view.print(`\nNo changes. ${checks.length - failed.length} of ${checks.length} checks passed.\n${failed.length ? renderChecks(failed) : ''}\n${summary(checks)}`);
-      view.emit({ event: 'result', changed: false, ok: failed.length === 0, exitCode: failed.length ? EXIT.failure : EXIT.ok, restarted: [], written: [], transport: transport.stats() });
+      view.print(
+        `\nNo changes. ${checks.length - failed.length} of ${checks.length} checks passed.\n${failed.length ? renderChecks(failed) : ''}\n${summary(checks)}`,
+      );
+      view.emit({
+        event: 'result',
+        changed: false,
+        ok: failed.length === 0,
+        exitCode: failed.length ? EXIT.failure : EXIT.ok,
+        restarted: [],
+        written: [],
+        transport: transport.stats(),
+      });
       return failed.length ? EXIT.failure : EXIT.ok;
     }
     if (interrupted()) {
@@ -101,10 +120,23 @@ export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rot
       ...result.failures.map((f) => f.message),
       ...failedChecks.map((c) => `verify ${c.from} -> ${c.to} ${c.check}: ${c.detail}`),
     ];
-    view.emit({ event: 'result', changed: true, ok: problems.length === 0 && !interrupted(), exitCode: interrupted() ? EXIT.interrupted : problems.length ? EXIT.failure : EXIT.ok, restarted: result.restarted, written: result.written, problems, transport: transport.stats() });
+    view.emit({
+      event: 'result',
+      changed: true,
+      ok: problems.length === 0 && !interrupted(),
+      exitCode: interrupted() ? EXIT.interrupted : problems.length ? EXIT.failure : EXIT.ok,
+      restarted: result.restarted,
+      written: result.written,
+      problems,
+      transport: transport.stats(),
+    });
     view.print(`\n${checks.length ? `Verify:\n${renderChecks(checks)}` : ''}`);
     view.print(`\n${summary(checks)}`);
-    view.print(problems.length ? `\n${command} finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run ${command} to resume.\n` : `\n${command} complete: every peer pair verified.\n`);
+    view.print(
+      problems.length
+        ? `\n${command} finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run ${command} to resume.\n`
+        : `\n${command} complete: every peer pair verified.\n`,
+    );
     if (interrupted()) {
       stderr(`Interrupted: the steps that were running finished; nothing else was started. Re-run ${command} to resume.\n`);
       return EXIT.interrupted;

@@ -1,17 +1,17 @@
 // What plan, up and down share before anything is changed: observe every machine (and, for up, the tailnet
 // policy), decide each gateway's token, work out the peer files each machine should have, and hand the pure
 // planner hashes and verdicts (never a secret). The MachineRuns keep what apply needs that a plan may not hold.
-import { peerInfos, type MachineRun } from '../apply/context.js';
+import { type MachineRun, peerInfos } from '../apply/context.js';
 import { peerFilesFor } from '../apply/executors/write-peer-files.js';
 import { sha256 } from '../model/hash.js';
 import { observeAll } from '../observe/index.js';
 import { observePolicy } from '../observe/tailnet.js';
 import { assertTokenReferencesUsable, decideToken, tokenBlockers } from '../observe/tokens.js';
 import type { PolicyObservation } from '../observe/types.js';
-import { peersOf } from '../peer-yaml/types.js';
 import type { Spec } from '../peer-yaml/types.js';
+import { peersOf } from '../peer-yaml/types.js';
 import { plan } from '../plan/index.js';
-import { isJoined, type Desired, type NodeKeys } from '../plan/machine.js';
+import { type Desired, isJoined, type NodeKeys } from '../plan/machine.js';
 import type { Plan, PlanBlocker } from '../plan/types.js';
 import type { Transport } from '../transport/remote.js';
 
@@ -42,7 +42,15 @@ export async function prepare(spec: Spec, command: 'up' | 'down', transport: Tra
     if (o.observation.status !== 'observed') continue;
     const state = o.observation.state;
     const { token, keepExisting } = command === 'up' ? decideToken(machine, o.private) : { token: '', keepExisting: true };
-    runs.set(machine.name, { spec, machine, remote: transport.for(machine), state, private: o.private!, token, ip: isJoined(machine, state) ? state.tailscale.ip : undefined });
+    runs.set(machine.name, {
+      spec,
+      machine,
+      remote: transport.for(machine),
+      state,
+      private: o.private!,
+      token,
+      ip: isJoined(machine, state) ? state.tailscale.ip : undefined,
+    });
     desired.set(machine.name, { tokenHash: keepExisting ? undefined : sha256(token), peers: peersOf(spec, machine.name) });
   }
   // Peer files are known only where every peer has joined already (otherwise: after they join).

@@ -4,11 +4,11 @@
 // a missing or unusable secret among them into one InputError (exit 2) that lists the others too.
 import { accessSync, constants, rmdirSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
-import { InputError, PeerProvisionError, EXIT, type Problem } from '../errors.js';
-import type { Plan, PlanBlocker } from '../plan/types.js';
+import { EXIT, InputError, PeerProvisionError, type Problem } from '../errors.js';
 import { registerSecret } from '../output/redact.js';
 import { describeRef, resolveSecret } from '../peer-yaml/secrets.js';
 import type { Spec } from '../peer-yaml/types.js';
+import type { Plan, PlanBlocker } from '../plan/types.js';
 import { preflightSecrets } from './shared.js';
 
 export interface LocalChecks {
@@ -29,7 +29,13 @@ export async function localBlockers(spec: Spec, checks: LocalChecks): Promise<Pl
     const tool = await pulumiBlocker(checks.pulumi);
     if (tool) blockers.push(tool);
     if (!checks.secrets) blockers.push(...credentialBlockers(spec)); // with secrets, preflightSecrets covers them
-    if (checks.ciState && !checks.ciState.allowLocalState && !truthy(process.env.PEER_PROVISION_ALLOW_LOCAL_STATE) && runningInCi() && spec.tailnet.backend === undefined) {
+    if (
+      checks.ciState &&
+      !checks.ciState.allowLocalState &&
+      !truthy(process.env.PEER_PROVISION_ALLOW_LOCAL_STATE) &&
+      runningInCi() &&
+      spec.tailnet.backend === undefined
+    ) {
       blockers.push({
         where: 'tailnet',
         kind: 'state',
@@ -114,7 +120,14 @@ function credentialBlockers(spec: Spec): PlanBlocker[] {
 async function pulumiBlocker(how: 'version' | 'path'): Promise<PlanBlocker | undefined> {
   const { defaultEngine, PULUMI_INSTALL_HINT } = await import('../tailnet/engine.js');
   if (how === 'path') {
-    return onPath('pulumi') ? undefined : { where: 'tailnet', kind: 'tool', reason: 'the Pulumi CLI (pulumi) is not on PATH: it mints auth keys and writes the tailnet policy', fix: PULUMI_INSTALL_HINT };
+    return onPath('pulumi')
+      ? undefined
+      : {
+          where: 'tailnet',
+          kind: 'tool',
+          reason: 'the Pulumi CLI (pulumi) is not on PATH: it mints auth keys and writes the tailnet policy',
+          fix: PULUMI_INSTALL_HINT,
+        };
   }
   try {
     await defaultEngine().checkCli(); // through the engine seam: the same check up and down make
@@ -142,9 +155,17 @@ export const formatBlocker = (b: PlanBlocker) => `  - ${b.where}: ${b.reason}\n 
  */
 export class BlockedError extends PeerProvisionError {
   override readonly exitCode: number;
-  constructor(readonly command: string, readonly blockers: PlanBlocker[], unreachable: Plan['machines'] = []) {
+  constructor(
+    readonly command: string,
+    readonly blockers: PlanBlocker[],
+    unreachable: Plan['machines'] = [],
+  ) {
     super(
-      [`${command} refused, nothing was changed:`, ...blockers.map(formatBlocker), ...unreachable.map((m) => `  - ${m.machine}: unreachable: ${m.reason}`)].join('\n'),
+      [
+        `${command} refused, nothing was changed:`,
+        ...blockers.map(formatBlocker),
+        ...unreachable.map((m) => `  - ${m.machine}: unreachable: ${m.reason}`),
+      ].join('\n'),
       `fix ${blockers.length === 1 ? 'this' : `these ${blockers.length}`}, then \`peer-provision plan\` shows whether anything still blocks, and \`${command}\` again`,
     );
     this.exitCode = blockers.every((b) => b.kind === 'secret' || b.kind === 'state') ? EXIT.invalid : EXIT.failure;

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { registerSecret } from '../output/redact.js';
 import { durationSeconds } from '../peer-yaml/duration.js';
-import { DEFAULT_REKEY_WINDOW_SECONDS, type NodeKeys } from '../plan/machine.js';
 import type { Spec } from '../peer-yaml/types.js';
+import { DEFAULT_REKEY_WINDOW_SECONDS, type NodeKeys } from '../plan/machine.js';
 
 /**
  * The spec with a fresh random token for every `generate` machine. The token reaches the planner and apply the

@@ -19,10 +19,16 @@ export function readPlanFile(path: string, command: 'up' | 'down'): Plan {
     throw new UsageError(`${path}: not a plan file: ${(error as Error).message}`, 'write one with `peer-provision plan --out FILE`');
   }
   if (plan?.format !== 'peer-provision/plan@2') {
-    throw new UsageError(`${path}: not a plan of this peer-provision (format ${JSON.stringify(plan?.format)}, expected "peer-provision/plan@2")`, 'make a new one with `peer-provision plan --out FILE`');
+    throw new UsageError(
+      `${path}: not a plan of this peer-provision (format ${JSON.stringify(plan?.format)}, expected "peer-provision/plan@2")`,
+      'make a new one with `peer-provision plan --out FILE`',
+    );
   }
   if (plan.command !== command) {
-    throw new UsageError(`${path}: a plan for ${plan.command}, not ${command}`, `run \`peer-provision ${plan.command} ${path}\`, or make one with \`peer-provision plan${command === 'down' ? ' --for down' : ''} --out FILE\``);
+    throw new UsageError(
+      `${path}: a plan for ${plan.command}, not ${command}`,
+      `run \`peer-provision ${plan.command} ${path}\`, or make one with \`peer-provision plan${command === 'down' ? ' --for down' : ''} --out FILE\``,
+    );
   }
   return plan;
 }

@@ -3,8 +3,8 @@
 // pairs with a machine outside the set are left as they are, and verify checks the pairs inside it.
 import { closest } from 'fastest-levenshtein';
 import { UsageError } from '../errors.js';
-import { machineBlockers, summarise, type Plan } from '../plan/types.js';
 import type { Spec } from '../peer-yaml/types.js';
+import { machineBlockers, type Plan, summarise } from '../plan/types.js';
 
 export const NOT_TARGETED = 'not targeted (--machine): left as it is';
 
@@ -42,7 +42,11 @@ export function restrictPlan(plan: Plan, only: Set<string> | undefined): Plan {
   );
   const tailnet =
     plan.command === 'down'
-      ? { ...plan.tailnet, actions: [], notes: [...plan.tailnet.notes, "left as it is: only a down of the whole stack revokes this stack's keys and removes its devices and policy entries"] }
+      ? {
+          ...plan.tailnet,
+          actions: [],
+          notes: [...plan.tailnet.notes, "left as it is: only a down of the whole stack revokes this stack's keys and removes its devices and policy entries"],
+        }
       : plan.tailnet;
   const local = plan.blockers.filter((b) => b.kind !== 'machine');
   return {

@@ -6,7 +6,7 @@ import { interrupted } from '../interrupt.js';
 import { layout } from '../model/openclaw-layout.js';
 import type { Events } from '../output/events.js';
 import type { Spec } from '../peer-yaml/types.js';
-import { verify, type CheckResult, type VerifyEndpoint } from '../verify/index.js';
+import { type CheckResult, type VerifyEndpoint, verify } from '../verify/index.js';
 
 export function endpoints(runs: Map<string, MachineRun>): Map<string, VerifyEndpoint> {
   return new Map(

@@ -1,9 +1,10 @@
 // observe: read every machine's current state, concurrently and read-only (one remote command each).
-import { lastLines, UnreachableError, type Transport } from '../transport/remote.js';
-import { script } from '../transport/script.js';
+
 import { redact } from '../output/redact.js';
 import type { MachineSpec, Spec } from '../peer-yaml/types.js';
-import { parseObservation, type Private } from './parse.js';
+import { lastLines, type Transport, UnreachableError } from '../transport/remote.js';
+import { script } from '../transport/script.js';
+import { type Private, parseObservation } from './parse.js';
 import type { MachineObservation } from './types.js';
 
 export interface Observed {

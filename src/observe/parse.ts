@@ -6,7 +6,6 @@ import { decoded, parseResult } from '../transport/result.js';
 import { editedOutsideOwnedKeys } from './owned-keys.js';
 import type { ConfigKind, MachineState, RecordedConfig, ServiceManager } from './types.js';
 
-
 export interface Private {
   /** The OpenClaw config as it is on the machine (may hold secrets: never printed). */
   configText?: string;
@@ -108,14 +107,19 @@ export function parseObservation(stdout: string): { state: MachineState; private
     user: facts.user ?? 'unknown',
     machineId: facts.machine_id || undefined,
     sshClient: facts.ssh_client || undefined,
-    root: facts.sudo === undefined ? { via: 'root' } : facts.sudo === 'ok' ? { via: 'sudo' } : { via: 'refused', reason: facts.sudo.replace(/^refused: ?/, '') || 'sudo -n failed' },
+    root:
+      facts.sudo === undefined
+        ? { via: 'root' }
+        : facts.sudo === 'ok'
+          ? { via: 'sudo' }
+          : { via: 'refused', reason: facts.sudo.replace(/^refused: ?/, '') || 'sudo -n failed' },
     curl: 'curl' in facts ? Boolean(facts.curl) : undefined,
     tailscale: {
       installed: Boolean(facts.tailscale),
       backendState: running,
       loggedIn: get(status, 'HaveNodeKey') === true || running === 'Running' || running === 'Starting',
       tailnet: (get(status, 'CurrentTailnet', 'Name') as string | undefined) || undefined,
-      login: userId === undefined ? undefined : ((get(status, 'User', String(userId), 'LoginName') as string | undefined) || undefined),
+      login: userId === undefined ? undefined : (get(status, 'User', String(userId), 'LoginName') as string | undefined) || undefined,
       hostname: (get(status, 'Self', 'HostName') as string | undefined) ?? undefined,
       tags: (get(status, 'Self', 'Tags') as string[] | undefined) ?? [],
       ip: running === 'Running' ? ips.find((ip) => /^\d+\.\d+\.\d+\.\d+$/.test(ip)) : undefined,

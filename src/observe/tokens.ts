@@ -6,12 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { InputError, UsageError } from '../errors.js';
 import { registerSecret } from '../output/redact.js';
-import type { Observed } from './index.js';
-import type { Private } from './parse.js';
 import { checkSecrets } from '../peer-yaml/secret-check.js';
-import type { MachineSpec, Spec } from '../peer-yaml/types.js';
 import { resolveSecret } from '../peer-yaml/secrets.js';
 import { tokenProblem } from '../peer-yaml/token-rule.js';
+import type { MachineSpec, Spec } from '../peer-yaml/types.js';
+import type { Observed } from './index.js';
+import type { Private } from './parse.js';
 
 export const newToken = () => registerSecret(randomBytes(32).toString('base64url'));
 
@@ -52,14 +52,16 @@ export function tokenBlockers(spec: Spec, observed: Map<string, Observed>): Map<
     const problem = tokenProblem(token);
     if (!problem) continue;
     const config = (o?.observation.status === 'observed' && o.observation.state.gateway.configPath) || 'its OpenClaw config';
-    out.set(machine.name, [{
-      reason:
-        `the gateway token already in ${config} ${problem}. peer-provision keeps an existing token only when it meets this rule, ` +
-        "and replaces one only with your consent (a new token breaks the gateway's other clients)",
-      fix:
-        `set machines.${machine.name}.gateway.token: generate-replace-weak (a new random token), or give a token that meets the rule ` +
-        'as env:NAME or file:PATH, or change it in the config yourself',
-    }]);
+    out.set(machine.name, [
+      {
+        reason:
+          `the gateway token already in ${config} ${problem}. peer-provision keeps an existing token only when it meets this rule, ` +
+          "and replaces one only with your consent (a new token breaks the gateway's other clients)",
+        fix:
+          `set machines.${machine.name}.gateway.token: generate-replace-weak (a new random token), or give a token that meets the rule ` +
+          'as env:NAME or file:PATH, or change it in the config yourself',
+      },
+    ]);
   }
   return out;
 }

@@ -85,10 +85,7 @@ export interface MachineState {
   peerFilesHash?: string;
 }
 
-export type MachineObservation =
-  | { status: 'observed'; state: MachineState }
-  | { status: 'unreachable'; reason: string }
-  | { status: 'offline' }; // not looked at: plan --offline
+export type MachineObservation = { status: 'observed'; state: MachineState } | { status: 'unreachable'; reason: string } | { status: 'offline' }; // not looked at: plan --offline
 
 /** The tailnet policy as observe read it (with the tagOwners entries this stack recorded as its own), or why not. */
 export type PolicyObservation = { text: string; ours: string[] } | { unread: string; offline?: boolean };

@@ -33,7 +33,13 @@ const event = <const Name extends string, const P extends Record<string, unknown
 
 const defs = {
   problem: closed(
-    { file: string, line: { type: 'integer' }, col: { type: 'integer' }, field: { type: 'string', description: 'dotted path, e.g. machines.beta.gateway.port; empty for the whole document' }, message: string },
+    {
+      file: string,
+      line: { type: 'integer' },
+      col: { type: 'integer' },
+      field: { type: 'string', description: 'dotted path, e.g. machines.beta.gateway.port; empty for the whole document' },
+      message: string,
+    },
     ['file', 'field', 'message'],
   ),
   blocker: {
@@ -128,10 +134,16 @@ const defs = {
         },
       },
       blockers: { type: 'array', items: ref('blocker') },
-      summary: closed({ add: { type: 'integer' }, change: { type: 'integer' }, destroy: { type: 'integer' }, unknown: { type: 'integer' } }, ['add', 'change', 'destroy', 'unknown']),
+      summary: closed({ add: { type: 'integer' }, change: { type: 'integer' }, destroy: { type: 'integer' }, unknown: { type: 'integer' } }, [
+        'add',
+        'change',
+        'destroy',
+        'unknown',
+      ]),
       basis: {
         type: 'object',
-        description: 'what the plan was made from, for the stale-plan check of a saved plan: peer.yaml digest, each machine as observed (no secret), the policy hash',
+        description:
+          'what the plan was made from, for the stale-plan check of a saved plan: peer.yaml digest, each machine as observed (no secret), the policy hash',
         additionalProperties: false,
         properties: { specDigest: string, machines: { type: 'object' }, policyHash: string },
         required: ['specDigest', 'machines'],
@@ -160,7 +172,12 @@ export const documents = {
     },
     ['format', 'valid', 'file', 'stack', 'provider', 'machines', 'peers', 'ready', 'blockers'],
   ),
-  verify: closed({ format: { const: 'peer-provision/verify@1' }, stack: string, ok: { type: 'boolean' }, checks: { type: 'array', items: ref('check') } }, ['format', 'stack', 'ok', 'checks']),
+  verify: closed({ format: { const: 'peer-provision/verify@1' }, stack: string, ok: { type: 'boolean' }, checks: { type: 'array', items: ref('check') } }, [
+    'format',
+    'stack',
+    'ok',
+    'checks',
+  ]),
   status: closed(
     {
       format: { const: 'peer-provision/status@1' },

@@ -1,7 +1,7 @@
 // A Plan as a person reads it, in the terraform/pulumi style: + add, ~ change, - destroy, ? unknown, then every
 // blocking problem with its fix.
-import { SYMBOL, type FieldChange, type Op, type Plan, type Step } from '../plan/types.js';
-import { paint, type Colour } from './colour.js';
+import { type FieldChange, type Op, type Plan, type Step, SYMBOL } from '../plan/types.js';
+import { type Colour, paint } from './colour.js';
 
 const show = (value: unknown) => (value === undefined ? '(unset)' : JSON.stringify(value));
 const OP_COLOUR: Record<Op, Colour> = { add: 'green', change: 'yellow', destroy: 'red', unknown: 'gray' };
@@ -33,8 +33,15 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
   for (const note of plan.tailnet.notes) out.push(`  note: ${note}`);
   if (plan.tailnet.actions.length === 0 && plan.tailnet.notes.length === 0) out.push('  no changes');
   for (const m of plan.machines) {
-    const state =
-      m.skipped ? `: ${m.skipped}` : m.observed === 'observed' ? '' : m.observed === 'unreachable' ? `: ${c('red', 'unreachable')}: ${m.reason}` : options.offline ? ': state unknown, not observed (--offline)' : ': state unknown';
+    const state = m.skipped
+      ? `: ${m.skipped}`
+      : m.observed === 'observed'
+        ? ''
+        : m.observed === 'unreachable'
+          ? `: ${c('red', 'unreachable')}: ${m.reason}`
+          : options.offline
+            ? ': state unknown, not observed (--offline)'
+            : ': state unknown';
     out.push('', `machine ${m.machine} (${m.target})${state}`);
     for (const note of m.skipped ? [] : (m.notes ?? [])) out.push(`  note: ${note}`);
     for (const b of m.blockers ?? []) out.push(`  ${c('red', '! blocked:')} ${b.reason}`, `      fix: ${b.fix}`);
@@ -42,14 +49,23 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
     if (m.actions.length === 0 && !m.skipped) out.push('  no changes');
   }
   const s = plan.summary;
-  out.push('', `Plan: ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy${s.unknown ? `, ${s.unknown} unknown until the machines are observed` : ''}.`);
+  out.push(
+    '',
+    `Plan: ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy${s.unknown ? `, ${s.unknown} unknown until the machines are observed` : ''}.`,
+  );
   if (plan.blockers.length > 0) {
     out.push('', c('red', `Blocked: ${plan.command} changes nothing until these are fixed (${plan.blockers.length}):`));
     for (const b of plan.blockers) out.push(`  ${c('red', '✗')} ${b.where}: ${b.reason}`, `      fix: ${b.fix}`);
   }
   const unreachable = plan.machines.filter((m) => m.observed === 'unreachable' && !m.skipped);
   if (unreachable.length > 0) {
-    out.push('', c('red', `Unreachable (${unreachable.length}): ${unreachable.map((m) => m.machine).join(', ')}: their state is unknown; check ssh to them and run plan again.`));
+    out.push(
+      '',
+      c(
+        'red',
+        `Unreachable (${unreachable.length}): ${unreachable.map((m) => m.machine).join(', ')}: their state is unknown; check ssh to them and run plan again.`,
+      ),
+    );
   }
   return out.join('\n') + '\n';
 }

@@ -14,7 +14,13 @@ export function renderSummary(rows: SummaryRow[], checks: CheckResult[]): string
   for (const row of rows) {
     const mine = checks.filter((c) => c.to === row.machine);
     const failed = mine.filter((c) => !c.ok).length;
-    const verified = row.skipped ? `no: ${row.skipped}` : mine.length === 0 ? 'not checked' : failed ? `no: ${failed} of ${mine.length} checks failed` : `yes (${mine.length} check${mine.length === 1 ? '' : 's'})`;
+    const verified = row.skipped
+      ? `no: ${row.skipped}`
+      : mine.length === 0
+        ? 'not checked'
+        : failed
+          ? `no: ${failed} of ${mine.length} checks failed`
+          : `yes (${mine.length} check${mine.length === 1 ? '' : 's'})`;
     table.push([row.machine, row.ip ?? '-', row.ip ? `http://${row.ip}:${row.port}` : '-', verified]);
   }
   const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));

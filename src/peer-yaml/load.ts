@@ -4,19 +4,10 @@ import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { InputError, type Problem } from '../errors.js';
 import { durationSeconds } from './duration.js';
-import { locate, parsePeerFile, type ParsedFile } from './parse.js';
-import { ruleProblems, type RawSpec } from './rules.js';
+import { locate, type ParsedFile, parsePeerFile } from './parse.js';
+import { type RawSpec, ruleProblems } from './rules.js';
 import { schemaProblems } from './schema-check.js';
-import {
-  DEFAULT_GATEWAY_PORT,
-  DEFAULT_INSTALL_URL,
-  machineTag,
-  stackTag,
-  type MachineSpec,
-  type SecretRef,
-  type Spec,
-  type SshTarget,
-} from './types.js';
+import { DEFAULT_GATEWAY_PORT, DEFAULT_INSTALL_URL, type MachineSpec, machineTag, type SecretRef, type Spec, type SshTarget, stackTag } from './types.js';
 
 export const DEFAULT_KEY_EXPIRY = '1h';
 
@@ -47,8 +38,7 @@ export function problemAt(spec: Spec, path: (string | number)[], message: string
 }
 
 /** file:~/x is the user's home (as a shell would read it); any other relative path is relative to peer.yaml. */
-export const secretFilePath = (base: string, text: string) =>
-  text === '~' || text.startsWith('~/') ? resolve(homedir(), text.slice(2)) : resolve(base, text);
+export const secretFilePath = (base: string, text: string) => (text === '~' || text.startsWith('~/') ? resolve(homedir(), text.slice(2)) : resolve(base, text));
 
 function toSpec(file: string, raw: RawSpec): Spec {
   const base = dirname(file);

@@ -1,5 +1,5 @@
 // Step 1 of peer.yaml -> Spec: read the file and parse YAML safely, keeping positions for error messages.
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { InputError, type Problem } from '../errors.js';
 import { FileRefused, MiB, readRegularFile } from './read-file.js';
 
@@ -18,8 +18,7 @@ export interface ParsedFile {
 }
 
 export function parsePeerFile(file: string): ParsedFile {
-  const problem = (message: string, line?: number, col?: number): InputError =>
-    new InputError([{ file, line, col, field: '', message }]);
+  const problem = (message: string, line?: number, col?: number): InputError => new InputError([{ file, line, col, field: '', message }]);
   let text: string;
   try {
     text = readRegularFile(file, MAX_BYTES).text;
@@ -75,7 +74,7 @@ export function locate(parsed: ParsedFile, path: (string | number)[], atKey = fa
     if (isMap(parent)) {
       const pair = parent.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === segment);
       if (pair) {
-        const found = exact && !atKey ? at(pair.value as Node) ?? at(pair.key as Node) : at(pair.key as Node);
+        const found = exact && !atKey ? (at(pair.value as Node) ?? at(pair.key as Node)) : at(pair.key as Node);
         if (found) return found;
       }
     } else if (isSeq(parent) && typeof segment === 'number') {

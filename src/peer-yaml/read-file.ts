@@ -7,7 +7,10 @@ export const MiB = 1024 * KiB;
 
 /** Why a file cannot be used; the message completes "<file> ..." and never holds the file's content. */
 export class FileRefused extends Error {
-  constructor(readonly reason: string, readonly code?: string) {
+  constructor(
+    readonly reason: string,
+    readonly code?: string,
+  ) {
     super(reason);
   }
 }

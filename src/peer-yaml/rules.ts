@@ -44,7 +44,10 @@ export function ruleProblems(parsed: ParsedFile, raw: RawSpec): Problem[] {
     if (!c || (!oauth && !c.apiKey)) {
       add(['tailnet', 'credentials'], 'provider pulumi needs credentials: oauthClientId + oauthClientSecret (recommended) or apiKey');
     } else if (oauth && !(c.oauthClientId && c.oauthClientSecret)) {
-      add(['tailnet', 'credentials', c.oauthClientId ? 'oauthClientSecret' : 'oauthClientId'], 'an OAuth client needs both oauthClientId and oauthClientSecret');
+      add(
+        ['tailnet', 'credentials', c.oauthClientId ? 'oauthClientSecret' : 'oauthClientId'],
+        'an OAuth client needs both oauthClientId and oauthClientSecret',
+      );
     } else if (oauth && c.apiKey) {
       add(['tailnet', 'credentials', 'apiKey'], 'give either an OAuth client or an apiKey, not both');
     }

@@ -10,9 +10,7 @@ export const SCHEMA_PATH = new URL('../../../schemas/peer.schema.json', import.m
 
 let compiled: ReturnType<Ajv['compile']> | undefined;
 function validator() {
-  compiled ??= new Ajv({ allErrors: true, strict: true, verbose: true }).compile(
-    JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')),
-  );
+  compiled ??= new Ajv({ allErrors: true, strict: true, verbose: true }).compile(JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')));
   return compiled;
 }
 

@@ -24,9 +24,7 @@ export function resolveSecret(ref: SecretRef, what = 'secret', env: NodeJS.Proce
       text = readRegularFile(ref.path, MAX_SECRET_FILE_BYTES).text;
     } catch (e) {
       if (!(e instanceof FileRefused)) throw e;
-      throw new SecretError(
-        e.code ? `${what}: cannot read ${describeRef(ref)} (${e.code}): it ${e.reason}` : `${what}: ${describeRef(ref)} ${e.reason}`,
-      );
+      throw new SecretError(e.code ? `${what}: cannot read ${describeRef(ref)} (${e.code}): it ${e.reason}` : `${what}: ${describeRef(ref)} ${e.reason}`);
     }
     const v = text.trim();
     if (!v) throw new SecretError(`${what}: ${describeRef(ref)} is empty`);
@@ -35,9 +33,7 @@ export function resolveSecret(ref: SecretRef, what = 'secret', env: NodeJS.Proce
   throw new SecretError(`${what}: a generated secret cannot be used here`, 'Give an env or file reference.');
 }
 
-export type TailnetCredentials =
-  | { kind: 'oauth'; clientId: string; clientSecret: string }
-  | { kind: 'apiKey'; apiKey: string };
+export type TailnetCredentials = { kind: 'oauth'; clientId: string; clientSecret: string } | { kind: 'apiKey'; apiKey: string };
 
 /**
  * The Tailscale API credentials of the spec, resolved. OAuth client credentials win when both are given
@@ -46,8 +42,7 @@ export type TailnetCredentials =
 export function resolveCredentials(tailnet: TailnetSpec, redact: (s: string) => void, env: NodeJS.ProcessEnv = process.env): TailnetCredentials {
   const c = tailnet.credentials ?? {};
   if (c.oauthClientId || c.oauthClientSecret) {
-    if (!c.oauthClientId || !c.oauthClientSecret)
-      throw new SecretError('tailnet.credentials: an OAuth client needs both oauthClientId and oauthClientSecret');
+    if (!c.oauthClientId || !c.oauthClientSecret) throw new SecretError('tailnet.credentials: an OAuth client needs both oauthClientId and oauthClientSecret');
     const clientId = resolveSecret(c.oauthClientId, 'tailnet.credentials.oauthClientId', env);
     const clientSecret = resolveSecret(c.oauthClientSecret, 'tailnet.credentials.oauthClientSecret', env);
     redact(clientId);

@@ -77,5 +77,4 @@ export const stackTag = (name: string) => `tag:peer-${name}`;
 export const machineTag = (name: string, machine: string) => `tag:peer-${name}-${machine}`;
 
 /** The machines `machine` is paired with in spec.peers. */
-export const peersOf = (spec: Spec, machine: string): string[] =>
-  spec.peers.flatMap(([a, b]) => (a === machine ? [b] : b === machine ? [a] : []));
+export const peersOf = (spec: Spec, machine: string): string[] => spec.peers.flatMap(([a, b]) => (a === machine ? [b] : b === machine ? [a] : []));

@@ -2,12 +2,23 @@
 import { sha256 } from '../model/hash.js';
 import type { MachineObservation, PolicyObservation } from '../observe/types.js';
 import type { Spec } from '../peer-yaml/types.js';
-import { downNotes, nodeKeyPlan, planMachineDown, planMachineUp, type Desired, type NodeKeys } from './machine.js';
+import { type Desired, downNotes, type NodeKeys, nodeKeyPlan, planMachineDown, planMachineUp } from './machine.js';
 import { machinePreconditions } from './preconditions.js';
 import { describeNode, duplicateMachines, upBlockers } from './safety.js';
 import { TAILNET } from './step.js';
 import { planTailnet } from './tailnet.js';
-import { allSteps, describeTarget, machineBlockers, summarise, type Blocker, type MachinePlan, type Plan, type PlanBasis, type PlanBlocker, type Step } from './types.js';
+import {
+  allSteps,
+  type Blocker,
+  describeTarget,
+  type MachinePlan,
+  machineBlockers,
+  type Plan,
+  type PlanBasis,
+  type PlanBlocker,
+  type Step,
+  summarise,
+} from './types.js';
 
 export interface PlanInput {
   spec: Spec;
@@ -38,7 +49,8 @@ export function plan(input: PlanInput): Plan {
   const keys = command === 'up' && input.nodeKeys ? { ...input.nodeKeys, provider: spec.tailnet.provider } : undefined;
   const machines = spec.machines.map((machine): MachinePlan => {
     const observation = input.machines.get(machine.name) ?? { status: 'offline' as const };
-    const actions = command === 'up' ? planMachineUp(machine, observation, input.desired?.get(machine.name) ?? {}, keys) : planMachineDown(machine, observation);
+    const actions =
+      command === 'up' ? planMachineUp(machine, observation, input.desired?.get(machine.name) ?? {}, keys) : planMachineDown(machine, observation);
     const blockers: Blocker[] = [];
     const duplicate = duplicates.get(machine.name);
     if (duplicate) blockers.push(duplicate);
@@ -48,7 +60,11 @@ export function plan(input: PlanInput): Plan {
     blockers.push(...(input.machineBlockers?.get(machine.name) ?? []));
     const keyNote = keys && observation.status === 'observed' ? nodeKeyPlan(machine, observation.state, keys).note : undefined;
     const notes =
-      observation.status !== 'observed' ? [] : command === 'up' ? [describeNode(observation.state), ...(keyNote ? [keyNote] : [])] : downNotes(machine, observation);
+      observation.status !== 'observed'
+        ? []
+        : command === 'up'
+          ? [describeNode(observation.state), ...(keyNote ? [keyNote] : [])]
+          : downNotes(machine, observation);
     return {
       machine: machine.name,
       target: describeTarget(machine.ssh),

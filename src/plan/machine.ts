@@ -1,7 +1,8 @@
 // The pure planner for one machine: what `up` or `down` has to do there, from the spec and what was observed.
+
+import { TOOL_FOR_PEERS } from '../observe/owned-keys.js';
 import type { MachineObservation, MachineState } from '../observe/types.js';
 import { DEFAULT_GATEWAY_PORT, type MachineSpec } from '../peer-yaml/types.js';
-import { TOOL_FOR_PEERS } from '../observe/owned-keys.js';
 import { isJoined, isOwnNode, isStackNode, isTailnetAddress, keyExpiresIn, roughDuration } from './node.js';
 import { chain, makeStep, unknownStep } from './step.js';
 import type { FieldChange, RestoreDecision, Step } from './types.js';
@@ -54,7 +55,9 @@ export function nodeKeyPlan(machine: MachineSpec, state: MachineState, keys: Nod
   if (left <= 0) {
     return {
       rekey: `re-key (node key expired ${roughDuration(left)} ago: the node is offline on the tailnet)`,
-      ...(keys.provider === 'provided' ? { note: `node key expired: the re-key joins with machines.${machine.name}.tailscale.authKey, which must be a new, unused key` } : {}),
+      ...(keys.provider === 'provided'
+        ? { note: `node key expired: the re-key joins with machines.${machine.name}.tailscale.authKey, which must be a new, unused key` }
+        : {}),
     };
   }
   const expires = `node key expires in ${roughDuration(left)}`;
@@ -153,7 +156,15 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
       }),
     );
   } else if (changes.length > 0) {
-    steps.push(unknownStep(name, 'gateway-config', 'patch the OpenClaw config', 'OpenClaw did not say where its config is (`openclaw config file`); set gateway.configPath', { changes }));
+    steps.push(
+      unknownStep(
+        name,
+        'gateway-config',
+        'patch the OpenClaw config',
+        'OpenClaw did not say where its config is (`openclaw config file`); set gateway.configPath',
+        { changes },
+      ),
+    );
   }
   const listensOnTailnet = joined && state.tailscale.ip !== undefined && state.gateway.listening.includes(state.tailscale.ip);
   const restartReason = changes.some((c) => RESTART_FIELDS.has(c.field))
@@ -167,7 +178,13 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
         op: 'change',
         resource: 'gateway-restart',
         summary: `restart the gateway (${restartReason})`,
-        input: { serviceManager: state.gateway.serviceManager, command: machine.gateway.restart, oldPid: state.gateway.pid, port: machine.gateway.port, listen: 'tailnet' },
+        input: {
+          serviceManager: state.gateway.serviceManager,
+          command: machine.gateway.restart,
+          oldPid: state.gateway.pid,
+          port: machine.gateway.port,
+          listen: 'tailnet',
+        },
       }),
     );
   }

@@ -30,6 +30,11 @@ export function keyExpiresIn(state: MachineState, now: number): number | undefin
 /** "3d", "5h", "12m", "40s": the largest whole unit, rounded down (for "expires in 3d"). */
 export function roughDuration(seconds: number): string {
   const s = Math.abs(seconds);
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) if (s >= size) return `${Math.floor(s / size)}${unit}`;
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const)
+    if (s >= size) return `${Math.floor(s / size)}${unit}`;
   return `${s}s`;
 }

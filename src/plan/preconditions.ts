@@ -13,7 +13,9 @@ function needsRoot(state: MachineState, actions: Step[]): boolean {
   return actions.some(
     (a) =>
       a.op !== 'unknown' &&
-      (a.resource === 'tailscale-install' || a.resource === 'tailnet-node' || (a.resource === 'gateway-restart' && state.gateway.serviceManager === 'systemd-system')),
+      (a.resource === 'tailscale-install' ||
+        a.resource === 'tailnet-node' ||
+        (a.resource === 'gateway-restart' && state.gateway.serviceManager === 'systemd-system')),
   );
 }
 
@@ -57,7 +59,9 @@ export function machinePreconditions(machine: MachineSpec, state: MachineState, 
   if (state.curl === false) {
     block(
       'curl is missing (it installs Tailscale, waits for the gateway to be healthy and runs the peer checks)',
-      state.os === 'darwin' ? 'install curl (it ships with macOS; check the PATH of ssh sessions)' : 'install curl (apt-get install curl, dnf install curl, apk add curl)',
+      state.os === 'darwin'
+        ? 'install curl (it ships with macOS; check the PATH of ssh sessions)'
+        : 'install curl (apt-get install curl, dnf install curl, apk add curl)',
     );
   }
   return blockers;

@@ -20,10 +20,20 @@ export function upBlockers(machine: MachineSpec, state: MachineState): Blocker[]
   const path = state.gateway.configPath;
   const kind = state.gateway.configKind;
   const configField = `machines.${machine.name}.gateway.configPath`;
-  if (kind === 'directory') blockers.push({ reason: `the OpenClaw config path ${path} is a directory`, fix: `set ${configField} to the config file itself (e.g. ${path}/openclaw.json)` });
-  if (kind === 'special') blockers.push({ reason: `the OpenClaw config path ${path} is not a regular file (a device, FIFO or socket)`, fix: `set ${configField} to the OpenClaw config file` });
-  if (kind === 'dangling') blockers.push({ reason: `the OpenClaw config path ${path} is a symlink to nothing`, fix: `fix the link, or set ${configField} to the real file` });
-  if (kind === 'relative') blockers.push({ reason: `the OpenClaw config path ${path} is not absolute`, fix: `set ${configField} to an absolute path or ~/...` });
+  if (kind === 'directory')
+    blockers.push({
+      reason: `the OpenClaw config path ${path} is a directory`,
+      fix: `set ${configField} to the config file itself (e.g. ${path}/openclaw.json)`,
+    });
+  if (kind === 'special')
+    blockers.push({
+      reason: `the OpenClaw config path ${path} is not a regular file (a device, FIFO or socket)`,
+      fix: `set ${configField} to the OpenClaw config file`,
+    });
+  if (kind === 'dangling')
+    blockers.push({ reason: `the OpenClaw config path ${path} is a symlink to nothing`, fix: `fix the link, or set ${configField} to the real file` });
+  if (kind === 'relative')
+    blockers.push({ reason: `the OpenClaw config path ${path} is not absolute`, fix: `set ${configField} to an absolute path or ~/...` });
 
   if (isJoined(machine, state) || machine.tailscale.takeOver) return blockers;
   const optIn = `set machines.${machine.name}.tailscale.takeOver: true to log it out of that tailnet and join this stack's`;

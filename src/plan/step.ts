@@ -14,7 +14,18 @@ export function makeStep<K extends StepKind>(kind: K, machine: string | undefine
 
 /** A step that is shown but never run: its state is not known (offline, unreachable, or not read). */
 export const unknownStep = (machine: string | undefined, resource: Step['resource'], summary: string, reason: string, extra: Partial<Step> = {}): Step =>
-  ({ id: `${machine ?? TAILNET}/unknown:${resource}`, kind: 'unknown', ...(machine ? { machine } : {}), needs: [], op: 'unknown', resource, summary, reason, input: {}, ...extra }) as Step;
+  ({
+    id: `${machine ?? TAILNET}/unknown:${resource}`,
+    kind: 'unknown',
+    ...(machine ? { machine } : {}),
+    needs: [],
+    op: 'unknown',
+    resource,
+    summary,
+    reason,
+    input: {},
+    ...extra,
+  }) as Step;
 
 /** Each step needs the one before it on the same machine: a machine stops at its first failure. */
 export function chain(steps: Step[]): Step[] {

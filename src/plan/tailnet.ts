@@ -1,15 +1,14 @@
 // The tailnet's part of a plan, for up and down, in the plan's own vocabulary (steps). Pure: the policy text is
 // read by observe (src/observe/tailnet.ts) and handed in; without it the policy step is unknown until read.
-import { formatDuration } from '../peer-yaml/duration.js';
+
+import { sha256 } from '../model/hash.js';
 import type { PolicyObservation } from '../observe/types.js';
+import { formatDuration } from '../peer-yaml/duration.js';
 import type { Spec } from '../peer-yaml/types.js';
 import { ALLOW_ALL_FIX, policyChanges, policyWarnings } from '../tailnet/acl.js';
 import { PROVIDED_NOTE } from '../tailnet/notes.js';
-import { sha256 } from '../model/hash.js';
 import { makeStep, TAILNET, unknownStep } from './step.js';
 import type { Step } from './types.js';
-
-
 
 export interface TailnetPlanInput {
   spec: Spec;
@@ -32,7 +31,11 @@ export function planTailnet({ spec, command, joined, joining, policy }: TailnetP
   if ('unread' in policy && policy.offline) {
     // offline: whether a machine has joined is not known either
     for (const m of spec.machines) {
-      actions.push(unknownStep(undefined, 'tailnet-key', `mint a key for ${m.name} if it has not joined: ${keyWords}, tags ${m.tags.join(',')}`, policy.unread, { id: `${TAILNET}/unknown:key:${m.name}` }));
+      actions.push(
+        unknownStep(undefined, 'tailnet-key', `mint a key for ${m.name} if it has not joined: ${keyWords}, tags ${m.tags.join(',')}`, policy.unread, {
+          id: `${TAILNET}/unknown:key:${m.name}`,
+        }),
+      );
     }
   }
   if (t.acl === 'skip') notes.push('acl: skip: the tailnet policy is left alone');
@@ -60,7 +63,9 @@ export function planTailnet({ spec, command, joined, joining, policy }: TailnetP
       );
     }
     for (const w of policyWarnings(policy.text))
-      notes.push(`policy warning: ${w}. up will refuse: with it every device reaches every gateway port and this stack's policy tests (port 22 denied between peers) fail. Fix: ${ALLOW_ALL_FIX}`);
+      notes.push(
+        `policy warning: ${w}. up will refuse: with it every device reaches every gateway port and this stack's policy tests (port 22 denied between peers) fail. Fix: ${ALLOW_ALL_FIX}`,
+      );
     if (pending.some((m) => !joined.has(m.name)) && joined.size < spec.machines.length)
       notes.push('policy tests are written for machines that have joined: the first up after they join adds them');
   }

@@ -140,7 +140,10 @@ export interface PlanBlocker extends Blocker {
  */
 export interface PlanBasis {
   specDigest: string;
-  machines: Record<string, Omit<MachineState, 'gateway'> & { gateway: Omit<MachineState['gateway'], 'tokenHash'> & { tokenSet: boolean } } | 'unreachable' | 'offline'>;
+  machines: Record<
+    string,
+    (Omit<MachineState, 'gateway'> & { gateway: Omit<MachineState['gateway'], 'tokenHash'> & { tokenSet: boolean } }) | 'unreachable' | 'offline'
+  >;
   policyHash?: string;
 }
 

@@ -6,7 +6,7 @@
 // becomes eight lines), moves a trailing `// comment` onto the inserted entry, and deleting the last property of an
 // object that has a trailing comma leaves `{ , }` (invalid). The primitives below handle those cases; tests cover them.
 
-import { applyEdits, createScanner, getNodeValue, parseTree, SyntaxKind, type Edit, type Node, type ParseError } from 'jsonc-parser';
+import { applyEdits, createScanner, type Edit, getNodeValue, type Node, type ParseError, parseTree, SyntaxKind } from 'jsonc-parser';
 import type { MachineSpec, Spec } from '../peer-yaml/types.js';
 import { machineTag } from '../peer-yaml/types.js';
 import { TailnetError } from './errors.js';
@@ -161,15 +161,24 @@ function matchers(owned: Set<string>): Matchers {
     grant: (v) =>
       isObject(v) &&
       hasExactly(v, ['src', 'dst', 'ip']) &&
-      isStringArray(v.src) && v.src.length > 0 && v.src.every((t) => owned.has(t)) &&
-      isStringArray(v.dst) && v.dst.length > 0 && v.dst.every((t) => owned.has(t)) &&
-      isStringArray(v.ip) && v.ip.length === 1 && /^tcp:\d+$/.test(v.ip[0]!),
+      isStringArray(v.src) &&
+      v.src.length > 0 &&
+      v.src.every((t) => owned.has(t)) &&
+      isStringArray(v.dst) &&
+      v.dst.length > 0 &&
+      v.dst.every((t) => owned.has(t)) &&
+      isStringArray(v.ip) &&
+      v.ip.length === 1 &&
+      /^tcp:\d+$/.test(v.ip[0]!),
     test: (v) =>
       isObject(v) &&
       hasExactly(v, ['src', 'accept', 'deny']) &&
-      typeof v.src === 'string' && owned.has(v.src) &&
-      isStringArray(v.accept) && v.accept.every(target) &&
-      isStringArray(v.deny) && v.deny.every(target),
+      typeof v.src === 'string' &&
+      owned.has(v.src) &&
+      isStringArray(v.accept) &&
+      v.accept.every(target) &&
+      isStringArray(v.deny) &&
+      v.deny.every(target),
   };
 }
 
@@ -199,7 +208,10 @@ function section(root: Node, key: string): Node | undefined {
 /** Renders a value on one line, in the style of Tailscale's own examples: {"src": ["tag:a"], "dst": [...]}. */
 export function renderInline(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(renderInline).join(', ')}]`;
-  if (isObject(v)) return `{${Object.entries(v).map(([k, x]) => `${JSON.stringify(k)}: ${renderInline(x)}`).join(', ')}}`;
+  if (isObject(v))
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${JSON.stringify(k)}: ${renderInline(x)}`)
+      .join(', ')}}`;
   return JSON.stringify(v);
 }
 
@@ -207,7 +219,10 @@ const canonical = (v: unknown): string =>
   Array.isArray(v)
     ? `[${v.map(canonical).join(',')}]`
     : isObject(v)
-      ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`
+      ? `{${Object.keys(v)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
+          .join(',')}}`
       : JSON.stringify(v);
 
 class Doc {
@@ -381,7 +396,10 @@ function reconcileSection(text: string, plan: SectionPlan): string {
         text = applyEdits(text, [{ offset: valueNode.offset, length: valueNode.length, content: renderInline(value) }]);
       }
     } else {
-      text = applyEdits(text, doc.appendMember(root, c, () => rendered));
+      text = applyEdits(
+        text,
+        doc.appendMember(root, c, () => rendered),
+      );
     }
   }
   // 4. A section we emptied, that holds nothing else (not even a comment), goes away entirely.
@@ -533,7 +551,7 @@ export function policyChanges(currentText: string | undefined, spec: Spec, opts:
   for (const plan of sectionPlans(currentText, spec, want, opts)) {
     const c = section(root, plan.key);
     const have = new Map<string, { value: unknown; name?: string }>();
-    for (const m of c && c.type === plan.kind ? c.children ?? [] : []) {
+    for (const m of c && c.type === plan.kind ? (c.children ?? []) : []) {
       const mv = memberValue(m, plan.kind);
       if (plan.owned(mv.value, mv.name)) {
         const k = plan.keyOf(mv.value, mv.name);
@@ -549,7 +567,8 @@ export function policyChanges(currentText: string | undefined, spec: Spec, opts:
       const old = have.get(k);
       const s = summarize[plan.key](value, plan.kind === 'object' ? k : undefined);
       if (!old) changes.push({ op: '+', section: plan.key, summary: s });
-      else if (canonical(old.value) !== canonical(value)) changes.push({ op: '~', section: plan.key, summary: `${s} (was: ${summarize[plan.key](old.value, old.name)})` });
+      else if (canonical(old.value) !== canonical(value))
+        changes.push({ op: '~', section: plan.key, summary: `${s} (was: ${summarize[plan.key](old.value, old.name)})` });
     }
   }
   const order: PolicySection[] = ['tagOwners', 'grants', 'tests'];

@@ -157,7 +157,10 @@ export async function readPolicyRecord(loc: StackLocation): Promise<Set<string>>
     return new Set(Array.isArray(v.tagOwners) ? v.tagOwners.filter((t): t is string => typeof t === 'string') : []);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Set();
-    throw new TailnetError(`cannot read ${policyRecordFile(loc)}: ${(e as Error).message}`, 'Remove the file to treat every tagOwners entry as yours (down then keeps them all).');
+    throw new TailnetError(
+      `cannot read ${policyRecordFile(loc)}: ${(e as Error).message}`,
+      'Remove the file to treat every tagOwners entry as yours (down then keeps them all).',
+    );
   }
 }
 

@@ -152,7 +152,13 @@ export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, o
     async listDevices() {
       const res = await call('GET', `/api/v2/tailnet/${tn}/devices`);
       const body = (await res.json()) as { devices?: Partial<Device>[] };
-      return (body.devices ?? []).map((d) => ({ id: String(d.id ?? d.nodeId), nodeId: d.nodeId, hostname: d.hostname ?? '', name: d.name, tags: d.tags ?? [] }));
+      return (body.devices ?? []).map((d) => ({
+        id: String(d.id ?? d.nodeId),
+        nodeId: d.nodeId,
+        hostname: d.hostname ?? '',
+        name: d.name,
+        tags: d.tags ?? [],
+      }));
     },
     async deleteDevice(id) {
       const res = await call('DELETE', `/api/v2/device/${encodeURIComponent(id)}`, { pass: [404] });

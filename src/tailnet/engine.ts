@@ -95,7 +95,10 @@ export async function checkPulumiCli(run: RunCommand = runCommand, min = MIN_PUL
     out = await run('pulumi', ['version']);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new TailnetError('The Pulumi CLI (pulumi) was not found on PATH: it is needed to mint auth keys and write the tailnet policy.', PULUMI_INSTALL_HINT);
+      throw new TailnetError(
+        'The Pulumi CLI (pulumi) was not found on PATH: it is needed to mint auth keys and write the tailnet policy.',
+        PULUMI_INSTALL_HINT,
+      );
     throw new TailnetError(`\`pulumi version\` failed: ${(e as Error).message.split('\n')[0]}`, PULUMI_INSTALL_HINT);
   }
   const v = parseVersion(out);
@@ -131,7 +134,11 @@ export function pulumiError(what: string, e: unknown): TailnetError {
   const msg = e instanceof Error ? e.message : String(e);
   if (/ENOENT/.test(msg) && /pulumi/.test(msg)) return new TailnetError('The Pulumi CLI (pulumi) was not found on PATH.', PULUMI_INSTALL_HINT);
   const stderr = /stderr: ([\s\S]*?)\n err\?:/.exec(msg)?.[1]?.trim();
-  const detail = (stderr || msg).split('\n').filter((l) => l.trim()).slice(-12).join('\n');
+  const detail = (stderr || msg)
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(-12)
+    .join('\n');
   return new TailnetError(`pulumi ${what} failed:\n${detail}`);
 }
 

@@ -14,22 +14,22 @@
 // next `down` finishes: revocation first (it matters most and needs nothing else), the policy last (its write is the
 // step a concurrent edit or a rejection can stop, and it is retried alone by the next run).
 
+import { sha256 } from '../model/hash.js';
+import { resolveCredentials, resolveSecret, type TailnetCredentials } from '../peer-yaml/secrets.js';
 import type { Spec } from '../peer-yaml/types.js';
-import { readPolicyRecord, secretsEnv, stackLocation, writePolicyRecord, type StackLocation } from './backend.js';
+import { ALLOW_ALL_FIX, mergePolicy, policyWarnings, removeOwned, tagOwnerNames } from './acl.js';
+import { readPolicyRecord, type StackLocation, secretsEnv, stackLocation, writePolicyRecord } from './backend.js';
 import type { TailscaleApi } from './devices.js';
 import type { ConfigMap, StackTarget, TailnetEngine } from './engine.js';
 import { TailnetError } from './errors.js';
 import { PROVIDED_NOTE } from './notes.js';
-import { sha256 } from '../model/hash.js';
-import { ALLOW_ALL_FIX, mergePolicy, policyWarnings, removeOwned, tagOwnerNames } from './acl.js';
-import { resolveCredentials, resolveSecret, type TailnetCredentials } from '../peer-yaml/secrets.js';
 
-export { TailnetError } from './errors.js';
-export { mergePolicy, removeOwned, ownedEntries, policyChanges, type PolicyChange } from './acl.js';
-export { createPulumiEngine, checkPulumiCli, defaultEngine, useEngine, type TailnetEngine } from './engine.js';
-export { tailscaleDeviceClient, tailscaleApi, createTailscaleApi, type DeviceClientFactory, type ApiFactory } from './devices.js';
 export { resolveSecret } from '../peer-yaml/secrets.js';
+export { mergePolicy, ownedEntries, type PolicyChange, policyChanges, removeOwned } from './acl.js';
 export { readPolicyRecord, stackLocation } from './backend.js';
+export { type ApiFactory, createTailscaleApi, type DeviceClientFactory, tailscaleApi, tailscaleDeviceClient } from './devices.js';
+export { checkPulumiCli, createPulumiEngine, defaultEngine, type TailnetEngine, useEngine } from './engine.js';
+export { TailnetError } from './errors.js';
 
 export { PROVIDED_NOTE } from './notes.js';
 
@@ -76,7 +76,10 @@ function explainPolicyError(e: unknown): never {
   if (!(e instanceof TailnetError)) throw e;
   const m = e.message;
   if (/test/i.test(m))
-    throw new TailnetError(`${m}\nTailscale ran the policy's tests and one failed: most often a rule that lets every device reach every port (new tailnets ship one).`, ALLOW_ALL_FIX);
+    throw new TailnetError(
+      `${m}\nTailscale ran the policy's tests and one failed: most often a rule that lets every device reach every port (new tailnets ship one).`,
+      ALLOW_ALL_FIX,
+    );
   if (/tag not found|invalid or not permitted/i.test(m))
     throw new TailnetError(m, 'A tag is named but not defined in tagOwners, or the credentials may not use it: see docs/tailnet.md, "First run".');
   throw e;
@@ -87,7 +90,11 @@ function explainPolicyError(e: unknown): never {
  * other writer's version is read and edited in turn). Returns the texts before and after, or undefined when `edit`
  * changed nothing.
  */
-async function editPolicy(api: TailscaleApi, edit: (text: string) => string, check: (before: string, after: string) => void = () => {}): Promise<{ before: string; after: string } | undefined> {
+async function editPolicy(
+  api: TailscaleApi,
+  edit: (text: string) => string,
+  check: (before: string, after: string) => void = () => {},
+): Promise<{ before: string; after: string } | undefined> {
   for (let attempt = 1; attempt <= POLICY_ATTEMPTS; attempt++) {
     const { text, etag } = await api.getPolicy();
     const next = edit(text);
@@ -135,7 +142,7 @@ export async function writePolicyEntries(spec: Spec, testsFor: ReadonlySet<strin
     if (record.size !== ours.size || [...record].some((tag) => !ours.has(tag))) await writePolicyRecord(loc, record);
   }
   return [
-    ...(moved ? ['the policy changed since the plan read it: merged into the new version (nobody else\'s edit was lost)'] : []),
+    ...(moved ? ["the policy changed since the plan read it: merged into the new version (nobody else's edit was lost)"] : []),
     written ? "wrote this stack's policy entries" : "the policy already holds this stack's entries",
   ];
 }
@@ -231,7 +238,7 @@ export async function removePolicyEntries(spec: Spec, apiFor: ApiFor, redact: Re
   const record = await readPolicyRecord(loc);
   const written = await editPolicy(api, (text) => removeOwned(text, spec, { ours: record }));
   const now = written ? tagOwnerNames(written.after) : undefined;
-  const messages = [written ? "removed this stack's entries from the tailnet policy" : "the policy holds no entries of this stack"];
+  const messages = [written ? "removed this stack's entries from the tailnet policy" : 'the policy holds no entries of this stack'];
   const kept = [...record].filter((tag) => (now ? now.has(tag) : true));
   if (now && kept.length > 0) messages.push(`kept tagOwners ${kept.join(', ')}: still named elsewhere in the policy`);
   await writePolicyRecord(loc, new Set(now ? kept : record));

@@ -59,5 +59,8 @@ export async function writeInitTagOwners(spec: Spec, api: TailscaleApi): Promise
     if (next === text) return 'present';
     if ((await api.setPolicy(next, etag)).result === 'written') return 'written';
   }
-  throw new TailnetError('the tailnet policy changed while peer-provision was writing it, 3 times in a row: nothing was overwritten', 'Run again once nobody else is editing the policy.');
+  throw new TailnetError(
+    'the tailnet policy changed while peer-provision was writing it, 3 times in a row: nothing was overwritten',
+    'Run again once nobody else is editing the policy.',
+  );
 }

@@ -3,9 +3,9 @@
 // admin's edit made between our read and its write would be lost silently. index.ts writes it with If-Match instead.
 // Loaded lazily (it pulls in @pulumi/pulumi and @pulumi/tailscale): import it with `await import('./program.js')`.
 
+import { createHash } from 'node:crypto';
 import * as pulumi from '@pulumi/pulumi';
 import * as tailscale from '@pulumi/tailscale';
-import { createHash } from 'node:crypto';
 import type { Spec } from '../peer-yaml/types.js';
 import { TailnetError } from './errors.js';
 

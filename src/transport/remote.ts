@@ -16,13 +16,36 @@ import type { MachineSpec, Spec } from '../peer-yaml/types.js';
  * starts, openclaw and curl; over ssh it is ssh itself (its agent, known_hosts, config, Kerberos ticket).
  */
 const PASSED_ENV = [
-  'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR', 'XDG_RUNTIME_DIR',
-  'SSH_AUTH_SOCK', 'KRB5CCNAME', 'DBUS_SESSION_BUS_ADDRESS', // ssh's agent and Kerberos; systemctl --user's bus
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'LANG',
+  'LANGUAGE',
+  'TZ',
+  'TMPDIR',
+  'XDG_RUNTIME_DIR',
+  'SSH_AUTH_SOCK',
+  'KRB5CCNAME',
+  'DBUS_SESSION_BUS_ADDRESS', // ssh's agent and Kerberos; systemctl --user's bus
   // the user's network setup, for a local install script's curl (a proxy, a private CA for a mirror)
-  'http_proxy', 'https_proxy', 'no_proxy', 'all_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY',
-  'SSL_CERT_FILE', 'SSL_CERT_DIR', 'CURL_CA_BUNDLE',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'all_proxy',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'ALL_PROXY',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'CURL_CA_BUNDLE',
   // where OpenClaw keeps its config, for a local machine with no gateway running (observe.sh reads them)
-  'OPENCLAW_CONFIG_PATH', 'OPENCLAW_STATE_DIR', 'OPENCLAW_HOME', 'OPENCLAW_PROFILE',
+  'OPENCLAW_CONFIG_PATH',
+  'OPENCLAW_STATE_DIR',
+  'OPENCLAW_HOME',
+  'OPENCLAW_PROFILE',
 ];
 export function childEnv(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = {};
@@ -93,7 +116,10 @@ export class Transport {
   private readonly remotes = new Map<string, Remote>();
   private readonly forgetAbort: () => void;
 
-  constructor(private readonly spec: Spec, private readonly options: TransportOptions = {}) {
+  constructor(
+    private readonly spec: Spec,
+    private readonly options: TransportOptions = {},
+  ) {
     this.forgetAbort = onAbort(() => {
       for (const remote of this.remotes.values()) remote.abort();
       rmSync(this.dir, { recursive: true, force: true });
@@ -103,7 +129,8 @@ export class Transport {
   for(machine: MachineSpec): Remote {
     let remote = this.remotes.get(machine.name);
     if (!remote) {
-      remote = machine.ssh.kind === 'local' ? new LocalRemote(machine.name) : new SshRemote(machine, this.spec, controlPathIn(this.dir, machine.name), this.options);
+      remote =
+        machine.ssh.kind === 'local' ? new LocalRemote(machine.name) : new SshRemote(machine, this.spec, controlPathIn(this.dir, machine.name), this.options);
       this.remotes.set(machine.name, remote);
     }
     return remote;
@@ -139,20 +166,32 @@ class SshRemote implements Remote {
   private readonly base: string[];
   private readonly destination: string;
 
-  constructor(machine: MachineSpec, spec: Spec, private readonly controlPath: string, options: TransportOptions) {
+  constructor(
+    machine: MachineSpec,
+    spec: Spec,
+    private readonly controlPath: string,
+    options: TransportOptions,
+  ) {
     if (machine.ssh.kind !== 'ssh') throw new Error('not an ssh machine');
     this.machine = machine.name;
     this.destination = machine.ssh.destination;
     this.base = [
       ...(spec.sshConfig ? ['-F', spec.sshConfig] : []),
       ...(machine.ssh.port ? ['-p', String(machine.ssh.port)] : []),
-      '-o', 'BatchMode=yes',
-      '-o', `StrictHostKeyChecking=${options.acceptNewHostKeys ? 'accept-new' : 'yes'}`,
-      '-o', 'ConnectTimeout=10',
-      '-o', 'ServerAliveInterval=15',
-      '-o', 'ControlMaster=auto',
-      '-o', `ControlPath=${controlPath}`,
-      '-o', 'ControlPersist=300',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      `StrictHostKeyChecking=${options.acceptNewHostKeys ? 'accept-new' : 'yes'}`,
+      '-o',
+      'ConnectTimeout=10',
+      '-o',
+      'ServerAliveInterval=15',
+      '-o',
+      'ControlMaster=auto',
+      '-o',
+      `ControlPath=${controlPath}`,
+      '-o',
+      'ControlPersist=300',
     ];
   }
 
@@ -178,7 +217,8 @@ class SshRemote implements Remote {
   }
 
   abort(): void {
-    if (existsSync(this.controlPath)) spawnSync('ssh', [...this.base, '-O', 'exit', '--', this.destination], { stdio: 'ignore', timeout: 5000, env: childEnv() });
+    if (existsSync(this.controlPath))
+      spawnSync('ssh', [...this.base, '-O', 'exit', '--', this.destination], { stdio: 'ignore', timeout: 5000, env: childEnv() });
   }
 }
 

@@ -47,7 +47,9 @@ export function script(name: string, vars: Vars): string {
   const extra = Object.keys(vars).filter((key) => !wanted.has(key));
   if (missing.length || extra.length) {
     // a programming error: the caller and the template's header disagree
-    throw new Error(`template ${name}: ${[missing.length ? `missing ${missing.join(', ')}` : '', extra.length ? `not declared ${extra.join(', ')}` : ''].filter(Boolean).join('; ')}`);
+    throw new Error(
+      `template ${name}: ${[missing.length ? `missing ${missing.join(', ')}` : '', extra.length ? `not declared ${extra.join(', ')}` : ''].filter(Boolean).join('; ')}`,
+    );
   }
   const assignments = Object.entries(vars)
     .map(([key, value]) => {

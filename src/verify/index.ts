@@ -7,8 +7,8 @@ import { layout } from '../model/openclaw-layout.js';
 import type { Observed } from '../observe/index.js';
 import { redact } from '../output/redact.js';
 import { peersOf, type Spec } from '../peer-yaml/types.js';
-import { lastLines, UnreachableError, type Remote, type Transport } from '../transport/remote.js';
-import { parseResult, ScriptResultError, type ScriptResult } from '../transport/result.js';
+import { lastLines, type Remote, type Transport, UnreachableError } from '../transport/remote.js';
+import { parseResult, type ScriptResult, ScriptResultError } from '../transport/result.js';
 import { script } from '../transport/script.js';
 
 const CHECKS = ['health', 'token-accepted', 'token-enforced', 'message'] as const;
@@ -32,7 +32,6 @@ export interface VerifyEndpoint {
   /** Why the machine could not be observed (ssh failed): then nothing is checked from or to it, and this is said. */
   unreachable?: string;
 }
-
 
 /** Called as each machine starts and finishes checking its peers (machines check concurrently). */
 export type VerifyProgress = (machine: string, status: 'start' | 'done') => void;

@@ -20,7 +20,11 @@ export function varsOf(script: string): Record<string, string> {
   return vars;
 }
 
-const templateOf = (script: string) => [...script.matchAll(/^# ([a-z-]+)\.sh:/gm)].map((m) => m[1]!).filter((t) => t !== 'lib').pop() ?? '?';
+const templateOf = (script: string) =>
+  [...script.matchAll(/^# ([a-z-]+)\.sh:/gm)]
+    .map((m) => m[1]!)
+    .filter((t) => t !== 'lib')
+    .pop() ?? '?';
 
 export class FakeRemote implements Remote {
   readonly stats = { connections: 1, commands: 0 };

@@ -9,12 +9,19 @@ import { loadSpec } from '../../src/peer-yaml/load.js';
 import { writeTemp } from '../helpers.js';
 
 const spec = () =>
-  loadSpec(writeTemp('version: 1\nname: locked\ntailnet: {provider: provided}\nmachines:\n  a: {ssh: local, tailscale: {authKey: env:A}}\n  b: {ssh: b, tailscale: {authKey: env:B}}\n'));
+  loadSpec(
+    writeTemp(
+      'version: 1\nname: locked\ntailnet: {provider: provided}\nmachines:\n  a: {ssh: local, tailscale: {authKey: env:A}}\n  b: {ssh: b, tailscale: {authKey: env:B}}\n',
+    ),
+  );
 
 test('a second up or down on the same stack is refused, naming who holds it', () => {
   const s = spec();
   const unlock = lockStack(s, 'up');
-  assert.throws(() => lockStack(s, 'down'), (e: unknown) => e instanceof LockedError && new RegExp(`pid ${process.pid} \\(up, since `).test(e.message));
+  assert.throws(
+    () => lockStack(s, 'down'),
+    (e: unknown) => e instanceof LockedError && new RegExp(`pid ${process.pid} \\(up, since `).test(e.message),
+  );
   unlock();
   lockStack(s, 'down')();
 });
@@ -27,13 +34,15 @@ test('a lock whose process is gone is taken over', () => {
   lockStack(s, 'up')();
 });
 
-
 test('an empty lock left by a crash is taken over once it is old; a fresh one is respected', () => {
   const s = spec();
   const path = join(dirname(s.file), 'stacks', 'locked', 'lock');
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, '');
-  assert.throws(() => lockStack(s, 'up'), (e: unknown) => e instanceof LockedError && /being written/.test(e.message));
+  assert.throws(
+    () => lockStack(s, 'up'),
+    (e: unknown) => e instanceof LockedError && /being written/.test(e.message),
+  );
   const old = new Date(Date.now() - 120_000);
   utimesSync(path, old, old);
   const unlock = lockStack(s, 'up');
@@ -48,7 +57,10 @@ test('a lock that cannot be written is a clear error, not an unexpected one', { 
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o500);
   try {
-    assert.throws(() => lockStack(s, 'up'), (e: unknown) => e instanceof PeerProvisionError && /cannot take the lock .*EACCES/.test(e.message));
+    assert.throws(
+      () => lockStack(s, 'up'),
+      (e: unknown) => e instanceof PeerProvisionError && /cannot take the lock .*EACCES/.test(e.message),
+    );
   } finally {
     chmodSync(dir, 0o700);
   }

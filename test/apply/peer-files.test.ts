@@ -8,11 +8,14 @@ const peers = [{ name: 'beta', hostname: 'beta-agent', ip: '100.64.0.2', port: 1
 test('peer files: peer-config, a 0600 token file per peer, the skill; a digest that tracks content', () => {
   const where = layout('/home/bob/.openclaw/openclaw.json', undefined, '/home/bob');
   const files = renderPeerFiles('alice-bob', 'alpha', peers, where);
-  assert.deepEqual(files.files.map((f) => [f.path, f.mode]), [
-    ['/home/bob/.openclaw/peer-agent/peer-config.md', '644'],
-    ['/home/bob/.openclaw/peer-agent/tokens/beta.token', '600'],
-    ['/home/bob/.openclaw/workspace/skills/peer-messaging/SKILL.md', '644'],
-  ]);
+  assert.deepEqual(
+    files.files.map((f) => [f.path, f.mode]),
+    [
+      ['/home/bob/.openclaw/peer-agent/peer-config.md', '644'],
+      ['/home/bob/.openclaw/peer-agent/tokens/beta.token', '600'],
+      ['/home/bob/.openclaw/workspace/skills/peer-messaging/SKILL.md', '644'],
+    ],
+  );
   const config = files.files[0].content;
   assert.match(config, /- gateway URL: http:\/\/100\.64\.0\.2:18789/);
   assert.match(config, /- token file: \/home\/bob\/\.openclaw\/peer-agent\/tokens\/beta\.token/);

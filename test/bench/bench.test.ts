@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { labStatus } from '../lab/lab.js';
+import { fileURLToPath } from 'node:url';
 import { ROOT, tempDir } from '../helpers.js';
-import { commandRowIds, parseOptions, systemdRowIds, timingRowIds, type CommandRow, type TimingRow } from './bench.js';
+import { labStatus } from '../lab/lab.js';
+import { type CommandRow, commandRowIds, parseOptions, systemdRowIds, type TimingRow, timingRowIds } from './bench.js';
 
 const BENCH = fileURLToPath(new URL('./bench.js', import.meta.url));
 const status = labStatus(['supervisor', 'systemd']);
@@ -56,18 +56,30 @@ describe('benchmark', () => {
 
       const doc = JSON.parse(readFileSync(out, 'utf8')) as { timing: TimingRow[]; commands: CommandRow[]; markdown: string };
       assert.equal(doc.markdown, r.stdout, 'the JSON carries the printed table');
-      assert.deepEqual(doc.timing.map((row) => row.id), [...timingRowIds([2]), ...systemdRowIds(2)]);
-      assert.deepEqual(doc.commands.map((row) => row.id), commandRowIds([2]));
+      assert.deepEqual(
+        doc.timing.map((row) => row.id),
+        [...timingRowIds([2]), ...systemdRowIds(2)],
+      );
+      assert.deepEqual(
+        doc.commands.map((row) => row.id),
+        commandRowIds([2]),
+      );
 
       const tableRows = r.stdout.split('\n').filter((l) => /^\| \d/.test(l));
       assert.equal(tableRows.length, doc.timing.length + doc.commands.length, 'one table line per row');
       for (const row of doc.timing) {
-        assert.ok(tableRows.some((l) => l.startsWith(`| ${row.machines} | ${row.measure} |`)), `table row ${row.id}`);
+        assert.ok(
+          tableRows.some((l) => l.startsWith(`| ${row.machines} | ${row.measure} |`)),
+          `table row ${row.id}`,
+        );
         if (row.value === undefined) assert.ok(Number.isFinite(row.medianMs) && row.medianMs! > 0, `${row.id} has a time`);
         if (row.target) assert.equal(typeof row.ok, 'boolean', `${row.id} is judged against its target`);
       }
       for (const row of doc.commands) {
-        assert.ok(tableRows.some((l) => l.startsWith(`| ${row.machines} | ${row.command} |`)), `table row ${row.id}`);
+        assert.ok(
+          tableRows.some((l) => l.startsWith(`| ${row.machines} | ${row.command} |`)),
+          `table row ${row.id}`,
+        );
         assert.ok((row.peakRssMiB ?? 0) > 10, `${row.id} has a peak RSS`);
       }
       // each lab command opened at least one ssh connection per machine, and the tool's count matches sshd's log

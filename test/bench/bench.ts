@@ -33,8 +33,8 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { labDown, labHeldByMe, labStatus, labUp, type Lab, type MachineKind } from '../lab/lab.js';
 import { CLI, ROOT } from '../helpers.js';
+import { type Lab, labDown, labHeldByMe, labStatus, labUp, type MachineKind } from '../lab/lab.js';
 
 // ---------------------------------------------------------------- what is measured, and the targets
 /** The commands run against the lab each iteration, in this order. */
@@ -67,9 +67,25 @@ export const TARGETS = {
 export function timingRowIds(machineCounts: number[]): string[] {
   const ids: string[] = [];
   for (const n of machineCounts) {
-    for (const m of ['node', 'help', 'validate', 'plan', 'up-fresh', 'up-fresh-slowest-machine', 'up-fresh-observe', 'up-fresh-steps',
-      'up-fresh-verify', 'up-converged', 'up-converged-restarts-writes',
-      'up-converged-observe', 'up-converged-verify', 'up-converged-exit', 'down', 'down-noop']) ids.push(`${n}:${m}`);
+    for (const m of [
+      'node',
+      'help',
+      'validate',
+      'plan',
+      'up-fresh',
+      'up-fresh-slowest-machine',
+      'up-fresh-observe',
+      'up-fresh-steps',
+      'up-fresh-verify',
+      'up-converged',
+      'up-converged-restarts-writes',
+      'up-converged-observe',
+      'up-converged-verify',
+      'up-converged-exit',
+      'down',
+      'down-noop',
+    ])
+      ids.push(`${n}:${m}`);
   }
   if (machineCounts.includes(2) && machineCounts.includes(4)) ids.push('4vs2:up-fresh');
   return ids;
@@ -128,12 +144,16 @@ function exec(cmd: string, args: string[], timeoutMs = 15 * 60_000): Promise<Exe
     let stderr = '';
     let hwm = 0;
     // without GNU time: VmHWM (peak RSS) of the child, polled until it exits
-    const poll = gnuTime ? undefined : setInterval(() => {
-      try {
-        const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
-        hwm = Math.max(hwm, kb);
-      } catch { /* gone */ }
-    }, 5);
+    const poll = gnuTime
+      ? undefined
+      : setInterval(() => {
+          try {
+            const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0);
+            hwm = Math.max(hwm, kb);
+          } catch {
+            /* gone */
+          }
+        }, 5);
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -148,7 +168,9 @@ function exec(cmd: string, args: string[], timeoutMs = 15 * 60_000): Promise<Exe
           // GNU time writes "Command exited with non-zero status N" before the figure on failure
           const m = /(\d+)\s*$/.exec(readFileSync(timeFile, 'utf8'));
           maxRssKiB = m ? Number(m[1]) : undefined;
-        } catch { /* killed */ }
+        } catch {
+          /* killed */
+        }
       }
       done({ code: code ?? (signal ? 128 : 1), stdout, stderr, wallMs, startEpochMs, endEpochMs, maxRssKiB });
     });
@@ -158,7 +180,10 @@ function exec(cmd: string, args: string[], timeoutMs = 15 * 60_000): Promise<Exe
 const cli = (...args: string[]) => exec(process.execPath, [CLI, ...args]);
 
 // ---------------------------------------------------------------- one measured lab command
-interface Transport { connections: number; commands: number }
+interface Transport {
+  connections: number;
+  commands: number;
+}
 interface LabRun {
   command: LabCommand;
   iteration: number;
@@ -187,13 +212,20 @@ type Event = { time: string; event: string; [k: string]: any };
 /** The step in up's --json events in which a machine checks its peers (health, token, a message). */
 const VERIFY_STEP = 'verify its peers';
 const parseEvents = (stdout: string): Event[] =>
-  stdout.split('\n').filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l) as Event);
+  stdout
+    .split('\n')
+    .filter((l) => l.trim().startsWith('{'))
+    .map((l) => JSON.parse(l) as Event);
 
 function sshdAccepted(lab: Lab): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const m of lab.machines) {
     let text = '';
-    try { text = lab.readFile(m.name, '/var/log/pplab/sshd.log'); } catch { /* not yet */ }
+    try {
+      text = lab.readFile(m.name, '/var/log/pplab/sshd.log');
+    } catch {
+      /* not yet */
+    }
     counts[m.name] = text.split('\n').filter((l) => l.includes('Accepted publickey')).length;
   }
   return counts;
@@ -229,12 +261,22 @@ async function labCommand(lab: Lab, file: string, command: LabCommand, iteration
   const r = await cli(...args[command]);
   const after = sshdAccepted(lab);
   const problems = (() => {
-    try { return (parseEvents(r.stdout).find((e) => e.event === 'result')?.problems ?? []) as string[]; } catch { return []; }
+    try {
+      return (parseEvents(r.stdout).find((e) => e.event === 'result')?.problems ?? []) as string[];
+    } catch {
+      return [];
+    }
   })();
-  const fail = (why: string) => new CommandFailed(`${LABEL[command]} (iteration ${iteration}) ${why}: exit ${r.code}${problems.length ? `: ${problems.join('; ')}` : ''}\n${r.stderr.trim().split('\n').slice(-15).join('\n')}\n${r.stdout.slice(-2000)}`);
+  const fail = (why: string) =>
+    new CommandFailed(
+      `${LABEL[command]} (iteration ${iteration}) ${why}: exit ${r.code}${problems.length ? `: ${problems.join('; ')}` : ''}\n${r.stderr.trim().split('\n').slice(-15).join('\n')}\n${r.stdout.slice(-2000)}`,
+    );
   if (r.code !== 0) throw fail('failed');
   const run: LabRun = {
-    command, iteration, wallMs: r.wallMs, maxRssMiB: r.maxRssKiB === undefined ? undefined : r.maxRssKiB / 1024,
+    command,
+    iteration,
+    wallMs: r.wallMs,
+    maxRssMiB: r.maxRssKiB === undefined ? undefined : r.maxRssKiB / 1024,
     sshdAccepted: Object.fromEntries(lab.machines.map((m) => [m.name, after[m.name]! - before[m.name]!])),
   };
   if (command === 'plan') return run;
@@ -272,7 +314,9 @@ function labCpuTicks(lab: Lab): number {
       try {
         const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
         ticks += Number(f[11]) + Number(f[12]); // utime, stime
-      } catch { /* gone */ }
+      } catch {
+        /* gone */
+      }
     }
   }
   return ticks;
@@ -299,12 +343,18 @@ async function settle(lab: Lab): Promise<number> {
 
 /** Makes every machine one that never had Tailscale: down leaves the tailnet but keeps the client installed. */
 async function uninstallTailscale(lab: Lab): Promise<void> {
-  await Promise.all(lab.machines.map(async (m) => {
-    // systemd machines: the install script's tailscaled service too
-    const service = m.kind === 'systemd' ? 'systemctl disable --now tailscaled.service && rm -f /etc/systemd/system/tailscaled.service && systemctl daemon-reload && ' : '';
-    const r = await lab.run(m.name, service + 'rm -rf /usr/local/bin/tailscale /usr/local/lib/tailscale-standin /etc/tailscale-standin /var/lib/tailscale-standin');
-    if (r.code !== 0) throw new Error(`bench: could not reset Tailscale on ${m.name}: ${r.stderr}`);
-  }));
+  await Promise.all(
+    lab.machines.map(async (m) => {
+      // systemd machines: the install script's tailscaled service too
+      const service =
+        m.kind === 'systemd' ? 'systemctl disable --now tailscaled.service && rm -f /etc/systemd/system/tailscaled.service && systemctl daemon-reload && ' : '';
+      const r = await lab.run(
+        m.name,
+        service + 'rm -rf /usr/local/bin/tailscale /usr/local/lib/tailscale-standin /etc/tailscale-standin /var/lib/tailscale-standin',
+      );
+      if (r.code !== 0) throw new Error(`bench: could not reset Tailscale on ${m.name}: ${r.stderr}`);
+    }),
+  );
 }
 
 // ---------------------------------------------------------------- statistics and tables
@@ -356,8 +406,14 @@ function timingRows(all: Measured[], systemd?: { machines: number; lab: LabRun[]
     const n = String(m.machines);
     const runs = (c: LabCommand) => m.lab.filter((r) => r.command === c);
     const wall = (c: LabCommand) => runs(c).map((r) => r.wallMs);
-    const row = (id: string, measure: string, xs: number[], extra: Partial<TimingRow> = {}): TimingRow =>
-      ({ id: `${n}:${id}`, machines: n, measure, minMs: min(xs), medianMs: median(xs), ...extra });
+    const row = (id: string, measure: string, xs: number[], extra: Partial<TimingRow> = {}): TimingRow => ({
+      id: `${n}:${id}`,
+      machines: n,
+      measure,
+      minMs: min(xs),
+      medianMs: median(xs),
+      ...extra,
+    });
     const nodeMed = median(m.local.node.wallMs);
     const vsNode = (c: 'help' | 'validate', limit: number) => {
       const x = median(m.local[c].wallMs) / nodeMed;
@@ -370,25 +426,60 @@ function timingRows(all: Measured[], systemd?: { machines: number; lab: LabRun[]
 
     const slowest = runs('up-fresh').map((r) => max(Object.values(r.stepMs ?? {})));
     const fresh = median(wall('up-fresh')) / median(slowest);
-    rows.push(row('up-fresh', LABEL['up-fresh'], wall('up-fresh'), {
-      target: `≤ ${TARGETS.freshVsSlowestMachine} × slowest machine`, actual: ratio(fresh), ratio: fresh, ok: fresh <= TARGETS.freshVsSlowestMachine,
-    }));
+    rows.push(
+      row('up-fresh', LABEL['up-fresh'], wall('up-fresh'), {
+        target: `≤ ${TARGETS.freshVsSlowestMachine} × slowest machine`,
+        actual: ratio(fresh),
+        ratio: fresh,
+        ok: fresh <= TARGETS.freshVsSlowestMachine,
+      }),
+    );
     rows.push(row('up-fresh-slowest-machine', "fresh `up`: slowest machine's own steps", slowest));
     const freshPhase = (f: (p: NonNullable<LabRun['phases']>) => number | undefined): number[] => runs('up-fresh').map((r) => f(r.phases!) ?? NaN);
-    rows.push(row('up-fresh-observe', 'fresh `up`: spawn → plan event (node, load, ssh, observe)', freshPhase((p) => p.toPlanMs)));
-    rows.push(row('up-fresh-steps', 'fresh `up`: first step start → last step end (all machines, before verify)', freshPhase((p) => p.stepsMs)));
-    rows.push(row('up-fresh-verify', 'fresh `up`: verify, every machine checking its peers (with a message)', freshPhase((p) => p.afterStepsMs)));
+    rows.push(
+      row(
+        'up-fresh-observe',
+        'fresh `up`: spawn → plan event (node, load, ssh, observe)',
+        freshPhase((p) => p.toPlanMs),
+      ),
+    );
+    rows.push(
+      row(
+        'up-fresh-steps',
+        'fresh `up`: first step start → last step end (all machines, before verify)',
+        freshPhase((p) => p.stepsMs),
+      ),
+    );
+    rows.push(
+      row(
+        'up-fresh-verify',
+        'fresh `up`: verify, every machine checking its peers (with a message)',
+        freshPhase((p) => p.afterStepsMs),
+      ),
+    );
 
     const conv = wall('up-converged');
     const convMed = median(conv);
-    rows.push(row('up-converged', LABEL['up-converged'], conv, m.machines === 2
-      ? { target: `≤ ${TARGETS.convergedUpMs / 1000} s`, actual: ms(convMed), ratio: convMed / TARGETS.convergedUpMs, ok: convMed <= TARGETS.convergedUpMs }
-      : {}));
+    rows.push(
+      row(
+        'up-converged',
+        LABEL['up-converged'],
+        conv,
+        m.machines === 2
+          ? { target: `≤ ${TARGETS.convergedUpMs / 1000} s`, actual: ms(convMed), ratio: convMed / TARGETS.convergedUpMs, ok: convMed <= TARGETS.convergedUpMs }
+          : {},
+      ),
+    );
     const restarts = runs('up-converged').map((r) => r.restarted?.length ?? 0);
     const writes = runs('up-converged').map((r) => r.written?.length ?? 0);
     rows.push({
-      id: `${n}:up-converged-restarts-writes`, machines: n, measure: 'converged `up`: restarts / writes (max)',
-      value: `${max(restarts)} / ${max(writes)}`, target: '0 / 0', actual: `${max(restarts)} / ${max(writes)}`, ok: max(restarts) === 0 && max(writes) === 0,
+      id: `${n}:up-converged-restarts-writes`,
+      machines: n,
+      measure: 'converged `up`: restarts / writes (max)',
+      value: `${max(restarts)} / ${max(writes)}`,
+      target: '0 / 0',
+      actual: `${max(restarts)} / ${max(writes)}`,
+      ok: max(restarts) === 0 && max(writes) === 0,
     });
     const phase = (k: 'toPlanMs' | 'planToResultMs' | 'resultToExitMs') => runs('up-converged').map((r) => r.phases![k]);
     rows.push(row('up-converged-observe', 'converged `up`: spawn → plan event (node, load, ssh, observe)', phase('toPlanMs')));
@@ -401,8 +492,11 @@ function timingRows(all: Measured[], systemd?: { machines: number; lab: LabRun[]
     const wall = (c: LabCommand) => systemd.lab.filter((r) => r.command === c).map((r) => r.wallMs);
     for (const c of ['up-fresh', 'up-converged'] as const) {
       rows.push({
-        id: `systemd${systemd.machines}:${c}`, machines: `${systemd.machines} systemd`, measure: `${LABEL[c]} (systemd user unit, ssh as a sudo user)`,
-        minMs: min(wall(c)), medianMs: median(wall(c)),
+        id: `systemd${systemd.machines}:${c}`,
+        machines: `${systemd.machines} systemd`,
+        measure: `${LABEL[c]} (systemd user unit, ssh as a sudo user)`,
+        minMs: min(wall(c)),
+        medianMs: median(wall(c)),
       });
     }
   }
@@ -412,8 +506,14 @@ function timingRows(all: Measured[], systemd?: { machines: number; lab: LabRun[]
     const w = (m: Measured) => median(m.lab.filter((r) => r.command === 'up-fresh').map((r) => r.wallMs));
     const x = w(four) / w(two);
     rows.push({
-      id: '4vs2:up-fresh', machines: '4 vs 2', measure: 'fresh `up`, 4 machines vs 2 (medians)', value: `${ms(w(four))} / ${ms(w(two))}`,
-      target: `≤ ${TARGETS.fresh4vs2} ×`, actual: ratio(x), ratio: x, ok: x <= TARGETS.fresh4vs2,
+      id: '4vs2:up-fresh',
+      machines: '4 vs 2',
+      measure: 'fresh `up`, 4 machines vs 2 (medians)',
+      value: `${ms(w(four))} / ${ms(w(two))}`,
+      target: `≤ ${TARGETS.fresh4vs2} ×`,
+      actual: ratio(x),
+      ratio: x,
+      ok: x <= TARGETS.fresh4vs2,
     });
   }
   return rows;
@@ -436,8 +536,14 @@ function commandRows(all: Measured[]): CommandRow[] {
       // the target holds when both counts are within it (and they agree: a mismatch is shown in the table)
       const ok = sshd <= TARGETS.sshConnectionsPerMachine && (tool === undefined || tool <= TARGETS.sshConnectionsPerMachine);
       rows.push({
-        id: `${m.machines}:${c}`, machines: m.machines, command: LABEL[c], peakRssMiB: rss.length ? max(rss) : undefined,
-        sshConnections: tool, sshdConnections: sshd, remoteCommands: cmds, ok,
+        id: `${m.machines}:${c}`,
+        machines: m.machines,
+        command: LABEL[c],
+        peakRssMiB: rss.length ? max(rss) : undefined,
+        sshConnections: tool,
+        sshdConnections: sshd,
+        remoteCommands: cmds,
+        ok,
       });
     }
   }
@@ -447,20 +553,32 @@ function commandRows(all: Measured[]): CommandRow[] {
 export function markdown(timing: TimingRow[], commands: CommandRow[], meta: { iterations: number; localRuns: number }): string {
   const lines: string[] = [];
   const plural = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
-  lines.push(`### peer-provision benchmark (lab commands: ${plural(meta.iterations, 'iteration')}; \`node -e 0\`, \`--help\`, \`validate\`: ${plural(meta.localRuns, 'run')}; wall clock, spawn to exit)`, '');
+  lines.push(
+    `### peer-provision benchmark (lab commands: ${plural(meta.iterations, 'iteration')}; \`node -e 0\`, \`--help\`, \`validate\`: ${plural(meta.localRuns, 'run')}; wall clock, spawn to exit)`,
+    '',
+  );
   lines.push('| machines | measure | min | median | target | actual | |', '|---|---|---:|---:|---|---:|:-:|');
   for (const r of timing) {
     const a = r.value ?? ms(r.minMs!);
     const b = r.value ?? ms(r.medianMs!);
     lines.push(`| ${r.machines} | ${r.measure} | ${a} | ${b} | ${r.target ?? ''} | ${r.actual ?? ''} | ${mark(r.ok)} |`);
   }
-  lines.push('', `### Per command: peak memory, SSH connections and remote commands per machine (max over machines and iterations; target ≤ ${TARGETS.sshConnectionsPerMachine} connection)`, '');
-  lines.push('| machines | command | peak RSS | ssh connections / machine (tool) | (sshd log) | remote commands / machine | |', '|---|---|---:|---:|---:|---:|:-:|');
+  lines.push(
+    '',
+    `### Per command: peak memory, SSH connections and remote commands per machine (max over machines and iterations; target ≤ ${TARGETS.sshConnectionsPerMachine} connection)`,
+    '',
+  );
+  lines.push(
+    '| machines | command | peak RSS | ssh connections / machine (tool) | (sshd log) | remote commands / machine | |',
+    '|---|---|---:|---:|---:|---:|:-:|',
+  );
   const num = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '—' : String(x));
   for (const r of commands) {
     const rss = r.peakRssMiB === undefined ? '—' : `${Math.round(r.peakRssMiB)} MiB`;
     const disagree = r.sshConnections !== undefined && r.sshdConnections !== undefined && r.sshConnections !== r.sshdConnections ? ' ≠' : '';
-    lines.push(`| ${r.machines} | ${r.command} | ${rss} | ${num(r.sshConnections)}${disagree} | ${num(r.sshdConnections)} | ${num(r.remoteCommands)} | ${mark(r.ok)} |`);
+    lines.push(
+      `| ${r.machines} | ${r.command} | ${rss} | ${num(r.sshConnections)}${disagree} | ${num(r.sshdConnections)} | ${num(r.remoteCommands)} | ${mark(r.ok)} |`,
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -475,10 +593,12 @@ const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
  */
 function syntheticPeerYaml(n: number): string {
   const path = join(scratch, `peer-${n}.yaml`);
-  let text = '# peer-provision bench: validate input (the lab\'s shape)\nversion: 1\nname: lab\nsshConfig: ssh_config\ntailnet:\n  provider: provided\nmachines:\n';
+  let text =
+    "# peer-provision bench: validate input (the lab's shape)\nversion: 1\nname: lab\nsshConfig: ssh_config\ntailnet:\n  provider: provided\nmachines:\n";
   for (let i = 1; i <= n; i++) {
-    text += `  m${i}:\n    ssh: lab-m${i}\n    tailscale:\n      hostname: m${i}\n      authKey: file:keys/m${i}.key\n`
-      + `      installUrl: https://10.231.57.1:9443/install.sh\n    gateway:\n      port: 18789\n      token: generate\n`;
+    text +=
+      `  m${i}:\n    ssh: lab-m${i}\n    tailscale:\n      hostname: m${i}\n      authKey: file:keys/m${i}.key\n` +
+      `      installUrl: https://10.231.57.1:9443/install.sh\n    gateway:\n      port: 18789\n      token: generate\n`;
   }
   writeFileSync(path, text);
   writeFileSync(join(scratch, 'ssh_config'), '# bench: validate only reads that this file exists\n');
@@ -499,7 +619,8 @@ async function measureLocal(n: number, runs: number): Promise<Measured['local']>
     help: () => cli('--help'),
     validate: () => cli('validate', '-f', file),
   };
-  for (let i = 0; i <= runs; i++) { // i = 0: warm-up, not recorded
+  for (let i = 0; i <= runs; i++) {
+    // i = 0: warm-up, not recorded
     for (const c of LOCAL_COMMANDS) {
       const r = await local[c]();
       if (r.code !== 0) throw new CommandFailed(`${LABEL[c]} failed: exit ${r.code}\n${r.stderr}`);
@@ -508,11 +629,18 @@ async function measureLocal(n: number, runs: number): Promise<Measured['local']>
       if (r.maxRssKiB !== undefined) measured[c].maxRssMiB.push(r.maxRssKiB / 1024);
     }
   }
-  log(`${n} machines: node -e 0 ${ms(median(measured.node.wallMs))}, --help ${ms(median(measured.help.wallMs))}, validate ${ms(median(measured.validate.wallMs))} (medians of ${runs})`);
+  log(
+    `${n} machines: node -e 0 ${ms(median(measured.node.wallMs))}, --help ${ms(median(measured.help.wallMs))}, validate ${ms(median(measured.validate.wallMs))} (medians of ${runs})`,
+  );
   return measured;
 }
 
-export interface Failure { machines: number; command: LabCommand; iteration: number; message: string }
+export interface Failure {
+  machines: number;
+  command: LabCommand;
+  iteration: number;
+  message: string;
+}
 
 async function measureLab(n: number, iterations: number, failures: Failure[], kind: MachineKind = 'supervisor'): Promise<LabRun[]> {
   const t0 = Date.now();
@@ -539,14 +667,26 @@ async function measureLab(n: number, iterations: number, failures: Failure[], ki
       }
       run.settledMs = settledMs;
       runs.push(run);
-      const conns = run.transport ? Object.values(run.transport).map((t) => t.connections).join('/') : '—';
-      log(`${n} machines, iteration ${i}/${iterations}: ${c} ${ms(run.wallMs)} (ssh connections per machine: tool ${conns}, sshd ${Object.values(run.sshdAccepted).join('/')})`);
+      const conns = run.transport
+        ? Object.values(run.transport)
+            .map((t) => t.connections)
+            .join('/')
+        : '—';
+      log(
+        `${n} machines, iteration ${i}/${iterations}: ${c} ${ms(run.wallMs)} (ssh connections per machine: tool ${conns}, sshd ${Object.values(run.sshdAccepted).join('/')})`,
+      );
     }
   }
   return runs;
 }
 
-export interface BenchOptions { machines: number[]; systemd: number; iterations: number; localRuns: number; out: string }
+export interface BenchOptions {
+  machines: number[];
+  systemd: number;
+  iterations: number;
+  localRuns: number;
+  out: string;
+}
 
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -567,7 +707,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     process.exit(0);
   }
   const machines = values.machines!.split(',').map((s) => Number(s.trim()));
-  if (machines.length === 0 || machines.some((x) => !Number.isInteger(x) || x < 2 || x > 6)) throw new Error(`--machines: a list of 2..6, got ${values.machines}`);
+  if (machines.length === 0 || machines.some((x) => !Number.isInteger(x) || x < 2 || x > 6))
+    throw new Error(`--machines: a list of 2..6, got ${values.machines}`);
   const systemd = Number(values.systemd);
   if (!Number.isInteger(systemd) || systemd === 1 || systemd < 0 || systemd > 6) throw new Error(`--systemd: 0 (skip) or 2..6, got ${values.systemd}`);
   const iterations = Number(values.iterations);
@@ -646,5 +787,13 @@ async function main(): Promise<number> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().then((code) => { process.exitCode = code; }, (error) => { process.stderr.write(`bench: ${(error as Error).stack}\n`); process.exitCode = 1; });
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error) => {
+      process.stderr.write(`bench: ${(error as Error).stack}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -9,7 +9,9 @@ import { writeTemp } from '../helpers.js';
 
 test('rotate: a fresh token for each generate machine, in a 0600 file in a 0700 folder removed afterwards; env tokens are kept', () => {
   const spec = loadSpec(
-    writeTemp('version: 1\nname: r\ntailnet: {provider: provided}\nmachines:\n  a: {ssh: a, tailscale: {authKey: env:K}}\n  b: {ssh: b, tailscale: {authKey: env:K}, gateway: {token: env:B_TOKEN}}\n'),
+    writeTemp(
+      'version: 1\nname: r\ntailnet: {provider: provided}\nmachines:\n  a: {ssh: a, tailscale: {authKey: env:K}}\n  b: {ssh: b, tailscale: {authKey: env:K}, gateway: {token: env:B_TOKEN}}\n',
+    ),
   );
   const one = newTokens(spec);
   const two = newTokens(spec);

@@ -10,9 +10,9 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
-import { CLI, jsonDocument, jsonEvents, ROOT, runCli, tempDir, type CliResult } from '../helpers.js';
-import { assertNoLeak, config, CONFIG, secretsOf, tailnetIp } from './lab-helpers.js';
+import { CLI, type CliResult, jsonDocument, jsonEvents, ROOT, runCli, tempDir } from '../helpers.js';
+import { type Lab, labDown, labHeldByMe, labStatus, labUp } from '../lab/lab.js';
+import { assertNoLeak, CONFIG, config, secretsOf, tailnetIp } from './lab-helpers.js';
 
 const status = labStatus();
 const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
@@ -32,26 +32,29 @@ describe('examples/ci/peer-provision-ci.sh against the lab', () => {
       );
     });
 
-  before(async () => {
-    if (skip) return;
-    lab = await labUp({ machines: 2 });
-    dir = tempDir('pp-ci-');
-    // The lab's ssh_config without its IdentityFile (the key comes from the agent) and with known_hosts where
-    // the job writes them: nothing of the lab's own ssh folder is used.
-    const sshConfig = readFileSync(lab.sshConfigPath, 'utf8')
-      .replace(/^ *IdentityFile .*\n/m, '')
-      .replace(/IdentitiesOnly yes/, 'IdentitiesOnly no')
-      .replace(/UserKnownHostsFile .*/, `UserKnownHostsFile ${join(dir, 'known_hosts')}`);
-    writeFileSync(join(dir, 'ssh_config'), sshConfig);
-    lab.peerYaml({ path: join(dir, 'peer.yaml'), name: 'ci', sshConfig: join(dir, 'ssh_config') });
-    env = {
-      CI: 'true',
-      PEER_PROVISION: `${process.execPath} ${CLI}`,
-      SSH_PRIVATE_KEY: readFileSync(lab.identityPath, 'utf8'),
-      SSH_KNOWN_HOSTS: readFileSync(lab.knownHostsPath, 'utf8'),
-      SSH_KNOWN_HOSTS_FILE: join(dir, 'known_hosts'),
-    };
-  }, { timeout: 25 * 60_000 });
+  before(
+    async () => {
+      if (skip) return;
+      lab = await labUp({ machines: 2 });
+      dir = tempDir('pp-ci-');
+      // The lab's ssh_config without its IdentityFile (the key comes from the agent) and with known_hosts where
+      // the job writes them: nothing of the lab's own ssh folder is used.
+      const sshConfig = readFileSync(lab.sshConfigPath, 'utf8')
+        .replace(/^ *IdentityFile .*\n/m, '')
+        .replace(/IdentitiesOnly yes/, 'IdentitiesOnly no')
+        .replace(/UserKnownHostsFile .*/, `UserKnownHostsFile ${join(dir, 'known_hosts')}`);
+      writeFileSync(join(dir, 'ssh_config'), sshConfig);
+      lab.peerYaml({ path: join(dir, 'peer.yaml'), name: 'ci', sshConfig: join(dir, 'ssh_config') });
+      env = {
+        CI: 'true',
+        PEER_PROVISION: `${process.execPath} ${CLI}`,
+        SSH_PRIVATE_KEY: readFileSync(lab.identityPath, 'utf8'),
+        SSH_KNOWN_HOSTS: readFileSync(lab.knownHostsPath, 'utf8'),
+        SSH_KNOWN_HOSTS_FILE: join(dir, 'known_hosts'),
+      };
+    },
+    { timeout: 25 * 60_000 },
+  );
 
   after(async () => {
     if (!skip && labHeldByMe()) await labDown();
@@ -63,7 +66,11 @@ describe('examples/ci/peer-provision-ci.sh against the lab', () => {
     assert.equal(plan.code, 0, plan.stderr);
     const doc = await jsonDocument(readFileSync(join(dir, 'plan.json'), 'utf8'), 'peer-provision/plan@2'); // the artifact matches the schema
     assert.equal(doc.format, 'peer-provision/plan@2');
-    assert.deepEqual(doc.machines.map((m) => m.observed), ['observed', 'observed'], 'reached through the agent and the given known_hosts');
+    assert.deepEqual(
+      doc.machines.map((m) => m.observed),
+      ['observed', 'observed'],
+      'reached through the agent and the given known_hosts',
+    );
     assert.deepEqual(doc.blockers, []);
     assert.ok(doc.summary.add > 0);
     assert.match(readFileSync(join(dir, 'known_hosts'), 'utf8'), /ssh-ed25519/);
@@ -80,7 +87,10 @@ describe('examples/ci/peer-provision-ci.sh against the lab', () => {
     const result = events.at(-1)!;
     assert.ok(result.event === 'result');
     assert.deepEqual([result.ok, result.exitCode], [true, 0]);
-    assert.ok(events.some((e) => e.event === 'step' && e.status === 'done'), 'the steps are reported');
+    assert.ok(
+      events.some((e) => e.event === 'step' && e.status === 'done'),
+      'the steps are reported',
+    );
     assert.match(r.stderr, /^. \[\d\d:\d\d:\d\d\] .*join the tailnet/m, 'timestamped progress on stderr');
     assert.ok(!/^\{/m.test(r.stderr), 'no JSON on stderr');
     assert.equal(readFileSync(join(dir, 'peer-provision-events.jsonl'), 'utf8'), r.stdout, 'the events artifact is what was printed');
@@ -111,7 +121,7 @@ describe('examples/ci/peer-provision-ci.sh against the lab', () => {
     await unchanged();
     const up = await runCli(['up', '--yes', '--machine', 'm1', '-f', direct]);
     assert.equal(up.code, 0, up.stdout + up.stderr);
-    assert.match(await tailnetIp(lab, 'm1') ?? '', /^100\.64\./, 'm1 joined again');
+    assert.match((await tailnetIp(lab, 'm1')) ?? '', /^100\.64\./, 'm1 joined again');
     await unchanged();
   });
 
@@ -135,7 +145,13 @@ describe('examples/ci/peer-provision-ci.sh against the lab', () => {
     // from m2 over the tailnet, the token on curl's stdin (-K -): m1 refuses the old token and takes the new one
     const ip = await tailnetIp(lab, 'm1');
     const call = async (t: string) =>
-      (await lab.run('m2', `curl -s -o /dev/null -w '%{http_code}' -K - -X POST -H 'Content-Type: application/json' --data '{"tool":"sessions_list","args":{}}' http://${ip}:18789/tools/invoke`, { input: `header = "Authorization: Bearer ${t}"\n` })).stdout;
+      (
+        await lab.run(
+          'm2',
+          `curl -s -o /dev/null -w '%{http_code}' -K - -X POST -H 'Content-Type: application/json' --data '{"tool":"sessions_list","args":{}}' http://${ip}:18789/tools/invoke`,
+          { input: `header = "Authorization: Bearer ${t}"\n` },
+        )
+      ).stdout;
     assert.equal(await call(old.m1), '401');
     assert.equal(await call(now.m1), '200');
     assertNoLeak(lab, [old.m1, old.m2, now.m1, now.m2], r);

@@ -14,9 +14,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
 import JSON5 from 'json5';
-import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
 import { sha256 } from '../../src/model/hash.js';
 import { CLI, jsonEvents } from '../helpers.js';
+import { type Lab, labDown, labHeldByMe, labStatus, labUp } from '../lab/lab.js';
 import { CONFIG, down, filesWithSecrets, secretsOf, up } from './lab-helpers.js';
 
 const status = labStatus();
@@ -82,12 +82,15 @@ describe('faults during up and down', () => {
 
   // Each scenario gets a lab of its own (about 20 s): what one fault leaves behind (and the gateways' session
   // history, which grows with every verify message) never shapes the next.
-  beforeEach(async () => {
-    if (skip) return;
-    lab = await labUp({ machines: 2 });
-    file = lab.peerYaml();
-    for (const m of MACHINES) original.set(m, lab.readFile(m, CONFIG));
-  }, { timeout: 25 * 60_000 });
+  beforeEach(
+    async () => {
+      if (skip) return;
+      lab = await labUp({ machines: 2 });
+      file = lab.peerYaml();
+      for (const m of MACHINES) original.set(m, lab.readFile(m, CONFIG));
+    },
+    { timeout: 25 * 60_000 },
+  );
 
   after(async () => {
     if (!skip && labHeldByMe()) await labDown();
@@ -188,7 +191,10 @@ describe('faults during up and down', () => {
   }
 
   test('up: the disk where the backup goes is full: m1 is left untouched, m2 goes through', { skip, timeout: 600_000 }, async () => {
-    const full = await lab.run('m1', 'mkdir -p /root/.peer-provision && mount -t tmpfs -o size=64k pplab-full /root/.peer-provision && dd if=/dev/zero of=/root/.peer-provision/fill bs=4k 2>/dev/null; df -k /root/.peer-provision | tail -n 1');
+    const full = await lab.run(
+      'm1',
+      'mkdir -p /root/.peer-provision && mount -t tmpfs -o size=64k pplab-full /root/.peer-provision && dd if=/dev/zero of=/root/.peer-provision/fill bs=4k 2>/dev/null; df -k /root/.peer-provision | tail -n 1',
+    );
     assert.equal(full.code, 0, full.stderr);
     try {
       const r = await up(fresh());
@@ -202,7 +208,13 @@ describe('faults during up and down', () => {
     await recovers('up', 'backup disk full');
   });
 
-  const downScenarios: { name: string; edit?: boolean; when: (e: StepEvent) => boolean; fault: (child: ReturnType<typeof spawn>) => Promise<void>; code: number }[] = [
+  const downScenarios: {
+    name: string;
+    edit?: boolean;
+    when: (e: StepEvent) => boolean;
+    fault: (child: ReturnType<typeof spawn>) => Promise<void>;
+    code: number;
+  }[] = [
     {
       name: 'Ctrl-C in the middle of a restore that undoes only peer-provision keys',
       edit: true,
@@ -261,7 +273,10 @@ describe('faults during up and down', () => {
       assert.equal(lab.readFile('m1', CONFIG), patched, 'm1 untouched, still fully patched');
       assert.equal(lab.readFile('m1', BACKUP), original.get('m1'), 'its backup is kept');
     } finally {
-      await lab.run('m1', 'cp -a /root/.peer-provision/lab /tmp/pp-keep && umount /root/.peer-provision && rm -rf /root/.peer-provision/lab && mv /tmp/pp-keep /root/.peer-provision/lab && rm -f /root/.peer-provision/lab/fill');
+      await lab.run(
+        'm1',
+        'cp -a /root/.peer-provision/lab /tmp/pp-keep && umount /root/.peer-provision && rm -rf /root/.peer-provision/lab && mv /tmp/pp-keep /root/.peer-provision/lab && rm -f /root/.peer-provision/lab/fill',
+      );
     }
     const again = await down(file);
     assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);

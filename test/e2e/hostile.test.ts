@@ -8,8 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
 import { runCli } from '../helpers.js';
+import { type Lab, labDown, labHeldByMe, labStatus, labUp } from '../lab/lab.js';
 import { CONFIG, config, down, tailnetIp, up } from './lab-helpers.js';
 
 const status = labStatus();
@@ -36,12 +36,15 @@ describe('hostile values on the machines', () => {
   let before1 = '';
   let before2 = '';
 
-  before(async () => {
-    if (skip) return;
-    lab = await labUp({ machines: 2, configs: { m1: HOSTILE_CONFIG } });
-    before1 = lab.readFile('m1', CONFIG);
-    before2 = lab.readFile('m2', CONFIG);
-  }, { timeout: 25 * 60_000 });
+  before(
+    async () => {
+      if (skip) return;
+      lab = await labUp({ machines: 2, configs: { m1: HOSTILE_CONFIG } });
+      before1 = lab.readFile('m1', CONFIG);
+      before2 = lab.readFile('m2', CONFIG);
+    },
+    { timeout: 25 * 60_000 },
+  );
 
   after(async () => {
     if (!skip && labHeldByMe()) await labDown();
@@ -58,10 +61,16 @@ describe('hostile values on the machines', () => {
 
   test('plan and up refuse a planted token with quotes and newlines: blocked with the fix, nothing touched', { skip, timeout: 180_000 }, async () => {
     const file = lab.peerYaml();
-    for (const args of [['plan', '-f', file], ['up', '--yes', '-f', file]]) {
+    for (const args of [
+      ['plan', '-f', file],
+      ['up', '--yes', '-f', file],
+    ]) {
       const r = await runCli(args);
       assert.equal(r.code, 1, `${args[0]}: ${r.stdout}\n${r.stderr}`);
-      assert.match(r.stdout, /! blocked: the gateway token already in \/root\/\.openclaw\/openclaw\.json holds characters a token may not have \(a double quote, a line break, white space/);
+      assert.match(
+        r.stdout,
+        /! blocked: the gateway token already in \/root\/\.openclaw\/openclaw\.json holds characters a token may not have \(a double quote, a line break, white space/,
+      );
       assert.match(r.stdout, /fix: set machines\.m1\.gateway\.token: generate-replace-weak/);
       if (args[0] === 'up') assert.match(r.stderr, /up refused, nothing was changed:\n {2}- m1: the gateway token already in/);
       assert.ok(!`${r.stdout}${r.stderr}`.includes(`output = "${PWNED}"`), 'the planted token is not printed');
@@ -69,8 +78,13 @@ describe('hostile values on the machines', () => {
     }
   });
 
-  test('with consent (generate-replace-weak) up replaces it with a strong token and peers the machines over an https install', { skip, timeout: 420_000 }, async () => {
-    const file = lab.peerYaml({ machine: (name, entry) => (name === 'm1' ? { ...entry, gateway: { ...entry.gateway, token: 'generate-replace-weak' } } : entry) });
+  test('with consent (generate-replace-weak) up replaces it with a strong token and peers the machines over an https install', {
+    skip,
+    timeout: 420_000,
+  }, async () => {
+    const file = lab.peerYaml({
+      machine: (name, entry) => (name === 'm1' ? { ...entry, gateway: { ...entry.gateway, token: 'generate-replace-weak' } } : entry),
+    });
     const r = await up(file);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /\+ tailscale-install +install Tailscale from https:\/\/10\.231\.57\.1:9443\/install\.sh/);
@@ -78,7 +92,7 @@ describe('hostile values on the machines', () => {
     const token = config(lab, 'm1').gateway.auth.token as string;
     assert.match(token, /^[A-Za-z0-9._~+/=-]{24,512}$/);
     assert.equal(config(lab, 'm2').gateway.auth.token, lab.machine('m2').gatewayToken, 'm2 kept its own (strong) token');
-    assert.match(await tailnetIp(lab, 'm1') ?? '', /^100\.64\./);
+    assert.match((await tailnetIp(lab, 'm1')) ?? '', /^100\.64\./);
     for (const m of ['m1', 'm2']) assert.equal((await lab.run(m, `test -e ${PWNED}`)).code, 1);
   });
 
@@ -90,7 +104,10 @@ describe('hostile values on the machines', () => {
     try {
       const r = await runCli(['verify', '-f', file, '--no-message']);
       assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
-      assert.match(r.stdout, /FAIL m2 -> m1 token-accepted +BAD the token file \/root\/\.openclaw\/peer-agent\/tokens\/m1\.token holds characters a token may not have: not sent/);
+      assert.match(
+        r.stdout,
+        /FAIL m2 -> m1 token-accepted +BAD the token file \/root\/\.openclaw\/peer-agent\/tokens\/m1\.token holds characters a token may not have: not sent/,
+      );
       assert.match(r.stdout, /ok {3}m1 -> m2 token-accepted/);
       for (const m of ['m1', 'm2']) assert.equal((await lab.run(m, `test -e ${PWNED}`)).code, 1, `${m}: curl wrote the planted file`);
     } finally {

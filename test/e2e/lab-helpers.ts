@@ -2,8 +2,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import JSON5 from 'json5';
+import { type CliResult, runCli } from '../helpers.js';
 import type { Lab } from '../lab/lab.js';
-import { runCli, type CliResult } from '../helpers.js';
 
 export const up = (file: string, ...args: string[]) => runCli(['up', '--yes', '-f', file, ...args]);
 export const down = (file: string, ...args: string[]) => runCli(['down', '--yes', '-f', file, ...args]);
@@ -19,7 +19,10 @@ export async function tailnetIp(lab: Lab, machine: string): Promise<string | und
 
 export async function listening(lab: Lab, machine: string): Promise<string[]> {
   const r = await lab.run(machine, "ss -ltnH 'sport = :18789' | awk '{print $4}'");
-  return r.stdout.split('\n').filter(Boolean).map((a) => a.replace(/:18789$/, ''));
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((a) => a.replace(/:18789$/, ''));
 }
 
 /** Every secret the lab handed out or a gateway holds: auth keys from the key files, gateway tokens. */
@@ -59,7 +62,7 @@ export const mode = (lab: Lab, machine: string, path: string) => (statSync(lab.h
 export async function filesWithSecrets(lab: Lab, machine: string, secrets: string[]): Promise<string[]> {
   const r = await lab.run(
     machine,
-    "p=$(umask 077; mktemp); cat > \"$p\"; grep -rlF -D skip -f \"$p\" /root /home /etc /var /tmp 2>/dev/null | grep -vxF \"$p\" | xargs -r stat -c '%a %n'; rm -f \"$p\"",
+    'p=$(umask 077; mktemp); cat > "$p"; grep -rlF -D skip -f "$p" /root /home /etc /var /tmp 2>/dev/null | grep -vxF "$p" | xargs -r stat -c \'%a %n\'; rm -f "$p"',
     { input: secrets.join('\n') + '\n' },
   );
   if (r.code !== 0 && r.code !== 123) throw new Error(`scan on ${machine} failed (${r.code}): ${r.stderr}`);

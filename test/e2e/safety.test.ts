@@ -10,8 +10,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
-import { CLI, runCli, type CliResult } from '../helpers.js';
+import { CLI, type CliResult, runCli } from '../helpers.js';
+import { type Lab, labDown, labHeldByMe, labStatus, labUp } from '../lab/lab.js';
 import { CONFIG, down, tailnetIp, up } from './lab-helpers.js';
 
 const status = labStatus();
@@ -33,17 +33,22 @@ async function joinAsSomeoneElse(lab: Lab, machine: string, hostname: string): P
   const install = await lab.run(machine, `command -v tailscale >/dev/null || curl -fsSL ${lab.installUrl} | sh`);
   assert.equal(install.code, 0, install.stderr);
   const key = lab.mintKey({ label: `${machine}-other` });
-  const r = await lab.run(machine, `k=$(mktemp); cat > "$k"; tailscale up --auth-key=file:"$k" --hostname=${hostname}; rm -f "$k"`, { input: readFileSync(key.file, 'utf8') });
+  const r = await lab.run(machine, `k=$(mktemp); cat > "$k"; tailscale up --auth-key=file:"$k" --hostname=${hostname}; rm -f "$k"`, {
+    input: readFileSync(key.file, 'utf8'),
+  });
   assert.equal(r.code, 0, r.stderr);
 }
 
 describe('safety: configs, machines and nodes peer-provision must not harm', () => {
   let lab: Lab;
 
-  before(async () => {
-    if (skip) return;
-    lab = await labUp({ machines: 2 });
-  }, { timeout: 25 * 60_000 });
+  before(
+    async () => {
+      if (skip) return;
+      lab = await labUp({ machines: 2 });
+    },
+    { timeout: 25 * 60_000 },
+  );
 
   after(async () => {
     if (!skip && labHeldByMe()) await labDown();

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import JSON5 from 'json5';
 import { sha256 } from '../../src/model/hash.js';
-import { labDown, labHeldByMe, labStatus, labUp, type Lab } from '../lab/lab.js';
-import { jsonDocument, runCli, type CliResult } from '../helpers.js';
+import { type CliResult, jsonDocument, runCli } from '../helpers.js';
+import { type Lab, labDown, labHeldByMe, labStatus, labUp } from '../lab/lab.js';
 import { assertNoLeak, down, filesWithSecrets, listening, secretsOf, tailnetIp, up } from './lab-helpers.js';
 
 const status = labStatus(['supervisor', 'systemd']);
@@ -36,12 +36,15 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
   const bytes = (names: string[]) => names.map((m) => lab.readFile(m, cfg(m)));
   const pair = (a: string, b: string, path: string) => lab.peerYaml({ machines: [a, b], path: join(lab.stateDir, path), name: path.replace(/\.yaml$/, '') });
 
-  before(async () => {
-    if (skip) return;
-    lab = await labUp({ machines: 3, kinds: ['systemd', 'systemd', 'supervisor'] });
-    file = pair('m1', 'm2', 'lab.yaml');
-    for (const m of ['m1', 'm2', 'm3']) original.set(m, lab.readFile(m, cfg(m)));
-  }, { timeout: 25 * 60_000 });
+  before(
+    async () => {
+      if (skip) return;
+      lab = await labUp({ machines: 3, kinds: ['systemd', 'systemd', 'supervisor'] });
+      file = pair('m1', 'm2', 'lab.yaml');
+      for (const m of ['m1', 'm2', 'm3']) original.set(m, lab.readFile(m, cfg(m)));
+    },
+    { timeout: 25 * 60_000 },
+  );
 
   after(async () => {
     if (!skip && labHeldByMe()) await labDown();
@@ -69,7 +72,10 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
     }
   });
 
-  test('fresh up: sudo for tailscale, tailscaled running, restart through systemctl --user gives a new process bound to the tailnet', { skip, timeout: 300_000 }, async () => {
+  test('fresh up: sudo for tailscale, tailscaled running, restart through systemctl --user gives a new process bound to the tailnet', {
+    skip,
+    timeout: 300_000,
+  }, async () => {
     const before = { m1: await unitPid('m1'), m2: await unitPid('m2') };
     const r = await up(file);
     assert.equal(r.code, 0, out(r));
@@ -87,7 +93,7 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
       assert.equal((await lab.run(m, 'systemctl is-active tailscaled.service')).stdout.trim(), 'active', 'tailscaled is a system service');
       assert.equal(config(m).gateway.bind, 'tailnet');
       const st = statSync(lab.hostPath(m, cfg(m)));
-      assert.deepEqual([st.uid, (st.mode & 0o777).toString(8)], [1000, '600'], 'the config stays the user\'s, 0600');
+      assert.deepEqual([st.uid, (st.mode & 0o777).toString(8)], [1000, '600'], "the config stays the user's, 0600");
       const backup = `/home/lab/.peer-provision/lab/configs/${sha256(cfg(m)).slice(0, 16)}/orig`;
       assert.equal((statSync(lab.hostPath(m, backup)).mode & 0o777).toString(8), '600', 'the backup of the config');
       // tailscale up ran as root (through sudo -n): the node's state file is root's
@@ -98,8 +104,15 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
     assertNoLeak(lab, secrets, r);
     for (const m of ['m1', 'm2']) {
       const found = await filesWithSecrets(lab, m, secrets);
-      assert.ok(found.some((f) => f.endsWith(` ${cfg(m)}`)), `the scan finds the config on ${m}: ${found}`);
-      assert.deepEqual(found.filter((f) => !f.startsWith('600 ')), [], `${m}: secrets in files that are not 0600`);
+      assert.ok(
+        found.some((f) => f.endsWith(` ${cfg(m)}`)),
+        `the scan finds the config on ${m}: ${found}`,
+      );
+      assert.deepEqual(
+        found.filter((f) => !f.startsWith('600 ')),
+        [],
+        `${m}: secrets in files that are not 0600`,
+      );
     }
   });
 
@@ -121,7 +134,9 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
     const plan = await runCli(['plan', '-f', file, '--json', '--detailed-exitcode']);
     assert.equal(plan.code, 3, out(plan));
     const m2: any = (await jsonDocument(plan.stdout, 'peer-provision/plan@2')).machines.find((m) => m.machine === 'm2');
-    assert.deepEqual(m2.actions.find((a: { resource: string }) => a.resource === 'gateway-config').changes, [{ field: 'gateway.bind', from: 'loopback', to: 'tailnet' }]);
+    assert.deepEqual(m2.actions.find((a: { resource: string }) => a.resource === 'gateway-config').changes, [
+      { field: 'gateway.bind', from: 'loopback', to: 'tailnet' },
+    ]);
     const r = await up(file);
     assert.equal(r.code, 0, out(r));
     assert.equal(config('m2').gateway.bind, 'tailnet');
@@ -143,7 +158,9 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
 
   test('sshd killed in the middle of up: named error, the other machine finishes, a re-run converges', { skip, timeout: 420_000 }, async () => {
     const broken = lab.peerYaml({
-      machines: ['m1', 'm2'], path: join(lab.stateDir, 'lab.yaml'), name: 'lab',
+      machines: ['m1', 'm2'],
+      path: join(lab.stateDir, 'lab.yaml'),
+      name: 'lab',
       machine: (name, entry) => (name === 'm2' ? { ...entry, gateway: { ...entry.gateway, restart: 'sudo -n pkill -x sshd' } } : entry),
     });
     const r = await up(broken);
@@ -167,10 +184,16 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
     const strange = lab.peerYaml({ machines: ['m1', 'm2'], path: join(dir, 'peer.yaml'), top: { sshConfig } });
     const refused = await runCli(['plan', '-f', strange, '--json']);
     const machines = (await jsonDocument(refused.stdout, 'peer-provision/plan@2')).machines;
-    assert.deepEqual(machines.map((m) => m.observed), ['unreachable', 'unreachable']);
+    assert.deepEqual(
+      machines.map((m) => m.observed),
+      ['unreachable', 'unreachable'],
+    );
     assert.match(machines[0].reason ?? '', /Host key verification failed/);
     const accepted = await runCli(['plan', '-f', strange, '--json', '--accept-new-host-keys']);
-    assert.deepEqual((await jsonDocument(accepted.stdout, 'peer-provision/plan@2')).machines.map((m) => m.observed), ['observed', 'observed']);
+    assert.deepEqual(
+      (await jsonDocument(accepted.stdout, 'peer-provision/plan@2')).machines.map((m) => m.observed),
+      ['observed', 'observed'],
+    );
   });
 
   test('a mixed pair (systemd user unit + supervisor as root): up verifies both ways, down restores both', { skip, timeout: 420_000 }, async () => {
@@ -197,7 +220,10 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
     assert.match(plan.stdout, /machine m2 [\s\S]*! blocked: lingering is off for lab: .*\n +fix: sudo loginctl enable-linger lab \(on m2\)/);
     const r = await up(file23);
     assert.equal(r.code, 1, out(r));
-    assert.match(r.stderr, /up refused, nothing was changed:\n {2}- m2: lingering is off for lab: .*\n +fix: sudo loginctl enable-linger lab \(on m2\), then re-run/);
+    assert.match(
+      r.stderr,
+      /up refused, nothing was changed:\n {2}- m2: lingering is off for lab: .*\n +fix: sudo loginctl enable-linger lab \(on m2\), then re-run/,
+    );
     assert.deepEqual(bytes(['m2', 'm3']), before, 'no config written');
     assert.equal(await tailnetIp(lab, 'm3'), undefined, 'm3 did not join either');
     assert.equal((await lab.run('m2', 'ls /home/lab/.peer-provision 2>&1')).code, 2);
@@ -217,7 +243,10 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
       const r = await up(file23);
       assert.equal(r.code, 1, out(r));
       assert.ok(Date.now() - t0 < 60_000, 'no hang');
-      assert.match(r.stderr, /up refused, nothing was changed:\n {2}- m2: lab cannot run commands as root without a password \(sudo -n: sudo: a password is required\); Tailscale needs root\n +fix: allow lab passwordless sudo on m2/);
+      assert.match(
+        r.stderr,
+        /up refused, nothing was changed:\n {2}- m2: lab cannot run commands as root without a password \(sudo -n: sudo: a password is required\); Tailscale needs root\n +fix: allow lab passwordless sudo on m2/,
+      );
       assert.deepEqual(bytes(['m2', 'm3']), before);
       assert.equal(await tailnetIp(lab, 'm3'), undefined);
       assert.equal(await tailnetIp(lab, 'm2'), undefined);
@@ -238,8 +267,11 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
     assert.ok((await listening(lab, 'm2')).includes((await tailnetIp(lab, 'm2'))!));
     // failed: no restart by systemd (a drop-in), then the process is killed
     const dropIn = '/home/lab/.config/systemd/user/openclaw-gateway.service.d';
-    const f = await user('m2', `mkdir -p ${dropIn} && printf '[Service]\\nRestart=no\\n' > ${dropIn}/lab.conf && systemctl --user daemon-reload`
-      + ' && kill -KILL $(systemctl --user show -p MainPID --value openclaw-gateway.service); sleep 1; systemctl --user is-failed openclaw-gateway.service');
+    const f = await user(
+      'm2',
+      `mkdir -p ${dropIn} && printf '[Service]\\nRestart=no\\n' > ${dropIn}/lab.conf && systemctl --user daemon-reload` +
+        ' && kill -KILL $(systemctl --user show -p MainPID --value openclaw-gateway.service); sleep 1; systemctl --user is-failed openclaw-gateway.service',
+    );
     assert.equal(f.stdout.trim(), 'failed', f.stderr);
     const plan = await runCli(['plan', '-f', file23]);
     assert.match(plan.stdout, /~ gateway-restart +restart the gateway \(the gateway is not listening on the tailnet address\)/);
@@ -256,9 +288,19 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
   test('the gateway as a system unit (User=lab) instead of a user unit: restarted through sudo systemctl', { skip, timeout: 420_000 }, async () => {
     const file23 = pair('m2', 'm3', 'system.yaml');
     const start = lab.readFile('m2', cfg('m2'));
-    const unit = lab.readFile('m2', '/home/lab/.config/systemd/user/openclaw-gateway.service')
-      .replace('[Service]', '[Service]\nUser=lab').replace('WantedBy=default.target', 'WantedBy=multi-user.target');
-    assert.equal((await user('m2', 'systemctl --user disable --now openclaw-gateway.service && rm ~/.config/systemd/user/openclaw-gateway.service && systemctl --user daemon-reload')).code, 0);
+    const unit = lab
+      .readFile('m2', '/home/lab/.config/systemd/user/openclaw-gateway.service')
+      .replace('[Service]', '[Service]\nUser=lab')
+      .replace('WantedBy=default.target', 'WantedBy=multi-user.target');
+    assert.equal(
+      (
+        await user(
+          'm2',
+          'systemctl --user disable --now openclaw-gateway.service && rm ~/.config/systemd/user/openclaw-gateway.service && systemctl --user daemon-reload',
+        )
+      ).code,
+      0,
+    );
     lab.writeFile('m2', '/etc/systemd/system/openclaw-gateway.service', unit, 0o644);
     assert.equal((await lab.run('m2', 'systemctl daemon-reload && systemctl enable --now openclaw-gateway.service')).code, 0);
     await lab.waitGateways(['m2'], 60_000);
@@ -282,7 +324,8 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
   // Seen in 2 of 3 runs (2026-11-25): under the system unit, m3's sessions_send to m2 is accepted (200) but never
   // shows in m2's sessions_history within 60 s; with the user unit it always does. Not yet explained.
   test('the gateway as a system unit: a message from the peer is delivered', {
-    skip, todo: 'under a system unit the message check failed in 2 of 3 runs (cause not found yet)',
+    skip,
+    todo: 'under a system unit the message check failed in 2 of 3 runs (cause not found yet)',
   }, () => {
     assert.ok(systemUnitUp, 'the system unit case ran');
     assert.equal(systemUnitUp.code, 0, out(systemUnitUp));

@@ -9,10 +9,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { labDown, labHeldByMe, labStatus, labUp, MACHINE_REPO, type Lab } from '../lab/lab.js';
-import { jsonDocument, jsonEvents, runCli } from '../helpers.js';
 import { sha256 } from '../../src/model/hash.js';
-import { assertNoLeak, config, CONFIG, down, filesWithSecrets, listening, mode, secretsOf, tailnetIp, up, writeConfigAndSettle } from './lab-helpers.js';
+import { jsonDocument, jsonEvents, runCli } from '../helpers.js';
+import { type Lab, labDown, labHeldByMe, labStatus, labUp, MACHINE_REPO } from '../lab/lab.js';
+import { assertNoLeak, CONFIG, config, down, filesWithSecrets, listening, mode, secretsOf, tailnetIp, up, writeConfigAndSettle } from './lab-helpers.js';
 
 const status = labStatus();
 const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
@@ -38,12 +38,15 @@ describe('up, verify, status, down against the lab', () => {
   let file: string;
   const original = new Map<string, string>();
 
-  before(async () => {
-    if (skip) return;
-    lab = await labUp({ machines: 2, configs: { m1: USER_CONFIG } });
-    file = lab.peerYaml();
-    for (const m of ['m1', 'm2']) original.set(m, lab.readFile(m, CONFIG));
-  }, { timeout: 25 * 60_000 });
+  before(
+    async () => {
+      if (skip) return;
+      lab = await labUp({ machines: 2, configs: { m1: USER_CONFIG } });
+      file = lab.peerYaml();
+      for (const m of ['m1', 'm2']) original.set(m, lab.readFile(m, CONFIG));
+    },
+    { timeout: 25 * 60_000 },
+  );
 
   after(async () => {
     if (!skip && labHeldByMe()) await labDown();
@@ -90,8 +93,15 @@ describe('up, verify, status, down against the lab', () => {
     // every file on a machine that holds a key or a token is 0600
     for (const m of ['m1', 'm2']) {
       const found = await filesWithSecrets(lab, m, secretsOf(lab, ['m1', 'm2']));
-      assert.ok(found.some((f) => f.endsWith(' /root/.openclaw/openclaw.json')), `the scan finds the config on ${m}: ${found}`);
-      assert.deepEqual(found.filter((f) => !f.startsWith('600 ')), [], `${m}: secrets in files that are not 0600`);
+      assert.ok(
+        found.some((f) => f.endsWith(' /root/.openclaw/openclaw.json')),
+        `the scan finds the config on ${m}: ${found}`,
+      );
+      assert.deepEqual(
+        found.filter((f) => !f.startsWith('600 ')),
+        [],
+        `${m}: secrets in files that are not 0600`,
+      );
     }
   });
 
@@ -119,7 +129,13 @@ describe('up, verify, status, down against the lab', () => {
     const s = await runCli(['status', '-f', file, '--json']);
     assert.equal(s.code, 0, s.stderr);
     const doc = await jsonDocument(s.stdout, 'peer-provision/status@1');
-    assert.deepEqual(doc.machines.map((m) => ('joined' in m ? [m.joined, m.healthy] : m)), [[true, true], [true, true]]);
+    assert.deepEqual(
+      doc.machines.map((m) => ('joined' in m ? [m.joined, m.healthy] : m)),
+      [
+        [true, true],
+        [true, true],
+      ],
+    );
     const vj = await runCli(['verify', '-f', file, '--json', '--no-message']);
     assert.equal(vj.code, 0, vj.stderr);
     assert.equal((await jsonDocument(vj.stdout, 'peer-provision/verify@1')).checks.length, 6, 'health and both token checks, both ways');
@@ -217,10 +233,16 @@ describe('up, verify, status, down against the lab', () => {
     const refused = await runCli(['plan', '-f', strange, '--json']);
     assert.equal(refused.code, 1, refused.stderr); // a plan with unreachable machines must not pass a CI gate (issue 12)
     const machines = (await jsonDocument(refused.stdout, 'peer-provision/plan@2')).machines;
-    assert.deepEqual(machines.map((m: { observed: string }) => m.observed), ['unreachable', 'unreachable']);
+    assert.deepEqual(
+      machines.map((m: { observed: string }) => m.observed),
+      ['unreachable', 'unreachable'],
+    );
     assert.match(machines[0].reason ?? '', /Host key verification failed/);
     const accepted = await runCli(['plan', '-f', strange, '--json', '--accept-new-host-keys']);
-    assert.deepEqual((await jsonDocument(accepted.stdout, 'peer-provision/plan@2')).machines.map((m) => m.observed), ['observed', 'observed']);
+    assert.deepEqual(
+      (await jsonDocument(accepted.stdout, 'peer-provision/plan@2')).machines.map((m) => m.observed),
+      ['observed', 'observed'],
+    );
     assert.match(readFileSync(known, 'utf8'), /ssh-ed25519/);
   });
 

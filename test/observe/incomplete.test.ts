@@ -13,7 +13,10 @@ test('observe output cut short: the error says what arrived, never the raw outpu
     assert.throws(
       () => parseObservation(cut),
       (error: Error) => {
-        assert.match(error.message, /^observe\.sh did not end with a result line \(the last line is not valid JSON: cut short\?; \d+ bytes of output, last line \d+ characters\)$/);
+        assert.match(
+          error.message,
+          /^observe\.sh did not end with a result line \(the last line is not valid JSON: cut short\?; \d+ bytes of output, last line \d+ characters\)$/,
+        );
         for (const secret of [token, providerKey, b64.slice(0, 12), token.slice(0, 10)]) assert.ok(!error.message.includes(secret));
         return true;
       },

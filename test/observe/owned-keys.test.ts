@@ -5,7 +5,13 @@ import { parseObservation } from '../../src/observe/parse.js';
 import { observeStdout } from './observe-output.js';
 
 const applied = {
-  gateway: { mode: 'local', bind: 'tailnet', port: 18789, auth: { mode: 'token', token: 't'.repeat(32) }, tools: { allow: ['sessions_list', 'sessions_send'] } },
+  gateway: {
+    mode: 'local',
+    bind: 'tailnet',
+    port: 18789,
+    auth: { mode: 'token', token: 't'.repeat(32) },
+    tools: { allow: ['sessions_list', 'sessions_send'] },
+  },
   logging: { file: '/x.log' },
   meta: { lastTouchedVersion: '2026.9.6' },
 };

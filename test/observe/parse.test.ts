@@ -53,7 +53,9 @@ test('node key expiry: Self.KeyExpiry as given (RFC 3339); absent (expiry disabl
   assert.equal(expiring.tailscale.keyExpiry, '2026-09-01T10:00:00Z');
   assert.equal(parseObservation(output('', JSON.stringify({ BackendState: 'Running', Self: self }))).state.tailscale.keyExpiry, undefined);
   // an expired key: Tailscale says NeedsLogin (and Expired), and keeps the node key
-  const expired = parseObservation(output('', JSON.stringify({ BackendState: 'NeedsLogin', HaveNodeKey: true, Self: { ...self, KeyExpiry: '2026-01-01T00:00:00Z', Expired: true } }))).state;
+  const expired = parseObservation(
+    output('', JSON.stringify({ BackendState: 'NeedsLogin', HaveNodeKey: true, Self: { ...self, KeyExpiry: '2026-01-01T00:00:00Z', Expired: true } })),
+  ).state;
   assert.deepEqual([expired.tailscale.keyExpiry, expired.tailscale.loggedIn, expired.tailscale.ip], ['2026-01-01T00:00:00Z', true, undefined]);
 });
 

@@ -1,10 +1,10 @@
 // Which token a machine's gateway ends up with, and when peer-provision refuses to decide (issue 10 item 12).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { assertTokenReferencesUsable, decideToken, tokenBlockers } from '../../src/observe/tokens.js';
+import { InputError } from '../../src/errors.js';
 import type { Observed } from '../../src/observe/index.js';
 import type { Private } from '../../src/observe/parse.js';
-import { InputError } from '../../src/errors.js';
+import { assertTokenReferencesUsable, decideToken, tokenBlockers } from '../../src/observe/tokens.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
 import { writeTemp } from '../helpers.js';
 
@@ -26,9 +26,19 @@ const observed = (token: string | undefined): Observed => ({
   observation: {
     status: 'observed',
     state: {
-      os: 'linux', arch: 'x86_64', user: 'root',
+      os: 'linux',
+      arch: 'x86_64',
+      user: 'root',
       tailscale: { installed: false, loggedIn: false, tags: [] },
-      gateway: { installed: true, configPath: '/root/.openclaw/openclaw.json', configExists: true, toolsAllow: [], backupExists: false, serviceManager: 'supervisor', listening: [] },
+      gateway: {
+        installed: true,
+        configPath: '/root/.openclaw/openclaw.json',
+        configExists: true,
+        toolsAllow: [],
+        backupExists: false,
+        serviceManager: 'supervisor',
+        listening: [],
+      },
     },
   },
   private: { token, home: '/root' } as unknown as Private,
@@ -42,10 +52,20 @@ test('generate keeps a strong existing token and makes one when there is none', 
   assert.match(made.token, /^[A-Za-z0-9_-]{43}$/);
 });
 
-for (const [what, weak] of [['"1234"', '1234'], ['quotes and newlines', 'x"\noutput = "/tmp/p"\nheader = "y'], ['a space', `${STRONG} x`]] as const) {
+for (const [what, weak] of [
+  ['"1234"', '1234'],
+  ['quotes and newlines', 'x"\noutput = "/tmp/p"\nheader = "y'],
+  ['a space', `${STRONG} x`],
+] as const) {
   test(`generate blocks on an existing token with ${what}: naming the config, the rule and the fix, never the token`, () => {
     const spec = loadSpec(writeTemp(yaml()));
-    const blockers = tokenBlockers(spec, new Map([['alpha', observed(weak)], ['beta', observed(STRONG)]]));
+    const blockers = tokenBlockers(
+      spec,
+      new Map([
+        ['alpha', observed(weak)],
+        ['beta', observed(STRONG)],
+      ]),
+    );
     assert.deepEqual([...blockers.keys()], ['alpha']);
     const b = blockers.get('alpha')![0]!;
     assert.match(b.reason, /^the gateway token already in \/root\/\.openclaw\/openclaw\.json (holds characters a token may not have|is \d+ characters long)/);
@@ -59,7 +79,16 @@ for (const [what, weak] of [['"1234"', '1234'], ['quotes and newlines', 'x"\nout
 test('generate-replace-weak is the consent: a weak token is replaced, a strong one kept', () => {
   const spec = loadSpec(writeTemp(yaml('generate-replace-weak')));
   assert.deepEqual(spec.machines[0].gateway.token, { kind: 'generate', replaceWeak: true });
-  assert.equal(tokenBlockers(spec, new Map([['alpha', observed('1234')], ['beta', observed(STRONG)]])).size, 0);
+  assert.equal(
+    tokenBlockers(
+      spec,
+      new Map([
+        ['alpha', observed('1234')],
+        ['beta', observed(STRONG)],
+      ]),
+    ).size,
+    0,
+  );
   const replaced = decideToken(spec.machines[0], observed('1234').private);
   assert.equal(replaced.keepExisting, false);
   assert.match(replaced.token, /^[A-Za-z0-9_-]{43}$/);
@@ -71,11 +100,14 @@ test('an env: token outside the rule is refused at its reference (plan has no pr
   const spec = loadSpec(file);
   process.env.ALPHA_TOKEN = 'short';
   try {
-    assert.throws(() => assertTokenReferencesUsable(spec), (error: unknown) => {
-      assert.ok(error instanceof InputError);
-      assert.match(error.message, new RegExp(`^${file}:9:36 machines\\.alpha\\.gateway\\.token: environment variable ALPHA_TOKEN is 5 characters long`));
-      return true;
-    });
+    assert.throws(
+      () => assertTokenReferencesUsable(spec),
+      (error: unknown) => {
+        assert.ok(error instanceof InputError);
+        assert.match(error.message, new RegExp(`^${file}:9:36 machines\\.alpha\\.gateway\\.token: environment variable ALPHA_TOKEN is 5 characters long`));
+        return true;
+      },
+    );
   } finally {
     delete process.env.ALPHA_TOKEN;
   }

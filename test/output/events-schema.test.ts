@@ -28,7 +28,16 @@ test('events and documents are closed: a field the schema does not name is refus
 });
 
 test('the plan is described strictly: a step carries its id, kind, needs and input; an unknown field is refused', async () => {
-  const step = { id: 'm1/join', kind: 'join', machine: 'm1', needs: [], op: 'add', resource: 'tailnet-node', summary: 'join', input: { hostname: 'm1', tags: [], forceReauth: false } };
+  const step = {
+    id: 'm1/join',
+    kind: 'join',
+    machine: 'm1',
+    needs: [],
+    op: 'add',
+    resource: 'tailnet-node',
+    summary: 'join',
+    input: { hostname: 'm1', tags: [], forceReauth: false },
+  };
   const plan = {
     format: 'peer-provision/plan@2',
     command: 'up',

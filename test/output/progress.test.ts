@@ -26,7 +26,10 @@ test('with CI set: every progress line on stderr, timestamped; nothing on stdout
   const lines = r.stderr.trim().split('\n');
   assert.ok(lines.length >= 3, r.stderr);
   for (const line of lines) assert.match(line, /^. \[\d\d:\d\d:\d\d\] /, line);
-  assert.ok(lines.some((l) => /join the tailnet \[FAILED: key expired\]/.test(l)), r.stderr);
+  assert.ok(
+    lines.some((l) => /join the tailnet \[FAILED: key expired\]/.test(l)),
+    r.stderr,
+  );
 });
 
 test('in a pipe without CI: the same plain lines on stderr', async () => {
@@ -64,9 +67,13 @@ view.emit({ event: 'result', ok: false, exitCode: 1, problems: result.failures.m
 
 test('with --json: each step is a step event on stdout (start, done, failed with why, skipped), checked against the schema', async () => {
   const r = await new Promise<{ stdout: string; stderr: string }>((done, fail) =>
-    execFile(process.execPath, ['--input-type=module', '-e', STEPS], { cwd: ROOT, env: { ...process.env, CI: '' } }, (error, stdout, stderr) => (error ? fail(error) : done({ stdout, stderr }))),
+    execFile(process.execPath, ['--input-type=module', '-e', STEPS], { cwd: ROOT, env: { ...process.env, CI: '' } }, (error, stdout, stderr) =>
+      error ? fail(error) : done({ stdout, stderr }),
+    ),
   );
-  const lines = (await jsonLines(r.stdout)).map((l) => ('step' in l ? `${l.step} ${l.status}${l.error ? `: ${l.error}` : ''}${l.reason ? `: ${l.reason}` : ''}` : 'event' in l ? l.event : '?'));
+  const lines = (await jsonLines(r.stdout)).map((l) =>
+    'step' in l ? `${l.step} ${l.status}${l.error ? `: ${l.error}` : ''}${l.reason ? `: ${l.reason}` : ''}` : 'event' in l ? l.event : '?',
+  );
   assert.deepEqual(lines, [
     'install Tailscale start',
     'install Tailscale done',

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sha256 } from '../../src/model/hash.js';
 import type { MachineState } from '../../src/observe/types.js';
-import { plan } from '../../src/plan/index.js';
-import { mergePolicy } from '../../src/tailnet/acl.js';
-import { nodeKeyPlan, planMachineDown, planMachineUp, type NodeKeys } from '../../src/plan/machine.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
+import { plan } from '../../src/plan/index.js';
+import { type NodeKeys, nodeKeyPlan, planMachineDown, planMachineUp } from '../../src/plan/machine.js';
+import { mergePolicy } from '../../src/tailnet/acl.js';
 import { writeTemp } from '../helpers.js';
 
 const spec = loadSpec(
@@ -43,7 +43,9 @@ function converged(): MachineState {
       listening: ['127.0.0.1', '100.64.0.1'],
     },
     peerFilesHash: 'digest',
-    recorded: [{ id: 'abc123', path: '/root/.openclaw/openclaw.json', kind: 'file', absent: false, edited: false, appliedSame: true, origSame: false, origPort: 18789 }],
+    recorded: [
+      { id: 'abc123', path: '/root/.openclaw/openclaw.json', kind: 'file', absent: false, edited: false, appliedSame: true, origSame: false, origPort: 18789 },
+    ],
   };
 }
 const observed = (state: MachineState) => ({ status: 'observed' as const, state });
@@ -60,12 +62,22 @@ test('generate keeps the token the gateway already has', () => {
 test('a fresh machine gets every step, in order', () => {
   const state = converged();
   state.tailscale = { installed: false, loggedIn: false, tags: [] };
-  Object.assign(state.gateway, { bind: 'loopback', authMode: 'token', tokenHash: sha256('old'), toolsAllow: [], backupExists: false, listening: ['127.0.0.1'] });
+  Object.assign(state.gateway, {
+    bind: 'loopback',
+    authMode: 'token',
+    tokenHash: sha256('old'),
+    toolsAllow: [],
+    backupExists: false,
+    listening: ['127.0.0.1'],
+  });
   state.peerFilesHash = undefined;
   const actions = planMachineUp(m1, observed(state), { tokenHash: TOKEN });
   assert.deepEqual(resources(actions), ['add tailscale-install', 'add tailnet-node', 'change gateway-config', 'change gateway-restart', 'add peer-files']);
   const config = actions.find((a) => a.resource === 'gateway-config')!;
-  assert.deepEqual(config.changes?.map((c) => c.field), ['gateway.bind', 'gateway.auth.token', 'gateway.tools.allow']);
+  assert.deepEqual(
+    config.changes?.map((c) => c.field),
+    ['gateway.bind', 'gateway.auth.token', 'gateway.tools.allow'],
+  );
   assert.match(config.summary, /^back up, then patch/);
   const token = config.changes!.find((c) => c.field === 'gateway.auth.token')!;
   assert.equal(token.sensitive, true);
@@ -111,7 +123,12 @@ test('an unreachable machine is unknown, with the reason', () => {
 });
 
 test('down: restore, restart, remove files, and leave last; nothing when nothing is there', () => {
-  assert.deepEqual(resources(planMachineDown(m1, observed(converged()))), ['change gateway-config', 'change gateway-restart', 'destroy peer-files', 'destroy tailnet-node']);
+  assert.deepEqual(resources(planMachineDown(m1, observed(converged()))), [
+    'change gateway-config',
+    'change gateway-restart',
+    'destroy peer-files',
+    'destroy tailnet-node',
+  ]);
   const clean = converged();
   clean.tailscale = { installed: true, loggedIn: false, backendState: 'NeedsLogin', tags: [] };
   clean.gateway.backupExists = false;
@@ -165,11 +182,18 @@ const nodeActions = (state: MachineState, keys: NodeKeys, machine = pm1) =>
   }));
 
 test('rotate: a key expiring within the window is re-keyed, the window edge included; one second past it is not', () => {
-  assert.deepEqual(nodeActions(keyed(at(3 * DAY)), ROTATE), [{ op: 'change', resource: 'tailnet-node', summary: 're-key (node key expires in 3d)', rekey: true, forceReauth: true }]);
-  assert.deepEqual(nodeActions(keyed(at(7 * DAY)), ROTATE), [{ op: 'change', resource: 'tailnet-node', summary: 're-key (node key expires in 7d)', rekey: true, forceReauth: true }]);
+  assert.deepEqual(nodeActions(keyed(at(3 * DAY)), ROTATE), [
+    { op: 'change', resource: 'tailnet-node', summary: 're-key (node key expires in 3d)', rekey: true, forceReauth: true },
+  ]);
+  assert.deepEqual(nodeActions(keyed(at(7 * DAY)), ROTATE), [
+    { op: 'change', resource: 'tailnet-node', summary: 're-key (node key expires in 7d)', rekey: true, forceReauth: true },
+  ]);
   assert.deepEqual(nodeActions(keyed(at(7 * DAY + 1)), ROTATE), []);
   assert.equal(nodeKeyPlan(pm1, keyed(at(7 * DAY + 1)), ROTATE).note, 'node key expires in 7d: not re-keyed (not within 7d)');
-  assert.deepEqual(nodeActions(keyed(at(5 * 3600)), { ...ROTATE, windowSeconds: 6 * 3600 }).map((a) => a.summary), ['re-key (node key expires in 5h)']);
+  assert.deepEqual(
+    nodeActions(keyed(at(5 * 3600)), { ...ROTATE, windowSeconds: 6 * 3600 }).map((a) => a.summary),
+    ['re-key (node key expires in 5h)'],
+  );
   assert.deepEqual(nodeActions(keyed(at(7 * 3600)), { ...ROTATE, windowSeconds: 6 * 3600 }), []);
 });
 
@@ -186,7 +210,15 @@ test('an expired key: re-keyed by rotate and by up (the node is offline; Tailsca
   for (const keys of [ROTATE, UP, { ...ROTATE, provider: 'provided' as const }]) {
     const actions = nodeActions(state, keys);
     const node = actions.filter((a) => a.resource === 'tailnet-node');
-    assert.deepEqual(node, [{ op: 'change', resource: 'tailnet-node', summary: 're-key (node key expired 2d ago: the node is offline on the tailnet)', rekey: true, forceReauth: true }]);
+    assert.deepEqual(node, [
+      {
+        op: 'change',
+        resource: 'tailnet-node',
+        summary: 're-key (node key expired 2d ago: the node is offline on the tailnet)',
+        rekey: true,
+        forceReauth: true,
+      },
+    ]);
   }
   assert.match(nodeKeyPlan(pm1, state, { ...ROTATE, provider: 'provided' }).note ?? '', /machines\.m1\.tailscale\.authKey, which must be a new, unused key/);
   // expired at exactly now counts as expired
@@ -196,7 +228,10 @@ test('an expired key: re-keyed by rotate and by up (the node is offline; Tailsca
 test("provider provided: a key near expiry is not re-keyed (the keys are the user's); the note says what to do", () => {
   const provided = { ...ROTATE, provider: 'provided' as const };
   assert.deepEqual(nodeActions(keyed(at(2 * DAY)), provided), []);
-  assert.match(nodeKeyPlan(pm1, keyed(at(2 * DAY)), provided).note ?? '', /^node key expires in 2d: re-keying needs a new auth key from you \(tailnet\.provider: provided\)/);
+  assert.match(
+    nodeKeyPlan(pm1, keyed(at(2 * DAY)), provided).note ?? '',
+    /^node key expires in 2d: re-keying needs a new auth key from you \(tailnet\.provider: provided\)/,
+  );
 });
 
 test('up: a key near expiry is a note suggesting rotate, not a change; a far one says nothing', () => {
@@ -217,18 +252,31 @@ test('plan: re-keys counted as changes, notes per machine, nothing without nodeK
     ['m1', observed(keyed(at(DAY)))],
     ['m2', observed({ ...keyed(undefined), tailscale: { ...keyed(undefined).tailscale, hostname: 'm2', tags: [...pulumiSpec.machines[1].tags] } })],
   ]);
-  const desired = new Map([['m1', { peerFilesHash: 'digest' }], ['m2', { peerFilesHash: 'digest' }]]);
+  const desired = new Map([
+    ['m1', { peerFilesHash: 'digest' }],
+    ['m2', { peerFilesHash: 'digest' }],
+  ]);
   const policy = { text: mergePolicy('{}', pulumiSpec), ours: [] }; // the policy holds the stack's entries already
   const input = { spec: pulumiSpec, command: 'up' as const, machines, policy, desired, nodeKeys: { now: NOW, windowSeconds: 7 * DAY, rekey: true } };
   const p = plan(input);
   assert.deepEqual(p.summary, { add: 1, change: 1, destroy: 0, unknown: 0 }, 'a key minted, a node re-keyed');
-  assert.deepEqual(p.tailnet.actions.map((a) => a.summary), [`mint an auth key for m1 (to re-key its node): single-use, preauthorized, expires in 1h`]);
-  assert.deepEqual(p.machines[0].actions.map((a) => a.summary), ['re-key (node key expires in 1d)']);
+  assert.deepEqual(
+    p.tailnet.actions.map((a) => a.summary),
+    [`mint an auth key for m1 (to re-key its node): single-use, preauthorized, expires in 1h`],
+  );
+  assert.deepEqual(
+    p.machines[0].actions.map((a) => a.summary),
+    ['re-key (node key expires in 1d)'],
+  );
   assert.deepEqual(p.machines[1].notes?.slice(1), ['node key expiry disabled (the default for a tagged node): nothing to re-key']);
   assert.deepEqual(plan(input), p, 'same input, same plan');
   const later = plan({ ...input, nodeKeys: { ...input.nodeKeys, now: NOW - 7 * DAY * 1000 } });
   assert.equal(later.summary.change, 0, 'judged against the now passed in, not the clock');
   const none = plan({ ...input, nodeKeys: undefined });
   assert.equal(none.summary.change, 0);
-  assert.deepEqual(none.machines.map((m) => m.notes?.length), [1, 1], 'only where the node is');
+  assert.deepEqual(
+    none.machines.map((m) => m.notes?.length),
+    [1, 1],
+    'only where the node is',
+  );
 });

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseObservation } from '../../src/observe/parse.js';
 import type { MachineState } from '../../src/observe/types.js';
+import { loadSpec } from '../../src/peer-yaml/load.js';
 import { plan } from '../../src/plan/index.js';
 import { machinePreconditions } from '../../src/plan/preconditions.js';
 import { makeStep } from '../../src/plan/step.js';
-import { loadSpec } from '../../src/peer-yaml/load.js';
 import { writeTemp } from '../helpers.js';
 import { facts, observeStdout } from '../observe/observe-output.js';
 
@@ -30,11 +30,23 @@ listening=127.0.0.1:18789`),
   );
 const state = (more: string) => parseObservation(observeOutput(more)).state;
 const m1 = loadSpec(
-  writeTemp('version: 1\nname: lab\ntailnet: { provider: provided }\nmachines:\n  m1: { ssh: lab-m1, tailscale: { authKey: env:K1 } }\n  m2: { ssh: lab-m2, tailscale: { authKey: env:K2 } }\n'),
+  writeTemp(
+    'version: 1\nname: lab\ntailnet: { provider: provided }\nmachines:\n  m1: { ssh: lab-m1, tailscale: { authKey: env:K1 } }\n  m2: { ssh: lab-m2, tailscale: { authKey: env:K2 } }\n',
+  ),
 ).machines[0]!;
 
-const join = makeStep('join', 'm1', { op: 'add', resource: 'tailnet-node', summary: 'join', input: { hostname: 'm1', tags: [], forceReauth: false, rekey: false } });
-const restart = makeStep('restart', 'm1', { op: 'change', resource: 'gateway-restart', summary: 'restart', input: { serviceManager: 'systemd', port: 18789, listen: 'tailnet' } });
+const join = makeStep('join', 'm1', {
+  op: 'add',
+  resource: 'tailnet-node',
+  summary: 'join',
+  input: { hostname: 'm1', tags: [], forceReauth: false, rekey: false },
+});
+const restart = makeStep('restart', 'm1', {
+  op: 'change',
+  resource: 'gateway-restart',
+  summary: 'restart',
+  input: { serviceManager: 'systemd', port: 18789, listen: 'tailnet' },
+});
 const peerFiles = makeStep('write-peer-files', 'm1', { op: 'add', resource: 'peer-files', summary: 'peer files', input: { peers: ['m2'] } });
 
 test('observe facts: lingering and sudo as the tool sees them', () => {
@@ -52,10 +64,12 @@ test('observe facts: lingering and sudo as the tool sees them', () => {
 
 test('lingering off blocks up with the command that fixes it; on, or nothing to do, does not', () => {
   const off = state('service=systemd\nlinger=no\nsudo=ok');
-  assert.deepEqual(machinePreconditions(m1, off, [restart]), [{
-    reason: "lingering is off for lab: the gateway's systemd user unit stops when lab's last session ends",
-    fix: 'sudo loginctl enable-linger lab (on m1), then re-run',
-  }]);
+  assert.deepEqual(machinePreconditions(m1, off, [restart]), [
+    {
+      reason: "lingering is off for lab: the gateway's systemd user unit stops when lab's last session ends",
+      fix: 'sudo loginctl enable-linger lab (on m1), then re-run',
+    },
+  ]);
   assert.deepEqual(machinePreconditions(m1, off, []), []);
   assert.deepEqual(machinePreconditions(m1, state('service=systemd\nlinger=yes\nsudo=ok'), [restart]), []);
 });
@@ -70,21 +84,26 @@ test('sudo that asks for a password blocks only what needs root', () => {
   assert.equal(machinePreconditions(m1, system, [restart]).length, 1, 'a system unit restarts through root');
 });
 
-test('the plan carries each machine\'s blockers', () => {
-  const spec = loadSpec(writeTemp(`version: 1
+test("the plan carries each machine's blockers", () => {
+  const spec = loadSpec(
+    writeTemp(`version: 1
 name: lab
 tailnet: { provider: provided }
 machines:
   m1: { ssh: lab@lab-m1, tailscale: { authKey: env:K1 } }
   m2: { ssh: lab-m2, tailscale: { authKey: env:K2 } }
-`));
+`),
+  );
   const machines = new Map([
     ['m1', { status: 'observed' as const, state: state('service=systemd\nlinger=no\nsudo=ok') }],
     ['m2', { status: 'observed' as const, state: state('service=supervisor') }],
   ]);
   const p = plan({ spec, command: 'up', machines, policy: { unread: 'not needed' } });
-  assert.deepEqual(p.machines[0]!.blockers?.map((b) => b.fix), ['sudo loginctl enable-linger lab (on m1), then re-run']);
+  assert.deepEqual(
+    p.machines[0]!.blockers?.map((b) => b.fix),
+    ['sudo loginctl enable-linger lab (on m1), then re-run'],
+  );
   assert.equal(p.machines[1]!.blockers, undefined);
   const down = plan({ spec, command: 'down', machines, policy: { unread: 'not needed' } });
-  assert.equal(down.machines[0]!.blockers, undefined, 'down puts the user\'s config back either way');
+  assert.equal(down.machines[0]!.blockers, undefined, "down puts the user's config back either way");
 });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MachineState } from '../../src/observe/types.js';
-import { makeStep } from '../../src/plan/step.js';
+import { loadSpec } from '../../src/peer-yaml/load.js';
 import { plan } from '../../src/plan/index.js';
 import { machinePreconditions } from '../../src/plan/preconditions.js';
-import { loadSpec } from '../../src/peer-yaml/load.js';
+import { makeStep } from '../../src/plan/step.js';
 import { writeTemp } from '../helpers.js';
 
 const spec = loadSpec(
@@ -27,11 +27,25 @@ function fresh(over: Partial<MachineState> = {}, gateway: Partial<MachineState['
     root: { via: 'root' },
     curl: true,
     tailscale: { installed: false, loggedIn: false, tags: [] },
-    gateway: { installed: true, configExists: true, configPath: '/home/bob/.openclaw/openclaw.json', toolsAllow: [], backupExists: false, serviceManager: 'supervisor', pid: 42, listening: ['127.0.0.1'], ...gateway },
+    gateway: {
+      installed: true,
+      configExists: true,
+      configPath: '/home/bob/.openclaw/openclaw.json',
+      toolsAllow: [],
+      backupExists: false,
+      serviceManager: 'supervisor',
+      pid: 42,
+      listening: ['127.0.0.1'],
+      ...gateway,
+    },
     ...over,
   };
 }
-const observed = (state: MachineState) => new Map([['m1', { status: 'observed' as const, state }], ['m2', { status: 'observed' as const, state: fresh() }]]);
+const observed = (state: MachineState) =>
+  new Map([
+    ['m1', { status: 'observed' as const, state }],
+    ['m2', { status: 'observed' as const, state: fresh() }],
+  ]);
 const blockersOf = (state: MachineState) => plan({ spec, command: 'up', machines: observed(state), policy: { unread: 'not needed' } }).blockers;
 
 test('a ready machine has no blockers', () => {
@@ -39,8 +53,13 @@ test('a ready machine has no blockers', () => {
 });
 
 test('OpenClaw missing, nothing restartable, no root or sudo, no curl: each is a blocker with a fix, all at once', () => {
-  const b = blockersOf(fresh({ root: { via: 'refused', reason: 'sudo: a password is required' }, curl: false }, { installed: false, serviceManager: 'none', pid: undefined }));
-  assert.deepEqual(b.map((x) => x.where), ['m1', 'm1', 'm1', 'm1']);
+  const b = blockersOf(
+    fresh({ root: { via: 'refused', reason: 'sudo: a password is required' }, curl: false }, { installed: false, serviceManager: 'none', pid: undefined }),
+  );
+  assert.deepEqual(
+    b.map((x) => x.where),
+    ['m1', 'm1', 'm1', 'm1'],
+  );
   assert.match(b[0].reason, /OpenClaw is not installed/);
   assert.match(b[1].reason, /no gateway is running and no service manager runs one/);
   assert.match(b[1].fix, /machines\.m1\.gateway\.restart/);
@@ -55,9 +74,19 @@ test('an OS other than Linux or macOS: one blocker, nothing else said', () => {
   assert.match(b[0].reason, /mingw64_nt-10\.0 is not supported yet/);
 });
 
-const restartStep = makeStep('restart', 'm1', { op: 'change', resource: 'gateway-restart', summary: '', input: { serviceManager: 'none', port: 18789, listen: 'tailnet' } });
+const restartStep = makeStep('restart', 'm1', {
+  op: 'change',
+  resource: 'gateway-restart',
+  summary: '',
+  input: { serviceManager: 'none', port: 18789, listen: 'tailnet' },
+});
 const peerFilesStep = makeStep('write-peer-files', 'm1', { op: 'add', resource: 'peer-files', summary: '', input: { peers: [] } });
-const joinStep = makeStep('join', 'm1', { op: 'add', resource: 'tailnet-node', summary: '', input: { hostname: 'm1', tags: [], forceReauth: false, rekey: false } });
+const joinStep = makeStep('join', 'm1', {
+  op: 'add',
+  resource: 'tailnet-node',
+  summary: '',
+  input: { hostname: 'm1', tags: [], forceReauth: false, rekey: false },
+});
 
 test('a gateway.restart command makes the gateway restartable; sudo is enough for Tailscale', () => {
   const state = fresh({ root: { via: 'sudo' } }, { serviceManager: 'none' });

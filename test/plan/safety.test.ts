@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MachineState, RecordedConfig } from '../../src/observe/types.js';
+import { loadSpec } from '../../src/peer-yaml/load.js';
 import { plan } from '../../src/plan/index.js';
 import { planMachineDown, planMachineUp, restoreMode } from '../../src/plan/machine.js';
 import { isTailnetAddress } from '../../src/plan/node.js';
 import type { Plan } from '../../src/plan/types.js';
-import { loadSpec } from '../../src/peer-yaml/load.js';
 import { writeTemp } from '../helpers.js';
 
 const spec = (takeOver = false) =>
@@ -70,7 +70,18 @@ test('two entries that are the same machine are refused', () => {
 
 test('a node logged in to another tailnet is refused unless takeOver, and plan says where it is', () => {
   const elsewhere = () =>
-    fresh({ tailscale: { installed: true, loggedIn: true, backendState: 'Running', tailnet: 'corp.example', login: 'alice@example.com', hostname: 'laptop', tags: [], ip: '100.100.1.2' } });
+    fresh({
+      tailscale: {
+        installed: true,
+        loggedIn: true,
+        backendState: 'Running',
+        tailnet: 'corp.example',
+        login: 'alice@example.com',
+        hostname: 'laptop',
+        tags: [],
+        ip: '100.100.1.2',
+      },
+    });
   const refused = planUp({ m1: elsewhere(), m2: fresh({ machineId: 'id-2' }) });
   assert.match(blockers(refused)[0].reason, /logged in elsewhere \(Tailscale: logged in to tailnet corp\.example as laptop \(user alice@example\.com\)/);
   assert.match(refused.machines[0].notes?.[0] ?? '', /tailnet corp\.example/);
@@ -93,16 +104,31 @@ test('a machine reached over Tailscale is not joined (its connection would die) 
 test('down leaves only a node of this stack, never before the config is back, and not over its own connection', () => {
   const s = spec();
   const [m1] = s.machines;
-  const record: RecordedConfig = { id: 'a1', path: '/root/.openclaw/openclaw.json', kind: 'file', absent: false, edited: false, appliedSame: true, origSame: false, origPort: 18800 };
+  const record: RecordedConfig = {
+    id: 'a1',
+    path: '/root/.openclaw/openclaw.json',
+    kind: 'file',
+    absent: false,
+    edited: false,
+    appliedSame: true,
+    origSame: false,
+    origPort: 18800,
+  };
   const ours = fresh({
     tailscale: { installed: true, loggedIn: true, backendState: 'Running', hostname: 'm1', tags: [...m1.tags], ip: '100.64.0.1' },
     recorded: [record],
     peerFilesHash: 'd',
   });
   const actions = planMachineDown(m1, observed(ours));
-  assert.deepEqual(actions.map((a) => a.resource), ['gateway-config', 'gateway-restart', 'peer-files', 'tailnet-node']);
+  assert.deepEqual(
+    actions.map((a) => a.resource),
+    ['gateway-config', 'gateway-restart', 'peer-files', 'tailnet-node'],
+  );
   assert.equal(actions[1].kind === 'restart' && actions[1].input.port, 18800, "down waits on the restored config's port");
-  const foreign = fresh({ tailscale: { installed: true, loggedIn: true, backendState: 'Running', hostname: 'laptop', tags: [], ip: '100.100.1.2' }, recorded: [record] });
+  const foreign = fresh({
+    tailscale: { installed: true, loggedIn: true, backendState: 'Running', hostname: 'laptop', tags: [], ip: '100.100.1.2' },
+    recorded: [record],
+  });
   assert.ok(!planMachineDown(m1, observed(foreign)).some((a) => a.resource === 'tailnet-node'), 'a node this stack did not join stays');
   const overTailscale = { ...ours, sshClient: '100.64.0.9' };
   assert.ok(!planMachineDown(m1, observed(overTailscale)).some((a) => a.resource === 'tailnet-node'), 'no logout that cuts the connection');
@@ -111,7 +137,16 @@ test('down leaves only a node of this stack, never before the config is back, an
 });
 
 test('restore mode: byte for byte only when nobody else changed the config since the backup', () => {
-  const r = (over: Partial<RecordedConfig>): RecordedConfig => ({ id: 'a', path: '/c', kind: 'file', absent: false, edited: false, appliedSame: true, origSame: false, ...over });
+  const r = (over: Partial<RecordedConfig>): RecordedConfig => ({
+    id: 'a',
+    path: '/c',
+    kind: 'file',
+    absent: false,
+    edited: false,
+    appliedSame: true,
+    origSame: false,
+    ...over,
+  });
   assert.equal(restoreMode(r({})), 'bytes');
   assert.equal(restoreMode(r({ appliedSame: false })), 'patch', 'edited after the last up');
   assert.equal(restoreMode(r({ edited: true })), 'patch', 'edited between two ups, then patched again');
@@ -120,13 +155,23 @@ test('restore mode: byte for byte only when nobody else changed the config since
   const two = fresh({ recorded: [r({ id: 'a', path: '/a' }), r({ id: 'b', path: '/b', edited: true })] });
   const step = planMachineDown(s.machines[0], observed(two)).find((a) => a.kind === 'restore-config');
   const restore = step?.kind === 'restore-config' ? step.input.records : undefined;
-  assert.deepEqual(restore, [{ id: 'a', path: '/a', mode: 'bytes' }, { id: 'b', path: '/b', mode: 'patch' }], 'every config path gets its own backup back');
+  assert.deepEqual(
+    restore,
+    [
+      { id: 'a', path: '/a', mode: 'bytes' },
+      { id: 'b', path: '/b', mode: 'patch' },
+    ],
+    'every config path gets its own backup back',
+  );
 });
 
 test('up never plans a join over a converged node', () => {
   const s = spec();
   const [m1] = s.machines;
-  const state = fresh({ tailscale: { installed: true, loggedIn: true, backendState: 'Running', hostname: 'm1', tags: [...m1.tags], ip: '100.64.0.1' }, sshClient: '100.64.0.2' });
+  const state = fresh({
+    tailscale: { installed: true, loggedIn: true, backendState: 'Running', hostname: 'm1', tags: [...m1.tags], ip: '100.64.0.1' },
+    sshClient: '100.64.0.2',
+  });
   assert.ok(!planMachineUp(m1, observed(state), {}).some((a) => a.resource === 'tailnet-node'));
   assert.equal(blockers(planUp({ m1: state, m2: fresh({ machineId: 'id-2' }) })).length, 0, "ssh over the stack's own tailnet is fine when nothing rejoins");
 });

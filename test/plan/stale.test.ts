@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MachineState } from '../../src/observe/types.js';
+import { loadSpec } from '../../src/peer-yaml/load.js';
 import { plan } from '../../src/plan/index.js';
 import { staleness } from '../../src/plan/stale.js';
-import { loadSpec } from '../../src/peer-yaml/load.js';
 import { writeTemp } from '../helpers.js';
 
 const yaml = (port = 18789) =>
@@ -17,11 +17,32 @@ function state(over: Partial<MachineState['gateway']> = {}): MachineState {
     arch: 'x86_64',
     user: 'root',
     tailscale: { installed: true, loggedIn: false, backendState: 'NeedsLogin', tags: [] },
-    gateway: { installed: true, configPath: '/root/.openclaw/openclaw.json', configExists: true, bind: 'loopback', port: 18789, toolsAllow: [], backupExists: false, serviceManager: 'supervisor', pid: 42, listening: ['127.0.0.1'], tokenHash: 'a'.repeat(64), ...over },
+    gateway: {
+      installed: true,
+      configPath: '/root/.openclaw/openclaw.json',
+      configExists: true,
+      bind: 'loopback',
+      port: 18789,
+      toolsAllow: [],
+      backupExists: false,
+      serviceManager: 'supervisor',
+      pid: 42,
+      listening: ['127.0.0.1'],
+      tokenHash: 'a'.repeat(64),
+      ...over,
+    },
   };
 }
 const make = (s = spec, m1 = state(), policy: { text: string; ours: string[] } | { unread: string } = { unread: 'not needed' }) =>
-  plan({ spec: s, command: 'up', machines: new Map([['m1', { status: 'observed' as const, state: m1 }], ['m2', { status: 'unreachable' as const, reason: 'ssh: timeout' }]]), policy });
+  plan({
+    spec: s,
+    command: 'up',
+    machines: new Map([
+      ['m1', { status: 'observed' as const, state: m1 }],
+      ['m2', { status: 'unreachable' as const, reason: 'ssh: timeout' }],
+    ]),
+    policy,
+  });
 
 test('the same world: not stale', () => {
   assert.deepEqual(staleness(make(), make()), []);
@@ -33,11 +54,21 @@ test('a machine that moved is named, field by field', () => {
 
 test('a machine that became reachable, a changed peer.yaml, a changed policy', () => {
   const saved = make();
-  const reachable = plan({ spec, command: 'up', machines: new Map([['m1', { status: 'observed', state: state() }], ['m2', { status: 'observed', state: state() }]]), policy: { unread: 'not needed' } });
+  const reachable = plan({
+    spec,
+    command: 'up',
+    machines: new Map([
+      ['m1', { status: 'observed', state: state() }],
+      ['m2', { status: 'observed', state: state() }],
+    ]),
+    policy: { unread: 'not needed' },
+  });
   assert.deepEqual(staleness(saved, reachable), ['m2: was unreachable, now observed']);
   const edited = loadSpec(writeTemp(yaml(18800)));
   assert.match(staleness(saved, make({ ...edited, file: spec.file }))[0]!, /peer\.yaml changed since the plan was made$|changed since the plan was made$/);
-  assert.deepEqual(staleness(make(spec, state(), { text: '{}', ours: [] }), make(spec, state(), { text: '{"grants":[]}', ours: [] })), ['the tailnet policy changed since the plan was made']);
+  assert.deepEqual(staleness(make(spec, state(), { text: '{}', ours: [] }), make(spec, state(), { text: '{"grants":[]}', ours: [] })), [
+    'the tailnet policy changed since the plan was made',
+  ]);
 });
 
 test('a token changed behind the plan: no token hash in the plan, but the plan is stale', () => {

@@ -14,7 +14,10 @@ const read = (text: string) => ({ text, ours: [] });
 describe('planTailnet (up)', () => {
   it('mints keys for the joining machines only, after the policy step, and merges the policy', () => {
     const { actions, notes } = planTailnet({ spec, command: 'up', joined: new Set(['alpha']), joining: ['beta'], policy: read(fixture('realistic.hujson')) });
-    assert.deepEqual(actions.map((a) => a.kind), ['merge-policy', 'mint-keys']);
+    assert.deepEqual(
+      actions.map((a) => a.kind),
+      ['merge-policy', 'mint-keys'],
+    );
     const [policy, mint] = actions;
     assert.equal(mint!.kind === 'mint-keys' && mint.input.machines.join(), 'beta');
     assert.match(mint!.summary, /mint an auth key for beta: single-use, preauthorized, expires in 1h/);
@@ -28,7 +31,11 @@ describe('planTailnet (up)', () => {
   it('re-key (rotate): a machine on the tailnet that joins again gets a key, and keeps its policy tests', () => {
     const converged = read(mergePolicy('{}', spec));
     const a = planTailnet({ spec, command: 'up', joined: new Set(['alpha', 'beta']), joining: ['alpha'], policy: converged });
-    assert.deepEqual(a.actions.map((x) => x.kind), ['mint-keys'], 'a key, and no policy change: alpha stays tested');
+    assert.deepEqual(
+      a.actions.map((x) => x.kind),
+      ['mint-keys'],
+      'a key, and no policy change: alpha stays tested',
+    );
     assert.match(a.actions[0]!.summary, /^mint an auth key for alpha \(to re-key its node\):/);
   });
 
@@ -37,19 +44,49 @@ describe('planTailnet (up)', () => {
   });
 
   it('says the policy is unknown until read, and notes skip / provided / allow-all', () => {
-    const unread = planTailnet({ spec, command: 'up', joined: new Set(['alpha', 'beta']), joining: [], policy: { unread: 'not read: something on this side blocks up' } });
-    assert.deepEqual(unread.actions.map((a) => [a.op, a.resource, a.reason]), [['unknown', 'tailnet-policy', 'not read: something on this side blocks up']]);
-    const skip = planTailnet({ spec: { ...spec, tailnet: { ...spec.tailnet, acl: 'skip' } }, command: 'up', joined: new Set(['alpha', 'beta']), joining: [], policy: { unread: 'not needed' } });
+    const unread = planTailnet({
+      spec,
+      command: 'up',
+      joined: new Set(['alpha', 'beta']),
+      joining: [],
+      policy: { unread: 'not read: something on this side blocks up' },
+    });
+    assert.deepEqual(
+      unread.actions.map((a) => [a.op, a.resource, a.reason]),
+      [['unknown', 'tailnet-policy', 'not read: something on this side blocks up']],
+    );
+    const skip = planTailnet({
+      spec: { ...spec, tailnet: { ...spec.tailnet, acl: 'skip' } },
+      command: 'up',
+      joined: new Set(['alpha', 'beta']),
+      joining: [],
+      policy: { unread: 'not needed' },
+    });
     assert.deepEqual(skip.actions, []);
-    const provided = planTailnet({ spec: makeSpec('lab', undefined, { provider: 'provided' }), command: 'up', joined: new Set(), joining: ['alpha'], policy: { unread: 'not needed' } });
+    const provided = planTailnet({
+      spec: makeSpec('lab', undefined, { provider: 'provided' }),
+      command: 'up',
+      joined: new Set(),
+      joining: ['alpha'],
+      policy: { unread: 'not needed' },
+    });
     assert.deepEqual(provided, { actions: [], notes: [PROVIDED_NOTE] });
     const warn = planTailnet({ spec, command: 'up', joined: new Set(['alpha', 'beta']), joining: [], policy: read(fixture('default-allow-all.hujson')) });
-    assert.ok(warn.notes.some((n) => /policy warning: grants: a grant lets every source reach every port.*up will refuse.*Fix: Narrow or remove that rule/.test(n)));
+    assert.ok(
+      warn.notes.some((n) => /policy warning: grants: a grant lets every source reach every port.*up will refuse.*Fix: Narrow or remove that rule/.test(n)),
+    );
   });
 
   it('offline: one unknown key step per machine and an unknown policy step, none runnable', () => {
     const off = planTailnet({ spec, command: 'up', joined: new Set(), joining: [], policy: { unread: 'not observed (--offline)', offline: true } });
-    assert.deepEqual(off.actions.map((a) => [a.op, a.resource]), [['unknown', 'tailnet-key'], ['unknown', 'tailnet-key'], ['unknown', 'tailnet-policy']]);
+    assert.deepEqual(
+      off.actions.map((a) => [a.op, a.resource]),
+      [
+        ['unknown', 'tailnet-key'],
+        ['unknown', 'tailnet-key'],
+        ['unknown', 'tailnet-policy'],
+      ],
+    );
     assert.equal(new Set(off.actions.map((a) => a.id)).size, 3, 'ids are unique');
   });
 });
@@ -57,6 +94,13 @@ describe('planTailnet (up)', () => {
 describe('planTailnet (down)', () => {
   it('keys, then devices, then the policy entries, each needing the one before', () => {
     const { actions } = planTailnet({ spec, command: 'down', joined: new Set(), joining: [], policy: { unread: 'not needed' } });
-    assert.deepEqual(actions.map((a) => [a.kind, a.needs]), [['revoke-keys', []], ['remove-devices', ['tailnet/revoke-keys']], ['remove-policy', ['tailnet/remove-devices']]]);
+    assert.deepEqual(
+      actions.map((a) => [a.kind, a.needs]),
+      [
+        ['revoke-keys', []],
+        ['remove-devices', ['tailnet/revoke-keys']],
+        ['remove-policy', ['tailnet/remove-devices']],
+      ],
+    );
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
+import { type ParseError, parse as parseJsonc } from 'jsonc-parser';
 import { mergePolicy, ownedEntries, policyChanges, policyWarnings, removeOwned } from '../../src/tailnet/acl.js';
 import { TailnetError } from '../../src/tailnet/errors.js';
 import { machine, makeSpec } from './helpers.js';
@@ -47,9 +47,19 @@ describe('ownedEntries', () => {
       { src: ['tag:peer-lab-b'], dst: ['tag:peer-lab-a'], ip: ['tcp:9000'] },
       { src: ['tag:peer-lab-a'], dst: ['tag:peer-lab-b'], ip: ['tcp:22'] },
     ]);
-    assert.deepEqual(e.tests.find((t) => t.src === 'tag:peer-lab-a'), { src: 'tag:peer-lab-a', accept: ['tag:peer-lab-b:22'], deny: ['tag:peer-lab-b:23'] });
-    assert.equal(e.tests.some((t) => t.src === 'tag:peer-lab-c'), false, 'c has no peers: no test');
-    assert.ok(e.tagOwners.some(([t]) => t === 'tag:peer-lab-c'), 'c still needs its tag owned to join');
+    assert.deepEqual(
+      e.tests.find((t) => t.src === 'tag:peer-lab-a'),
+      { src: 'tag:peer-lab-a', accept: ['tag:peer-lab-b:22'], deny: ['tag:peer-lab-b:23'] },
+    );
+    assert.equal(
+      e.tests.some((t) => t.src === 'tag:peer-lab-c'),
+      false,
+      'c has no peers: no test',
+    );
+    assert.ok(
+      e.tagOwners.some(([t]) => t === 'tag:peer-lab-c'),
+      'c still needs its tag owned to join',
+    );
   });
 });
 
@@ -124,7 +134,10 @@ describe('mergePolicy on a policy that already holds this stack (older spec)', (
       { src: ['tag:peer-lab-alpha'], dst: ['tag:peer-lab-beta'], ip: ['tcp:18800'] },
       { src: ['tag:peer-lab-alpha'], dst: ['tag:peer-lab-beta'], ip: ['tcp:80', 'tcp:443'] },
     ]);
-    assert.deepEqual(v.tests.map((t: { src: string }) => t.src), ['tag:peer-lab-alpha', 'tag:peer-lab-beta']);
+    assert.deepEqual(
+      v.tests.map((t: { src: string }) => t.src),
+      ['tag:peer-lab-alpha', 'tag:peer-lab-beta'],
+    );
     assert.deepEqual(v.tests[0].accept, ['tag:peer-lab-beta:18800']);
     assert.ok(merged.includes('// ops may ssh to alpha: not ours'));
     assert.ok(merged.includes('// a hand-written rule between two of our tags carrying more than one port: not ours either'));
@@ -167,12 +180,15 @@ describe('two stacks in one tailnet', () => {
     const merged = mergePolicy(original, lab);
     assert.ok(isSubsequence(original.split('\n'), merged.split('\n')));
     assert.equal(removeOwned(merged, lab), original);
-    assert.deepEqual(policyChanges(original, lab).filter((c) => c.op !== '+'), []);
+    assert.deepEqual(
+      policyChanges(original, lab).filter((c) => c.op !== '+'),
+      [],
+    );
     // and the other stack sees its own entries as in place
     assert.deepEqual(policyChanges(merged, labX), []);
   });
 
-  it("removing the other stack leaves ours and the comments", () => {
+  it('removing the other stack leaves ours and the comments', () => {
     const merged = mergePolicy(original, lab);
     const without = removeOwned(merged, labX);
     const v = hujson(without);

@@ -35,8 +35,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
-import { keyFile, type KeyRecord, type NodeRecord } from '../lab/control-server.js';
+import { type ParseError, parse as parseJsonc } from 'jsonc-parser';
+import { type KeyRecord, keyFile, type NodeRecord } from '../lab/control-server.js';
 
 export interface OAuthClient {
   id: string;
@@ -122,7 +122,7 @@ function namedTags(policy: Record<string, any>): string[] {
       const m = /^(tag:[A-Za-z0-9-]+)/.exec(v);
       if (m) out.push(m[1]!);
     } else if (Array.isArray(v)) for (const x of v) walk(x, false);
-    else if (isObj(v)) for (const [k, x] of Object.entries(v)) (skipKeys ? undefined : walk(k, false), walk(x, false));
+    else if (isObj(v)) for (const [k, x] of Object.entries(v)) skipKeys ? undefined : walk(k, false), walk(x, false);
   };
   for (const [k, v] of Object.entries(policy)) walk(v, k === 'tagOwners');
   return out;
@@ -180,7 +180,11 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
     renameSync(`${path}.tmp`, path);
   };
   const devices = (): DoubleDevice[] =>
-    nodesPath ? loadNodes().nodes.filter((n) => !n.gone).map((n) => ({ id: n.nodeId, nodeId: n.nodeId, hostname: n.hostname, tags: n.tags })) : memoryDevices;
+    nodesPath
+      ? loadNodes()
+          .nodes.filter((n) => !n.gone)
+          .map((n) => ({ id: n.nodeId, nodeId: n.nodeId, hostname: n.hostname, tags: n.tags }))
+      : memoryDevices;
   const writeRecord = (k: KeyState) => {
     if (!opts.registry) return;
     mkdirSync(join(opts.registry, 'control', 'keys'), { recursive: true, mode: 0o700 });
@@ -267,7 +271,12 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
       return send(200, { access_token: token, token_type: 'Bearer', expires_in: 3600, scope: c.scopes.join(' ') });
     }
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const who = bearer && apiKeys.has(bearer) ? { scopes: [SCOPE_ALL], tags: [] as string[], user: true } : bearer && tokens.has(bearer) ? { ...tokens.get(bearer)!, user: false } : undefined;
+    const who =
+      bearer && apiKeys.has(bearer)
+        ? { scopes: [SCOPE_ALL], tags: [] as string[], user: true }
+        : bearer && tokens.has(bearer)
+          ? { ...tokens.get(bearer)!, user: false }
+          : undefined;
     if (!who) return message(401, 'API token invalid');
     const may = (...scopes: string[]) => who.scopes.includes(SCOPE_ALL) || scopes.some((s) => who.scopes.includes(s));
     const denied = () => message(403, 'calling actor does not have enough permissions to perform this function');

@@ -41,11 +41,15 @@ function providerClient(env: Record<string, string>, tailnet: string) {
   const id = env.TAILSCALE_OAUTH_CLIENT_ID;
   const secret = env.TAILSCALE_OAUTH_CLIENT_SECRET;
   const apiKey = env.TAILSCALE_API_KEY;
-  if (apiKey && (id || secret)) throw new TailnetError("tailscale provider credentials are conflicting - `api_key` conflicts with 'oauth_client_id' and 'oauth_client_secret'");
+  if (apiKey && (id || secret))
+    throw new TailnetError("tailscale provider credentials are conflicting - `api_key` conflicts with 'oauth_client_id' and 'oauth_client_secret'");
   let token: string | undefined = apiKey || undefined;
   async function auth(): Promise<string> {
     if (token) return token;
-    const r = await fetch(`${base}/api/v2/oauth/token`, { method: 'POST', body: new URLSearchParams({ client_id: id ?? '', client_secret: secret ?? '', grant_type: 'client_credentials' }) });
+    const r = await fetch(`${base}/api/v2/oauth/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ client_id: id ?? '', client_secret: secret ?? '', grant_type: 'client_credentials' }),
+    });
     if (!r.ok) throw new TailnetError(`pulumi up failed: oauth token: ${r.status} ${await r.text()}`);
     token = ((await r.json()) as { access_token: string }).access_token;
     return token;
@@ -119,11 +123,16 @@ export function createApiTestEngine(): TailnetEngine {
               continue;
             }
             const r = await api('POST', '/keys', {
-              capabilities: { devices: { create: { reusable: inputs.reusable, ephemeral: inputs.ephemeral, tags: inputs.tags, preauthorized: inputs.preauthorized } } },
+              capabilities: {
+                devices: { create: { reusable: inputs.reusable, ephemeral: inputs.ephemeral, tags: inputs.tags, preauthorized: inputs.preauthorized } },
+              },
               expirySeconds: inputs.expiry,
               description: inputs.description,
             });
-            if (r.status !== 200) throw new TailnetError(`pulumi up failed:\nerror: tailscale:index/tailnetKey:TailnetKey resource '${name}': Failed to create key: ${JSON.parse(r.body).message ?? r.body} (${r.status})`);
+            if (r.status !== 200)
+              throw new TailnetError(
+                `pulumi up failed:\nerror: tailscale:index/tailnetKey:TailnetKey resource '${name}': Failed to create key: ${JSON.parse(r.body).message ?? r.body} (${r.status})`,
+              );
             const k = JSON.parse(r.body) as { id: string; key: string };
             s.keys[name] = { id: k.id, key: k.key, inputs };
             save(a, s);

@@ -6,15 +6,20 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { mergePolicy, policyWarnings, removeOwned, tagOwnerNames } from '../../src/tailnet/acl.js';
 import { createTailscaleApi } from '../../src/tailnet/devices.js';
-import { startApiDouble, type ApiDouble } from './api-double.js';
+import { type ApiDouble, startApiDouble } from './api-double.js';
 import { machine, makeSpec } from './helpers.js';
 
 const dir = new URL('../../../test/fixtures/policies/', import.meta.url);
 const files = [
-  ...readdirSync(new URL('corpus/', dir)).filter((f) => /\.(hujson|json)$/.test(f)).map((f) => `corpus/${f}`),
+  ...readdirSync(new URL('corpus/', dir))
+    .filter((f) => /\.(hujson|json)$/.test(f))
+    .map((f) => `corpus/${f}`),
   ...readdirSync(dir).filter((f) => /\.(hujson|json)$/.test(f) && f !== 'holds-this-stack.hujson'), // that one already holds our entries
 ];
-const spec = makeSpec('lab', [machine('lab', 'alpha'), machine('lab', 'beta', 9000), machine('lab', 'gamma')], {}, [['alpha', 'beta'], ['beta', 'gamma']]);
+const spec = makeSpec('lab', [machine('lab', 'alpha'), machine('lab', 'beta', 9000), machine('lab', 'gamma')], {}, [
+  ['alpha', 'beta'],
+  ['beta', 'gamma'],
+]);
 
 /** Lines of `a` appear in `b` in order; in strict JSON a former last member may gain the comma a new member needs. */
 function inOrder(a: string[], b: string[]) {

@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { stackLocation } from '../../src/tailnet/backend.js';
 import { checkPulumiCli, createPulumiEngine, ensurePlugin, MIN_PULUMI_VERSION, pulumiError, tailscalePluginVersion } from '../../src/tailnet/engine.js';
 import { TailnetError } from '../../src/tailnet/errors.js';
@@ -43,16 +43,30 @@ describe('checkPulumiCli', () => {
 
   it('accepts a current version and refuses an old one', async () => {
     assert.equal(await checkPulumiCli(async (cmd, args) => (assert.deepEqual([cmd, args], ['pulumi', ['version']]), 'v3.190.0\n')), '3.190.0');
-    await assert.rejects(checkPulumiCli(async () => 'v3.180.9\n'), /too old/, 'destroy of an inline program needs 3.181');
-    await assert.rejects(checkPulumiCli(async () => 'v3.99.1\n'), new RegExp(`too old \\(3\\.99\\.1; ${MIN_PULUMI_VERSION.replace(/\./g, '\\.')} or newer`));
-    await assert.rejects(checkPulumiCli(async () => 'v2.25.0'), /too old/);
-    await assert.rejects(checkPulumiCli(async () => 'garbage'), /cannot tell the Pulumi CLI's version/);
+    await assert.rejects(
+      checkPulumiCli(async () => 'v3.180.9\n'),
+      /too old/,
+      'destroy of an inline program needs 3.181',
+    );
+    await assert.rejects(
+      checkPulumiCli(async () => 'v3.99.1\n'),
+      new RegExp(`too old \\(3\\.99\\.1; ${MIN_PULUMI_VERSION.replace(/\./g, '\\.')} or newer`),
+    );
+    await assert.rejects(
+      checkPulumiCli(async () => 'v2.25.0'),
+      /too old/,
+    );
+    await assert.rejects(
+      checkPulumiCli(async () => 'garbage'),
+      /cannot tell the Pulumi CLI's version/,
+    );
   });
 });
 
 describe('pulumiError', () => {
   it("keeps the tail of Pulumi's stderr and maps a vanished CLI", () => {
-    const msg = 'code: 255\n stdout: lots of output\n stderr: error: something\nerror: 403 Forbidden: calling API\n err?: Error: Command failed with exit code 255: pulumi up --yes\n';
+    const msg =
+      'code: 255\n stdout: lots of output\n stderr: error: something\nerror: 403 Forbidden: calling API\n err?: Error: Command failed with exit code 255: pulumi up --yes\n';
     const e = pulumiError('up', new Error(msg));
     assert.equal(e.message, 'pulumi up failed:\nerror: something\nerror: 403 Forbidden: calling API');
     assert.match(pulumiError('stack select', new Error('err?: spawn pulumi ENOENT')).hint ?? '', /docs\/install/);
@@ -86,7 +100,13 @@ describe('the real engine against a stand-in pulumi executable', () => {
   let dir: string;
   let log: string;
   const saved = { ...process.env };
-  const calls = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split('|')) : []);
+  const calls = () =>
+    existsSync(log)
+      ? readFileSync(log, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => l.split('|'))
+      : [];
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'pp-fakepulumi-'));
     mkdirSync(join(dir, 'bin'));
@@ -114,7 +134,10 @@ describe('the real engine against a stand-in pulumi executable', () => {
     assert.equal(want, '0.29.1');
     process.env.FAKE_PLUGINS = JSON.stringify([{ name: 'tailscale', kind: 'resource', version: '0.29.1' }]);
     await createPulumiEngine().checkCli();
-    assert.deepEqual(calls().map((c) => c[2]), ['version', 'plugin ls --json']);
+    assert.deepEqual(
+      calls().map((c) => c[2]),
+      ['version', 'plugin ls --json'],
+    );
     process.env.FAKE_PLUGINS = JSON.stringify([{ name: 'tailscale', kind: 'resource', version: '0.28.0' }]);
     await assert.rejects(createPulumiEngine().checkCli(), (e: unknown) => {
       assert.ok(e instanceof TailnetError);

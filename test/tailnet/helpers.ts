@@ -14,7 +14,12 @@ export function machine(stack: string, name: string, port = DEFAULT_GATEWAY_PORT
 }
 
 /** A spec with every pair peered unless `peers` is given. */
-export function makeSpec(name = 'lab', machines: MachineSpec[] = [machine(name, 'alpha'), machine(name, 'beta')], over: Partial<Spec['tailnet']> = {}, peers?: [string, string][]): Spec {
+export function makeSpec(
+  name = 'lab',
+  machines: MachineSpec[] = [machine(name, 'alpha'), machine(name, 'beta')],
+  over: Partial<Spec['tailnet']> = {},
+  peers?: [string, string][],
+): Spec {
   const pairs: [string, string][] = [];
   for (let i = 0; i < machines.length; i++)
     for (let j = i + 1; j < machines.length; j++) pairs.push([machines[i]!.name, machines[j]!.name].sort() as [string, string]);

@@ -19,7 +19,8 @@ before(async () => {
     {
       newResource(args) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-        const state = args.type === 'tailscale:index/tailnetKey:TailnetKey' ? { ...args.inputs, key: `tskey-auth-MOCK-${args.name}`, invalid: false } : args.inputs;
+        const state =
+          args.type === 'tailscale:index/tailnetKey:TailnetKey' ? { ...args.inputs, key: `tskey-auth-MOCK-${args.name}`, invalid: false } : args.inputs;
         return { id: `${args.name}-id`, state };
       },
       call: () => ({}),
@@ -52,7 +53,11 @@ describe('tailnetProgram under mocks', () => {
     // The policy is written with If-Match by the tool's own client (index.ts): an Acl resource would write it blind.
     assert.equal(r.resources.filter((x) => x.type === 'tailscale:index/acl:Acl').length, 0);
     const keys = r.resources.filter((x) => x.type === 'tailscale:index/tailnetKey:TailnetKey');
-    assert.deepEqual(keys.map((k) => k.name), ['key-alpha', 'key-gamma'], 'beta has joined: no key');
+    assert.deepEqual(
+      keys.map((k) => k.name),
+      ['key-alpha', 'key-gamma'],
+      'beta has joined: no key',
+    );
     assert.deepEqual(keys[0]!.inputs, {
       reusable: false,
       preauthorized: true,

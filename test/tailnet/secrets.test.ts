@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { secretsEnv, stackLocation } from '../../src/tailnet/backend.js';
 import { resolveCredentials, resolveSecret } from '../../src/peer-yaml/secrets.js';
+import { secretsEnv, stackLocation } from '../../src/tailnet/backend.js';
 import { makeSpec } from './helpers.js';
 
 describe('resolveSecret', () => {
@@ -15,7 +15,10 @@ describe('resolveSecret', () => {
       writeFileSync(join(dir, 'k'), '  tskey-api-FILE \n');
       assert.equal(resolveSecret({ kind: 'file', path: join(dir, 'k') }), 'tskey-api-FILE');
       assert.equal(resolveSecret({ kind: 'env', name: 'X' }, 'x', { X: ' v ' }), 'v');
-      assert.throws(() => resolveSecret({ kind: 'env', name: 'NOPE_X' }, 'tailnet.credentials.apiKey', {}), /tailnet.credentials.apiKey: environment variable NOPE_X is not set/);
+      assert.throws(
+        () => resolveSecret({ kind: 'env', name: 'NOPE_X' }, 'tailnet.credentials.apiKey', {}),
+        /tailnet.credentials.apiKey: environment variable NOPE_X is not set/,
+      );
       assert.throws(() => resolveSecret({ kind: 'file', path: join(dir, 'missing') }), /cannot read file .*missing \(ENOENT\)/);
       writeFileSync(join(dir, 'empty'), '\n');
       assert.throws(() => resolveSecret({ kind: 'file', path: join(dir, 'empty') }), /is empty/);
@@ -28,12 +31,19 @@ describe('resolveSecret', () => {
   it('prefers the OAuth client, needs both halves, and registers every value for redaction', () => {
     const seen: string[] = [];
     const t = makeSpec().tailnet;
-    const c = resolveCredentials({ ...t, credentials: { ...t.credentials, apiKey: { kind: 'env', name: 'K' } } }, (s) => seen.push(s), { TS_OAUTH_ID: 'id1', TS_OAUTH_SECRET: 's1', K: 'k1' });
+    const c = resolveCredentials({ ...t, credentials: { ...t.credentials, apiKey: { kind: 'env', name: 'K' } } }, (s) => seen.push(s), {
+      TS_OAUTH_ID: 'id1',
+      TS_OAUTH_SECRET: 's1',
+      K: 'k1',
+    });
     assert.deepEqual(c, { kind: 'oauth', clientId: 'id1', clientSecret: 's1' });
     assert.deepEqual(seen, ['id1', 's1']);
     assert.throws(() => resolveCredentials({ ...t, credentials: { oauthClientId: { kind: 'env', name: 'A' } } }, () => {}, {}), /needs both/);
     assert.throws(() => resolveCredentials({ ...t, credentials: undefined }, () => {}, {}), /no Tailscale API credentials/);
-    assert.deepEqual(resolveCredentials({ ...t, credentials: { apiKey: { kind: 'env', name: 'K' } } }, () => {}, { K: 'k1' }), { kind: 'apiKey', apiKey: 'k1' });
+    assert.deepEqual(
+      resolveCredentials({ ...t, credentials: { apiKey: { kind: 'env', name: 'K' } } }, () => {}, { K: 'k1' }),
+      { kind: 'apiKey', apiKey: 'k1' },
+    );
   });
 });
 
@@ -44,7 +54,10 @@ describe('stack location and passphrase', () => {
       const loc = stackLocation({ ...makeSpec('lab'), file: join(dir, 'sub', 'peer.yaml') });
       assert.equal(loc.stateDir, join(dir, 'sub', 'stacks', 'lab'));
       assert.equal(loc.backendUrl, `file://${loc.stateDir}`);
-      await assert.rejects(secretsEnv(loc, false, () => {}, {}), /passphrase is missing/);
+      await assert.rejects(
+        secretsEnv(loc, false, () => {}, {}),
+        /passphrase is missing/,
+      );
       const a = await secretsEnv(loc, true, () => {}, {});
       const b = await secretsEnv(loc, true, () => {}, {});
       assert.equal(a.env.PULUMI_CONFIG_PASSPHRASE, b.env.PULUMI_CONFIG_PASSPHRASE);
@@ -53,7 +66,10 @@ describe('stack location and passphrase', () => {
       assert.equal(statSync(join(loc.stateDir, 'passphrase')).mode & 0o777, 0o600);
       assert.equal(statSync(loc.stateDir).mode & 0o777, 0o700);
       writeFileSync(join(dir, 'p'), 'from-a-file\n');
-      assert.deepEqual(await secretsEnv(loc, true, () => {}, { PULUMI_CONFIG_PASSPHRASE_FILE: join(dir, 'p') }), { env: { PULUMI_CONFIG_PASSPHRASE_FILE: join(dir, 'p') }, secretsProvider: 'passphrase' });
+      assert.deepEqual(await secretsEnv(loc, true, () => {}, { PULUMI_CONFIG_PASSPHRASE_FILE: join(dir, 'p') }), {
+        env: { PULUMI_CONFIG_PASSPHRASE_FILE: join(dir, 'p') },
+        secretsProvider: 'passphrase',
+      });
       const cloud = stackLocation({ ...makeSpec('lab', undefined, { backend: 'https://api.pulumi.com' }), file: join(dir, 'peer.yaml') });
       assert.deepEqual(await secretsEnv(cloud, true, () => {}, {}), { env: {} }, 'Pulumi Cloud keeps its own secrets');
     } finally {
@@ -69,11 +85,21 @@ describe('passphrase file (issue 10 item 17)', () => {
       const loc = stackLocation({ ...makeSpec('lab'), file: join(dir, 'peer.yaml') });
       mkdirSync(loc.stateDir, { recursive: true });
       writeFileSync(join(loc.stateDir, 'passphrase'), '\n');
-      await assert.rejects(secretsEnv(loc, false, () => {}, {}), /passphrase file .* is empty/);
-      await assert.rejects(secretsEnv(loc, true, () => {}, {}), /is empty/, 'not even for a new stack: the file is kept as it is');
+      await assert.rejects(
+        secretsEnv(loc, false, () => {}, {}),
+        /passphrase file .* is empty/,
+      );
+      await assert.rejects(
+        secretsEnv(loc, true, () => {}, {}),
+        /is empty/,
+        'not even for a new stack: the file is kept as it is',
+      );
       assert.equal(readFileSync(join(loc.stateDir, 'passphrase'), 'utf8'), '\n');
       writeFileSync(join(dir, 'empty'), '');
-      await assert.rejects(secretsEnv(loc, true, () => {}, { PULUMI_CONFIG_PASSPHRASE_FILE: join(dir, 'empty') }), /is empty/);
+      await assert.rejects(
+        secretsEnv(loc, true, () => {}, { PULUMI_CONFIG_PASSPHRASE_FILE: join(dir, 'empty') }),
+        /is empty/,
+      );
     } finally {
       rmSync(dir, { recursive: true });
     }

@@ -22,10 +22,10 @@ function gatewayPid(userMainPid: string, systemMainPid: string): string {
   return execFileSync('sh', ['-c', `${lib}\ngateway_pid`], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin`, HOME: bin } }).trim();
 }
 
-test('gateway_pid: the user unit\'s MainPID when no process is titled openclaw-gateway', () => {
+test("gateway_pid: the user unit's MainPID when no process is titled openclaw-gateway", () => {
   assert.equal(gatewayPid('4242', '0'), '4242');
 });
-test('gateway_pid: a system unit\'s MainPID when there is no user unit', () => {
+test("gateway_pid: a system unit's MainPID when there is no user unit", () => {
   assert.equal(gatewayPid('0', '777'), '777');
 });
 test('gateway_pid: nothing when no unit runs', () => {

@@ -16,7 +16,8 @@ test('observe.sh: hostile config path and contents, the records for down, the pe
   const dir = home(undefined);
   const folder = join(dir, 'My "Open"\tClaw\nconfig – ü');
   const config = join(folder, 'openclaw.json');
-  const text = '// mine: "quoted" \\ back\tslash\n{ gateway: { port: 18789, bind: "tailnet", auth: { mode: "token", token: "observed-token-0123456789abcdef" } } }\n';
+  const text =
+    '// mine: "quoted" \\ back\tslash\n{ gateway: { port: 18789, bind: "tailnet", auth: { mode: "token", token: "observed-token-0123456789abcdef" } } }\n';
   mkdirSync(folder, { recursive: true });
   writeFileSync(config, text);
   const state = join(dir, '.peer-provision', 'lab');
@@ -41,7 +42,9 @@ test('observe.sh: hostile config path and contents, the records for down, the pe
   assert.equal(p.configText, text);
   assert.equal(p.home, dir);
   assert.equal(s.peerFilesHash, 'abc123');
-  assert.deepEqual(s.recorded, [{ id: recordId(config), path: config, kind: 'file', absent: false, edited: false, appliedSame: true, origSame: false, origPort: 18000 }]);
+  assert.deepEqual(s.recorded, [
+    { id: recordId(config), path: config, kind: 'file', absent: false, edited: false, appliedSame: true, origSame: false, origPort: 18000 },
+  ]);
   assert.deepEqual(p.records.get(recordId(config)), { current: text, orig: '{ gateway: { port: 18000 } }\n' });
   assert.equal(redact('observed-token-0123456789abcdef'), '[redacted]', 'the token read is registered for redaction');
   forgetSecrets();

@@ -31,7 +31,12 @@ test('peer files land at paths with spaces and newlines, with their modes; files
   assert.equal(readFileSync(config, 'utf8'), 'peers: beta\n');
   assert.equal(readFileSync(join(dir, '.peer-provision', 'lab', 'peer-files.sha256'), 'utf8'), 'abc\n');
 
-  const again = runTemplate('peer-files', { STACK: 'lab', FILES: `644 ${b64(config)} ${b64('peers: none\n')}`, OWNED_DIRS: owned, DIGEST: 'def' }, { HOME: dir }, false);
+  const again = runTemplate(
+    'peer-files',
+    { STACK: 'lab', FILES: `644 ${b64(config)} ${b64('peers: none\n')}`, OWNED_DIRS: owned, DIGEST: 'def' },
+    { HOME: dir },
+    false,
+  );
   assert.equal(again.code, 0, again.stderr);
   assert.deepEqual(parseResult(again.stdout).values, { written: '1', removed: '1' });
   assert.equal(existsSync(token), false, 'the token file of a peer no longer listed is removed');

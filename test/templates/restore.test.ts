@@ -1,12 +1,12 @@
 // restore.sh and gateway-config.sh on this machine's real sh, cp and mv: a backup is never removed before
 // its config is back, and a config path that is not a file is refused before anything is written.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { canDropPrivileges, home, NOBODY, runTemplate } from './run-template.js';
-import { createHash } from 'node:crypto';
 import { parseResult } from '../../src/transport/result.js';
+import { canDropPrivileges, home, NOBODY, runTemplate } from './run-template.js';
 
 const recordId = (path: string) => createHash('sha256').update(path).digest('hex').slice(0, 16);
 
@@ -23,7 +23,23 @@ function afterUp(dir: string, owner?: number) {
   writeFileSync(join(rec, 'applied'), '{"gateway":{"bind":"tailnet"}}\n');
   writeFileSync(join(dir, '.peer-provision', 'lab', 'owned-dirs'), `${peer}\n`);
   writeFileSync(join(peer, 'peer-config.md'), 'peers');
-  if (owner !== undefined) for (const p of [dir, join(dir, 'oc'), peer, join(peer, 'peer-config.md'), config, join(dir, '.peer-provision'), join(dir, '.peer-provision', 'lab'), join(dir, '.peer-provision', 'lab', 'configs'), rec, join(rec, 'path'), join(rec, 'orig'), join(rec, 'applied'), join(dir, '.peer-provision', 'lab', 'owned-dirs')]) chownSync(p, owner, owner);
+  if (owner !== undefined)
+    for (const p of [
+      dir,
+      join(dir, 'oc'),
+      peer,
+      join(peer, 'peer-config.md'),
+      config,
+      join(dir, '.peer-provision'),
+      join(dir, '.peer-provision', 'lab'),
+      join(dir, '.peer-provision', 'lab', 'configs'),
+      rec,
+      join(rec, 'path'),
+      join(rec, 'orig'),
+      join(rec, 'applied'),
+      join(dir, '.peer-provision', 'lab', 'owned-dirs'),
+    ])
+      chownSync(p, owner, owner);
   return { config, rec, peer, id: recordId(config) };
 }
 
@@ -41,7 +57,9 @@ test('restore puts the original back byte for byte, then removes the backup and 
   assert.deepEqual(parseResult(again.stdout), { changed: false, values: {}, message: 'nothing of this stack on this machine' }, 'a second down finds nothing');
 });
 
-test('restore keeps the backup when the config cannot be written (the old script deleted it and exited 0)', { skip: canDropPrivileges ? false : 'needs root and setpriv to act as another user' }, () => {
+test('restore keeps the backup when the config cannot be written (the old script deleted it and exited 0)', {
+  skip: canDropPrivileges ? false : 'needs root and setpriv to act as another user',
+}, () => {
   const dir = home();
   const m = afterUp(dir, NOBODY);
   chmodSync(join(dir, 'oc'), 0o555); // the config's folder is read-only: no temp file, no rename

@@ -14,8 +14,15 @@ const shells = ['sh', 'dash', 'bash'].filter((s) => spawnSync(s, ['-c', ':']).st
 
 /** Runs lib.sh then `body` in SHELL; the values travel as shell assignments, as script() sends them. */
 function run(shell: string, body: string, vars: Record<string, string> = {}, locale = 'C') {
-  const assignments = Object.entries(vars).map(([k, v]) => `${k}=${shellQuote(v)}`).join('\n');
-  const r = spawnSync(shell, ['-s'], { input: `${assignments}\n${lib}\n${body}`, encoding: 'utf8', env: { PATH: process.env.PATH, LC_ALL: locale }, maxBuffer: 64 << 20 });
+  const assignments = Object.entries(vars)
+    .map(([k, v]) => `${k}=${shellQuote(v)}`)
+    .join('\n');
+  const r = spawnSync(shell, ['-s'], {
+    input: `${assignments}\n${lib}\n${body}`,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, LC_ALL: locale },
+    maxBuffer: 64 << 20,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -29,7 +36,7 @@ const HOSTILE: Record<string, string> = {
   control: `a${control}b\x7f`,
   unicode: 'héllo wörld 🎉 日本語 \u2028 \u00a0',
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${x} is the hostile value under test
-  shell: '$(touch /tmp/pwned) `id` $HOME ${x} \'single\' %s %d %',
+  shell: "$(touch /tmp/pwned) `id` $HOME ${x} 'single' %s %d %",
   json: '{"a":[1,"b\\"c"]}',
   empty: '',
   spaces: '  both ends  ',
@@ -41,11 +48,7 @@ for (const shell of shells) {
   for (const locale of ['C', 'C.UTF-8']) {
     test(`${shell} (LC_ALL=${locale}): result carries hostile values and message exactly`, () => {
       const vars = Object.fromEntries(Object.values(HOSTILE).map((v, i) => [`V${i}`, v]));
-      const body = [
-        'echo "some command output first"',
-        ...Object.keys(HOSTILE).map((k, i) => `val ${k} "$V${i}"`),
-        `result true "$V0" last "$V1"`,
-      ].join('\n');
+      const body = ['echo "some command output first"', ...Object.keys(HOSTILE).map((k, i) => `val ${k} "$V${i}"`), `result true "$V0" last "$V1"`].join('\n');
       const r = run(shell, body, vars, locale);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout.split('\n').filter(Boolean).length, 2, 'the output before, then one result line');
@@ -58,9 +61,16 @@ for (const shell of shells) {
     let seed = 7;
     const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const values: Record<string, string> = {};
-    for (let i = 0; i < 100; i++) values[`v${i}`] = Array.from({ length: Math.floor(random() * 40) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+    for (let i = 0; i < 100; i++)
+      values[`v${i}`] = Array.from({ length: Math.floor(random() * 40) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
     const vars = Object.fromEntries(Object.entries(values).map(([k, v]) => [`X_${k}`, v]));
-    const r = run(shell, `${Object.keys(values).map((k) => `val ${k} "$X_${k}"`).join('\n')}\nresult false ''`, vars);
+    const r = run(
+      shell,
+      `${Object.keys(values)
+        .map((k) => `val ${k} "$X_${k}"`)
+        .join('\n')}\nresult false ''`,
+      vars,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(parseResult(r.stdout).values, values);
   });

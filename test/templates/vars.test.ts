@@ -12,7 +12,9 @@ import { shellNames } from './shell-words.js';
 /** What the remote machine's own environment gives (ssh's session or the local shell), not peer-provision. */
 const ENVIRONMENT = new Set(['HOME', 'TMPDIR', 'XDG_RUNTIME_DIR', 'SSH_CONNECTION']);
 const TEMPLATES = join(ROOT, 'templates');
-const templates = readdirSync(TEMPLATES).filter((f) => f.endsWith('.sh') && f !== 'lib.sh').map((f) => f.slice(0, -3));
+const templates = readdirSync(TEMPLATES)
+  .filter((f) => f.endsWith('.sh') && f !== 'lib.sh')
+  .map((f) => f.slice(0, -3));
 const lib = shellNames(readFileSync(join(TEMPLATES, 'lib.sh'), 'utf8'));
 
 test('the reader finds reads and assignments, and skips comments, single quotes and escapes', () => {

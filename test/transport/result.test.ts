@@ -26,14 +26,21 @@ test('parseResult fails clearly on a missing, cut or malformed result line', () 
     ['null', /the last line is not JSON/],
   ];
   for (const [stdout, message] of cases) {
-    assert.throws(() => parseResult(stdout, 'join.sh'), (error: Error) => error instanceof ScriptResultError && message.test(error.message), JSON.stringify(stdout));
+    assert.throws(
+      () => parseResult(stdout, 'join.sh'),
+      (error: Error) => error instanceof ScriptResultError && message.test(error.message),
+      JSON.stringify(stdout),
+    );
   }
 });
 
 test('the error never quotes the output (it may hold a config and its secrets)', () => {
   const secret = 'sk-live-0123456789abcdef';
   for (const stdout of [`{"changed":true,"values":{"config":"${secret}`, `${secret}\n`, `${line(good)}\n${secret}`]) {
-    assert.throws(() => parseResult(stdout), (error: Error) => !error.message.includes(secret) && !error.message.includes(secret.slice(0, 8)));
+    assert.throws(
+      () => parseResult(stdout),
+      (error: Error) => !error.message.includes(secret) && !error.message.includes(secret.slice(0, 8)),
+    );
   }
 });
 

@@ -24,7 +24,10 @@ test('script() takes exactly the variables the template declares: a missing or a
   assert.throws(() => script('leave', {}), /^Error: template leave: missing DETACH$/);
   assert.throws(() => script('leave', { DETACH: 1, SECRET: 'x' }), /^Error: template leave: not declared SECRET$/);
   assert.throws(() => script('join', { AUTH_KEY: 'k', TAG: 'x' }), /template join: missing HOSTNAME_WANTED, TAGS, FORCE_REAUTH; not declared TAG/);
-  assert.doesNotThrow(() => script('restart', { SERVICE: 'none', RESTART_CMD: undefined, OLD_PID: undefined, PORT: 1, LISTEN_IP: '127.0.0.1', TIMEOUT: 1 }), 'a declared variable may be given as undefined (empty)');
+  assert.doesNotThrow(
+    () => script('restart', { SERVICE: 'none', RESTART_CMD: undefined, OLD_PID: undefined, PORT: 1, LISTEN_IP: '127.0.0.1', TIMEOUT: 1 }),
+    'a declared variable may be given as undefined (empty)',
+  );
 });
 
 test('a variable declared secret is registered for redaction as the script is made; the others are not', () => {

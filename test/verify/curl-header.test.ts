@@ -50,8 +50,7 @@ describe('curl gets the token as a header, never as configuration', () => {
       );
       child.stdin!.end(text);
     });
-  const runVerify = (tokenFile: string) =>
-    sh(script('verify', { PEERS: `p1 127.0.0.1 ${port} ${tokenFile}`, NONCE, SEND_MESSAGE: 1, FROM: 'me' }));
+  const runVerify = (tokenFile: string) => sh(script('verify', { PEERS: `p1 127.0.0.1 ${port} ${tokenFile}`, NONCE, SEND_MESSAGE: 1, FROM: 'me' }));
 
   test('verify.sh: a good token is sent as "Authorization: Bearer <token>" and every check passes', async () => {
     const file = join(dir, 'good.token');
@@ -60,7 +59,11 @@ describe('curl gets the token as a header, never as configuration', () => {
     const r = await runVerify(file);
     assert.equal(r.code, 0, r.stderr);
     const checks = checksOf('me', parseResult(r.stdout));
-    assert.deepEqual(checks.map((c) => [c.to, c.check, c.ok]), ['health', 'token-accepted', 'token-enforced', 'message'].map((c) => ['p1', c, true]), r.stdout);
+    assert.deepEqual(
+      checks.map((c) => [c.to, c.check, c.ok]),
+      ['health', 'token-accepted', 'token-enforced', 'message'].map((c) => ['p1', c, true]),
+      r.stdout,
+    );
     assert.ok(seen.some((s) => s.headers.authorization === `Bearer ${TOKEN}`));
   });
 

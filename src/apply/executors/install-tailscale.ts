@@ -1,6 +1,6 @@
 // install-tailscale: the install script (Linux, https only) or Homebrew (macOS), by templates/install-tailscale.sh.
 import { remoteStep } from '../steps.js';
-import { runOf, type Executor } from './types.js';
+import { type Executor, runOf } from './types.js';
 
 export const installTailscale: Executor<'install-tailscale'> = {
   title: 'install Tailscale',

@@ -2,7 +2,7 @@
 import { StepError } from '../../errors.js';
 import { redact } from '../../output/redact.js';
 import { remoteStep } from '../steps.js';
-import { runOf, type Executor } from './types.js';
+import { type Executor, runOf } from './types.js';
 
 export const join: Executor<'join'> = {
   title: 'join the tailnet',
@@ -17,7 +17,8 @@ export const join: Executor<'join'> = {
       TAGS: step.input.tags.join(','),
     });
     const ip = values.ip;
-    if (!ip || !/^\d+\.\d+\.\d+\.\d+$/.test(ip)) throw new StepError(run.machine.name, this.title, `tailscale ip -4 printed no IPv4 address${ip ? ` (${redact(ip)})` : ''}`);
+    if (!ip || !/^\d+\.\d+\.\d+\.\d+$/.test(ip))
+      throw new StepError(run.machine.name, this.title, `tailscale ip -4 printed no IPv4 address${ip ? ` (${redact(ip)})` : ''}`);
     run.ip = ip;
     return {};
   },

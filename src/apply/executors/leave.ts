@@ -1,6 +1,6 @@
 // leave (down, last on its machine): log the node out; in the background when this connection runs over it.
 import { remoteStep } from '../steps.js';
-import { runOf, type Executor } from './types.js';
+import { type Executor, runOf } from './types.js';
 
 export const leave: Executor<'leave'> = {
   title: 'leave the tailnet',

@@ -1,8 +1,9 @@
 // patch-config: back the config up once, then set peer-provision's keys only (templates/gateway-config.sh, which
 // lets OpenClaw's own `config patch` apply and validate them on a copy).
-import { remoteStep } from '../steps.js';
-import { runOf, type Executor } from './types.js';
+
 import type { StepInputs } from '../../plan/types.js';
+import { remoteStep } from '../steps.js';
+import { type Executor, runOf } from './types.js';
 
 /** peer-provision's keys of the gateway config; every other key stays as the user has it. */
 export function gatewayPatch(input: StepInputs['patch-config'], token: string): object {

@@ -1,6 +1,6 @@
 // remove-peer-files (down): the folders peer-provision wrote (as it recorded them on the machine), by templates/restore.sh.
 import { remoteStep } from '../steps.js';
-import { runOf, type Executor } from './types.js';
+import { type Executor, runOf } from './types.js';
 
 export const removePeerFiles: Executor<'remove-peer-files'> = {
   title: 'remove peer files',

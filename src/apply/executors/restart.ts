@@ -2,7 +2,7 @@
 // /health answers where the plan says: the tailnet address after up, loopback after down.
 import { StepError } from '../../errors.js';
 import { remoteStep } from '../steps.js';
-import { runOf, type Executor } from './types.js';
+import { type Executor, runOf } from './types.js';
 
 const RESTART_TIMEOUT_SECONDS = 120;
 

@@ -7,7 +7,7 @@ import { registerSecret } from '../../output/redact.js';
 import type { RestoreDecision } from '../../plan/types.js';
 import type { MachineRun } from '../context.js';
 import { remoteStep } from '../steps.js';
-import { runOf, type Executor } from './types.js';
+import { type Executor, runOf } from './types.js';
 
 /** The patch that undoes only peer-provision's keys, for a config the user edited after up. */
 export function reversePatch(current: Record<string, unknown> | undefined, original: string | undefined): object {

@@ -1,11 +1,11 @@
 // write-peer-files: each peer's address and token file, and the peer-messaging skill (templates/peer-files.sh).
 // The peers' addresses are those of this run: a peer that joined in it has one only now.
 import { StepError } from '../../errors.js';
-import { peerInfos, type MachineRun } from '../context.js';
 import { layout } from '../../model/openclaw-layout.js';
-import { renderPeerFiles, type PeerInfo } from '../peer-files.js';
+import { type MachineRun, peerInfos } from '../context.js';
+import { type PeerInfo, renderPeerFiles } from '../peer-files.js';
 import { remoteStep } from '../steps.js';
-import { runOf, type Executor } from './types.js';
+import { type Executor, runOf } from './types.js';
 
 const base64 = (text: string) => Buffer.from(text).toString('base64');
 
@@ -19,7 +19,8 @@ export const writePeerFiles: Executor<'write-peer-files'> = {
   async run(step, ctx) {
     const run = runOf(step, ctx);
     const infos = peerInfos(ctx.spec, ctx.runs, run.machine.name);
-    if (!infos || !run.state.gateway.configPath) throw new StepError(run.machine.name, this.title, 'a peer has no tailnet address (unreachable, or it failed before joining)');
+    if (!infos || !run.state.gateway.configPath)
+      throw new StepError(run.machine.name, this.title, 'a peer has no tailnet address (unreachable, or it failed before joining)');
     const rendered = peerFilesFor(run, infos);
     await remoteStep(run, this.title, 'peer-files', {
       STACK: ctx.spec.name,

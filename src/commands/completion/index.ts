@@ -32,9 +32,7 @@ const words = (list: string[]) => list.join(' ');
 const single = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 
 function bash(commands: Described[]): string {
-  const cases = commands
-    .map((c) => `    ${c.name}) opts=${single(words(c.options.flatMap((o) => [o.long, ...(o.short ? [o.short] : [])])))} ;;`)
-    .join('\n');
+  const cases = commands.map((c) => `    ${c.name}) opts=${single(words(c.options.flatMap((o) => [o.long, ...(o.short ? [o.short] : [])])))} ;;`).join('\n');
   const valueCases = commands
     .flatMap((c) => c.options.filter((o) => o.choices).map((o) => `    ${o.long}) COMPREPLY=($(compgen -W ${single(words(o.choices!))} -- "$cur")); return ;;`))
     .filter((line, i, all) => all.indexOf(line) === i)
@@ -80,7 +78,9 @@ function fish(commands: Described[]): string {
     for (const o of c.options) {
       const value = o.file ? ' -r -F' : o.choices ? ` -x -a ${single(words(o.choices))}` : o.takesValue ? ' -x' : '';
       const short = o.short ? ` -s ${o.short.replace(/^-/, '')}` : '';
-      lines.push(`complete -c peer-provision -n '__fish_seen_subcommand_from ${c.name}' -l ${o.long.replace(/^--/, '')}${short}${value} -d ${single(o.description)}`);
+      lines.push(
+        `complete -c peer-provision -n '__fish_seen_subcommand_from ${c.name}' -l ${o.long.replace(/^--/, '')}${short}${value} -d ${single(o.description)}`,
+      );
     }
   }
   return lines.join('\n') + '\n';

@@ -1,20 +1,20 @@
-import type { CommonOptions } from '../../program.js';
-import { EXIT, PeerProvisionError, UsageError } from '../../errors.js';
+import { lockStack } from '../../apply/lock.js';
 import { runPlan } from '../../apply/run-plan.js';
 import { tailnetPreflightDown, tailnetSide } from '../../apply/tailnet-side.js';
-import { lockStack } from '../../apply/lock.js';
+import { EXIT, PeerProvisionError, UsageError } from '../../errors.js';
 import { interrupted } from '../../interrupt.js';
 import { confirm } from '../../output/confirm.js';
 import { stderr } from '../../output/io.js';
-import type { View } from '../../output/view.js';
 import { renderPlan } from '../../output/render-plan.js';
-import { isEmpty } from '../../plan/types.js';
+import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
+import { isEmpty } from '../../plan/types.js';
+import type { CommonOptions } from '../../program.js';
 import { Transport } from '../../transport/remote.js';
 import { prepare } from '../prepare.js';
+import { BlockedError, localBlockers, removeEmptyStateFolders } from '../readiness.js';
 import { checkNotStale, readPlanFile } from '../saved-plan.js';
 import { restrictPlan, targeted, targetSet } from '../targets.js';
-import { BlockedError, localBlockers, removeEmptyStateFolders } from '../readiness.js';
 
 interface DownOptions extends CommonOptions {
   yes?: boolean;
@@ -26,7 +26,8 @@ interface DownOptions extends CommonOptions {
 export async function run(options: DownOptions & { planFile?: string }, view: View): Promise<number> {
   const planFile = options.planFile;
   const saved = planFile ? readPlanFile(planFile, 'down') : undefined;
-  if (saved && options.machine?.length) throw new UsageError('--machine cannot be given with a saved plan: the plan names its machines', 'make the plan with --machine instead');
+  if (saved && options.machine?.length)
+    throw new UsageError('--machine cannot be given with a saved plan: the plan names its machines', 'make the plan with --machine instead');
   const spec = loadSpec(options.file);
   const only = targetSet(spec, saved?.targets ?? options.machine); // --machine: those machines only, and the tailnet is left alone
   // provider pulumi: the CLI and plugin, the credentials and an existing stack's passphrase are needed to revoke;
@@ -54,13 +55,26 @@ export async function run(options: DownOptions & { planFile?: string }, view: Vi
     view.print(renderPlan(plan));
     if (plan.blockers.length > 0) {
       refused = true;
-      throw new BlockedError('down', plan.blockers, targeted(plan).filter((m) => m.observed === 'unreachable'));
+      throw new BlockedError(
+        'down',
+        plan.blockers,
+        targeted(plan).filter((m) => m.observed === 'unreachable'),
+      );
     }
     const unreachable = targeted(plan).filter((m) => m.observed === 'unreachable');
     const machineWork = plan.machines.some((m) => m.actions.some((a) => a.op !== 'unknown'));
     if (!machineWork && (spec.tailnet.provider === 'provided' || only)) {
-      view.print(unreachable.length ? '\nNothing to do on the machines that could be reached.\n' : '\nNothing to do: peer-provision has nothing on these machines.\n');
-      view.emit({ event: 'result', changed: false, ok: unreachable.length === 0, exitCode: unreachable.length ? EXIT.failure : EXIT.ok, unreachable: unreachable.map((m) => m.machine), transport: transport.stats() });
+      view.print(
+        unreachable.length ? '\nNothing to do on the machines that could be reached.\n' : '\nNothing to do: peer-provision has nothing on these machines.\n',
+      );
+      view.emit({
+        event: 'result',
+        changed: false,
+        ok: unreachable.length === 0,
+        exitCode: unreachable.length ? EXIT.failure : EXIT.ok,
+        unreachable: unreachable.map((m) => m.machine),
+        transport: transport.stats(),
+      });
       return unreachable.length ? EXIT.failure : EXIT.ok;
     }
     if (interrupted()) {
@@ -76,8 +90,17 @@ export async function run(options: DownOptions & { planFile?: string }, view: Vi
     const ctx = { spec, runs, tailnet: await tailnetSide(spec), say: (line: string) => stderr(`${line}\n`) };
     const result = await runPlan(plan, ctx, { renderer: view.renderer, events: view });
     const problems = [...unreachable.map((m) => `${m.machine}: unreachable, skipped: ${m.reason}`), ...result.failures.map((f) => f.message)];
-    view.emit({ event: 'result', changed: true, ok: problems.length === 0 && !interrupted(), exitCode: interrupted() ? EXIT.interrupted : problems.length ? EXIT.failure : EXIT.ok, problems, transport: transport.stats() });
-    view.print(problems.length ? `\ndown finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run down to finish.\n` : '\ndown complete.\n');
+    view.emit({
+      event: 'result',
+      changed: true,
+      ok: problems.length === 0 && !interrupted(),
+      exitCode: interrupted() ? EXIT.interrupted : problems.length ? EXIT.failure : EXIT.ok,
+      problems,
+      transport: transport.stats(),
+    });
+    view.print(
+      problems.length ? `\ndown finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run down to finish.\n` : '\ndown complete.\n',
+    );
     if (interrupted()) {
       stderr('Interrupted: the steps that were running finished; nothing else was started. Re-run down to finish.\n');
       return EXIT.interrupted;

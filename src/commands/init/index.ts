@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline/promises';
 import { EXIT, InputError, UsageError } from '../../errors.js';
 import { stderr, stdout } from '../../output/io.js';
 import { loadSpec } from '../../peer-yaml/load.js';
-import { authKeyVar, peerYamlText, type InitAnswers } from './template.js';
+import { authKeyVar, type InitAnswers, peerYamlText } from './template.js';
 
 interface InitOptions {
   file: string;
@@ -28,7 +28,8 @@ export async function run(options: InitOptions): Promise<number> {
     }
     throw error;
   }
-  const env = answers.provider === 'pulumi' ? 'TS_OAUTH_CLIENT_ID=… TS_OAUTH_CLIENT_SECRET=…' : answers.machines.map((m) => `${authKeyVar(m.name)}=…`).join(' ');
+  const env =
+    answers.provider === 'pulumi' ? 'TS_OAUTH_CLIENT_ID=… TS_OAUTH_CLIENT_SECRET=…' : answers.machines.map((m) => `${authKeyVar(m.name)}=…`).join(' ');
   const f = options.file === 'peer.yaml' ? '' : ` -f ${options.file}`;
   stdout(
     `Wrote ${options.file}: stack ${answers.name}, ${answers.machines.length} machines (${answers.machines.map((m) => `${m.name}=${m.target}`).join(', ')}), provider ${answers.provider}.\n` +
@@ -47,19 +48,30 @@ function fromFlags(options: InitOptions, file: string): InitAnswers {
   // Names become YAML keys as they are: only what the schema allows gets that far (no injection through a name).
   const bad = machines.filter((m) => !/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(m.name)).map((m) => JSON.stringify(m.name));
   if (options.name !== undefined && !/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/.test(options.name)) bad.push(`--name ${JSON.stringify(options.name)}`);
-  if (bad.length) throw new UsageError(`init: ${bad.join(', ')}: names are lowercase letters, digits and dashes (a machine at most 63, the stack at most 32); nothing was written`);
+  if (bad.length)
+    throw new UsageError(
+      `init: ${bad.join(', ')}: names are lowercase letters, digits and dashes (a machine at most 63, the stack at most 32); nothing was written`,
+    );
   return { name: options.name ?? stackNameFor(file), provider: options.provider ?? 'pulumi', machines };
 }
 
 /** The folder's name as a stack name (lowercase letters, digits, dashes, at most 32), or "peers". */
 export function stackNameFor(file: string): string {
-  const name = basename(dirname(file)).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 32).replace(/-+$/, '');
+  const name = basename(dirname(file))
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 32)
+    .replace(/-+$/, '');
   return name || 'peers';
 }
 
 async function ask(options: InitOptions, file: string): Promise<InitAnswers> {
   if (!process.stdin.isTTY || !process.stderr.isTTY) {
-    throw new UsageError('init needs machines: pass --machine NAME=TARGET (at least two), or run it on a terminal to be asked', 'e.g. peer-provision init --machine laptop=local --machine server=me@host:2222');
+    throw new UsageError(
+      'init needs machines: pass --machine NAME=TARGET (at least two), or run it on a terminal to be asked',
+      'e.g. peer-provision init --machine laptop=local --machine server=me@host:2222',
+    );
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
@@ -74,7 +86,10 @@ async function ask(options: InitOptions, file: string): Promise<InitAnswers> {
       }
       machines.push(line);
     }
-    const provider = (await rl.question('Tailscale keys: pulumi (minted for you, needs the Pulumi CLI and an OAuth client) or provided (one auth key per machine) [pulumi]: ')).trim() || 'pulumi';
+    const provider =
+      (
+        await rl.question('Tailscale keys: pulumi (minted for you, needs the Pulumi CLI and an OAuth client) or provided (one auth key per machine) [pulumi]: ')
+      ).trim() || 'pulumi';
     if (provider !== 'pulumi' && provider !== 'provided') throw new UsageError(`provider ${provider}: expected pulumi or provided`);
     return fromFlags({ ...options, machine: machines, provider }, file);
   } finally {
@@ -91,7 +106,9 @@ function checked(text: string, file: string): void {
     loadSpec(probe);
   } catch (error) {
     if (error instanceof InputError) {
-      throw new UsageError(`init: these answers do not make a valid peer.yaml; nothing was written:\n${error.problems.map((p) => `  ${p.field}: ${p.message}`).join('\n')}`);
+      throw new UsageError(
+        `init: these answers do not make a valid peer.yaml; nothing was written:\n${error.problems.map((p) => `  ${p.field}: ${p.message}`).join('\n')}`,
+      );
     }
     throw error;
   } finally {

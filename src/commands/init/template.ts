@@ -30,7 +30,7 @@ export function peerYamlText(a: InitAnswers): string {
       '    oauthClientSecret: env:TS_OAUTH_CLIENT_SECRET',
       '  keys:',
       '    expiry: 1h                  # s, m, h, d (at most 90d)',
-      '  acl: merge                    # merge: add only this stack\'s policy entries | skip: leave the policy alone',
+      "  acl: merge                    # merge: add only this stack's policy entries | skip: leave the policy alone",
       `  # backend: s3://my-bucket/peer-provision   # where the Pulumi state lives; default stacks/${a.name}/ beside this file (in CI use a persistent one)`,
     );
   } else {
@@ -38,11 +38,14 @@ export function peerYamlText(a: InitAnswers): string {
   }
   lines.push('machines:');
   for (const m of a.machines) {
-    lines.push(`  ${m.name}:`, `    ssh: ${scalar(m.target)}${m.target === 'local' ? '            # the machine that runs peer-provision' : '   # user@host[:port] or an alias from ~/.ssh/config'}`);
+    lines.push(
+      `  ${m.name}:`,
+      `    ssh: ${scalar(m.target)}${m.target === 'local' ? '            # the machine that runs peer-provision' : '   # user@host[:port] or an alias from ~/.ssh/config'}`,
+    );
     if (a.provider === 'provided') lines.push('    tailscale:', `      authKey: env:${authKeyVar(m.name)}`);
     lines.push(
       '    # tailscale: {hostname: NAME}          # default: the machine name',
-      '    # gateway: {port: 18789, token: generate}   # token: generate keeps the gateway\'s own, or env:NAME / file:PATH',
+      "    # gateway: {port: 18789, token: generate}   # token: generate keeps the gateway's own, or env:NAME / file:PATH",
     );
   }
   lines.push('# peers: [[a, b]]                # default: every pair of machines', '');

@@ -1,17 +1,17 @@
-import type { CommonOptions } from '../../program.js';
 import { EXIT, UsageError } from '../../errors.js';
 import { OFFLINE } from '../../observe/tailnet.js';
-import type { View } from '../../output/view.js';
 import { renderPlan } from '../../output/render-plan.js';
-import { plan } from '../../plan/index.js';
-import type { Plan, PlanBlocker } from '../../plan/types.js';
+import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import type { Spec } from '../../peer-yaml/types.js';
-import { Transport } from '../../transport/remote.js';
-import { newTokens, rotateNodeKeys } from '../rotation.js';
+import { plan } from '../../plan/index.js';
 import { DEFAULT_REKEY_WINDOW_SECONDS, type NodeKeys } from '../../plan/machine.js';
+import type { Plan, PlanBlocker } from '../../plan/types.js';
+import type { CommonOptions } from '../../program.js';
+import { Transport } from '../../transport/remote.js';
 import { prepare } from '../prepare.js';
-import { refuseBadInput, localBlockers, specForPlanning } from '../readiness.js';
+import { localBlockers, refuseBadInput, specForPlanning } from '../readiness.js';
+import { newTokens, rotateNodeKeys } from '../rotation.js';
 import { writePlanFile } from '../saved-plan.js';
 import { outsideOf, restrictPlan, targeted, targetSet } from '../targets.js';
 
@@ -41,7 +41,11 @@ export async function run(options: PlanOptions, view: View): Promise<number> {
     const keys = options.for === 'up' ? { now: Date.now(), windowSeconds: DEFAULT_REKEY_WINDOW_SECONDS, rekey: false } : undefined;
     return planFor(loadSpec(options.file), options, options.for, view, keys);
   }
-  if (options.out) throw new UsageError('--out cannot save a rotate plan: its new tokens exist only for the run that makes them', 'run `peer-provision rotate` (it shows the plan and asks)');
+  if (options.out)
+    throw new UsageError(
+      '--out cannot save a rotate plan: its new tokens exist only for the run that makes them',
+      'run `peer-provision rotate` (it shows the plan and asks)',
+    );
   // what rotate would do: up's plan with new tokens (made here, shown only as "(sensitive value)", then thrown away)
   // and the nodes it would re-key
   const keys = rotateNodeKeys(options, Date.now());
@@ -67,7 +71,8 @@ async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down',
   });
   if (!options.offline) refuseBadInput(spec, local); // offline connects to nothing: a missing secret is only shown
   const only = targetSet(spec, options.machine);
-  if (options.out && options.offline) throw new UsageError('--out cannot save an --offline plan: nothing was observed, so there is nothing to apply', 'drop --offline');
+  if (options.out && options.offline)
+    throw new UsageError('--out cannot save an --offline plan: nothing was observed, so there is nothing to apply', 'drop --offline');
   const whole = options.offline
     ? plan({ spec, command, machines: new Map(), policy: { unread: OFFLINE, offline: true }, localBlockers: local })
     : await observedPlan(specForPlanning(spec, local), command, local, Boolean(options.acceptNewHostKeys), outsideOf(spec, only), nodeKeys);

@@ -1,12 +1,12 @@
-import type { CommonOptions } from '../../program.js';
 import { EXIT } from '../../errors.js';
 import { observeAll } from '../../observe/index.js';
 import type { View } from '../../output/view.js';
-import { isJoined } from '../../plan/machine.js';
 import { loadSpec } from '../../peer-yaml/load.js';
+import { isJoined } from '../../plan/machine.js';
+import type { CommonOptions } from '../../program.js';
 import { Transport } from '../../transport/remote.js';
-import { restrictSpec, targetSet } from '../targets.js';
 import { observedEndpoints, verify } from '../../verify/index.js';
+import { restrictSpec, targetSet } from '../targets.js';
 
 interface StatusOptions extends CommonOptions {
   acceptNewHostKeys?: boolean;
@@ -23,7 +23,8 @@ export async function run(options: StatusOptions, view: View): Promise<number> {
     const checks = await verify(spec, endpoints, false);
     const rows = spec.machines.map((machine) => {
       const o = observed.get(machine.name)!;
-      if (o.observation.status !== 'observed') return { machine: machine.name, reachable: false as const, reason: o.observation.status === 'unreachable' ? o.observation.reason : undefined };
+      if (o.observation.status !== 'observed')
+        return { machine: machine.name, reachable: false as const, reason: o.observation.status === 'unreachable' ? o.observation.reason : undefined };
       const s = o.observation.state;
       const mine = checks.filter((c) => c.from === machine.name);
       const peers = [...new Set(mine.map((c) => c.to))].map((to) => ({ peer: to, reachable: mine.filter((c) => c.to === to).every((c) => c.ok) }));
@@ -32,7 +33,13 @@ export async function run(options: StatusOptions, view: View): Promise<number> {
         reachable: true as const,
         joined: isJoined(machine, s),
         tailnetIp: s.tailscale.ip ?? null,
-        gateway: { bind: s.gateway.bind ?? null, port: s.gateway.port ?? null, auth: s.gateway.authMode ?? null, pid: s.gateway.pid ?? null, listening: s.gateway.listening },
+        gateway: {
+          bind: s.gateway.bind ?? null,
+          port: s.gateway.port ?? null,
+          auth: s.gateway.authMode ?? null,
+          pid: s.gateway.pid ?? null,
+          listening: s.gateway.listening,
+        },
         healthy: checks.some((c) => c.to === machine.name && c.check === 'health' && c.ok),
         peers,
       };

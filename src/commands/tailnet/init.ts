@@ -1,9 +1,10 @@
 // peer-provision tailnet init: what a first run of provider pulumi needs, in order (see src/tailnet/init.ts).
-import type { CommonOptions } from '../../program.js';
+
 import { EXIT, UsageError } from '../../errors.js';
-import type { View } from '../../output/view.js';
 import { registerSecret } from '../../output/redact.js';
+import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
+import type { CommonOptions } from '../../program.js';
 
 interface InitOptions extends CommonOptions {
   write?: boolean;

@@ -2,9 +2,9 @@
 import { UsageError } from '../../errors.js';
 import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
+import { DEFAULT_REKEY_WINDOW_SECONDS } from '../../plan/machine.js';
 import { apply, type UpOptions } from '../converge.js';
 import { readPlanFile } from '../saved-plan.js';
-import { DEFAULT_REKEY_WINDOW_SECONDS } from '../../plan/machine.js';
 
 export type { UpOptions } from '../converge.js';
 
@@ -12,7 +12,8 @@ export type { UpOptions } from '../converge.js';
 export async function run(options: UpOptions & { planFile?: string }, view: View): Promise<number> {
   const planFile = options.planFile;
   const saved = planFile ? readPlanFile(planFile, 'up') : undefined;
-  if (saved && options.machine?.length) throw new UsageError('--machine cannot be given with a saved plan: the plan names its machines', 'make the plan with --machine instead');
+  if (saved && options.machine?.length)
+    throw new UsageError('--machine cannot be given with a saved plan: the plan names its machines', 'make the plan with --machine instead');
   return apply(loadSpec(options.file), { ...options, machine: saved?.targets ?? options.machine }, 'up', view, {
     saved: saved && { plan: saved, file: planFile! },
     // up re-keys only an expired node (it has to join again anyway); a key near expiry is a note suggesting rotate

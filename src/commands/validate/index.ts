@@ -1,9 +1,9 @@
-import type { CommonOptions } from '../../program.js';
 import { EXIT } from '../../errors.js';
 import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
-import { validateSecretReferences } from '../shared.js';
+import type { CommonOptions } from '../../program.js';
 import { formatBlocker, localBlockers } from '../readiness.js';
+import { validateSecretReferences } from '../shared.js';
 
 /**
  * The file itself and the secret references that can be checked offline (exit 2 on any problem: a file: secret
@@ -31,7 +31,9 @@ export async function run(options: CommonOptions, view: View): Promise<number> {
     () =>
       `${spec.file}: valid: stack ${spec.name}, ${spec.machines.length} machines (${spec.machines
         .map((m) => m.name)
-        .join(', ')}${local ? `; ${local} is local` : ''}), ${spec.peers.length} peer pair${spec.peers.length === 1 ? '' : 's'}, provider ${spec.tailnet.provider}\n` +
+        .join(
+          ', ',
+        )}${local ? `; ${local} is local` : ''}), ${spec.peers.length} peer pair${spec.peers.length === 1 ? '' : 's'}, provider ${spec.tailnet.provider}\n` +
       (blockers.length > 0 ? `Not ready for up yet (${blockers.length}):\n${blockers.map(formatBlocker).join('\n')}\n` : ''),
   );
   return EXIT.ok;
