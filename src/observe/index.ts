@@ -1,6 +1,6 @@
 // observe: read every machine's current state, concurrently and read-only (one remote command each).
 
-import { redact } from '../output/redact.js';
+import { redact, registerSecret } from '../output/redact.js';
 import type { MachineSpec, Spec } from '../peer-yaml/types.js';
 import { lastLines, type Transport, UnreachableError } from '../transport/remote.js';
 import { script } from '../transport/script.js';
@@ -26,6 +26,7 @@ export async function observeMachine(spec: Spec, machine: MachineSpec, transport
       return { observation: { status: 'unreachable', reason: redact(`observe failed: ${lastLines(result.stderr)}`) } };
     }
     const parsed = parseObservation(result.stdout);
+    for (const secret of parsed.private.secrets) registerSecret(secret); // before anything about this machine is printed
     return { observation: { status: 'observed', state: parsed.state }, private: parsed.private };
   } catch (error) {
     const reason = error instanceof UnreachableError ? error.message : `observe failed: ${(error as Error).message}`;

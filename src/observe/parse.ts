@@ -1,7 +1,6 @@
 // Turns observe.sh's result values into a MachineState, plus what must stay private (the config text, the token).
 import JSON5 from 'json5';
 import { sha256 } from '../model/hash.js';
-import { registerSecret } from '../output/redact.js';
 import { decoded, parseResult } from '../transport/result.js';
 import { editedOutsideOwnedKeys } from './owned-keys.js';
 import type { ConfigKind, MachineState, RecordedConfig, ServiceManager } from './types.js';
@@ -12,8 +11,10 @@ export interface Private {
   config?: Record<string, unknown>;
   /** Per recorded config (down only): what it holds now and peer-provision's backup of the original. */
   records: Map<string, { current?: string; orig?: string }>;
-  /** The gateway token now in the config (registered for redaction as soon as it is read). */
+  /** The gateway token now in the config. */
   token?: string;
+  /** Every secret found in what observe read (the token now, the originals' tokens): observe/index.ts registers them. */
+  secrets: string[];
   home: string;
 }
 
@@ -31,7 +32,7 @@ function editedSince(config: Record<string, unknown> | undefined, appliedText: s
 }
 
 /** The "record.ID.*" values: every config peer-provision patched, with its current and original text. */
-function parseRecords(values: Record<string, string>): { recorded: RecordedConfig[]; records: Private['records'] } {
+function parseRecords(values: Record<string, string>, secrets: string[]): { recorded: RecordedConfig[]; records: Private['records'] } {
   const recorded: RecordedConfig[] = [];
   const records: Private['records'] = new Map();
   for (const key of Object.keys(values)) {
@@ -46,7 +47,7 @@ function parseRecords(values: Record<string, string>): { recorded: RecordedConfi
       try {
         const parsed = text ? JSON5.parse(text) : undefined;
         const token = get(parsed, 'gateway', 'auth', 'token');
-        if (typeof token === 'string') registerSecret(token); // the original token is as secret as the current one
+        if (typeof token === 'string') secrets.push(token); // the original token is as secret as the current one
         const port = get(parsed, 'gateway', 'port');
         if (text === orig && typeof port === 'number') origPort = port;
       } catch {
@@ -93,9 +94,10 @@ export function parseObservation(stdout: string): { state: MachineState; private
       configError = (error as Error).message;
     }
   }
-  const { recorded, records } = parseRecords(facts);
+  const secrets: string[] = [];
+  const { recorded, records } = parseRecords(facts, secrets);
   const token = get(config, 'gateway', 'auth', 'token');
-  if (typeof token === 'string') registerSecret(token);
+  if (typeof token === 'string') secrets.push(token);
   const allow = get(config, 'gateway', 'tools', 'allow');
   const port = get(config, 'gateway', 'port');
 
@@ -158,6 +160,7 @@ export function parseObservation(stdout: string): { state: MachineState; private
       config,
       records,
       token: typeof token === 'string' ? token : undefined,
+      secrets,
       home: facts.home ?? '~',
     },
   };

@@ -1,5 +1,9 @@
 // Redaction by value: every secret the tool resolves (auth keys, gateway tokens, API credentials) is
 // registered here the moment it is read, and every line the tool prints or logs passes through redact().
+// One convention: a secret is registered where it enters the process (a file or variable read, observe's answer,
+// an API's answer), by the I/O code that reads it; pure code (parsers, the planner) returns secrets and never
+// registers. Code that may not import this module (peer-yaml, below output) and the tailnet's functions take the
+// registration as a `redact` parameter instead, which is this registerSecret in production.
 // A value is caught in every form the tool itself can print it in: as is, JSON-escaped (--json output is
 // redacted after JSON.stringify), URL-encoded, inside base64 (an HTTP Basic header, an encoded blob) at any
 // alignment, and cut off at the start or end of a line (a message truncated to N characters).

@@ -64,6 +64,7 @@ function world(answers: Record<string, Record<string, Answer>> = {}) {
             ],
           ]),
           home: '/root',
+          secrets: [],
         },
         token: TOKENS[machine.name as 'm1' | 'm2'],
       },

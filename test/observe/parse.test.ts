@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sha256 } from '../../src/model/hash.js';
+import { observeMachine } from '../../src/observe/index.js';
 import { parseObservation } from '../../src/observe/parse.js';
 import { forgetSecrets, redact } from '../../src/output/redact.js';
+import type { MachineSpec, Spec } from '../../src/peer-yaml/types.js';
+import type { Transport } from '../../src/transport/remote.js';
 import { facts, observeStdout } from './observe-output.js';
 
 const FACTS = `os=linux
@@ -22,7 +25,7 @@ peer_files=deadbeef
 `;
 const output = (config: string, status = '', extra = '') => observeStdout(facts(FACTS + extra), { config, tailscaleStatus: status });
 
-test('parses observe.sh result values into a state without the token, registering the token for redaction', () => {
+test('parses observe.sh result values into a state without the token; the token is handed back, not registered (the parser is pure)', () => {
   forgetSecrets();
   const config = `// comment\n{ gateway: { mode: "local", bind: "tailnet", port: 18789, auth: { mode: "token", token: "secret-token-value" }, tools: { allow: ["sessions_send"] } } }`;
   const status = JSON.stringify({ BackendState: 'Running', Self: { HostName: 'm1', TailscaleIPs: ['100.64.0.1', 'fd7a::1'], Tags: ['tag:peer-lab'] } });
@@ -37,7 +40,26 @@ test('parses observe.sh result values into a state without the token, registerin
   assert.equal(state.peerFilesHash, 'deadbeef');
   assert.ok(!JSON.stringify(state).includes('secret-token-value'), 'the state holds no secret');
   assert.equal(priv.token, 'secret-token-value');
-  assert.equal(redact('x secret-token-value y'), 'x [redacted] y');
+  assert.deepEqual(priv.secrets, ['secret-token-value']);
+  assert.equal(redact('x secret-token-value y'), 'x secret-token-value y', 'observe/index.ts registers it, not the parser');
+});
+
+test("observeMachine registers every secret observe read before it returns (the token, the original config's token)", async () => {
+  forgetSecrets();
+  const config = '{ gateway: { auth: { mode: "token", token: "observed-token-0123456789" } } }';
+  const remote = {
+    machine: 'm1',
+    stats: { connections: 0, commands: 0 },
+    close: async () => {},
+    abort: () => {},
+    run: async () => ({ exitCode: 0, stdout: output(config), stderr: '' }),
+  };
+  const transport = { for: () => remote } as unknown as Transport;
+  const spec = { name: 's', machines: [], peers: [] } as unknown as Spec;
+  const machine = { name: 'm1', gateway: { port: 18789 } } as unknown as MachineSpec;
+  const o = await observeMachine(spec, machine, transport);
+  assert.equal(o.observation.status, 'observed');
+  assert.equal(redact('x observed-token-0123456789 y'), 'x [redacted] y');
 });
 
 test('not joined, no config: a state that plans a full up', () => {

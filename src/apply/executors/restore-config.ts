@@ -3,13 +3,12 @@
 // reverse patch is built here because it holds the original token, which never enters the plan.
 import JSON5 from 'json5';
 import { OWNED_GATEWAY_KEYS, TOOL_FOR_PEERS } from '../../observe/owned-keys.js';
-import { registerSecret } from '../../output/redact.js';
 import type { RestoreDecision } from '../../plan/types.js';
 import type { MachineRun } from '../context.js';
 import { remoteStep } from '../steps.js';
 import { type Executor, runOf } from './types.js';
 
-/** The patch that undoes only peer-provision's keys, for a config the user edited after up. */
+/** The patch that undoes only peer-provision's keys, for a config the user edited after up (its token: observe registered it). */
 export function reversePatch(current: Record<string, unknown> | undefined, original: string | undefined): object {
   const orig = (original ? JSON5.parse(original) : {}) as { gateway?: Record<string, unknown> };
   const og = orig.gateway ?? {};
@@ -17,7 +16,6 @@ export function reversePatch(current: Record<string, unknown> | undefined, origi
   const gateway: Record<string, unknown> = {};
   for (const key of OWNED_GATEWAY_KEYS) gateway[key] = og[key] ?? null;
   const oauth = (og.auth ?? {}) as Record<string, unknown>;
-  if (typeof oauth.token === 'string') registerSecret(oauth.token);
   gateway.auth = { mode: oauth.mode ?? null, token: oauth.token ?? null };
   const origAllow = ((og.tools as { allow?: string[] } | undefined)?.allow ?? []) as string[];
   const curAllow = ((cur.tools as { allow?: string[] } | undefined)?.allow ?? []) as string[];
