@@ -52,7 +52,10 @@ check_peer() { # NAME IP PORT TOKEN_FILE
   out=$(http POST "$base/tools/invoke" - '{"tool":"sessions_list","args":{}}')
   case "$out" in 401*) report "$name" token-enforced ok "no token: 401";; *) report "$name" token-enforced fail "no token: $out";; esac
   [ "$SEND_MESSAGE" = 1 ] || return
-  message="peer-provision verify $NONCE from $FROM"
+  # The nonce comes first: a session whose agent has not taken its inputs in lists them as pendingInputs, each cut
+  # to a share of a 4 KiB budget (OpenClaw's SESSIONS_HISTORY_PENDING_MAX_BYTES), so with a dozen waiting a nonce
+  # after 22 characters of text was cut off and the check failed on a gateway that had simply been verified often.
+  message="$NONCE peer-provision verify from $FROM"
   out=$(http_settled POST "$base/tools/invoke" "$token_file" "{\"tool\":\"sessions_send\",\"args\":{\"sessionKey\":\"agent:main:main\",\"message\":\"$message\",\"timeoutSeconds\":0}}")
   case "$out" in 200*) ;; *) report "$name" message fail "sessions_send: $out"; return;; esac
   # the message shows in the peer's history once its session has taken it in (seconds on a busy machine)

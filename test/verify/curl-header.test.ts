@@ -22,6 +22,7 @@ describe('curl gets the token as a header, never as configuration', () => {
   let server: Server;
   let port = 0;
   const seen: { url: string; headers: IncomingHttpHeaders }[] = [];
+  let lastMessage = '';
   const dir = tempDir('pp-curl-');
   const pwned = join(dir, 'pwned');
   // what an attacker would put in a token: end the quoted header, then curl config lines of their own
@@ -35,7 +36,17 @@ describe('curl gets the token as a header, never as configuration', () => {
       req.on('end', () => {
         if (req.url === '/health' || req.url === '/exfiltrate') return res.writeHead(200).end('{"ok":true}');
         if (req.headers.authorization !== `Bearer ${TOKEN}`) return res.writeHead(401).end('{"error":"unauthorized"}');
-        res.writeHead(200).end(body.includes('sessions_history') ? `{"messages":["peer-provision verify ${NONCE}"]}` : '{"ok":true}');
+        // as a busy gateway answers: the message waits among many pendingInputs, each cut to a share of OpenClaw's
+        // 4 KiB budget (24 characters here: a dozen and more waiting inputs)
+        const sent = /"tool":"sessions_send".*"message":"([^"]*)"/.exec(body)?.[1];
+        if (sent) lastMessage = sent;
+        res
+          .writeHead(200)
+          .end(
+            body.includes('sessions_history')
+              ? JSON.stringify({ messages: [], pendingInputs: { items: [{ message: { content: lastMessage.slice(0, 24) } }] } })
+              : '{"ok":true}',
+          );
       });
     });
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
@@ -52,7 +63,7 @@ describe('curl gets the token as a header, never as configuration', () => {
     });
   const runVerify = (tokenFile: string) => sh(script('verify', { PEERS: `p1 127.0.0.1 ${port} ${tokenFile}`, NONCE, SEND_MESSAGE: 1, FROM: 'me' }));
 
-  test('verify.sh: a good token is sent as "Authorization: Bearer <token>" and every check passes', async () => {
+  test('verify.sh: a good token is sent as "Authorization: Bearer <token>" and every check passes, the message found even cut short', async () => {
     const file = join(dir, 'good.token');
     writeFileSync(file, `${TOKEN}\n`, { mode: 0o600 });
     seen.length = 0;
