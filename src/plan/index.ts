@@ -5,7 +5,6 @@ import type { Spec } from '../peer-yaml/types.js';
 import { type Desired, downNotes, type NodeKeys, nodeKeyPlan, planMachineDown, planMachineUp } from './machine.js';
 import { machinePreconditions } from './preconditions.js';
 import { describeNode, duplicateMachines, upBlockers } from './safety.js';
-import { TAILNET } from './step.js';
 import { planTailnet } from './tailnet.js';
 import {
   allSteps,
@@ -136,5 +135,3 @@ function basis(spec: Spec, input: PlanInput): PlanBasis {
     ...('text' in input.policy ? { policyHash: sha256(input.policy.text) } : {}),
   };
 }
-
-export { TAILNET };
