@@ -39,6 +39,22 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?:
   });
 }
 
+/**
+ * A CLI run told for a failing assertion, what matters first: the exit code, stderr, the lines of stdout that
+ * name a failure, then stdout's end. (A CI log keeps only part of a long message: the plan would crowd out the
+ * error.)
+ */
+export function explain(r: CliResult): string {
+  const lines = r.stdout.split('\n');
+  const failing = lines.filter((l) => /fail|error|refused|blocked|denied|timed out|did not|✖|cannot/i.test(l)).slice(0, 30);
+  return [
+    `exit ${r.code}`,
+    `stderr:\n${r.stderr.trimEnd().split('\n').slice(-40).join('\n')}`,
+    `stdout, lines naming a failure:\n${failing.join('\n')}`,
+    `stdout, the end:\n${lines.slice(-40).join('\n')}`,
+  ].join('\n');
+}
+
 /** The full path of a command on PATH (for tests that run the CLI with a narrowed PATH). */
 export async function which(command: string): Promise<string> {
   return new Promise((done, fail) =>

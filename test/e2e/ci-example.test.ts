@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CLI, type CliResult, jsonDocument, jsonEvents, ROOT, runCli, tempDir } from '../helpers.js';
+import { CLI, type CliResult, explain, jsonDocument, jsonEvents, ROOT, runCli, tempDir } from '../helpers.js';
 import { type Lab, labDown, labHeldByMe, labStatus, labUp } from '../lab/lab.js';
 import { assertNoLeak, CONFIG, config, secretsOf, tailnetIp } from './lab-helpers.js';
 
@@ -81,7 +81,7 @@ describe('examples/ci/peer-provision-ci.sh against the lab', () => {
 
   test('apply: JSON events on stdout to the end, progress timestamped on stderr; then drift is 0', { skip, timeout: 300_000 }, async () => {
     const r = await job('apply');
-    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.code, 0, `${explain(r)}`);
     const events = await jsonEvents(r.stdout); // every line checked against schemas/events.schema.json
     assert.equal(events[0].event, 'plan');
     const result = events.at(-1)!;
@@ -161,7 +161,7 @@ describe('examples/ci/peer-provision-ci.sh against the lab', () => {
 
   test('destroy: down --yes, a result event, exit 0', { skip, timeout: 300_000 }, async () => {
     const r = await job('destroy');
-    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.code, 0, `${explain(r)}`);
     const last = (await jsonEvents(r.stdout)).at(-1)!;
     assert.deepEqual([last.event, 'ok' in last && last.ok], ['result', true]);
   });

@@ -7,15 +7,18 @@
  * still ssh in; the lock is released; a re-run converges; and a down after it puts the original back byte
  * for byte. Boundaries are sampled (each kind of fault at two or three places: the middle of the join, of the
  * config patch and of the restore, the start of a restart and of the leave) to keep the run time reasonable.
+ * One lab for the file, and the scenarios alternate: each up fault ends with the re-run up (converged), which is
+ * where the next down fault starts, and each down fault ends with the re-run down (the originals back), where
+ * the next up fault starts. A test that finds the lab in another state first brings it there (`ensure`).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { after, beforeEach, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import JSON5 from 'json5';
 import { sha256 } from '../../src/model/hash.js';
-import { CLI, jsonEvents } from '../helpers.js';
+import { CLI, explain, jsonEvents } from '../helpers.js';
 import { type Lab, labDown, labHeldByMe, labStatus, labUp } from '../lab/lab.js';
 import { CONFIG, down, filesWithSecrets, secretsOf, up } from './lab-helpers.js';
 
@@ -79,15 +82,16 @@ describe('faults during up and down', () => {
   let lab: Lab;
   let file: string;
   const original = new Map<string, string>();
+  /** Where the last test left the lab: up (converged), down (the originals back), or unknown after a failure. */
+  let state: 'up' | 'down' | 'unknown' = 'unknown';
 
-  // Each scenario gets a lab of its own (about 20 s): what one fault leaves behind (and the gateways' session
-  // history, which grows with every verify message) never shapes the next.
-  beforeEach(
+  before(
     async () => {
       if (skip) return;
       lab = await labUp({ machines: 2 });
       file = lab.peerYaml();
       for (const m of MACHINES) original.set(m, lab.readFile(m, CONFIG));
+      state = 'down';
     },
     { timeout: 25 * 60_000 },
   );
@@ -98,6 +102,17 @@ describe('faults during up and down', () => {
 
   /** A peer.yaml with fresh auth keys: provided keys are single-use, and every up after a down joins again. */
   const fresh = () => (file = lab.peerYaml());
+
+  /** Brings the lab to the state a test starts from, when the test before it did not leave it there. */
+  async function ensure(wanted: 'up' | 'down'): Promise<void> {
+    if (state === wanted) return;
+    await settle();
+    for (const m of MACHINES) await startSsh(m);
+    const r = wanted === 'up' ? await up(fresh()) : await down(file);
+    assert.equal(r.code, 0, `bringing the lab ${wanted} before the test\n${explain(r)}`);
+    if (wanted === 'down') for (const m of MACHINES) original.set(m, lab.readFile(m, CONFIG));
+    state = wanted;
+  }
 
   /** Waits until a process matching pattern runs on the machine (the middle of a step), up to 30 s. */
   async function whileRunning(machine: string, pattern: string): Promise<void> {
@@ -124,142 +139,120 @@ describe('faults during up and down', () => {
   /** edited: a machine whose config the user changed after up, so after down it is neither original nor patched. */
   async function invariants(context: string, edited?: string): Promise<void> {
     await settle();
-    for (const m of MACHINES) {
-      await startSsh(m);
-      const text = lab.readFile(m, CONFIG);
-      if (text !== original.get(m) && m !== edited) {
-        const gw = JSON5.parse(text).gateway;
-        assert.equal(gw.bind, 'tailnet', `${context}: ${m}'s config is the original or fully patched`);
-        assert.equal(gw.auth.mode, 'token', context);
-        assert.ok(gw.tools.allow.includes('sessions_send'), context);
-        assert.equal(lab.readFile(m, BACKUP), original.get(m), `${context}: ${m} keeps the backup of its original while it is patched`);
-      }
-      const valid = await lab.run(m, `OPENCLAW_CONFIG_PATH=${CONFIG} openclaw config validate`);
-      assert.equal(valid.code, 0, `${context}: OpenClaw accepts ${m}'s config: ${valid.stdout}${valid.stderr}`);
-      const wide = (await filesWithSecrets(lab, m, secretsOf(lab, MACHINES))).filter((f) => !f.startsWith('600 '));
-      assert.deepEqual(wide, [], `${context}: ${m} has secrets in files wider than 0600`);
-      const leftovers = await lab.run(m, 'ls -d /tmp/peer-provision-* /root/.openclaw/.peer-provision.* 2>/dev/null');
-      assert.equal(leftovers.stdout, '', `${context}: ${m} keeps no temp files`);
-      const ssh = await lab.ssh(m, 'true');
-      assert.equal(ssh.code, 0, `${context}: the operator can still ssh into ${m}: ${ssh.stderr}`);
-    }
+    await Promise.all(MACHINES.map((m) => machineInvariants(m, context, m === edited)));
     assert.equal(existsSync(join(dirname(file), 'stacks', 'lab', 'lock')), false, `${context}: the lock is released`);
   }
-
-  /** After a fault: the same command converges, and a down (if the command was up) restores byte for byte. */
-  async function recovers(command: 'up' | 'down', context: string): Promise<void> {
-    const again = command === 'up' ? await up(fresh()) : await down(file);
-    assert.equal(again.code, 0, `${context}: the re-run converges\n${again.stdout}\n${again.stderr}`);
-    if (command === 'up') {
-      const d = await down(file);
-      assert.equal(d.code, 0, `${context}: down after it\n${d.stdout}\n${d.stderr}`);
+  async function machineInvariants(m: string, context: string, edited: boolean): Promise<void> {
+    await startSsh(m);
+    const text = lab.readFile(m, CONFIG);
+    if (text !== original.get(m) && !edited) {
+      const gw = JSON5.parse(text).gateway;
+      assert.equal(gw.bind, 'tailnet', `${context}: ${m}'s config is the original or fully patched`);
+      assert.equal(gw.auth.mode, 'token', context);
+      assert.ok(gw.tools.allow.includes('sessions_send'), context);
+      assert.equal(lab.readFile(m, BACKUP), original.get(m), `${context}: ${m} keeps the backup of its original while it is patched`);
     }
-    for (const m of MACHINES) assert.equal(lab.readFile(m, CONFIG), original.get(m), `${context}: ${m} is back byte for byte`);
+    const valid = await lab.run(m, `OPENCLAW_CONFIG_PATH=${CONFIG} openclaw config validate`);
+    assert.equal(valid.code, 0, `${context}: OpenClaw accepts ${m}'s config: ${valid.stdout}${valid.stderr}`);
+    const wide = (await filesWithSecrets(lab, m, secretsOf(lab, MACHINES))).filter((f) => !f.startsWith('600 '));
+    assert.deepEqual(wide, [], `${context}: ${m} has secrets in files wider than 0600`);
+    const leftovers = await lab.run(m, 'ls -d /tmp/peer-provision-* /root/.openclaw/.peer-provision.* 2>/dev/null');
+    assert.equal(leftovers.stdout, '', `${context}: ${m} keeps no temp files`);
+    const ssh = await lab.ssh(m, 'true');
+    assert.equal(ssh.code, 0, `${context}: the operator can still ssh into ${m}: ${ssh.stderr}`);
   }
 
-  const upScenarios: { name: string; when: (e: StepEvent) => boolean; fault: (child: ReturnType<typeof spawn>) => Promise<void>; code: number }[] = [
-    {
-      name: 'sshd killed in the middle of the join',
-      when: step('m2', 'join the tailnet'),
-      fault: async () => {
+  /** After an up fault: the re-run converges (and verifies); the lab is then up. */
+  async function upRecovers(context: string): Promise<void> {
+    const again = await up(fresh());
+    assert.equal(again.code, 0, `${context}: the re-run converges\n${explain(again)}`);
+    assert.match(again.stdout, /up complete/);
+    state = 'up';
+  }
+  const backByteForByte = (context: string, except?: string) => {
+    for (const m of MACHINES) if (m !== except) assert.equal(lab.readFile(m, CONFIG), original.get(m), `${context}: ${m} is back byte for byte`);
+  };
+
+  /** Runs an up with a fault; checks the invariants, then that a re-run converges. */
+  async function upFault(name: string, when: (e: StepEvent) => boolean, fault: (child: ReturnType<typeof spawn>) => Promise<void>, code: number) {
+    await ensure('down');
+    state = 'unknown';
+    const r = await runWithFault(['up', '--yes', '-f', fresh()], when, fault);
+    assert.ok(r.fired, `the fault was injected: ${explain(r)}`);
+    assert.equal(r.code, code, explain(r));
+    await jsonEvents(r.stdout); // to the end: schema-valid lines, the last a result, whatever the fault
+    await invariants(name);
+    await upRecovers(name);
+  }
+
+  /** Runs a down with a fault; checks the invariants, then that a re-run finishes with the originals back. */
+  async function downFault(
+    name: string,
+    when: (e: StepEvent) => boolean,
+    fault: (child: ReturnType<typeof spawn>) => Promise<void>,
+    code: number,
+    edit = false,
+  ) {
+    await ensure('up');
+    state = 'unknown';
+    let edited: string | undefined;
+    if (edit) {
+      // the user edits m1 after up: down will undo only peer-provision's keys (through OpenClaw)
+      const c = JSON5.parse(lab.readFile('m1', CONFIG));
+      c.logging = { ...c.logging, level: 'debug' };
+      edited = JSON.stringify(c, null, 2);
+      lab.writeGatewayConfig('m1', edited);
+    }
+    const r = await runWithFault(['down', '--yes', '-f', file], when, fault);
+    assert.ok(r.fired, `the fault was injected: ${explain(r)}`);
+    assert.equal(r.code, code, explain(r));
+    await jsonEvents(r.stdout);
+    if (!edited) await invariants(name);
+    const again = await down(file);
+    assert.equal(again.code, 0, `${name}: the re-run converges\n${explain(again)}`);
+    if (edited) {
+      const c = JSON5.parse(lab.readFile('m1', CONFIG));
+      assert.equal(c.logging.level, 'debug', 'the later edit is kept');
+      assert.equal(c.gateway.bind, 'loopback');
+    }
+    backByteForByte(name, edited ? 'm1' : undefined);
+    await invariants(`${name}, after the re-run`, edited ? 'm1' : undefined);
+    // the user's edit is now m1's config: what the next up backs up and the next down puts back
+    for (const m of MACHINES) original.set(m, lab.readFile(m, CONFIG));
+    state = 'down';
+  }
+
+  test('up: sshd killed in the middle of the join', { skip, timeout: 600_000 }, () =>
+    upFault(
+      'sshd killed in the middle of the join',
+      step('m2', 'join the tailnet'),
+      async () => {
         await whileRunning('m2', 'tailscale.mjs up');
         await killSsh('m2');
       },
-      code: 1,
-    },
-    {
-      name: 'sshd killed in the middle of the config patch',
-      when: step('m1', 'patch the gateway config'),
-      fault: async () => {
+      1,
+    ),
+  );
+
+  test('down: sshd killed as m2 starts leaving', { skip, timeout: 600_000 }, () =>
+    downFault('sshd killed as m2 starts leaving', step('m2', 'leave the tailnet'), () => killSsh('m2'), 1),
+  );
+
+  test('up: sshd killed in the middle of the config patch', { skip, timeout: 600_000 }, () =>
+    upFault(
+      'sshd killed in the middle of the config patch',
+      step('m1', 'patch the gateway config'),
+      async () => {
         await whileRunning('m1', 'config patch');
         await killSsh('m1');
       },
-      code: 1,
-    },
-    { name: 'Ctrl-C as m1 starts its restart', when: step('m1', 'restart the gateway'), fault: async (child) => void child.kill('SIGINT'), code: 130 },
-  ];
-
-  for (const scenario of upScenarios) {
-    test(`up: ${scenario.name}`, { skip, timeout: 600_000 }, async () => {
-      const r = await runWithFault(['up', '--yes', '-f', fresh()], scenario.when, scenario.fault);
-      assert.ok(r.fired, `the fault was injected: ${r.stdout}\n${r.stderr}`);
-      assert.equal(r.code, scenario.code, `${r.stdout}\n${r.stderr}`);
-      await jsonEvents(r.stdout); // to the end: schema-valid lines, the last a result, whatever the fault
-      await invariants(scenario.name);
-      await recovers('up', scenario.name);
-    });
-  }
-
-  test('up: the disk where the backup goes is full: m1 is left untouched, m2 goes through', { skip, timeout: 600_000 }, async () => {
-    const full = await lab.run(
-      'm1',
-      'mkdir -p /root/.peer-provision && mount -t tmpfs -o size=64k pplab-full /root/.peer-provision && dd if=/dev/zero of=/root/.peer-provision/fill bs=4k 2>/dev/null; df -k /root/.peer-provision | tail -n 1',
-    );
-    assert.equal(full.code, 0, full.stderr);
-    try {
-      const r = await up(fresh());
-      assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
-      assert.match(r.stdout + r.stderr, /m1: patch the gateway config failed:[\s\S]*cannot (write|create) \S+ \((disk full|not writable)/);
-      assert.equal(lab.readFile('m1', CONFIG), original.get('m1'), 'm1 untouched');
-      await invariants('backup disk full');
-    } finally {
-      await lab.run('m1', 'umount /root/.peer-provision');
-    }
-    await recovers('up', 'backup disk full');
-  });
-
-  const downScenarios: {
-    name: string;
-    edit?: boolean;
-    when: (e: StepEvent) => boolean;
-    fault: (child: ReturnType<typeof spawn>) => Promise<void>;
-    code: number;
-  }[] = [
-    {
-      name: 'Ctrl-C in the middle of a restore that undoes only peer-provision keys',
-      edit: true,
-      when: step('m1', 'restore the gateway config'),
-      fault: async (child) => {
-        await whileRunning('m1', 'config patch');
-        child.kill('SIGINT');
-      },
-      code: 130,
-    },
-    { name: 'sshd killed as m2 starts leaving', when: step('m2', 'leave the tailnet'), fault: () => killSsh('m2'), code: 1 },
-  ];
-
-  for (const scenario of downScenarios) {
-    test(`down: ${scenario.name}`, { skip, timeout: 600_000 }, async () => {
-      const u = await up(fresh());
-      assert.equal(u.code, 0, `${u.stdout}\n${u.stderr}`);
-      let edited: string | undefined;
-      if (scenario.edit) {
-        // the user edits m1 after up: down will undo only peer-provision's keys (through OpenClaw)
-        const c = JSON5.parse(lab.readFile('m1', CONFIG));
-        c.logging = { ...c.logging, level: 'debug' };
-        edited = JSON.stringify(c, null, 2);
-        lab.writeGatewayConfig('m1', edited);
-      }
-      const r = await runWithFault(['down', '--yes', '-f', file], scenario.when, scenario.fault);
-      assert.ok(r.fired, `the fault was injected: ${r.stdout}\n${r.stderr}`);
-      assert.equal(r.code, scenario.code, `${r.stdout}\n${r.stderr}`);
-      await jsonEvents(r.stdout);
-      if (!edited) await invariants(scenario.name);
-      const again = await down(file);
-      assert.equal(again.code, 0, `${scenario.name}: the re-run converges\n${again.stdout}\n${again.stderr}`);
-      if (edited) {
-        const c = JSON5.parse(lab.readFile('m1', CONFIG));
-        assert.equal(c.logging.level, 'debug', 'the later edit is kept');
-        assert.equal(c.gateway.bind, 'loopback');
-      }
-      for (const m of MACHINES) if (!(edited && m === 'm1')) assert.equal(lab.readFile(m, CONFIG), original.get(m), `${m} is back byte for byte`);
-      await invariants(`${scenario.name}, after the re-run`, edited ? 'm1' : undefined);
-    });
-  }
+      1,
+    ),
+  );
 
   test('down: the disk where the backup lives is full: nothing is lost, a later down finishes', { skip, timeout: 600_000 }, async () => {
-    const u = await up(fresh());
-    assert.equal(u.code, 0, `${u.stdout}\n${u.stderr}`);
+    await ensure('up');
+    state = 'unknown';
     const patched = lab.readFile('m1', CONFIG);
     const full = await lab.run(
       'm1',
@@ -268,7 +261,7 @@ describe('faults during up and down', () => {
     assert.equal(full.code, 0, full.stderr);
     try {
       const r = await down(file);
-      assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+      assert.equal(r.code, 1, explain(r));
       assert.match(r.stdout + r.stderr, /m1: restore the gateway config failed/);
       assert.equal(lab.readFile('m1', CONFIG), patched, 'm1 untouched, still fully patched');
       assert.equal(lab.readFile('m1', BACKUP), original.get('m1'), 'its backup is kept');
@@ -279,7 +272,49 @@ describe('faults during up and down', () => {
       );
     }
     const again = await down(file);
-    assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
-    for (const m of MACHINES) assert.equal(lab.readFile(m, CONFIG), original.get(m), `${m} is back byte for byte`);
+    assert.equal(again.code, 0, explain(again));
+    backByteForByte('backup disk full on down');
+    state = 'down';
+  });
+
+  test('up: Ctrl-C as m1 starts its restart', { skip, timeout: 600_000 }, () =>
+    upFault('Ctrl-C as m1 starts its restart', step('m1', 'restart the gateway'), async (child) => void child.kill('SIGINT'), 130),
+  );
+
+  test('down: Ctrl-C in the middle of a restore that undoes only peer-provision keys', { skip, timeout: 600_000 }, () =>
+    downFault(
+      'Ctrl-C in the middle of a restore that undoes only peer-provision keys',
+      step('m1', 'restore the gateway config'),
+      async (child) => {
+        await whileRunning('m1', 'config patch');
+        child.kill('SIGINT');
+      },
+      130,
+      true,
+    ),
+  );
+
+  test('up: the disk where the backup goes is full: m1 is left untouched, m2 goes through', { skip, timeout: 600_000 }, async () => {
+    await ensure('down');
+    state = 'unknown';
+    const full = await lab.run(
+      'm1',
+      'mkdir -p /root/.peer-provision && mount -t tmpfs -o size=64k pplab-full /root/.peer-provision && dd if=/dev/zero of=/root/.peer-provision/fill bs=4k 2>/dev/null; df -k /root/.peer-provision | tail -n 1',
+    );
+    assert.equal(full.code, 0, full.stderr);
+    try {
+      const r = await up(fresh());
+      assert.equal(r.code, 1, explain(r));
+      assert.match(r.stdout + r.stderr, /m1: patch the gateway config failed:[\s\S]*cannot (write|create) \S+ \((disk full|not writable)/);
+      assert.equal(lab.readFile('m1', CONFIG), original.get('m1'), 'm1 untouched');
+      await invariants('backup disk full');
+    } finally {
+      await lab.run('m1', 'umount /root/.peer-provision');
+    }
+    await upRecovers('backup disk full');
+    const d = await down(file);
+    assert.equal(d.code, 0, `backup disk full: down after it\n${explain(d)}`);
+    backByteForByte('backup disk full');
+    state = 'down';
   });
 });

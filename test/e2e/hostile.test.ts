@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { runCli } from '../helpers.js';
+import { explain, runCli } from '../helpers.js';
 import { type Lab, labDown, labHeldByMe, labStatus, labUp } from '../lab/lab.js';
 import { CONFIG, config, down, tailnetIp, up } from './lab-helpers.js';
 
@@ -66,7 +66,7 @@ describe('hostile values on the machines', () => {
       ['up', '--yes', '-f', file],
     ]) {
       const r = await runCli(args);
-      assert.equal(r.code, 1, `${args[0]}: ${r.stdout}\n${r.stderr}`);
+      assert.equal(r.code, 1, `${args[0]}: ${explain(r)}`);
       assert.match(
         r.stdout,
         /! blocked: the gateway token already in \/root\/\.openclaw\/openclaw\.json holds characters a token may not have \(a double quote, a line break, white space/,
@@ -86,7 +86,7 @@ describe('hostile values on the machines', () => {
       machine: (name, entry) => (name === 'm1' ? { ...entry, gateway: { ...entry.gateway, token: 'generate-replace-weak' } } : entry),
     });
     const r = await up(file);
-    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.code, 0, `${explain(r)}`);
     assert.match(r.stdout, /\+ tailscale-install +install Tailscale from https:\/\/10\.231\.57\.1:9443\/install\.sh/);
     assert.match(r.stdout, /gateway\.auth\.token/);
     const token = config(lab, 'm1').gateway.auth.token as string;
@@ -103,7 +103,7 @@ describe('hostile values on the machines', () => {
     lab.writeFile('m2', tokenFile, HOSTILE_TOKEN, 0o600);
     try {
       const r = await runCli(['verify', '-f', file, '--no-message']);
-      assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+      assert.equal(r.code, 1, `${explain(r)}`);
       assert.match(
         r.stdout,
         /FAIL m2 -> m1 token-accepted +BAD the token file \/root\/\.openclaw\/peer-agent\/tokens\/m1\.token holds characters a token may not have: not sent/,
@@ -114,6 +114,6 @@ describe('hostile values on the machines', () => {
       lab.writeFile('m2', tokenFile, good, 0o600);
     }
     const d = await down(file);
-    assert.equal(d.code, 0, `${d.stdout}\n${d.stderr}`);
+    assert.equal(d.code, 0, `${explain(d)}`);
   });
 });

@@ -72,11 +72,11 @@ export async function filesWithSecrets(lab: Lab, machine: string, secrets: strin
 /**
  * Writes a machine's gateway config the way a user would, then waits for OpenClaw to settle: it re-reads its config,
  * and a change that needs a new process (bind, port) makes it exit for its supervisor to start another. Planning
- * in between would observe a machine with no gateway running.
+ * in between would observe a machine with no gateway running. path: the file to write (a symlinked config's target).
  */
-export async function writeConfigAndSettle(lab: Lab, machine: string, text: string): Promise<void> {
+export async function writeConfigAndSettle(lab: Lab, machine: string, text: string, path = lab.machine(machine).configPath): Promise<void> {
   const before = lab.gatewayPid(machine);
-  lab.writeGatewayConfig(machine, text);
+  lab.writeFile(machine, path, text, 0o600);
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline && lab.gatewayPid(machine) === before) await new Promise((r) => setTimeout(r, 250));
   await lab.waitGateways([machine]);

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseHujson } from 'jsonc-parser';
-import { type CliResult, ROOT } from '../helpers.js';
+import { type CliResult, explain, ROOT } from '../helpers.js';
 import { type KeyRecord, keyFile } from '../lab/control-server.js';
 import { type Lab, labDown, labHeldByMe, labStatus, labUp } from '../lab/lab.js';
 import { type ApiDouble, startApiDouble } from '../tailnet/api-double.js';
@@ -89,7 +89,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
   test('refusal: a policy that lets everything reach everything stops up before any machine is changed', { skip, timeout: 300_000 }, async () => {
     api.setPolicy('{"grants": [{"src": ["*"], "dst": ["*"], "ip": ["*"]}]}');
     const r = await cli(['up', '--yes', '-f', file], env);
-    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.code, 1, `${explain(r)}`);
     assert.match(r.stderr + r.stdout, /lets every device reach every port/);
     assert.match(r.stderr + r.stdout, /Narrow or remove that rule/);
     assert.deepEqual(api.keys(), [], 'no key minted');
@@ -99,7 +99,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
 
   test('up: policy merged with If-Match, one key per machine minted through the API, machines joined with them', { skip, timeout: 420_000 }, async () => {
     const r = await cli(['up', '--yes', '-f', file], env);
-    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.code, 0, `${explain(r)}`);
     assert.match(r.stdout, /up complete/);
     const keys = api.keys();
     assert.deepEqual(keys.map((k) => [k.tags, k.reusable, k.preauthorized, k.description]).sort(), [
@@ -124,7 +124,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
   test('a second up adds the policy tests (machines have joined) and mints nothing; a third changes nothing', { skip, timeout: 300_000 }, async () => {
     const before = api.keys().length;
     const r = await cli(['up', '--yes', '-f', file], env);
-    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.code, 0, `${explain(r)}`);
     const tests = parseHujson(api.policy).tests as { src: string }[];
     assert.deepEqual(
       tests.map((t) => t.src),
@@ -133,7 +133,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     assert.equal(api.keys().length, before);
     const writes = api.requests.length;
     const third = await cli(['up', '--yes', '-f', file], env);
-    assert.equal(third.code, 0, `${third.stdout}\n${third.stderr}`);
+    assert.equal(third.code, 0, `${explain(third)}`);
     assert.match(third.stdout, /Plan: 0 to add, 0 to change, 0 to destroy\./);
     assert.equal(api.requests.slice(writes).filter((q) => q.method !== 'GET' && !q.path.endsWith('/oauth/token')).length, 0, 'no write at all');
   });
@@ -153,7 +153,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     const ipBefore = await tailnetIp(lab, 'm1');
 
     const plan = await cli(['plan', '--for', 'rotate', '-f', file], env);
-    assert.equal(plan.code, 0, `${plan.stdout}\n${plan.stderr}`);
+    assert.equal(plan.code, 0, `${explain(plan)}`);
     assert.match(plan.stdout, /\+ tailnet-key +mint an auth key for m1 \(to re-key its node\): single-use, preauthorized/);
     assert.match(plan.stdout, /machine m1 [^\n]*\n(?:  note: [^\n]*\n)*  ~ tailnet-node +re-key \(node key expires in 3d\)/);
     assert.match(plan.stdout, /machine m2 [^\n]*\n(?:  note: [^\n]*\n)*  note: node key expiry disabled \(the default for a tagged node\): nothing to re-key/);
@@ -167,7 +167,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     const argvBefore = lab.argvLog('m1').length;
     const m2ArgvBefore = lab.argvLog('m2').length;
     const r = await cli(['rotate', '--yes', '-f', file], env);
-    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.code, 0, `${explain(r)}`);
     assert.match(r.stdout, /rotate complete: every peer pair verified/);
     const minted = api.keys().slice(keysBefore);
     assert.deepEqual(
@@ -198,7 +198,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
 
     // nothing near expiry any more: nothing to re-key, no key minted
     const again = await cli(['rotate', '--yes', '--only', 'keys', '-f', file], env);
-    assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+    assert.equal(again.code, 0, `${explain(again)}`);
     assert.match(again.stdout, /note: node key expires in 179d: not re-keyed \(not within 7d\)/);
     assert.doesNotMatch(again.stdout, /re-key \(/);
     assert.match(again.stdout, /No changes\./);
@@ -207,7 +207,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
 
   test('down: keys revoked, devices removed, the policy back byte for byte; a revoked key no longer joins', { skip, timeout: 420_000 }, async () => {
     const r = await cli(['down', '--yes', '-f', file], env);
-    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.code, 0, `${explain(r)}`);
     assert.match(r.stderr, /tailnet: destroyed stack lab: its auth keys are revoked/);
     // every key revoked, but for the single-use key the re-key replaced: spent (the stand-in used it), so Tailscale
     // counts it invalid; like the provider, the engine only drops an invalid key from the state, it does not delete it
@@ -235,7 +235,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     assert.notEqual(join1.code, 0);
     assert.match(join1.stderr, /revoked/);
     const again = await cli(['down', '--yes', '-f', file], env);
-    assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+    assert.equal(again.code, 0, `${explain(again)}`);
     // each tailnet step finds nothing of this stack left
     assert.match(
       again.stderr,

@@ -10,9 +10,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CLI, type CliResult, runCli } from '../helpers.js';
+import { CLI, type CliResult, explain, runCli } from '../helpers.js';
 import { type Lab, labDown, labHeldByMe, labStatus, labUp } from '../lab/lab.js';
-import { CONFIG, down, tailnetIp, up } from './lab-helpers.js';
+import { CONFIG, down, tailnetIp, up, writeConfigAndSettle } from './lab-helpers.js';
 
 const status = labStatus();
 const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
@@ -59,10 +59,10 @@ describe('safety: configs, machines and nodes peer-provision must not harm', () 
     for (const bad of ['/root/.openclaw', '/dev/null']) {
       const file = lab.peerYaml({ machine: (name, entry) => (name === 'm1' ? { ...entry, gateway: { ...entry.gateway, configPath: bad } } : entry) });
       const plan = await runCli(['plan', '-f', file]);
-      assert.equal(plan.code, 1, `${plan.stdout}\n${plan.stderr}`);
+      assert.equal(plan.code, 1, `${explain(plan)}`);
       assert.match(plan.stdout, new RegExp(`! blocked: the OpenClaw config path ${bad} is (a directory|not a regular file)`));
       const r = await up(file);
-      assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+      assert.equal(r.code, 1, `${explain(r)}`);
       assert.match(r.stderr, /up refused, nothing was changed:\n {2}- m1: the OpenClaw config path/);
     }
     assert.deepEqual([await snapshot(lab, 'm1'), await snapshot(lab, 'm2')], before, 'no config, state folder or install changed');
@@ -71,7 +71,7 @@ describe('safety: configs, machines and nodes peer-provision must not harm', () 
   test('two entries that reach one machine are refused', { skip, timeout: 120_000 }, async () => {
     const file = lab.peerYaml({ machine: (name, entry) => (name === 'm2' ? { ...entry, ssh: `root@${lab.machine('m1').mgmtIp}` } : entry) });
     const r = await up(file);
-    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.code, 1, `${explain(r)}`);
     assert.match(r.stderr, /m2: machines m1 and m2 are the same machine/);
   });
 
@@ -81,7 +81,7 @@ describe('safety: configs, machines and nodes peer-provision must not harm', () 
     const plan = await runCli(['plan', '--for', 'down', '-f', file]);
     assert.match(plan.stdout, /note: the node is not this stack's/);
     const r = await down(file);
-    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.code, 0, `${explain(r)}`);
     const st = await lab.run('m2', 'tailscale status --json');
     assert.match(st.stdout, /"BackendState": "Running"/, 'still logged in');
     assert.match(st.stdout, /"HostName": "laptop"/);
@@ -108,13 +108,13 @@ describe('safety: configs, machines and nodes peer-provision must not harm', () 
     const before = [await snapshot(lab, 'm1'), await snapshot(lab, 'm2')];
     const inM2 = (args: string[]) => runIn(lab.machine('m2').ns, args);
     const plan = await inM2(['plan', '-f', file]);
-    assert.equal(plan.code, 1, `${plan.stdout}\n${plan.stderr}`);
+    assert.equal(plan.code, 1, `${explain(plan)}`);
     assert.match(plan.stdout, /note: Tailscale: logged in to tailnet lab-tailnet as workstation/);
     assert.match(plan.stdout, /! blocked: the node is already logged in elsewhere/);
     assert.match(plan.stdout, /! blocked: peer-provision reaches this machine over Tailscale \(ssh from 100\./);
     assert.match(plan.stdout, /fix: .*tailscale\.takeOver: true/);
     const r = await inM2(['up', '--yes', '-f', file]);
-    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.code, 1, `${explain(r)}`);
     assert.match(r.stderr, /up refused, nothing was changed/);
     assert.deepEqual([await snapshot(lab, 'm1'), await snapshot(lab, 'm2')], before, 'nothing changed on either machine');
     assert.equal(await tailnetIp(lab, 'm1'), m1Ip, 'm1 is still on its tailnet');
@@ -129,7 +129,7 @@ describe('safety: configs, machines and nodes peer-provision must not harm', () 
     const originalM2 = lab.readFile('m2', CONFIG);
     const file = lab.peerYaml();
     const first = await up(file);
-    assert.equal(first.code, 0, `${first.stdout}\n${first.stderr}`);
+    assert.equal(first.code, 0, `${explain(first)}`);
     assert.equal((await lab.run('m1', `readlink ${CONFIG}`)).stdout.trim(), REAL, 'still a link to the same file');
     assert.equal(JSON.parse(lab.readFile('m1', REAL)).gateway.bind, 'tailnet', 'the target was patched');
 
@@ -137,12 +137,12 @@ describe('safety: configs, machines and nodes peer-provision must not harm', () 
     const edited = JSON.parse(lab.readFile('m1', REAL)); // (the link's target is absolute: read it inside the machine)
     edited.logging = { ...edited.logging, level: 'debug' };
     edited.gateway.bind = 'loopback';
-    lab.writeFile('m1', REAL, JSON.stringify(edited, null, 2), 0o600);
+    await writeConfigAndSettle(lab, 'm1', JSON.stringify(edited, null, 2), REAL); // OpenClaw restarts itself for the bind: up once it is back
     const second = await up(file);
-    assert.equal(second.code, 0, `${second.stdout}\n${second.stderr}`);
+    assert.equal(second.code, 0, `${explain(second)}`);
 
     const r = await down(file);
-    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.code, 0, `${explain(r)}`);
     assert.match(r.stdout, /remove peer-provision's keys \(edited since\)/);
     const after = JSON.parse(lab.readFile('m1', REAL));
     assert.equal(after.logging.level, 'debug', "the user's own change survives down");

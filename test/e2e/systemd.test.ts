@@ -14,13 +14,13 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import JSON5 from 'json5';
 import { sha256 } from '../../src/model/hash.js';
-import { type CliResult, jsonDocument, runCli } from '../helpers.js';
+import { type CliResult, explain, jsonDocument, runCli } from '../helpers.js';
 import { type Lab, labDown, labHeldByMe, labStatus, labUp } from '../lab/lab.js';
-import { assertNoLeak, down, filesWithSecrets, listening, secretsOf, tailnetIp, up } from './lab-helpers.js';
+import { assertNoLeak, down, filesWithSecrets, listening, secretsOf, tailnetIp, up, writeConfigAndSettle } from './lab-helpers.js';
 
 const status = labStatus(['supervisor', 'systemd']);
 const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
-const out = (r: CliResult) => `${r.stdout}\n${r.stderr}`;
+const out = explain;
 
 describe('systemd machines: a user unit, a non-root user with sudo, tailscaled as a service', () => {
   let lab: Lab;
@@ -130,7 +130,7 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
   test('drift: bind set back to loopback is shown by plan and repaired by up', { skip, timeout: 300_000 }, async () => {
     const drifted = lab.readFile('m2', cfg('m2')).replace('"bind": "tailnet"', '"bind": "loopback"');
     assert.ok(drifted.includes('"bind": "loopback"'));
-    lab.writeGatewayConfig('m2', drifted);
+    await writeConfigAndSettle(lab, 'm2', drifted); // OpenClaw restarts itself for a bind change: plan once it is back
     const plan = await runCli(['plan', '-f', file, '--json', '--detailed-exitcode']);
     assert.equal(plan.code, 3, out(plan));
     const m2: any = (await jsonDocument(plan.stdout, 'peer-provision/plan@2')).machines.find((m) => m.machine === 'm2');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sha256 } from '../../src/model/hash.js';
-import { jsonDocument, jsonEvents, runCli } from '../helpers.js';
+import { explain, jsonDocument, jsonEvents, runCli } from '../helpers.js';
 import { type Lab, labDown, labHeldByMe, labStatus, labUp, MACHINE_REPO } from '../lab/lab.js';
 import { assertNoLeak, CONFIG, config, down, filesWithSecrets, listening, mode, secretsOf, tailnetIp, up, writeConfigAndSettle } from './lab-helpers.js';
 
@@ -56,7 +56,7 @@ describe('up, verify, status, down against the lab', () => {
     const pids = { m1: lab.gatewayPid('m1'), m2: lab.gatewayPid('m2') };
     assert.equal(await tailnetIp(lab, 'm1'), undefined, 'tailscale is not installed yet');
     const r = await up(file);
-    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.code, 0, `${explain(r)}`);
     assert.match(r.stdout, /\+ tailscale-install +install Tailscale from https:\/\/.*install\.sh/);
     assert.match(r.stdout, /~ gateway-config +back up, then patch \/root\/\.openclaw\/openclaw\.json/);
     assert.match(r.stdout, /ok {3}m1 -> m2 message +sessions_send then sessions_history: ok/);
@@ -109,7 +109,7 @@ describe('up, verify, status, down against the lab', () => {
     const pids = [lab.gatewayPid('m1'), lab.gatewayPid('m2')];
     const bytes = [lab.readFile('m1', CONFIG), lab.readFile('m2', CONFIG)];
     const r = await up(file);
-    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.code, 0, `${explain(r)}`);
     assert.match(r.stdout, /Plan: 0 to add, 0 to change, 0 to destroy\./);
     assert.match(r.stdout, /No changes\. 6 of 6 checks passed\./);
     assert.deepEqual([lab.gatewayPid('m1'), lab.gatewayPid('m2')], pids);
@@ -155,7 +155,7 @@ describe('up, verify, status, down against the lab', () => {
     const configAction = m2.actions.find((a: { resource: string }) => a.resource === 'gateway-config');
     assert.deepEqual(configAction.changes, [{ field: 'gateway.bind', from: 'loopback', to: 'tailnet' }]);
     const r = await up(file);
-    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.code, 0, `${explain(r)}`);
     assert.ok((await listening(lab, 'm2')).includes((await tailnetIp(lab, 'm2'))!));
     assert.equal(config(lab, 'm2').gateway.bind, 'tailnet');
   });
@@ -169,13 +169,13 @@ describe('up, verify, status, down against the lab', () => {
     // someone sets m2's bind back behind the plan's back: the reviewed plan no longer describes what up would do
     await writeConfigAndSettle(lab, 'm2', lab.readFile('m2', CONFIG).replace('"bind": "tailnet"', '"bind": "loopback"'));
     const stale = await runCli(['up', p1, '-f', file]);
-    assert.equal(stale.code, 1, `${stale.stdout}\n${stale.stderr}`);
+    assert.equal(stale.code, 1, `${explain(stale)}`);
     assert.match(stale.stderr, /is stale, nothing was changed:\n {2}- m2: gateway\.bind: "tailnet" -> "loopback"/);
     assert.equal(config(lab, 'm2').gateway.bind, 'loopback', 'nothing was applied');
     // a new plan, reviewed, then applied exactly: no question asked (there is no terminal here, and no --yes)
     assert.equal((await runCli(['plan', '-f', file, '--out', p2])).code, 0);
     const applied = await runCli(['up', p2, '-f', file]);
-    assert.equal(applied.code, 0, `${applied.stdout}\n${applied.stderr}`);
+    assert.equal(applied.code, 0, `${explain(applied)}`);
     assert.equal(config(lab, 'm2').gateway.bind, 'tailnet');
     assert.ok((await listening(lab, 'm2')).includes((await tailnetIp(lab, 'm2'))!));
     // applied once: the world it saw is gone (m2's bind and gateway process changed)
@@ -190,7 +190,7 @@ describe('up, verify, status, down against the lab', () => {
     edited.gateway.tools.allow.push('sessions_history');
     lab.writeGatewayConfig('m1', JSON.stringify(edited, null, 2));
     const r = await down(file);
-    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.code, 0, `${explain(r)}`);
     assert.equal(lab.readFile('m2', CONFIG), original.get('m2'), 'm2 restored byte for byte');
     const m1 = config(lab, 'm1');
     assert.equal(m1.gateway.bind, 'loopback');
@@ -210,7 +210,7 @@ describe('up, verify, status, down against the lab', () => {
     // m2's "restart" kills its sshd: the connection drops in the middle of the restart step
     const broken = lab.peerYaml({ machine: (name, entry) => (name === 'm2' ? { ...entry, gateway: { ...entry.gateway, restart: 'pkill -x sshd' } } : entry) });
     const r = await up(broken);
-    assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+    assert.equal(r.code, 1, `${explain(r)}`);
     assert.match(r.stdout, /m2: restart the gateway failed: ssh lab-m2/);
     assert.equal(config(lab, 'm1').gateway.bind, 'tailnet', 'm1 went through');
     assert.ok((await listening(lab, 'm1')).includes((await tailnetIp(lab, 'm1'))!));
@@ -218,7 +218,7 @@ describe('up, verify, status, down against the lab', () => {
     assert.equal(restarted.code, 0, restarted.stderr);
     file = lab.peerYaml();
     const again = await up(file);
-    assert.equal(again.code, 0, `${again.stdout}\n${again.stderr}`);
+    assert.equal(again.code, 0, `${explain(again)}`);
     assert.match(again.stdout, /up complete/);
     assertNoLeak(lab, secretsOf(lab, ['m1', 'm2']), r, again);
   });
@@ -250,10 +250,10 @@ describe('up, verify, status, down against the lab', () => {
     const local = lab.peerYaml({ path: `${lab.stateDir}/peer-local.yaml`, machine: (name, entry) => (name === 'm1' ? { ...entry, ssh: 'local' } : entry) });
     const cli = (args: string) => lab.run('m1', `cd ${MACHINE_REPO} && node bin/peer-provision.js ${args} -f ${local} --yes`, { timeoutMs: 300_000 });
     const d = await cli('down');
-    assert.equal(d.code, 0, `${d.stdout}\n${d.stderr}`);
+    assert.equal(d.code, 0, `${explain(d)}`);
     assert.equal(await tailnetIp(lab, 'm1'), undefined);
     const u = await cli('up');
-    assert.equal(u.code, 0, `${u.stdout}\n${u.stderr}`);
+    assert.equal(u.code, 0, `${explain(u)}`);
     assert.match(u.stdout, /ok {3}m1 -> m2 message/);
     assert.match(u.stdout, /up complete/);
   });
