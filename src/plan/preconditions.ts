@@ -35,6 +35,12 @@ export function machinePreconditions(machine: MachineSpec, state: MachineState, 
         'if it is installed, put its folder on the PATH that ssh sessions get (e.g. in ~/.profile or sshd SetEnv)',
     );
   }
+  if (state.gateway.installed && !state.gateway.configPath && needs('gateway-config')) {
+    block(
+      'OpenClaw did not say where its config is (no config where it looks by default, and `openclaw config file` printed nothing)',
+      `set machines.${machine.name}.gateway.configPath to the OpenClaw config file (openclaw config file prints it on that machine)`,
+    );
+  }
   const restartable = state.gateway.serviceManager !== 'none' || Boolean(machine.gateway.restart);
   if (needs('gateway-restart') && !restartable) {
     block(

@@ -122,6 +122,21 @@ test('an unreachable machine is unknown, with the reason', () => {
   );
 });
 
+test('OpenClaw did not say where its config is: a blocker naming the field to set, so up refuses instead of skipping the patch', () => {
+  const state = converged();
+  state.gateway.configPath = undefined;
+  state.gateway.configExists = false;
+  state.gateway.bind = 'loopback';
+  const result = plan({ spec, command: 'up', machines: new Map([['m1', observed(state)]]), policy: { unread: 'not needed' } });
+  const m = result.machines.find((x) => x.machine === 'm1')!;
+  assert.equal(m.actions.find((a) => a.resource === 'gateway-config')?.op, 'unknown');
+  assert.deepEqual(
+    m.blockers?.map((b) => b.fix),
+    ['set machines.m1.gateway.configPath to the OpenClaw config file (openclaw config file prints it on that machine)'],
+  );
+  assert.ok(result.blockers.some((b) => b.where === 'm1' && /where its config is/.test(b.reason)));
+});
+
 test('down: restore, restart, remove files, and leave last; nothing when nothing is there', () => {
   assert.deepEqual(resources(planMachineDown(m1, observed(converged()))), [
     'change gateway-config',
