@@ -54,7 +54,8 @@ export async function runPlan(plan: Plan, ctx: ApplyContext, options: RunOptions
       title: executor.title,
       task: async (_, wrapper) => {
         const [needs] = await Promise.all([wait(step.needs), wait(step.after)]);
-        const skip = needs.some((e) => e !== 'done') ? 'skipped: an earlier step failed' : interrupted() ? 'skipped: interrupted' : undefined;
+        // interrupted first: a Ctrl-C at a terminal also stops the running step's ssh, whose failure is the signal's
+        const skip = interrupted() ? 'skipped: interrupted' : needs.some((e) => e !== 'done') ? 'skipped: an earlier step failed' : undefined;
         if (skip) {
           settle.get(step.id)!('skipped');
           emit('skipped', { reason: skip });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ApplyContext, MachineRun, TailnetSide } from '../../src/apply/context.js';
 import { runPlan } from '../../src/apply/run-plan.js';
+import { handleInterrupts } from '../../src/interrupt.js';
 import type { Events } from '../../src/output/events.js';
 
 const noEvents: Events = { emit: () => undefined };
@@ -291,5 +292,28 @@ describe('runPlan (down)', () => {
     );
     assert.deepEqual(w.calls, ['revokeKeys', 'removeDevices', 'removePolicy'], 'the tailnet side still runs, in order');
     assert.match(result.failures.map((f) => f.message).join('\n'), /^m1: restore the gateway config failed: cannot write beside/);
+  });
+});
+
+// Last in this file: a Ctrl-C cannot be taken back in a process.
+describe('runPlan after Ctrl-C', () => {
+  test("Ctrl-C at a terminal also reaches the running step's ssh: what needs that step is skipped as interrupted, not as failed", async () => {
+    handleInterrupts(() => undefined);
+    const w = world({
+      // the terminal's SIGINT goes to the whole process group: the CLI and the ssh of the step it runs
+      m1: { join: () => (process.emit('SIGINT'), { exitCode: 255, stderr: 'Killed by signal 2.\n' }) },
+      m2: joinAnswer('100.64.0.2'),
+    });
+    const skipped: string[] = [];
+    const events: Events = { emit: (e) => void (e.event === 'step' && e.status === 'skipped' && skipped.push(`${e.id}: ${e.reason}`)) };
+    await runPlan(planOf('up', tailnetUp, { m1: upSteps('m1', 'm2'), m2: upSteps('m2', 'm1') }), w.ctx, { renderer: 'silent', events });
+    assert.ok(
+      skipped.some((s) => s.startsWith('m1/patch-config: ')),
+      `what needs the join is skipped: ${skipped}`,
+    );
+    assert.ok(
+      skipped.every((s) => s.endsWith(': skipped: interrupted')),
+      skipped.join('\n'),
+    );
   });
 });
