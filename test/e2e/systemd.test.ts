@@ -321,12 +321,12 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
     assert.deepEqual(await listening(lab, 'm2'), ['127.0.0.1']);
   });
 
-  // Seen in 2 of 3 runs (2026-11-25): under the system unit, m3's sessions_send to m2 is accepted (200) but never
-  // shows in m2's sessions_history within 60 s; with the user unit it always does. Not yet explained.
-  test('the gateway as a system unit: a message from the peer is delivered', {
-    skip,
-    todo: 'under a system unit the message check failed in 2 of 3 runs (cause not found yet)',
-  }, () => {
+  // Seen failing in 2 of 3 runs (2026-11-25): m3's sessions_send to m2 accepted (200) but never in m2's
+  // sessions_history. The cause was not the system unit: by this test m2 has been verified a dozen times, and
+  // OpenClaw cuts each waiting input to a share of a 4 KiB pendingInputs budget, which cut off the nonce after the
+  // message's first 22 characters. The nonce now leads the message (test/verify/curl-header.test.ts); since, it
+  // passed in every run here.
+  test('the gateway as a system unit: a message from the peer is delivered', { skip }, () => {
     assert.ok(systemUnitUp, 'the system unit case ran');
     assert.equal(systemUnitUp.code, 0, out(systemUnitUp));
     assert.match(systemUnitUp.stdout, /ok {3}m3 -> m2 message/);
