@@ -130,11 +130,12 @@ describe('faults during up and down', () => {
     }
   };
   /** Remote scripts cut off from their connection finish (or clean up) on their own: wait for them. */
-  const settle = async () => {
-    for (const m of MACHINES) {
-      for (let i = 0; i < 120 && (await lab.run(m, "pgrep -f 'sh -s' >/dev/null")).code === 0; i++) await sleep(250);
-    }
-  };
+  const settle = () =>
+    Promise.all(
+      MACHINES.map(async (m) => {
+        for (let i = 0; i < 120 && (await lab.run(m, "pgrep -f 'sh -s' >/dev/null")).code === 0; i++) await sleep(250);
+      }),
+    );
 
   /** edited: a machine whose config the user changed after up, so after down it is neither original nor patched. */
   async function invariants(context: string, edited?: string): Promise<void> {
@@ -152,8 +153,11 @@ describe('faults during up and down', () => {
       assert.ok(gw.tools.allow.includes('sessions_send'), context);
       assert.equal(lab.readFile(m, BACKUP), original.get(m), `${context}: ${m} keeps the backup of its original while it is patched`);
     }
-    const valid = await lab.run(m, `OPENCLAW_CONFIG_PATH=${CONFIG} openclaw config validate`);
-    assert.equal(valid.code, 0, `${context}: OpenClaw accepts ${m}'s config: ${valid.stdout}${valid.stderr}`);
+    if (text !== original.get(m)) {
+      // (the original is the config its gateway ran on: OpenClaw's CLI, seconds of CPU, is asked about any other)
+      const valid = await lab.run(m, `OPENCLAW_CONFIG_PATH=${CONFIG} openclaw config validate`);
+      assert.equal(valid.code, 0, `${context}: OpenClaw accepts ${m}'s config: ${valid.stdout}${valid.stderr}`);
+    }
     const wide = (await filesWithSecrets(lab, m, secretsOf(lab, MACHINES))).filter((f) => !f.startsWith('600 '));
     assert.deepEqual(wide, [], `${context}: ${m} has secrets in files wider than 0600`);
     const leftovers = await lab.run(m, 'ls -d /tmp/peer-provision-* /root/.openclaw/.peer-provision.* 2>/dev/null');
