@@ -156,15 +156,7 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
       }),
     );
   } else if (changes.length > 0) {
-    steps.push(
-      unknownStep(
-        name,
-        'gateway-config',
-        'patch the OpenClaw config',
-        'OpenClaw did not say where its config is (`openclaw config file`); set gateway.configPath',
-        { changes },
-      ),
-    );
+    steps.push(unknownStep(name, 'gateway-config', 'patch the OpenClaw config', 'OpenClaw did not say where its config is', { changes }));
   }
   const listensOnTailnet = joined && state.tailscale.ip !== undefined && state.gateway.listening.includes(state.tailscale.ip);
   const restartReason = changes.some((c) => RESTART_FIELDS.has(c.field))
