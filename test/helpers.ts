@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JsonLine } from '../src/output/events.js';
+import { record } from './timing/record.js';
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 export const CLI = join(ROOT, 'bin/peer-provision.js');
@@ -28,6 +29,7 @@ export interface CliResult {
 }
 
 export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<CliResult> {
+  record(`cli ${args[0]}`);
   return new Promise((done) => {
     const child = execFile(
       process.execPath,

@@ -34,7 +34,8 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CLI, ROOT } from '../helpers.js';
-import { type Lab, labDown, labHeldByMe, labStatus, labUp, type MachineKind } from '../lab/lab.js';
+import { type Lab, labDown, labHeldByMe, labStatus, type MachineKind } from '../lab/lab.js';
+import { releaseLab, useLab } from '../lab/shared.js';
 
 // ---------------------------------------------------------------- what is measured, and the targets
 /** The commands run against the lab each iteration, in this order. */
@@ -644,7 +645,7 @@ export interface Failure {
 
 async function measureLab(n: number, iterations: number, failures: Failure[], kind: MachineKind = 'supervisor'): Promise<LabRun[]> {
   const t0 = Date.now();
-  const lab = await labUp({ machines: n, kinds: kind, log });
+  const lab = await useLab({ machines: n, kinds: kind }); // (in a test run: the run's lab, reset)
   log(`lab with ${n} machines up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   let file = lab.peerYaml();
   const runs: LabRun[] = [];
@@ -755,7 +756,7 @@ async function main(): Promise<number> {
     process.stderr.write(`bench: ${error instanceof CommandFailed ? error.message : (error as Error).stack}\n`);
     return 1;
   } finally {
-    if (labHeldByMe()) await labDown();
+    await releaseLab();
     rmSync(scratch, { recursive: true, force: true });
   }
   const timing = timingRows(all, systemd);

@@ -11,7 +11,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CLI, type CliResult, explain, jsonDocument, jsonEvents, ROOT, runCli, tempDir } from '../helpers.js';
-import { type Lab, labDown, labHeldByMe, labStatus, labUp } from '../lab/lab.js';
+import { type Lab, labStatus } from '../lab/lab.js';
+import { releaseLab, useLab } from '../lab/shared.js';
+import { record, timeEachTest } from '../timing/record.js';
 import { assertNoLeak, CONFIG, config, secretsOf, tailnetIp } from './lab-helpers.js';
 
 const status = labStatus();
@@ -23,19 +25,21 @@ describe('examples/ci/peer-provision-ci.sh against the lab', () => {
   let dir: string;
   let env: NodeJS.ProcessEnv;
 
-  const job = (command: string) =>
-    new Promise<CliResult>((done) => {
+  const job = (command: string) => {
+    record(`cli ${({ apply: 'up', destroy: 'down' } as Record<string, string>)[command] ?? command}`);
+    return new Promise<CliResult>((done) => {
       // only what a CI runner would have: PATH, HOME, and the job's variables (no SSH_AUTH_SOCK of ours)
       const clean = { PATH: process.env.PATH, HOME: dir, ...env };
       execFile('sh', [SCRIPT, command], { cwd: dir, env: clean, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
         done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
       );
     });
+  };
 
   before(
     async () => {
       if (skip) return;
-      lab = await labUp({ machines: 2 });
+      lab = await useLab({ machines: 2 });
       dir = tempDir('pp-ci-');
       // The lab's ssh_config without its IdentityFile (the key comes from the agent) and with known_hosts where
       // the job writes them: nothing of the lab's own ssh folder is used.
@@ -57,8 +61,9 @@ describe('examples/ci/peer-provision-ci.sh against the lab', () => {
   );
 
   after(async () => {
-    if (!skip && labHeldByMe()) await labDown();
+    await releaseLab();
   });
+  timeEachTest(() => lab);
 
   test('plan writes a secret-free JSON artifact, exit 0 with changes pending; drift says 3', { skip, timeout: 120_000 }, async () => {
     assert.ok(!existsSync(join(dir, 'known_hosts')), 'known_hosts come from the job, not from before');

@@ -18,8 +18,10 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import JSON5 from 'json5';
 import { sha256 } from '../../src/model/hash.js';
-import { CLI, explain, jsonEvents } from '../helpers.js';
-import { type Lab, labDown, labHeldByMe, labStatus, labUp } from '../lab/lab.js';
+import { CLI, explain, type JsonEvent, jsonEvents } from '../helpers.js';
+import { type Lab, labStatus } from '../lab/lab.js';
+import { releaseLab, useLab } from '../lab/shared.js';
+import { record, timeEachTest } from '../timing/record.js';
 import { CONFIG, down, filesWithSecrets, secretsOf, up } from './lab-helpers.js';
 
 const status = labStatus();
@@ -42,6 +44,7 @@ interface Run {
 
 /** Runs the CLI with --json; when an event matches `when`, runs `fault` once (with the child, to signal it). */
 function runWithFault(args: string[], when: (e: StepEvent) => boolean, fault: (child: ReturnType<typeof spawn>) => Promise<void>): Promise<Run> {
+  record(`cli ${args[0]}`);
   return new Promise((done) => {
     const child = spawn(process.execPath, [CLI, ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -88,7 +91,7 @@ describe('faults during up and down', () => {
   before(
     async () => {
       if (skip) return;
-      lab = await labUp({ machines: 2 });
+      lab = await useLab({ machines: 2 });
       file = lab.peerYaml();
       for (const m of MACHINES) original.set(m, lab.readFile(m, CONFIG));
       state = 'down';
@@ -97,8 +100,9 @@ describe('faults during up and down', () => {
   );
 
   after(async () => {
-    if (!skip && labHeldByMe()) await labDown();
+    await releaseLab();
   });
+  timeEachTest(() => lab);
 
   /** A peer.yaml with fresh auth keys: provided keys are single-use, and every up after a down joins again. */
   const fresh = () => (file = lab.peerYaml());
@@ -177,14 +181,21 @@ describe('faults during up and down', () => {
     for (const m of MACHINES) if (m !== except) assert.equal(lab.readFile(m, CONFIG), original.get(m), `${context}: ${m} is back byte for byte`);
   };
 
-  /** Runs an up with a fault; checks the invariants, then that a re-run converges. */
-  async function upFault(name: string, when: (e: StepEvent) => boolean, fault: (child: ReturnType<typeof spawn>) => Promise<void>, code: number) {
+  /** Runs an up with a fault; checks the invariants (and `check`'s, on the events), then that a re-run converges. */
+  async function upFault(
+    name: string,
+    when: (e: StepEvent) => boolean,
+    fault: (child: ReturnType<typeof spawn>) => Promise<void>,
+    code: number,
+    check?: (events: JsonEvent[]) => Promise<void>,
+  ) {
     await ensure('down');
     state = 'unknown';
     const r = await runWithFault(['up', '--yes', '-f', fresh()], when, fault);
     assert.ok(r.fired, `the fault was injected: ${explain(r)}`);
     assert.equal(r.code, code, explain(r));
-    await jsonEvents(r.stdout); // to the end: schema-valid lines, the last a result, whatever the fault
+    const events = await jsonEvents(r.stdout); // to the end: schema-valid lines, the last a result, whatever the fault
+    await check?.(events);
     await invariants(name);
     await upRecovers(name);
   }
@@ -226,7 +237,7 @@ describe('faults during up and down', () => {
     state = 'down';
   }
 
-  test('up: sshd killed in the middle of the join', { skip, timeout: 600_000 }, () =>
+  test('up: sshd killed in the middle of the join: the step named with the ssh error, the other machine goes through', { skip, timeout: 600_000 }, () =>
     upFault(
       'sshd killed in the middle of the join',
       step('m2', 'join the tailnet'),
@@ -235,6 +246,16 @@ describe('faults during up and down', () => {
         await killSsh('m2');
       },
       1,
+      async (events) => {
+        const steps = events.filter((e) => e.event === 'step') as (StepEvent & { error?: string })[];
+        const join = steps.find((e) => e.machine === 'm2' && e.step === 'join the tailnet' && e.status === 'failed');
+        assert.match(join?.error ?? '', /ssh lab-m2/, `m2's join failed, naming the connection: ${JSON.stringify(join)}`);
+        assert.ok(
+          steps.some((e) => e.machine === 'm1' && e.step === 'restart the gateway' && e.status === 'done'),
+          'm1 went through to its restart',
+        );
+        assert.equal(JSON5.parse(lab.readFile('m1', CONFIG)).gateway.bind, 'tailnet', 'm1 is patched');
+      },
     ),
   );
 

@@ -9,7 +9,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { explain, runCli } from '../helpers.js';
-import { type Lab, labDown, labHeldByMe, labStatus, labUp } from '../lab/lab.js';
+import { type Lab, labStatus } from '../lab/lab.js';
+import { releaseLab, useLab } from '../lab/shared.js';
+import { timeEachTest } from '../timing/record.js';
 import { CONFIG, config, down, tailnetIp, up } from './lab-helpers.js';
 
 const status = labStatus();
@@ -39,7 +41,7 @@ describe('hostile values on the machines', () => {
   before(
     async () => {
       if (skip) return;
-      lab = await labUp({ machines: 2, configs: { m1: HOSTILE_CONFIG } });
+      lab = await useLab({ machines: 2, configs: { m1: HOSTILE_CONFIG } });
       before1 = lab.readFile('m1', CONFIG);
       before2 = lab.readFile('m2', CONFIG);
     },
@@ -47,8 +49,9 @@ describe('hostile values on the machines', () => {
   );
 
   after(async () => {
-    if (!skip && labHeldByMe()) await labDown();
+    await releaseLab();
   });
+  timeEachTest(() => lab);
 
   const untouched = async () => {
     assert.equal(lab.readFile('m1', CONFIG), before1, 'm1 config untouched');

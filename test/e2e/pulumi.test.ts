@@ -13,8 +13,10 @@ import { after, before, describe, test } from 'node:test';
 import { parse as parseHujson } from 'jsonc-parser';
 import { type CliResult, explain, ROOT } from '../helpers.js';
 import { type KeyRecord, keyFile } from '../lab/control-server.js';
-import { type Lab, labDown, labHeldByMe, labStatus, labUp } from '../lab/lab.js';
+import { type Lab, labStatus } from '../lab/lab.js';
+import { releaseLab, useLab } from '../lab/shared.js';
 import { type ApiDouble, startApiDouble } from '../tailnet/api-double.js';
+import { record, timeEachTest } from '../timing/record.js';
 import { assertNoLeak, CONFIG, secretsOf, tailnetIp } from './lab-helpers.js';
 
 const status = labStatus();
@@ -38,6 +40,7 @@ const USER_POLICY = `// the user's tailnet policy
 `;
 
 function cli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  record(`cli ${args[0]}`);
   return new Promise((done) => {
     // NODE_TEST_CONTEXT emptied: the entry only runs as a CLI outside the test runner's own loading of files
     const child = execFile(
@@ -60,7 +63,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
   before(
     async () => {
       if (skip) return;
-      lab = await labUp({ machines: 2 });
+      lab = await useLab({ machines: 2 });
       api = await startApiDouble({ clients: [CLIENT], registry: lab.stateDir, policy: USER_POLICY });
       // (the stack's local state is intended here: a lab run is not a throwaway CI runner's only copy)
       env = {
@@ -83,8 +86,9 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
 
   after(async () => {
     await api?.close();
-    if (!skip && labHeldByMe()) await labDown();
+    await releaseLab();
   });
+  timeEachTest(() => lab);
 
   test('refusal: a policy that lets everything reach everything stops up before any machine is changed', { skip, timeout: 300_000 }, async () => {
     api.setPolicy('{"grants": [{"src": ["*"], "dst": ["*"], "ip": ["*"]}]}');

@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CLI, type CliResult, explain, runCli } from '../helpers.js';
-import { type Lab, labDown, labHeldByMe, labStatus, labUp } from '../lab/lab.js';
+import { type Lab, labStatus } from '../lab/lab.js';
+import { releaseLab, useLab } from '../lab/shared.js';
+import { timeEachTest } from '../timing/record.js';
 import { CONFIG, down, tailnetIp, up, writeConfigAndSettle } from './lab-helpers.js';
 
 const status = labStatus();
@@ -45,14 +47,15 @@ describe('safety: configs, machines and nodes peer-provision must not harm', () 
   before(
     async () => {
       if (skip) return;
-      lab = await labUp({ machines: 2 });
+      lab = await useLab({ machines: 2 });
     },
     { timeout: 25 * 60_000 },
   );
 
   after(async () => {
-    if (!skip && labHeldByMe()) await labDown();
+    await releaseLab();
   });
+  timeEachTest(() => lab);
 
   test('a configPath that is a directory or a device is refused by plan and up; nothing is touched', { skip, timeout: 180_000 }, async () => {
     const before = [await snapshot(lab, 'm1'), await snapshot(lab, 'm2')];

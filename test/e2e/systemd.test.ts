@@ -3,20 +3,21 @@
  * non-root user `lab` with sudo, the gateway a systemd USER unit from `openclaw gateway install`, lingering on,
  * Tailscale (test double) installed as a `tailscaled` system service by its install script.
  * One lab for the file (m1, m2: systemd; m3: supervisor); the tests run in order and each builds on the last:
- * the machine itself, fresh up, converged re-run, drift, down byte for byte, unknown host keys, a mixed pair, then
- * what only this kind shows: lingering off, the user unit stopped or failed, sudo that asks for a password, the
- * gateway as a system unit. (sshd killed in the middle of up is in up-down.test.ts and faults.test.ts; on this kind
- * it ran the same way, and CI's time went to it.)
+ * the machine itself, then one stack of all three (a systemd pair and two mixed pairs in one up: fresh up, converged
+ * re-run, drift, down byte for byte), then what only this kind shows: lingering off, the user unit stopped or failed,
+ * sudo that asks for a password, the gateway as a system unit. (sshd killed in the middle of up is in faults.test.ts,
+ * unknown host keys in up-down.test.ts: neither depends on the kind of machine, and CI's time went to them.)
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import JSON5 from 'json5';
 import { sha256 } from '../../src/model/hash.js';
 import { type CliResult, explain, jsonDocument, runCli } from '../helpers.js';
-import { type Lab, labDown, labHeldByMe, labStatus, labUp } from '../lab/lab.js';
+import { type Lab, labStatus } from '../lab/lab.js';
+import { releaseLab, useLab } from '../lab/shared.js';
+import { timeEachTest } from '../timing/record.js';
 import { assertNoLeak, down, filesWithSecrets, listening, secretsOf, tailnetIp, up, writeConfigAndSettle } from './lab-helpers.js';
 
 const status = labStatus(['supervisor', 'systemd']);
@@ -40,16 +41,17 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
   before(
     async () => {
       if (skip) return;
-      lab = await labUp({ machines: 3, kinds: ['systemd', 'systemd', 'supervisor'] });
-      file = pair('m1', 'm2', 'lab.yaml');
+      lab = await useLab({ machines: 3, kinds: ['systemd', 'systemd', 'supervisor'] });
+      file = lab.peerYaml({ path: join(lab.stateDir, 'lab.yaml') });
       for (const m of ['m1', 'm2', 'm3']) original.set(m, lab.readFile(m, cfg(m)));
     },
     { timeout: 25 * 60_000 },
   );
 
   after(async () => {
-    if (!skip && labHeldByMe()) await labDown();
+    await releaseLab();
   });
+  timeEachTest(() => lab);
 
   test('the machine: systemd PID 1, ssh as lab (root refused), passwordless sudo, lingering, the gateway a user unit', { skip, timeout: 60_000 }, async () => {
     for (const m of ['m1', 'm2']) {
@@ -78,12 +80,27 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
     timeout: 300_000,
   }, async () => {
     const before = { m1: await unitPid('m1'), m2: await unitPid('m2') };
+    const m3Pid = lab.gatewayPid('m3');
     const r = await up(file);
     assert.equal(r.code, 0, out(r));
     assert.match(r.stdout, /~ gateway-config +back up, then patch \/home\/lab\/\.openclaw\/openclaw\.json/);
-    assert.match(r.stdout, /ok {3}m1 -> m2 message +sessions_send then sessions_history: ok/);
-    assert.match(r.stdout, /ok {3}m2 -> m1 message +sessions_send then sessions_history: ok/);
+    // the systemd pair, and each systemd machine with the supervisor one (root), both ways
+    for (const [a, b] of [
+      ['m1', 'm2'],
+      ['m2', 'm1'],
+      ['m1', 'm3'],
+      ['m3', 'm1'],
+      ['m2', 'm3'],
+      ['m3', 'm2'],
+    ]) {
+      assert.match(r.stdout, new RegExp(`ok {3}${a} -> ${b} message +sessions_send then sessions_history: ok`));
+    }
     assert.match(r.stdout, /up complete/);
+    const ip3 = await tailnetIp(lab, 'm3');
+    assert.match(ip3 ?? '', /^100\.64\./, 'm3 joined');
+    assert.ok((await listening(lab, 'm3')).includes(ip3!), 'm3 listens on its tailnet address');
+    assert.notEqual(lab.gatewayPid('m3'), m3Pid, "m3's gateway is a new process");
+    assert.equal(config('m3').gateway.bind, 'tailnet');
     for (const m of ['m1', 'm2'] as const) {
       const ip = await tailnetIp(lab, m);
       assert.match(ip ?? '', /^100\.64\./, `${m} joined`);
@@ -101,9 +118,9 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
       assert.equal(statSync(lab.hostPath(m, '/var/lib/tailscale-standin/state.json')).uid, 0);
       assert.ok(lab.argvLog(m).some((e) => e.argv[0] === 'up'));
     }
-    const secrets = secretsOf(lab, ['m1', 'm2']);
+    const secrets = secretsOf(lab, ['m1', 'm2', 'm3']);
     assertNoLeak(lab, secrets, r);
-    for (const m of ['m1', 'm2']) {
+    for (const m of ['m1', 'm2', 'm3']) {
       const found = await filesWithSecrets(lab, m, secrets);
       assert.ok(
         found.some((f) => f.endsWith(` ${cfg(m)}`)),
@@ -118,14 +135,14 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
   });
 
   test('a second up changes nothing: no restart, no write', { skip, timeout: 120_000 }, async () => {
-    const pids = [await unitPid('m1'), await unitPid('m2')];
-    const before = bytes(['m1', 'm2']);
+    const pids = [await unitPid('m1'), await unitPid('m2'), lab.gatewayPid('m3')];
+    const before = bytes(['m1', 'm2', 'm3']);
     const r = await up(file);
     assert.equal(r.code, 0, out(r));
     assert.match(r.stdout, /Plan: 0 to add, 0 to change, 0 to destroy\./);
-    assert.match(r.stdout, /No changes\. 6 of 6 checks passed\./);
-    assert.deepEqual([await unitPid('m1'), await unitPid('m2')], pids);
-    assert.deepEqual(bytes(['m1', 'm2']), before);
+    assert.match(r.stdout, /No changes\. 18 of 18 checks passed\./);
+    assert.deepEqual([await unitPid('m1'), await unitPid('m2'), lab.gatewayPid('m3')], pids);
+    assert.deepEqual(bytes(['m1', 'm2', 'm3']), before);
   });
 
   test('drift: bind set back to loopback is shown by plan and repaired by up', { skip, timeout: 300_000 }, async () => {
@@ -145,52 +162,17 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
     assert.equal(await unitState('m2'), 'active');
   });
 
-  test('down: original bytes back, tailnet left, the user unit running on loopback', { skip, timeout: 300_000 }, async () => {
+  test('down: original bytes back, tailnet left, the user unit (and the supervisor) running on loopback', { skip, timeout: 300_000 }, async () => {
     const r = await down(file);
     assert.equal(r.code, 0, out(r));
-    for (const m of ['m1', 'm2']) {
+    for (const m of ['m1', 'm2', 'm3']) {
       assert.equal(lab.readFile(m, cfg(m)), original.get(m), `${m} restored byte for byte`);
       assert.equal(await tailnetIp(lab, m), undefined, `${m} left the tailnet`);
       assert.deepEqual(await listening(lab, m), ['127.0.0.1']);
-      assert.equal(await unitState(m), 'active');
-      assert.equal((await lab.run(m, 'ls /home/lab/.openclaw/peer-agent /home/lab/.peer-provision 2>&1')).code, 2, 'peer files and state removed');
+      const home = m === 'm3' ? '/root' : '/home/lab';
+      assert.equal((await lab.run(m, `ls ${home}/.openclaw/peer-agent ${home}/.peer-provision 2>&1`)).code, 2, 'peer files and state removed');
     }
-  });
-
-  test('unknown host keys: refused by default; --accept-new-host-keys learns them', { skip, timeout: 120_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pp-hostkeys-'));
-    const known = join(dir, 'known_hosts');
-    writeFileSync(known, '');
-    const sshConfig = join(dir, 'ssh_config');
-    writeFileSync(sshConfig, readFileSync(lab.sshConfigPath, 'utf8').replaceAll(lab.knownHostsPath, known));
-    const strange = lab.peerYaml({ machines: ['m1', 'm2'], path: join(dir, 'peer.yaml'), top: { sshConfig } });
-    const refused = await runCli(['plan', '-f', strange, '--json']);
-    const machines = (await jsonDocument(refused.stdout, 'peer-provision/plan@2')).machines;
-    assert.deepEqual(
-      machines.map((m) => m.observed),
-      ['unreachable', 'unreachable'],
-    );
-    assert.match(machines[0].reason ?? '', /Host key verification failed/);
-    const accepted = await runCli(['plan', '-f', strange, '--json', '--accept-new-host-keys']);
-    assert.deepEqual(
-      (await jsonDocument(accepted.stdout, 'peer-provision/plan@2')).machines.map((m) => m.observed),
-      ['observed', 'observed'],
-    );
-  });
-
-  test('a mixed pair (systemd user unit + supervisor as root): up verifies both ways, down restores both', { skip, timeout: 420_000 }, async () => {
-    const d = await down(file);
-    assert.equal(d.code, 0, out(d));
-    const mixed = pair('m1', 'm3', 'mixed.yaml');
-    const r = await up(mixed);
-    assert.equal(r.code, 0, out(r));
-    assert.match(r.stdout, /ok {3}m1 -> m3 message/);
-    assert.match(r.stdout, /ok {3}m3 -> m1 message/);
-    assert.equal(config('m3').gateway.bind, 'tailnet');
-    assert.equal(config('m1').gateway.bind, 'tailnet');
-    const back = await down(mixed);
-    assert.equal(back.code, 0, out(back));
-    assert.deepEqual(bytes(['m1', 'm3']), [original.get('m1'), original.get('m3')]);
+    for (const m of ['m1', 'm2']) assert.equal(await unitState(m), 'active');
   });
 
   // ---- only this kind: each case starts from m2 + m3 as the users had them, and leaves them so

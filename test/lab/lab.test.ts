@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { HUB_NS, type Lab, labDown, labHeldByMe, labStatus, labUp, STATE_DIR } from './lab.js';
+import { HUB_NS, type Lab, labDown, labHeldByMe, labStatus, STATE_DIR } from './lab.js';
+import { releaseLab, useLab } from './shared.js';
 
 const status = labStatus();
 const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
@@ -32,15 +33,13 @@ describe('test lab', () => {
       if (skip) return;
       litterBefore = tmpLitter();
       const t0 = Date.now();
-      lab = await labUp({ machines: 2 });
+      lab = await useLab({ machines: 2 });
       console.log(`# lab up (2 machines, gateways healthy) in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${lab.memoryMiB()} MiB RSS`);
     },
     { timeout: 25 * 60_000 },
   ); // may wait for another process's lab (one lab per host)
 
-  after(async () => {
-    if (!skip && labHeldByMe()) await labDown();
-  });
+  after(() => releaseLab());
 
   test('machines are isolated from each other and from the host', { skip }, async () => {
     const w = await lab.run(

@@ -180,19 +180,28 @@ function lockOwner(): { pid: number; live: boolean } | undefined {
     return existsSync(LOCK_DIR) ? { pid: 0, live: false } : undefined;
   }
 }
+/**
+ * Who holds the lab for this process: the test run it belongs to (test/run.ts sets PEER_LAB_RUN to its pid, and
+ * every file, CLI and benchmark it starts inherits it, so they share the run's lab), else this process.
+ */
+export function labOwnerPid(): number {
+  const run = Number(process.env.PEER_LAB_RUN);
+  return Number.isInteger(run) && run > 0 && alive(run) ? run : process.pid;
+}
 async function acquireLock(waitMs: number, log: (m: string) => void): Promise<void> {
   const end = Date.now() + waitMs;
   let told = false;
+  const me = labOwnerPid();
   for (;;) {
     try {
       mkdirSync(LOCK_DIR, { mode: 0o700 });
-      writeFileSync(join(LOCK_DIR, 'owner'), `${process.pid} ${procStart(process.pid)}\n`);
+      writeFileSync(join(LOCK_DIR, 'owner'), `${me} ${procStart(me)}\n`);
       return;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const o = lockOwner();
-    if (o?.pid === process.pid) return;
+    if (o?.pid === me) return;
     if (o && !o.live) {
       // a just-created lock may not have its owner file yet: only take over after a second look
       await sleep(200);
@@ -917,7 +926,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
  */
 export async function labDown(opts: { force?: boolean; keepLock?: boolean } = {}): Promise<void> {
   const owner = lockOwner();
-  if (owner?.live && owner.pid !== process.pid && !opts.force) {
+  if (owner?.live && owner.pid !== labOwnerPid() && !opts.force) {
     throw new Error(`lab: in use by pid ${owner.pid} (${LOCK_DIR}); not tearing it down (force to override)`);
   }
   const nss = labNamespaces();
@@ -972,5 +981,5 @@ export function kindsFor(n: number, kinds: MachineKind | MachineKind[] | undefin
   return list;
 }
 
-/** Whether this process holds the lab lock (built the lab and has not torn it down). */
-export const labHeldByMe = () => lockOwner()?.pid === process.pid;
+/** Whether this process, or the test run it belongs to, holds the lab lock (built the lab and has not torn it down). */
+export const labHeldByMe = () => lockOwner()?.pid === labOwnerPid();

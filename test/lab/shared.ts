@@ -1,0 +1,137 @@
+/**
+ * One lab for a whole test run. test/run.ts builds it while the unit tests run and tears it down at the end; each lab
+ * file adopts it with `useLab`, which first puts every machine back as a user had it before peer-provision (`resetLab`:
+ * no Tailscale, no peer-provision files, the file's gateway config, the gateway healthy on loopback). That is much
+ * cheaper than new machines: the gateway restarts only when its config has to change. A file run on its own (or one
+ * that asks for `fresh` machines, or another shape) builds its own lab, and tears it down after if it is not a run's.
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { record } from '../timing/record.js';
+import {
+  currentLab,
+  defaultGatewayConfig,
+  GATEWAY_PORT,
+  kindsFor,
+  type Lab,
+  LOCK_DIR,
+  labDown,
+  labHeldByMe,
+  labUp,
+  type MachineKind,
+  STATE_DIR,
+} from './lab.js';
+
+type Configs = Record<string, string | ((token: string) => string)>;
+export interface UseLabOptions {
+  machines?: number;
+  kinds?: MachineKind | MachineKind[];
+  /** Each machine's gateway config (by name), as labUp takes them; the lab's default for the others. */
+  configs?: Configs;
+  /** New machines even when the run's lab would do (a test about the lab's own bring-up or teardown). */
+  fresh?: boolean;
+}
+
+/** Written into the lock by test/run.ts once its lab is up ("ok") or could not be built ("failed: …"). */
+export const RUN_LAB_READY = join(LOCK_DIR, 'run-ready');
+const inRun = () => Boolean(process.env.PEER_LAB_RUN);
+
+/** The run's lab, reset for this file, or a lab of its own. */
+export async function useLab(opts: UseLabOptions = {}): Promise<Lab> {
+  const machines = opts.machines ?? 2;
+  const kinds = kindsFor(machines, opts.kinds);
+  if (!opts.fresh && inRun()) {
+    await runLabSettled();
+    const lab = currentLab();
+    if (lab && labHeldByMe() && lab.machines.map((m) => m.kind).join() === kinds.join() && kinds.every((k) => k === 'supervisor')) {
+      try {
+        await resetLab(lab, opts.configs);
+        record('lab reset');
+        return lab;
+      } catch (error) {
+        console.log(`# the run's lab could not be reset, building a new one: ${(error as Error).message}`);
+      }
+    }
+  }
+  record('lab up');
+  return labUp({ machines, kinds, configs: opts.configs });
+}
+
+/** After a file: its own lab is torn down; the run's stays for the next file. */
+export async function releaseLab(): Promise<void> {
+  if (!inRun() && labHeldByMe()) await labDown();
+}
+
+/** Waits while the run is still building its lab (the unit tests ran meanwhile). */
+async function runLabSettled(timeoutMs = 10 * 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!existsSync(RUN_LAB_READY) && existsSync(LOCK_DIR) && Date.now() < end) await new Promise((r) => setTimeout(r, 500));
+}
+
+/** What peer-provision and the lab's tests leave on a supervisor machine, removed; then the checks that it is gone. */
+const CLEAN = `set -u
+if [ -x /usr/local/bin/tailscale ]; then tailscale logout >/dev/null 2>&1 || true; fi
+for d in /root/.peer-provision; do while mountpoint -q "$d" 2>/dev/null; do umount "$d" || break; done; done
+rm -rf /usr/local/bin/tailscale /usr/local/lib/tailscale-standin /etc/tailscale-standin /var/lib/tailscale-standin /var/log/tailscale-standin \\
+  /root/.peer-provision /root/.openclaw/peer-agent /root/.openclaw/workspace/skills/peer-messaging /root/.openclaw/.peer-provision.* \\
+  /tmp/peer-provision-* /tmp/pp-*
+ip -4 addr flush dev tailscale0
+[ -L /root/.openclaw/openclaw.json ] && rm -f /root/.openclaw/openclaw.json
+pgrep -x sshd >/dev/null || /usr/sbin/sshd -f /etc/ssh/pplab_sshd_config
+test ! -e /usr/local/bin/tailscale && test -z "$(ip -4 -o addr show dev tailscale0)" && test ! -e /root/.peer-provision`;
+
+/** Stops the supervisor (and its gateway), writes the config from stdin, starts the supervisor again. */
+const REWRITE_CONFIG = `set -eu
+sp=$(cat /run/openclaw-supervisor.pid 2>/dev/null || true)
+if [ -n "$sp" ]; then kill -TERM "$sp" 2>/dev/null || true; while kill -0 "$sp" 2>/dev/null; do sleep 0.1; done; fi
+while pgrep -x openclaw-gateway >/dev/null; do sleep 0.1; done
+(umask 077 && cat > /root/.openclaw/openclaw.json)
+setsid /usr/local/sbin/pplab-gw-supervisor </dev/null >>/var/log/pplab/supervisor.out 2>&1 &`;
+
+/**
+ * Puts each machine back as a user had it before peer-provision: see CLEAN, the config given for it (the lab's default
+ * otherwise), and a gateway that answers on loopback only. Throws when a machine cannot be brought there.
+ */
+export async function resetLab(lab: Lab, configs: Configs = {}): Promise<void> {
+  for (const dir of ['stacks', 'pulumi']) rmSync(join(STATE_DIR, dir), { recursive: true, force: true });
+  forgetNodes();
+  await Promise.all(
+    lab.machines.map(async (m) => {
+      if (m.kind !== 'supervisor') throw new Error(`${m.name}: only supervisor machines are reset`);
+      const clean = await lab.run(m.name, CLEAN);
+      if (clean.code !== 0) throw new Error(`${m.name}: not clean after the reset (${clean.code}): ${clean.stderr}`);
+      const given = configs[m.name];
+      const want = typeof given === 'function' ? given(m.gatewayToken) : (given ?? defaultGatewayConfig(m.name, m.gatewayToken));
+      let have: string | undefined;
+      try {
+        have = lab.readFile(m.name, m.configPath);
+      } catch {
+        have = undefined;
+      }
+      if (have !== want || !(await onLoopbackOnly(lab, m.name))) {
+        const w = await lab.run(m.name, REWRITE_CONFIG, { input: want });
+        if (w.code !== 0) throw new Error(`${m.name}: cannot rewrite the gateway config: ${w.stderr}`);
+        await lab.waitGateways([m.name], 120_000);
+        if (!(await onLoopbackOnly(lab, m.name))) throw new Error(`${m.name}: the gateway does not listen on loopback only after the reset`);
+      }
+    }),
+  );
+}
+
+async function onLoopbackOnly(lab: Lab, machine: string): Promise<boolean> {
+  const r = await lab.run(
+    machine,
+    `curl -fsS -m 2 http://127.0.0.1:${GATEWAY_PORT}/health >/dev/null && ss -ltnH 'sport = :${GATEWAY_PORT}' | awk '{print $4}'`,
+  );
+  const addrs = r.stdout.split('\n').filter(Boolean);
+  return r.code === 0 && addrs.length > 0 && addrs.every((a) => a.startsWith('127.0.0.1:'));
+}
+
+/** The stand-in control server's nodes: every one left by an earlier file is gone, as if deleted in the admin console. */
+function forgetNodes(): void {
+  const path = join(STATE_DIR, 'control', 'nodes.json');
+  if (!existsSync(path)) return;
+  const db = JSON.parse(readFileSync(path, 'utf8')) as { nodes: { gone: boolean }[] };
+  for (const n of db.nodes) n.gone = true;
+  writeFileSync(path, JSON.stringify(db, null, 2) + '\n', { mode: 0o600 });
+}

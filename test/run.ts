@@ -1,0 +1,160 @@
+/**
+ * `npm test`'s runner: every test file, one at a time, with node's test runner and its spec reporter.
+ *  - The unit tests first, while this process builds the lab they do not need; then the lab files, which share that
+ *    lab (test/lab/shared.ts resets it between files) in an order that changes the lab's shape once: the supervisor
+ *    files, then the lab's own tests (they end with its teardown), then the systemd machines.
+ *  - At the end a table of where the time went, per file and per lab test: minutes, lab bring-ups and resets, gateway
+ *    starts, CLI runs (also written to test-timings.md), and one closing line "tests: N passed, N failed, N skipped".
+ * Arguments: test files to run instead of all (paths under dist/test, as `node --test` takes them).
+ */
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { run } from 'node:test';
+import { spec } from 'node:test/reporters';
+import { ROOT } from './helpers.js';
+import { labDown, labHeldByMe, labStatus, labUp } from './lab/lab.js';
+import { RUN_LAB_READY } from './lab/shared.js';
+import type { Recorded } from './timing/record.js';
+
+const DIST = join(ROOT, 'dist/test');
+/** The files that need the lab, in the order they run; any other *.test.js is a unit test. */
+const LAB_ORDER = ['e2e/up-down', 'e2e/safety', 'e2e/hostile', 'e2e/ci-example', 'e2e/pulumi', 'e2e/faults', 'bench/bench', 'lab/lab', 'e2e/systemd'].map((f) =>
+  join(DIST, `${f}.test.js`),
+);
+
+function allTests(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? allTests(join(dir, e.name)) : e.name.endsWith('.test.js') ? [join(dir, e.name)] : []))
+    .sort();
+}
+
+interface Timed {
+  file: string;
+  test: string;
+  ms: number;
+  failed: boolean;
+}
+
+async function main(): Promise<number> {
+  const chosen = process.argv.slice(2).map((f) => join(process.cwd(), f));
+  const files = chosen.length ? chosen : allTests(DIST);
+  const lab = files.filter((f) => LAB_ORDER.includes(f)).sort((a, b) => LAB_ORDER.indexOf(a) - LAB_ORDER.indexOf(b));
+  const ordered = [...files.filter((f) => !LAB_ORDER.includes(f)), ...lab];
+
+  const timings = join(tmpdir(), `peer-provision-timings-${process.pid}.jsonl`);
+  writeFileSync(timings, '');
+  process.env.PEER_LAB_RUN = String(process.pid);
+  process.env.PEER_TEST_TIMINGS = timings;
+
+  // the lab boots while the unit tests run; a lab file waits for RUN_LAB_READY
+  const status = labStatus();
+  const started = Date.now();
+  let built = lab.length ? `not built (${status.reason || 'no lab file chosen'})` : 'not needed';
+  const building =
+    lab.length && status.ok
+      ? labUp({ machines: 2 }).then(
+          () => {
+            built = `up in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+            writeFileSync(RUN_LAB_READY, `ok ${built}\n`);
+          },
+          (error: Error) => {
+            built = `failed: ${error.message}`;
+            process.stderr.write(`# the run's lab could not be built; each lab file builds its own: ${error.message}\n`);
+            try {
+              writeFileSync(RUN_LAB_READY, `failed: ${error.message}\n`);
+            } catch {
+              /* no lock: labUp failed before taking it */
+            }
+          },
+        )
+      : Promise.resolve();
+
+  const timed: Timed[] = [];
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  const stream = run({ files: ordered, concurrency: 1 });
+  stream.on('test:pass', (d) => {
+    if (d.details.type !== 'suite') d.skip || d.todo ? skipped++ : passed++;
+    if (d.nesting === 0 || d.details.type !== 'suite') timed.push(row(d, false));
+  });
+  stream.on('test:fail', (d) => {
+    if (d.details.type !== 'suite') failed++;
+    if (d.nesting === 0 || d.details.type !== 'suite') timed.push(row(d, true));
+  });
+  // (spec is a class in node 20's typings and at run time, a function in later versions)
+  const reporter = stream.compose(typeof spec === 'function' && 'prototype' in spec ? new (spec as unknown as new () => NodeJS.ReadWriteStream)() : spec);
+  reporter.pipe(process.stdout);
+  await new Promise((done) => reporter.on('end', done));
+  await building;
+  if (labHeldByMe()) await labDown();
+
+  const table = timingTable(timed, readRecorded(timings), `The run's lab (2 supervisor machines), built alongside the unit tests: ${built}.`);
+  rmSync(timings, { force: true });
+  writeFileSync(join(ROOT, 'test-timings.md'), table);
+  process.stdout.write(`\n${table}\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+  return failed ? 1 : 0;
+}
+
+function row(d: { file?: string; name: string; nesting: number; details: { duration_ms: number } }, failed: boolean): Timed {
+  return { file: d.file ?? '', test: d.nesting === 0 ? '' : d.name, ms: d.details.duration_ms, failed };
+}
+
+function readRecorded(path: string): Recorded[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Recorded);
+}
+
+/** Markdown: one row per file (slowest first), then one per lab test; counts from what the tests recorded. */
+export function timingTable(timed: Timed[], recorded: Recorded[], note: string): string {
+  const name = (f: string) => relative(DIST, f).replace(/\.test\.js$/, '');
+  const count = (match: (r: Recorded) => boolean, what: (w: string) => boolean) =>
+    recorded.filter((r) => match(r) && what(r.what)).reduce((a, r) => a + r.n, 0);
+  const cells = (match: (r: Recorded) => boolean) =>
+    [
+      count(match, (w) => w === 'lab up'),
+      count(match, (w) => w === 'lab reset'),
+      count(match, (w) => w === 'gateway starts'),
+      count(match, (w) => w === 'cli up'),
+      count(match, (w) => w === 'cli down'),
+      count(match, (w) => w.startsWith('cli ') && w !== 'cli up' && w !== 'cli down'),
+    ].join(' | ');
+  const files = new Map<string, number>();
+  for (const t of timed) if (!t.test) files.set(t.file, (files.get(t.file) ?? 0) + t.ms);
+  const min = (ms: number) => (ms / 60_000).toFixed(2);
+  const head = '| lab ups | resets | gateway starts | up | down | other CLI |';
+  const lines = [
+    '## Where the time went',
+    '',
+    note,
+    '',
+    `| file | minutes ${head}`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...[...files].sort((a, b) => b[1] - a[1]).map(([f, ms]) => `| ${name(f)} | ${min(ms)} | ${cells((r) => r.file === f)} |`),
+    `| **all** | ${min([...files.values()].reduce((a, b) => a + b, 0))} | ${cells(() => true)} |`,
+    '',
+    `| lab test | seconds ${head}`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...timed
+      .filter((t) => t.test && LAB_ORDER.includes(t.file))
+      .map(
+        (t) =>
+          `| ${name(t.file)}: ${t.test.replaceAll('|', '\\|').slice(0, 90)}${t.failed ? ' (failed)' : ''} | ${(t.ms / 1000).toFixed(1)} | ${cells((r) => r.file === t.file && r.test === t.test)} |`,
+      ),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    process.stderr.write(`test/run: ${(error as Error).stack}\n`);
+    process.exitCode = 1;
+  },
+);
