@@ -40,7 +40,7 @@ async function main(): Promise<number> {
   const chosen = process.argv.slice(2).map((f) => join(process.cwd(), f));
   const files = chosen.length ? chosen : allTests(DIST);
   const lab = files.filter((f) => LAB_ORDER.includes(f)).sort((a, b) => LAB_ORDER.indexOf(a) - LAB_ORDER.indexOf(b));
-  const ordered = [...files.filter((f) => !LAB_ORDER.includes(f)), ...lab];
+  const unit = files.filter((f) => !LAB_ORDER.includes(f));
 
   const timings = join(tmpdir(), `peer-provision-timings-${process.pid}.jsonl`);
   writeFileSync(timings, '');
@@ -74,20 +74,27 @@ async function main(): Promise<number> {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
-  const stream = run({ files: ordered, concurrency: 1 });
-  stream.on('test:pass', (d) => {
-    if (d.details.type !== 'suite') d.skip || d.todo ? skipped++ : passed++;
-    if (d.nesting === 0 || d.details.type !== 'suite') timed.push(row(d, false));
-  });
-  stream.on('test:fail', (d) => {
-    if (d.details.type !== 'suite') failed++;
-    if (d.nesting === 0 || d.details.type !== 'suite') timed.push(row(d, true));
-  });
-  // (spec is a class in node 20's typings and at run time, a function in later versions)
-  const reporter = stream.compose(typeof spec === 'function' && 'prototype' in spec ? new (spec as unknown as new () => NodeJS.ReadWriteStream)() : spec);
-  reporter.pipe(process.stdout);
-  await new Promise((done) => reporter.on('end', done));
+  /** Runs files with node's test runner, spec output on stdout, counting and timing what it reports. */
+  const runFiles = async (list: string[], concurrency: number) => {
+    if (!list.length) return;
+    const stream = run({ files: list, concurrency });
+    stream.on('test:pass', (d) => {
+      if (d.details.type !== 'suite') d.skip || d.todo ? skipped++ : passed++;
+      if (d.nesting === 0 || d.details.type !== 'suite') timed.push(row(d, false));
+    });
+    stream.on('test:fail', (d) => {
+      if (d.details.type !== 'suite') failed++;
+      if (d.nesting === 0 || d.details.type !== 'suite') timed.push(row(d, true));
+    });
+    // (spec is a class in node 20's typings and at run time, a function in later versions)
+    const reporter = stream.compose(typeof spec === 'function' && 'prototype' in spec ? new (spec as unknown as new () => NodeJS.ReadWriteStream)() : spec);
+    reporter.pipe(process.stdout, { end: false });
+    await new Promise((done) => reporter.on('end', done));
+  };
+  // unit tests two at a time (a core each; they share no files or ports), lab files one at a time (one lab)
+  await runFiles(unit, 2);
   await building;
+  await runFiles(lab, 1);
   if (labHeldByMe()) await labDown();
 
   const table = timingTable(timed, readRecorded(timings), `The run's lab (2 supervisor machines), built alongside the unit tests: ${built}.`);

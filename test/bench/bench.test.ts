@@ -1,6 +1,6 @@
 /**
  * Smoke test of the benchmark (test/bench/bench.ts): it is not run in CI as a benchmark, but it must keep working.
- * Runs `bench.js --machines 2 --iterations 1 --systemd 0` (one fresh up, converged up, plan, down, down again on a
+ * Runs `bench.js --machines 2 --iterations 1 --systemd 0 --local-runs 3` (one fresh up, converged up, plan, down, down again on a
  * 2-machine lab, ~2 min plus the lab's start) and checks that the markdown table and the JSON have every row, with
  * figures. The systemd rows come from the same measuring code on a lab of that kind (`measureLab`); the smoke run
  * leaves them out, as its 3 minutes are CI's (the systemd machines themselves are tested in test/e2e/systemd.test.ts).
@@ -52,7 +52,7 @@ describe('benchmark', () => {
     const dir = tempDir('pp-bench-test-');
     try {
       const out = join(dir, 'results.json');
-      const r = await runBench(['--machines', '2', '--iterations', '1', '--systemd', '0', '--out', out]);
+      const r = await runBench(['--machines', '2', '--iterations', '1', '--systemd', '0', '--local-runs', '3', '--out', out]);
       assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
       console.log(r.stdout.replace(/^/gm, '# '));
 

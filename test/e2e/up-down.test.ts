@@ -1,8 +1,8 @@
 /**
  * End to end: the real CLI against the lab's real machines (real sshd, real OpenClaw gateways, the
  * Tailscale test double). The run's lab, reset for the file; the tests run in order and each builds on the last:
- * fresh up, converged re-run, --json, drift with saved plans, down (byte for byte / keeping later edits), unknown
- * host keys, and `ssh: local`. (A machine lost in the middle of up, with the named error and the other machine going
+ * fresh up (run on m1 itself: `ssh: local`), converged re-run, --json, drift with saved plans, down (byte for byte /
+ * keeping later edits), unknown host keys. (A machine lost in the middle of up, with the named error and the other machine going
  * through, is in faults.test.ts.)
  */
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ import { sha256 } from '../../src/model/hash.js';
 import { explain, jsonDocument, jsonEvents, runCli } from '../helpers.js';
 import { type Lab, labStatus, MACHINE_REPO } from '../lab/lab.js';
 import { releaseLab, useLab } from '../lab/shared.js';
-import { timeEachTest } from '../timing/record.js';
+import { record, timeEachTest } from '../timing/record.js';
 import { assertNoLeak, CONFIG, config, down, filesWithSecrets, listening, mode, secretsOf, tailnetIp, up, writeConfigAndSettle } from './lab-helpers.js';
 
 const status = labStatus();
@@ -56,10 +56,17 @@ describe('up, verify, status, down against the lab', () => {
   });
   timeEachTest(() => lab);
 
-  test('fresh up: install, join, patch, restart, peer files, verify with a real message', { skip, timeout: 300_000 }, async () => {
+  // Run on m1 itself, as someone who runs peer-provision on one of their machines does: m1 is `ssh: local`, m2 is
+  // reached over ssh (every other file runs the tool from the host, over ssh to every machine).
+  test('fresh up, run on m1 itself (ssh: local) and over ssh to m2: install, join, patch, restart, peer files, verify with a real message', {
+    skip,
+    timeout: 300_000,
+  }, async () => {
     const pids = { m1: lab.gatewayPid('m1'), m2: lab.gatewayPid('m2') };
     assert.equal(await tailnetIp(lab, 'm1'), undefined, 'tailscale is not installed yet');
-    const r = await up(file);
+    const local = lab.peerYaml({ path: `${lab.stateDir}/peer-local.yaml`, machine: (name, entry) => (name === 'm1' ? { ...entry, ssh: 'local' } : entry) });
+    record('cli up');
+    const r = await lab.run('m1', `cd ${MACHINE_REPO} && node bin/peer-provision.js up --yes -f ${local}`, { timeoutMs: 300_000 });
     assert.equal(r.code, 0, `${explain(r)}`);
     assert.match(r.stdout, /\+ tailscale-install +install Tailscale from https:\/\/.*install\.sh/);
     assert.match(r.stdout, /~ gateway-config +back up, then patch \/root\/\.openclaw\/openclaw\.json/);
@@ -227,17 +234,5 @@ describe('up, verify, status, down against the lab', () => {
       ['observed', 'observed'],
     );
     assert.match(readFileSync(known, 'utf8'), /ssh-ed25519/);
-  });
-
-  test('ssh: local: run from m1 itself, down then up', { skip, timeout: 420_000 }, async () => {
-    const local = lab.peerYaml({ path: `${lab.stateDir}/peer-local.yaml`, machine: (name, entry) => (name === 'm1' ? { ...entry, ssh: 'local' } : entry) });
-    const cli = (args: string) => lab.run('m1', `cd ${MACHINE_REPO} && node bin/peer-provision.js ${args} -f ${local} --yes`, { timeoutMs: 300_000 });
-    const d = await cli('down');
-    assert.equal(d.code, 0, `${explain(d)}`);
-    assert.equal(await tailnetIp(lab, 'm1'), undefined);
-    const u = await cli('up');
-    assert.equal(u.code, 0, `${explain(u)}`);
-    assert.match(u.stdout, /ok {3}m1 -> m2 message/);
-    assert.match(u.stdout, /up complete/);
   });
 });

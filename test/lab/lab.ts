@@ -269,6 +269,9 @@ export function defaultGatewayConfig(machine: string, token: string, home = '/ro
 `;
 }
 
+/** Starts a supervisor machine's sshd again after a test killed it, logging where the machine's init had it log. */
+export const START_SSHD = '/usr/sbin/sshd -E /var/log/pplab/sshd.log -f /etc/ssh/pplab_sshd_config';
+
 const INIT = `#!/bin/bash
 # pplab machine init: PID 1 of a lab machine's PID namespace. Starts sshd and the gateway supervisor, reaps orphans.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8

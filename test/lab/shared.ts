@@ -19,6 +19,7 @@ import {
   labHeldByMe,
   labUp,
   type MachineKind,
+  START_SSHD,
   STATE_DIR,
 } from './lab.js';
 
@@ -77,7 +78,7 @@ rm -rf /usr/local/bin/tailscale /usr/local/lib/tailscale-standin /etc/tailscale-
   /tmp/peer-provision-* /tmp/pp-*
 ip -4 addr flush dev tailscale0
 [ -L /root/.openclaw/openclaw.json ] && rm -f /root/.openclaw/openclaw.json
-pgrep -x sshd >/dev/null || /usr/sbin/sshd -f /etc/ssh/pplab_sshd_config
+pgrep -x sshd >/dev/null || ${START_SSHD}
 test ! -e /usr/local/bin/tailscale && test -z "$(ip -4 -o addr show dev tailscale0)" && test ! -e /root/.peer-provision`;
 
 /** Stops the supervisor (and its gateway), writes the config from stdin, starts the supervisor again. */
