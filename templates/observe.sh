@@ -55,8 +55,11 @@ fi
 # own precedence where it is plain (OPENCLAW_CONFIG_PATH, else $OPENCLAW_STATE_DIR/openclaw.json, else
 # ~/.openclaw/openclaw.json when no OPENCLAW_* variable moves it), read from the running gateway's environment;
 # and only then OpenClaw's CLI, `openclaw config file` (exact, but it costs a second or two).
+# The gateway's environment, one NAME=VALUE a line. A line break inside a value becomes \001 first, so that no
+# value can pass for a variable of its own on the next line.
+gateway_environ() { tr '\n\0' '\001\n' < "/proc/$pid/environ"; }
 gateway_env() { # NAME -> its value in the gateway's environment (or this shell's, with no gateway running)
-  if [ -n "$pid" ] && [ -r "/proc/$pid/environ" ]; then tr '\0' '\n' < "/proc/$pid/environ" | sed -n "s/^$1=//p" | head -n 1
+  if [ -n "$pid" ] && [ -r "/proc/$pid/environ" ]; then gateway_environ | sed -n "s/^$1=//p" | head -n 1
   else eval "printf '%s' \"\${$1:-}\""; fi
 }
 config="$CONFIG_PATH"
@@ -75,7 +78,13 @@ if [ -z "$config" ]; then
 fi
 if [ -z "$config" ] && command -v openclaw >/dev/null 2>&1; then
   if [ -n "$pid" ] && [ -r "/proc/$pid/environ" ]; then
-    config=$(env $(tr '\0' '\n' < "/proc/$pid/environ" | grep -E '^OPENCLAW_(CONFIG_PATH|STATE_DIR|HOME|PROFILE)=' | tr '\n' ' ') openclaw config file 2>/dev/null | tail -n 1)
+    # its OPENCLAW_* variables exported as values (never spliced into a command line: they may hold any word)
+    config=$(gateway_environ | {
+      while IFS= read -r kv; do
+        case "$kv" in OPENCLAW_CONFIG_PATH=*|OPENCLAW_STATE_DIR=*|OPENCLAW_HOME=*|OPENCLAW_PROFILE=*) export "$kv" ;; esac
+      done
+      openclaw config file 2>/dev/null </dev/null | tail -n 1
+    })
   else
     config=$(openclaw config file 2>/dev/null | tail -n 1)
   fi

@@ -1,8 +1,9 @@
 // observe.sh on this machine's sh, read by the real parser: a config path and contents with quotes, tabs,
 // newlines and UTF-8 come back exactly, and down's records (current and original text) too.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseObservation } from '../../src/observe/parse.js';
@@ -48,4 +49,43 @@ test('observe.sh: hostile config path and contents, the records for down, the pe
   assert.deepEqual(p.records.get(recordId(config)), { current: text, orig: '{ gateway: { port: 18000 } }\n' });
   assert.ok(p.secrets.includes('observed-token-0123456789abcdef'), 'the token read is handed back for observe to register');
   forgetSecrets();
+});
+
+/**
+ * A gateway whose environment holds shell words: observe asks `openclaw config file` with the gateway's OPENCLAW_*
+ * variables, and used to splice them unquoted into a command line, so `OPENCLAW_HOME=/x sh MARKER` ran MARKER during
+ * the read-only observe (issue 19 item 7). A value with a line break must not pass for a variable of its own either.
+ */
+function observeWithGatewayEnv(gatewayEnv: Record<string, string>) {
+  const dir = home(undefined);
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  const seen = join(dir, 'openclaw-env');
+  // stand-ins: the gateway is a sleeping child of ours (pgrep finds it); openclaw reports the environment it got
+  writeFileSync(join(bin, 'openclaw'), `#!/bin/sh\nenv | grep '^OPENCLAW_' | sort > ${seen}\necho ${join(dir, 'cfg.json')}\n`, { mode: 0o755 });
+  const gateway = spawn('sleep', ['30'], { env: { PATH: '/usr/bin:/bin', ...gatewayEnv }, stdio: 'ignore' });
+  writeFileSync(join(bin, 'pgrep'), `#!/bin/sh\necho ${gateway.pid}\n`, { mode: 0o755 });
+  try {
+    const r = runTemplate('observe', { STACK: 'lab', PORT: 1, CONFIG_PATH: '', WANT_BACKUP: 0 }, { HOME: dir, PATH: `${bin}:/usr/bin:/bin` }, false);
+    assert.equal(r.code, 0, r.stderr);
+    return { dir, configPath: parseObservation(r.stdout).state.gateway.configPath, openclawEnv: existsSync(seen) ? readFileSync(seen, 'utf8') : undefined };
+  } finally {
+    gateway.kill();
+    forgetSecrets();
+  }
+}
+
+test('observe.sh: a value in the gateway environment is data, never a command', () => {
+  const marker = join(home(undefined), 'marker.sh');
+  writeFileSync(marker, `#!/bin/sh\necho pwned > ${marker}.ran\n`, { mode: 0o755 });
+  const o = observeWithGatewayEnv({ OPENCLAW_HOME: `/x sh ${marker}` });
+  assert.ok(!existsSync(`${marker}.ran`), 'a word of the gateway environment ran as a command');
+  assert.equal(o.openclawEnv, `OPENCLAW_HOME=/x sh ${marker}\n`, 'openclaw got the value whole');
+  assert.equal(o.configPath, join(o.dir, 'cfg.json'));
+});
+
+test('observe.sh: a line break in one variable of the gateway environment does not forge another', () => {
+  const o = observeWithGatewayEnv({ OPENCLAW_HOME: '/srv/oc', FORGED: 'a\nOPENCLAW_CONFIG_PATH=/etc/passwd\nOPENCLAW_PROFILE=x' });
+  assert.notEqual(o.configPath, '/etc/passwd');
+  assert.equal(o.openclawEnv, 'OPENCLAW_HOME=/srv/oc\n', 'only the real variable reached openclaw');
 });
