@@ -2,14 +2,15 @@
 # all peers at once. The token is read from the
 # peer's token file and handed to curl as a header line on stdin (-H @-): never in argv, and never as curl
 # configuration (a -K config line would let a token holding a quote and a newline add `output = ...`).
-# A token file holding anything but a token (the rule of src/spec/token-rule.ts) is not sent at all.
+# A token file holding anything but a token (the rule of src/peer-yaml/token-rule.ts) is not sent at all.
 # @var PEERS: lines "NAME IP PORT TOKEN_FILE"
 # @var NONCE: a random word the test message carries, to find it in the peer's history
 # @var SEND_MESSAGE: 1: also deliver and read back a message
 # @var FROM: this machine's name, in the test message
 # Result: unchanged; per check "PEER.CHECK": ok or fail, and "PEER.CHECK.detail": what was answered.
 set -u
-work=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/peer-provision-verify.XXXXXX")
+work=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/peer-provision-verify.XXXXXX") \
+  || fail "cannot create a temporary folder in ${TMPDIR:-/tmp} (disk full or not writable): nothing was checked"
 on_exit 'rm -rf "$work"'
 
 http() { # METHOD URL TOKEN_FILE|- BODY -> prints "STATUS BODY" (the whole body: a session's history is long)

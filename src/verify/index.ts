@@ -82,7 +82,8 @@ async function checkFrom(
     const vars = { PEERS: lines.join('\n'), NONCE: options.nonce, SEND_MESSAGE: options.sendMessage ? 1 : 0, FROM: machine };
     const out = await from.remote.run(script('verify', vars));
     if (out.exitCode !== 0) return failAll(lastLines(out.stderr));
-    return [...results, ...checksOf(machine, parseResult(out.stdout, 'verify.sh'))];
+    const peersAsked = lines.map((l) => l.split(' ')[0]!);
+    return [...results, ...withUnanswered(machine, peersAsked, checksOf(machine, parseResult(out.stdout, 'verify.sh')))];
   } catch (error) {
     if (error instanceof UnreachableError || error instanceof ScriptResultError) return failAll(error.message);
     throw error;
@@ -97,6 +98,12 @@ export function checksOf(from: string, result: ScriptResult): CheckResult[] {
     if (dot < 1 || !CHECKS.includes(check)) return [];
     return [{ from, to: key.slice(0, dot), check, ok: status === 'ok', detail: redact(result.values[`${key}.detail`] ?? '') }];
   });
+}
+
+/** The checks, and a failed one for each peer verify.sh was asked about and said nothing of (a run without checks is no pass). */
+export function withUnanswered(from: string, peers: string[], checks: CheckResult[]): CheckResult[] {
+  const silent = peers.filter((p) => !checks.some((c) => c.to === p));
+  return [...checks, ...silent.map((to) => ({ from, to, check: 'health' as const, ok: false, detail: `no answer for ${to} from verify.sh on ${from}` }))];
 }
 
 export function renderChecks(results: CheckResult[]): string {

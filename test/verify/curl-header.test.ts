@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseResult } from '../../src/transport/result.js';
 import { script } from '../../src/transport/script.js';
-import { checksOf } from '../../src/verify/index.js';
+import { checksOf, withUnanswered } from '../../src/verify/index.js';
 import { ROOT, tempDir } from '../helpers.js';
 
 const TOKEN = 'Zm9vYmFyYmF6cXV4cXV1eHp5enp5Lmdvb2QtdG9rZW4';
@@ -76,6 +76,30 @@ describe('curl gets the token as a header, never as configuration', () => {
       r.stdout,
     );
     assert.ok(seen.some((s) => s.headers.authorization === `Bearer ${TOKEN}`));
+  });
+
+  test('verify.sh: no temporary folder (a full or read-only TMPDIR) is a failure that says so, not a run without checks', async () => {
+    const file = join(dir, 'good.token');
+    writeFileSync(file, `${TOKEN}\n`, { mode: 0o600 });
+    const r = await sh(
+      `TMPDIR=${join(dir, 'missing', 'folder')}\n${script('verify', { PEERS: `p1 127.0.0.1 ${port} ${file}`, NONCE, SEND_MESSAGE: 0, FROM: 'me' })}`,
+    );
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.match(r.stderr, /cannot create a temporary folder in .*missing\/folder/);
+    assert.doesNotMatch(r.stdout, /"changed"/, 'no result line');
+  });
+
+  test('a machine whose verify.sh answered nothing for a peer fails that peer, never passes it by silence', () => {
+    const checks = checksOf('me', parseResult('{"changed":false,"values":{"p1.health":"ok","p1.health.detail":"x"},"message":""}\n'));
+    const all = withUnanswered('me', ['p1', 'p2'], checks);
+    assert.deepEqual(
+      all.map((c) => [c.to, c.check, c.ok]),
+      [
+        ['p1', 'health', true],
+        ['p2', 'health', false],
+      ],
+    );
+    assert.match(all[1]!.detail, /no answer for p2/);
   });
 
   test('verify.sh: a token file holding curl configuration writes nothing, fetches nothing, is not sent', async () => {
