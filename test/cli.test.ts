@@ -400,3 +400,20 @@ test('--machine: an unknown name is refused with a suggestion (exit 2); plan sho
   assert.match(text.stdout, /machine alpha \(local\): not targeted \(--machine\): left as it is/);
   assert.match(text.stdout, /note: left as it is: only a down of the whole stack revokes/);
 });
+
+// ssh's SendEnv (Debian's default ssh_config sends LC_*) ships the variables the tool passes its children to every
+// machine: a secret in one of them would leave this host in clear (issue 19 item 18).
+test('a secret in a variable the tool hands its children (LC_*, HOME, ...) is refused at its line, exit 2, set or not', async () => {
+  for (const name of ['LC_PEER_TOKEN', 'SSH_AUTH_SOCK']) {
+    const file = writeTemp(
+      `version: 1\nname: x\ntailnet: {provider: provided}\nmachines:\n  a: {ssh: local, tailscale: {authKey: env:A_KEY}, gateway: {token: env:${name}}}\n  b: {ssh: b, tailscale: {authKey: env:B_KEY}}\n`,
+    );
+    const r = await runCli(['validate', '-f', file], { env: { [name]: 'a-long-enough-gateway-token-0123456789' } });
+    assert.equal(r.code, 2, `${name}: ${r.stdout}${r.stderr}`);
+    assert.ok(r.stderr.includes(`${file}:5:`), r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(`machines\\.a\\.gateway\\.token: env:${name} names a variable peer-provision passes on to ssh and the machines' commands`),
+    );
+  }
+});

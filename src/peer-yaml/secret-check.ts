@@ -3,6 +3,7 @@
 // token rule; any other secret is long enough to be one). Problems point at the reference in peer.yaml.
 // The sshConfig file is checked the same way (ssh would read /dev/zero or a FIFO forever).
 import type { Problem } from '../errors.js';
+import { passedToChildren } from '../model/child-env.js';
 import { problemAt } from './load.js';
 import { FileRefused, MiB, readRegularFile } from './read-file.js';
 import { MAX_SECRET_FILE_BYTES } from './secrets.js';
@@ -60,6 +61,12 @@ export function checkSecrets(spec: Spec, options: { requireEnv: boolean; env?: N
     const problem = (message: string) => result.problems.push(problemAt(spec, path, message));
     let value: string | undefined;
     if (ref.kind === 'env') {
+      if (passedToChildren(ref.name)) {
+        problem(
+          `env:${ref.name} names a variable peer-provision passes on to ssh and the machines' commands (ssh's SendEnv ships LC_* to every machine): keep the secret in a variable of its own, say PP_${ref.name.replace(/^LC_/, '')}`,
+        );
+        continue;
+      }
       value = env[ref.name]?.trim();
       if (!value) {
         if (options.requireEnv) problem(`environment variable ${ref.name} is not set (or empty)`);

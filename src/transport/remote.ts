@@ -7,50 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { onAbort } from '../interrupt.js';
+import { passedToChildren } from '../model/child-env.js';
 import type { MachineSpec, Spec } from '../peer-yaml/types.js';
 
-/**
- * The environment a child process gets: only what ssh and a local `sh` need to work as the user, never
- * the variables that hold secrets (TS_*, PULUMI_CONFIG_PASSPHRASE, whatever peer.yaml's env: references
- * name). With `ssh: local` the children are the install script, the restart command, the gateway it
- * starts, openclaw and curl; over ssh it is ssh itself (its agent, known_hosts, config, Kerberos ticket).
- */
-const PASSED_ENV = [
-  'PATH',
-  'HOME',
-  'USER',
-  'LOGNAME',
-  'SHELL',
-  'LANG',
-  'LANGUAGE',
-  'TZ',
-  'TMPDIR',
-  'XDG_RUNTIME_DIR',
-  'SSH_AUTH_SOCK',
-  'KRB5CCNAME',
-  'DBUS_SESSION_BUS_ADDRESS', // ssh's agent and Kerberos; systemctl --user's bus
-  // the user's network setup, for a local install script's curl (a proxy, a private CA for a mirror)
-  'http_proxy',
-  'https_proxy',
-  'no_proxy',
-  'all_proxy',
-  'HTTP_PROXY',
-  'HTTPS_PROXY',
-  'NO_PROXY',
-  'ALL_PROXY',
-  'SSL_CERT_FILE',
-  'SSL_CERT_DIR',
-  'CURL_CA_BUNDLE',
-  // where OpenClaw keeps its config, for a local machine with no gateway running (observe.sh reads them)
-  'OPENCLAW_CONFIG_PATH',
-  'OPENCLAW_STATE_DIR',
-  'OPENCLAW_HOME',
-  'OPENCLAW_PROFILE',
-];
+/** The environment a child process gets (src/model/child-env.ts says which variables, and why). */
 export function childEnv(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(from)) {
-    if (value !== undefined && (PASSED_ENV.includes(name) || (name.startsWith('LC_') && name !== 'LC_ALL'))) env[name] = value;
+    if (value !== undefined && passedToChildren(name) && name !== 'LC_ALL') env[name] = value;
   }
   return { ...env, LC_ALL: 'C' };
 }
