@@ -43,6 +43,7 @@ function parseRecords(values: Record<string, string>, secrets: string[]): { reco
     const orig = decoded(values, `record.${id}.orig_b64`) || undefined;
     records.set(id, { current, orig });
     let origPort: number | undefined;
+    let origUnreadable = false;
     for (const text of [orig, current]) {
       try {
         const parsed = text ? JSON5.parse(text) : undefined;
@@ -51,7 +52,8 @@ function parseRecords(values: Record<string, string>, secrets: string[]): { reco
         const port = get(parsed, 'gateway', 'port');
         if (text === orig && typeof port === 'number') origPort = port;
       } catch {
-        // not JSON5: nothing to learn from it (down then patches with OpenClaw, which reports the problem)
+        // not JSON5: nothing to learn from it; an unreadable original cannot say which settings to put back
+        if (text === orig) origUnreadable = true;
       }
     }
     recorded.push({
@@ -63,6 +65,7 @@ function parseRecords(values: Record<string, string>, secrets: string[]): { reco
       appliedSame: f('applied_same') === '1',
       origSame: f('orig_same') === '1',
       origPort,
+      ...(origUnreadable ? { origUnreadable } : {}),
     });
   }
   return { recorded, records };

@@ -22,6 +22,8 @@ export interface RecordedConfig {
   origSame: boolean;
   /** gateway.port of the original (the gateway listens there once it is put back). */
   origPort?: number;
+  /** The backup of the original is there but is not JSON5 (down can then only put it back byte for byte). */
+  origUnreadable?: boolean;
 }
 
 export interface MachineState {

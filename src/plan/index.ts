@@ -4,7 +4,7 @@ import type { MachineObservation, PolicyObservation } from '../observe/types.js'
 import type { Spec } from '../peer-yaml/types.js';
 import { type Desired, downNotes, type NodeKeys, nodeKeyPlan, planMachineDown, planMachineUp } from './machine.js';
 import { machinePreconditions } from './preconditions.js';
-import { describeNode, duplicateMachines, upBlockers } from './safety.js';
+import { describeNode, downBlockers, duplicateMachines, upBlockers } from './safety.js';
 import { planTailnet } from './tailnet.js';
 import {
   allSteps,
@@ -56,6 +56,7 @@ export function plan(input: PlanInput): Plan {
     if (command === 'up' && observation.status === 'observed') {
       blockers.push(...upBlockers(machine, observation.state), ...machinePreconditions(machine, observation.state, actions));
     }
+    if (command === 'down' && observation.status === 'observed') blockers.push(...downBlockers(spec.name, observation.state));
     blockers.push(...(input.machineBlockers?.get(machine.name) ?? []));
     const keyNote = keys && observation.status === 'observed' ? nodeKeyPlan(machine, observation.state, keys).note : undefined;
     const notes =

@@ -2,6 +2,7 @@
 // spec and what was observed to blockers (nothing is touched on any machine while one stands) and notes.
 import type { MachineState } from '../observe/types.js';
 import type { MachineSpec } from '../peer-yaml/types.js';
+import { restoreMode } from './machine.js';
 import { isJoined, isStackNode, isTailnetAddress } from './node.js';
 import type { Blocker } from './types.js';
 
@@ -50,6 +51,19 @@ export function upBlockers(machine: MachineSpec, state: MachineState): Blocker[]
     });
   }
   return blockers;
+}
+
+/**
+ * A config someone edited since up has only peer-provision's keys undone, to their original values: with an original
+ * that is not JSON5 there are none to read, and down would guess. The user decides.
+ */
+export function downBlockers(stack: string, state: MachineState): Blocker[] {
+  return (state.recorded ?? [])
+    .filter((r) => r.origUnreadable && restoreMode(r) === 'patch')
+    .map((r) => ({
+      reason: `the backup of ${r.path} (the config before peer-provision's first up) is not valid JSON5, and the config was edited since: down cannot tell which gateway settings were yours`,
+      fix: `set gateway.bind, port, auth and tools.allow in ${r.path} as you want them and remove the folder ~/.peer-provision/${stack}/configs/${r.id} (down then leaves that config as it is), or repair its file orig; then re-run down`,
+    }));
 }
 
 /** Two entries that reach the same machine (same machine id) would be peered with themselves. */

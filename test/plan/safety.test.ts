@@ -175,3 +175,26 @@ test('up never plans a join over a converged node', () => {
   assert.ok(!planMachineUp(m1, observed(state), {}).some((a) => a.resource === 'tailnet-node'));
   assert.equal(blockers(planUp({ m1: state, m2: fresh({ machineId: 'id-2' }) })).length, 0, "ssh over the stack's own tailnet is fine when nothing rejoins");
 });
+
+// issue 19 item 20: down crashed with a SyntaxError on such a machine and could never finish it
+test('down refuses, naming the way forward, when a config edited since up has a backup that is not JSON5', () => {
+  const rec: RecordedConfig = {
+    id: 'abc',
+    path: '/root/.openclaw/openclaw.json',
+    kind: 'file',
+    absent: false,
+    edited: true,
+    appliedSame: false,
+    origSame: false,
+    origUnreadable: true,
+  };
+  const planDown = (r: RecordedConfig) =>
+    plan({ spec: spec(), command: 'down', machines: new Map([['m1', observed(fresh({ recorded: [r] }))]]), policy: { unread: 'not needed' } });
+  const refused = blockers(planDown(rec));
+  assert.equal(refused.length, 1, JSON.stringify(refused));
+  assert.equal(refused[0]!.machine, 'm1');
+  assert.match(refused[0]!.reason, /the backup of \/root\/\.openclaw\/openclaw\.json .* is not valid JSON5/);
+  assert.match(refused[0]!.fix ?? '', /remove the folder ~\/\.peer-provision\/lab\/configs\/abc \(down then leaves that config as it is\)/);
+  // a backup that is put back byte for byte needs no parsing: no blocker
+  assert.deepEqual(blockers(planDown({ ...rec, edited: false, appliedSame: true })), []);
+});

@@ -89,3 +89,20 @@ test('observe.sh: a line break in one variable of the gateway environment does n
   assert.notEqual(o.configPath, '/etc/passwd');
   assert.equal(o.openclawEnv, 'OPENCLAW_HOME=/srv/oc\n', 'only the real variable reached openclaw');
 });
+
+test('observe.sh: a backup of the original that is not JSON5 is said to be unreadable (down must not guess from it)', () => {
+  forgetSecrets();
+  const dir = home(undefined);
+  const config = join(dir, 'openclaw.json');
+  writeFileSync(config, '{ gateway: { bind: "tailnet" } }\n');
+  const rec = join(dir, '.peer-provision', 'lab', 'configs', recordId(config));
+  mkdirSync(rec, { recursive: true });
+  writeFileSync(join(rec, 'path'), `${config}\n`);
+  writeFileSync(join(rec, 'orig'), '{ gateway: { bind: "loopback" \n');
+  writeFileSync(join(rec, 'applied'), '{ gateway: { bind: "tailnet", port: 1 } }\n');
+  const r = runTemplate('observe', { STACK: 'lab', PORT: 1, CONFIG_PATH: config, WANT_BACKUP: 1 }, { HOME: dir }, false);
+  assert.equal(r.code, 0, r.stderr);
+  const [recorded] = parseObservation(r.stdout).state.recorded ?? [];
+  assert.equal(recorded?.origUnreadable, true);
+  forgetSecrets();
+});
