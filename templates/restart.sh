@@ -9,7 +9,17 @@
 # Result: changed; pid: the new gateway's pid.
 set -u
 if [ -n "$RESTART_CMD" ]; then
-  sh -c "$RESTART_CMD" || { echo "the restart command from peer.yaml failed: $RESTART_CMD" >&2; exit 1; }
+  # Its output goes to a file, not to this session: a command that starts the gateway in the background (`... &`)
+  # would otherwise hold the session's output open, and the step would wait for the gateway to exit.
+  log=$(umask 077 && mktemp "${TMPDIR:-/tmp}/peer-provision-restart.XXXXXX") \
+    || fail "cannot create a temporary file in ${TMPDIR:-/tmp} (disk full or not writable); the gateway was not restarted"
+  on_exit 'rm -f "$log"'
+  sh -c "$RESTART_CMD" </dev/null >"$log" 2>&1 || {
+    rc=$?
+    echo "the restart command from peer.yaml failed (exit $rc): $RESTART_CMD" >&2
+    tail -n 20 "$log" >&2
+    exit 1
+  }
 else
   case "$SERVICE" in
     supervisor)
