@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
+import { onAbort } from '../interrupt.js';
 import { registerSecret } from '../output/redact.js';
 import { durationSeconds } from '../peer-yaml/duration.js';
 import type { Spec } from '../peer-yaml/types.js';
@@ -33,7 +34,19 @@ export function newTokens(spec: Spec): { spec: Spec; rotated: string[]; kept: st
     rotated.push(machine.name);
     return { ...machine, gateway: { ...machine.gateway, token: { kind: 'file' as const, path } } };
   });
-  return { spec: { ...spec, machines }, rotated, kept, refs, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  // also when a second signal aborts the run (process.exit: no finally runs)
+  const forget = onAbort(remove);
+  return {
+    spec: { ...spec, machines },
+    rotated,
+    kept,
+    refs,
+    cleanup: () => {
+      remove();
+      forget();
+    },
+  };
 }
 
 /** What rotate (and plan --for rotate) does about node keys: re-key within the window, unless --only tokens. */

@@ -34,3 +34,32 @@ test('rotate: a fresh token for each generate machine, in a 0600 file in a 0700 
     two.cleanup();
   }
 });
+
+// issue 19 item 15: a second Ctrl-C or SIGTERM aborts with process.exit, and the new tokens stayed behind in /tmp
+test('rotate: an aborted run (a second SIGTERM) leaves no new token behind', async () => {
+  const file = writeTemp(
+    'version: 1\nname: r\ntailnet: {provider: provided}\nmachines:\n  a: {ssh: a, tailscale: {authKey: env:K}}\n  b: {ssh: b, tailscale: {authKey: env:K}}\n',
+  );
+  const program = `
+    import { newTokens } from ${JSON.stringify(new URL('../../src/commands/rotation.js', import.meta.url).href)};
+    import { handleInterrupts } from ${JSON.stringify(new URL('../../src/interrupt.js', import.meta.url).href)};
+    import { loadSpec } from ${JSON.stringify(new URL('../../src/peer-yaml/load.js', import.meta.url).href)};
+    handleInterrupts(() => undefined);
+    const t = newTokens(loadSpec(${JSON.stringify(file)}));
+    console.log(t.spec.machines[0].gateway.token.path);
+    process.kill(process.pid, 'SIGTERM');
+    setTimeout(() => process.kill(process.pid, 'SIGTERM'), 50);
+    setTimeout(() => undefined, 5000);`;
+  const { execFileSync } = await import('node:child_process');
+  let out = '';
+  try {
+    out = execFileSync(process.execPath, ['--input-type=module', '-e', program], { encoding: 'utf8' });
+  } catch (error) {
+    const e = error as { status: number; stdout: string };
+    assert.equal(e.status, 130);
+    out = e.stdout;
+  }
+  const path = out.trim();
+  assert.match(path, /peer-provision-rotate-/);
+  assert.equal(existsSync(dirname(path)), false, `the folder of new tokens is still there: ${dirname(path)}`);
+});
