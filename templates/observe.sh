@@ -18,7 +18,8 @@ val openclaw "$(command -v openclaw || true)"
 machine_id=$(cat /etc/machine-id 2>/dev/null || cat /var/lib/dbus/machine-id 2>/dev/null ||
   ioreg -rd1 -c IOPlatformExpertDevice 2>/dev/null | sed -n 's/.*"IOPlatformUUID" = "\(.*\)"/\1/p' || true)
 val machine_id "$machine_id"
-# The address this ssh connection comes from: a 100.64.0.0/10 one means the operator reaches us over Tailscale.
+# The address this ssh connection comes from: one in Tailscale's ranges (100.64.0.0/10, fd7a:115c:a1e0::/48, or IPv4-mapped)
+# means the operator reaches us over Tailscale (src/plan/node.ts decides).
 ssh_connection=${SSH_CONNECTION:-}
 val ssh_client "${ssh_connection%% *}"
 

@@ -32,7 +32,7 @@ export interface MachineState {
   user: string;
   /** /etc/machine-id (or the platform UUID): two entries with the same one are the same machine. */
   machineId?: string;
-  /** The address the tool's ssh connection comes from; in 100.64.0.0/10 the operator reaches the machine over Tailscale. */
+  /** The address the tool's ssh connection comes from; in Tailscale's ranges the operator reaches the machine over Tailscale. */
   sshClient?: string;
   /** How the ssh user gets root (Tailscale needs it): is root, sudo without a password, or sudo's refusal. */
   root?: { via: 'root' | 'sudo' } | { via: 'refused'; reason: string };

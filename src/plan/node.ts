@@ -11,10 +11,46 @@ export function isJoined(machine: MachineSpec, state: MachineState): boolean {
 /** This stack's node: it carries the stack's tag and the machine's own tag (whatever its hostname). */
 export const isStackNode = (machine: MachineSpec, state: MachineState) => machine.tags.every((t) => state.tailscale.tags.includes(t));
 
-/** 100.64.0.0/10, Tailscale's address range: an ssh client there reaches the machine over Tailscale. */
+/**
+ * Tailscale's address ranges, 100.64.0.0/10 and fd7a:115c:a1e0::/48, also written IPv4-mapped (::ffff:100.64.1.2, as
+ * sshd reports an IPv4 client on a dual-stack socket): an ssh client there reaches the machine over Tailscale.
+ */
 export function isTailnetAddress(address: string | undefined): boolean {
-  const m = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(address ?? '');
-  return Boolean(m && Number(m[1]) === 100 && Number(m[2]) >= 64 && Number(m[2]) <= 127);
+  const text = (address ?? '').split('%')[0]!.toLowerCase();
+  const v4 = ipv4(text);
+  if (v4) return v4[0] === 100 && v4[1]! >= 64 && v4[1]! <= 127;
+  const h = hextets(text);
+  if (!h) return false;
+  if (h.slice(0, 5).every((x) => x === 0) && h[5] === 0xffff) return isTailnetAddress(`${h[6]! >> 8}.${h[6]! & 255}.${h[7]! >> 8}.${h[7]! & 255}`);
+  return h[0] === 0xfd7a && h[1] === 0x115c && h[2] === 0xa1e0;
+}
+
+const ipv4 = (text: string): number[] | undefined => {
+  const parts = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text)?.slice(1).map(Number);
+  return parts?.every((p) => p <= 255) ? parts : undefined;
+};
+
+/** An IPv6 address as its eight 16-bit groups (a trailing dotted IPv4 counts as two), or undefined. */
+function hextets(text: string): number[] | undefined {
+  const [head, tail, ...more] = text.split('::');
+  if (more.length || head === undefined) return undefined;
+  const groups = (part: string): number[] | undefined => {
+    if (part === '') return [];
+    const out: number[] = [];
+    for (const g of part.split(':')) {
+      const v4 = ipv4(g);
+      if (v4) out.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+      else if (/^[0-9a-f]{1,4}$/.test(g)) out.push(Number.parseInt(g, 16));
+      else return undefined;
+    }
+    return out;
+  };
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  if (!left || !right) return undefined;
+  if (tail === undefined) return left.length === 8 ? left : undefined;
+  const zeros = 8 - left.length - right.length;
+  return zeros >= 1 ? [...left, ...Array<number>(zeros).fill(0), ...right] : undefined;
 }
 
 /** This stack's node as the machine's own: logged in (even with an expired key), its hostname, its tags. */

@@ -198,3 +198,27 @@ test('down refuses, naming the way forward, when a config edited since up has a 
   // a backup that is put back byte for byte needs no parsing: no blocker
   assert.deepEqual(blockers(planDown({ ...rec, edited: false, appliedSame: true })), []);
 });
+
+// issue 19 item 3: an ssh client over Tailscale's IPv6 range, or IPv4-mapped, was not seen as "over Tailscale": down
+// planned a foreground leave (cutting the operator's own connection) and up skipped the takeOver blocker
+test('an ssh client on Tailscale IPv6 (fd7a:115c:a1e0::/48) or IPv4-mapped is reached over Tailscale, in up and down', () => {
+  for (const address of [
+    'fd7a:115c:a1e0::1',
+    'FD7A:115C:A1E0:AB12:4843:CD96:6258:B240',
+    'fd7a:115c:a1e0:0:0:0:0:5',
+    '::ffff:100.64.1.2',
+    '::FFFF:100.100.0.9',
+    '::ffff:6440:0102',
+    'fd7a:115c:a1e0::1%tailscale0',
+  ]) {
+    assert.ok(isTailnetAddress(address), address);
+  }
+  for (const address of ['fd7a:115c:a1e1::1', 'fd7a:115c::1', '::ffff:10.0.0.1', '::1', 'fe80::1', '::ffff:100.128.0.1', 'fd7a:115c:a1e0', '']) {
+    assert.ok(!isTailnetAddress(address), address);
+  }
+  const over = fresh({
+    sshClient: 'fd7a:115c:a1e0::7',
+    tailscale: { installed: true, loggedIn: true, backendState: 'Running', tags: ['x'], tailnet: 'other' },
+  });
+  assert.ok(blockers(planUp({ m1: over, m2: fresh({ machineId: 'id-2' }) })).some((b) => /reaches this machine over Tailscale/.test(b.reason)));
+});
