@@ -33,7 +33,10 @@ export function readPlanFile(path: string, command: 'up' | 'down'): Plan {
   return plan;
 }
 
-/** The saved plan, when nothing it saw has moved; otherwise refuse, naming what moved. */
+/**
+ * The fresh plan, when the saved one is still what it would do; otherwise refuse, naming what moved. The saved plan
+ * is only compared: its steps, blockers and machines never run (an edited file could hold anything).
+ */
 export function checkNotStale(saved: Plan, fresh: Plan, path: string): Plan {
   const moved = staleness(saved, fresh);
   if (moved.length > 0) {
@@ -42,5 +45,5 @@ export function checkNotStale(saved: Plan, fresh: Plan, path: string): Plan {
       `make a new plan (\`peer-provision plan${saved.command === 'down' ? ' --for down' : ''} --out ${path}\`), review it, and apply that`,
     );
   }
-  return saved;
+  return fresh;
 }

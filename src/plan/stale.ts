@@ -1,6 +1,6 @@
 // A saved plan is applied only while the world is as the plan saw it (terraform's stale-plan check): the same
 // peer.yaml, the same machines in the same state, the same tailnet policy, and the same steps planned now. Pure.
-import { allSteps, type Plan, type Step } from './types.js';
+import { allSteps, type Plan } from './types.js';
 
 /** Each difference between what the saved plan saw and what a fresh plan sees, as a line a person reads. */
 export function staleness(saved: Plan, fresh: Plan): string[] {
@@ -17,12 +17,31 @@ export function staleness(saved: Plan, fresh: Plan): string[] {
   }
   if (saved.basis.policyHash !== fresh.basis.policyHash) moved.push('the tailnet policy changed since the plan was made');
   if (moved.length === 0) {
-    const key = (s: Step) => JSON.stringify([s.id, s.kind, s.op, s.input, s.needs, s.after ?? []]);
-    const then = new Set(allSteps(saved).map(key));
-    const now = allSteps(fresh).map(key);
-    if (now.length !== then.size || now.some((k) => !then.has(k))) moved.push('the steps planned now differ from the saved ones');
+    // whole steps (machine, summary and all) and blockers, each as a multiset: the saved plan is only ever compared,
+    // the fresh one is what runs (a saved plan is a record for review, never a program)
+    if (!sameMultiset(allSteps(saved), allSteps(fresh))) moved.push('the steps planned now differ from the saved ones');
+    if (!sameMultiset(saved.blockers ?? [], fresh.blockers)) moved.push('the blockers planned now differ from the saved ones');
   }
   return moved;
+}
+
+function sameMultiset(a: unknown[], b: unknown[]): boolean {
+  const key = (x: unknown) => canonical(x);
+  const sorted = (xs: unknown[]) => xs.map(key).sort();
+  return JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
+}
+
+/** JSON with object keys sorted: the same step read back from a file compares equal whatever its key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries
+      .sort(([x], [y]) => (x < y ? -1 : 1))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
 
 /** "gateway.port: 18789 -> 18790", one per leaf that differs. */

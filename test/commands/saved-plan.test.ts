@@ -64,3 +64,24 @@ test('plan --out cannot save an --offline plan, nor a rotate plan', async () => 
     assert.match(r.stderr, /--out cannot save/);
   }
 });
+
+test('a current saved plan is checked, then the fresh plan is what runs (never the saved steps, blockers or machines)', async () => {
+  const { checkNotStale } = await import('../../src/commands/saved-plan.js');
+  const { loadSpec } = await import('../../src/peer-yaml/load.js');
+  const { plan } = await import('../../src/plan/index.js');
+  const s = stack();
+  const spec = loadSpec(s.file);
+  const make = () =>
+    plan({
+      spec,
+      command: 'up',
+      machines: new Map([
+        ['a', { status: 'unreachable' as const, reason: 'x' }],
+        ['b', { status: 'unreachable' as const, reason: 'x' }],
+      ]),
+      policy: { unread: 'not needed' },
+    });
+  const saved = make();
+  const fresh = make();
+  assert.equal(checkNotStale(saved, fresh, s.plan), fresh);
+});

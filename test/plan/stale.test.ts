@@ -81,3 +81,26 @@ test('a token changed behind the plan: no token hash in the plan, but the plan i
 test('a plan for another command or stack is refused outright', () => {
   assert.deepEqual(staleness({ ...make(), command: 'down' }, make()), ['the plan is for down, not up']);
 });
+
+// issue 19 item 1: a saved plan is a record for review, never a program
+test("a saved plan's steps are compared whole, machine and all, as a multiset: a step moved to another machine or doubled is stale", () => {
+  const fresh = make();
+  const edited = structuredClone(fresh);
+  const m1 = edited.machines.find((m) => m.machine === 'm1')!;
+  const step = m1.actions.find((a) => a.op !== 'unknown')!;
+  // the same step, told to run on m2
+  step.machine = 'm2';
+  assert.deepEqual(staleness(edited, fresh), ['the steps planned now differ from the saved ones']);
+  // the same step twice
+  const doubled = structuredClone(fresh);
+  const d1 = doubled.machines.find((m) => m.machine === 'm1')!;
+  d1.actions.push(structuredClone(d1.actions[0]!));
+  assert.deepEqual(staleness(doubled, fresh), ['the steps planned now differ from the saved ones']);
+});
+
+test('a saved plan whose blockers were deleted, or that lacks the blockers planned now, is stale', () => {
+  const fresh = make();
+  const blocked = { ...fresh, blockers: [{ where: 'm1', kind: 'machine' as const, reason: 'the config path is a directory', fix: 'set it' }] };
+  assert.deepEqual(staleness(fresh, blocked), ['the blockers planned now differ from the saved ones']);
+  assert.deepEqual(staleness(blocked, fresh), ['the blockers planned now differ from the saved ones']);
+});
