@@ -20,7 +20,9 @@ export function staleness(saved: Plan, fresh: Plan): string[] {
     // whole steps (machine, summary and all) and blockers, each as a multiset: the saved plan is only ever compared,
     // the fresh one is what runs (a saved plan is a record for review, never a program)
     if (!sameMultiset(allSteps(saved), allSteps(fresh))) moved.push('the steps planned now differ from the saved ones');
-    if (!sameMultiset(saved.blockers ?? [], fresh.blockers)) moved.push('the blockers planned now differ from the saved ones');
+    // (a machine's blockers: this host's own, a secret or a tool missing here, refuse the fresh plan by themselves)
+    const onMachines = (p: Plan) => (p.blockers ?? []).filter((b) => b.kind === 'machine');
+    if (!sameMultiset(onMachines(saved), onMachines(fresh))) moved.push('the blockers planned now differ from the saved ones');
   }
   return moved;
 }
