@@ -1,20 +1,57 @@
 // plan --out FILE writes the plan; up FILE / down FILE read it back. A plan holds no secret (they are resolved
 // again at apply), so the file may be a CI artifact; it is written whole or not at all.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { PeerProvisionError, UsageError } from '../errors.js';
+import { FileRefused, MiB, readRegularFile } from '../peer-yaml/read-file.js';
 import { staleness } from '../plan/stale.js';
 import type { Plan } from '../plan/types.js';
 
+/** A plan of many machines is kilobytes; anything near this is not one (and is not read into memory whole). */
+const MAX_PLAN_BYTES = 16 * MiB;
+
+/** Refuses --out naming the peer.yaml the plan reads (by path, or the same file through a link). */
+export function checkPlanOut(out: string, specFile: string): void {
+  const same = (() => {
+    if (resolve(out) === resolve(specFile)) return true;
+    try {
+      const [a, b] = [statSync(out), statSync(specFile)];
+      return a.dev === b.dev && a.ino === b.ino;
+    } catch {
+      return false;
+    }
+  })();
+  if (same)
+    throw new UsageError(`--out ${out} is the peer.yaml this plan reads: writing the plan there would replace it`, 'name another file, e.g. --out plan.json');
+}
+
+/**
+ * Written whole or not at all: into a new file of a random name beside it (created exclusively: never through a
+ * symlink someone planted there), then renamed over the path (which replaces a link at the path, not its target).
+ */
 export function writePlanFile(path: string, plan: Plan): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o644 });
-  renameSync(tmp, path);
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    writeFileSync(tmp, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o644, flag: 'wx' });
+    renameSync(tmp, path);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw new PeerProvisionError(`cannot write the plan to ${path}: ${(error as Error).message}`);
+  }
 }
 
 export function readPlanFile(path: string, command: 'up' | 'down'): Plan {
+  let text: string;
+  try {
+    text = readRegularFile(path, MAX_PLAN_BYTES).text; // a FIFO or /dev/zero is refused at once, never read
+  } catch (error) {
+    if (!(error instanceof FileRefused)) throw error;
+    throw new UsageError(`${path} ${error.reason}`, 'a saved plan is the file `peer-provision plan --out FILE` wrote');
+  }
   let plan: Plan;
   try {
-    plan = JSON.parse(readFileSync(path, 'utf8')) as Plan;
+    plan = JSON.parse(text) as Plan;
   } catch (error) {
     throw new UsageError(`${path}: not a plan file: ${(error as Error).message}`, 'write one with `peer-provision plan --out FILE`');
   }

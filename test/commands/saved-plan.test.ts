@@ -85,3 +85,37 @@ test('a current saved plan is checked, then the fresh plan is what runs (never t
   const fresh = make();
   assert.equal(checkNotStale(saved, fresh, s.plan), fresh);
 });
+
+// issue 19 items 5 and 13
+test('up FILE and down FILE refuse a FIFO and /dev/zero at once (exit 2), as peer.yaml is refused', async () => {
+  const s = stack();
+  const fifo = join(s.dir, 'plan.fifo');
+  const { execFileSync } = await import('node:child_process');
+  execFileSync('mkfifo', [fifo]);
+  for (const [command, path] of [
+    ['up', fifo],
+    ['down', '/dev/zero'],
+  ]) {
+    const started = Date.now();
+    const r = await runCli([command!, path!, '-f', s.file], { env });
+    assert.equal(r.code, 2, `${command} ${path}: ${r.stderr}`);
+    assert.match(r.stderr, /is not a regular file/);
+    assert.ok(Date.now() - started < 20_000, 'answered at once');
+  }
+});
+
+test('plan --out refuses to overwrite peer.yaml, and replaces a symlink at the path instead of writing through it', async () => {
+  const s = stack();
+  const before = readFileSync(s.file, 'utf8');
+  const r = await runCli(['plan', '-f', s.file, '--out', s.file], { env });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--out .* is the peer\.yaml this plan reads/);
+  assert.equal(readFileSync(s.file, 'utf8'), before);
+  const victim = join(s.dir, 'victim.txt');
+  writeFileSync(victim, 'keep me\n');
+  const { symlinkSync, lstatSync } = await import('node:fs');
+  symlinkSync(victim, s.plan);
+  await runCli(['plan', '-f', s.file, '--out', s.plan], { env });
+  assert.equal(readFileSync(victim, 'utf8'), 'keep me\n', 'the link target is untouched');
+  assert.ok(lstatSync(s.plan).isFile(), 'the plan replaced the link');
+});

@@ -12,7 +12,7 @@ import { Transport } from '../../transport/remote.js';
 import { prepare } from '../prepare.js';
 import { localBlockers, refuseBadInput, specForPlanning } from '../readiness.js';
 import { newTokens, rotateNodeKeys } from '../rotation.js';
-import { writePlanFile } from '../saved-plan.js';
+import { checkPlanOut, writePlanFile } from '../saved-plan.js';
 import { outsideOf, restrictPlan, targeted, targetSet } from '../targets.js';
 
 interface PlanOptions extends CommonOptions {
@@ -73,6 +73,7 @@ async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down',
   const only = targetSet(spec, options.machine);
   if (options.out && options.offline)
     throw new UsageError('--out cannot save an --offline plan: nothing was observed, so there is nothing to apply', 'drop --offline');
+  if (options.out) checkPlanOut(options.out, spec.file);
   const whole = options.offline
     ? plan({ spec, command, machines: new Map(), policy: { unread: OFFLINE, offline: true }, localBlockers: local })
     : await observedPlan(specForPlanning(spec, local), command, local, Boolean(options.acceptNewHostKeys), outsideOf(spec, only), nodeKeys);
