@@ -83,7 +83,7 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     .option('--out <file>', 'also save the plan (no secret in it) for `up FILE` / `down FILE` to apply exactly')
     .action((o) => run('plan', o));
   const savedPlan = (c: Command, made: string) =>
-    c.argument('[plan]', `a plan saved by \`${made}\`: applied exactly, without asking, unless what it saw has changed`);
+    c.argument('[plan]', `a plan saved by \`${made}\`: the fresh plan is applied, without asking, when it is still the saved one; refused when anything moved`);
   savedPlan(
     localState(asks(machines(command('up', 'apply: keys, install, join, patch and restart gateways, peer files, verify', EVENTS)))),
     'plan --out FILE',

@@ -22,7 +22,7 @@ interface DownOptions extends CommonOptions {
   machine?: string[];
 }
 
-/** `planFile`: a plan saved with `plan --for down --out`, applied exactly (without asking) unless stale. */
+/** `planFile`: a plan saved with `plan --for down --out`; the fresh plan runs (without asking) when it is still that one. */
 export async function run(options: DownOptions & { planFile?: string }, view: View): Promise<number> {
   const planFile = options.planFile;
   const saved = planFile ? readPlanFile(planFile, 'down') : undefined;

@@ -8,7 +8,7 @@ import { readPlanFile } from '../saved-plan.js';
 
 export type { UpOptions } from '../converge.js';
 
-/** `planFile`: a plan saved with `plan --out`, applied exactly (without asking: it was reviewed) unless stale. */
+/** `planFile`: a plan saved with `plan --out`; the fresh plan runs (without asking: it was reviewed) when it is still that one. */
 export async function run(options: UpOptions & { planFile?: string }, view: View): Promise<number> {
   const planFile = options.planFile;
   const saved = planFile ? readPlanFile(planFile, 'up') : undefined;
