@@ -138,7 +138,7 @@ describe('faults during up and down', () => {
   const settle = () =>
     Promise.all(
       MACHINES.map(async (m) => {
-        for (let i = 0; i < 120 && (await lab.run(m, "pgrep -f 'sh -s' >/dev/null")).code === 0; i++) await sleep(250);
+        for (let i = 0; i < 120 && (await lab.run(m, "pgrep -xf 'sh -s' >/dev/null")).code === 0; i++) await sleep(250);
       }),
     );
 
