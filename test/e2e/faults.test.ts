@@ -134,11 +134,36 @@ describe('faults during up and down', () => {
       assert.equal(r.code, 0, r.stderr);
     }
   };
-  /** Remote scripts cut off from their connection finish (or clean up) on their own: wait for them. */
+  /** Remote scripts cut off from their connection finish (or clean up) on their own: wait for them. (-x: with -f alone the
+   * pattern also matched the shell running the check, and this waited its full 30 s every time.) */
   const settle = () =>
     Promise.all(
       MACHINES.map(async (m) => {
         for (let i = 0; i < 120 && (await lab.run(m, "pgrep -xf 'sh -s' >/dev/null")).code === 0; i++) await sleep(250);
+      }),
+    );
+
+  /**
+   * Each gateway healthy and its process unchanged for 10 s before a scenario starts. OpenClaw restarts itself after a
+   * config change (a run interrupted before its restart step leaves one behind), and a plan taken while it does sees
+   * no gateway at all. (settle() used to hide this: it waited its full 30 s every time, see there.)
+   */
+  const gatewaysSteady = () =>
+    Promise.all(
+      MACHINES.map(async (m) => {
+        const end = Date.now() + 120_000;
+        let pid = lab.gatewayPid(m);
+        let since = Date.now();
+        while (Date.now() < end) {
+          await sleep(1000);
+          const now = lab.gatewayPid(m);
+          const healthy = (await lab.run(m, 'curl -fsS -m 2 http://127.0.0.1:18789/health >/dev/null')).code === 0;
+          if (now !== pid || !healthy) {
+            pid = now;
+            since = Date.now();
+          } else if (Date.now() - since >= 10_000) return;
+        }
+        throw new Error(`${m}: the gateway did not settle within 2 minutes`);
       }),
     );
 
@@ -191,6 +216,7 @@ describe('faults during up and down', () => {
     check?: (events: JsonEvent[]) => Promise<void>,
   ) {
     await ensure('down');
+    await gatewaysSteady();
     state = 'unknown';
     const r = await runWithFault(['up', '--yes', '-f', fresh()], when, fault);
     assert.ok(r.fired, `the fault was injected: ${explain(r)}`);
@@ -210,6 +236,7 @@ describe('faults during up and down', () => {
     edit = false,
   ) {
     await ensure('up');
+    await gatewaysSteady();
     state = 'unknown';
     let edited: string | undefined;
     if (edit) {
@@ -280,6 +307,7 @@ describe('faults during up and down', () => {
 
   test('down: the disk where the backup lives is full: nothing is lost, a later down finishes', { skip, timeout: 600_000 }, async () => {
     await ensure('up');
+    await gatewaysSteady();
     state = 'unknown';
     const patched = lab.readFile('m1', CONFIG);
     const full = await lab.run(
@@ -324,6 +352,7 @@ describe('faults during up and down', () => {
 
   test('up: the disk where the backup goes is full: m1 is left untouched, m2 goes through', { skip, timeout: 600_000 }, async () => {
     await ensure('down');
+    await gatewaysSteady();
     state = 'unknown';
     const full = await lab.run(
       'm1',
