@@ -75,7 +75,7 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     .option('--offline', 'compute from peer.yaml alone: open no connection to anything')
     .option('--detailed-exitcode', 'exit 3 when changes are pending, 0 when there are none (1 when a machine is unreachable or something blocks)')
     .addOption(
-      new Option('--for <command>', 'plan for up, down or rotate (new tokens and node re-keys: what rotate would change)')
+      new Option('--for <command>', 'plan for up, down or rotate (new A2A tokens and node re-keys: what rotate would change)')
         .choices(['up', 'down', 'rotate'])
         .default('up'),
     )
@@ -88,16 +88,16 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     localState(asks(machines(command('up', 'apply: keys, install, join, patch and restart gateways, peer files, verify', EVENTS)))),
     'plan --out FILE',
   ).action((planFile, o) => run('up', { ...o, planFile }));
-  machines(command('verify', 'from each machine to each peer: health, token accepted and enforced, a message delivered'))
-    .option('--no-message', 'skip the message delivery check (health and token checks only)')
+  machines(command('verify', "from each machine to each peer over A2A: agent card, tokens refused and accepted, a message sent by the machine's gateway"))
+    .option('--no-message', 'skip the message delivery check (agent card and token checks only)')
     .action((o) => run('verify', o));
   machines(command('status', 'per machine: joined, tailnet IP, gateway bind/auth, healthy, peers reachable')).action((o) => run('status', o));
-  // no --machine: a token is in the peer files of every peer, so a rotation always reaches all of them
+  // no --machine: a pair's tokens are in both of its configs, so a rotation always reaches every peer
   localState(
     asks(
       command(
         'rotate',
-        'new gateway tokens (for token: generate) and, with provider pulumi, new node keys for nodes whose key expires soon: shown as a plan, then applied like up: re-key (tailscale up --force-reauth), patch, restart, peer files on every peer, verify',
+        "new A2A tokens for every pair of peers (both sides in one run) and, with provider pulumi, new node keys for nodes whose key expires soon: shown as a plan, then applied like up: re-key (tailscale up --force-reauth), patch each config (OpenClaw reloads it; a restart only where gateway.reload.mode is off), verify; the owner's gateway token is not rotated",
         EVENTS,
       ),
     ),
@@ -107,7 +107,7 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
       '--rekey-within <duration>',
       're-key nodes whose Tailscale node key expires within this (90s, 15m, 36h, 7d; default 7d); an expired key is always re-keyed',
     )
-    .addOption(new Option('--only <what>', 'only new gateway tokens, or only node re-keys').choices(['tokens', 'keys']))
+    .addOption(new Option('--only <what>', 'only new A2A peer tokens, or only node re-keys').choices(['tokens', 'keys']))
     .action((o) => run('rotate', o));
   savedPlan(
     asks(machines(command('down', 'leave the tailnet, restore each gateway config, remove peer files, revoke keys', EVENTS))),

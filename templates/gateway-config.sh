@@ -3,7 +3,7 @@
 # only a valid result is renamed over the config, so a failure, a full disk or Ctrl-C leaves it untouched.
 # @var STACK: the stack's name (its state lives in ~/.peer-provision/STACK)
 # @var CONFIG: the OpenClaw config's absolute path
-# @var PATCH: JSON; holds the gateway token (registered for redaction where it is made), never in argv
+# @var PATCH: JSON; holds the gateway token and the A2A peer tokens (registered for redaction where they are made), never in argv
 # @var EDITED: 1: someone else changed the config since peer-provision last wrote it (the plan decided)
 # Result: changed; backup: taken (this run saved the original) or kept (saved by an earlier run).
 set -eu

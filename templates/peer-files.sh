@@ -1,8 +1,8 @@
 # peer-files.sh: write the files that tell this machine's agent about its peers, atomically, and record
 # their digest (so a re-run that would write the same bytes writes nothing).
 # @var STACK: the stack's name (its state lives in ~/.peer-provision/STACK)
-# @var FILES: lines "MODE PATH_BASE64 DATA_BASE64"; token files carry the peers' tokens (registered for
-#   redaction where they are made), mode 600; paths are base64 so a space or newline in a path stays part of it
+# @var FILES: lines "MODE PATH_BASE64 DATA_BASE64" (no secret in them: the A2A tokens live in the gateway's
+#   config); paths are base64 so a space or newline in a path stays part of it
 # @var OWNED_DIRS: lines: folders peer-provision owns, removed by down
 # @var DIGEST: sha256 of the files, recorded for observe.sh
 # Result: changed; written: how many files were written, removed: how many of the last run's went.
@@ -24,7 +24,8 @@ while read -r mode path64 data; do
   printf '%s\n' "$path64" >> "$work/written"
   written=$((written + 1))
 done < "$work/list"
-# Files the last run wrote and this one does not (a peer no longer listed) go; nothing else is touched.
+# Files the last run wrote and this one does not go (a peer no longer listed; the token files an earlier
+# version wrote, when peers still called each other with the owner's gateway token); nothing else is touched.
 if [ -f "$state_dir/peer-files.list" ]; then
   while read -r path64; do
     grep -qxF "$path64" "$work/written" || { rm -f "$(printf '%s' "$path64" | base64 -d)"; removed=$((removed + 1)); }

@@ -1,88 +1,93 @@
-# verify.sh: run on one machine, check each of its peers over the tailnet as an agent would reach them,
-# all peers at once. The token is read from the
-# peer's token file and handed to curl as a header line on stdin (-H @-): never in argv, and never as curl
+# verify.sh: run on one machine, check each of its peers over the tailnet through OpenClaw's A2A channel, as
+# this machine's gateway reaches them, all peers at once. Each peer's outbound token (what this machine presents
+# to it) comes in PEERS and goes to curl as a header line on stdin (-H @-): never in argv, and never as curl
 # configuration (a -K config line would let a token holding a quote and a newline add `output = ...`).
-# A token file holding anything but a token (the rule of src/peer-yaml/token-rule.ts) is not sent at all.
-# @var PEERS: lines "NAME IP PORT TOKEN_FILE"
-# @var NONCE: a random word the test message carries, to find it in the peer's history
-# @var SEND_MESSAGE: 1: also deliver and read back a message
+# Few refused probes on purpose: one without a token and one with a wrong token per peer.
+# @var PEERS secret: lines "NAME IP PORT TOKEN"; TOKEN meets the token rule (src/peer-yaml/token-rule.ts: checked before)
+# @var NONCE: a random word the test message carries
+# @var SEND_MESSAGE: 1: also have this machine's gateway send each peer a message, then find it on the peer
 # @var FROM: this machine's name, in the test message
+# @var CONFIG: this machine's OpenClaw config (`openclaw gateway call` reads its gateway's address and token there)
+# @var AUDIT: 1: also run `openclaw security audit --json` here (its report comes back as audit_b64)
 # Result: unchanged; per check "PEER.CHECK": ok or fail, and "PEER.CHECK.detail": what was answered.
 set -u
 work=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/peer-provision-verify.XXXXXX") \
   || fail "cannot create a temporary folder in ${TMPDIR:-/tmp} (disk full or not writable): nothing was checked"
 on_exit 'rm -rf "$work"'
 
-http() { # METHOD URL TOKEN_FILE|- BODY -> prints "STATUS BODY" (the whole body: a session's history is long)
-  method=$1 url=$2 token_file=$3 body=$4
-  token=
-  if [ "$token_file" != - ]; then
-    token=$(cat "$token_file" 2>/dev/null) || { printf 'BAD cannot read the token file %s' "$token_file"; return; }
-    case "$token" in
-      *[!A-Za-z0-9._~+/=-]*|'') printf 'BAD the token file %s holds characters a token may not have: not sent' "$token_file"; return ;;
-    esac
-    [ ${#token} -ge 24 ] && [ ${#token} -le 512 ] || { printf 'BAD the token in %s is not 24-512 characters: not sent' "$token_file"; return; }
-  fi
+http() { # METHOD URL TOKEN|- BODY -> prints "STATUS BODY"
+  method=$1 url=$2 token=$3 body=$4
   answer=$(mktemp "$work/answer.XXXXXX")
-  { [ -n "$token" ] && printf 'Authorization: Bearer %s\n' "$token"; } |
+  { [ "$token" != - ] && printf 'Authorization: Bearer %s\n' "$token"; } |
     curl -sS --max-time 15 -H @- -X "$method" -H 'Content-Type: application/json' ${body:+--data "$body"} \
       -o "$answer" -w '%{http_code}' "$url" 2>&1
   printf ' '; tr '\n' ' ' < "$answer"; rm -f "$answer"
 }
-# A gateway that has just restarted answers 5xx for a few seconds while its session store opens: retry
-# those (and connection errors) for up to ~30 s; a 2xx or 4xx is an answer.
-http_settled() {
+# A gateway that has just restarted answers 5xx or nothing for a few seconds; one that took a config change
+# reloads its A2A channel a moment later (until then a new token is refused). Retry those for up to ~30 s.
+http_settled() { # RETRY_PATTERN METHOD URL TOKEN BODY
+  retry=$1; shift
   tries=0
   while :; do
     out=$(http "$@")
-    case "$out" in 000*|5*) ;; *) printf '%s' "$out"; return;; esac
+    case "$out" in 000*|5*) ;; *) printf '%s' "$out" | grep -q "^$retry" || { printf '%s' "$out"; return; } ;; esac
     tries=$((tries + 1)); [ $tries -ge 60 ] && { printf '%s' "$out"; return; }
     sleep 0.5
   done
 }
-# report PEER CHECK ok|fail DETAIL: one line (collected into the result at the end), with the first 300
-# characters of what was answered.
+# report PEER CHECK ok|fail DETAIL: one line (collected into the result at the end), first 300 characters.
 report() { printf '%s %s %s %s\n' "$1" "$2" "$3" "$(printf '%s' "$4" | tr '\n' ' ' | cut -c1-300)"; }
+get_task() { printf '{"jsonrpc":"2.0","id":"pp-verify","method":"GetTask","params":{"id":"%s"}}' "$1"; }
 
-check_peer() { # NAME IP PORT TOKEN_FILE
-  name=$1 base="http://$2:$3" token_file=$4
-  out=$(http GET "$base/health" - '')
-  case "$out" in 200*) report "$name" health ok "$base/health";; *) report "$name" health fail "$out"; return;; esac
-  out=$(http_settled POST "$base/tools/invoke" "$token_file" '{"tool":"sessions_list","args":{}}')
-  case "$out" in 200*) report "$name" token-accepted ok "sessions_list 200";; *) report "$name" token-accepted fail "$out";; esac
-  out=$(http POST "$base/tools/invoke" - '{"tool":"sessions_list","args":{}}')
-  case "$out" in 401*) report "$name" token-enforced ok "no token: 401";; *) report "$name" token-enforced fail "no token: $out";; esac
+check_peer() { # NAME IP PORT TOKEN
+  name=$1 base="http://$2:$3" token=$4
+  out=$(http_settled 5 GET "$base/.well-known/agent-card.json" - '')
+  case "$out" in 200*'/a2a/v1'*) report "$name" agent-card ok "$base/.well-known/agent-card.json";; *) report "$name" agent-card fail "$out"; return;; esac
+  none=$(http POST "$base/a2a/v1" - "$(get_task pp-verify-none)")
+  wrong=$(http POST "$base/a2a/v1" "pp-wrong-$NONCE-$NONCE-$NONCE" "$(get_task pp-verify-wrong)")
+  case "$none/$wrong" in
+    401*/401*) report "$name" token-enforced ok "no token: 401, a wrong token: 401" ;;
+    *) report "$name" token-enforced fail "no token: $(printf '%s' "$none" | cut -c1-100); a wrong token: $(printf '%s' "$wrong" | cut -c1-100)" ;;
+  esac
+  # needs no model: an unknown task is "not found" (-32001) for a peer whose token is accepted
+  out=$(http_settled 401 POST "$base/a2a/v1" "$token" "$(get_task "pp-verify-$NONCE")")
+  case "$out" in 200*'-32001'*) report "$name" token-accepted ok "GetTask: task not found (-32001)";; *) report "$name" token-accepted fail "$out"; return;; esac
   [ "$SEND_MESSAGE" = 1 ] || return
-  # The nonce comes first: a session whose agent has not taken its inputs in lists them as pendingInputs, each cut
-  # to a share of a 4 KiB budget (OpenClaw's SESSIONS_HISTORY_PENDING_MAX_BYTES), so with a dozen waiting a nonce
-  # after 22 characters of text was cut off and the check failed on a gateway that had simply been verified often.
-  message="$NONCE peer-provision verify from $FROM"
-  out=$(http_settled POST "$base/tools/invoke" "$token_file" "{\"tool\":\"sessions_send\",\"args\":{\"sessionKey\":\"agent:main:main\",\"message\":\"$message\",\"timeoutSeconds\":0}}")
-  case "$out" in 200*) ;; *) report "$name" message fail "sessions_send: $out"; return;; esac
-  # the message shows in the peer's history once its session has taken it in (seconds on a busy machine)
-  deadline=$(( $(date +%s) + 60 ))
-  while [ "$(date +%s)" -lt "$deadline" ]; do
-    out=$(http_settled POST "$base/tools/invoke" "$token_file" '{"tool":"sessions_history","args":{"sessionKey":"agent:main:main","limit":50}}')
-    case "$out" in 200*"$NONCE"*) report "$name" message ok "sessions_send then sessions_history: ok"; return;; esac
-    sleep 0.3
+  # Sent by this machine's own gateway (its `send` method): the channel's url and outboundToken for the peer are proved.
+  params=$(printf '{"channel":"a2a","to":"%s","message":"%s peer-provision verify from %s","idempotencyKey":"pp-%s-%s"}' "$name" "$NONCE" "$FROM" "$NONCE" "$name")
+  deadline=$(( $(date +%s) + 40 ))
+  while :; do
+    sent=$(OPENCLAW_CONFIG_PATH=$CONFIG openclaw gateway call send --json --params "$params" </dev/null 2>&1)
+    id=$(printf '%s' "$sent" | sed -n 's/^ *"messageId": *"\([A-Za-z0-9-]*\)".*/\1/p' | head -n 1)
+    [ -n "$id" ] && break
+    [ "$(date +%s)" -lt "$deadline" ] || { report "$name" message fail "$FROM's gateway did not send: $(printf '%s' "$sent" | tail -n 3)"; return; }
+    sleep 1
   done
-  report "$name" message fail "sessions_send accepted, but the message was not in sessions_history within 60 s"
+  out=$(http_settled 5 POST "$base/a2a/v1" "$token" "$(get_task "$id")")
+  case "$out" in
+    200*"\"id\":\"$id\""*) report "$name" message ok "sent by $FROM's gateway; $name holds the task $id" ;;
+    *) report "$name" message fail "sent by $FROM's gateway as $id, but $name does not have it: $out" ;;
+  esac
 }
 
-i=0
-printf '%s\n' "$PEERS" > "$work/peers"
-while read -r name ip port token_file; do
-  [ -n "$name" ] || continue
-  i=$((i + 1))
-  check_peer "$name" "$ip" "$port" "$token_file" > "$work/result.$i" &
-done < "$work/peers"
+if [ "$AUDIT" = 1 ]; then
+  (OPENCLAW_CONFIG_PATH=$CONFIG openclaw security audit --json </dev/null > "$work/audit" 2>/dev/null || true) &
+fi
+# the peers' lines go through a pipe (no file holds a token), each checked in the background
+printf '%s\n' "$PEERS" | {
+  while read -r name ip port token; do
+    [ -n "$name" ] || continue
+    check_peer "$name" "$ip" "$port" "$token" > "$work/result.$name" &
+  done
+  wait
+}
 wait
-j=1
-while [ $j -le $i ]; do
+for f in "$work"/result.*; do
+  [ -f "$f" ] || continue
   while read -r name check status detail; do
     val "$name.$check" "$status"
     val "$name.$check.detail" "$detail"
-  done < "$work/result.$j"
-  j=$((j + 1))
+  done < "$f"
 done
+[ "$AUDIT" = 1 ] && val audit_b64 "$(b64 < "$work/audit" 2>/dev/null)"
 result false ''

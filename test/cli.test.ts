@@ -60,7 +60,7 @@ test('verify with unreachable machines says they are unreachable (not "run up"),
   );
   const r = await runCli(['verify', '-f', file]);
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /FAIL a -> b health +a is unreachable: /);
+  assert.match(r.stdout, /FAIL a -> b agent-card +a is unreachable: /);
   assert.ok(!r.stdout.includes('run up'), r.stdout);
 });
 

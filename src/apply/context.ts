@@ -14,8 +14,10 @@ export interface MachineRun {
   remote: Remote;
   state: MachineState;
   private: Private;
-  /** The gateway token this machine ends up with (secret). */
+  /** The owner's gateway token this machine ends up with (secret; no peer receives it). */
   token: string;
+  /** Per peer: the A2A token it presents here and the one this machine presents to it (secrets). */
+  a2a: Map<string, { token: string; outboundToken: string }>;
   /** Auth key to join with (secret), once minted or resolved. */
   authKey?: string;
   /** Its tailnet IPv4, once joined. */
@@ -49,7 +51,7 @@ export function peerInfos(spec: Spec, runs: Map<string, MachineRun>, machine: st
   for (const name of peersOf(spec, machine)) {
     const peer = runs.get(name);
     if (!peer?.ip) return undefined;
-    infos.push({ name, hostname: peer.machine.tailscale.hostname, ip: peer.ip, port: peer.machine.gateway.port, token: peer.token });
+    infos.push({ name, hostname: peer.machine.tailscale.hostname, ip: peer.ip, port: peer.machine.gateway.port });
   }
   return infos;
 }

@@ -1,7 +1,9 @@
-// The files that tell one machine's agent about its peers: a peer-config, one 0600 token file per peer,
-// and a skill in the agent's workspace. Rendered from data and the templates/ files (read from disk); no remote I/O.
+// The files that tell one machine's agent about its peers: a peer-config (names, tailnet addresses, A2A endpoints)
+// and a skill in the agent's workspace. No secret is in them: the gateway holds each peer's A2A tokens in its config.
+// Rendered from data and the templates/ files (read from disk); no remote I/O.
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
+import { a2aTarget, a2aUrl } from '../model/gateway-settings.js';
 import { sha256 } from '../model/hash.js';
 import type { Layout } from '../model/openclaw-layout.js';
 
@@ -14,12 +16,11 @@ export interface PeerInfo {
   hostname: string;
   ip: string;
   port: number;
-  token: string;
 }
 
 export interface PeerFile {
   path: string;
-  mode: '600' | '644';
+  mode: '644';
   content: string;
 }
 
@@ -31,16 +32,12 @@ export interface PeerFiles {
 }
 
 export function renderPeerFiles(stack: string, machine: string, peers: PeerInfo[], where: Layout): PeerFiles {
-  const tokenFile = (peer: string) => posix.join(where.peerDir, 'tokens', `${peer}.token`);
   const peerConfig = posix.join(where.peerDir, 'peer-config.md');
   const entries = peers
-    .map((p) =>
-      fill(template('peer-entry.md'), { peer: p.name, hostname: p.hostname, ip: p.ip, url: `http://${p.ip}:${p.port}`, tokenFile: tokenFile(p.name) }),
-    )
+    .map((p) => fill(template('peer-entry.md'), { peer: p.name, target: a2aTarget(p.name), hostname: p.hostname, ip: p.ip, url: a2aUrl(p.ip, p.port) }))
     .join('\n');
   const files: PeerFile[] = [
     { path: peerConfig, mode: '644', content: fill(template('peer-config.md'), { machine, stack, peers: entries }) },
-    ...peers.map((p) => ({ path: tokenFile(p.name), mode: '600' as const, content: `${p.token}\n` })),
     {
       path: posix.join(where.skillDir, 'SKILL.md'),
       mode: '644',

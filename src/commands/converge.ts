@@ -1,4 +1,4 @@
-// What up and rotate share: observe, check, plan, ask, apply, verify (rotate hands in a spec whose tokens are new).
+// What up and rotate share: observe, check, plan, ask, apply, verify (rotate asks for new A2A tokens).
 
 import { lockStack } from '../apply/lock.js';
 import { runPlan } from '../apply/run-plan.js';
@@ -22,10 +22,12 @@ import { checkNotStale } from './saved-plan.js';
 import { outsideOf, restrictPlan, restrictSpec, targeted, targetSet } from './targets.js';
 import { endpoints, verifyAfterApply } from './verify-peers.js';
 
-/** saved: a plan saved with `plan --out` (applied exactly unless stale); nodeKeys: what to do about node key expiry. */
+/** saved: a plan saved with `plan --out` (applied when still the fresh one); nodeKeys: what to do about node key expiry. */
 export interface ApplyExtra {
   saved?: { plan: Plan; file: string };
   nodeKeys?: Omit<NodeKeys, 'provider'>;
+  /** rotate: every A2A peer token new. */
+  newA2aTokens?: boolean;
 }
 
 export interface UpOptions extends CommonOptions {
@@ -36,11 +38,11 @@ export interface UpOptions extends CommonOptions {
 }
 
 /**
- * up itself, and rotate (which hands in a spec whose tokens are new): observe, check, plan, ask, apply, verify.
+ * up itself, and rotate (new A2A tokens, node keys re-keyed): observe, check, plan, ask, apply, verify.
  * `command` names the run in the lock, messages and refusals.
  */
 export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rotate', view: View, extra: ApplyExtra = {}): Promise<number> {
-  const { saved, nodeKeys } = extra;
+  const { saved, nodeKeys, newA2aTokens } = extra;
   const only = targetSet(spec, options.machine);
   const outside = outsideOf(spec, only);
   // Everything this side needs (secrets, the Pulumi CLI, credentials, where the state goes), all at once.
@@ -52,7 +54,7 @@ export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rot
   let refused = false;
   try {
     // machines outside --machine get no key: they count as joined for the tailnet plan
-    const prepared = await prepare(local.length > 0 ? specForPlanning(spec, local) : spec, 'up', transport, { local, outside, nodeKeys });
+    const prepared = await prepare(local.length > 0 ? specForPlanning(spec, local) : spec, 'up', transport, { local, outside, nodeKeys, newA2aTokens });
     const fresh = restrictPlan(prepared.plan, only);
     const plan = saved ? checkNotStale(saved.plan, fresh, saved.file) : fresh;
     const checked = restrictSpec(spec, only); // verify: the pairs among the targeted machines

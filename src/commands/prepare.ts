@@ -3,7 +3,9 @@
 // planner hashes and verdicts (never a secret). The MachineRuns keep what apply needs that a plan may not hold.
 import { type MachineRun, peerInfos } from '../apply/context.js';
 import { peerFilesFor } from '../apply/executors/write-peer-files.js';
+import { a2aUrl } from '../model/gateway-settings.js';
 import { sha256 } from '../model/hash.js';
+import { decideA2aTokens, tokensInPlace } from '../observe/a2a-tokens.js';
 import { observeAll } from '../observe/index.js';
 import { observePolicy } from '../observe/tailnet.js';
 import { assertTokenReferencesUsable, decideToken, tokenBlockers } from '../observe/tokens.js';
@@ -27,6 +29,8 @@ export interface PrepareOptions {
   outside?: string[];
   /** up: node key expiry against this time and window (rotate: re-key); absent: nothing said about node keys. */
   nodeKeys?: Omit<NodeKeys, 'provider'>;
+  /** rotate: every A2A token new (up keeps the ones both configs of a pair agree on). */
+  newA2aTokens?: boolean;
 }
 
 export async function prepare(spec: Spec, command: 'up' | 'down', transport: Transport, options: PrepareOptions): Promise<Prepared> {
@@ -37,6 +41,7 @@ export async function prepare(spec: Spec, command: 'up' | 'down', transport: Tra
   ]);
   const runs = new Map<string, MachineRun>();
   const desired = new Map<string, Desired>();
+  const a2aTokens = decideA2aTokens(spec, observed, options.newA2aTokens);
   for (const machine of spec.machines) {
     const o = observed.get(machine.name)!;
     if (o.observation.status !== 'observed') continue;
@@ -49,9 +54,24 @@ export async function prepare(spec: Spec, command: 'up' | 'down', transport: Tra
       state,
       private: o.private!,
       token,
+      a2a: a2aTokens.get(machine.name)!,
       ip: isJoined(machine, state) ? state.tailscale.ip : undefined,
     });
-    desired.set(machine.name, { tokenHash: keepExisting ? undefined : sha256(token), peers: peersOf(spec, machine.name) });
+    desired.set(machine.name, {
+      tokenHash: keepExisting ? undefined : sha256(token),
+      peers: peersOf(spec, machine.name),
+      stackMachines: spec.machines.map((m) => m.name),
+    });
+  }
+  // A peer's A2A URL is known once it has joined; tokens are compared here, so that the plan holds only a verdict.
+  for (const [name, run] of runs) {
+    desired.get(name)!.a2a = Object.fromEntries(
+      peersOf(spec, name).map((peer) => {
+        const p = runs.get(peer);
+        const url = p?.ip ? a2aUrl(p.ip, p.machine.gateway.port) : undefined;
+        return [peer, { ...(url ? { url } : {}), tokensInPlace: tokensInPlace(observed.get(name), peer, run.a2a.get(peer)!) }];
+      }),
+    );
   }
   // Peer files are known only where every peer has joined already (otherwise: after they join).
   for (const [name, run] of runs) {

@@ -3,7 +3,6 @@ import { Listr } from 'listr2';
 import type { MachineRun } from '../apply/context.js';
 import { listrOptions, type Renderer } from '../apply/tasks.js';
 import { interrupted } from '../interrupt.js';
-import { layout } from '../model/openclaw-layout.js';
 import type { Events } from '../output/events.js';
 import type { Spec } from '../peer-yaml/types.js';
 import { type CheckResult, type VerifyEndpoint, verify } from '../verify/index.js';
@@ -16,7 +15,9 @@ export function endpoints(runs: Map<string, MachineRun>): Map<string, VerifyEndp
         remote: run.remote,
         ip: run.ip,
         port: run.machine.gateway.port,
-        peerDir: run.state.gateway.configPath ? layout(run.state.gateway.configPath, run.private.config, run.private.home).peerDir : undefined,
+        configPath: run.state.gateway.configPath,
+        // what this run wrote (or found in place): the token this machine presents to each peer
+        outbound: new Map([...run.a2a].map(([peer, t]) => [peer, t.outboundToken])),
       },
     ]),
   );
@@ -28,7 +29,7 @@ export async function verifyAfterApply(spec: Spec, runs: Map<string, MachineRun>
   const task = new Listr(
     [
       {
-        title: 'verify: health, token enforced, a message delivered',
+        title: 'verify: agent card, tokens enforced and accepted, a message delivered, security audit',
         skip: () => (interrupted() ? 'skipped: interrupted' : false),
         task: async (_, wrapper) => {
           checks = await verify(spec, endpoints(runs), true, (machine, status) => events.emit({ event: 'step', machine, step: 'verify its peers', status }));

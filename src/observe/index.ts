@@ -25,7 +25,10 @@ export async function observeMachine(spec: Spec, machine: MachineSpec, transport
     if (result.exitCode !== 0) {
       return { observation: { status: 'unreachable', reason: redact(`observe failed: ${lastLines(result.stderr)}`) } };
     }
-    const parsed = parseObservation(result.stdout);
+    const parsed = parseObservation(
+      result.stdout,
+      spec.machines.map((m) => m.name),
+    );
     for (const secret of parsed.private.secrets) registerSecret(secret); // before anything about this machine is printed
     return { observation: { status: 'observed', state: parsed.state }, private: parsed.private };
   } catch (error) {

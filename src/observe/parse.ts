@@ -1,8 +1,8 @@
 // Turns observe.sh's result values into a MachineState, plus what must stay private (the config text, the token).
 import JSON5 from 'json5';
+import { a2aSecrets, editedOutsideOwnedSettings, readA2a } from '../model/gateway-settings.js';
 import { sha256 } from '../model/hash.js';
 import { decoded, parseResult } from '../transport/result.js';
-import { editedOutsideOwnedKeys } from './owned-keys.js';
 import type { ConfigKind, MachineState, RecordedConfig, ServiceManager } from './types.js';
 
 export interface Private {
@@ -22,10 +22,10 @@ const get = (object: unknown, ...path: string[]): unknown =>
   path.reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), object);
 
 /** Someone else's edit since peer-provision's last write (applied: that write's text, when the config differs). */
-function editedSince(config: Record<string, unknown> | undefined, appliedText: string | undefined): boolean | undefined {
+function editedSince(config: Record<string, unknown> | undefined, appliedText: string | undefined, stackPeers: readonly string[]): boolean | undefined {
   if (!appliedText?.trim()) return undefined;
   try {
-    return config === undefined || editedOutsideOwnedKeys(config, JSON5.parse(appliedText));
+    return config === undefined || editedOutsideOwnedSettings(config, JSON5.parse(appliedText), stackPeers);
   } catch {
     return true; // what peer-provision wrote cannot be read back: assume the worst, keep every change on down
   }
@@ -47,8 +47,7 @@ function parseRecords(values: Record<string, string>, secrets: string[]): { reco
     for (const text of [orig, current]) {
       try {
         const parsed = text ? JSON5.parse(text) : undefined;
-        const token = get(parsed, 'gateway', 'auth', 'token');
-        if (typeof token === 'string') secrets.push(token); // the original token is as secret as the current one
+        secrets.push(...secretsOf(parsed)); // the original's tokens are as secret as the current ones
         const port = get(parsed, 'gateway', 'port');
         if (text === orig && typeof port === 'number') origPort = port;
       } catch {
@@ -71,8 +70,29 @@ function parseRecords(values: Record<string, string>, secrets: string[]): { reco
   return { recorded, records };
 }
 
-/** observe.sh's stdout. A missing or cut result line throws, without quoting the output (it holds the config). */
-export function parseObservation(stdout: string): { state: MachineState; private: Private } {
+/** Every token a config holds: the gateway's and each A2A peer's. */
+function secretsOf(config: unknown): string[] {
+  const token = get(config, 'gateway', 'auth', 'token');
+  const peers = a2aSecrets(config as Record<string, unknown> | undefined).flatMap((p) => [p.token, p.outboundToken]);
+  return [token, ...peers].filter((t): t is string => typeof t === 'string' && t !== '');
+}
+
+/** gateway.tools.allow of the original config (peer-provision's backup), when it can be read. */
+function origToolsAllow(origText: string | undefined): string[] | undefined {
+  if (origText === undefined) return undefined;
+  try {
+    const allow = get(origText.trim() ? JSON5.parse(origText) : {}, 'gateway', 'tools', 'allow');
+    return Array.isArray(allow) ? allow.map(String) : [];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * observe.sh's stdout. A missing or cut result line throws, without quoting the output (it holds the config).
+ * stackPeers: the stack's machine names (the A2A peers peer-provision owns in any config).
+ */
+export function parseObservation(stdout: string, stackPeers: readonly string[] = []): { state: MachineState; private: Private } {
   const facts = parseResult(stdout, 'observe.sh').values;
 
   let status: Record<string, unknown> | undefined;
@@ -100,7 +120,13 @@ export function parseObservation(stdout: string): { state: MachineState; private
   const secrets: string[] = [];
   const { recorded, records } = parseRecords(facts, secrets);
   const token = get(config, 'gateway', 'auth', 'token');
-  if (typeof token === 'string') secrets.push(token);
+  secrets.push(...secretsOf(config));
+  const origText = facts.backup_orig_b64 === undefined ? undefined : decoded(facts, 'backup_orig_b64');
+  try {
+    if (origText?.trim()) secrets.push(...secretsOf(JSON5.parse(origText)));
+  } catch {
+    // not JSON5: no token to learn from it
+  }
   const allow = get(config, 'gateway', 'tools', 'allow');
   const port = get(config, 'gateway', 'port');
 
@@ -143,8 +169,13 @@ export function parseObservation(stdout: string): { state: MachineState; private
       authMode: get(config, 'gateway', 'auth', 'mode') as string | undefined,
       tokenHash: typeof token === 'string' ? sha256(token) : undefined,
       toolsAllow: Array.isArray(allow) ? allow.map(String) : [],
+      origToolsAllow: origToolsAllow(origText),
+      a2a: readA2a(config),
+      reloadMode: (get(config, 'gateway', 'reload', 'mode') as string | undefined) ?? undefined,
+      version: facts.openclaw_version || undefined,
+      a2aChannel: facts.a2a_channel === undefined ? undefined : facts.a2a_channel === '1',
       backupExists: facts.backup === '1',
-      editedSinceApplied: editedSince(config, decoded(facts, 'applied_b64')),
+      editedSinceApplied: editedSince(config, decoded(facts, 'applied_b64'), stackPeers),
       serviceManager: (['systemd', 'systemd-system', 'launchd', 'supervisor'].includes(facts.service) ? facts.service : 'none') as ServiceManager,
       lingering: facts.linger === undefined ? undefined : facts.linger === 'yes',
       pid: facts.pid ? Number(facts.pid) : undefined,

@@ -1,3 +1,5 @@
+import type { A2aObserved } from '../model/gateway-settings.js';
+
 // What observing a machine found. Read-only facts; secrets (the gateway token) are never part of this:
 // only a hash of the token is kept, so a state can be printed, planned over and serialised safely.
 
@@ -70,6 +72,16 @@ export interface MachineState {
     /** sha256 of gateway.auth.token, hex; undefined when no token is set. */
     tokenHash?: string;
     toolsAllow: string[];
+    /** gateway.tools.allow of the user's original config (peer-provision's backup); undefined: no backup, or unreadable. */
+    origToolsAllow?: string[];
+    /** channels.a2a as the config has it (which peer keys are set; never their values). */
+    a2a: A2aObserved;
+    /** gateway.reload.mode: "off" means a config change takes effect only when the gateway restarts. */
+    reloadMode?: string;
+    /** The installed OpenClaw's version (its package.json), when found. */
+    version?: string;
+    /** The installed OpenClaw ships the A2A channel (dist/extensions/a2a); undefined: its package was not found. */
+    a2aChannel?: boolean;
     /** Someone else changed the config (outside peer-provision's keys) since peer-provision last wrote it. */
     editedSinceApplied?: boolean;
     /** peer-provision's backup of the user's original config exists (written once, on the first up). */

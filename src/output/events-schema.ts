@@ -55,7 +55,13 @@ const defs = {
     description: 'something that keeps up (or down) from touching anything, and what to do about it',
   },
   check: closed(
-    { from: string, to: string, check: { enum: ['health', 'token-accepted', 'token-enforced', 'message'] }, ok: { type: 'boolean' }, detail: string },
+    {
+      from: string,
+      to: string,
+      check: { enum: ['agent-card', 'token-enforced', 'token-accepted', 'message', 'audit'] },
+      ok: { type: 'boolean' },
+      detail: string,
+    },
     ['from', 'to', 'check', 'ok', 'detail'],
   ),
   errorDetail: closed(
@@ -197,7 +203,7 @@ export const documents = {
                   { bind: nullable('string'), port: nullable('integer'), auth: nullable('string'), pid: nullable('integer'), listening: strings },
                   ['bind', 'port', 'auth', 'pid', 'listening'],
                 ),
-                healthy: { type: 'boolean', description: 'its peers reached its /health' },
+                healthy: { type: 'boolean', description: 'its peers reached its A2A agent card' },
                 peers: { type: 'array', items: closed({ peer: string, reachable: { type: 'boolean' } }, ['peer', 'reachable']) },
               },
               ['machine', 'reachable', 'joined', 'tailnetIp', 'gateway', 'healthy', 'peers'],

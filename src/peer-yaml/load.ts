@@ -7,7 +7,17 @@ import { durationSeconds } from './duration.js';
 import { locate, type ParsedFile, parsePeerFile } from './parse.js';
 import { type RawSpec, ruleProblems } from './rules.js';
 import { schemaProblems } from './schema-check.js';
-import { DEFAULT_GATEWAY_PORT, DEFAULT_INSTALL_URL, type MachineSpec, machineTag, type SecretRef, type Spec, type SshTarget, stackTag } from './types.js';
+import {
+  DEFAULT_A2A_RATE_LIMIT,
+  DEFAULT_GATEWAY_PORT,
+  DEFAULT_INSTALL_URL,
+  type MachineSpec,
+  machineTag,
+  type SecretRef,
+  type Spec,
+  type SshTarget,
+  stackTag,
+} from './types.js';
 
 export const DEFAULT_KEY_EXPIRY = '1h';
 
@@ -65,6 +75,10 @@ function toSpec(file: string, raw: RawSpec): Spec {
     gateway: {
       port: m.gateway?.port ?? DEFAULT_GATEWAY_PORT,
       token: ref(m.gateway?.token ?? 'generate'),
+      a2a: {
+        rateLimitPerMinute: m.gateway?.a2a?.rateLimitPerMinute ?? DEFAULT_A2A_RATE_LIMIT,
+        ...(m.gateway?.a2a?.exposeAgents ? { exposeAgents: m.gateway.a2a.exposeAgents } : {}),
+      },
       configPath: m.gateway?.configPath,
       restart: m.gateway?.restart,
     },

@@ -21,7 +21,13 @@ export interface RawSpec {
     {
       ssh: string;
       tailscale?: { hostname?: string; authKey?: string; installUrl?: string; takeOver?: boolean };
-      gateway?: { port?: number; token?: string; configPath?: string; restart?: string };
+      gateway?: {
+        port?: number;
+        token?: string;
+        a2a?: { rateLimitPerMinute?: number; exposeAgents?: string[] };
+        configPath?: string;
+        restart?: string;
+      };
     }
   >;
   peers?: [string, string][];

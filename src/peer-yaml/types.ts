@@ -32,7 +32,15 @@ export interface MachineSpec {
   };
   gateway: {
     port: number;
+    /** The owner's gateway token (operator access to this gateway): never given to a peer. */
     token: SecretRef;
+    /** OpenClaw's A2A channel, which peers talk through. */
+    a2a: {
+      /** Requests per minute each peer may make (OpenClaw's sliding window); 0: no limit. */
+      rateLimitPerMinute: number;
+      /** The agent ids the public agent card names; undefined: OpenClaw's default (every agent). */
+      exposeAgents?: string[];
+    };
     /** Override for the OpenClaw config path; default: the one the running gateway uses (OpenClaw's precedence). */
     configPath?: string;
     /** Override for how to restart the gateway; default: the service manager found on the machine. */
@@ -72,6 +80,8 @@ export interface Spec {
 }
 
 export const DEFAULT_GATEWAY_PORT = 18789;
+/** OpenClaw's own default for channels.a2a.rateLimitPerMinute, written explicitly. */
+export const DEFAULT_A2A_RATE_LIMIT = 30;
 export const DEFAULT_INSTALL_URL = 'https://tailscale.com/install.sh';
 export const stackTag = (name: string) => `tag:peer-${name}`;
 export const machineTag = (name: string, machine: string) => `tag:peer-${name}-${machine}`;

@@ -96,12 +96,15 @@ export function plan(input: PlanInput): Plan {
 }
 
 /**
- * The needs between machines and the tailnet: up joins with the minted keys and writes a machine's peer files once
- * its peers are done (their addresses and tokens are in them); down's tailnet side waits for every machine.
+ * The needs between machines and the tailnet: up joins with the minted keys, patches a machine's config once its peers
+ * have joined (their A2A URLs are their tailnet addresses) and writes its peer files once its peers are done; down's
+ * tailnet side waits for every machine.
  */
 function link(command: 'up' | 'down', tailnet: Step[], machines: MachinePlan[]): MachinePlan[] {
   const mint = tailnet.find((s) => s.kind === 'mint-keys');
   const own = (name: string) => machines.find((m) => m.machine === name)?.actions.filter((s) => s.op !== 'unknown' && s.kind !== 'write-peer-files') ?? [];
+  // a peer's A2A URL is its tailnet address: known once it has joined
+  const joinedBy = (name: string) => own(name).filter((s) => s.kind === 'install-tailscale' || s.kind === 'join');
   if (command === 'down') {
     const first = tailnet.find((s) => s.op !== 'unknown');
     if (first) first.after = machines.flatMap((m) => m.actions.filter((s) => s.op !== 'unknown').map((s) => s.id));
@@ -111,6 +114,7 @@ function link(command: 'up' | 'down', tailnet: Step[], machines: MachinePlan[]):
     ...m,
     actions: m.actions.map((s): Step => {
       if (s.kind === 'join' && mint) return { ...s, needs: [...s.needs, mint.id] };
+      if (s.kind === 'patch-config') return { ...s, needs: [...new Set([...s.needs, ...s.input.a2a.peers.flatMap((p) => joinedBy(p).map((x) => x.id))])] };
       if (s.kind === 'write-peer-files') return { ...s, needs: [...new Set([...s.needs, ...s.input.peers.flatMap((p) => own(p).map((x) => x.id))])] };
       return s;
     }),

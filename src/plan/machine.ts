@@ -1,6 +1,6 @@
 // The pure planner for one machine: what `up` or `down` has to do there, from the spec and what was observed.
 
-import { TOOL_FOR_PEERS } from '../observe/owned-keys.js';
+import { LEGACY_TOOL } from '../model/gateway-settings.js';
 import type { MachineObservation, MachineState } from '../observe/types.js';
 import { DEFAULT_GATEWAY_PORT, type MachineSpec } from '../peer-yaml/types.js';
 import { isJoined, isOwnNode, isStackNode, isTailnetAddress, keyExpiresIn, roughDuration } from './node.js';
@@ -17,6 +17,10 @@ export interface Desired {
   peerFilesHash?: string;
   /** The peers its peer files name. */
   peers?: string[];
+  /** Per peer: its A2A URL (undefined: known once it has joined) and whether this config holds the pair's tokens already. */
+  a2a?: Record<string, { url?: string; tokensInPlace: boolean }>;
+  /** The stack's machine names: a peer of this stack the config lists that is no longer this machine's peer is removed. */
+  stackMachines?: string[];
 }
 
 /**
@@ -68,13 +72,27 @@ export function nodeKeyPlan(machine: MachineSpec, state: MachineState, keys: Nod
 
 /** Settings whose change only a new gateway process applies (see docs: bind and port are fixed at start). */
 const RESTART_FIELDS = new Set(['gateway.mode', 'gateway.bind', 'gateway.port', 'gateway.auth.mode', 'gateway.auth.token']);
+/** What a plan shows for a value apply knows only once a peer has joined. */
+const AFTER_JOIN = '(known after join)';
 
-/** The gateway settings peer-provision owns, compared with what the machine has. */
+/** gateway.tools.allow without the sessions_send the previous version added (the user's original did not have it); undefined: nothing to take out. */
+export function legacyToolsAllow(state: MachineState): string[] | null | undefined {
+  const g = state.gateway;
+  if (!g.toolsAllow.includes(LEGACY_TOOL) || !g.backupExists || g.origToolsAllow === undefined || g.origToolsAllow.includes(LEGACY_TOOL)) return undefined;
+  const kept = g.toolsAllow.filter((t) => t !== LEGACY_TOOL);
+  return kept.length > 0 ? kept : null;
+}
+
+/** Stack peers the config lists that are no longer this machine's peers. */
+const droppedPeers = (state: MachineState, desired: Desired) =>
+  Object.keys(state.gateway.a2a.peers).filter((p) => desired.stackMachines?.includes(p) && !(desired.peers ?? []).includes(p));
+
+/** The gateway settings peer-provision owns (src/model/gateway-settings.ts), compared with what the machine has. */
 export function gatewayChanges(machine: MachineSpec, state: MachineState, desired: Desired): FieldChange[] {
   const g = state.gateway;
   const changes: FieldChange[] = [];
   const want = (field: string, from: unknown, to: unknown) => {
-    if (from !== to) changes.push({ field, from, to });
+    if (JSON.stringify(from) !== JSON.stringify(to)) changes.push({ field, from, to });
   };
   want('gateway.mode', g.mode, 'local');
   want('gateway.bind', g.bind, 'tailnet');
@@ -84,11 +102,30 @@ export function gatewayChanges(machine: MachineSpec, state: MachineState, desire
   if (!keepExisting && g.tokenHash !== desired.tokenHash) {
     changes.push({ field: 'gateway.auth.token', sensitive: true, from: g.tokenHash ? '(set)' : undefined, to: '(sensitive)' });
   }
-  if (!g.toolsAllow.includes(TOOL_FOR_PEERS)) {
-    changes.push({ field: 'gateway.tools.allow', from: g.toolsAllow, to: [...g.toolsAllow, TOOL_FOR_PEERS] });
+  const allow = legacyToolsAllow(state);
+  if (allow !== undefined) changes.push({ field: 'gateway.tools.allow', from: g.toolsAllow, to: allow ?? undefined });
+  const a2a = g.a2a;
+  want('channels.a2a.enabled', a2a.enabled, true);
+  want('channels.a2a.rateLimitPerMinute', a2a.rateLimitPerMinute, machine.gateway.a2a.rateLimitPerMinute);
+  if (machine.gateway.a2a.exposeAgents) want('channels.a2a.exposeAgents', a2a.exposeAgents, machine.gateway.a2a.exposeAgents);
+  for (const peer of desired.peers ?? []) {
+    const have = a2a.peers[peer];
+    const link = desired.a2a?.[peer];
+    const field = `channels.a2a.peers.${peer}`;
+    if (link?.url === undefined) changes.push({ field: `${field}.url`, from: have?.url, to: AFTER_JOIN });
+    else want(`${field}.url`, have?.url, link.url);
+    if (!link?.tokensInPlace) {
+      changes.push({ field: `${field}.token`, sensitive: true, from: have?.token ? '(set)' : undefined, to: '(sensitive)' });
+      changes.push({ field: `${field}.outboundToken`, sensitive: true, from: have?.outboundToken ? '(set)' : undefined, to: '(sensitive)' });
+    }
   }
+  for (const peer of droppedPeers(state, desired)) changes.push({ field: `channels.a2a.peers.${peer}`, from: '(set)', to: undefined });
   return changes;
 }
+
+/** A change the running gateway does not take on its own: bind, port and auth always; any, when its config reload is off. */
+const needsRestart = (state: MachineState, changes: FieldChange[]) =>
+  changes.some((c) => RESTART_FIELDS.has(c.field) || (state.gateway.reloadMode === 'off' && c.field.startsWith('channels.')));
 
 export function planMachineUp(machine: MachineSpec, observation: MachineObservation, desired: Desired, keys?: NodeKeys): Step[] {
   if (observation.status === 'offline') return offlineUp(machine);
@@ -139,7 +176,7 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
   }
   const changes = gatewayChanges(machine, state, desired);
   if (changes.length > 0 && state.gateway.configPath) {
-    const allow = state.gateway.toolsAllow;
+    const toolsAllow = legacyToolsAllow(state);
     steps.push(
       makeStep('patch-config', name, {
         op: state.gateway.configExists ? 'change' : 'add',
@@ -150,7 +187,13 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
           configPath: state.gateway.configPath,
           port: machine.gateway.port,
           token: changes.some((c) => c.field === 'gateway.auth.token') ? 'set' : 'keep',
-          toolsAllow: allow.includes(TOOL_FOR_PEERS) ? allow : [...allow, TOOL_FOR_PEERS],
+          ...(toolsAllow !== undefined ? { toolsAllow } : {}),
+          a2a: {
+            peers: desired.peers ?? [],
+            dropPeers: droppedPeers(state, desired),
+            rateLimitPerMinute: machine.gateway.a2a.rateLimitPerMinute,
+            ...(machine.gateway.a2a.exposeAgents ? { exposeAgents: machine.gateway.a2a.exposeAgents } : {}),
+          },
           edited: Boolean(state.gateway.editedSinceApplied),
         },
       }),
@@ -159,8 +202,10 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
     steps.push(unknownStep(name, 'gateway-config', 'patch the OpenClaw config', 'OpenClaw did not say where its config is', { changes }));
   }
   const listensOnTailnet = joined && state.tailscale.ip !== undefined && state.gateway.listening.includes(state.tailscale.ip);
-  const restartReason = changes.some((c) => RESTART_FIELDS.has(c.field))
-    ? 'bind, port or auth changed'
+  const restartReason = needsRestart(state, changes)
+    ? state.gateway.reloadMode === 'off' && !changes.some((c) => RESTART_FIELDS.has(c.field))
+      ? 'the config changed and gateway.reload.mode is off'
+      : 'bind, port or auth changed'
     : !listensOnTailnet
       ? 'the gateway is not listening on the tailnet address'
       : undefined;
@@ -185,7 +230,7 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
       makeStep('write-peer-files', name, {
         op: state.peerFilesHash ? 'change' : 'add',
         resource: 'peer-files',
-        summary: 'write peer-config, peer token files and the peer-messaging skill',
+        summary: 'write peer-config and the peer-messaging skill',
         reason: desired.peerFilesHash === undefined ? 'content known after every peer has joined' : undefined,
         input: { peers: desired.peers ?? [], ...(desired.peerFilesHash ? { digest: desired.peerFilesHash } : {}) },
       }),
@@ -207,11 +252,14 @@ function offlineUp(machine: MachineSpec): Step[] {
         { field: 'gateway.port', to: machine.gateway.port },
         { field: 'gateway.auth.mode', to: 'token' },
         { field: 'gateway.auth.token', to: '(sensitive)', sensitive: true },
-        { field: 'gateway.tools.allow', to: `(existing entries) + ${TOOL_FOR_PEERS}` },
+        { field: 'channels.a2a.enabled', to: true },
+        { field: 'channels.a2a.rateLimitPerMinute', to: machine.gateway.a2a.rateLimitPerMinute },
+        ...(machine.gateway.a2a.exposeAgents ? [{ field: 'channels.a2a.exposeAgents', to: machine.gateway.a2a.exposeAgents }] : []),
+        { field: 'channels.a2a.peers.<each peer>', to: '(url, token, outboundToken: sensitive)', sensitive: true },
       ],
     }),
     unknownStep(name, 'gateway-restart', 'restart the gateway if bind, port or auth changed', reason),
-    unknownStep(name, 'peer-files', 'write peer-config, peer token files and the peer-messaging skill', reason),
+    unknownStep(name, 'peer-files', 'write peer-config and the peer-messaging skill', reason),
   ];
 }
 

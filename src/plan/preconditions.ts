@@ -35,6 +35,13 @@ export function machinePreconditions(machine: MachineSpec, state: MachineState, 
         'if it is installed, put its folder on the PATH that ssh sessions get (e.g. in ~/.profile or sshd SetEnv)',
     );
   }
+  if (state.gateway.installed && state.gateway.a2aChannel === false) {
+    block(
+      `OpenClaw ${state.gateway.version ?? '(version unknown)'} has no A2A channel (dist/extensions/a2a), which peers talk through; ` +
+        'OpenClaw 2026.9.6, the version peer-provision is tested with, ships it',
+      'upgrade OpenClaw on this machine (npm install -g openclaw@latest, or `openclaw update`), restart its gateway, then re-run',
+    );
+  }
   if (state.gateway.installed && !state.gateway.configPath && needs('gateway-config')) {
     block(
       'OpenClaw did not say where its config is (no config where it looks by default, and `openclaw config file` printed nothing)',

@@ -52,7 +52,10 @@ export interface StepInputs {
     port: number;
     /** keep: the token the gateway has; set: the token peer.yaml gives, or a new one (generate). Resolved at apply. */
     token: 'keep' | 'set';
-    toolsAllow: string[];
+    /** The list gateway.tools.allow gets (the previous version's sessions_send taken out); absent: left alone. */
+    toolsAllow?: string[] | null;
+    /** channels.a2a: these peers (their URLs and tokens resolved at apply), these of the stack's peers removed. */
+    a2a: { peers: string[]; dropPeers: string[]; rateLimitPerMinute: number; exposeAgents?: string[] };
     /** Someone else changed the config since peer-provision's last write (down keeps their change). */
     edited: boolean;
   };

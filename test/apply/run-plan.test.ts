@@ -26,6 +26,8 @@ machines:
 `),
 );
 const TOKENS = { m1: 'm1-token-AAAAAAAAAAAAAAAAAAAAAAAAAAAA', m2: 'm2-token-BBBBBBBBBBBBBBBBBBBBBBBBBBBB' };
+/** The A2A token each way: m1 presents m1m2 to m2, m2 presents m2m1 to m1. */
+const A2A = { m1m2: 'a2a-m1-to-m2-CCCCCCCCCCCCCCCCCCCCCCCCC', m2m1: 'a2a-m2-to-m1-DDDDDDDDDDDDDDDDDDDDDDDDD' };
 
 function state(ip?: string): MachineState {
   return {
@@ -38,6 +40,7 @@ function state(ip?: string): MachineState {
       configPath: '/root/.openclaw/openclaw.json',
       configExists: true,
       toolsAllow: [],
+      a2a: { peers: {} },
       backupExists: false,
       serviceManager: 'supervisor',
       pid: 42,
@@ -68,6 +71,12 @@ function world(answers: Record<string, Record<string, Answer>> = {}) {
           secrets: [],
         },
         token: TOKENS[machine.name as 'm1' | 'm2'],
+        a2a: new Map([
+          [
+            machine.name === 'm1' ? 'm2' : 'm1',
+            machine.name === 'm1' ? { token: A2A.m2m1, outboundToken: A2A.m1m2 } : { token: A2A.m1m2, outboundToken: A2A.m2m1 },
+          ],
+        ]),
       },
     ]),
   );
@@ -113,8 +122,14 @@ function upSteps(m: string, peer: string): Step[] {
     op: 'change',
     resource: 'gateway-config',
     summary: 'patch',
-    needs: [join.id],
-    input: { configPath: '/root/.openclaw/openclaw.json', port: 18789, token: 'set', toolsAllow: ['sessions_list', 'sessions_send'], edited: false },
+    needs: [join.id, `${peer}/join`],
+    input: {
+      configPath: '/root/.openclaw/openclaw.json',
+      port: 18789,
+      token: 'set',
+      a2a: { peers: [peer], dropPeers: [], rateLimitPerMinute: 30 },
+      edited: false,
+    },
   });
   const restart = makeStep('restart', m, {
     op: 'change',
@@ -158,20 +173,24 @@ describe('runPlan (up)', () => {
     assert.equal(join!.vars.HOSTNAME_WANTED, 'm1-agent');
     assert.equal(join!.vars.TAGS, 'tag:peer-lab,tag:peer-lab-m1');
     assert.deepEqual(JSON.parse(patch!.vars.PATCH!), {
-      gateway: { mode: 'local', bind: 'tailnet', port: 18789, auth: { mode: 'token', token: TOKENS.m1 }, tools: { allow: ['sessions_list', 'sessions_send'] } },
+      gateway: { mode: 'local', bind: 'tailnet', port: 18789, auth: { mode: 'token', token: TOKENS.m1 } },
+      channels: {
+        a2a: {
+          enabled: true,
+          rateLimitPerMinute: 30,
+          // m2's endpoint at the address its join reported in this run; what m2 presents here, what m1 presents there
+          peers: { m2: { token: A2A.m2m1, url: 'http://100.64.0.2:18789/a2a/v1', outboundToken: A2A.m1m2 } },
+        },
+      },
     });
+    assert.ok(!patch!.vars.PATCH!.includes(TOKENS.m2), "m2's gateway token never reaches m1");
     assert.equal(restart!.vars.LISTEN_IP, '100.64.0.1', 'waits on the address the join reported');
     assert.equal(restart!.vars.OLD_PID, '42');
     const peerFiles = files!.vars.FILES!.split('\n').map((l) => l.split(' ').map((p, i) => (i === 0 ? p : Buffer.from(p, 'base64').toString())));
     const config = peerFiles.find(([, path]) => path!.endsWith('peer-config.md'))!;
     assert.match(config[2]!, /100\.64\.0\.2:18789/, "m1's peer files name m2's new address");
-    assert.deepEqual(
-      peerFiles
-        .find(([, path]) => path!.endsWith('/tokens/m2.token'))!
-        .slice(0, 1)
-        .concat(peerFiles.find(([, p]) => p!.endsWith('m2.token'))![2]!),
-      ['600', `${TOKENS.m2}\n`],
-    );
+    assert.ok(!files!.vars.FILES!.includes(Buffer.from(A2A.m1m2).toString('base64').slice(0, 20)), 'no token in the peer files');
+    assert.ok(!peerFiles.some(([, , content]) => [TOKENS.m2, A2A.m1m2, A2A.m2m1].some((t) => content!.includes(t))), 'no token in the peer files');
     assert.equal(w.ctx.runs.get('m1')!.state.gateway.pid, 4242, 'the new pid is kept');
     assert.deepEqual(result.restarted.sort(), ['m1', 'm2']);
     assert.deepEqual(result.written.sort(), ['m1 gateway-config', 'm1 peer-files', 'm2 gateway-config', 'm2 peer-files']);
@@ -192,8 +211,8 @@ describe('runPlan (up)', () => {
     );
     assert.deepEqual(
       w.sent.filter((s) => s.machine === 'm2').map((s) => s.template),
-      ['join', 'gateway-config', 'restart'],
-      "m2's peer files need m1: skipped",
+      ['join'],
+      "m2's config needs m1's tailnet address (its A2A URL), its restart and peer files need the config: skipped",
     );
     assert.equal(result.failures.length, 1);
     assert.match(result.failures[0]!.message, /^m1: join the tailnet failed: .*invalid key: unable to validate API key/);

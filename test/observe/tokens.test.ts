@@ -35,6 +35,7 @@ const observed = (token: string | undefined): Observed => ({
         configPath: '/root/.openclaw/openclaw.json',
         configExists: true,
         toolsAllow: [],
+        a2a: { peers: {} },
         backupExists: false,
         serviceManager: 'supervisor',
         listening: [],

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { renderSummary } from '../../src/output/summary.js';
 
 test('the summary table: machine, tailnet IP, gateway URL, verified (checks made against it)', () => {
-  const ok = (from: string, to: string) => ({ from, to, check: 'health' as const, ok: true, detail: 'ok' });
+  const ok = (from: string, to: string) => ({ from, to, check: 'agent-card' as const, ok: true, detail: 'ok' });
   const text = renderSummary(
     [
       { machine: 'alpha', ip: '100.64.0.1', port: 18789 },

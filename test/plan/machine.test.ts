@@ -4,7 +4,7 @@ import { sha256 } from '../../src/model/hash.js';
 import type { MachineState } from '../../src/observe/types.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
 import { plan } from '../../src/plan/index.js';
-import { type NodeKeys, nodeKeyPlan, planMachineDown, planMachineUp } from '../../src/plan/machine.js';
+import { type Desired, type NodeKeys, nodeKeyPlan, planMachineDown, planMachineUp } from '../../src/plan/machine.js';
 import { mergePolicy } from '../../src/tailnet/acl.js';
 import { writeTemp } from '../helpers.js';
 
@@ -19,6 +19,15 @@ machines:
 );
 const [m1] = spec.machines;
 const TOKEN = sha256('the-token');
+const M2_URL = 'http://100.64.0.2:18789/a2a/v1';
+/** What prepare hands the planner for m1 once m2 has joined: its A2A URL, the pair's tokens in place unless said. */
+const want = (extra: Desired = {}): Desired => ({
+  peerFilesHash: 'digest',
+  peers: ['m2'],
+  stackMachines: ['m1', 'm2'],
+  a2a: { m2: { url: M2_URL, tokensInPlace: true } },
+  ...extra,
+});
 
 /** A machine as up leaves it: joined, patched, restarted on its tailnet address, peer files written. */
 function converged(): MachineState {
@@ -36,7 +45,8 @@ function converged(): MachineState {
       port: 18789,
       authMode: 'token',
       tokenHash: TOKEN,
-      toolsAllow: ['sessions_list', 'sessions_send'],
+      toolsAllow: ['sessions_list'],
+      a2a: { enabled: true, rateLimitPerMinute: 30, peers: { m2: { url: M2_URL, token: true, outboundToken: true } } },
       backupExists: true,
       serviceManager: 'supervisor',
       pid: 42,
@@ -52,11 +62,11 @@ const observed = (state: MachineState) => ({ status: 'observed' as const, state 
 const resources = (actions: { resource: string; op: string }[]) => actions.map((a) => `${a.op} ${a.resource}`);
 
 test('a converged machine needs nothing', () => {
-  assert.deepEqual(planMachineUp(m1, observed(converged()), { tokenHash: TOKEN, peerFilesHash: 'digest' }), []);
+  assert.deepEqual(planMachineUp(m1, observed(converged()), want({ tokenHash: TOKEN })), []);
 });
 
 test('generate keeps the token the gateway already has', () => {
-  assert.deepEqual(planMachineUp(m1, observed(converged()), { peerFilesHash: 'digest' }), []);
+  assert.deepEqual(planMachineUp(m1, observed(converged()), want()), []);
 });
 
 test('a fresh machine gets every step, in order', () => {
@@ -71,13 +81,24 @@ test('a fresh machine gets every step, in order', () => {
     listening: ['127.0.0.1'],
   });
   state.peerFilesHash = undefined;
-  const actions = planMachineUp(m1, observed(state), { tokenHash: TOKEN });
+  state.gateway.a2a = { peers: {} };
+  const actions = planMachineUp(m1, observed(state), want({ tokenHash: TOKEN, peerFilesHash: undefined, a2a: { m2: { tokensInPlace: false } } }));
   assert.deepEqual(resources(actions), ['add tailscale-install', 'add tailnet-node', 'change gateway-config', 'change gateway-restart', 'add peer-files']);
   const config = actions.find((a) => a.resource === 'gateway-config')!;
   assert.deepEqual(
     config.changes?.map((c) => c.field),
-    ['gateway.bind', 'gateway.auth.token', 'gateway.tools.allow'],
+    [
+      'gateway.bind',
+      'gateway.auth.token',
+      'channels.a2a.enabled',
+      'channels.a2a.rateLimitPerMinute',
+      'channels.a2a.peers.m2.url',
+      'channels.a2a.peers.m2.token',
+      'channels.a2a.peers.m2.outboundToken',
+    ],
   );
+  assert.equal(config.changes?.find((c) => c.field === 'channels.a2a.peers.m2.url')?.to, '(known after join)');
+  assert.ok(config.changes?.filter((c) => c.field.endsWith('oken')).every((c) => c.sensitive && c.to === '(sensitive)'));
   assert.match(config.summary, /^back up, then patch/);
   const token = config.changes!.find((c) => c.field === 'gateway.auth.token')!;
   assert.equal(token.sensitive, true);
@@ -88,27 +109,53 @@ test('drift: bind set back to loopback is changed and restarted', () => {
   const state = converged();
   state.gateway.bind = 'loopback';
   state.gateway.listening = ['127.0.0.1'];
-  const actions = planMachineUp(m1, observed(state), { tokenHash: TOKEN, peerFilesHash: 'digest' });
+  const actions = planMachineUp(m1, observed(state), want({ tokenHash: TOKEN }));
   assert.deepEqual(resources(actions), ['change gateway-config', 'change gateway-restart']);
   assert.deepEqual(actions[0].changes, [{ field: 'gateway.bind', from: 'loopback', to: 'tailnet' }]);
 });
 
-test('only tools.allow missing: patched, not restarted (OpenClaw hot-reloads tools)', () => {
+test('only A2A settings changed (new tokens, a peer moved): patched, not restarted (OpenClaw reloads channels.a2a)', () => {
   const state = converged();
-  state.gateway.toolsAllow = ['sessions_list'];
-  assert.deepEqual(resources(planMachineUp(m1, observed(state), { tokenHash: TOKEN, peerFilesHash: 'digest' })), ['change gateway-config']);
+  const actions = planMachineUp(m1, observed(state), want({ tokenHash: TOKEN, a2a: { m2: { url: 'http://100.64.0.9:18789/a2a/v1', tokensInPlace: false } } }));
+  assert.deepEqual(resources(actions), ['change gateway-config']);
+  assert.deepEqual(
+    actions[0].changes?.map((c) => c.field),
+    ['channels.a2a.peers.m2.url', 'channels.a2a.peers.m2.token', 'channels.a2a.peers.m2.outboundToken'],
+  );
+  state.gateway.reloadMode = 'off';
+  assert.deepEqual(resources(planMachineUp(m1, observed(state), want({ tokenHash: TOKEN, a2a: { m2: { url: M2_URL, tokensInPlace: false } } }))), [
+    'change gateway-config',
+    'change gateway-restart',
+  ]);
+});
+
+test("a machine patched by the previous version: its sessions_send goes, a user's own stays; a dropped stack peer goes", () => {
+  const state = converged();
+  state.gateway.toolsAllow = ['sessions_list', 'sessions_send'];
+  state.gateway.origToolsAllow = ['sessions_list'];
+  state.gateway.a2a.peers.m3 = { token: true, outboundToken: true };
+  const actions = planMachineUp(m1, observed(state), want({ tokenHash: TOKEN, stackMachines: ['m1', 'm2', 'm3'] }));
+  assert.deepEqual(actions[0].changes, [
+    { field: 'gateway.tools.allow', from: ['sessions_list', 'sessions_send'], to: ['sessions_list'] },
+    { field: 'channels.a2a.peers.m3', from: '(set)', to: undefined },
+  ]);
+  assert.deepEqual(actions[0].kind === 'patch-config' && actions[0].input.toolsAllow, ['sessions_list']);
+  assert.deepEqual(actions[0].kind === 'patch-config' && actions[0].input.a2a.dropPeers, ['m3']);
+  state.gateway.origToolsAllow = ['sessions_send'];
+  state.gateway.a2a.peers = { m2: state.gateway.a2a.peers.m2! };
+  assert.deepEqual(planMachineUp(m1, observed(state), want({ tokenHash: TOKEN })), [], "the user's own sessions_send is kept");
 });
 
 test('a gateway not listening on its tailnet address is restarted', () => {
   const state = converged();
   state.gateway.listening = ['127.0.0.1'];
-  assert.deepEqual(resources(planMachineUp(m1, observed(state), { tokenHash: TOKEN, peerFilesHash: 'digest' })), ['change gateway-restart']);
+  assert.deepEqual(resources(planMachineUp(m1, observed(state), want({ tokenHash: TOKEN }))), ['change gateway-restart']);
 });
 
 test('joined with the wrong tags: rejoin', () => {
   const state = converged();
   state.tailscale.tags = ['tag:other'];
-  const actions = planMachineUp(m1, observed(state), { tokenHash: TOKEN, peerFilesHash: 'digest' });
+  const actions = planMachineUp(m1, observed(state), want({ tokenHash: TOKEN }));
   assert.equal(actions[0].op, 'change');
   assert.equal(actions[0].resource, 'tailnet-node');
   assert.match(actions[0].summary, /^rejoin/);
@@ -189,7 +236,7 @@ function keyed(expiry: string | undefined): MachineState {
 }
 /** The plan's steps for the machine as op, resource, summary and whether the step is a re-key (a join with rekey). */
 const nodeActions = (state: MachineState, keys: NodeKeys, machine = pm1) =>
-  planMachineUp(machine, observed(state), { tokenHash: TOKEN, peerFilesHash: 'digest' }, keys).map((a) => ({
+  planMachineUp(machine, observed(state), want({ tokenHash: TOKEN }), keys).map((a) => ({
     op: a.op,
     resource: a.resource,
     summary: a.summary,

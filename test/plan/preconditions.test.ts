@@ -32,6 +32,7 @@ function fresh(over: Partial<MachineState> = {}, gateway: Partial<MachineState['
       configExists: true,
       configPath: '/home/bob/.openclaw/openclaw.json',
       toolsAllow: [],
+      a2a: { peers: {} },
       backupExists: false,
       serviceManager: 'supervisor',
       pid: 42,

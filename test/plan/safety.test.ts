@@ -34,6 +34,7 @@ function fresh(over: Partial<MachineState> = {}): MachineState {
       configKind: 'file',
       configExists: true,
       toolsAllow: [],
+      a2a: { peers: {} },
       backupExists: false,
       serviceManager: 'supervisor',
       listening: ['127.0.0.1'],

@@ -24,6 +24,7 @@ function state(over: Partial<MachineState['gateway']> = {}): MachineState {
       bind: 'loopback',
       port: 18789,
       toolsAllow: [],
+      a2a: { peers: {} },
       backupExists: false,
       serviceManager: 'supervisor',
       pid: 42,

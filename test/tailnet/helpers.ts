@@ -9,7 +9,7 @@ export function machine(stack: string, name: string, port = DEFAULT_GATEWAY_PORT
     ssh: { kind: 'local' },
     tags: [stackTag(stack), machineTag(stack, name)],
     tailscale: { hostname: `${stack}-${name}`, installUrl: DEFAULT_INSTALL_URL, takeOver: false },
-    gateway: { port, token: { kind: 'env', name: 'GW_TOKEN' } },
+    gateway: { port, token: { kind: 'env', name: 'GW_TOKEN' }, a2a: { rateLimitPerMinute: 30 } },
   };
 }
 

@@ -11,7 +11,7 @@ const machine = (name: string, ssh: MachineSpec['ssh']): MachineSpec => ({
   ssh,
   tags: [],
   tailscale: { hostname: name, installUrl: 'https://tailscale.com/install.sh', takeOver: false },
-  gateway: { port: 18789, token: { kind: 'generate' } },
+  gateway: { port: 18789, token: { kind: 'generate' }, a2a: { rateLimitPerMinute: 30 } },
 });
 const spec = (machines: MachineSpec[]): Spec => ({
   file: '/x/peer.yaml',

@@ -1,13 +1,32 @@
-// patch-config: back the config up once, then set peer-provision's keys only (templates/gateway-config.sh, which
-// lets OpenClaw's own `config patch` apply and validate them on a copy).
-
+// patch-config: back the config up once, then set peer-provision's settings only (templates/gateway-config.sh, which
+// lets OpenClaw's own `config patch` apply and validate them on a copy). Which settings, and their values: one
+// module, src/model/gateway-settings.ts.
+import { StepError } from '../../errors.js';
+import { a2aUrl, type PeerLink, settingsPatch } from '../../model/gateway-settings.js';
 import type { StepInputs } from '../../plan/types.js';
+import type { MachineRun } from '../context.js';
 import { remoteStep } from '../steps.js';
 import { type Executor, runOf } from './types.js';
 
-/** peer-provision's keys of the gateway config; every other key stays as the user has it. */
-export function gatewayPatch(input: StepInputs['patch-config'], token: string): object {
-  return { gateway: { mode: 'local', bind: 'tailnet', port: input.port, auth: { mode: 'token', token }, tools: { allow: input.toolsAllow } } };
+/** The patch for this step: the plan's decisions, with the secrets and the peers' addresses (known now) filled in. */
+export function gatewayPatch(input: StepInputs['patch-config'], run: MachineRun, runs: Map<string, MachineRun>): object {
+  const peers: Record<string, PeerLink> = {};
+  for (const name of input.a2a.peers) {
+    const peer = runs.get(name);
+    const tokens = run.a2a.get(name);
+    if (!peer?.ip || !tokens)
+      throw new StepError(run.machine.name, 'patch the gateway config', `peer ${name} has no tailnet address (unreachable, or it failed before joining)`);
+    peers[name] = { ...tokens, url: a2aUrl(peer.ip, peer.machine.gateway.port) };
+  }
+  return settingsPatch({
+    port: input.port,
+    token: run.token,
+    ...(input.toolsAllow !== undefined ? { toolsAllow: input.toolsAllow } : {}),
+    rateLimitPerMinute: input.a2a.rateLimitPerMinute,
+    ...(input.a2a.exposeAgents ? { exposeAgents: input.a2a.exposeAgents } : {}),
+    peers,
+    dropPeers: input.a2a.dropPeers,
+  });
 }
 
 export const patchConfig: Executor<'patch-config'> = {
@@ -18,7 +37,7 @@ export const patchConfig: Executor<'patch-config'> = {
     await remoteStep(run, this.title, 'gateway-config', {
       STACK: ctx.spec.name,
       CONFIG: step.input.configPath,
-      PATCH: JSON.stringify(gatewayPatch(step.input, run.token)),
+      PATCH: JSON.stringify(gatewayPatch(step.input, run, ctx.runs)),
       EDITED: step.input.edited ? 1 : 0,
     });
     return { written: 'gateway-config' };

@@ -11,7 +11,7 @@ import type { CommonOptions } from '../../program.js';
 import { Transport } from '../../transport/remote.js';
 import { prepare } from '../prepare.js';
 import { localBlockers, refuseBadInput, specForPlanning } from '../readiness.js';
-import { newTokens, rotateNodeKeys } from '../rotation.js';
+import { rotateNodeKeys } from '../rotation.js';
 import { checkPlanOut, writePlanFile } from '../saved-plan.js';
 import { outsideOf, restrictPlan, targeted, targetSet } from '../targets.js';
 
@@ -46,18 +46,20 @@ export async function run(options: PlanOptions, view: View): Promise<number> {
       '--out cannot save a rotate plan: its new tokens exist only for the run that makes them',
       'run `peer-provision rotate` (it shows the plan and asks)',
     );
-  // what rotate would do: up's plan with new tokens (made here, shown only as "(sensitive value)", then thrown away)
+  // what rotate would do: up's plan with new A2A tokens (made here, shown only as "(sensitive)", then thrown away)
   // and the nodes it would re-key
   const keys = rotateNodeKeys(options, Date.now());
-  const rotation = newTokens(loadSpec(options.file));
-  try {
-    return await planFor(rotation.spec, options, 'up', view, keys);
-  } finally {
-    rotation.cleanup();
-  }
+  return planFor(loadSpec(options.file), options, 'up', view, keys, true);
 }
 
-async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down', view: View, nodeKeys?: Omit<NodeKeys, 'provider'>): Promise<number> {
+async function planFor(
+  spec: Spec,
+  options: PlanOptions,
+  command: 'up' | 'down',
+  view: View,
+  nodeKeys?: Omit<NodeKeys, 'provider'>,
+  newA2aTokens = false,
+): Promise<number> {
   if (options.offline && options.detailedExitcode) {
     throw new UsageError(
       '--detailed-exitcode cannot be answered with --offline: nothing is observed, so whether changes are pending is unknown',
@@ -76,7 +78,7 @@ async function planFor(spec: Spec, options: PlanOptions, command: 'up' | 'down',
   if (options.out) checkPlanOut(options.out, spec.file);
   const whole = options.offline
     ? plan({ spec, command, machines: new Map(), policy: { unread: OFFLINE, offline: true }, localBlockers: local })
-    : await observedPlan(specForPlanning(spec, local), command, local, Boolean(options.acceptNewHostKeys), outsideOf(spec, only), nodeKeys);
+    : await observedPlan(specForPlanning(spec, local), command, local, Boolean(options.acceptNewHostKeys), outsideOf(spec, only), nodeKeys, newA2aTokens);
   const result = restrictPlan(whole, only);
   if (options.out) writePlanFile(options.out, result);
   view.document(result, () => renderPlan(result, { offline: options.offline }));
@@ -96,10 +98,11 @@ async function observedPlan(
   acceptNewHostKeys: boolean,
   outside: string[],
   nodeKeys?: Omit<NodeKeys, 'provider'>,
+  newA2aTokens = false,
 ): Promise<Plan> {
   const transport = new Transport(spec, { acceptNewHostKeys });
   try {
-    return (await prepare(spec, command, transport, { local, outside, nodeKeys })).plan;
+    return (await prepare(spec, command, transport, { local, outside, nodeKeys, newA2aTokens })).plan;
   } finally {
     await transport.close();
   }

@@ -40,7 +40,7 @@ export async function run(options: StatusOptions, view: View): Promise<number> {
           pid: s.gateway.pid ?? null,
           listening: s.gateway.listening,
         },
-        healthy: checks.some((c) => c.to === machine.name && c.check === 'health' && c.ok),
+        healthy: checks.some((c) => c.to === machine.name && c.check === 'agent-card' && c.ok),
         peers,
       };
     });

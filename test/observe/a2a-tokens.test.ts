@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decideA2aTokens, tokensInPlace } from '../../src/observe/a2a-tokens.js';
+import type { Observed } from '../../src/observe/index.js';
+import { redact } from '../../src/output/redact.js';
+import { loadSpec } from '../../src/peer-yaml/load.js';
+import { writeTemp } from '../helpers.js';
+
+const spec = loadSpec(
+  writeTemp(
+    'version: 1\nname: r\ntailnet: {provider: provided}\nmachines:\n  a: {ssh: a, tailscale: {authKey: env:K}}\n  b: {ssh: b, tailscale: {authKey: env:K}}\n',
+  ),
+);
+const T = (c: string) => c.repeat(43);
+const observed = (a: object, b: object) =>
+  new Map<string, Observed>([
+    ['a', { observation: { status: 'offline' }, private: { config: { channels: { a2a: { peers: a } } }, records: new Map(), secrets: [], home: '/' } }],
+    ['b', { observation: { status: 'offline' }, private: { config: { channels: { a2a: { peers: b } } }, records: new Map(), secrets: [], home: '/' } }],
+  ]);
+
+test('A2A tokens: one per direction, new, 256-bit, registered for redaction; each side holds the mirror of the other', () => {
+  const tokens = decideA2aTokens(spec, observed({}, {}));
+  const ab = tokens.get('a')!.get('b')!;
+  const ba = tokens.get('b')!.get('a')!;
+  assert.match(ab.token, /^[A-Za-z0-9_-]{43}$/);
+  assert.notEqual(ab.token, ab.outboundToken, 'a different token each way');
+  assert.deepEqual(ba, { token: ab.outboundToken, outboundToken: ab.token });
+  assert.equal(redact(`x ${ab.token} y`), 'x [redacted] y');
+});
+
+test('A2A tokens: a re-run keeps what both configs agree on; a disagreement or a weak token gets a new one; rotate makes all new', () => {
+  const agreed = observed({ b: { token: T('x'), outboundToken: T('y') } }, { a: { token: T('y'), outboundToken: T('x') } });
+  const kept = decideA2aTokens(spec, agreed);
+  assert.deepEqual(kept.get('a')!.get('b'), { token: T('x'), outboundToken: T('y') });
+  assert.ok(tokensInPlace(agreed.get('a'), 'b', kept.get('a')!.get('b')!));
+  const oneSide = decideA2aTokens(spec, observed({ b: { token: T('x'), outboundToken: T('y') } }, {}));
+  assert.deepEqual(oneSide.get('b')!.get('a'), { token: T('y'), outboundToken: T('x') }, 'the half up wrote before an interruption is kept');
+  const differ = decideA2aTokens(spec, observed({ b: { token: T('x'), outboundToken: T('y') } }, { a: { token: T('z'), outboundToken: T('x') } }));
+  assert.equal(differ.get('a')!.get('b')!.token, T('x'), 'b -> a agreed');
+  assert.notEqual(differ.get('a')!.get('b')!.outboundToken, T('y'), 'a -> b disagreed: new');
+  const weak = decideA2aTokens(spec, observed({ b: { token: 'short', outboundToken: T('y') } }, {}));
+  assert.notEqual(weak.get('a')!.get('b')!.token, 'short');
+  const fresh = decideA2aTokens(spec, agreed, true);
+  assert.notEqual(fresh.get('a')!.get('b')!.token, T('x'));
+  assert.notEqual(fresh.get('a')!.get('b')!.outboundToken, T('y'));
+  assert.equal(tokensInPlace(agreed.get('a'), 'b', fresh.get('a')!.get('b')!), false);
+});
