@@ -19,6 +19,13 @@ export const LEGACY_TOOL = 'sessions_send';
 /** OpenClaw stamps every write it makes here (meta.lastTouchedVersion, meta.migrations): not a user's edit. */
 const WRITER_STAMP = 'meta';
 
+/**
+ * gateway.controlUi.allowedOrigins, set only where the config has none: bound beyond loopback, OpenClaw's Control UI
+ * needs explicit origins (its security audit rates their absence critical), and the owner's own browser reaches it on
+ * loopback (or through an ssh tunnel), never a peer's.
+ */
+export const loopbackOrigins = (port: number) => [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
+
 /** OpenClaw's A2A endpoint on a gateway: `url` of an outbound peer. */
 export const a2aUrl = (ip: string, port: number) => `http://${ip}:${port}/a2a/v1`;
 /** How an agent (and `openclaw message send`) addresses a peer on the A2A channel. */
@@ -40,6 +47,8 @@ export interface TargetSettings {
   token: string;
   /** undefined: leave gateway.tools.allow alone; otherwise the list it gets (the legacy entry taken out). */
   toolsAllow?: string[] | null;
+  /** gateway.controlUi.allowedOrigins to set (the config has none); undefined: leave them alone. */
+  allowedOrigins?: string[];
   rateLimitPerMinute: number;
   exposeAgents?: string[];
   /** This machine's peers, by name. */
@@ -62,6 +71,7 @@ export function settingsPatch(target: TargetSettings): Json {
       port: target.port,
       auth: { mode: 'token', token: target.token },
       ...(target.toolsAllow !== undefined ? { tools: { allow: target.toolsAllow } } : {}),
+      ...(target.allowedOrigins ? { controlUi: { allowedOrigins: target.allowedOrigins } } : {}),
     },
     channels: {
       a2a: {
@@ -88,6 +98,10 @@ export function withoutOwnedSettings(config: Json, stackPeers: readonly string[]
   if (Array.isArray(tools.allow)) tools.allow = tools.allow.filter((t) => t !== LEGACY_TOOL);
   if (Array.isArray(tools.allow) && tools.allow.length === 0) delete tools.allow;
   if ('tools' in gateway && Object.keys(tools).length === 0) delete gateway.tools;
+  const controlUi = object(gateway.controlUi);
+  if (Array.isArray(controlUi.allowedOrigins) && controlUi.allowedOrigins.every((o) => /^http:\/\/(127\.0\.0\.1|localhost):\d+$/.test(String(o))))
+    delete controlUi.allowedOrigins;
+  if ('controlUi' in gateway && Object.keys(controlUi).length === 0) delete gateway.controlUi;
   if ('gateway' in copy && Object.keys(gateway).length === 0) delete copy.gateway;
   const channels = object(copy.channels);
   const a2a = object(channels.a2a);
@@ -120,6 +134,10 @@ export function reversePatch(current: Json | undefined, original: Json | undefin
   const curAllow = (object(cur.tools).allow ?? []) as string[];
   const allow = origAllow.includes(LEGACY_TOOL) ? curAllow : curAllow.filter((t) => t !== LEGACY_TOOL);
   gateway.tools = { allow: allow.length > 0 || og.tools ? allow : null };
+  const oui = object(og.controlUi);
+  const cui = object(cur.controlUi);
+  if ('allowedOrigins' in cui && !('allowedOrigins' in oui))
+    gateway.controlUi = Object.keys(cui).length === 1 && !('controlUi' in og) ? null : { allowedOrigins: null };
 
   const oa2a = object(object(original?.channels).a2a);
   const ca2a = object(object(current?.channels).a2a);

@@ -171,6 +171,7 @@ export function parseObservation(stdout: string, stackPeers: readonly string[] =
       toolsAllow: Array.isArray(allow) ? allow.map(String) : [],
       origToolsAllow: origToolsAllow(origText),
       a2a: readA2a(config),
+      allowedOrigins: ((o) => (Array.isArray(o) ? o.map(String) : []))(get(config, 'gateway', 'controlUi', 'allowedOrigins')),
       reloadMode: (get(config, 'gateway', 'reload', 'mode') as string | undefined) ?? undefined,
       version: facts.openclaw_version || undefined,
       a2aChannel: facts.a2a_channel === undefined ? undefined : facts.a2a_channel === '1',

@@ -76,6 +76,8 @@ export interface MachineState {
     origToolsAllow?: string[];
     /** channels.a2a as the config has it (which peer keys are set; never their values). */
     a2a: A2aObserved;
+    /** gateway.controlUi.allowedOrigins as the config has them (empty: none). */
+    allowedOrigins: string[];
     /** gateway.reload.mode: "off" means a config change takes effect only when the gateway restarts. */
     reloadMode?: string;
     /** The installed OpenClaw's version (its package.json), when found. */

@@ -1,6 +1,6 @@
 // The pure planner for one machine: what `up` or `down` has to do there, from the spec and what was observed.
 
-import { LEGACY_TOOL } from '../model/gateway-settings.js';
+import { LEGACY_TOOL, loopbackOrigins } from '../model/gateway-settings.js';
 import type { MachineObservation, MachineState } from '../observe/types.js';
 import { DEFAULT_GATEWAY_PORT, type MachineSpec } from '../peer-yaml/types.js';
 import { isJoined, isOwnNode, isStackNode, isTailnetAddress, keyExpiresIn, roughDuration } from './node.js';
@@ -71,7 +71,7 @@ export function nodeKeyPlan(machine: MachineSpec, state: MachineState, keys: Nod
 }
 
 /** Settings whose change only a new gateway process applies (see docs: bind and port are fixed at start). */
-const RESTART_FIELDS = new Set(['gateway.mode', 'gateway.bind', 'gateway.port', 'gateway.auth.mode', 'gateway.auth.token']);
+const RESTART_FIELDS = new Set(['gateway.mode', 'gateway.bind', 'gateway.port', 'gateway.auth.mode', 'gateway.auth.token', 'gateway.controlUi.allowedOrigins']);
 /** What a plan shows for a value apply knows only once a peer has joined. */
 const AFTER_JOIN = '(known after join)';
 
@@ -82,6 +82,10 @@ export function legacyToolsAllow(state: MachineState): string[] | null | undefin
   const kept = g.toolsAllow.filter((t) => t !== LEGACY_TOOL);
   return kept.length > 0 ? kept : null;
 }
+
+/** The Control UI's origins when the config has none (OpenClaw requires them once bound beyond loopback). */
+const originsToSet = (machine: MachineSpec, state: MachineState) =>
+  state.gateway.allowedOrigins.length === 0 ? loopbackOrigins(machine.gateway.port) : undefined;
 
 /** Stack peers the config lists that are no longer this machine's peers. */
 const droppedPeers = (state: MachineState, desired: Desired) =>
@@ -104,6 +108,8 @@ export function gatewayChanges(machine: MachineSpec, state: MachineState, desire
   }
   const allow = legacyToolsAllow(state);
   if (allow !== undefined) changes.push({ field: 'gateway.tools.allow', from: g.toolsAllow, to: allow ?? undefined });
+  const origins = originsToSet(machine, state);
+  if (origins) changes.push({ field: 'gateway.controlUi.allowedOrigins', from: undefined, to: origins });
   const a2a = g.a2a;
   want('channels.a2a.enabled', a2a.enabled, true);
   want('channels.a2a.rateLimitPerMinute', a2a.rateLimitPerMinute, machine.gateway.a2a.rateLimitPerMinute);
@@ -188,6 +194,7 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
           port: machine.gateway.port,
           token: changes.some((c) => c.field === 'gateway.auth.token') ? 'set' : 'keep',
           ...(toolsAllow !== undefined ? { toolsAllow } : {}),
+          ...(originsToSet(machine, state) ? { allowedOrigins: originsToSet(machine, state) } : {}),
           a2a: {
             peers: desired.peers ?? [],
             dropPeers: droppedPeers(state, desired),
@@ -252,6 +259,7 @@ function offlineUp(machine: MachineSpec): Step[] {
         { field: 'gateway.port', to: machine.gateway.port },
         { field: 'gateway.auth.mode', to: 'token' },
         { field: 'gateway.auth.token', to: '(sensitive)', sensitive: true },
+        { field: 'gateway.controlUi.allowedOrigins', to: `(when none) ${JSON.stringify(loopbackOrigins(machine.gateway.port))}` },
         { field: 'channels.a2a.enabled', to: true },
         { field: 'channels.a2a.rateLimitPerMinute', to: machine.gateway.a2a.rateLimitPerMinute },
         ...(machine.gateway.a2a.exposeAgents ? [{ field: 'channels.a2a.exposeAgents', to: machine.gateway.a2a.exposeAgents }] : []),

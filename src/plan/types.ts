@@ -54,6 +54,8 @@ export interface StepInputs {
     token: 'keep' | 'set';
     /** The list gateway.tools.allow gets (the previous version's sessions_send taken out); absent: left alone. */
     toolsAllow?: string[] | null;
+    /** gateway.controlUi.allowedOrigins to set (the config has none: OpenClaw requires them beyond loopback); absent: left alone. */
+    allowedOrigins?: string[];
     /** channels.a2a: these peers (their URLs and tokens resolved at apply), these of the stack's peers removed. */
     a2a: { peers: string[]; dropPeers: string[]; rateLimitPerMinute: number; exposeAgents?: string[] };
     /** Someone else changed the config since peer-provision's last write (down keeps their change). */

@@ -41,6 +41,7 @@ function state(ip?: string): MachineState {
       configExists: true,
       toolsAllow: [],
       a2a: { peers: {} },
+      allowedOrigins: [],
       backupExists: false,
       serviceManager: 'supervisor',
       pid: 42,

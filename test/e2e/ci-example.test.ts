@@ -130,36 +130,44 @@ describe('examples/ci/peer-provision-ci.sh against the lab', () => {
     await unchanged();
   });
 
-  test('rotate: new tokens on every gateway, the peer files follow, the old token is refused', { skip, timeout: 300_000 }, async () => {
+  test('rotate: new A2A tokens for the pair, both sides in one run, no restart; the old one is refused, the new one taken', {
+    skip,
+    timeout: 300_000,
+  }, async () => {
     const direct = join(dir, 'direct.yaml');
-    const token = (m: string) => config(lab, m).gateway.auth.token as string;
-    const old = { m1: token('m1'), m2: token('m2') };
+    const a2a = (m: string, peer: string) => config(lab, m).channels.a2a.peers[peer] as { token: string; outboundToken: string };
+    const owner = { m1: config(lab, 'm1').gateway.auth.token, m2: config(lab, 'm2').gateway.auth.token };
+    const old = { m1m2: a2a('m1', 'm2').outboundToken, m2m1: a2a('m2', 'm1').outboundToken };
+    const pids = { m1: lab.gatewayPid('m1'), m2: lab.gatewayPid('m2') };
     const preview = await runCli(['plan', '--for', 'rotate', '--detailed-exitcode', '-f', direct]);
     assert.equal(preview.code, 3, preview.stdout + preview.stderr);
-    assert.equal(preview.stdout.match(/gateway\.auth\.token: \(sensitive value\)/g)?.length, 2, 'both tokens change');
-    assert.equal(token('m1'), old.m1, 'plan changed nothing');
+    assert.equal(preview.stdout.match(/channels\.a2a\.peers\.m[12]\.(outboundToken|token): \(sensitive value\)/g)?.length, 4, 'both tokens on both sides');
+    assert.doesNotMatch(preview.stdout, /gateway-restart/, 'OpenClaw reloads channels.a2a: no restart');
+    assert.equal(a2a('m1', 'm2').outboundToken, old.m1m2, 'plan changed nothing');
     const r = await runCli(['rotate', '--yes', '-f', direct]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /gateway\.auth\.token: \(sensitive value\)/, 'shown in the plan first');
     assert.match(r.stdout, /rotate complete: every peer pair verified/);
-    const now = { m1: token('m1'), m2: token('m2') };
-    assert.notEqual(now.m1, old.m1);
-    assert.notEqual(now.m2, old.m2);
-    assert.equal(lab.readFile('m2', '/root/.openclaw/peer-agent/tokens/m1.token').trim(), now.m1, "m2's peer files hold m1's new token");
-    assert.equal(lab.readFile('m1', '/root/.openclaw/peer-agent/tokens/m2.token').trim(), now.m2);
-    // from m2 over the tailnet, the token on curl's stdin (-K -): m1 refuses the old token and takes the new one
+    assert.match(r.stdout, /ok {3}m2 -> m1 message +sent by m2's gateway/, "the new tokens carried a message, m2's gateway sending");
+    const now = { m1m2: a2a('m1', 'm2').outboundToken, m2m1: a2a('m2', 'm1').outboundToken };
+    assert.notEqual(now.m1m2, old.m1m2);
+    assert.notEqual(now.m2m1, old.m2m1);
+    assert.equal(a2a('m2', 'm1').token, now.m1m2, 'both sides of the pair agree');
+    assert.equal(a2a('m1', 'm2').token, now.m2m1);
+    assert.deepEqual({ m1: config(lab, 'm1').gateway.auth.token, m2: config(lab, 'm2').gateway.auth.token }, owner, "the owners' tokens are not rotated");
+    assert.deepEqual({ m1: lab.gatewayPid('m1'), m2: lab.gatewayPid('m2') }, pids, 'no gateway restarted');
+    // from m2 over the tailnet, the token on curl's stdin as a header line: m1 refuses the old token and takes the new one
     const ip = await tailnetIp(lab, 'm1');
     const call = async (t: string) =>
       (
         await lab.run(
           'm2',
-          `curl -s -o /dev/null -w '%{http_code}' -K - -X POST -H 'Content-Type: application/json' --data '{"tool":"sessions_list","args":{}}' http://${ip}:18789/tools/invoke`,
-          { input: `header = "Authorization: Bearer ${t}"\n` },
+          `printf 'Authorization: Bearer %s\\n' "$(cat)" | curl -s -o /dev/null -w '%{http_code}' -H @- -X POST -H 'Content-Type: application/json' --data '{"jsonrpc":"2.0","id":"1","method":"GetTask","params":{"id":"x"}}' http://${ip}:18789/a2a/v1`,
+          { input: t },
         )
       ).stdout;
-    assert.equal(await call(old.m1), '401');
-    assert.equal(await call(now.m1), '200');
-    assertNoLeak(lab, [old.m1, old.m2, now.m1, now.m2], r);
+    assert.equal(await call(old.m2m1), '401');
+    assert.equal(await call(now.m2m1), '200');
+    assertNoLeak(lab, [old.m1m2, old.m2m1, now.m1m2, now.m2m1], r);
     const again = await runCli(['up', '--yes', '-f', direct]);
     assert.match(again.stdout, /No changes\./, 'the next up keeps the new tokens');
   });

@@ -180,7 +180,7 @@ describe('faults during up and down', () => {
       const gw = JSON5.parse(text).gateway;
       assert.equal(gw.bind, 'tailnet', `${context}: ${m}'s config is the original or fully patched`);
       assert.equal(gw.auth.mode, 'token', context);
-      assert.ok(gw.tools.allow.includes('sessions_send'), context);
+      assert.equal(JSON5.parse(text).channels?.a2a?.enabled, true, `${context}: ${m}'s A2A channel is on`);
       assert.equal(lab.readFile(m, BACKUP), original.get(m), `${context}: ${m} keeps the backup of its original while it is patched`);
     }
     if (text !== original.get(m)) {
@@ -265,26 +265,34 @@ describe('faults during up and down', () => {
     state = 'down';
   }
 
-  test('up: sshd killed in the middle of the join: the step named with the ssh error, the other machine goes through', { skip, timeout: 600_000 }, () =>
-    upFault(
-      'sshd killed in the middle of the join',
-      step('m2', 'join the tailnet'),
-      async () => {
-        await whileRunning('m2', 'tailscale.mjs up');
-        await killSsh('m2');
-      },
-      1,
-      async (events) => {
-        const steps = events.filter((e) => e.event === 'step') as (StepEvent & { error?: string })[];
-        const join = steps.find((e) => e.machine === 'm2' && e.step === 'join the tailnet' && e.status === 'failed');
-        assert.match(join?.error ?? '', /ssh lab-m2/, `m2's join failed, naming the connection: ${JSON.stringify(join)}`);
-        assert.ok(
-          steps.some((e) => e.machine === 'm1' && e.step === 'restart the gateway' && e.status === 'done'),
-          'm1 went through to its restart',
-        );
-        assert.equal(JSON5.parse(lab.readFile('m1', CONFIG)).gateway.bind, 'tailnet', 'm1 is patched');
-      },
-    ),
+  test(
+    'up: sshd killed in the middle of the join: the step named with the ssh error; the other machine joins, its config waits for the peer',
+    {
+      skip,
+      timeout: 600_000,
+    },
+    () =>
+      upFault(
+        'sshd killed in the middle of the join',
+        step('m2', 'join the tailnet'),
+        async () => {
+          await whileRunning('m2', 'tailscale.mjs up');
+          await killSsh('m2');
+        },
+        1,
+        async (events) => {
+          const steps = events.filter((e) => e.event === 'step') as (StepEvent & { error?: string })[];
+          const join = steps.find((e) => e.machine === 'm2' && e.step === 'join the tailnet' && e.status === 'failed');
+          assert.match(join?.error ?? '', /ssh lab-m2/, `m2's join failed, naming the connection: ${JSON.stringify(join)}`);
+          assert.ok(
+            steps.some((e) => e.machine === 'm1' && e.step === 'join the tailnet' && e.status === 'done'),
+            'm1 went through to its join',
+          );
+          // m1's config lists m2's A2A endpoint, m2's tailnet address: unknown, so m1's patch is not started (not half done)
+          assert.ok(!steps.some((e) => e.machine === 'm1' && e.step === 'patch the gateway config' && e.status !== 'skipped'), JSON.stringify(steps));
+          assert.equal(lab.readFile('m1', CONFIG), original.get('m1'), 'm1 is left as it was');
+        },
+      ),
   );
 
   // (at the end of m2's restart, not at the start of its leave: a leave takes half a second, and its start event could

@@ -99,22 +99,20 @@ describe('hostile values on the machines', () => {
     for (const m of ['m1', 'm2']) assert.equal((await lab.run(m, `test -e ${PWNED}`)).code, 1);
   });
 
-  test('verify: a token file holding curl configuration is not sent and writes nothing', { skip, timeout: 240_000 }, async () => {
+  test('verify: an A2A token in a config that holds curl configuration is not sent and writes nothing', { skip, timeout: 240_000 }, async () => {
     const file = lab.peerYaml();
-    const tokenFile = '/root/.openclaw/peer-agent/tokens/m1.token';
-    const good = lab.readFile('m2', tokenFile);
-    lab.writeFile('m2', tokenFile, HOSTILE_TOKEN, 0o600);
+    const good = lab.readFile('m2', CONFIG);
+    const hostile = JSON.parse(good);
+    hostile.channels.a2a.peers.m1.outboundToken = HOSTILE_TOKEN;
+    lab.writeFile('m2', CONFIG, JSON.stringify(hostile, null, 2), 0o600);
     try {
       const r = await runCli(['verify', '-f', file, '--no-message']);
       assert.equal(r.code, 1, `${explain(r)}`);
-      assert.match(
-        r.stdout,
-        /FAIL m2 -> m1 token-accepted +BAD the token file \/root\/\.openclaw\/peer-agent\/tokens\/m1\.token holds characters a token may not have: not sent/,
-      );
+      assert.match(r.stdout, /FAIL m2 -> m1 agent-card +the A2A token for m1 in m2's config holds characters a token may not have .*: not sent; run up/);
       assert.match(r.stdout, /ok {3}m1 -> m2 token-accepted/);
       for (const m of ['m1', 'm2']) assert.equal((await lab.run(m, `test -e ${PWNED}`)).code, 1, `${m}: curl wrote the planted file`);
     } finally {
-      lab.writeFile('m2', tokenFile, good, 0o600);
+      lab.writeFile('m2', CONFIG, good, 0o600);
     }
     const d = await down(file);
     assert.equal(d.code, 0, `${explain(d)}`);

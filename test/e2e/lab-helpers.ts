@@ -30,7 +30,9 @@ export function secretsOf(lab: Lab, machines: string[]): string[] {
   const keys = readdirSync(join(lab.stateDir, 'keys')).map((f) => readFileSync(join(lab.stateDir, 'keys', f), 'utf8').trim());
   const tokens = machines.flatMap((m) => {
     try {
-      return [config(lab, m).gateway?.auth?.token].filter((t): t is string => typeof t === 'string');
+      const c = config(lab, m);
+      const peers = Object.values(c.channels?.a2a?.peers ?? {}) as { token?: string; outboundToken?: string }[];
+      return [c.gateway?.auth?.token, ...peers.flatMap((p) => [p.token, p.outboundToken])].filter((t): t is string => typeof t === 'string');
     } catch {
       return [];
     }
@@ -83,4 +85,20 @@ export async function writeConfigAndSettle(lab: Lab, machine: string, text: stri
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline && lab.gatewayPid(machine) === before) await new Promise((r) => setTimeout(r, 250));
   await lab.waitGateways([machine]);
+}
+
+/**
+ * What the receiving gateway shows: `text` in the per-peer A2A session of `sender` on `receiver`
+ * (agent:main:a2a:default:direct:SENDER:ctx-oc-RECEIVER, OpenClaw's own key), read with the receiver's own CLI. The
+ * transcript takes the message in once the agent's run has started: polled for up to a minute.
+ */
+export async function shownOn(lab: Lab, receiver: string, sender: string, text: string): Promise<string> {
+  const params = JSON.stringify({ sessionKey: `agent:main:a2a:default:direct:${sender}:ctx-oc-${receiver}`, limit: 50 });
+  let last = '';
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 2000))) {
+    const r = await lab.run(receiver, `openclaw gateway call chat.history --json --params '${params}'`);
+    last = r.stdout + r.stderr;
+    if (last.includes(text)) return last;
+  }
+  throw new Error(`${receiver} does not show "${text}" from ${sender}: ${last.slice(0, 2000)}`);
 }

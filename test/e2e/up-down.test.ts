@@ -15,7 +15,20 @@ import { explain, jsonDocument, jsonEvents, runCli } from '../helpers.js';
 import { type Lab, labStatus, MACHINE_REPO } from '../lab/lab.js';
 import { releaseLab, useLab } from '../lab/shared.js';
 import { record, timeEachTest } from '../timing/record.js';
-import { assertNoLeak, CONFIG, config, down, filesWithSecrets, listening, mode, secretsOf, tailnetIp, up, writeConfigAndSettle } from './lab-helpers.js';
+import {
+  assertNoLeak,
+  CONFIG,
+  config,
+  down,
+  filesWithSecrets,
+  listening,
+  mode,
+  secretsOf,
+  shownOn,
+  tailnetIp,
+  up,
+  writeConfigAndSettle,
+} from './lab-helpers.js';
 
 const status = labStatus();
 const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
@@ -70,8 +83,11 @@ describe('up, verify, status, down against the lab', () => {
     assert.equal(r.code, 0, `${explain(r)}`);
     assert.match(r.stdout, /\+ tailscale-install +install Tailscale from https:\/\/.*install\.sh/);
     assert.match(r.stdout, /~ gateway-config +back up, then patch \/root\/\.openclaw\/openclaw\.json/);
-    assert.match(r.stdout, /ok {3}m1 -> m2 message +sessions_send then sessions_history: ok/);
-    assert.match(r.stdout, /ok {3}m2 -> m1 token-enforced +no token: 401/);
+    assert.match(r.stdout, /ok {3}m1 -> m2 message +sent by m1's gateway; m2 holds the task /);
+    assert.match(r.stdout, /ok {3}m2 -> m1 message +sent by m2's gateway; m1 holds the task /);
+    assert.match(r.stdout, /ok {3}m2 -> m1 token-enforced +no token: 401, a wrong token: 401/);
+    assert.match(r.stdout, /ok {3}m1 -> m1 audit +no critical finding about the gateway or A2A/);
+    assert.match(r.stdout, /ok {3}m2 -> m2 audit +no critical finding about the gateway or A2A/);
     assert.match(r.stdout, /up complete/);
 
     for (const m of ['m1', 'm2'] as const) {
@@ -82,20 +98,46 @@ describe('up, verify, status, down against the lab', () => {
       const gw = config(lab, m).gateway;
       assert.equal(gw.bind, 'tailnet');
       assert.equal(gw.auth.mode, 'token');
-      assert.ok(gw.tools.allow.includes('sessions_send'));
+      const peer = m === 'm1' ? 'm2' : 'm1';
+      assert.ok(!(gw.tools?.allow ?? []).includes('sessions_send'), 'no tool re-enabled on /tools/invoke');
+      const a2a = config(lab, m).channels.a2a;
+      assert.equal(a2a.enabled, true);
+      assert.deepEqual(Object.keys(a2a.peers), [peer], `${m} lists exactly its peer`);
+      assert.equal(a2a.peers[peer].url, `http://${await tailnetIp(lab, peer)}:18789/a2a/v1`);
       assert.equal(mode(lab, m, CONFIG), '600');
-      assert.equal(mode(lab, m, `/root/.openclaw/peer-agent/tokens/${m === 'm1' ? 'm2' : 'm1'}.token`), '600');
       assert.equal(mode(lab, m, `/root/.peer-provision/lab/configs/${sha256(CONFIG).slice(0, 16)}/orig`), '600', 'the backup of the config');
     }
     // the user's own settings survive
     const m1 = config(lab, 'm1');
-    assert.deepEqual(m1.gateway.tools.allow, ['sessions_list', 'sessions_send']);
+    assert.deepEqual(m1.gateway.tools.allow, ['sessions_list']);
+    // one token per direction: what m1 presents to m2 is what m2 expects from m1, and not the other way's
+    const m2 = config(lab, 'm2');
+    assert.equal(m1.channels.a2a.peers.m2.outboundToken, m2.channels.a2a.peers.m1.token);
+    assert.equal(m2.channels.a2a.peers.m1.outboundToken, m1.channels.a2a.peers.m2.token);
+    assert.notEqual(m1.channels.a2a.peers.m2.token, m1.channels.a2a.peers.m2.outboundToken);
+    // the receiver shows the message, in m1's own session on m2 (OpenClaw's per-peer A2A session)
+    await shownOn(lab, 'm2', 'm1', 'peer-provision verify from m1');
+    await shownOn(lab, 'm1', 'm2', 'peer-provision verify from m2');
+    // nothing readable on m1 grants operator access to m2: each token in m1's config, peer files and state is refused
+    const m2ip = await tailnetIp(lab, 'm2');
+    for (const token of secretsOf(lab, ['m1']).filter((t) => t !== lab.machine('m2').gatewayToken)) {
+      const invoke = await lab.run(
+        'm1',
+        `printf 'Authorization: Bearer %s\n' "$(cat)" | curl -s -o /dev/null -w '%{http_code}' -H @- -X POST -H 'Content-Type: application/json' --data '{"tool":"sessions_list","args":{}}' http://${m2ip}:18789/tools/invoke`,
+        { input: token },
+      );
+      assert.equal(invoke.stdout, '401', "a token on m1 opened m2's /tools/invoke");
+    }
+    for (const m of ['m1', 'm2']) {
+      const files = await lab.run(m, 'ls /root/.openclaw/peer-agent; test ! -e /root/.openclaw/peer-agent/tokens || ls /root/.openclaw/peer-agent/tokens');
+      assert.equal(files.stdout.trim(), 'peer-config.md', `${m}: no token files`);
+    }
     assert.equal(m1.logging.level, 'info');
     // generate kept each gateway's existing token
     assert.equal(m1.gateway.auth.token, lab.machine('m1').gatewayToken);
     // the peer files tell the agent where its peer is
     const peerConfig = lab.readFile('m1', '/root/.openclaw/peer-agent/peer-config.md');
-    assert.ok(peerConfig.includes(`http://${await tailnetIp(lab, 'm2')}:18789`));
+    assert.ok(peerConfig.includes(`http://${await tailnetIp(lab, 'm2')}:18789/a2a/v1`));
     assert.match(lab.readFile('m1', '/root/.openclaw/workspace/skills/peer-messaging/SKILL.md'), /^---\nname: peer-messaging/);
     // independently of the tool: m2 reaches m1's gateway over the tailnet, and m1's token is enforced there
     const health = await lab.run('m2', `curl -fsS -m 5 http://${await tailnetIp(lab, 'm1')}:18789/health`);
@@ -149,10 +191,10 @@ describe('up, verify, status, down against the lab', () => {
     );
     const vj = await runCli(['verify', '-f', file, '--json', '--no-message']);
     assert.equal(vj.code, 0, vj.stderr);
-    assert.equal((await jsonDocument(vj.stdout, 'peer-provision/verify@1')).checks.length, 6, 'health and both token checks, both ways');
+    assert.equal((await jsonDocument(vj.stdout, 'peer-provision/verify@1')).checks.length, 6, 'agent card and both token checks, both ways');
     const v = await runCli(['verify', '-f', file]);
     assert.equal(v.code, 0, v.stdout + v.stderr);
-    assert.match(v.stdout, /All 8 checks passed/);
+    assert.match(v.stdout, /All 10 checks passed/, 'a message each way and the security audit on each machine too');
     assertNoLeak(lab, secretsOf(lab, ['m1', 'm2']), r, s, v, vj);
   });
 
@@ -192,6 +234,8 @@ describe('up, verify, status, down against the lab', () => {
   });
 
   test('down: original bytes back where nobody edited; later edits kept where someone did; tailnet left', { skip, timeout: 300_000 }, async () => {
+    const oldToken = config(lab, 'm1').channels.a2a.peers.m2.outboundToken;
+    const m2ip = await tailnetIp(lab, 'm2');
     // the user edits m1 after up: a new allowed tool
     const edited = config(lab, 'm1');
     edited.gateway.tools.allow.push('sessions_history');
@@ -202,12 +246,20 @@ describe('up, verify, status, down against the lab', () => {
     const m1 = config(lab, 'm1');
     assert.equal(m1.gateway.bind, 'loopback');
     assert.equal(m1.gateway.auth.token, lab.machine('m1').gatewayToken);
-    assert.deepEqual(m1.gateway.tools.allow, ['sessions_list', 'sessions_history'], 'the later edit is kept, sessions_send removed');
+    assert.deepEqual(m1.gateway.tools.allow, ['sessions_list', 'sessions_history'], 'the later edit is kept');
+    assert.equal(m1.channels, undefined, 'channels.a2a, which peer-provision added, is gone');
     for (const m of ['m1', 'm2']) {
       assert.equal(await tailnetIp(lab, m), undefined, `${m} left the tailnet`);
       assert.equal((await lab.run(m, 'ls /root/.openclaw/peer-agent /root/.peer-provision 2>&1')).code, 2, 'peer files and state removed');
       assert.deepEqual(await listening(lab, m), ['127.0.0.1']);
     }
+    // m2 refuses m1's old A2A token (reached over loopback on m2 itself: m2 has left the tailnet)
+    const refused = await lab.run(
+      'm2',
+      `printf 'Authorization: Bearer %s\n' "$(cat)" | curl -s -o /dev/null -w '%{http_code}' -H @- -X POST -H 'Content-Type: application/json' --data '{"jsonrpc":"2.0","id":"1","method":"GetTask","params":{"id":"x"}}' http://127.0.0.1:18789/a2a/v1`,
+      { input: oldToken },
+    );
+    assert.notEqual(refused.stdout, '200', `m2 (was ${m2ip}) still accepts m1's old A2A token`);
     const again = await down(file);
     assert.equal(again.code, 0);
     assert.match(again.stdout, /Nothing to do/);

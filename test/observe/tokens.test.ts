@@ -36,6 +36,7 @@ const observed = (token: string | undefined): Observed => ({
         configExists: true,
         toolsAllow: [],
         a2a: { peers: {} },
+        allowedOrigins: [],
         backupExists: false,
         serviceManager: 'supervisor',
         listening: [],

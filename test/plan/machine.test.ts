@@ -47,6 +47,7 @@ function converged(): MachineState {
       tokenHash: TOKEN,
       toolsAllow: ['sessions_list'],
       a2a: { enabled: true, rateLimitPerMinute: 30, peers: { m2: { url: M2_URL, token: true, outboundToken: true } } },
+      allowedOrigins: ['http://127.0.0.1:18789'],
       backupExists: true,
       serviceManager: 'supervisor',
       pid: 42,
@@ -82,6 +83,7 @@ test('a fresh machine gets every step, in order', () => {
   });
   state.peerFilesHash = undefined;
   state.gateway.a2a = { peers: {} };
+  state.gateway.allowedOrigins = [];
   const actions = planMachineUp(m1, observed(state), want({ tokenHash: TOKEN, peerFilesHash: undefined, a2a: { m2: { tokensInPlace: false } } }));
   assert.deepEqual(resources(actions), ['add tailscale-install', 'add tailnet-node', 'change gateway-config', 'change gateway-restart', 'add peer-files']);
   const config = actions.find((a) => a.resource === 'gateway-config')!;
@@ -90,6 +92,7 @@ test('a fresh machine gets every step, in order', () => {
     [
       'gateway.bind',
       'gateway.auth.token',
+      'gateway.controlUi.allowedOrigins',
       'channels.a2a.enabled',
       'channels.a2a.rateLimitPerMinute',
       'channels.a2a.peers.m2.url',

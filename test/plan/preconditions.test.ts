@@ -33,6 +33,7 @@ function fresh(over: Partial<MachineState> = {}, gateway: Partial<MachineState['
       configPath: '/home/bob/.openclaw/openclaw.json',
       toolsAllow: [],
       a2a: { peers: {} },
+      allowedOrigins: [],
       backupExists: false,
       serviceManager: 'supervisor',
       pid: 42,

@@ -35,6 +35,7 @@ function fresh(over: Partial<MachineState> = {}): MachineState {
       configExists: true,
       toolsAllow: [],
       a2a: { peers: {} },
+      allowedOrigins: [],
       backupExists: false,
       serviceManager: 'supervisor',
       listening: ['127.0.0.1'],

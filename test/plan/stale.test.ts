@@ -25,6 +25,7 @@ function state(over: Partial<MachineState['gateway']> = {}): MachineState {
       port: 18789,
       toolsAllow: [],
       a2a: { peers: {} },
+      allowedOrigins: [],
       backupExists: false,
       serviceManager: 'supervisor',
       pid: 42,
