@@ -36,6 +36,8 @@ http_settled() { # RETRY_PATTERN METHOD URL TOKEN BODY
   done
 }
 # report PEER CHECK ok|fail DETAIL: one line (collected into the result at the end), first 300 characters.
+# OpenClaw's CLI on this machine's own config (the one peer.yaml names, when it names one)
+oc() { if [ -n "$CONFIG" ]; then OPENCLAW_CONFIG_PATH=$CONFIG openclaw "$@"; else openclaw "$@"; fi; }
 report() { printf '%s %s %s %s\n' "$1" "$2" "$3" "$(printf '%s' "$4" | tr '\n' ' ' | cut -c1-300)"; }
 get_task() { printf '{"jsonrpc":"2.0","id":"pp-verify","method":"GetTask","params":{"id":"%s"}}' "$1"; }
 
@@ -58,7 +60,7 @@ check_peer() { # NAME IP PORT TOKEN
   params=$(printf '{"channel":"a2a","to":"%s","message":"%s peer-provision verify from %s","idempotencyKey":"pp-%s-%s"}' "$name" "$NONCE" "$FROM" "$NONCE" "$name")
   deadline=$(( $(date +%s) + 40 ))
   while :; do
-    sent=$(OPENCLAW_CONFIG_PATH=$CONFIG openclaw gateway call send --json --params "$params" </dev/null 2>&1)
+    sent=$(oc gateway call send --json --params "$params" </dev/null 2>&1)
     id=$(printf '%s' "$sent" | sed -n 's/^ *"messageId": *"\([A-Za-z0-9-]*\)".*/\1/p' | head -n 1)
     [ -n "$id" ] && break
     [ "$(date +%s)" -lt "$deadline" ] || { report "$name" message fail "$FROM's gateway did not send: $(printf '%s' "$sent" | tail -n 3)"; return; }
@@ -72,7 +74,7 @@ check_peer() { # NAME IP PORT TOKEN
 }
 
 if [ "$AUDIT" = 1 ]; then
-  (OPENCLAW_CONFIG_PATH=$CONFIG openclaw security audit --json </dev/null > "$work/audit" 2>/dev/null || true) &
+  (oc security audit --json </dev/null > "$work/audit" 2>/dev/null || true) &
 fi
 # the peers' lines go through a pipe (no file holds a token), each checked in the background
 printf '%s\n' "$PEERS" | {

@@ -19,9 +19,18 @@ import type { Recorded } from './timing/record.js';
 
 const DIST = join(ROOT, 'dist/test');
 /** The files that need the lab, in the order they run; any other *.test.js is a unit test. */
-const LAB_ORDER = ['e2e/up-down', 'e2e/safety', 'e2e/hostile', 'e2e/ci-example', 'e2e/pulumi', 'e2e/faults', 'bench/bench', 'lab/lab', 'e2e/systemd'].map((f) =>
-  join(DIST, `${f}.test.js`),
-);
+const LAB_ORDER = [
+  'e2e/up-down',
+  'e2e/migration',
+  'e2e/safety',
+  'e2e/hostile',
+  'e2e/ci-example',
+  'e2e/pulumi',
+  'e2e/faults',
+  'bench/bench',
+  'lab/lab',
+  'e2e/systemd',
+].map((f) => join(DIST, `${f}.test.js`));
 
 function allTests(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })

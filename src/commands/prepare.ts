@@ -41,7 +41,8 @@ export async function prepare(spec: Spec, command: 'up' | 'down', transport: Tra
   ]);
   const runs = new Map<string, MachineRun>();
   const desired = new Map<string, Desired>();
-  const a2aTokens = decideA2aTokens(spec, observed, options.newA2aTokens);
+  // down needs no token: it removes them
+  const a2aTokens = command === 'up' ? decideA2aTokens(spec, observed, options.newA2aTokens) : undefined;
   for (const machine of spec.machines) {
     const o = observed.get(machine.name)!;
     if (o.observation.status !== 'observed') continue;
@@ -54,7 +55,7 @@ export async function prepare(spec: Spec, command: 'up' | 'down', transport: Tra
       state,
       private: o.private!,
       token,
-      a2a: a2aTokens.get(machine.name)!,
+      a2a: a2aTokens?.get(machine.name) ?? new Map(),
       ip: isJoined(machine, state) ? state.tailscale.ip : undefined,
     });
     desired.set(machine.name, {
@@ -64,7 +65,7 @@ export async function prepare(spec: Spec, command: 'up' | 'down', transport: Tra
     });
   }
   // A peer's A2A URL is known once it has joined; tokens are compared here, so that the plan holds only a verdict.
-  for (const [name, run] of runs) {
+  for (const [name, run] of command === 'up' ? runs : []) {
     desired.get(name)!.a2a = Object.fromEntries(
       peersOf(spec, name).map((peer) => {
         const p = runs.get(peer);

@@ -88,17 +88,23 @@ export async function writeConfigAndSettle(lab: Lab, machine: string, text: stri
 }
 
 /**
- * What the receiving gateway shows: `text` in the per-peer A2A session of `sender` on `receiver`
- * (agent:main:a2a:default:direct:SENDER:ctx-oc-RECEIVER, OpenClaw's own key), read with the receiver's own CLI. The
- * transcript takes the message in once the agent's run has started: polled for up to a minute.
+ * A message `sender`'s own gateway sends `receiver` on the A2A channel (its configured outbound peer: url and
+ * outboundToken), then what the receiving gateway shows: the text in `sender`'s per-peer A2A session there
+ * (agent:main:a2a:default:direct:SENDER:ctx-oc-RECEIVER, OpenClaw's own key), read with the receiver's own CLI.
+ * (The lab's gateways have no model: a session's first message, whose run fails before a reply, is not kept in its
+ * transcript; verify's message opened the session, so this one shows.) Polled for up to a minute.
  */
-export async function shownOn(lab: Lab, receiver: string, sender: string, text: string): Promise<string> {
+export async function sendAndShow(lab: Lab, sender: string, receiver: string): Promise<void> {
+  const text = `e2e-${Date.now().toString(36)} from ${sender} to ${receiver}`;
+  const send = JSON.stringify({ channel: 'a2a', to: receiver, message: text, idempotencyKey: text.replaceAll(' ', '-') });
+  const sent = await lab.run(sender, `openclaw gateway call send --json --params '${send}'`);
+  if (!/"messageId"/.test(sent.stdout)) throw new Error(`${sender}'s gateway did not send: ${sent.stdout}${sent.stderr}`);
   const params = JSON.stringify({ sessionKey: `agent:main:a2a:default:direct:${sender}:ctx-oc-${receiver}`, limit: 50 });
   let last = '';
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 2000))) {
     const r = await lab.run(receiver, `openclaw gateway call chat.history --json --params '${params}'`);
     last = r.stdout + r.stderr;
-    if (last.includes(text)) return last;
+    if (last.includes(text)) return;
   }
-  throw new Error(`${receiver} does not show "${text}" from ${sender}: ${last.slice(0, 2000)}`);
+  throw new Error(`${receiver} does not show "${text}" from ${sender}: ${last.slice(0, 1500)}`);
 }

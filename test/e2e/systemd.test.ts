@@ -162,6 +162,41 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
     assert.equal(await unitState('m2'), 'active');
   });
 
+  test('a pair taken out of peers: m2 and m3 drop each other without a restart, and m2 refuses m3 from then on', { skip, timeout: 300_000 }, async () => {
+    const partial = lab.peerYaml({
+      path: join(lab.stateDir, 'partial.yaml'),
+      top: {
+        peers: [
+          ['m1', 'm2'],
+          ['m1', 'm3'],
+        ],
+      },
+    });
+    const a2a = (m: string) =>
+      (JSON5.parse(lab.readFile(m, cfg(m))) as { channels: { a2a: { peers: Record<string, { outboundToken: string }> } } }).channels.a2a;
+    const m3ToM2 = a2a('m3').peers.m2!.outboundToken;
+    const pids = [await unitPid('m2'), lab.gatewayPid('m3')];
+    const r = await up(partial);
+    assert.equal(r.code, 0, out(r));
+    assert.doesNotMatch(r.stdout, /gateway-restart/, 'OpenClaw reloads channels.a2a: no restart');
+    assert.deepEqual([await unitPid('m2'), lab.gatewayPid('m3')], pids);
+    assert.deepEqual(Object.keys(a2a('m2').peers), ['m1']);
+    assert.deepEqual(Object.keys(a2a('m3').peers), ['m1']);
+    // m3, no longer m2's peer, is refused by m2 with the token it held (once m2's channel has reloaded: moments)
+    const ip2 = await tailnetIp(lab, 'm2');
+    let code = '';
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline && code !== '401'; await new Promise((done) => setTimeout(done, 500))) {
+      code = (
+        await lab.run(
+          'm3',
+          `printf 'Authorization: Bearer %s\\n' "$(cat)" | curl -s -o /dev/null -w '%{http_code}' -H @- -X POST -H 'Content-Type: application/json' --data '{"jsonrpc":"2.0","id":"1","method":"GetTask","params":{"id":"x"}}' http://${ip2}:18789/a2a/v1`,
+          { input: m3ToM2 },
+        )
+      ).stdout;
+    }
+    assert.equal(code, '401', 'm2 refuses m3, which is not its peer any more');
+  });
+
   test('down: original bytes back, tailnet left, the user unit (and the supervisor) running on loopback', { skip, timeout: 300_000 }, async () => {
     const r = await down(file);
     assert.equal(r.code, 0, out(r));

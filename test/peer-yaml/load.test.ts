@@ -89,6 +89,16 @@ const BAD: [string, string, RegExp[]][] = [
     [/tailnet\.credentials\.oauthClientSecret: a literal Tailscale key/],
   ],
   ['port out of range', VALID.replace('    ssh: local', '    ssh: local\n    gateway: { port: 70000 }'), [/machines\.alpha\.gateway\.port: must be <= 65535/]],
+  [
+    'negative A2A rate limit',
+    VALID.replace('    ssh: local', '    ssh: local\n    gateway: { a2a: { rateLimitPerMinute: -1 } }'),
+    [/machines\.alpha\.gateway\.a2a\.rateLimitPerMinute: must be >= 0/],
+  ],
+  [
+    'an agent id with a space',
+    VALID.replace('    ssh: local', '    ssh: local\n    gateway: { a2a: { exposeAgents: ["my agent"] } }'),
+    [/machines\.alpha\.gateway\.a2a\.exposeAgents\.0: must match pattern/],
+  ],
   ['port not a number', VALID.replace('    ssh: local', '    ssh: local\n    gateway: { port: "18789" }'), [/machines\.alpha\.gateway\.port: must be integer/]],
   ['bad provider', VALID.replace('provider: pulumi', 'provider: terraform'), [/^4:13 tailnet\.provider: must be one of: pulumi, provided/]],
   ['bad duration', VALID.replace('  credentials:', '  keys: { expiry: 1week }\n  credentials:'), [/tailnet\.keys\.expiry: must be a duration/]],
@@ -220,6 +230,9 @@ test('valid variants pass', () => {
     ),
   );
   assert.equal(withAnchors.machines[1].gateway.port, 18800);
+  assert.deepEqual(spec.machines[0].gateway.a2a, { rateLimitPerMinute: 30 }, "OpenClaw's own default, written explicitly");
+  const a2a = loadSpec(writeTemp(PROVIDED.replace('  m1:\n', '  m1:\n    gateway: { a2a: { rateLimitPerMinute: 0, exposeAgents: [main, ops] } }\n')));
+  assert.deepEqual(a2a.machines[0].gateway.a2a, { rateLimitPerMinute: 0, exposeAgents: ['main', 'ops'] });
 });
 
 test('the bundled peer.yaml is valid', () => {

@@ -345,3 +345,29 @@ test('plan: re-keys counted as changes, notes per machine, nothing without nodeK
     'only where the node is',
   );
 });
+
+test("up on fresh machines: each config is patched once its peer has joined (the peer's A2A URL is its tailnet address)", () => {
+  const state = converged();
+  state.tailscale = { installed: false, loggedIn: false, tags: [] };
+  Object.assign(state.gateway, { bind: 'loopback', a2a: { peers: {} }, allowedOrigins: [], listening: ['127.0.0.1'] });
+  state.peerFilesHash = undefined;
+  const fresh = () => ({ status: 'observed' as const, state: structuredClone(state) });
+  const desired = (peer: string) => ({ peers: [peer], stackMachines: ['m1', 'm2'], a2a: { [peer]: { tokensInPlace: false } } });
+  const result = plan({
+    spec,
+    command: 'up',
+    machines: new Map([
+      ['m1', fresh()],
+      ['m2', fresh()],
+    ]),
+    policy: { unread: 'not needed' },
+    desired: new Map([
+      ['m1', desired('m2')],
+      ['m2', desired('m1')],
+    ]),
+  });
+  const step = (m: string, kind: string) => result.machines.find((x) => x.machine === m)!.actions.find((a) => a.kind === kind)!;
+  assert.ok(step('m1', 'patch-config').needs.includes('m2/join'), JSON.stringify(step('m1', 'patch-config').needs));
+  assert.ok(step('m2', 'patch-config').needs.includes('m1/join'));
+  assert.ok(!step('m1', 'patch-config').needs.includes('m2/patch-config'), 'no cycle: a config waits for the join only');
+});

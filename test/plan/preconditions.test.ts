@@ -105,3 +105,15 @@ test('plan for down has no machine preconditions', () => {
   const p = plan({ spec, command: 'down', machines: observed(fresh({ curl: false }, { installed: false })), policy: { unread: 'not needed' } });
   assert.deepEqual(p.blockers, []);
 });
+
+test('an OpenClaw without the A2A channel blocks the machine, saying which version it has and how to upgrade', () => {
+  const state = fresh();
+  state.gateway.version = '2026.1.2';
+  state.gateway.a2aChannel = false;
+  const blockers = machinePreconditions(m1, state, []);
+  assert.equal(blockers.length, 1);
+  assert.match(blockers[0]!.reason, /^OpenClaw 2026\.1\.2 has no A2A channel/);
+  assert.match(blockers[0]!.fix, /npm install -g openclaw@latest/);
+  state.gateway.a2aChannel = undefined;
+  assert.deepEqual(machinePreconditions(m1, state, []), [], 'not found is not a blocker: OpenClaw itself validates the patch');
+});

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseObservation } from '../../src/observe/parse.js';
@@ -105,4 +105,36 @@ test('observe.sh: a backup of the original that is not JSON5 is said to be unrea
   const [recorded] = parseObservation(r.stdout).state.recorded ?? [];
   assert.equal(recorded?.origUnreadable, true);
   forgetSecrets();
+});
+
+/**
+ * Which OpenClaw is installed, found without running it: the `openclaw` on PATH is a link to its openclaw.mjs (npm's
+ * global bin) or a wrapper script that execs it (the lab's); its package says the version, and dist/extensions/a2a
+ * whether it ships the A2A channel peers talk through (plan blocks a machine without it).
+ */
+test('observe.sh: the OpenClaw package behind the openclaw command, its version, and whether it has the A2A channel', () => {
+  const dir = home(undefined);
+  const pkg = (name: string, version: string, a2a: boolean) => {
+    const root = join(dir, name, 'node_modules', 'openclaw');
+    mkdirSync(join(root, 'dist', 'extensions', a2a ? 'a2a' : 'telegram'), { recursive: true });
+    writeFileSync(join(root, 'package.json'), `{\n  "name": "openclaw",\n  "version": "${version}",\n  "type": "module"\n}\n`);
+    writeFileSync(join(root, 'openclaw.mjs'), '#!/usr/bin/env node\n', { mode: 0o755 });
+    if (a2a) writeFileSync(join(root, 'dist', 'extensions', 'a2a', 'openclaw.plugin.json'), '{"id":"a2a"}');
+    return join(root, 'openclaw.mjs');
+  };
+  const observeWith = (bin: string) => {
+    const r = runTemplate('observe', { STACK: 'lab', PORT: 1, CONFIG_PATH: '', WANT_BACKUP: 0 }, { HOME: dir, PATH: `${bin}:/usr/bin:/bin` }, false);
+    assert.equal(r.code, 0, r.stderr);
+    return parseObservation(r.stdout).state.gateway;
+  };
+  const wrapperBin = join(dir, 'wrapper-bin');
+  mkdirSync(wrapperBin);
+  writeFileSync(join(wrapperBin, 'openclaw'), `#!/bin/sh\nexec /opt/node/bin/node ${pkg('new', '2026.9.6', true)} "$@"\n`, { mode: 0o755 });
+  assert.deepEqual([observeWith(wrapperBin).version, observeWith(wrapperBin).a2aChannel], ['2026.9.6', true]);
+  const linkBin = join(dir, 'link-bin');
+  mkdirSync(linkBin);
+  symlinkSync(pkg('old', '2026.1.2', false), join(linkBin, 'openclaw'));
+  assert.deepEqual([observeWith(linkBin).version, observeWith(linkBin).a2aChannel], ['2026.1.2', false]);
+  const none = observeWith(join(dir, 'empty-bin'));
+  assert.deepEqual([none.installed, none.version, none.a2aChannel], [false, undefined, undefined], 'no OpenClaw: nothing claimed');
 });

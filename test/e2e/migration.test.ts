@@ -1,0 +1,105 @@
+/**
+ * End to end: machines patched by the previous version of peer-provision (each peer held the other's gateway token in
+ * a 0600 token file, and sessions_send was allowed on /tools/invoke) are migrated by `up` onto OpenClaw's A2A channel
+ * and put back by `down`, byte for byte. The previous version is the real one: commit PREVIOUS of this repository
+ * (the last before A2A peering), built beside this one and run against the same lab.
+ */
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type CliResult, explain, ROOT } from '../helpers.js';
+import { type Lab, labStatus } from '../lab/lab.js';
+import { releaseLab, useLab } from '../lab/shared.js';
+import { record, timeEachTest } from '../timing/record.js';
+import { assertNoLeak, CONFIG, config, down, secretsOf, up } from './lab-helpers.js';
+
+/** The last commit whose `up` gave peers each other's gateway token. */
+const PREVIOUS = 'd73555e';
+const status = labStatus();
+const previousThere = (() => {
+  try {
+    execFileSync('git', ['-C', ROOT, 'cat-file', '-e', `${PREVIOUS}^{commit}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const skip: string | false = !status.ok
+  ? `lab cannot run: ${status.reason}`
+  : previousThere
+    ? false
+    : `commit ${PREVIOUS} is not in this clone (a shallow clone?)`;
+
+describe('migration from the previous version (gateway tokens shared, sessions_send allowed)', () => {
+  let lab: Lab;
+  let file: string;
+  let previous: string;
+  const original = new Map<string, string>();
+
+  before(
+    async () => {
+      if (skip) return;
+      // the previous version's source, with this one's node_modules (the same dependencies), compiled
+      previous = mkdtempSync(join(tmpdir(), 'pp-previous-'));
+      execFileSync('sh', ['-c', `git -C "${ROOT}" archive ${PREVIOUS} | tar -x -C "${previous}"`]);
+      symlinkSync(join(ROOT, 'node_modules'), join(previous, 'node_modules'));
+      execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(previous, 'tsconfig.json')]);
+      lab = await useLab({ machines: 2 });
+      file = lab.peerYaml();
+      for (const m of ['m1', 'm2']) original.set(m, lab.readFile(m, CONFIG));
+    },
+    { timeout: 25 * 60_000 },
+  );
+  after(async () => {
+    await releaseLab();
+  });
+  timeEachTest(() => lab);
+
+  const previousUp = () =>
+    new Promise<CliResult>((done) => {
+      record('cli up (previous version)');
+      execFile(process.execPath, [join(previous, 'bin/peer-provision.js'), 'up', '--yes', '-f', file], { maxBuffer: 16 << 20 }, (error, stdout, stderr) =>
+        done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+
+  test('up migrates: sessions_send and the token files go, each config lists its peer on A2A, the owner tokens stay home', {
+    skip,
+    timeout: 600_000,
+  }, async () => {
+    const old = await previousUp();
+    assert.equal(old.code, 0, `the previous version's up: ${explain(old)}`);
+    assert.ok(config(lab, 'm1').gateway.tools.allow.includes('sessions_send'), 'the previous version allowed sessions_send');
+    assert.equal(lab.readFile('m1', '/root/.openclaw/peer-agent/tokens/m2.token').trim(), config(lab, 'm2').gateway.auth.token, "and gave m1 m2's token");
+
+    const plan = await up(file, '--json');
+    assert.equal(plan.code, 0, explain(plan));
+    for (const m of ['m1', 'm2'] as const) {
+      const peer = m === 'm1' ? 'm2' : 'm1';
+      const c = config(lab, m);
+      assert.deepEqual(c.gateway.tools?.allow ?? [], [], `${m}: the sessions_send the previous version added is gone`);
+      assert.deepEqual(Object.keys(c.channels.a2a.peers), [peer]);
+      const files = await lab.run(m, 'ls -R /root/.openclaw/peer-agent');
+      assert.doesNotMatch(files.stdout, /\.token/, `${m}: the token files are gone`);
+      // the peer's gateway token is its owner's: m must hold it nowhere any more
+      const owner = config(lab, peer).gateway.auth.token as string;
+      const holders = await lab.run(m, 'grep -rlF -f - /root/.openclaw /root/.peer-provision 2>/dev/null || true', { input: `${owner}\n` });
+      assert.equal(holders.stdout.trim(), '', `${m} holds ${peer}'s gateway token nowhere`);
+    }
+    assertNoLeak(lab, secretsOf(lab, ['m1', 'm2']), plan);
+    const again = await up(file);
+    assert.match(again.stdout, /No changes\./, 'migrated once');
+  });
+
+  test('down after a migration puts back the configs the previous version found, byte for byte', { skip, timeout: 300_000 }, async () => {
+    const r = await down(file);
+    assert.equal(r.code, 0, explain(r));
+    for (const m of ['m1', 'm2']) {
+      assert.equal(lab.readFile(m, CONFIG), original.get(m), `${m}: the original config`);
+      assert.equal((await lab.run(m, 'ls /root/.openclaw/peer-agent /root/.peer-provision 2>&1')).code, 2, `${m}: nothing of peer-provision left`);
+    }
+  });
+});
