@@ -2,6 +2,7 @@
 import JSON5 from 'json5';
 import { a2aSecrets, editedOutsideOwnedSettings, readA2a } from '../model/gateway-settings.js';
 import { sha256 } from '../model/hash.js';
+import { tokenProblem } from '../peer-yaml/token-rule.js';
 import { decoded, parseResult } from '../transport/result.js';
 import type { ConfigKind, MachineState, RecordedConfig, ServiceManager } from './types.js';
 
@@ -70,11 +71,14 @@ function parseRecords(values: Record<string, string>, secrets: string[]): { reco
   return { recorded, records };
 }
 
-/** Every token a config holds: the gateway's and each A2A peer's. */
+/**
+ * Every token a config holds that could be used (the gateway's and each A2A peer's): one outside the token rule is
+ * never kept, sent or printed by peer-provision, and redacting it (a token "gateway") would blank ordinary words.
+ */
 function secretsOf(config: unknown): string[] {
   const token = get(config, 'gateway', 'auth', 'token');
   const peers = a2aSecrets(config as Record<string, unknown> | undefined).flatMap((p) => [p.token, p.outboundToken]);
-  return [token, ...peers].filter((t): t is string => typeof t === 'string' && t !== '');
+  return [token, ...peers].filter((t): t is string => typeof t === 'string' && !tokenProblem(t));
 }
 
 /** gateway.tools.allow of the original config (peer-provision's backup), when it can be read. */

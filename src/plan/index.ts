@@ -130,8 +130,10 @@ function basis(spec: Spec, input: PlanInput): PlanBasis {
       machines[m.name] = o?.status === 'unreachable' ? 'unreachable' : 'offline';
       continue;
     }
+    // (a saved plan is an artifact others read: the machine id, an identifier, stays out, as a token's hash does)
+    const { machineId: _id, ...state } = o.state;
     const { tokenHash, ...gateway } = o.state.gateway;
-    machines[m.name] = { ...o.state, gateway: { ...gateway, tokenSet: tokenHash !== undefined } };
+    machines[m.name] = { ...state, gateway: { ...gateway, tokenSet: tokenHash !== undefined } };
   }
   const { file: _file, ...declared } = spec;
   return {

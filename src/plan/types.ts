@@ -140,14 +140,14 @@ export interface PlanBlocker extends Blocker {
 
 /**
  * What the plan was made from, so that a saved plan can be refused when the world moved (terraform's stale plan):
- * peer.yaml's digest, each machine's observed state (no secret in it: a token is absent, not hashed) and the
- * tailnet policy's hash.
+ * peer.yaml's digest, each machine's observed state (no secret in it: a token is absent, not hashed; no identifier:
+ * the machine id stays on the machine) and the tailnet policy's hash.
  */
 export interface PlanBasis {
   specDigest: string;
   machines: Record<
     string,
-    (Omit<MachineState, 'gateway'> & { gateway: Omit<MachineState['gateway'], 'tokenHash'> & { tokenSet: boolean } }) | 'unreachable' | 'offline'
+    (Omit<MachineState, 'gateway' | 'machineId'> & { gateway: Omit<MachineState['gateway'], 'tokenHash'> & { tokenSet: boolean } }) | 'unreachable' | 'offline'
   >;
   policyHash?: string;
 }

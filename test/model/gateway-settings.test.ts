@@ -95,3 +95,11 @@ test('observe registers every A2A token of the config as a secret and reports on
   assert.deepEqual(parsed.state.gateway.a2a.peers.m2, { url: 'http://100.64.0.2:18789/a2a/v1', token: true, outboundToken: true });
   assert.ok(!JSON.stringify(parsed.state).includes(T('a')), 'no token in the state');
 });
+
+// issue 19 item 17: a short, common token ("gateway") was registered and blanked every "gateway" in the output
+test('a token outside the token rule is not handed back for redaction (it is never kept, sent or printed)', () => {
+  const weak = { gateway: { auth: { mode: 'token', token: 'gateway' } }, channels: { a2a: { peers: { m2: { token: 'short', outboundToken: T('o') } } } } };
+  const parsed = parseObservation(observeStdout({ os: 'linux', config: '/c', config_exists: '1' }, { config: JSON.stringify(weak) }), STACK);
+  assert.deepEqual(parsed.private.secrets, [T('o')]);
+  assert.equal(parsed.private.token, 'gateway', 'still read: the plan blocks a weak token (token rule), it does not print it');
+});

@@ -27,7 +27,7 @@ const output = (config: string, status = '', extra = '') => observeStdout(facts(
 
 test('parses observe.sh result values into a state without the token; the token is handed back, not registered (the parser is pure)', () => {
   forgetSecrets();
-  const config = `// comment\n{ gateway: { mode: "local", bind: "tailnet", port: 18789, auth: { mode: "token", token: "secret-token-value" }, tools: { allow: ["sessions_send"] } } }`;
+  const config = `// comment\n{ gateway: { mode: "local", bind: "tailnet", port: 18789, auth: { mode: "token", token: "secret-token-value-0123456789" }, tools: { allow: ["sessions_send"] } } }`;
   const status = JSON.stringify({ BackendState: 'Running', Self: { HostName: 'm1', TailscaleIPs: ['100.64.0.1', 'fd7a::1'], Tags: ['tag:peer-lab'] } });
   const { state, private: priv } = parseObservation(output(config, status));
   assert.equal(state.tailscale.ip, '100.64.0.1');
@@ -36,12 +36,12 @@ test('parses observe.sh result values into a state without the token; the token 
   assert.equal(state.gateway.serviceManager, 'supervisor');
   assert.equal(state.gateway.pid, 77);
   assert.deepEqual(state.gateway.listening, ['127.0.0.1', '100.64.0.1']);
-  assert.equal(state.gateway.tokenHash, sha256('secret-token-value'));
+  assert.equal(state.gateway.tokenHash, sha256('secret-token-value-0123456789'));
   assert.equal(state.peerFilesHash, 'deadbeef');
-  assert.ok(!JSON.stringify(state).includes('secret-token-value'), 'the state holds no secret');
-  assert.equal(priv.token, 'secret-token-value');
-  assert.deepEqual(priv.secrets, ['secret-token-value']);
-  assert.equal(redact('x secret-token-value y'), 'x secret-token-value y', 'observe/index.ts registers it, not the parser');
+  assert.ok(!JSON.stringify(state).includes('secret-token-value-0123456789'), 'the state holds no secret');
+  assert.equal(priv.token, 'secret-token-value-0123456789');
+  assert.deepEqual(priv.secrets, ['secret-token-value-0123456789']);
+  assert.equal(redact('x secret-token-value-0123456789 y'), 'x secret-token-value-0123456789 y', 'observe/index.ts registers it, not the parser');
 });
 
 test("observeMachine registers every secret observe read before it returns (the token, the original config's token)", async () => {

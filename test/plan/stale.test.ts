@@ -80,6 +80,13 @@ test('a token changed behind the plan: no token hash in the plan, but the plan i
   assert.deepEqual(staleness(saved, now), ['m1: gateway.tokenSet: true -> false']);
 });
 
+// issue 19 item 11: the plan's basis carried /etc/machine-id in clear
+test('no identifier in the plan: the machine id stays on the machine', () => {
+  const id = '0123456789abcdef0123456789abcdef';
+  const saved = make(spec, { ...state(), machineId: id });
+  assert.ok(!JSON.stringify(saved).includes(id.slice(0, 12)), 'the plan holds no machine id');
+});
+
 test('a plan for another command or stack is refused outright', () => {
   assert.deepEqual(staleness({ ...make(), command: 'down' }, make()), ['the plan is for down, not up']);
 });
