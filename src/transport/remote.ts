@@ -1,5 +1,6 @@
 // A machine the tool runs scripts on: over the system ssh (honours ~/.ssh/config, the agent and
 // known_hosts) with one multiplexed connection per machine per command, or the local machine itself.
+
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { onAbort } from '../interrupt.js';
 import { passedToChildren } from '../model/child-env.js';
+import { visible } from '../output/visible.js';
 import type { MachineSpec, Spec } from '../peer-yaml/types.js';
 
 /** The environment a child process gets (src/model/child-env.ts says which variables, and why). */
@@ -186,4 +188,5 @@ class SshRemote implements Remote {
   }
 }
 
-export const lastLines = (text: string, count = 6) => text.trim().split('\n').slice(-count).join('\n');
+/** The end of a remote command's output, for an error message: control characters shown as escapes (it reaches a terminal). */
+export const lastLines = (text: string, count = 6) => visible(text.trim().split('\n').slice(-count).join('\n'));
