@@ -1,8 +1,9 @@
 // One up or down at a time per stack, on the machine running the tool: a lock file beside the stack's state,
 // holding who took it. It appears whole or not at all (written aside, then hard-linked into place), so a
 // crash never leaves an empty lock; a lock whose process is gone, or an unreadable one older than a minute
-// (left by an older version), is taken over.
-import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// (left by an older version), is taken over, by one run only: the takeover itself holds a lock of its own (a
+// folder, made atomically), and re-reads the holder under it.
+import { linkSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PeerProvisionError } from '../errors.js';
@@ -62,6 +63,30 @@ function createWhole(path: string, content: string): void {
   }
 }
 
+const isStale = (path: string, holder: Holder | undefined, host: string) =>
+  holder ? holder.host === host && !alive(holder.pid) : Date.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0) > STALE_UNREADABLE_MS;
+
+const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** Removes a stale lock while holding `<lock>.takeover`; false when another run holds that (a takeover left by a crash expires). */
+export function takeOver(path: string, host: string): boolean {
+  const guard = `${path}.takeover`;
+  try {
+    mkdirSync(guard);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw cannot(path, error);
+    const age = Date.now() - (statSync(guard, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    if (age > STALE_UNREADABLE_MS) rmSync(guard, { recursive: true, force: true });
+    return false;
+  }
+  try {
+    if (isStale(path, readHolder(path), host)) rmSync(path, { force: true });
+    return true;
+  } finally {
+    rmdirSync(guard);
+  }
+}
+
 export function lockStack(spec: Spec, command: string): () => void {
   const path = join(dirname(spec.file), 'stacks', spec.name, 'lock');
   try {
@@ -76,11 +101,12 @@ export function lockStack(spec: Spec, command: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw cannot(path, error);
       const holder = readHolder(path);
-      const stale = holder
-        ? holder.host === me.host && !alive(holder.pid)
-        : Date.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0) > STALE_UNREADABLE_MS;
-      if (stale) {
-        rmSync(path, { force: true });
+      if (isStale(path, holder, me.host)) {
+        // Two runs can both find the lock stale: without this, the second removed the lock the first had just
+        // taken, and both ran. Under the takeover lock the holder is read again: the stale one, or the winner's.
+        if (takeOver(path, me.host)) continue;
+        attempt--; // another run is taking it over: look again once it is done
+        sleep(50);
         continue;
       }
       throw new LockedError(

@@ -84,3 +84,61 @@ test('the lock never appears half written: another reader sees all of it or noth
   assert.deepEqual(readdirSync(dirname(path)), ['lock'], 'no temp file is left beside it');
   unlock();
 });
+
+// issue 19 item 14: two runs that both found the lock stale both removed it and both went on
+test('a stale lock found by many runs at once is taken over by exactly one', async () => {
+  const { execFile } = await import('node:child_process');
+  const s = spec();
+  const path = join(dirname(s.file), 'stacks', 'locked', 'lock');
+  const lockModule = new URL('../../src/apply/lock.js', import.meta.url).href;
+  const specModule = new URL('../../src/peer-yaml/load.js', import.meta.url).href;
+  // each run waits for the same moment, takes the lock, holds it a while; a refused one says so
+  const start = Date.now() + 1500;
+  const program = `
+    const { lockStack } = await import(${JSON.stringify(lockModule)});
+    const { loadSpec } = await import(${JSON.stringify(specModule)});
+    const s = loadSpec(${JSON.stringify(s.file)});
+    while (Date.now() < ${start}) {}
+    try { const unlock = lockStack(s, 'up'); console.log('took'); await new Promise((r) => setTimeout(r, 800)); unlock(); }
+    catch (e) { console.log(e.constructor.name); }`;
+  for (let round = 0; round < 3; round++) {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, JSON.stringify({ pid: 2 ** 22 + 1, host: hostname(), user: 'x', command: 'up', since: 'then' }));
+    const outs = await Promise.all(
+      Array.from(
+        { length: 8 },
+        () =>
+          new Promise<string>((done) =>
+            execFile(process.execPath, ['--input-type=module', '-e', program.replace(String(start), String(Date.now() + 1500))], (_, stdout) =>
+              done(stdout.trim()),
+            ),
+          ),
+      ),
+    );
+    assert.equal(outs.filter((o) => o === 'took').length, 1, `round ${round}: ${outs.join(', ')}`);
+    assert.ok(
+      outs.every((o) => o === 'took' || o === 'LockedError'),
+      outs.join(', '),
+    );
+  }
+});
+
+test('the takeover step removes only a lock that is still stale under its own lock: never the lock another run just took', async () => {
+  const { takeOver } = await import('../../src/apply/lock.js');
+  const s = spec();
+  const path = join(dirname(s.file), 'stacks', 'locked', 'lock');
+  mkdirSync(dirname(path), { recursive: true });
+  // run B judged the lock stale; before B removes it, run A takes it over and holds it (alive: this process)
+  writeFileSync(path, JSON.stringify({ pid: process.pid, host: hostname(), user: 'a', command: 'up', since: 'now' }));
+  assert.equal(takeOver(path, hostname()), true);
+  assert.ok(existsSync(path), "A's lock is kept");
+  // a takeover in progress elsewhere: B does not touch the lock, and looks again later
+  mkdirSync(`${path}.takeover`);
+  writeFileSync(path, JSON.stringify({ pid: 2 ** 22 + 1, host: hostname(), user: 'x', command: 'up', since: 'then' }));
+  assert.equal(takeOver(path, hostname()), false);
+  assert.ok(existsSync(path));
+  utimesSync(`${path}.takeover`, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+  assert.equal(takeOver(path, hostname()), false, 'a takeover left by a crash expires (this look removes it)');
+  assert.equal(takeOver(path, hostname()), true);
+  assert.ok(!existsSync(path), 'the stale lock is gone');
+});
