@@ -3,8 +3,10 @@
 # @var STACK: the stack's name (its state lives in ~/.peer-provision/STACK)
 # @var FILES: lines "MODE PATH_BASE64 DATA_BASE64" (no secret in them: the A2A tokens live in the gateway's
 #   config); paths are base64 so a space or newline in a path stays part of it
-# @var OWNED_DIRS: lines: folders peer-provision owns, removed by down
 # @var DIGEST: sha256 of the files, recorded for observe.sh
+# Only what peer-provision made is its own: the files it wrote (peer-files.list) and the folders it had to create for
+# them (created-dirs), both as base64 lines (a path may hold a newline). down removes exactly those, folders only when
+# empty. A file already at one of these paths that peer-provision did not write (a skill of the user's) is refused.
 # Result: changed; written: how many files were written, removed: how many of the last run's went.
 set -eu
 state_dir="$HOME/.peer-provision/$STACK"
@@ -13,11 +15,27 @@ work=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/peer-provision-files.XXXXXX")
 on_exit 'rm -rf "$work"'
 printf '%s\n' "$FILES" > "$work/list"
 : > "$work/written"
+touch "$state_dir/created-dirs" "$state_dir/peer-files.list" || fail "cannot write in $state_dir (disk full?)"
 written=0 removed=0
+# mkdir -p, noting each folder it creates (outermost first) in created-dirs
+make_dirs() {
+  md_missing= md_dir=$1
+  while [ ! -d "$md_dir" ]; do md_missing="$md_dir
+$md_missing"; md_dir=$(dirname "$md_dir"); done
+  printf '%s' "$md_missing" | while IFS= read -r md_new; do
+    [ -n "$md_new" ] || continue
+    mkdir "$md_new" || exit 1
+    printf '%s\n' "$(printf '%s' "$md_new" | b64)" >> "$state_dir/created-dirs"
+  done
+}
 while read -r mode path64 data; do
   [ -n "$path64" ] || continue
   path=$(printf '%s' "$path64" | base64 -d)
-  mkdir -p "$(dirname "$path")" || fail "cannot create the folder of $path"
+  if [ -e "$path" ] || [ -L "$path" ]; then
+    grep -qxF "$path64" "$state_dir/peer-files.list" ||
+      fail "$path is there already and peer-provision did not write it (a file of yours?): move it away, then re-run"
+  fi
+  make_dirs "$(dirname "$path")" || fail "cannot create the folder of $path"
   tmp=$(umask 077 && mktemp "$path.XXXXXX") || fail "cannot write beside $path (disk full or not writable)"
   printf '%s' "$data" | base64 -d > "$tmp" || { rm -f "$tmp"; fail "cannot write $path (disk full?)"; }
   chmod "$mode" "$tmp" && mv -f "$tmp" "$path" || { rm -f "$tmp"; fail "cannot write $path"; }
@@ -32,6 +50,5 @@ if [ -f "$state_dir/peer-files.list" ]; then
   done < "$state_dir/peer-files.list"
 fi
 cp "$work/written" "$state_dir/peer-files.list.tmp" && mv -f "$state_dir/peer-files.list.tmp" "$state_dir/peer-files.list" || fail "cannot write $state_dir/peer-files.list"
-printf '%s\n' "$OWNED_DIRS" > "$state_dir/owned-dirs.tmp" && mv -f "$state_dir/owned-dirs.tmp" "$state_dir/owned-dirs" || fail "cannot write $state_dir/owned-dirs"
 printf '%s\n' "$DIGEST" > "$state_dir/peer-files.sha256.tmp" && mv -f "$state_dir/peer-files.sha256.tmp" "$state_dir/peer-files.sha256" || fail "cannot write the peer files' digest"
 result true '' written "$written" removed "$removed"

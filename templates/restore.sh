@@ -45,12 +45,21 @@ while read -r id mode patch; do
 done < "$state_dir/.restore-list"
 rm -f "$state_dir/.restore-list"
 
-if [ "$FILES_TOO" = 1 ] && [ -f "$state_dir/owned-dirs" ]; then
-  while read -r dir; do [ -n "$dir" ] && { rm -rf "$dir" || fail "cannot remove $dir"; }; done < "$state_dir/owned-dirs"
-  rm -f "$state_dir/owned-dirs" "$state_dir/peer-files.sha256" "$state_dir/peer-files.list"
+# The peer files: exactly the files peer-provision wrote, then the folders it created for them, deepest first and
+# only when empty (anything of the user's in them stays, and so do they). An earlier version recorded whole folders
+# (owned-dirs): those are emptied of its files the same way, never removed with what else they hold.
+if [ "$FILES_TOO" = 1 ] && [ -f "$state_dir/peer-files.list" ]; then
+  while read -r path64; do
+    [ -n "$path64" ] && { rm -f "$(printf '%s' "$path64" | base64 -d)" || fail "cannot remove a peer file"; }
+  done < "$state_dir/peer-files.list"
+  {
+    [ -f "$state_dir/created-dirs" ] && while read -r dir64; do [ -n "$dir64" ] && printf '%s' "$dir64" | base64 -d && echo; done < "$state_dir/created-dirs"
+    [ -f "$state_dir/owned-dirs" ] && while IFS= read -r dir; do [ -n "$dir" ] && printf '%s/tokens\n%s\n' "$dir" "$dir"; done < "$state_dir/owned-dirs"
+  } | awk '{ print length($0) "\t" $0 }' | sort -rn | cut -f2- | while IFS= read -r dir; do rmdir "$dir" 2>/dev/null || true; done
+  rm -f "$state_dir/created-dirs" "$state_dir/owned-dirs" "$state_dir/peer-files.sha256" "$state_dir/peer-files.list"
 fi
 # Whatever is left (the config path note) goes once no backup is left in it.
-if [ -z "$(ls -A "$state_dir/configs" 2>/dev/null)" ] && [ ! -f "$state_dir/owned-dirs" ]; then
+if [ -z "$(ls -A "$state_dir/configs" 2>/dev/null)" ] && [ ! -f "$state_dir/peer-files.list" ]; then
   rm -rf "$state_dir"
   rmdir "$HOME/.peer-provision" 2>/dev/null || true
 fi

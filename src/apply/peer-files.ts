@@ -26,8 +26,6 @@ export interface PeerFile {
 
 export interface PeerFiles {
   files: PeerFile[];
-  /** Folders peer-provision owns on the machine (removed on down). */
-  ownedDirs: string[];
   digest: string;
 }
 
@@ -45,5 +43,5 @@ export function renderPeerFiles(stack: string, machine: string, peers: PeerInfo[
     },
   ];
   const digest = sha256(files.map((f) => `${f.path}\0${f.mode}\0${f.content}`).join('\0'));
-  return { files, ownedDirs: [where.peerDir, where.skillDir], digest };
+  return { files, digest };
 }

@@ -21,7 +21,9 @@ function afterUp(dir: string, owner?: number) {
   writeFileSync(join(rec, 'path'), `${config}\n`);
   writeFileSync(join(rec, 'orig'), '// mine\n{ gateway: { bind: "loopback" } }\n');
   writeFileSync(join(rec, 'applied'), '{"gateway":{"bind":"tailnet"}}\n');
-  writeFileSync(join(dir, '.peer-provision', 'lab', 'owned-dirs'), `${peer}\n`);
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  writeFileSync(join(dir, '.peer-provision', 'lab', 'created-dirs'), `${b64(peer)}\n`);
+  writeFileSync(join(dir, '.peer-provision', 'lab', 'peer-files.list'), `${b64(join(peer, 'peer-config.md'))}\n`);
   writeFileSync(join(peer, 'peer-config.md'), 'peers');
   if (owner !== undefined)
     for (const p of [
@@ -37,7 +39,8 @@ function afterUp(dir: string, owner?: number) {
       join(rec, 'path'),
       join(rec, 'orig'),
       join(rec, 'applied'),
-      join(dir, '.peer-provision', 'lab', 'owned-dirs'),
+      join(dir, '.peer-provision', 'lab', 'created-dirs'),
+      join(dir, '.peer-provision', 'lab', 'peer-files.list'),
     ])
       chownSync(p, owner, owner);
   return { config, rec, peer, id: recordId(config) };
@@ -101,4 +104,41 @@ test('gateway-config refuses a directory, a device and a dangling link before wr
     assert.match(r.stderr, message);
     assert.equal(existsSync(join(dir, '.peer-provision')), false, `${config}: nothing was written`);
   }
+});
+
+// issue 19 item 4: down ran `rm -rf` on every folder it had written into (a user's files there went with it)
+test('down removes exactly the files peer-provision wrote and the folders it created, when empty; a user file keeps its folder', () => {
+  const dir = home(undefined);
+  const m = afterUp(dir);
+  writeFileSync(join(m.peer, 'my-notes.md'), 'mine');
+  const r = runTemplate('restore', { STACK: 'lab', RECORDS: `${m.id} bytes -`, FILES_TOO: 1 }, { HOME: dir }, false);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(existsSync(join(m.peer, 'peer-config.md')), false, "peer-provision's file is gone");
+  assert.equal(readFileSync(join(m.peer, 'my-notes.md'), 'utf8'), 'mine', "the user's file and its folder stay");
+  assert.equal(existsSync(join(dir, '.peer-provision')), false);
+});
+
+test("a machine the previous version set up (owned-dirs): its files go, its folders only when empty, a user's file stays", () => {
+  const dir = home(undefined);
+  const m = afterUp(dir);
+  const state = join(dir, '.peer-provision', 'lab');
+  rmSync(join(state, 'created-dirs'));
+  writeFileSync(join(state, 'owned-dirs'), `${m.peer}\n`); // the previous version's record: folders, as text
+  mkdirSync(join(m.peer, 'tokens'));
+  writeFileSync(join(m.peer, 'tokens', 'm2.token'), 'x'.repeat(43));
+  writeFileSync(
+    join(state, 'peer-files.list'),
+    [join(m.peer, 'peer-config.md'), join(m.peer, 'tokens', 'm2.token')].map((p) => Buffer.from(p).toString('base64')).join('\n') + '\n',
+  );
+  const r = runTemplate('restore', { STACK: 'lab', RECORDS: `${m.id} bytes -`, FILES_TOO: 1 }, { HOME: dir }, false);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(existsSync(m.peer), false, 'emptied, then removed');
+  const again = afterUp(home(undefined));
+  const againState = join(again.config, '..', '..', '.peer-provision', 'lab');
+  rmSync(join(againState, 'created-dirs'));
+  writeFileSync(join(againState, 'owned-dirs'), `${again.peer}\n`);
+  writeFileSync(join(again.peer, 'mine.md'), 'mine');
+  const kept = runTemplate('restore', { STACK: 'lab', RECORDS: `${again.id} bytes -`, FILES_TOO: 1 }, { HOME: join(again.config, '..', '..') }, false);
+  assert.equal(kept.code, 0, kept.stderr);
+  assert.equal(readFileSync(join(again.peer, 'mine.md'), 'utf8'), 'mine', 'the old rm -rf would have taken it');
 });

@@ -22,10 +22,18 @@ export const writePeerFiles: Executor<'write-peer-files'> = {
     if (!infos || !run.state.gateway.configPath)
       throw new StepError(run.machine.name, this.title, 'a peer has no tailnet address (unreachable, or it failed before joining)');
     const rendered = peerFilesFor(run, infos);
+    // a path is one line of the machine's records and a word of every message: no control character in it
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+    const bad = rendered.files.find((f) => /[\u0000-\u001f\u007f]/.test(f.path));
+    if (bad)
+      throw new StepError(
+        run.machine.name,
+        this.title,
+        `${JSON.stringify(bad.path)} holds a control character (the agent workspace in the OpenClaw config?): not written`,
+      );
     await remoteStep(run, this.title, 'peer-files', {
       STACK: ctx.spec.name,
       FILES: rendered.files.map((f) => `${f.mode} ${base64(f.path)} ${base64(f.content)}`).join('\n'),
-      OWNED_DIRS: rendered.ownedDirs.join('\n'),
       DIGEST: rendered.digest,
     });
     return { written: 'peer-files' };
