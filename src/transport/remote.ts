@@ -48,6 +48,8 @@ export class UnreachableError extends Error {}
 export interface TransportOptions {
   /** Accept and remember a host key ssh has not seen before (StrictHostKeyChecking=accept-new). */
   acceptNewHostKeys?: boolean;
+  /** The longest one remote command may take; default COMMAND_TIMEOUT_MS. */
+  commandTimeoutMs?: number;
 }
 
 /**
@@ -55,14 +57,38 @@ export interface TransportOptions {
  * step that is running finishes (the first Ctrl-C only stops new steps). A second Ctrl-C stops them here.
  */
 const children = new Set<number>();
-async function runChild(file: string, args: string[], input: string) {
+/**
+ * The longest one remote command may take (installing Tailscale on a slow link is the longest step). A command that
+ * hangs (a restart command that left a child holding its output, a machine that stopped answering) is stopped, its
+ * whole process group, and fails as timed out (exit 124, as timeout(1) says it), so that up ends and names it.
+ */
+export const COMMAND_TIMEOUT_MS = 15 * 60_000;
+async function runChild(file: string, args: string[], input: string, timeoutMs = COMMAND_TIMEOUT_MS) {
   // extendEnv: false, or execa adds all of process.env back
   const child = execa(file, args, { detached: true, input, reject: false, env: childEnv(), extendEnv: false });
   if (child.pid) children.add(child.pid);
+  let timedOut = false;
+  const kill = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, signal); // the group: a background child holding the output too
+    } catch {
+      // already gone
+    }
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill('SIGTERM');
+    setTimeout(() => kill('SIGKILL'), 5000).unref();
+  }, timeoutMs);
   try {
     const result = await child;
+    if (timedOut) {
+      const note = `timed out after ${Math.round(timeoutMs / 1000)} s (peer-provision's limit for one remote command): stopped`;
+      return { exitCode: 124, stdout: String(result.stdout), stderr: `${String(result.stderr)}\n${note}` };
+    }
     return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
   } finally {
+    clearTimeout(timer);
     if (child.pid) children.delete(child.pid);
   }
 }
@@ -96,7 +122,9 @@ export class Transport {
     let remote = this.remotes.get(machine.name);
     if (!remote) {
       remote =
-        machine.ssh.kind === 'local' ? new LocalRemote(machine.name) : new SshRemote(machine, this.spec, controlPathIn(this.dir, machine.name), this.options);
+        machine.ssh.kind === 'local'
+          ? new LocalRemote(machine.name, this.options.commandTimeoutMs)
+          : new SshRemote(machine, this.spec, controlPathIn(this.dir, machine.name), this.options);
       this.remotes.set(machine.name, remote);
     }
     return remote;
@@ -116,10 +144,13 @@ export class Transport {
 
 class LocalRemote implements Remote {
   readonly stats = { connections: 0, commands: 0 };
-  constructor(readonly machine: string) {}
+  constructor(
+    readonly machine: string,
+    private readonly timeoutMs?: number,
+  ) {}
   async run(script: string): Promise<RunResult> {
     this.stats.commands++;
-    const result = await runChild('sh', ['-s'], script);
+    const result = await runChild('sh', ['-s'], script, this.timeoutMs);
     return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
   }
   async close(): Promise<void> {}
@@ -136,7 +167,7 @@ class SshRemote implements Remote {
     machine: MachineSpec,
     spec: Spec,
     private readonly controlPath: string,
-    options: TransportOptions,
+    private readonly options: TransportOptions,
   ) {
     if (machine.ssh.kind !== 'ssh') throw new Error('not an ssh machine');
     this.machine = machine.name;
@@ -165,7 +196,7 @@ class SshRemote implements Remote {
     if (!existsSync(this.controlPath)) this.stats.connections++;
     this.stats.commands++;
     // `--`: the destination is never read as an option, whatever it looks like (the schema refuses a leading dash too)
-    const result = await runChild('ssh', [...this.base, '--', this.destination, 'LC_ALL=C sh -s'], script);
+    const result = await runChild('ssh', [...this.base, '--', this.destination, 'LC_ALL=C sh -s'], script, this.options.commandTimeoutMs);
     const exitCode = result.exitCode ?? 255;
     // 255 is ssh's own failure (connection, authentication, host key); a script never exits 255 here.
     if (exitCode === 255) throw new UnreachableError(`ssh ${this.destination}: ${lastLines(result.stderr) || 'connection failed'}`);

@@ -105,3 +105,31 @@ test('a control path fits macOS 104-byte socket limit for a 63-character machine
   assert.ok(Buffer.byteLength(path) < 104, `${path} is ${Buffer.byteLength(path)} bytes`);
   assert.notEqual(controlPathIn('/d', 'alpha'), controlPathIn('/d', 'beta'));
 });
+
+// issue 19 item 19: a command that never ends (here: a background child holding the output open, as
+// `gateway.restart: "… &"` left one) made the step wait forever
+test('a remote command that hangs is stopped at the limit, its background children too, and fails as timed out', async () => {
+  const alpha = machine('alpha', { kind: 'local' });
+  const transport = new Transport(spec([alpha]), { commandTimeoutMs: 1000 });
+  const dir = tempDir('pp-timeout-');
+  try {
+    const started = Date.now();
+    const r = await transport.for(alpha).run(`sleep 60 & echo $! > ${dir}/child; wait`);
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    assert.equal(r.exitCode, 124);
+    assert.match(r.stderr, /timed out after 1 s \(peer-provision's limit for one remote command\): stopped/);
+    const child = Number(readFileSync(join(dir, 'child'), 'utf8'));
+    await new Promise((done) => setTimeout(done, 300));
+    // gone, or a zombie its new parent has not reaped yet: not running
+    const state = (() => {
+      try {
+        return readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]?.[0];
+      } catch {
+        return 'gone';
+      }
+    })();
+    assert.ok(state === 'gone' || state === 'Z', `the background child is still running (${state})`);
+  } finally {
+    await transport.close();
+  }
+});
