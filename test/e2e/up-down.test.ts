@@ -118,9 +118,27 @@ describe('up, verify, status, down against the lab', () => {
     // each gateway messages the other through its outbound A2A peer, and the receiver shows it in the sender's session
     await sendAndShow(lab, 'm1', 'm2');
     await sendAndShow(lab, 'm2', 'm1');
-    // Nothing readable on m1 grants operator access to m2: every secret-looking string in m1's config, peer files,
-    // skill and state folder is refused by m2's /tools/invoke (401, or 429 once OpenClaw rate-limits the failures)...
     const m2ip = await tailnetIp(lab, 'm2');
+    // Nothing readable on m1 grants operator access to m2. First m2's operator WebSocket (OpenClaw's own client, the candidate in a 0600 probe config on m1): refused as
+    // "unauthorized". m2's own gateway token, handed in for the probe, gets past the token to OpenClaw's next gate
+    // (device pairing), so the probe tells an accepted token from a refused one. (First, and few: OpenClaw rate-limits
+    // failed authentication per client address, which the scan below reaches.)
+    const operator = async (token: string) => {
+      const r = await lab.run(
+        'm1',
+        `p=$(umask 077 && mktemp); printf '{ gateway: { mode: "remote", remote: { url: "ws://${m2ip}:18789", token: "%s" } } }\\n' "$(cat)" > "$p"; OPENCLAW_CONFIG_PATH="$p" openclaw gateway call health --json 2>&1; rm -f "$p"`,
+        { input: token },
+      );
+      return r.stdout;
+    };
+    assert.match(await operator(m2.gateway.auth.token), /"code": "NOT_PAIRED"/, "the probe: m2's own token passes m2's token check");
+    for (const t of [m1.gateway.auth.token, m1.channels.a2a.peers.m2.token, m1.channels.a2a.peers.m2.outboundToken]) {
+      const answer = await operator(t);
+      assert.match(answer, /unauthorized: gateway token mismatch/, "a token on m1 passed m2's operator WebSocket's token check");
+      assert.doesNotMatch(answer, /"ok": true|NOT_PAIRED/);
+    }
+    // Then every secret-looking string in m1's config, peer files, skill and state folder is refused by m2's
+    // /tools/invoke (401, or 429 once OpenClaw rate-limits the failures).
     const scan = await lab.run(
       'm1',
       `cat ${CONFIG} /root/.openclaw/peer-agent/* /root/.openclaw/workspace/skills/peer-messaging/SKILL.md $(find /root/.peer-provision -type f) | grep -oE '[A-Za-z0-9._~+=-]{24,512}' | sort -u`,
@@ -141,23 +159,6 @@ describe('up, verify, status, down against the lab', () => {
       [],
       "a string on m1 opened m2's /tools/invoke",
     );
-    // ...and by m2's operator WebSocket (OpenClaw's own client, the candidate in a 0600 probe config on m1): refused as
-    // "unauthorized". m2's own gateway token, handed in for the probe, gets past the token to OpenClaw's next gate
-    // (device pairing), so the probe tells an accepted token from a refused one.
-    const operator = async (token: string) => {
-      const r = await lab.run(
-        'm1',
-        `p=$(umask 077 && mktemp); printf '{ gateway: { mode: "remote", remote: { url: "ws://${m2ip}:18789", token: "%s" } } }\\n' "$(cat)" > "$p"; OPENCLAW_CONFIG_PATH="$p" openclaw gateway call health --json 2>&1; rm -f "$p"`,
-        { input: token },
-      );
-      return r.stdout;
-    };
-    assert.match(await operator(m2.gateway.auth.token), /"code": "NOT_PAIRED"/, "the probe: m2's own token passes m2's token check");
-    for (const t of [m1.gateway.auth.token, m1.channels.a2a.peers.m2.token, m1.channels.a2a.peers.m2.outboundToken]) {
-      const answer = await operator(t);
-      assert.match(answer, /unauthorized: gateway token mismatch/, "a token on m1 passed m2's operator WebSocket's token check");
-      assert.doesNotMatch(answer, /"ok": true|NOT_PAIRED/);
-    }
     for (const m of ['m1', 'm2']) {
       const files = await lab.run(m, 'ls /root/.openclaw/peer-agent; test ! -e /root/.openclaw/peer-agent/tokens || ls /root/.openclaw/peer-agent/tokens');
       assert.equal(files.stdout.trim(), 'peer-config.md', `${m}: no token files`);
