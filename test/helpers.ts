@@ -28,12 +28,13 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<CliResult> {
-  record(`cli ${args[0]}`);
+/** cli: another build of the tool (the migration test runs the previous version); default this one. */
+export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; cli?: string } = {}): Promise<CliResult> {
+  record(`cli ${args[0]}${options.cli ? ' (another build)' : ''}`);
   return new Promise((done) => {
     const child = execFile(
       process.execPath,
-      [CLI, ...args],
+      [options.cli ?? CLI, ...args],
       { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );

@@ -183,6 +183,7 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
   const changes = gatewayChanges(machine, state, desired);
   if (changes.length > 0 && state.gateway.configPath) {
     const toolsAllow = legacyToolsAllow(state);
+    const allowedOrigins = originsToSet(machine, state);
     steps.push(
       makeStep('patch-config', name, {
         op: state.gateway.configExists ? 'change' : 'add',
@@ -194,7 +195,7 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
           port: machine.gateway.port,
           token: changes.some((c) => c.field === 'gateway.auth.token') ? 'set' : 'keep',
           ...(toolsAllow !== undefined ? { toolsAllow } : {}),
-          ...(originsToSet(machine, state) ? { allowedOrigins: originsToSet(machine, state) } : {}),
+          ...(allowedOrigins ? { allowedOrigins } : {}),
           a2a: {
             peers: desired.peers ?? [],
             dropPeers: droppedPeers(state, desired),

@@ -5,15 +5,15 @@
  * (the last before A2A peering), built beside this one and run against the same lab.
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type CliResult, explain, ROOT } from '../helpers.js';
+import { explain, ROOT, runCli } from '../helpers.js';
 import { type Lab, labStatus } from '../lab/lab.js';
 import { releaseLab, useLab } from '../lab/shared.js';
-import { record, timeEachTest } from '../timing/record.js';
+import { timeEachTest } from '../timing/record.js';
 import { assertNoLeak, CONFIG, config, down, secretsOf, up } from './lab-helpers.js';
 
 /** The last commit whose `up` gave peers each other's gateway token. */
@@ -58,13 +58,7 @@ describe('migration from the previous version (gateway tokens shared, sessions_s
   });
   timeEachTest(() => lab);
 
-  const previousUp = () =>
-    new Promise<CliResult>((done) => {
-      record('cli up (previous version)');
-      execFile(process.execPath, [join(previous, 'bin/peer-provision.js'), 'up', '--yes', '-f', file], { maxBuffer: 16 << 20 }, (error, stdout, stderr) =>
-        done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-      );
-    });
+  const previousUp = () => runCli(['up', '--yes', '-f', file], { cli: join(previous, 'bin/peer-provision.js') });
 
   test('up migrates: sessions_send and the token files go, each config lists its peer on A2A, the owner tokens stay home', {
     skip,
