@@ -1,11 +1,12 @@
 # join.sh: join the tailnet with a single-use auth key.
 # @var AUTH_KEY secret: reaches this machine on ssh's stdin, goes into a 0600 file, never argv
 # @var HOSTNAME_WANTED: the node's Tailscale hostname
-# @var TAGS: comma-separated, e.g. tag:peer-lab,tag:peer-lab-alpha
+# @var ADVERTISE_TAGS: comma-separated tags to request with --advertise-tags, e.g. tag:peer-lab,tag:peer-lab-alpha;
+#   empty: the key's own tags apply (a tagged auth key; headscale refuses the flag with any pre-auth key)
 # @var FORCE_REAUTH: 1: takeOver, the node is logged in elsewhere or reached over Tailscale; or a re-key, the
 #   node's key is near expiry or expired: re-authenticate with the new key, and let the join finish even if it
-#   cuts this connection
-# Result: changed; ip: the node's tailnet IPv4.
+#   cuts this connection (--accept-risk=lose-ssh: the real CLI refuses a re-authentication over Tailscale without it)
+# Result: changed; status_b64: `tailscale status --json` after the join (the caller checks tags and address).
 set -eu
 as_root true || fail "sudo asks for a password: joining the tailnet needs root or passwordless sudo (sudo -n)"
 key_file=$(umask 077 && mktemp "${TMPDIR:-/tmp}/peer-provision-key.XXXXXX")
@@ -19,14 +20,16 @@ if [ "$FORCE_REAUTH" = 1 ]; then
   trap - EXIT
   result=$(umask 077 && mktemp "${TMPDIR:-/tmp}/peer-provision-join.XXXXXX")
   nohup sh -c 'as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
-    as_root tailscale up --reset --force-reauth --auth-key="file:$1" --hostname="$2" --advertise-tags="$3" --timeout=60s > "$4" 2>&1
-    echo "rc=$?" >> "$4"; rm -f "$1"' join "$key_file" "$HOSTNAME_WANTED" "$TAGS" "$result" </dev/null >/dev/null 2>&1 &
+    as_root tailscale up --reset --force-reauth --accept-risk=lose-ssh --auth-key="file:$1" --hostname="$2" ${3:+"--advertise-tags=$3"} \
+      --timeout=60s > "$4" 2>&1
+    echo "rc=$?" >> "$4"; rm -f "$1"' join "$key_file" "$HOSTNAME_WANTED" "$ADVERTISE_TAGS" "$result" </dev/null >/dev/null 2>&1 &
   wait $! || true
   rc=$(sed -n 's/^rc=//p' "$result")
   [ "$rc" = 0 ] || { grep -v '^rc=' "$result" >&2; rm -f "$result"; exit 1; }
   rm -f "$result"
 else
-  as_root tailscale up --reset --auth-key="file:$key_file" --hostname="$HOSTNAME_WANTED" --advertise-tags="$TAGS" --timeout=60s
+  as_root tailscale up --reset --auth-key="file:$key_file" --hostname="$HOSTNAME_WANTED" ${ADVERTISE_TAGS:+"--advertise-tags=$ADVERTISE_TAGS"} \
+    --timeout=60s
   rm -f "$key_file"
 fi
-result true '' ip "$(tailscale ip -4 | head -n 1)"
+result true '' status_b64 "$(tailscale status --json | b64)"

@@ -63,7 +63,12 @@ check_peer() { # NAME IP PORT TOKEN
     sent=$(oc gateway call send --json --params "$params" </dev/null 2>&1)
     id=$(printf '%s' "$sent" | sed -n 's/^ *"messageId": *"\([A-Za-z0-9-]*\)".*/\1/p' | head -n 1)
     [ -n "$id" ] && break
-    [ "$(date +%s)" -lt "$deadline" ] || { report "$name" message fail "$FROM's gateway did not send: $(printf '%s' "$sent" | tail -n 3)"; return; }
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      # the CLI prints the gateway's answer as indented JSON: one line, from its error on
+      why=$(printf '%s' "$sent" | tr '\n' ' ' | tr -s ' ')
+      case "$why" in *'"error"'*) why="\"error\"${why#*\"error\"}" ;; esac
+      report "$name" message fail "$FROM's gateway did not send: $why"; return
+    fi
     sleep 1
   done
   out=$(http_settled 5 POST "$base/a2a/v1" "$token" "$(get_task "$id")")

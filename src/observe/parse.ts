@@ -4,6 +4,7 @@ import { a2aSecrets, editedOutsideOwnedSettings, readA2a } from '../model/gatewa
 import { sha256 } from '../model/hash.js';
 import { tokenProblem } from '../peer-yaml/token-rule.js';
 import { decoded, parseResult } from '../transport/result.js';
+import { tailscaleState } from './tailscale-status.js';
 import type { ConfigKind, MachineState, RecordedConfig, ServiceManager } from './types.js';
 
 export interface Private {
@@ -99,18 +100,6 @@ function origToolsAllow(origText: string | undefined): string[] | undefined {
 export function parseObservation(stdout: string, stackPeers: readonly string[] = []): { state: MachineState; private: Private } {
   const facts = parseResult(stdout, 'observe.sh').values;
 
-  let status: Record<string, unknown> | undefined;
-  const statusText = (decoded(facts, 'tailscale_status_b64') ?? '').trim();
-  if (statusText) {
-    try {
-      status = JSON.parse(statusText);
-    } catch {
-      status = undefined; // an old or broken client: treated as not joined
-    }
-  }
-  const ips = (get(status, 'Self', 'TailscaleIPs') as string[] | undefined) ?? [];
-  const running = get(status, 'BackendState') as string | undefined;
-
   const configText = decoded(facts, 'config_b64') || undefined;
   let config: Record<string, unknown> | undefined;
   let configError: string | undefined;
@@ -134,8 +123,6 @@ export function parseObservation(stdout: string, stackPeers: readonly string[] =
   const allow = get(config, 'gateway', 'tools', 'allow');
   const port = get(config, 'gateway', 'port');
 
-  const userId = get(status, 'Self', 'UserID');
-  const keyExpiry = get(status, 'Self', 'KeyExpiry');
   const state: MachineState = {
     os: facts.os ?? 'unknown',
     arch: facts.arch ?? 'unknown',
@@ -149,18 +136,7 @@ export function parseObservation(stdout: string, stackPeers: readonly string[] =
           ? { via: 'sudo' }
           : { via: 'refused', reason: facts.sudo.replace(/^refused: ?/, '') || 'sudo -n failed' },
     curl: 'curl' in facts ? Boolean(facts.curl) : undefined,
-    tailscale: {
-      installed: Boolean(facts.tailscale),
-      backendState: running,
-      loggedIn: get(status, 'HaveNodeKey') === true || running === 'Running' || running === 'Starting',
-      tailnet: (get(status, 'CurrentTailnet', 'Name') as string | undefined) || undefined,
-      login: userId === undefined ? undefined : (get(status, 'User', String(userId), 'LoginName') as string | undefined) || undefined,
-      hostname: (get(status, 'Self', 'HostName') as string | undefined) ?? undefined,
-      tags: (get(status, 'Self', 'Tags') as string[] | undefined) ?? [],
-      ip: running === 'Running' ? ips.find((ip) => /^\d+\.\d+\.\d+\.\d+$/.test(ip)) : undefined,
-      // ipnstate.PeerStatus.KeyExpiry is a *time.Time with omitempty: absent when the key never expires
-      keyExpiry: typeof keyExpiry === 'string' && keyExpiry ? keyExpiry : undefined,
-    },
+    tailscale: tailscaleState(decoded(facts, 'tailscale_status_b64') ?? '', Boolean(facts.tailscale)),
     gateway: {
       installed: Boolean(facts.openclaw),
       configPath: facts.config || undefined,

@@ -92,27 +92,34 @@ test('a stale lock found by many runs at once is taken over by exactly one', asy
   const path = join(dirname(s.file), 'stacks', 'locked', 'lock');
   const lockModule = new URL('../../src/apply/lock.js', import.meta.url).href;
   const specModule = new URL('../../src/peer-yaml/load.js', import.meta.url).href;
-  // each run waits for the same moment, takes the lock, holds it a while; a refused one says so
-  const start = Date.now() + 1500;
-  const program = `
+  const runs = 8;
+  // each run waits for the same moment and tries the lock; the one that took it holds it until every run has
+  // tried (a run that started late on a busy machine must still meet the winner's lock, not a released one)
+  const program = (start: number, tried: string) => `
+    const { appendFileSync, readFileSync } = await import('node:fs');
     const { lockStack } = await import(${JSON.stringify(lockModule)});
     const { loadSpec } = await import(${JSON.stringify(specModule)});
     const s = loadSpec(${JSON.stringify(s.file)});
+    const tried = ${JSON.stringify(tried)};
+    const allTried = () => readFileSync(tried, 'utf8').length >= ${runs};
     while (Date.now() < ${start}) {}
-    try { const unlock = lockStack(s, 'up'); console.log('took'); await new Promise((r) => setTimeout(r, 800)); unlock(); }
-    catch (e) { console.log(e.constructor.name); }`;
-  for (let round = 0; round < 3; round++) {
+    try {
+      const unlock = lockStack(s, 'up');
+      appendFileSync(tried, '.');
+      console.log('took');
+      for (const t0 = Date.now(); !allTried() && Date.now() - t0 < 60000; ) await new Promise((r) => setTimeout(r, 20));
+      unlock();
+    } catch (e) { appendFileSync(tried, '.'); console.log(e.constructor.name); }`;
+  for (let round = 0; round < 5; round++) {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, JSON.stringify({ pid: 2 ** 22 + 1, host: hostname(), user: 'x', command: 'up', since: 'then' }));
+    const tried = join(dirname(s.file), `tried-${round}`);
+    writeFileSync(tried, '');
+    const source = program(Date.now() + 1500, tried);
     const outs = await Promise.all(
       Array.from(
-        { length: 8 },
-        () =>
-          new Promise<string>((done) =>
-            execFile(process.execPath, ['--input-type=module', '-e', program.replace(String(start), String(Date.now() + 1500))], (_, stdout) =>
-              done(stdout.trim()),
-            ),
-          ),
+        { length: runs },
+        () => new Promise<string>((done) => execFile(process.execPath, ['--input-type=module', '-e', source], (_, stdout) => done(stdout.trim()))),
       ),
     );
     assert.equal(outs.filter((o) => o === 'took').length, 1, `round ${round}: ${outs.join(', ')}`);

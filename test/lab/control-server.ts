@@ -101,6 +101,9 @@ Description=Tailscale node agent (peer-provision lab TEST DOUBLE)
 After=network-pre.target
 
 [Service]
+# Type=notify, as the real unit: \`systemctl enable --now\` returns once the daemon's socket is up
+Type=notify
+NotifyAccess=all
 ExecStart=/usr/bin/node /usr/local/lib/tailscale-standin/tailscale.mjs tailscaled
 Restart=on-failure
 

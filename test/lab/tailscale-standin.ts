@@ -167,7 +167,16 @@ async function cmdUp(args: string[], rawArgv: string[]): Promise<void> {
     'accept-routes': 'bool',
     json: 'bool',
     'force-reauth': 'bool',
+    'accept-risk': 'string',
   });
+  // As the real CLI (cmd/tailscale/cli/up.go): a re-authentication over an ssh session that comes from the tailnet
+  // is refused unless the risk of losing that session is accepted.
+  const fromTailnet = /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./.test(process.env.SSH_CLIENT ?? '');
+  if (f['force-reauth'] && fromTailnet && !['lose-ssh', 'all'].includes(String(f['accept-risk'] ?? ''))) {
+    throw new Fail(
+      'You are connected over Tailscale; this action may result in your SSH session disconnecting.\nTo skip this warning, use --accept-risk=lose-ssh\naborted, no changes made',
+    );
+  }
   const keyArg = (f['auth-key'] ?? f.authkey) as string | undefined;
   const timeoutMs = f.timeout ? parseDuration(f.timeout as string) : 0;
   let tags: string[] | undefined;
@@ -341,7 +350,11 @@ function daemon(): Promise<number> {
     c.end('{"daemon":"tailscaled stand-in"}\n');
   });
   return new Promise((resolve) => {
-    server.listen(SOCKET, () => chmodSync(SOCKET, 0o666));
+    server.listen(SOCKET, () => {
+      chmodSync(SOCKET, 0o666);
+      // ready, as the real tailscaled tells systemd (sd_notify) once its local API listens
+      if (process.env.NOTIFY_SOCKET) execFileSync('systemd-notify', ['--ready']);
+    });
     const stop = () => server.close(() => resolve(0));
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);

@@ -1,6 +1,10 @@
-// join: `tailscale up` with the key minted for this machine (or the provided one, resolved now), then its address.
+// join: `tailscale up` with the key minted for this machine (or the provided one, resolved now); then the node it
+// made is checked against the plan: its tags (the key's own, or the ones requested) and its address.
 import { StepError } from '../../errors.js';
+import { advertisesTags } from '../../model/auth-key.js';
+import { tailscaleState } from '../../observe/tailscale-status.js';
 import { redact } from '../../output/redact.js';
+import { decoded } from '../../transport/result.js';
 import { remoteStep } from '../steps.js';
 import { type Executor, runOf } from './types.js';
 
@@ -8,18 +12,31 @@ export const join: Executor<'join'> = {
   title: 'join the tailnet',
   async run(step, ctx) {
     const run = runOf(step, ctx);
+    const minted = run.authKey !== undefined;
     const key = run.authKey ?? (ctx.spec.tailnet.provider === 'provided' ? ctx.tailnet.providedKey(run.machine.name) : undefined);
     if (!key) throw new StepError(run.machine.name, this.title, 'no auth key was minted or given for this machine');
     const { values } = await remoteStep(run, this.title, 'join', {
       AUTH_KEY: key,
       FORCE_REAUTH: step.input.forceReauth ? 1 : 0,
       HOSTNAME_WANTED: step.input.hostname,
-      TAGS: step.input.tags.join(','),
+      ADVERTISE_TAGS: advertisesTags(key, minted) ? step.input.tags.join(',') : '',
     });
-    const ip = values.ip;
-    if (!ip || !/^\d+\.\d+\.\d+\.\d+$/.test(ip))
-      throw new StepError(run.machine.name, this.title, `tailscale ip -4 printed no IPv4 address${ip ? ` (${redact(ip)})` : ''}`);
-    run.ip = ip;
+    const node = tailscaleState(decoded(values, 'status_b64') ?? '', true);
+    const missing = step.input.tags.filter((t) => !node.tags.includes(t));
+    if (missing.length) {
+      // an untagged node is not this stack's: the next run would refuse it. Log it out again, so a run with the
+      // right key starts from a clean machine.
+      await remoteStep(run, this.title, 'leave', { DETACH: step.input.forceReauth ? 1 : 0 });
+      throw new StepError(
+        run.machine.name,
+        this.title,
+        `the node joined without ${missing.join(', ')} (it has ${node.tags.join(', ') || 'no tags'}), so it was logged out again: ` +
+          `the auth key must carry the tags ${step.input.tags.join(', ')} (Tailscale: a tagged key, or an OAuth client with those tags; ` +
+          `headscale: headscale preauthkeys create --tags ${step.input.tags.join(',')})`,
+      );
+    }
+    if (!node.ip) throw new StepError(run.machine.name, this.title, `tailscale status shows no IPv4 address (state ${redact(node.backendState ?? 'unknown')})`);
+    run.ip = node.ip;
     return {};
   },
 };
