@@ -28,7 +28,7 @@ const PURE = [
   '^src/model/',
   '^src/errors\\.ts$',
   '^src/peer-yaml/(types|duration|token-rule)\\.ts$',
-  '^src/observe/(types|parse)\\.ts$',
+  '^src/observe/(types|parse|tailscale-status)\\.ts$',
   '^src/tailnet/(acl|notes|errors)\\.ts$',
   '^src/output/redact\\.ts$',
   '^src/transport/result\\.ts$',
