@@ -344,18 +344,8 @@ async function settle(lab: Lab): Promise<number> {
 
 /** Makes every machine one that never had Tailscale: down leaves the tailnet but keeps the client installed. */
 async function uninstallTailscale(lab: Lab): Promise<void> {
-  await Promise.all(
-    lab.machines.map(async (m) => {
-      // systemd machines: the install script's tailscaled service too
-      const service =
-        m.kind === 'systemd' ? 'systemctl disable --now tailscaled.service && rm -f /etc/systemd/system/tailscaled.service && systemctl daemon-reload && ' : '';
-      const r = await lab.run(
-        m.name,
-        service + 'rm -rf /usr/local/bin/tailscale /usr/local/lib/tailscale-standin /etc/tailscale-standin /var/lib/tailscale-standin',
-      );
-      if (r.code !== 0) throw new Error(`bench: could not reset Tailscale on ${m.name}: ${r.stderr}`);
-    }),
-  );
+  await Promise.all(lab.machines.map((m) => lab.removeTailscale(m.name)));
+  lab.deleteNodes();
 }
 
 // ---------------------------------------------------------------- statistics and tables

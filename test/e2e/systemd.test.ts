@@ -115,7 +115,7 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
       const backup = `/home/lab/.peer-provision/lab/configs/${sha256(cfg(m)).slice(0, 16)}/orig`;
       assert.equal((statSync(lab.hostPath(m, backup)).mode & 0o777).toString(8), '600', 'the backup of the config');
       // tailscale up ran as root (through sudo -n): the node's state file is root's
-      assert.equal(statSync(lab.hostPath(m, '/var/lib/tailscale-standin/state.json')).uid, 0);
+      assert.equal(statSync(lab.hostPath(m, '/var/lib/tailscale/tailscaled.state')).uid, 0);
       assert.ok(lab.argvLog(m).some((e) => e.argv[0] === 'up'));
     }
     const secrets = secretsOf(lab, ['m1', 'm2', 'm3']);

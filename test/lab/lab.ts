@@ -1,12 +1,14 @@
 /**
  * peer-provision test lab: N real "machines" on this host (Linux namespaces), each with real sshd and a
- * real OpenClaw gateway, plus a Tailscale TEST DOUBLE (control server + `tailscale` stand-in CLI).
+ * real OpenClaw gateway; Tailscale is real too: headscale as the control server in the hub, and each machine's own
+ * tailscaled and CLI (installed by the tool's install step from the lab's mirror, test/lab/tailscale-installer.ts).
  *
  * Layout (all names prefixed `pplab`; every address anyone contacts is inside a namespace the lab created):
- *   hub netns `pplab-hub`: bridge pplabbr0 (management, 10.231.57.0/24, hub = .1 runs the control server on :9480, and on :9443 over https with the lab CA)
- *                          bridge pplabbr1 (simulated tailnet, no addresses; machines get 100.64.0.N/10 on join)
+ *   hub netns `pplab-hub`: bridge pplabbr0 (management, 10.231.57.0/24, hub = .1 runs headscale on :8080 with its own
+ *                          DERP region and STUN on :3478, and the install mirror on :9480, and on :9443 over https with the lab CA)
  *   host: veth `pplab-host` 10.231.57.254 on the management bridge (host -> machine SSH)
- *   machine mN: netns `pplab-mN` (eth0 = 10.231.57.(10+N), tailscale0 = no address until `tailscale up`),
+ *   machine mN: netns `pplab-mN` (eth0 = 10.231.57.(10+N); tailscale0 is tailscaled's own TUN device, 100.64.0.0/10
+ *               once joined: WireGuard between the machines runs over eth0),
  *               + mount/UTS/PID namespaces (unshare), hostname mN, overlays over /etc /usr/local /opt /var
  *               and fresh binds for /root /home /tmp /run (all under <state>/machines/mN), the host cache
  *               (Node 24 + openclaw) bind-mounted read-only at /opt/peer-provision-lab.
@@ -27,12 +29,12 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as yamlStringify } from 'yaml';
-import { type KeyRecord, keyFile, type NodeRecord } from './control-server.js';
+import { HEADSCALE_PORT, Headscale, type HeadscaleNode } from './headscale.js';
 import {
   bootSystemdMachine,
   findInitPid,
@@ -42,6 +44,7 @@ import {
   systemdGatewayPid,
   systemdKindMissing,
 } from './systemd-machine.js';
+import { ARGV_LOG } from './tailscale-installer.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/test/lab
 export const REPO = resolve(HERE, '../../..');
@@ -67,9 +70,10 @@ export const CONTROL_HTTPS_PORT = 9443;
 const HOST_IF = 'pplab-host';
 const HOST_IP = `${SUBNET}.254`;
 const BR_MGMT = 'pplabbr0';
-const BR_TS = 'pplabbr1';
 export const GATEWAY_PORT = 18789;
 export const MAX_MACHINES = 6;
+/** The headscale user that owns the lab's untagged keys (and the nodes they make). */
+const LAB_USER = 'lab';
 /** Machines and the control server start with this environment only (nothing of the caller's leaks in). */
 const CLEAN_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
 
@@ -98,7 +102,8 @@ export interface Machine {
 interface StateFile {
   machines: Machine[];
   createdAt: string;
-  controlPid: number;
+  mirrorPid: number;
+  headscalePid: number;
 }
 
 export interface RunResult {
@@ -400,6 +405,24 @@ function labCertificates(dir: string): string {
   return readFileSync(f('ca.crt'), 'utf8');
 }
 
+/**
+ * Removes what the lab's installer put on a machine (the systemd kind: under /usr and its unit; the supervisor kind,
+ * whose /usr is the host's: under /usr/local only). Fails while tailscaled or its TUN device are still there.
+ */
+const REMOVE_TAILSCALE = `set -u
+if [ -d /run/systemd/system ]; then
+  systemctl disable --now tailscaled.service >/dev/null 2>&1
+  rm -f /lib/systemd/system/tailscaled.service /usr/bin/tailscale /usr/sbin/tailscaled
+  systemctl daemon-reload
+fi
+if pgrep -x tailscaled >/dev/null; then
+  pkill -x tailscaled; i=0; while pgrep -x tailscaled >/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+  pkill -9 -x tailscaled; sleep 0.2
+fi
+rm -rf /usr/local/bin/tailscale /usr/local/sbin/tailscaled /etc/tailscale /etc/default/tailscaled /var/lib/tailscale /run/tailscale \\
+  /var/cache/tailscale /var/log/pplab-tailscale
+! pgrep -x tailscaled >/dev/null && ! ip link show tailscale0 >/dev/null 2>&1 && ! command -v tailscale >/dev/null`;
+
 // ---------------------------------------------------------------- the Lab object
 export class Lab {
   readonly stateDir = STATE_DIR;
@@ -407,7 +430,9 @@ export class Lab {
   readonly knownHostsPath = join(STATE_DIR, 'ssh', 'known_hosts');
   readonly identityPath = join(STATE_DIR, 'ssh', 'id_ed25519');
   readonly installUrl = `https://${HUB_IP}:${CONTROL_HTTPS_PORT}/install.sh`;
-  readonly controlUrl = `http://${HUB_IP}:${CONTROL_PORT}`;
+  /** headscale: the control server every machine's tailscaled joins. */
+  readonly headscale = new Headscale(join(STATE_DIR, 'control', 'headscale'), CACHE_DIR, HUB_IP);
+  readonly controlUrl = this.headscale.url;
   constructor(readonly machines: Machine[]) {}
 
   machine(name: string): Machine {
@@ -474,18 +499,40 @@ export class Lab {
     this.writeFile(machine, this.machine(machine).configPath, content, 0o600);
   }
 
-  /** Each `tailscale` stand-in invocation on the machine: {ts, pid, argv, leak?}. */
+  /**
+   * Each `tailscale` invocation on the machine, as the lab installer's argv recorder wrote it: {ts, pid, argv, leak?}.
+   * leak: an auth key in an argument (a secret in argv), anything but `--auth-key=file:…`.
+   */
   argvLog(machine: string): { ts: string; pid: number; argv: string[]; leak?: boolean }[] {
     let text = '';
     try {
-      text = this.readFile(machine, '/var/log/tailscale-standin/argv.jsonl');
+      text = this.readFile(machine, ARGV_LOG);
     } catch {
       return [];
     }
     return text
       .split('\n')
       .filter(Boolean)
-      .map((l) => JSON.parse(l));
+      .map((line) => {
+        const [ts = '', pid = '0', ...args] = line.split(' ');
+        const argv = args.map((a) => Buffer.from(a, 'base64').toString('utf8'));
+        const leak = argv.some((a) => /(tskey|hskey)-/.test(a) && !/^--?auth-?key=file:/.test(a));
+        return { ts, pid: Number(pid), argv, ...(leak ? { leak: true } : {}) };
+      });
+  }
+
+  /**
+   * Makes the machine one that never had Tailscale: tailscaled stopped (its TUN device goes with it), the binaries, the
+   * unit, the state (a new machine key next time), the device policy and the logs removed. headscale's nodes are not
+   * touched: see deleteNodes.
+   */
+  async removeTailscale(machine: string): Promise<void> {
+    const r = await this.run(machine, REMOVE_TAILSCALE);
+    if (r.code !== 0) throw new Error(`lab: Tailscale is still on ${machine} (${r.code}): ${(r.stderr || r.stdout).trim()}`);
+  }
+  /** Deletes every node at headscale, as an admin deleting the devices in the admin console would. */
+  deleteNodes(): void {
+    for (const n of this.headscale.nodes()) this.headscale.deleteNode(n.id);
   }
 
   /** The gateway's pid inside the machine's PID namespace (from /run/openclaw-gateway.pid), or undefined. */
@@ -520,48 +567,38 @@ export class Lab {
     );
   }
 
-  /** Mints a lab auth key `tskey-auth-lab<random>` (single use unless reusable) and writes it to a 0600 file. */
-  mintKey(opts: { expired?: boolean; reusable?: boolean; revoked?: boolean; label?: string } = {}): { key: string; file: string } {
-    const key = `tskey-auth-lab${randomBytes(12).toString('hex')}`;
-    const now = Date.now();
-    const rec: KeyRecord = {
-      key,
-      createdAt: new Date(now).toISOString(),
-      expiresAt: new Date(opts.expired ? now - 60_000 : now + 86_400_000).toISOString(),
-      reusable: Boolean(opts.reusable),
-      used: false,
-      revoked: Boolean(opts.revoked),
-    };
-    writeFile(keyFile(STATE_DIR, key), JSON.stringify(rec, null, 2) + '\n', 0o600);
-    const file = join(STATE_DIR, 'keys', `${opts.label ?? 'key'}-${key.slice(-8)}.key`);
+  /**
+   * Mints a headscale pre-auth key and writes it to a 0600 file. Tagged with `tags` (a tagged node, owned by its tags:
+   * peer-provision's own keys are), else a key of the lab's user. Single use unless reusable; expired or revoked: expired
+   * at once (headscale's one way to revoke a key).
+   */
+  mintKey(opts: { expired?: boolean; reusable?: boolean; revoked?: boolean; label?: string; tags?: string[] } = {}): { key: string; file: string } {
+    const { id, key } = this.headscale.mintKey({ tags: opts.tags, reusable: opts.reusable, user: opts.tags?.length ? undefined : LAB_USER });
+    if (opts.expired || opts.revoked) this.headscale.expireKey(id);
+    const file = join(STATE_DIR, 'keys', `${opts.label ?? 'key'}-${id}.key`);
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     writeFile(file, key + '\n', 0o600);
     return { key, file };
   }
-  /** The control server's live node of a machine (by its hostname, the machine's name unless peer.yaml says otherwise). */
-  node(hostname: string): NodeRecord | undefined {
-    const db = JSON.parse(readFileSync(join(STATE_DIR, 'control', 'nodes.json'), 'utf8')) as { nodes: NodeRecord[] };
-    return db.nodes.find((n) => n.hostname === hostname && !n.gone);
+  /** The tags a stack's key for a machine carries: what peer-provision's own keys carry. */
+  static tagsFor(stack: string, machine: string): string[] {
+    return [`tag:peer-${stack}`, `tag:peer-${stack}-${machine}`];
+  }
+  /** headscale's node for a machine (by its hostname, the machine's name unless peer.yaml says otherwise). */
+  node(hostname: string): HeadscaleNode | undefined {
+    return this.headscale.nodes().find((n) => n.name === hostname);
   }
   /**
-   * Sets (or, undefined, clears) the node key expiry of a machine's live node at the control server, as an admin
-   * enabling or disabling key expiry on the device would; the stand-in's status shows it from then on.
+   * Sets (or, undefined, disables) the node key expiry of a machine's node at headscale, as an admin enabling or
+   * disabling key expiry on the device would; the machine's `tailscale status` shows it once its netmap updates.
    */
   setKeyExpiry(hostname: string, at: Date | undefined): void {
-    const path = join(STATE_DIR, 'control', 'nodes.json');
-    const db = JSON.parse(readFileSync(path, 'utf8')) as { nodes: NodeRecord[] };
-    const node = db.nodes.find((n) => n.hostname === hostname && !n.gone);
-    if (!node) throw new Error(`no live node with hostname ${hostname}`);
-    if (at) node.keyExpiry = at.toISOString().replace(/\.\d{3}Z$/, 'Z');
-    else delete node.keyExpiry;
-    writeFile(path + '.tmp', JSON.stringify(db, null, 2) + '\n', 0o600);
-    renameSync(path + '.tmp', path);
+    const node = this.node(hostname);
+    if (!node) throw new Error(`no node with hostname ${hostname}`);
+    this.headscale.setExpiry(node.id, at);
   }
   revokeKey(key: string): void {
-    const f = keyFile(STATE_DIR, key);
-    const rec = JSON.parse(readFileSync(f, 'utf8')) as KeyRecord;
-    rec.revoked = true;
-    writeFile(f, JSON.stringify(rec, null, 2) + '\n', 0o600);
+    this.headscale.expireKey(this.headscale.keyId(key));
   }
 
   /**
@@ -584,7 +621,11 @@ export class Lab {
       const m = this.machine(n);
       let entry: Record<string, any> = {
         ssh: m.sshAlias,
-        tailscale: { hostname: m.name, authKey: `file:${this.mintKey({ label: m.name }).file}`, installUrl: this.installUrl },
+        tailscale: {
+          hostname: m.name,
+          authKey: `file:${this.mintKey({ label: m.name, tags: Lab.tagsFor(opts.name ?? 'lab', m.name) }).file}`,
+          installUrl: this.installUrl,
+        },
         gateway: { port: GATEWAY_PORT, token: 'generate' },
       };
       entry = opts.machine?.(m.name, entry) ?? entry;
@@ -670,10 +711,8 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   };
   nsSetup(HUB_NS);
   ipn(HUB_NS, 'link', 'add', 'name', BR_MGMT, 'type', 'bridge');
-  ipn(HUB_NS, 'link', 'add', 'name', BR_TS, 'type', 'bridge');
   ipn(HUB_NS, 'addr', 'add', `${HUB_IP}/24`, 'dev', BR_MGMT);
   ipn(HUB_NS, 'link', 'set', BR_MGMT, 'up');
-  ipn(HUB_NS, 'link', 'set', BR_TS, 'up');
   sh('ip', ['link', 'add', 'name', HOST_IF, 'type', 'veth', 'peer', 'name', `${HOST_IF}p`, 'netns', HUB_NS]);
   try {
     writeFileSync(`/proc/sys/net/ipv6/conf/${HOST_IF}/disable_ipv6`, '1');
@@ -772,30 +811,36 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   for (const m of machines) {
     nsSetup(m.ns);
     ipn(HUB_NS, 'link', 'add', 'name', `${m.ns}e`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', m.ns);
-    ipn(HUB_NS, 'link', 'add', 'name', `${m.ns}t`, 'type', 'veth', 'peer', 'name', 'tailscale0', 'netns', m.ns);
     ipn(HUB_NS, 'link', 'set', `${m.ns}e`, 'master', BR_MGMT, 'up');
-    ipn(HUB_NS, 'link', 'set', `${m.ns}t`, 'master', BR_TS, 'up');
     ipn(m.ns, 'addr', 'add', `${m.mgmtIp}/24`, 'dev', 'eth0');
     ipn(m.ns, 'link', 'set', 'eth0', 'up');
     ipn(m.ns, 'route', 'replace', `${SUBNET}.0/24`, 'dev', 'eth0', 'proto', 'kernel', 'scope', 'link', 'src', m.mgmtIp, 'quickack', '1');
-    ipn(m.ns, 'link', 'set', 'tailscale0', 'up');
   }
 
-  // -- control server (tailscale test double) in the hub namespace
-  mkdirSync(join(STATE_DIR, 'control', 'keys'), { recursive: true, mode: 0o700 });
+  // -- headscale (the control server) and the install mirror, in the hub namespace
   mkdirSync(MACHINE_REPO, { recursive: true });
-  const clog = openSync(join(STATE_DIR, 'control', 'server.log'), 'a');
-  const control = spawn(
+  const headscale = new Headscale(join(STATE_DIR, 'control', 'headscale'), CACHE_DIR, HUB_IP);
+  headscale.writeConfig();
+  const headscalePid = headscale.start(HUB_NS, CLEAN_ENV);
+  const mlog = openSync(join(STATE_DIR, 'control', 'mirror.log'), 'a');
+  const mirror = spawn(
     'ip',
-    ['netns', 'exec', HUB_NS, process.execPath, join(HERE, 'control-server.js'), STATE_DIR, HUB_IP, String(CONTROL_PORT), String(CONTROL_HTTPS_PORT)],
-    {
-      detached: true,
-      stdio: ['ignore', clog, clog],
-      env: CLEAN_ENV,
-    },
+    [
+      'netns',
+      'exec',
+      HUB_NS,
+      process.execPath,
+      join(HERE, 'mirror-server.js'),
+      STATE_DIR,
+      HUB_IP,
+      String(CONTROL_PORT),
+      String(CONTROL_HTTPS_PORT),
+      headscale.url,
+    ],
+    { detached: true, stdio: ['ignore', mlog, mlog], env: CLEAN_ENV },
   );
-  control.unref();
-  closeSync(clog);
+  mirror.unref();
+  closeSync(mlog);
 
   // -- start each machine: ip netns exec -> unshare (mount, uts, pid) -> bootstrap mounts -> exec pplab-init
   //    (kind systemd: overlay root -> systemd-nspawn --boot)
@@ -898,11 +943,13 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   const lab = new Lab(started);
   writeFile(
     join(STATE_DIR, 'state.json'),
-    JSON.stringify({ machines: started, createdAt: new Date().toISOString(), controlPid: control.pid ?? 0 } satisfies StateFile, null, 2) + '\n',
+    JSON.stringify({ machines: started, createdAt: new Date().toISOString(), mirrorPid: mirror.pid ?? 0, headscalePid } satisfies StateFile, null, 2) + '\n',
     0o600,
   );
-  await waitFor('control server', () => tcpOpen(HUB_IP, CONTROL_PORT), 10_000, 50);
-  await waitFor('control server (https)', () => tcpOpen(HUB_IP, CONTROL_HTTPS_PORT), 10_000, 50);
+  await waitFor('install mirror', () => tcpOpen(HUB_IP, CONTROL_PORT), 10_000, 50);
+  await waitFor('install mirror (https)', () => tcpOpen(HUB_IP, CONTROL_HTTPS_PORT), 10_000, 50);
+  await waitFor('headscale', () => tcpOpen(HUB_IP, HEADSCALE_PORT), 30_000, 50);
+  headscale.user(LAB_USER);
   for (const m of started) await waitFor(`sshd on ${m.name}`, () => tcpOpen(m.mgmtIp, 22), m.kind === 'systemd' ? 60_000 : 10_000, 50);
   log(`lab: ${n} machines up (ssh ready)`);
   // systemd machines: OpenClaw set up as its docs say for a user, over ssh as that user

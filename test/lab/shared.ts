@@ -1,11 +1,11 @@
 /**
  * One lab for a whole test run. test/run.ts builds it while the unit tests run and tears it down at the end; each lab
  * file adopts it with `useLab`, which first puts every machine back as a user had it before peer-provision (`resetLab`:
- * no Tailscale, no peer-provision files, the file's gateway config, the gateway healthy on loopback). That is much
+ * no Tailscale (and no node at headscale), no peer-provision files, the file's gateway config, the gateway healthy on loopback). That is much
  * cheaper than new machines: the gateway restarts only when its config has to change. A file run on its own (or one
  * that asks for `fresh` machines, or another shape) builds its own lab, and tears it down after if it is not a run's.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { record } from '../timing/record.js';
 import {
@@ -69,17 +69,14 @@ async function runLabSettled(timeoutMs = 10 * 60_000): Promise<void> {
   while (!existsSync(RUN_LAB_READY) && existsSync(LOCK_DIR) && Date.now() < end) await new Promise((r) => setTimeout(r, 500));
 }
 
-/** What peer-provision and the lab's tests leave on a supervisor machine, removed; then the checks that it is gone. */
+/** What peer-provision and the lab's tests leave on a supervisor machine (Tailscale apart), removed; then checked. */
 const CLEAN = `set -u
-if [ -x /usr/local/bin/tailscale ]; then tailscale logout >/dev/null 2>&1 || true; fi
 for d in /root/.peer-provision; do while mountpoint -q "$d" 2>/dev/null; do umount "$d" || break; done; done
-rm -rf /usr/local/bin/tailscale /usr/local/lib/tailscale-standin /etc/tailscale-standin /var/lib/tailscale-standin /var/log/tailscale-standin \\
-  /root/.peer-provision /root/.openclaw/peer-agent /root/.openclaw/workspace/skills/peer-messaging /root/.openclaw/.peer-provision.* \\
-  /tmp/peer-provision-* /tmp/pp-*
-ip -4 addr flush dev tailscale0
+rm -rf /root/.peer-provision /root/.openclaw/peer-agent /root/.openclaw/workspace/skills/peer-messaging \\
+  /root/.openclaw/.peer-provision.* /tmp/peer-provision-* /tmp/pp-*
 [ -L /root/.openclaw/openclaw.json ] && rm -f /root/.openclaw/openclaw.json
 pgrep -x sshd >/dev/null || ${START_SSHD}
-test ! -e /usr/local/bin/tailscale && test -z "$(ip -4 -o addr show dev tailscale0)" && test ! -e /root/.peer-provision`;
+test ! -e /root/.peer-provision`;
 
 /** Stops the supervisor (and its gateway), writes the config from stdin, starts the supervisor again. */
 const REWRITE_CONFIG = `set -eu
@@ -95,10 +92,12 @@ setsid /usr/local/sbin/pplab-gw-supervisor </dev/null >>/var/log/pplab/superviso
  */
 export async function resetLab(lab: Lab, configs: Configs = {}): Promise<void> {
   for (const dir of ['stacks', 'pulumi']) rmSync(join(STATE_DIR, dir), { recursive: true, force: true });
-  forgetNodes();
+  // every node an earlier file left is gone, as if deleted in the admin console
+  lab.deleteNodes();
   await Promise.all(
     lab.machines.map(async (m) => {
       if (m.kind !== 'supervisor') throw new Error(`${m.name}: only supervisor machines are reset`);
+      await lab.removeTailscale(m.name);
       const clean = await lab.run(m.name, CLEAN);
       if (clean.code !== 0) throw new Error(`${m.name}: not clean after the reset (${clean.code}): ${clean.stderr}`);
       const given = configs[m.name];
@@ -126,13 +125,4 @@ async function onLoopbackOnly(lab: Lab, machine: string): Promise<boolean> {
   );
   const addrs = r.stdout.split('\n').filter(Boolean);
   return r.code === 0 && addrs.length > 0 && addrs.every((a) => a.startsWith('127.0.0.1:'));
-}
-
-/** The stand-in control server's nodes: every one left by an earlier file is gone, as if deleted in the admin console. */
-function forgetNodes(): void {
-  const path = join(STATE_DIR, 'control', 'nodes.json');
-  if (!existsSync(path)) return;
-  const db = JSON.parse(readFileSync(path, 'utf8')) as { nodes: { gone: boolean }[] };
-  for (const n of db.nodes) n.gone = true;
-  writeFileSync(path, JSON.stringify(db, null, 2) + '\n', { mode: 0o600 });
 }

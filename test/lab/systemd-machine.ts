@@ -6,7 +6,7 @@
  *   - lingering is on for `lab` (/var/lib/systemd/linger/lab), so `user@1000.service` runs without a login;
  *   - OpenClaw is set up as its docs say: ~/.openclaw/openclaw.json (token auth), then `openclaw gateway install`
  *     as `lab`, which writes and starts the user unit `openclaw-gateway.service`;
- *   - the Tailscale TEST DOUBLE's install script, run by the tool, adds a `tailscaled.service` (as the real package does).
+ *   - the lab's Tailscale installer, run by the tool, installs the real tailscaled with its package's `tailscaled.service`.
  * Node 24 and openclaw come read-only from the host cache, as for the other kind.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -161,8 +161,11 @@ export function bootSystemdMachine(
       `--hostname=${name}`,
       `--network-namespace-path=/run/netns/${ns}`,
       `--bind-ro=${cacheDir}:${machineCache}`,
-      // tailscaled (here the test double run as root) configures tailscale0: nspawn keeps CAP_NET_ADMIN only when asked
+      // tailscaled makes and configures its TUN device tailscale0: nspawn keeps CAP_NET_ADMIN only when asked, and
+      // /dev/net/tun is neither in the machine's /dev nor allowed by its device policy unless bound
       '--capability=CAP_NET_ADMIN',
+      '--bind=/dev/net/tun',
+      '--property=DeviceAllow=/dev/net/tun rwm',
       '--resolv-conf=off',
       '--timezone=off',
       '--link-journal=no',

@@ -27,16 +27,15 @@
 //   unknown).
 // - 429 with Retry-After and 5xx can be injected for the next N requests.
 //
-// With `registry` (the lab's state dir) keys are written as the lab control server's key records and devices are the
-// lab's registered nodes: the lab's tailscale stand-in then accepts exactly the keys this API minted and not revoked.
+// With `backend` (the lab's headscale, test/lab/headscale.ts) the keys it mints are real headscale pre-auth keys with the
+// requested tags (`hskey-auth-…`; the machines' real tailscaled join with them), a revoke expires the headscale key,
+// and devices are headscale's nodes (a delete is a real node delete). Everything else here stays Tailscale's semantics
+// that headscale lacks: OAuth clients and their tag rule, scopes, ETag/If-Match, policy tests, errors in Tailscale's shape.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { type ParseError, parse as parseJsonc } from 'jsonc-parser';
-import { type KeyRecord, keyFile, type NodeRecord } from '../lab/control-server.js';
 
 export interface OAuthClient {
   id: string;
@@ -74,12 +73,22 @@ interface KeyState {
   used: boolean;
 }
 
+/** The control server behind the double's keys and devices (the lab's headscale). */
+export interface ApiBackend {
+  mintKey(k: { tags: string[]; reusable: boolean; ephemeral: boolean; expirySeconds: number }): { key: string; id: string };
+  revokeKey(id: string): void;
+  keyUsed(id: string): boolean;
+  devices(): DoubleDevice[];
+  /** false: no such device. */
+  deleteDevice(id: string): boolean;
+}
+
 export interface ApiDoubleOptions {
   clients?: OAuthClient[];
   apiKeys?: string[];
   policy?: string;
-  /** The lab state dir: keys go to its control/keys registry, devices are its control/nodes.json nodes. */
-  registry?: string;
+  /** A real control server behind the API: keys, their use and the devices are its own. */
+  backend?: ApiBackend;
   /** headscale's behaviour: a policy test naming a tag that no device carries fails. */
   testsNeedDevices?: boolean;
   host?: string;
@@ -95,6 +104,8 @@ export interface ApiDouble {
   /** An edit by someone else (admin console): new text, new ETag. */
   setPolicy(text: string): void;
   keys(): KeyState[];
+  /** As the API reports the key: revoked, expired or (single use) used at the control server. */
+  keyInvalid(id: string): boolean;
   /** The next `count` requests answer 429 with Retry-After `seconds` (or 503 when status is given). */
   failNext(count: number, opts?: { status?: number; retryAfter?: string }): void;
   /** Called before a POST /acl is handled (an edit racing ours); a status returned is the answer (a failure). */
@@ -172,42 +183,11 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
   let failures: { count: number; status: number; retryAfter?: string } = { count: 0, status: 429 };
   const memoryDevices: DoubleDevice[] = [];
 
-  const nodesPath = opts.registry ? join(opts.registry, 'control', 'nodes.json') : undefined;
-  const loadNodes = (): { nodes: NodeRecord[] } & Record<string, unknown> =>
-    nodesPath && existsSync(nodesPath) ? JSON.parse(readFileSync(nodesPath, 'utf8')) : { nodes: [] };
-  const saveJson = (path: string, v: unknown) => {
-    writeFileSync(`${path}.tmp`, JSON.stringify(v, null, 2) + '\n', { mode: 0o600 });
-    renameSync(`${path}.tmp`, path);
-  };
-  const devices = (): DoubleDevice[] =>
-    nodesPath
-      ? loadNodes()
-          .nodes.filter((n) => !n.gone)
-          .map((n) => ({ id: n.nodeId, nodeId: n.nodeId, hostname: n.hostname, tags: n.tags }))
-      : memoryDevices;
-  const writeRecord = (k: KeyState) => {
-    if (!opts.registry) return;
-    mkdirSync(join(opts.registry, 'control', 'keys'), { recursive: true, mode: 0o700 });
-    const f = keyFile(opts.registry, k.key);
-    const old = existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as KeyRecord) : undefined;
-    const rec: KeyRecord = {
-      key: k.key,
-      createdAt: k.created,
-      expiresAt: k.expires,
-      reusable: k.reusable,
-      used: old?.used ?? false,
-      ...(old?.usedBy ? { usedBy: old.usedBy } : {}),
-      revoked: Boolean(k.revoked),
-      tags: k.tags,
-      id: k.id,
-    };
-    saveJson(f, rec);
-  };
-  const usedInRegistry = (k: KeyState) => {
-    if (!opts.registry) return k.used;
-    const f = keyFile(opts.registry, k.key);
-    return existsSync(f) ? Boolean((JSON.parse(readFileSync(f, 'utf8')) as KeyRecord).used) : k.used;
-  };
+  const backend = opts.backend;
+  const devices = (): DoubleDevice[] => backend?.devices() ?? memoryDevices;
+  /** The backend's id of each key minted through it. */
+  const backendIds = new Map<string, string>();
+  const usedInBackend = (k: KeyState) => (backend && backendIds.has(k.id) ? backend.keyUsed(backendIds.get(k.id)!) : k.used);
 
   const readBody = (req: IncomingMessage) =>
     new Promise<string>((resolve) => {
@@ -230,6 +210,7 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
       etag = etagOf(text);
     },
     keys: () => [...keys.values()],
+    keyInvalid: (id) => keyView(keys.get(id)!).invalid,
     failNext(count, o = {}) {
       failures = { count, status: o.status ?? 429, retryAfter: o.retryAfter ?? (o.status ? undefined : '0') };
     },
@@ -302,11 +283,14 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
       if (bad.length > 0) return message(400, `requested tags [${bad.join(' ')}] are invalid or not permitted`);
       const now = Date.now();
       const id = `k${randomBytes(6).toString('hex')}CNTRL`;
+      const expirySeconds = Number(r.expirySeconds) || 90 * 86400;
+      const minted = backend?.mintKey({ tags, reusable: Boolean(create.reusable), ephemeral: Boolean(create.ephemeral), expirySeconds });
+      if (minted) backendIds.set(id, minted.id);
       const k: KeyState = {
         id,
-        key: `tskey-auth-${id}-${randomBytes(12).toString('hex')}`,
+        key: minted?.key ?? `tskey-auth-${id}-${randomBytes(12).toString('hex')}`,
         created: new Date(now).toISOString(),
-        expires: new Date(now + (Number(r.expirySeconds) || 90 * 86400) * 1000).toISOString(),
+        expires: new Date(now + expirySeconds * 1000).toISOString(),
         reusable: Boolean(create.reusable),
         ephemeral: Boolean(create.ephemeral),
         preauthorized: Boolean(create.preauthorized),
@@ -315,7 +299,6 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
         used: false,
       };
       keys.set(id, k);
-      writeRecord(k);
       return send(200, { ...keyView(k), key: k.key });
     }
     if ((m = /^\/api\/v2\/tailnet\/([^/]+)\/keys\/([^/]+)$/.exec(path))) {
@@ -326,7 +309,7 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
       if (req.method === 'DELETE') {
         if (!may('auth_keys')) return denied();
         k.revoked = new Date().toISOString();
-        writeRecord(k);
+        if (backend && backendIds.has(k.id)) backend.revokeKey(backendIds.get(k.id)!);
         rec.status = 200;
         res.writeHead(200);
         return res.end();
@@ -366,13 +349,8 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
     if ((m = /^\/api\/v2\/device\/([^/]+)$/.exec(path)) && req.method === 'DELETE') {
       if (!may('devices:core')) return denied();
       const id = decodeURIComponent(m[1]!);
-      if (nodesPath) {
-        const db = loadNodes();
-        const n = db.nodes.find((x) => x.nodeId === id && !x.gone);
-        if (!n) return message(404, 'device not found');
-        n.gone = true;
-        n.online = false;
-        saveJson(nodesPath, db);
+      if (backend) {
+        if (!backend.deleteDevice(id)) return message(404, 'device not found');
       } else {
         const i = memoryDevices.findIndex((d) => d.id === id);
         if (i < 0) return message(404, 'device not found');
@@ -387,7 +365,7 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
 
   function keyView(k: KeyState) {
     const expired = Date.parse(k.expires) <= Date.now();
-    const used = !k.reusable && usedInRegistry(k);
+    const used = !k.reusable && usedInBackend(k);
     return {
       id: k.id,
       keyType: 'auth',
