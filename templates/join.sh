@@ -3,6 +3,8 @@
 # @var HOSTNAME_WANTED: the node's Tailscale hostname
 # @var ADVERTISE_TAGS: comma-separated tags to request with --advertise-tags, e.g. tag:peer-lab,tag:peer-lab-alpha;
 #   empty: the key's own tags apply (a tagged auth key; headscale refuses the flag with any pre-auth key)
+# @var LOGIN_SERVER: the control server to join (--login-server), e.g. a headscale; empty: Tailscale's own (or the one
+#   the machine's device policy names)
 # @var FORCE_REAUTH: 1: takeOver, the node is logged in elsewhere or reached over Tailscale; or a re-key, the
 #   node's key is near expiry or expired: re-authenticate with the new key, and let the join finish even if it
 #   cuts this connection (--accept-risk=lose-ssh: the real CLI refuses a re-authentication over Tailscale without it)
@@ -21,15 +23,15 @@ if [ "$FORCE_REAUTH" = 1 ]; then
   result=$(umask 077 && mktemp "${TMPDIR:-/tmp}/peer-provision-join.XXXXXX")
   nohup sh -c 'as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
     as_root tailscale up --reset --force-reauth --accept-risk=lose-ssh --auth-key="file:$1" --hostname="$2" ${3:+"--advertise-tags=$3"} \
-      --timeout=60s > "$4" 2>&1
-    echo "rc=$?" >> "$4"; rm -f "$1"' join "$key_file" "$HOSTNAME_WANTED" "$ADVERTISE_TAGS" "$result" </dev/null >/dev/null 2>&1 &
+      ${5:+"--login-server=$5"} --timeout=60s > "$4" 2>&1
+    echo "rc=$?" >> "$4"; rm -f "$1"' join "$key_file" "$HOSTNAME_WANTED" "$ADVERTISE_TAGS" "$result" "$LOGIN_SERVER" </dev/null >/dev/null 2>&1 &
   wait $! || true
   rc=$(sed -n 's/^rc=//p' "$result")
   [ "$rc" = 0 ] || { grep -v '^rc=' "$result" >&2; rm -f "$result"; exit 1; }
   rm -f "$result"
 else
   as_root tailscale up --reset --auth-key="file:$key_file" --hostname="$HOSTNAME_WANTED" ${ADVERTISE_TAGS:+"--advertise-tags=$ADVERTISE_TAGS"} \
-    --timeout=60s
+    ${LOGIN_SERVER:+"--login-server=$LOGIN_SERVER"} --timeout=60s
   rm -f "$key_file"
 fi
 result true '' status_b64 "$(tailscale status --json | b64)"

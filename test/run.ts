@@ -21,6 +21,7 @@ const DIST = join(ROOT, 'dist/test');
 /** The files that need the lab, in the order they run; any other *.test.js is a unit test. */
 const LAB_ORDER = [
   'e2e/up-down',
+  'e2e/headscale',
   'e2e/migration',
   'e2e/safety',
   'e2e/hostile',

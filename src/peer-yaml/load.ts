@@ -102,6 +102,7 @@ function toSpec(file: string, raw: RawSpec): Spec {
       credentials,
       keys: { expirySeconds: durationSeconds(t.keys?.expiry ?? DEFAULT_KEY_EXPIRY), ephemeral: t.keys?.ephemeral ?? false },
       acl: t.acl ?? 'merge',
+      ...(t.controlUrl ? { controlUrl: t.controlUrl.replace(/\/+$/, '') } : {}),
       stackTag: stackTag(raw.name),
     },
     machines,

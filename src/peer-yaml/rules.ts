@@ -15,6 +15,7 @@ export interface RawSpec {
     credentials?: { oauthClientId?: string; oauthClientSecret?: string; apiKey?: string };
     keys?: { expiry?: string; ephemeral?: boolean };
     acl?: 'merge' | 'skip';
+    controlUrl?: string;
   };
   machines: Record<
     string,
@@ -43,6 +44,14 @@ export function ruleProblems(parsed: ParsedFile, raw: RawSpec): Problem[] {
 
   const { tailnet } = raw;
   const names = Object.keys(raw.machines);
+
+  if (tailnet.controlUrl !== undefined) {
+    const problem =
+      tailnet.provider === 'pulumi'
+        ? 'is for provider provided: with provider pulumi the keys come from the Tailscale API, for its own control server'
+        : controlUrlProblem(tailnet.controlUrl);
+    if (problem) add(['tailnet', 'controlUrl'], problem);
+  }
 
   if (tailnet.provider === 'pulumi') {
     const c = tailnet.credentials;
@@ -118,6 +127,19 @@ export function ruleProblems(parsed: ParsedFile, raw: RawSpec): Problem[] {
     pairs.add(id);
   });
   return problems;
+}
+
+/** The schema has checked http(s):// and no spaces or control characters; here what only a URL parser can tell. */
+function controlUrlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'is not a valid URL';
+  }
+  if (url.username || url.password) return 'must not hold credentials (user:password@): they would show in plans, logs and the process list';
+  if (url.search || url.hash) return "must be the server's base URL, without ?query or #fragment";
+  return undefined;
 }
 
 /** The schema has checked https:// and no control characters; here what only a URL parser can tell. */

@@ -43,6 +43,9 @@ function messageFor(error: ErrorObject, value: unknown): string {
       ? 'must be an https:// URL: the script is run as root, so it must come over TLS (a mirror on a private CA is fine)'
       : 'must be an https:// URL without spaces or control characters';
   }
+  if (error.keyword === 'pattern' && error.instancePath === '/tailnet/controlUrl') {
+    return "must be the control server's http:// or https:// URL, without spaces or control characters";
+  }
   if (error.keyword === 'pattern' && error.instancePath.endsWith('/configPath')) {
     return typeof value === 'string' && /^(?:\/|~\/)/.test(value)
       ? 'must not hold control characters (NUL, line breaks, tabs)'

@@ -61,6 +61,8 @@ export interface TailnetSpec {
   };
   keys: { expirySeconds: number; ephemeral: boolean };
   acl: 'merge' | 'skip';
+  /** provider provided: the control server to join (`tailscale up --login-server`), e.g. a headscale; default Tailscale's. */
+  controlUrl?: string;
   /** The tag every machine of this stack carries: tag:peer-<name>. */
   stackTag: string;
 }

@@ -11,7 +11,7 @@ export const down = (file: string, ...args: string[]) => runCli(['down', '--yes'
 export const CONFIG = '/root/.openclaw/openclaw.json';
 export const config = (lab: Lab, machine: string) => JSON5.parse(lab.readFile(machine, CONFIG)) as { gateway: Record<string, any>; [k: string]: any };
 
-/** The machine's tailnet address as the stand-in reports it, or undefined when not joined. */
+/** The machine's tailnet address as `tailscale ip -4` reports it, or undefined when not joined. */
 export async function tailnetIp(lab: Lab, machine: string): Promise<string | undefined> {
   const r = await lab.run(machine, 'tailscale ip -4 2>/dev/null');
   return r.code === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
@@ -40,7 +40,7 @@ export function secretsOf(lab: Lab, machines: string[]): string[] {
   return [...keys, ...tokens, ...lab.machines.map((m) => m.gatewayToken)].filter((s) => s.length >= 8);
 }
 
-/** Fails when a secret appears in the CLI's output or in any argv the tailscale stand-in saw. */
+/** Fails when a secret appears in the CLI's output or in any argv tailscale was run with (the lab's argv log). */
 export function assertNoLeak(lab: Lab, secrets: string[], ...results: CliResult[]): void {
   for (const r of results) {
     for (const s of secrets) {

@@ -58,7 +58,12 @@ describe('migration from the previous version (gateway tokens shared, sessions_s
   });
   timeEachTest(() => lab);
 
-  const previousUp = () => runCli(['up', '--yes', '-f', file], { cli: join(previous, 'bin/peer-provision.js') });
+  // the previous version always passed --advertise-tags, which headscale refuses with a pre-auth key: the machines
+  // are put on the tailnet by hand first (as that version's users on Tailscale had them), and it joins nothing itself
+  const previousUp = async () => {
+    for (const m of ['m1', 'm2']) if (!(await lab.run(m, 'tailscale ip -4')).stdout.trim()) await lab.joinTailnet(m);
+    return runCli(['up', '--yes', '-f', file], { cli: join(previous, 'bin/peer-provision.js') });
+  };
 
   test('up migrates: sessions_send and the token files go, each config lists its peer on A2A, the owner tokens stay home', {
     skip,

@@ -243,9 +243,13 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     // headscale takes only keys the API minted and has not revoked: m1's re-key key, revoked by this down
     const k = api.keys().find((x) => x.revoked && x.tags.includes('tag:peer-lab-m1'))!;
     assert.ok(k, "m1's re-key key is revoked");
-    const join1 = await lab.run('m1', 'p=$(umask 077; mktemp); cat > "$p"; tailscale up --auth-key=file:"$p" --hostname=m1; c=$?; rm -f "$p"; exit $c', {
-      input: k.key,
-    });
+    const join1 = await lab.run(
+      'm1',
+      'p=$(umask 077; mktemp); cat > "$p"; tailscale up --reset --auth-key=file:"$p" --hostname=m1 --timeout=30s; c=$?; rm -f "$p"; exit $c',
+      {
+        input: k.key,
+      },
+    );
     assert.notEqual(join1.code, 0);
     assert.match(join1.stderr, /authkey expired/, 'headscale: a revoked key is an expired key');
     const again = await cli(['down', '--yes', '-f', file], env);

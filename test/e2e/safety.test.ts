@@ -35,7 +35,7 @@ async function joinAsSomeoneElse(lab: Lab, machine: string, hostname: string): P
   const install = await lab.run(machine, `command -v tailscale >/dev/null || curl -fsSL ${lab.installUrl} | sh`);
   assert.equal(install.code, 0, install.stderr);
   const key = lab.mintKey({ label: `${machine}-other` });
-  const r = await lab.run(machine, `k=$(mktemp); cat > "$k"; tailscale up --auth-key=file:"$k" --hostname=${hostname}; rm -f "$k"`, {
+  const r = await lab.run(machine, `k=$(mktemp); cat > "$k"; tailscale up --reset --auth-key=file:"$k" --hostname=${hostname} --timeout=30s; rm -f "$k"`, {
     input: readFileSync(key.file, 'utf8'),
   });
   assert.equal(r.code, 0, r.stderr);

@@ -29,7 +29,7 @@ wrapper() { # wrapper <dir> <module> <version> <package> [replace...]
   go mod edit -require "$module@$version"
   for r in "$@"; do go mod edit -replace "$r"; done
   printf '//go:build tools\n\npackage build\n\nimport _ "%s"\n' "$package" > tools.go
-  go mod tidy >/dev/null
+  go mod tidy > tidy.log 2>&1 || { tail -n 20 tidy.log >&2; return 1; }
 }
 
 build_tailscale() {

@@ -34,7 +34,7 @@ import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as yamlStringify } from 'yaml';
-import { HEADSCALE_PORT, Headscale, type HeadscaleNode } from './headscale.js';
+import { HEADSCALE_PORT, Headscale, type HeadscaleNode, headscaleBinary } from './headscale.js';
 import {
   bootSystemdMachine,
   findInitPid,
@@ -44,7 +44,7 @@ import {
   systemdGatewayPid,
   systemdKindMissing,
 } from './systemd-machine.js';
-import { ARGV_LOG } from './tailscale-installer.js';
+import { ARGV_LOG, tailscaledBinary } from './tailscale-installer.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/test/lab
 export const REPO = resolve(HERE, '../../..');
@@ -248,6 +248,10 @@ export function labStatus(kinds: readonly MachineKind[] = ['supervisor']): { ok:
   if (!existsSync(join(CACHE_DIR, NODE24)) || !existsSync(join(CACHE_DIR, OPENCLAW_ENTRY))) {
     return no(`the Node 24 + openclaw cache is not prepared at ${CACHE_DIR}: run \`${PREPARE_CMD}\``);
   }
+  for (const bin of [tailscaledBinary(CACHE_DIR), headscaleBinary(CACHE_DIR)]) {
+    if (!existsSync(bin)) return no(`${bin} is not built: run \`${PREPARE_CMD}\` (builds tailscale and headscale with Go)`);
+  }
+  if (!existsSync('/dev/net/tun')) return no('/dev/net/tun is missing: tailscaled needs a TUN device');
   if (kinds.includes('systemd')) {
     const missing = systemdKindMissing(CACHE_DIR, PREPARE_CMD);
     if (missing) return no(missing);
@@ -529,6 +533,22 @@ export class Lab {
   async removeTailscale(machine: string): Promise<void> {
     const r = await this.run(machine, REMOVE_TAILSCALE);
     if (r.code !== 0) throw new Error(`lab: Tailscale is still on ${machine} (${r.code}): ${(r.stderr || r.stdout).trim()}`);
+  }
+  /**
+   * Puts the machine on the tailnet as a user would by hand: the installer, then `tailscale up` with a fresh key
+   * carrying the stack's tags for it. For a tool that cannot join headscale itself (a previous version passed
+   * --advertise-tags, which headscale refuses with any pre-auth key).
+   */
+  async joinTailnet(machine: string, stack = 'lab'): Promise<void> {
+    const m = this.machine(machine);
+    const { key } = this.mintKey({ tags: Lab.tagsFor(stack, m.name), label: `${m.name}-by-hand` });
+    const r = await this.run(
+      machine,
+      `set -e; curl -fsSL ${this.installUrl} | sh >/dev/null; k=$(umask 077; mktemp); cat > "$k"; ` +
+        `tailscale up --reset --auth-key=file:"$k" --hostname=${m.name} --timeout=30s; rm -f "$k"`,
+      { input: key },
+    );
+    if (r.code !== 0) throw new Error(`lab: ${machine} could not join (${r.code}): ${(r.stderr || r.stdout).trim()}`);
   }
   /** Deletes every node at headscale, as an admin deleting the devices in the admin console would. */
   deleteNodes(): void {

@@ -4,7 +4,10 @@
  * http and over https with a certificate of the lab's own CA (peer-provision takes https install URLs only).
  *
  *   GET /health       {"ok":true}
- *   GET /install.sh   installs the REAL tailscale and tailscaled (tailscale-installer.ts) on the calling machine
+ *   GET /install.sh   installs the REAL tailscale and tailscaled (tailscale-installer.ts) on the calling machine,
+ *                     pointed at the lab's headscale by device policy
+ *   GET /install.sh?policy=none   the same without device policy: Tailscale's own control server is the default,
+ *                     and only `tailscale up --login-server` (peer.yaml's tailnet.controlUrl) reaches headscale
  *
  * Usage: node mirror-server.js <stateDir> <listenHost> <port> <httpsPort> <controlUrl>
  */
@@ -22,14 +25,17 @@ function main(): void {
     process.exit(2);
   }
   const script = installScript(controlUrl);
+  const withoutPolicy = installScript(undefined);
   const send = (res: ServerResponse, code: number, body: string, type: string) => {
     res.writeHead(code, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
     res.end(body);
   };
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', `http://${host}`).pathname;
+    const url = new URL(req.url ?? '/', `http://${host}`);
+    const path = url.pathname;
     if (req.method === 'GET' && (path === '/health' || path === '/')) return send(res, 200, '{"ok":true}\n', 'application/json');
-    if (req.method === 'GET' && path === '/install.sh') return send(res, 200, script, 'text/x-shellscript');
+    if (req.method === 'GET' && path === '/install.sh')
+      return send(res, 200, url.searchParams.get('policy') === 'none' ? withoutPolicy : script, 'text/x-shellscript');
     return send(res, 404, '{"error":"not found"}\n', 'application/json');
   };
   const server = createServer(handle);

@@ -47,3 +47,6 @@ else
 fi
 
 bash "$(dirname "$0")/prepare-rootfs.sh"
+
+# The real Tailscale client and control server the lab runs, built once per version (Go, from the module proxy).
+bash "$(dirname "$0")/build-go-tools.sh" tailscale headscale

@@ -15,6 +15,7 @@
  */
 export const TAILSCALE_VERSION = process.env.PEER_LAB_TAILSCALE_VERSION ?? '1.102.5';
 export const ARGV_LOG = '/var/log/pplab-tailscale/argv.log';
+export const tailscaledBinary = (cache: string) => `${cache}/bin/tailscale-${TAILSCALE_VERSION}/tailscaled`;
 
 /** tailscale's own cmd/tailscaled/tailscaled.service (v1.102.5), as the Debian package installs it. */
 const UNIT = `[Unit]
@@ -43,7 +44,8 @@ Type=notify
 WantedBy=multi-user.target
 `;
 
-export function installScript(controlUrl: string): string {
+/** controlUrl: the device policy's LoginURL; undefined: no device policy (Tailscale's default control server). */
+export function installScript(controlUrl: string | undefined): string {
   return `#!/bin/sh
 # peer-provision lab: installs the real tailscale ${TAILSCALE_VERSION} from the lab cache (see test/lab/tailscale-installer.ts)
 set -eu
@@ -61,7 +63,7 @@ cat > "$BIN/tailscale.new" <<EOF
 exec -a tailscale $SBIN/tailscaled "\\$@"
 EOF
 chmod 755 "$BIN/tailscale.new" && mv "$BIN/tailscale.new" "$BIN/tailscale"
-printf '{"LoginURL": "%s"}\\n' '${controlUrl}' > /etc/tailscale/syspolicy.json
+${controlUrl ? `printf '{"LoginURL": "%s"}\\n' '${controlUrl}' > /etc/tailscale/syspolicy.json` : 'rm -f /etc/tailscale/syspolicy.json'}
 cat > /etc/default/tailscaled <<'EOF'
 # Set the port to listen on for incoming VPN packets.
 PORT="41641"

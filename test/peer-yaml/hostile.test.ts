@@ -311,6 +311,28 @@ const CASES: Case[] = [
     message: /must be an https:\/\/ URL/,
     commands: ['validate', 'up'],
   },
+  // 10: controlUrl (headscale)
+  {
+    what: 'controlUrl with a newline',
+    yaml: edit('provider: provided', 'provider: provided\n  controlUrl: "https://hs.example.net\\n--login-server=https://evil"'),
+    at: '5:15 tailnet.controlUrl',
+    message: /must be the control server's http:\/\/ or https:\/\/ URL, without spaces or control characters/,
+    commands: ['validate', 'up'],
+  },
+  {
+    what: 'controlUrl as an option',
+    yaml: edit('provider: provided', 'provider: provided\n  controlUrl: "--force-reauth"'),
+    at: '5:15 tailnet.controlUrl',
+    message: /must be the control server's http:\/\/ or https:\/\/ URL/,
+    commands: ['validate', 'up'],
+  },
+  {
+    what: 'controlUrl with credentials',
+    yaml: edit('provider: provided', 'provider: provided\n  controlUrl: "https://admin:hunter2secret@hs.example.net"'),
+    at: '5:15 tailnet.controlUrl',
+    message: /must not hold credentials/,
+    commands: ['validate', 'up'],
+  },
 ];
 
 function setupCase(c: Case): { dir: string; file: string; bin: string; sshLog: string; tmp: string } {

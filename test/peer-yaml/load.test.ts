@@ -123,6 +123,16 @@ const BAD: [string, string, RegExp[]][] = [
     [/^9:3 machines\.m2\.tailscale: provider provided needs tailscale\.authKey/],
   ],
   [
+    'controlUrl with pulumi',
+    VALID.replace('  credentials:', '  controlUrl: https://hs.example.net\n  credentials:'),
+    [/tailnet\.controlUrl: is for provider provided/],
+  ],
+  [
+    'controlUrl with a query',
+    PROVIDED.replace('provider: provided', 'provider: provided\n  controlUrl: https://hs.example.net/?x=1'),
+    [/tailnet\.controlUrl: must be the server's base URL/],
+  ],
+  [
     'credentials with provided',
     PROVIDED.replace('provider: provided', 'provider: provided\n  credentials: { apiKey: env:X }'),
     [/tailnet\.credentials: credentials is only for provider: pulumi/],
@@ -233,6 +243,9 @@ test('valid variants pass', () => {
   assert.deepEqual(spec.machines[0].gateway.a2a, { rateLimitPerMinute: 30 }, "OpenClaw's own default, written explicitly");
   const a2a = loadSpec(writeTemp(PROVIDED.replace('  m1:\n', '  m1:\n    gateway: { a2a: { rateLimitPerMinute: 0, exposeAgents: [main, ops] } }\n')));
   assert.deepEqual(a2a.machines[0].gateway.a2a, { rateLimitPerMinute: 0, exposeAgents: ['main', 'ops'] });
+  const headscale = loadSpec(writeTemp(PROVIDED.replace('provider: provided', 'provider: provided\n  controlUrl: http://10.0.0.1:8080/')));
+  assert.equal(headscale.tailnet.controlUrl, 'http://10.0.0.1:8080', 'a headscale on a private address, the trailing slash dropped');
+  assert.equal(spec.tailnet.controlUrl, undefined, "default: Tailscale's own control server");
 });
 
 test('the bundled peer.yaml is valid', () => {

@@ -20,6 +20,7 @@ export const join: Executor<'join'> = {
       FORCE_REAUTH: step.input.forceReauth ? 1 : 0,
       HOSTNAME_WANTED: step.input.hostname,
       ADVERTISE_TAGS: advertisesTags(key, minted) ? step.input.tags.join(',') : '',
+      LOGIN_SERVER: ctx.spec.tailnet.controlUrl ?? '',
     });
     const node = tailscaleState(decoded(values, 'status_b64') ?? '', true);
     const missing = step.input.tags.filter((t) => !node.tags.includes(t));

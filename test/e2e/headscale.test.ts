@@ -1,0 +1,84 @@
+/**
+ * End to end with your own control server: `provider: provided` with `tailnet.controlUrl` naming the lab's headscale,
+ * keys headscale minted, and machines whose Tailscale has no device policy (its default control server is
+ * Tailscale's own): only the tool's `--login-server` brings them to headscale. And what the join checks after
+ * `tailscale up`: a key without the machine's tags leaves no node behind and names the tags the key must carry.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { explain } from '../helpers.js';
+import { Lab, labStatus } from '../lab/lab.js';
+import { releaseLab, useLab } from '../lab/shared.js';
+import { timeEachTest } from '../timing/record.js';
+import { assertNoLeak, secretsOf, tailnetIp, up } from './lab-helpers.js';
+
+const status = labStatus();
+const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
+
+describe('provider provided with tailnet.controlUrl: headscale as the control server', () => {
+  let lab: Lab;
+
+  before(
+    async () => {
+      if (skip) return;
+      lab = await useLab({ machines: 2 });
+    },
+    { timeout: 25 * 60_000 },
+  );
+  after(async () => {
+    await releaseLab();
+  });
+  timeEachTest(() => lab);
+
+  /** The lab's peer.yaml, Tailscale installed without device policy, the control server named in peer.yaml. */
+  const peerYaml = (key?: (m: string) => { file: string }) =>
+    lab.peerYaml({
+      top: { tailnet: { provider: 'provided', controlUrl: lab.controlUrl } },
+      machine: (name, entry) => ({
+        ...entry,
+        tailscale: { ...entry.tailscale, installUrl: `${lab.installUrl}?policy=none`, ...(key ? { authKey: `file:${key(name).file}` } : {}) },
+      }),
+    });
+
+  test('a key that does not carry the machine tags: the node is logged out again and the error names the tags', { skip, timeout: 300_000 }, async () => {
+    const file = peerYaml((m) => lab.mintKey({ label: `${m}-untagged` })); // a key of the lab's user: an untagged node
+    const r = await up(file);
+    assert.equal(r.code, 1, explain(r));
+    for (const m of ['m1', 'm2']) {
+      assert.match(
+        r.stderr,
+        new RegExp(`${m}: join the tailnet failed: the node joined without tag:peer-lab, tag:peer-lab-${m} \\(it has no tags\\), so it was logged out again`),
+      );
+      assert.equal(await tailnetIp(lab, m), undefined, `${m} is not left on the tailnet`);
+      assert.equal((await lab.run(m, 'test -e /etc/tailscale/syspolicy.json')).code, 1, 'no device policy: only --login-server leads to headscale');
+    }
+  });
+
+  test('up joins through --login-server with headscale keys; verify passes; a second up changes nothing', { skip, timeout: 420_000 }, async () => {
+    lab.deleteNodes(); // the untagged nodes of the test before, as the user deletes them at headscale
+    const file = peerYaml();
+    const r = await up(file);
+    assert.equal(r.code, 0, explain(r));
+    assert.match(r.stdout, /up complete: every peer pair verified/);
+    for (const m of ['m1', 'm2']) {
+      assert.match((await tailnetIp(lab, m)) ?? '', /^100\./, `${m} joined`);
+      const ups = lab.argvLog(m).filter((e) => e.argv[0] === 'up');
+      assert.ok(ups.at(-1)!.argv.includes(`--login-server=${lab.controlUrl}`), ups.at(-1)!.argv.join(' '));
+      assert.ok(!ups.some((e) => e.argv.some((a) => a.startsWith('--advertise-tags'))), 'a headscale key carries the tags itself');
+    }
+    assert.deepEqual(
+      lab.headscale
+        .nodes()
+        .map((n) => [n.name, n.tags])
+        .sort(),
+      [
+        ['m1', Lab.tagsFor('lab', 'm1')],
+        ['m2', Lab.tagsFor('lab', 'm2')],
+      ],
+    );
+    const again = await up(file);
+    assert.equal(again.code, 0, explain(again));
+    assert.match(again.stdout, /Plan: 0 to add, 0 to change, 0 to destroy\./);
+    assertNoLeak(lab, secretsOf(lab, ['m1', 'm2']), r, again);
+  });
+});
