@@ -9,8 +9,8 @@
  * needs root and `sudo bash test/lab/prepare.sh`; waits while another process holds it) and runs --iterations times:
  *   - fresh `up` (install, join, patch, restart, peer files, verify), converged `up`, `plan`
  *     (converged), `down` (restores everything), `down` again (nothing to do). Before every fresh `up` after the
- *     first, the Tailscale stand-in is uninstalled from each machine (down leaves the tailnet but keeps the
- *     client), so every fresh `up` really installs, and the peer.yaml gets fresh single-use auth keys. Before each
+ *     first, Tailscale is uninstalled from each machine and its node deleted at headscale (down leaves the tailnet
+ *     but keeps the client), so every fresh `up` really installs, and the peer.yaml gets fresh single-use auth keys. Before each
  *     command the bench waits until the machines are quiet (a restarted gateway keeps a CPU busy for seconds).
  * Then (--systemd N, default 2; 0 skips it) a lab of N machines of kind `systemd` (systemd-nspawn, ssh as a sudo user,
  * the gateway a systemd user unit; see test/lab/README.md): fresh `up` and converged `up` each iteration (and a `down`

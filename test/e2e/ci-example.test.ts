@@ -124,6 +124,7 @@ describe('examples/ci/peer-provision-ci.sh against the lab', () => {
     assert.equal(down.code, 0, down.stdout + down.stderr);
     assert.equal(await tailnetIp(lab, 'm1'), undefined, 'm1 left the tailnet');
     await unchanged();
+    lab.peerYaml({ path: direct, name: 'ci' }); // joining again takes a fresh single-use key
     const up = await runCli(['up', '--yes', '--machine', 'm1', '-f', direct]);
     assert.equal(up.code, 0, up.stdout + up.stderr);
     assert.match((await tailnetIp(lab, 'm1')) ?? '', /^100\.64\./, 'm1 joined again');

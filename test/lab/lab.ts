@@ -636,6 +636,10 @@ export class Lab {
     } = {},
   ): string {
     const names = opts.machines ?? this.machines.map((m) => m.name);
+    // as the admin who hands out fresh keys: the nodes a down logged out are deleted, since headscale 0.29 lets no
+    // logged-out node register again with a new key (juanfont/headscale#3371); nodes in use are left alone
+    for (const n of this.headscale.nodes())
+      if (Number(n.expiry?.seconds ?? 0) > 0 && Number(n.expiry!.seconds) * 1000 <= Date.now()) this.headscale.deleteNode(n.id);
     const machines: Record<string, unknown> = {};
     for (const n of names) {
       const m = this.machine(n);

@@ -23,7 +23,10 @@ test('script() takes exactly the variables the template declares: a missing or a
   assert.deepEqual([...declaredVars('leave').keys()], ['DETACH']);
   assert.throws(() => script('leave', {}), /^Error: template leave: missing DETACH$/);
   assert.throws(() => script('leave', { DETACH: 1, SECRET: 'x' }), /^Error: template leave: not declared SECRET$/);
-  assert.throws(() => script('join', { AUTH_KEY: 'k', TAG: 'x' }), /template join: missing HOSTNAME_WANTED, ADVERTISE_TAGS, LOGIN_SERVER, FORCE_REAUTH; not declared TAG/);
+  assert.throws(
+    () => script('join', { AUTH_KEY: 'k', TAG: 'x' }),
+    /template join: missing HOSTNAME_WANTED, ADVERTISE_TAGS, LOGIN_SERVER, FORCE_REAUTH; not declared TAG/,
+  );
   assert.doesNotThrow(
     () => script('restart', { SERVICE: 'none', RESTART_CMD: undefined, OLD_PID: undefined, PORT: 1, LISTEN_IP: '127.0.0.1', TIMEOUT: 1 }),
     'a declared variable may be given as undefined (empty)',
