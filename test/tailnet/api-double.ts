@@ -20,7 +20,8 @@
 //   (tailscale-client-go-v2 policyfile.go Raw/Get). POST with If-Match: a stale ETag → 412 (same file, Set: "If-Match
 //   HTTP request header"). Validation: a tag named anywhere but not defined in tagOwners → 400 "tag not found"
 //   (headscale hscontrol/policy/v2 reports undefined tags the same way; Tailscale's exact wording: issue #11);
-//   `tests` are evaluated against grants and acls, a failure → 400 {"message":"test(s) failed","data":[{"user":
+//   `tests` are evaluated against grants and acls (the legacy names too: acls "users"/"ports" for "src"/"dst", tests
+//   "user"/"allow" for "src"/"accept", tailscale client/tailscale/acl.go ACLRow/ACLTest), a failure → 400 {"message":"test(s) failed","data":[{"user":
 //   <src>,"errors":[…]}]} (the shape tailscale-client-go-v2 ErrorData and the provider's diagnosticsError print).
 //   Option testsNeedDevices: a test whose tag no device carries fails, as headscale does (Tailscale: undocumented).
 // - GET /tailnet/{t}/devices {devices:[{id,nodeId,hostname,name,tags,addresses}]}; DELETE /device/{id} (404 when
@@ -163,8 +164,9 @@ function allowed(policy: Record<string, any>, src: string, dst: string, port: nu
     if (strs(g.ip).some((ip) => ip === '*' || portIn(ip.replace(/^tcp:/, '')))) return true;
   }
   for (const r of Array.isArray(policy.acls) ? policy.acls : []) {
-    if (!isObj(r) || r.action !== 'accept' || !srcOk(strs(r.src))) continue;
-    for (const d of strs(r.dst)) {
+    // "users" and "ports": the legacy names of "src" and "dst" (tailscale client/tailscale/acl.go ACLRow)
+    if (!isObj(r) || r.action !== 'accept' || !srcOk([...strs(r.src), ...strs(r.users)])) continue;
+    for (const d of [...strs(r.dst), ...strs(r.ports)]) {
       const i = d.lastIndexOf(':');
       const host = d.slice(0, i);
       if ((host === '*' || host === dst) && portIn(d.slice(i + 1))) return true;
@@ -381,8 +383,10 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
 
   function runTests(p: Record<string, any>, deviceTags?: Set<string>): { user: string; errors: string[] }[] {
     const out: { user: string; errors: string[] }[] = [];
-    for (const t of Array.isArray(p.tests) ? p.tests : []) {
-      if (!isObj(t) || typeof t.src !== 'string') continue;
+    for (const raw of Array.isArray(p.tests) ? p.tests : []) {
+      // "user" and "allow": the legacy names of "src" and "accept" (tailscale client/tailscale/acl.go ACLTest)
+      const t = isObj(raw) ? { src: raw.src ?? raw.user, accept: [...strs(raw.accept), ...strs(raw.allow)], deny: raw.deny } : undefined;
+      if (!t || typeof t.src !== 'string') continue;
       const errors: string[] = [];
       const check = (target: string, want: boolean) => {
         const i = target.lastIndexOf(':');
