@@ -67,17 +67,41 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Tailscale's error body is {"message": "..."} (tailscale-client-go-v2 APIError); fall back to the raw text. */
-async function errorDetail(res: Response): Promise<string> {
+/**
+ * A refusal by the Tailscale API, with its status and the API's own `message`, so a caller can tell one refusal from
+ * another by what the API said it was, never by searching the text (which quotes tags and users of the policy).
+ */
+export class TailscaleApiError extends TailnetError {
+  constructor(
+    message: string,
+    hint: string | undefined,
+    readonly status: number,
+    readonly apiMessage: string | undefined,
+  ) {
+    super(message, hint);
+  }
+}
+
+/**
+ * The message Tailscale answers a policy write with when the policy's own tests fail (400, with the failures per test
+ * source in `data`: tailscale/tailscale api.md "Failed test error response", client/tailscale/acl.go ACLTestError).
+ */
+export const TESTS_FAILED_MESSAGE = 'test(s) failed';
+
+/**
+ * Tailscale's error body is {"message": "...", "data": [{"user", "errors"}]} (tailscale-client-go-v2 APIError); the
+ * detail falls back to the raw text.
+ */
+async function errorDetail(res: Response): Promise<{ detail: string; message?: string }> {
   const text = (await res.text().catch(() => '')).slice(0, 2000);
   try {
     const body = JSON.parse(text) as { message?: string; data?: { user?: string; errors?: string[] }[] };
     const extra = (body.data ?? []).flatMap((d) => (d.errors ?? []).map((e) => (d.user ? `${d.user}: ${e}` : e)));
-    if (body.message) return [body.message, ...extra].join('; ').slice(0, 600);
+    if (typeof body.message === 'string' && body.message) return { detail: [body.message, ...extra].join('; ').slice(0, 600), message: body.message };
   } catch {
     /* not JSON */
   }
-  return text.slice(0, 300);
+  return { detail: text.slice(0, 300) };
 }
 
 export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, opts: ApiOptions = {}): TailscaleApi {
@@ -137,14 +161,19 @@ export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, o
       if (netError) throw new TailnetError(`Tailscale API unreachable (${method} ${path}) after ${attempt} attempts: ${netError.message}`);
       if (res!.ok || o.pass?.includes(res!.status)) return res!;
       // The body of an error is Tailscale's message; it never echoes our credentials.
-      const detail = await errorDetail(res!);
+      const { detail, message } = await errorDetail(res!);
       const hint =
         res!.status === 401 || res!.status === 403
           ? 'Check the credentials and their scopes: an OAuth client needs auth_keys, devices:core and policy_file (see docs/tailnet.md).'
           : res!.status === 429
             ? `Tailscale kept rate-limiting after ${attempt} attempts; wait a minute and run again.`
             : undefined;
-      throw new TailnetError(`Tailscale API ${method} ${path} failed: ${res!.status} ${res!.statusText}${detail ? `: ${detail}` : ''}`, hint);
+      throw new TailscaleApiError(
+        `Tailscale API ${method} ${path} failed: ${res!.status} ${res!.statusText}${detail ? `: ${detail}` : ''}`,
+        hint,
+        res!.status,
+        message,
+      );
     }
   }
 

@@ -19,7 +19,7 @@ import { resolveCredentials, resolveSecret, type TailnetCredentials } from '../p
 import type { Spec } from '../peer-yaml/types.js';
 import { ALLOW_ALL_FIX, mergePolicy, policyWarnings, removeOwned, tagOwnerNames } from './acl.js';
 import { readPolicyRecord, type StackLocation, secretsEnv, stackLocation, writePolicyRecord } from './backend.js';
-import type { TailscaleApi } from './devices.js';
+import { type TailscaleApi, TailscaleApiError, TESTS_FAILED_MESSAGE } from './devices.js';
 import type { ConfigMap, StackTarget, TailnetEngine } from './engine.js';
 import { TailnetError } from './errors.js';
 import { PROVIDED_NOTE } from './notes.js';
@@ -71,11 +71,15 @@ export type ApiFor = (creds: TailnetCredentials, tailnet: string) => TailscaleAp
 
 const POLICY_ATTEMPTS = 3;
 
-/** An API refusal of a policy write, with what it means for this stack. */
+/**
+ * An API refusal of a policy write, with what it means for this stack. A test failure is told by the API's own
+ * message for it, exactly: the error text also quotes the policy's tags and users ("tag:test-runners", "latest"), and a
+ * search of it for "test" took a missing tag for a failed test, with the wrong fix.
+ */
 function explainPolicyError(e: unknown): never {
   if (!(e instanceof TailnetError)) throw e;
   const m = e.message;
-  if (/test/i.test(m))
+  if (e instanceof TailscaleApiError && e.status === 400 && e.apiMessage === TESTS_FAILED_MESSAGE)
     throw new TailnetError(
       `${m}\nTailscale ran the policy's tests and one failed: most often a rule that lets every device reach every port (new tailnets ship one).`,
       ALLOW_ALL_FIX,

@@ -351,6 +351,19 @@ describe('applyTailnet (provider: pulumi)', () => {
     );
   });
 
+  it('a refusal that is not a test failure is not explained as one, whatever words it holds ("tag:test-…", "latest")', async () => {
+    // a user's grant names a tag nobody defined: Tailscale refuses the whole write with "tag not found"
+    api.setPolicy('{"grants": [{"src": ["tag:test-runners"], "dst": ["tag:latest"], "ip": ["tcp:443"]}]}');
+    await assert.rejects(
+      applyTailnet(spec, [], new FakeEngine(), apiFor(), redact),
+      (err: unknown) =>
+        err instanceof TailnetError &&
+        /tag not found: "tag:test-runners"/.test(err.message) &&
+        !/policy's tests/.test(err.message) &&
+        /not defined in tagOwners/.test(err.hint ?? ''),
+    );
+  });
+
   it('the first up is accepted by an engine that fails tests naming tags without devices (headscale) (defect 8)', async () => {
     const strict = await startApiDouble({ clients: [CLIENT], testsNeedDevices: true });
     try {
