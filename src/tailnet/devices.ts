@@ -3,9 +3,17 @@
 // variable terraform-provider-tailscale's `base_url` also defaults to, tailscale/provider.go), so the provider and
 // this client always talk to the same API. Tests point it at the API double on 127.0.0.1.
 //
-// Retries: 429 (honouring Retry-After) and 5xx/network errors are retried with exponential backoff. Every request
-// retried is idempotent or guarded: GET, DELETE, the token exchange, and the policy POST with If-Match (a retried
-// write whose first attempt landed answers 412, which the caller handles as a conflict, never as a silent overwrite).
+// Retries, with exponential backoff, only where a second request cannot do twice what the first may have done:
+// - 429 always (Retry-After honoured). Tailscale documents a 429 only as "Too Many Requests" with a {"message"} body
+//   (its OpenAPI spec, components/responses/429; no Retry-After promised, no retry in tailscale-client-go-v2 or the
+//   provider). Nothing there says more, so it is taken for what RFC 6585 section 4 defines: a refusal for the rate,
+//   answered instead of carrying the request out; even a POST that creates may be sent again.
+// - A connection that was never made (refused, no DNS answer, no route, connect timeout): nothing was sent.
+// - 5xx and a connection lost after sending only for requests that may be repeated: GET, HEAD, PUT, DELETE, OPTIONS
+//   (idempotent, RFC 9110 9.2.2), a write with If-Match (the policy POST: a repeat of a write that landed answers
+//   412, which the caller handles as a conflict, never as a second write), and the OAuth token exchange (a second
+//   access token creates nothing in the tailnet and expires within the hour). A POST that creates (an auth key,
+//   POST /api/v2/tailnet/{t}/keys) may have been carried out; sent again it would create a second.
 
 import type { TailnetCredentials } from '../peer-yaml/secrets.js';
 import { TailnetError } from './errors.js';
@@ -104,14 +112,54 @@ async function errorDetail(res: Response): Promise<{ detail: string; message?: s
   return { detail: text.slice(0, 300) };
 }
 
-export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, opts: ApiOptions = {}): TailscaleApi {
+export interface CallOptions {
+  body?: URLSearchParams | string;
+  auth?: boolean;
+  accept?: string;
+  headers?: Record<string, string>;
+  /** Statuses handed back to the caller instead of thrown. */
+  pass?: number[];
+  /** May be sent again after it may have reached the server (see the top of this file). Default: by method and If-Match. */
+  repeatable?: boolean;
+}
+
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+
+/** Error codes of a connection that was never made: the request cannot have reached the server. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** The codes of a fetch failure: fetch's TypeError carries the socket's error as `cause` (an AggregateError's `errors`). */
+function errorCodes(e: unknown, out: string[] = [], depth = 0): string[] {
+  if (typeof e !== 'object' || e === null || depth > 4) return out;
+  const { code, cause, errors } = e as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === 'string') out.push(code);
+  errorCodes(cause, out, depth + 1);
+  if (Array.isArray(errors)) for (const x of errors) errorCodes(x, out, depth + 1);
+  return out;
+}
+
+/** Whether a fetch failed before the request could be sent (every code found says no connection was made). */
+export function neverSent(e: unknown): boolean {
+  const codes = errorCodes(e);
+  return codes.length > 0 && codes.every((c) => NOT_CONNECTED.has(c));
+}
+
+const causeOf = (e: Error) => {
+  const m = (e.cause as Error | undefined)?.message;
+  return m && m !== e.message ? `${e.message} (${m})` : e.message;
+};
+
+/** One authenticated request to the API (path from the base URL, e.g. /api/v2/tailnet/-/devices), retried as above. */
+export type ApiRequest = (method: string, path: string, o?: CallOptions) => Promise<Response>;
+
+/** The request core every call of the client goes through: the bearer token (OAuth exchange once), retries, errors. */
+export function createApiRequester(creds: TailnetCredentials, opts: ApiOptions = {}): ApiRequest {
   const base = apiBaseUrl(opts.baseUrl);
   const doFetch = opts.fetch ?? globalThis.fetch;
   const attempts = opts.attempts ?? 5;
   const baseDelay = opts.baseDelayMs ?? 500;
   const maxDelay = opts.maxDelayMs ?? 30_000;
   const sleep = opts.sleep ?? defaultSleep;
-  const tn = encodeURIComponent(tailnet);
   let token: Promise<string> | undefined;
 
   async function accessToken(): Promise<string> {
@@ -121,6 +169,7 @@ export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, o
       const res = await call('POST', '/api/v2/oauth/token', {
         body: new URLSearchParams({ client_id: creds.clientId, client_secret: creds.clientSecret, grant_type: 'client_credentials' }),
         auth: false,
+        repeatable: true,
       });
       const body = (await res.json()) as { access_token?: string };
       if (!body.access_token) throw new TailnetError('Tailscale OAuth token exchange returned no access token');
@@ -130,18 +179,10 @@ export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, o
     return token;
   }
 
-  interface CallOptions {
-    body?: URLSearchParams | string;
-    auth?: boolean;
-    accept?: string;
-    headers?: Record<string, string>;
-    /** Statuses handed back to the caller instead of thrown. */
-    pass?: number[];
-  }
-
   async function call(method: string, path: string, o: CallOptions = {}): Promise<Response> {
     const headers: Record<string, string> = { Accept: o.accept ?? 'application/json', ...o.headers };
     if (o.auth !== false) headers.Authorization = `Bearer ${await accessToken()}`;
+    const repeatable = o.repeatable ?? (IDEMPOTENT_METHODS.has(method) || Object.keys(headers).some((h) => h.toLowerCase() === 'if-match'));
     for (let attempt = 1; ; attempt++) {
       let res: Response | undefined;
       let netError: Error | undefined;
@@ -150,7 +191,7 @@ export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, o
       } catch (e) {
         netError = e as Error;
       }
-      const retryable = netError !== undefined || res!.status === 429 || res!.status >= 500;
+      const retryable = netError ? repeatable || neverSent(netError) : res!.status === 429 || (res!.status >= 500 && repeatable);
       if (retryable && attempt < attempts) {
         const backoff = Math.min(maxDelay, baseDelay * 2 ** (attempt - 1));
         const wait = res?.status === 429 ? Math.min(maxDelay, retryAfterMs(res.headers.get('retry-after')) ?? backoff) : backoff;
@@ -158,7 +199,12 @@ export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, o
         await sleep(wait);
         continue;
       }
-      if (netError) throw new TailnetError(`Tailscale API unreachable (${method} ${path}) after ${attempt} attempts: ${netError.message}`);
+      if (netError && !repeatable && !neverSent(netError))
+        throw new TailnetError(
+          `Tailscale API ${method} ${path}: the connection failed once the request may have been sent, so it may have been carried out: ${causeOf(netError)}`,
+          'It was not sent again: it creates something, and a second request would create a second. Check the admin console before running again.',
+        );
+      if (netError) throw new TailnetError(`Tailscale API unreachable (${method} ${path}) after ${attempt} attempts: ${causeOf(netError)}`);
       if (res!.ok || o.pass?.includes(res!.status)) return res!;
       // The body of an error is Tailscale's message; it never echoes our credentials.
       const { detail, message } = await errorDetail(res!);
@@ -167,7 +213,10 @@ export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, o
           ? 'Check the credentials and their scopes: an OAuth client needs auth_keys, devices:core and policy_file (see docs/tailnet.md).'
           : res!.status === 429
             ? `Tailscale kept rate-limiting after ${attempt} attempts; wait a minute and run again.`
-            : undefined;
+            : res!.status >= 500 && !repeatable
+              ? 'It was not sent again: it creates something, and a server error does not say it was not carried out. ' +
+                'Check the admin console before running again.'
+              : undefined;
       throw new TailscaleApiError(
         `Tailscale API ${method} ${path} failed: ${res!.status} ${res!.statusText}${detail ? `: ${detail}` : ''}`,
         hint,
@@ -176,7 +225,12 @@ export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, o
       );
     }
   }
+  return call;
+}
 
+export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, opts: ApiOptions = {}): TailscaleApi {
+  const call = createApiRequester(creds, opts);
+  const tn = encodeURIComponent(tailnet);
   return {
     async listDevices() {
       const res = await call('GET', `/api/v2/tailnet/${tn}/devices`);

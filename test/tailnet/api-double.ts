@@ -26,7 +26,8 @@
 //   Option testsNeedDevices: a test whose tag no device carries fails, as headscale does (Tailscale: undocumented).
 // - GET /tailnet/{t}/devices {devices:[{id,nodeId,hostname,name,tags,addresses}]}; DELETE /device/{id} (404 when
 //   unknown).
-// - 429 with Retry-After and 5xx can be injected for the next N requests.
+// - 429 with Retry-After and 5xx can be injected for the next N requests (answered before anything is done), and
+//   lost answers (the request carried out, the connection closed before the reply).
 //
 // With `backend` (the lab's headscale, test/lab/headscale.ts) the keys it mints are real headscale pre-auth keys with the
 // requested tags (`hskey-auth-…`; the machines' real tailscaled join with them), a revoke expires the headscale key,
@@ -109,6 +110,11 @@ export interface ApiDouble {
   keyInvalid(id: string): boolean;
   /** The next `count` requests answer 429 with Retry-After `seconds` (or 503 when status is given). */
   failNext(count: number, opts?: { status?: number; retryAfter?: string }): void;
+  /**
+   * The next `count` requests are carried out (a key minted, a device deleted) but their answer is lost: the
+   * connection closes instead, as when a network drops between a server's work and its reply.
+   */
+  loseNextAnswers(count: number): void;
   /** Called before a POST /acl is handled (an edit racing ours); a status returned is the answer (a failure). */
   beforePolicyWrite?: () => number | void;
   close(): Promise<void>;
@@ -183,6 +189,7 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
   let policy = opts.policy ?? '{}';
   let etag = etagOf(policy);
   let failures: { count: number; status: number; retryAfter?: string } = { count: 0, status: 429 };
+  let answersToLose = 0;
   const memoryDevices: DoubleDevice[] = [];
 
   const backend = opts.backend;
@@ -216,6 +223,9 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
     failNext(count, o = {}) {
       failures = { count, status: o.status ?? 429, retryAfter: o.retryAfter ?? (o.status ? undefined : '0') };
     },
+    loseNextAnswers(count) {
+      answersToLose = count;
+    },
   };
 
   const server: Server = createServer(async (req, res) => {
@@ -232,6 +242,12 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
       status: 0,
     };
     api.requests.push(rec);
+    if (answersToLose > 0) {
+      answersToLose--;
+      // the work below is done; its answer never leaves
+      res.writeHead = (() => res) as unknown as typeof res.writeHead;
+      res.end = (() => (req.socket.destroy(), res)) as unknown as typeof res.end;
+    }
     const send = (status: number, v: unknown, headers: Record<string, string> = {}) => {
       rec.status = status;
       const text = typeof v === 'string' ? v : JSON.stringify(v);
