@@ -37,7 +37,7 @@ const USER_POLICY = `// the user's tailnet policy
 }
 `;
 
-function cli(args: string[], env: Record<string, string>): Promise<CliResult> {
+function cli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   record(`cli ${args[0]}`);
   return new Promise((done) => {
     // NODE_TEST_CONTEXT emptied: the entry only runs as a CLI outside the test runner's own loading of files
@@ -55,7 +55,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
   let lab: Lab;
   let api: ApiDouble;
   let file: string;
-  let env: Record<string, string>;
+  let env: NodeJS.ProcessEnv;
   const original = new Map<string, string>();
 
   before(
@@ -68,7 +68,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
         TAILSCALE_BASE_URL: api.baseUrl,
         PP_TS_ID: CLIENT.id,
         PP_TS_SECRET: CLIENT.secret,
-        PULUMI_CONFIG_PASSPHRASE: '',
+        PULUMI_CONFIG_PASSPHRASE: undefined, // unset: an empty one is a passphrase to Pulumi (refused); the stack's file is used
         PULUMI_BACKEND_URL: '',
         PEER_PROVISION_ALLOW_LOCAL_STATE: '1',
       };
