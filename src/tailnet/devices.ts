@@ -20,9 +20,15 @@ import { TailnetError } from './errors.js';
 
 export const DEFAULT_API_BASE_URL = 'https://api.tailscale.com';
 
+/**
+ * A device as the API lists it. It is addressed by `nodeId`, the stable node ID the API docs call "the preferred
+ * identifier for a device"; the numeric `id` is the legacy identifier ("Use NodeId instead", tailscale-client-go-v2
+ * devices.go). The API takes either in /device/{deviceId}.
+ */
 export interface Device {
-  id: string;
-  nodeId?: string;
+  nodeId: string;
+  /** The legacy numeric id, when listed: for messages only, never to address the device. */
+  id?: string;
   hostname: string;
   name?: string;
   tags: string[];
@@ -30,8 +36,8 @@ export interface Device {
 
 export interface DeviceClient {
   listDevices(): Promise<Device[]>;
-  /** 'absent' when the API answers 404 (already gone). */
-  deleteDevice(id: string): Promise<'deleted' | 'absent'>;
+  /** By node ID. 'absent' when the API answers 404 (already gone). */
+  deleteDevice(nodeId: string): Promise<'deleted' | 'absent'>;
 }
 
 /** The policy file as stored (HuJSON, comments and formatting kept) and the ETag of that version. */
@@ -236,15 +242,16 @@ export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, o
       const res = await call('GET', `/api/v2/tailnet/${tn}/devices`);
       const body = (await res.json()) as { devices?: Partial<Device>[] };
       return (body.devices ?? []).map((d) => ({
-        id: String(d.id ?? d.nodeId),
-        nodeId: d.nodeId,
+        // a server that lists no node ID (none known) still takes the legacy id in /device/{deviceId}
+        nodeId: String(d.nodeId ?? d.id),
+        ...(d.id !== undefined ? { id: String(d.id) } : {}),
         hostname: d.hostname ?? '',
         name: d.name,
         tags: d.tags ?? [],
       }));
     },
-    async deleteDevice(id) {
-      const res = await call('DELETE', `/api/v2/device/${encodeURIComponent(id)}`, { pass: [404] });
+    async deleteDevice(nodeId) {
+      const res = await call('DELETE', `/api/v2/device/${encodeURIComponent(nodeId)}`, { pass: [404] });
       await res.body?.cancel().catch(() => undefined);
       return res.status === 404 ? 'absent' : 'deleted';
     },

@@ -229,8 +229,8 @@ export async function removeDevices(spec: Spec, apiFor: ApiFor, redact: Redact):
   const ours = (await api.listDevices()).filter((d) => d.tags.includes(spec.tailnet.stackTag));
   const messages: string[] = [];
   for (const d of ours) {
-    const r = await api.deleteDevice(d.id);
-    messages.push(r === 'deleted' ? `removed device ${d.hostname || d.id} from the tailnet` : `device ${d.hostname || d.id} was already gone`);
+    const r = await api.deleteDevice(d.nodeId);
+    messages.push(r === 'deleted' ? `removed device ${d.hostname || d.nodeId} from the tailnet` : `device ${d.hostname || d.nodeId} was already gone`);
   }
   return messages.length ? messages : [`no devices tagged ${spec.tailnet.stackTag}`];
 }

@@ -24,8 +24,10 @@
 //   "user"/"allow" for "src"/"accept", tailscale client/tailscale/acl.go ACLRow/ACLTest), a failure → 400 {"message":"test(s) failed","data":[{"user":
 //   <src>,"errors":[…]}]} (the shape tailscale-client-go-v2 ErrorData and the provider's diagnosticsError print).
 //   Option testsNeedDevices: a test whose tag no device carries fails, as headscale does (Tailscale: undocumented).
-// - GET /tailnet/{t}/devices {devices:[{id,nodeId,hostname,name,tags,addresses}]}; DELETE /device/{id} (404 when
-//   unknown).
+// - GET /tailnet/{t}/devices {devices:[{id,nodeId,hostname,name,tags,addresses}]}; GET and DELETE /device/{deviceId}
+//   (404 when unknown) take either identifier, the node ID ("the preferred identifier for a device") or the legacy
+//   numeric id: "Using the device NodeID is preferred, but its numeric ID value can also be used"
+//   (tailscale-client-go-v2 devices.go; terraform-provider-tailscale resolves either the same way).
 // - 429 with Retry-After and 5xx can be injected for the next N requests (answered before anything is done), and
 //   lost answers (the request carried out, the connection closed before the reply).
 //
@@ -194,6 +196,8 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
 
   const backend = opts.backend;
   const devices = (): DoubleDevice[] => backend?.devices() ?? memoryDevices;
+  /** The device /device/{deviceId} names, by node ID or legacy id. */
+  const deviceBy = (deviceId: string) => devices().find((d) => d.nodeId === deviceId || d.id === deviceId);
   /** The backend's id of each key minted through it. */
   const backendIds = new Map<string, string>();
   const usedInBackend = (k: KeyState) => (backend && backendIds.has(k.id) ? backend.keyUsed(backendIds.get(k.id)!) : k.used);
@@ -364,15 +368,19 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
       if (!may('devices:core', 'devices:core:read')) return denied();
       return send(200, { devices: devices().map((d) => ({ ...d, name: `${d.hostname}.double.ts.net` })) });
     }
+    if ((m = /^\/api\/v2\/device\/([^/]+)$/.exec(path)) && req.method === 'GET') {
+      if (!may('devices:core', 'devices:core:read')) return denied();
+      const d = deviceBy(decodeURIComponent(m[1]!));
+      return d ? send(200, { ...d, name: `${d.hostname}.double.ts.net` }) : message(404, 'device not found');
+    }
     if ((m = /^\/api\/v2\/device\/([^/]+)$/.exec(path)) && req.method === 'DELETE') {
       if (!may('devices:core')) return denied();
-      const id = decodeURIComponent(m[1]!);
+      const d = deviceBy(decodeURIComponent(m[1]!));
+      if (!d) return message(404, 'device not found');
       if (backend) {
-        if (!backend.deleteDevice(id)) return message(404, 'device not found');
+        if (!backend.deleteDevice(d.nodeId)) return message(404, 'device not found');
       } else {
-        const i = memoryDevices.findIndex((d) => d.id === id);
-        if (i < 0) return message(404, 'device not found');
-        memoryDevices.splice(i, 1);
+        memoryDevices.splice(memoryDevices.indexOf(d), 1);
       }
       rec.status = 200;
       res.writeHead(200);

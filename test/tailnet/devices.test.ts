@@ -25,30 +25,30 @@ describe('Tailscale API client against the API double', () => {
     api.devices.splice(
       0,
       api.devices.length,
-      { id: '101', nodeId: 'nA', hostname: 'lab-alpha', tags: ['tag:peer-lab', 'tag:peer-lab-alpha'] },
-      { id: '102', nodeId: 'nB', hostname: 'laptop', tags: [] },
+      { id: '92960230101', nodeId: 'nAlpha1CNTRL', hostname: 'lab-alpha', tags: ['tag:peer-lab', 'tag:peer-lab-alpha'] },
+      { id: '92960230102', nodeId: 'nLaptopCNTRL', hostname: 'laptop', tags: [] },
     );
   });
 
-  it('exchanges the OAuth client once, then lists and deletes with the bearer token', async () => {
+  it('exchanges the OAuth client once, then lists and deletes by nodeId with the bearer token', async () => {
     const c = createTailscaleApi(oauth, '-', { baseUrl: api.baseUrl, ...fast });
     const devices = await c.listDevices();
     assert.deepEqual(
-      devices.map((d) => [d.id, d.hostname, d.tags]),
+      devices.map((d) => [d.nodeId, d.id, d.hostname, d.tags]),
       [
-        ['101', 'lab-alpha', ['tag:peer-lab', 'tag:peer-lab-alpha']],
-        ['102', 'laptop', []],
+        ['nAlpha1CNTRL', '92960230101', 'lab-alpha', ['tag:peer-lab', 'tag:peer-lab-alpha']],
+        ['nLaptopCNTRL', '92960230102', 'laptop', []],
       ],
     );
-    assert.equal(await c.deleteDevice('101'), 'deleted');
-    assert.equal(await c.deleteDevice('101'), 'absent', 'a 404 means already gone');
+    assert.equal(await c.deleteDevice(devices[0]!.nodeId), 'deleted');
+    assert.equal(await c.deleteDevice(devices[0]!.nodeId), 'absent', 'a 404 means already gone');
     assert.deepEqual(
       api.requests.map((r) => [r.method, r.path]),
       [
         ['POST', '/api/v2/oauth/token'],
         ['GET', '/api/v2/tailnet/-/devices'],
-        ['DELETE', '/api/v2/device/101'],
-        ['DELETE', '/api/v2/device/101'],
+        ['DELETE', '/api/v2/device/nAlpha1CNTRL'],
+        ['DELETE', '/api/v2/device/nAlpha1CNTRL'],
       ],
     );
     assert.equal(new URLSearchParams(api.requests[0]!.body).get('client_secret'), CLIENT.secret, 'secret in the body');
@@ -56,6 +56,23 @@ describe('Tailscale API client against the API double', () => {
     assert.ok(
       api.requests.every((r) => !r.path.includes('SECRET')),
       'never in a URL',
+    );
+  });
+
+  it('the API double, like the API, takes a device by nodeId or by its legacy numeric id', async () => {
+    const get = (id: string) => fetch(`${api.baseUrl}/api/v2/device/${id}`, { headers: { Authorization: `Bearer ${API_KEY}` } });
+    for (const id of ['nAlpha1CNTRL', '92960230101']) {
+      const r = await get(id);
+      assert.equal(r.status, 200, id);
+      assert.deepEqual(((await r.json()) as { nodeId: string }).nodeId, 'nAlpha1CNTRL');
+    }
+    assert.equal((await get('nNoSuchCNTRL')).status, 404);
+    const c = createTailscaleApi({ kind: 'apiKey', apiKey: API_KEY }, '-', { baseUrl: api.baseUrl, ...fast });
+    assert.equal(await c.deleteDevice('92960230102'), 'deleted');
+    assert.equal(await c.deleteDevice('nLaptopCNTRL'), 'absent', 'the same device, by its other identifier');
+    assert.deepEqual(
+      api.devices.map((d) => d.hostname),
+      ['lab-alpha'],
     );
   });
 

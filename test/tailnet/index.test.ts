@@ -429,10 +429,11 @@ describe('applyTailnet (provider: provided)', () => {
 });
 
 describe('destroyTailnet', () => {
+  // the API's two identifiers: the legacy numeric id and the stable node ID
   const devices = () => [
-    { id: '1', nodeId: 'n1', hostname: 'lab-alpha', tags: ['tag:peer-lab', 'tag:peer-lab-alpha'] },
-    { id: '2', nodeId: 'n2', hostname: 'other', tags: ['tag:server'] },
-    { id: '3', nodeId: 'n3', hostname: 'lab-beta', tags: ['tag:peer-lab', 'tag:peer-lab-beta'] },
+    { id: '92960230381', nodeId: 'nAlpha1CNTRL', hostname: 'lab-alpha', tags: ['tag:peer-lab', 'tag:peer-lab-alpha'] },
+    { id: '92960230382', nodeId: 'nOther2CNTRL', hostname: 'other', tags: ['tag:server'] },
+    { id: '92960230383', nodeId: 'nBeta33CNTRL', hostname: 'lab-beta', tags: ['tag:peer-lab', 'tag:peer-lab-beta'] },
   ];
 
   it('up then down: keys (destroy) first, then devices, then the policy back to the original byte for byte', async () => {
@@ -450,8 +451,8 @@ describe('destroyTailnet', () => {
     assert.deepEqual(calls(), [
       'POST /api/v2/oauth/token',
       'GET /api/v2/tailnet/-/devices',
-      'DELETE /api/v2/device/1',
-      'DELETE /api/v2/device/3',
+      'DELETE /api/v2/device/nAlpha1CNTRL', // by nodeId, the API's preferred identifier, never the legacy id
+      'DELETE /api/v2/device/nBeta33CNTRL',
       'POST /api/v2/oauth/token', // the policy step is a step of its own, with its own client
       'GET /api/v2/tailnet/-/acl',
       'POST /api/v2/tailnet/-/acl',
