@@ -21,15 +21,17 @@
 //   HTTP request header"). Validation: a tag named anywhere but not defined in tagOwners → 400 "tag not found"
 //   (headscale hscontrol/policy/v2 reports undefined tags the same way; Tailscale's exact wording: issue #11);
 //   `tests` are evaluated against grants and acls (the legacy names too: acls "users"/"ports" for "src"/"dst", tests
-//   "user"/"allow" for "src"/"accept", tailscale client/tailscale/acl.go ACLRow/ACLTest), a failure → 400 {"message":"test(s) failed","data":[{"user":
-//   <src>,"errors":[…]}]} (the shape tailscale-client-go-v2 ErrorData and the provider's diagnosticsError print).
+//   "user"/"allow" for "src"/"accept", tailscale client/tailscale/acl.go ACLRow/ACLTest), a failure → 400
+//   {"message":"test(s) failed","data":[{"user":<src>,"errors":[…]}]} (the shape tailscale-client-go-v2 ErrorData
+//   and the provider's diagnosticsError print).
 //   Option testsNeedDevices: a test whose tag no device carries fails, as headscale does (Tailscale: undocumented).
 // - GET /tailnet/{t}/devices {devices:[{id,nodeId,hostname,name,tags,addresses}]}; GET and DELETE /device/{deviceId}
 //   (404 when unknown) take either identifier, the node ID ("the preferred identifier for a device") or the legacy
 //   numeric id: "Using the device NodeID is preferred, but its numeric ID value can also be used"
 //   (tailscale-client-go-v2 devices.go; terraform-provider-tailscale resolves either the same way).
-// - 429 with Retry-After and 5xx can be injected for the next N requests (answered before anything is done), and
-//   lost answers (the request carried out, the connection closed before the reply).
+// - 429 with Retry-After and 5xx can be injected for the next N requests, or for any request a test picks
+//   (beforeRequest), answered before anything is done; and lost answers (the request carried out, the connection
+//   closed before the reply).
 //
 // With `backend` (the lab's headscale, test/lab/headscale.ts) the keys it mints are real headscale pre-auth keys with the
 // requested tags (`hskey-auth-…`; the machines' real tailscaled join with them), a revoke expires the headscale key,
@@ -119,6 +121,8 @@ export interface ApiDouble {
   loseNextAnswers(count: number): void;
   /** Called before a POST /acl is handled (an edit racing ours); a status returned is the answer (a failure). */
   beforePolicyWrite?: () => number | void;
+  /** Called before any request is handled; a status returned is the answer, and nothing is done (a failure). */
+  beforeRequest?: (method: string, path: string) => number | void;
   close(): Promise<void>;
 }
 
@@ -260,6 +264,8 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
     };
     const message = (status: number, msg: string, data?: unknown) => send(status, data ? { message: msg, data } : { message: msg });
 
+    const refused = api.beforeRequest?.(rec.method, path);
+    if (typeof refused === 'number') return send(refused, { message: 'internal error' });
     if (failures.count > 0) {
       failures.count--;
       const headers: Record<string, string> = failures.status === 429 && failures.retryAfter !== undefined ? { 'retry-after': failures.retryAfter } : {};
