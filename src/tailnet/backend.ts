@@ -90,6 +90,17 @@ export async function secretsEnv(
   return { env: { PULUMI_CONFIG_PASSPHRASE: pass }, secretsProvider: 'passphrase' };
 }
 
+/**
+ * For a stack not created yet, before anything is touched: the passphrase the variables give (the one Pulumi would
+ * use) is usable. Nothing is generated or written; the stack's own file is made when the stack is.
+ */
+export async function checkPassphraseVariables(loc: StackLocation, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (!loc.usesPassphrase) return;
+  if (env.PULUMI_CONFIG_PASSPHRASE === '') throw emptyPassphraseVariable(loc, env);
+  if (env.PULUMI_CONFIG_PASSPHRASE === undefined && env.PULUMI_CONFIG_PASSPHRASE_FILE)
+    await readPassphrase(resolve(env.PULUMI_CONFIG_PASSPHRASE_FILE), 'PULUMI_CONFIG_PASSPHRASE_FILE');
+}
+
 function emptyPassphraseVariable(loc: StackLocation, env: NodeJS.ProcessEnv): TailnetError {
   const instead = env.PULUMI_CONFIG_PASSPHRASE_FILE ? 'PULUMI_CONFIG_PASSPHRASE_FILE' : `the stack's passphrase file (${passphraseFile(loc)})`;
   return new TailnetError(

@@ -18,7 +18,7 @@ import { sha256 } from '../model/hash.js';
 import { resolveCredentials, resolveSecret, type TailnetCredentials } from '../peer-yaml/secrets.js';
 import type { Spec } from '../peer-yaml/types.js';
 import { ALLOW_ALL_FIX, mergePolicy, policyWarnings, removeOwned, tagOwnerNames } from './acl.js';
-import { readPolicyRecord, type StackLocation, secretsEnv, stackLocation, writePolicyRecord } from './backend.js';
+import { checkPassphraseVariables, readPolicyRecord, type StackLocation, secretsEnv, stackLocation, writePolicyRecord } from './backend.js';
 import { type TailscaleApi, TailscaleApiError, TESTS_FAILED_MESSAGE } from './devices.js';
 import type { ConfigMap, StackTarget, TailnetEngine } from './engine.js';
 import { TailnetError } from './errors.js';
@@ -153,13 +153,16 @@ export async function writePolicyEntries(spec: Spec, testsFor: ReadonlySet<strin
 
 /**
  * Before an up that mints keys touches anything: the CLI and plugin, the credentials, and an existing stack's
- * passphrase (never generated for one: a new one would only make Pulumi report a wrong passphrase).
+ * passphrase (never generated for one: a new one would only make Pulumi report a wrong passphrase); for a new stack,
+ * the passphrase variables (an empty PULUMI_CONFIG_PASSPHRASE, an unreadable _FILE), so they stop the run before the
+ * policy is written, not after.
  */
 export async function keysPreflight(spec: Spec, engine: TailnetEngine, redact: Redact): Promise<void> {
   await engine.checkCli();
   const creds = resolveCredentials(spec.tailnet, redact);
   const loc = stackLocation(spec);
   if (await engine.stackExists({ location: loc, env: {} })) await target(loc, creds, false, redact);
+  else await checkPassphraseVariables(loc);
 }
 
 /** Mints one single-use key per machine with Pulumi (the stack is created, with its passphrase, when new). Secrets go to `redact`. */

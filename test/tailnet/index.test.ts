@@ -387,6 +387,15 @@ describe('applyTailnet (provider: pulumi)', () => {
     assert.deepEqual(calls(), [], 'the policy is untouched');
   });
 
+  it('a new stack with an empty but set PULUMI_CONFIG_PASSPHRASE stops at the preflight, before the policy is written', async () => {
+    process.env.PULUMI_CONFIG_PASSPHRASE = '';
+    const e = new FakeEngine({ exists: false });
+    await assert.rejects(applyTailnet(spec, ['alpha'], e, apiFor(), redact), /PULUMI_CONFIG_PASSPHRASE is set but empty/);
+    assert.deepEqual(e.ops(), ['checkCli', 'stackExists']);
+    assert.deepEqual(calls(), [], 'the policy is untouched');
+    assert.equal(existsSync(join(dir, 'stacks')), false, 'no state folder, no passphrase generated');
+  });
+
   it('uses PULUMI_CONFIG_PASSPHRASE when set and writes no passphrase file; honours tailnet.backend', async () => {
     process.env.PULUMI_CONFIG_PASSPHRASE = 'from-the-env-PASS';
     const s = { ...spec, tailnet: { ...spec.tailnet, backend: 's3://bucket/prefix', acl: 'skip' as const } };
