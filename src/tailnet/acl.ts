@@ -576,17 +576,28 @@ export function policyChanges(currentText: string | undefined, spec: Spec, opts:
 }
 
 /**
- * Rules in the policy that let everything reach everything (the default policy's allow-all): with one of them the
- * stack's tests (port 22 denied) fail and Tailscale rejects the whole policy. A heuristic on the literal forms only;
- * the API's own test run stays the authority.
+ * The sources and destinations of an `acls` rule in either form: older tailnets write "users" and "ports", the old
+ * names of "src" and "dst" that Tailscale still accepts (tailscale/tailscale client/tailscale/acl.go, ACLRow: "old
+ * name for src", "old name for dst"). Both are read, so a check never misses a rule for the names it was written with.
+ */
+export function aclRuleTargets(rule: Record<string, unknown>): { src: string[]; dst: string[] } {
+  const list = (v: unknown) => (isStringArray(v) ? v : []);
+  return { src: [...list(rule.src), ...list(rule.users)], dst: [...list(rule.dst), ...list(rule.ports)] };
+}
+
+/**
+ * Rules in the policy that let everything reach everything (the default policy's allow-all, in the current or the
+ * legacy form): with one of them the stack's tests (port 22 denied) fail and Tailscale rejects the whole policy. A
+ * heuristic on the literal forms only; the API's own test run stays the authority.
  */
 export function policyWarnings(text: string): string[] {
   const policy = getNodeValue(parse(text)) as Record<string, unknown>;
   const out: string[] = [];
   const acls = Array.isArray(policy.acls) ? policy.acls : [];
   for (const r of acls) {
-    if (isObject(r) && r.action === 'accept' && isStringArray(r.src) && r.src.includes('*') && isStringArray(r.dst) && r.dst.includes('*:*'))
-      out.push('acls: a rule accepts every source to every port (*:*)');
+    if (!isObject(r) || r.action !== 'accept') continue;
+    const { src, dst } = aclRuleTargets(r);
+    if (src.includes('*') && dst.includes('*:*')) out.push('acls: a rule accepts every source to every port (*:*)');
   }
   const grants = Array.isArray(policy.grants) ? policy.grants : [];
   for (const g of grants) {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { chmod, link, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Spec } from '../peer-yaml/types.js';
 import { TailnetError } from './errors.js';
@@ -44,6 +44,13 @@ export const passphraseFile = (loc: StackLocation) => join(loc.stateDir, 'passph
  * a passphrase may be generated. For an existing stack a passphrase is never generated: it must be the one the stack
  * was created with (PULUMI_CONFIG_PASSPHRASE(_FILE) or the file kept here); a new one would only make Pulumi report a
  * wrong passphrase, and would stay behind as the wrong file.
+ *
+ * Which one is decided exactly as the Pulumi CLI (v3.248.0, pkg/secrets/passphrase/manager.go readPassphrase) decides,
+ * because the CLI inherits this process's environment (the Automation API adds ours to it, and cannot unset a
+ * variable): PULUMI_CONFIG_PASSPHRASE whenever it is set, an empty value included; else the file
+ * PULUMI_CONFIG_PASSPHRASE_FILE names, when set and not empty. Whatever we pick, the CLI then picks the same. An
+ * empty passphrase is refused, never used, and never passed over for the file or ours: either would be a different
+ * passphrase from the one a user of the Pulumi CLI gets in the same shell.
  */
 export async function secretsEnv(
   loc: StackLocation,
@@ -53,13 +60,18 @@ export async function secretsEnv(
 ): Promise<{ env: Record<string, string>; secretsProvider?: string }> {
   if (create) await ensureStateDir(loc);
   if (!loc.usesPassphrase) return { env: {} };
-  if (env.PULUMI_CONFIG_PASSPHRASE) {
-    redact(env.PULUMI_CONFIG_PASSPHRASE);
-    return { env: { PULUMI_CONFIG_PASSPHRASE: env.PULUMI_CONFIG_PASSPHRASE }, secretsProvider: 'passphrase' };
+  const given = env.PULUMI_CONFIG_PASSPHRASE;
+  if (given !== undefined) {
+    if (given === '') throw emptyPassphraseVariable(loc, env);
+    redact(given);
+    return { env: { PULUMI_CONFIG_PASSPHRASE: given }, secretsProvider: 'passphrase' };
   }
   if (env.PULUMI_CONFIG_PASSPHRASE_FILE) {
-    await readPassphrase(env.PULUMI_CONFIG_PASSPHRASE_FILE, 'PULUMI_CONFIG_PASSPHRASE_FILE'); // fail now, not mid-run
-    return { env: { PULUMI_CONFIG_PASSPHRASE_FILE: env.PULUMI_CONFIG_PASSPHRASE_FILE }, secretsProvider: 'passphrase' };
+    // Pulumi resolves a relative path against its own working directory (the workspace folder): hand it the file
+    // checked here, which is the one the user meant.
+    const file = resolve(env.PULUMI_CONFIG_PASSPHRASE_FILE);
+    await readPassphrase(file, 'PULUMI_CONFIG_PASSPHRASE_FILE'); // fail now, not mid-run
+    return { env: { PULUMI_CONFIG_PASSPHRASE_FILE: file }, secretsProvider: 'passphrase' };
   }
   const file = passphraseFile(loc);
   let pass = await readPassphrase(file, undefined).catch((e: NodeJS.ErrnoException) => {
@@ -78,7 +90,36 @@ export async function secretsEnv(
   return { env: { PULUMI_CONFIG_PASSPHRASE: pass }, secretsProvider: 'passphrase' };
 }
 
-/** Reads a passphrase file: an empty one is an error, never an empty passphrase. ENOENT is passed through. */
+/**
+ * For a stack not created yet, before anything is touched: the passphrase the variables give (the one Pulumi would
+ * use) is usable. Nothing is generated or written; the stack's own file is made when the stack is.
+ */
+export async function checkPassphraseVariables(loc: StackLocation, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  if (!loc.usesPassphrase) return;
+  if (env.PULUMI_CONFIG_PASSPHRASE === '') throw emptyPassphraseVariable(loc, env);
+  if (env.PULUMI_CONFIG_PASSPHRASE === undefined && env.PULUMI_CONFIG_PASSPHRASE_FILE)
+    await readPassphrase(resolve(env.PULUMI_CONFIG_PASSPHRASE_FILE), 'PULUMI_CONFIG_PASSPHRASE_FILE');
+}
+
+function emptyPassphraseVariable(loc: StackLocation, env: NodeJS.ProcessEnv): TailnetError {
+  const instead = env.PULUMI_CONFIG_PASSPHRASE_FILE ? 'PULUMI_CONFIG_PASSPHRASE_FILE' : `the stack's passphrase file (${passphraseFile(loc)})`;
+  return new TailnetError(
+    `PULUMI_CONFIG_PASSPHRASE is set but empty: the Pulumi CLI would encrypt the stack's secrets with that empty passphrase instead of ${instead}`,
+    'Unset it (`unset PULUMI_CONFIG_PASSPHRASE`: unset, not empty) to use PULUMI_CONFIG_PASSPHRASE_FILE or the stack ' +
+      'passphrase file, or set it to the passphrase the stack was created with. peer-provision never uses an empty passphrase.',
+  );
+}
+
+/** What Go's unicode.IsSpace counts as space (JavaScript's trim also drops U+FEFF and keeps U+0085). */
+const GO_SPACE = '[\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]+';
+/** Go's strings.TrimSpace, which Pulumi applies to a passphrase file. */
+const goTrimSpace = (s: string) => s.replace(new RegExp(`^${GO_SPACE}|${GO_SPACE}$`, 'g'), '');
+
+/**
+ * Reads a passphrase file as Pulumi reads PULUMI_CONFIG_PASSPHRASE_FILE (the content, strings.TrimSpace'd), so the
+ * stack's own file gives the same passphrase when a user points that variable at it. An empty one is an error, never
+ * an empty passphrase. ENOENT is passed through.
+ */
 async function readPassphrase(file: string, variable: string | undefined): Promise<string> {
   let text: string;
   try {
@@ -88,8 +129,8 @@ async function readPassphrase(file: string, variable: string | undefined): Promi
     if (err.code === 'ENOENT' && !variable) throw err;
     throw new TailnetError(`cannot read the stack passphrase ${file}${variable ? ` (${variable})` : ''}: ${err.message}`);
   }
-  const pass = text.replace(/\r?\n$/, '');
-  if (!pass.trim())
+  const pass = goTrimSpace(text);
+  if (!pass)
     throw new TailnetError(
       `the stack passphrase file ${file} is empty`,
       'Put the passphrase the stack was created with in it, or remove the file if the stack was never created.',

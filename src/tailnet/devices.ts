@@ -3,18 +3,32 @@
 // variable terraform-provider-tailscale's `base_url` also defaults to, tailscale/provider.go), so the provider and
 // this client always talk to the same API. Tests point it at the API double on 127.0.0.1.
 //
-// Retries: 429 (honouring Retry-After) and 5xx/network errors are retried with exponential backoff. Every request
-// retried is idempotent or guarded: GET, DELETE, the token exchange, and the policy POST with If-Match (a retried
-// write whose first attempt landed answers 412, which the caller handles as a conflict, never as a silent overwrite).
+// Retries, with exponential backoff, only where a second request cannot do twice what the first may have done:
+// - 429 always (Retry-After honoured). Tailscale documents a 429 only as "Too Many Requests" with a {"message"} body
+//   (its OpenAPI spec, components/responses/429; no Retry-After promised, no retry in tailscale-client-go-v2 or the
+//   provider). Nothing there says more, so it is taken for what RFC 6585 section 4 defines: a refusal for the rate,
+//   answered instead of carrying the request out; even a POST that creates may be sent again.
+// - A connection that was never made (refused, no DNS answer, no route, connect timeout): nothing was sent.
+// - 5xx and a connection lost after sending only for requests that may be repeated: GET, HEAD, PUT, DELETE, OPTIONS
+//   (idempotent, RFC 9110 9.2.2), a write with If-Match (the policy POST: a repeat of a write that landed answers
+//   412, which the caller handles as a conflict, never as a second write), and the OAuth token exchange (a second
+//   access token creates nothing in the tailnet and expires within the hour). A POST that creates (an auth key,
+//   POST /api/v2/tailnet/{t}/keys) may have been carried out; sent again it would create a second.
 
 import type { TailnetCredentials } from '../peer-yaml/secrets.js';
 import { TailnetError } from './errors.js';
 
 export const DEFAULT_API_BASE_URL = 'https://api.tailscale.com';
 
+/**
+ * A device as the API lists it. It is addressed by `nodeId`, the stable node ID the API docs call "the preferred
+ * identifier for a device"; the numeric `id` is the legacy identifier ("Use NodeId instead", tailscale-client-go-v2
+ * devices.go). The API takes either in /device/{deviceId}.
+ */
 export interface Device {
-  id: string;
-  nodeId?: string;
+  nodeId: string;
+  /** The legacy numeric id, when listed: for messages only, never to address the device. */
+  id?: string;
   hostname: string;
   name?: string;
   tags: string[];
@@ -22,8 +36,8 @@ export interface Device {
 
 export interface DeviceClient {
   listDevices(): Promise<Device[]>;
-  /** 'absent' when the API answers 404 (already gone). */
-  deleteDevice(id: string): Promise<'deleted' | 'absent'>;
+  /** By node ID. 'absent' when the API answers 404 (already gone). */
+  deleteDevice(nodeId: string): Promise<'deleted' | 'absent'>;
 }
 
 /** The policy file as stored (HuJSON, comments and formatting kept) and the ETag of that version. */
@@ -67,27 +81,91 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Tailscale's error body is {"message": "..."} (tailscale-client-go-v2 APIError); fall back to the raw text. */
-async function errorDetail(res: Response): Promise<string> {
+/**
+ * A refusal by the Tailscale API, with its status and the API's own `message`, so a caller can tell one refusal from
+ * another by what the API said it was, never by searching the text (which quotes tags and users of the policy).
+ */
+export class TailscaleApiError extends TailnetError {
+  constructor(
+    message: string,
+    hint: string | undefined,
+    readonly status: number,
+    readonly apiMessage: string | undefined,
+  ) {
+    super(message, hint);
+  }
+}
+
+/**
+ * The message Tailscale answers a policy write with when the policy's own tests fail (400, with the failures per test
+ * source in `data`: tailscale/tailscale api.md "Failed test error response", client/tailscale/acl.go ACLTestError).
+ */
+export const TESTS_FAILED_MESSAGE = 'test(s) failed';
+
+/**
+ * Tailscale's error body is {"message": "...", "data": [{"user", "errors"}]} (tailscale-client-go-v2 APIError); the
+ * detail falls back to the raw text.
+ */
+async function errorDetail(res: Response): Promise<{ detail: string; message?: string }> {
   const text = (await res.text().catch(() => '')).slice(0, 2000);
   try {
     const body = JSON.parse(text) as { message?: string; data?: { user?: string; errors?: string[] }[] };
     const extra = (body.data ?? []).flatMap((d) => (d.errors ?? []).map((e) => (d.user ? `${d.user}: ${e}` : e)));
-    if (body.message) return [body.message, ...extra].join('; ').slice(0, 600);
+    if (typeof body.message === 'string' && body.message) return { detail: [body.message, ...extra].join('; ').slice(0, 600), message: body.message };
   } catch {
     /* not JSON */
   }
-  return text.slice(0, 300);
+  return { detail: text.slice(0, 300) };
 }
 
-export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, opts: ApiOptions = {}): TailscaleApi {
+export interface CallOptions {
+  body?: URLSearchParams | string;
+  auth?: boolean;
+  accept?: string;
+  headers?: Record<string, string>;
+  /** Statuses handed back to the caller instead of thrown. */
+  pass?: number[];
+  /** May be sent again after it may have reached the server (see the top of this file). Default: by method and If-Match. */
+  repeatable?: boolean;
+}
+
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
+
+/** Error codes of a connection that was never made: the request cannot have reached the server. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** The codes of a fetch failure: fetch's TypeError carries the socket's error as `cause` (an AggregateError's `errors`). */
+function errorCodes(e: unknown, out: string[] = [], depth = 0): string[] {
+  if (typeof e !== 'object' || e === null || depth > 4) return out;
+  const { code, cause, errors } = e as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === 'string') out.push(code);
+  errorCodes(cause, out, depth + 1);
+  if (Array.isArray(errors)) for (const x of errors) errorCodes(x, out, depth + 1);
+  return out;
+}
+
+/** Whether a fetch failed before the request could be sent (every code found says no connection was made). */
+export function neverSent(e: unknown): boolean {
+  const codes = errorCodes(e);
+  return codes.length > 0 && codes.every((c) => NOT_CONNECTED.has(c));
+}
+
+const causeOf = (e: Error) => {
+  const m = (e.cause as Error | undefined)?.message;
+  return m && m !== e.message ? `${e.message} (${m})` : e.message;
+};
+
+/** One authenticated request to the API (path from the base URL, e.g. /api/v2/tailnet/-/devices), retried as above. */
+export type ApiRequest = (method: string, path: string, o?: CallOptions) => Promise<Response>;
+
+/** The request core every call of the client goes through: the bearer token (OAuth exchange once), retries, errors. */
+export function createApiRequester(creds: TailnetCredentials, opts: ApiOptions = {}): ApiRequest {
   const base = apiBaseUrl(opts.baseUrl);
   const doFetch = opts.fetch ?? globalThis.fetch;
   const attempts = opts.attempts ?? 5;
   const baseDelay = opts.baseDelayMs ?? 500;
   const maxDelay = opts.maxDelayMs ?? 30_000;
   const sleep = opts.sleep ?? defaultSleep;
-  const tn = encodeURIComponent(tailnet);
   let token: Promise<string> | undefined;
 
   async function accessToken(): Promise<string> {
@@ -97,6 +175,7 @@ export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, o
       const res = await call('POST', '/api/v2/oauth/token', {
         body: new URLSearchParams({ client_id: creds.clientId, client_secret: creds.clientSecret, grant_type: 'client_credentials' }),
         auth: false,
+        repeatable: true,
       });
       const body = (await res.json()) as { access_token?: string };
       if (!body.access_token) throw new TailnetError('Tailscale OAuth token exchange returned no access token');
@@ -106,18 +185,10 @@ export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, o
     return token;
   }
 
-  interface CallOptions {
-    body?: URLSearchParams | string;
-    auth?: boolean;
-    accept?: string;
-    headers?: Record<string, string>;
-    /** Statuses handed back to the caller instead of thrown. */
-    pass?: number[];
-  }
-
   async function call(method: string, path: string, o: CallOptions = {}): Promise<Response> {
     const headers: Record<string, string> = { Accept: o.accept ?? 'application/json', ...o.headers };
     if (o.auth !== false) headers.Authorization = `Bearer ${await accessToken()}`;
+    const repeatable = o.repeatable ?? (IDEMPOTENT_METHODS.has(method) || Object.keys(headers).some((h) => h.toLowerCase() === 'if-match'));
     for (let attempt = 1; ; attempt++) {
       let res: Response | undefined;
       let netError: Error | undefined;
@@ -126,7 +197,7 @@ export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, o
       } catch (e) {
         netError = e as Error;
       }
-      const retryable = netError !== undefined || res!.status === 429 || res!.status >= 500;
+      const retryable = netError ? repeatable || neverSent(netError) : res!.status === 429 || (res!.status >= 500 && repeatable);
       if (retryable && attempt < attempts) {
         const backoff = Math.min(maxDelay, baseDelay * 2 ** (attempt - 1));
         const wait = res?.status === 429 ? Math.min(maxDelay, retryAfterMs(res.headers.get('retry-after')) ?? backoff) : backoff;
@@ -134,34 +205,53 @@ export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, o
         await sleep(wait);
         continue;
       }
-      if (netError) throw new TailnetError(`Tailscale API unreachable (${method} ${path}) after ${attempt} attempts: ${netError.message}`);
+      if (netError && !repeatable && !neverSent(netError))
+        throw new TailnetError(
+          `Tailscale API ${method} ${path}: the connection failed once the request may have been sent, so it may have been carried out: ${causeOf(netError)}`,
+          'It was not sent again: it creates something, and a second request would create a second. Check the admin console before running again.',
+        );
+      if (netError) throw new TailnetError(`Tailscale API unreachable (${method} ${path}) after ${attempt} attempts: ${causeOf(netError)}`);
       if (res!.ok || o.pass?.includes(res!.status)) return res!;
       // The body of an error is Tailscale's message; it never echoes our credentials.
-      const detail = await errorDetail(res!);
+      const { detail, message } = await errorDetail(res!);
       const hint =
         res!.status === 401 || res!.status === 403
           ? 'Check the credentials and their scopes: an OAuth client needs auth_keys, devices:core and policy_file (see docs/tailnet.md).'
           : res!.status === 429
             ? `Tailscale kept rate-limiting after ${attempt} attempts; wait a minute and run again.`
-            : undefined;
-      throw new TailnetError(`Tailscale API ${method} ${path} failed: ${res!.status} ${res!.statusText}${detail ? `: ${detail}` : ''}`, hint);
+            : res!.status >= 500 && !repeatable
+              ? 'It was not sent again: it creates something, and a server error does not say it was not carried out. ' +
+                'Check the admin console before running again.'
+              : undefined;
+      throw new TailscaleApiError(
+        `Tailscale API ${method} ${path} failed: ${res!.status} ${res!.statusText}${detail ? `: ${detail}` : ''}`,
+        hint,
+        res!.status,
+        message,
+      );
     }
   }
+  return call;
+}
 
+export function createTailscaleApi(creds: TailnetCredentials, tailnet: string, opts: ApiOptions = {}): TailscaleApi {
+  const call = createApiRequester(creds, opts);
+  const tn = encodeURIComponent(tailnet);
   return {
     async listDevices() {
       const res = await call('GET', `/api/v2/tailnet/${tn}/devices`);
       const body = (await res.json()) as { devices?: Partial<Device>[] };
       return (body.devices ?? []).map((d) => ({
-        id: String(d.id ?? d.nodeId),
-        nodeId: d.nodeId,
+        // a server that lists no node ID (none known) still takes the legacy id in /device/{deviceId}
+        nodeId: String(d.nodeId ?? d.id),
+        ...(d.id !== undefined ? { id: String(d.id) } : {}),
         hostname: d.hostname ?? '',
         name: d.name,
         tags: d.tags ?? [],
       }));
     },
-    async deleteDevice(id) {
-      const res = await call('DELETE', `/api/v2/device/${encodeURIComponent(id)}`, { pass: [404] });
+    async deleteDevice(nodeId) {
+      const res = await call('DELETE', `/api/v2/device/${encodeURIComponent(nodeId)}`, { pass: [404] });
       await res.body?.cancel().catch(() => undefined);
       return res.status === 404 ? 'absent' : 'deleted';
     },

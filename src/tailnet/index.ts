@@ -18,8 +18,8 @@ import { sha256 } from '../model/hash.js';
 import { resolveCredentials, resolveSecret, type TailnetCredentials } from '../peer-yaml/secrets.js';
 import type { Spec } from '../peer-yaml/types.js';
 import { ALLOW_ALL_FIX, mergePolicy, policyWarnings, removeOwned, tagOwnerNames } from './acl.js';
-import { readPolicyRecord, type StackLocation, secretsEnv, stackLocation, writePolicyRecord } from './backend.js';
-import type { TailscaleApi } from './devices.js';
+import { checkPassphraseVariables, readPolicyRecord, type StackLocation, secretsEnv, stackLocation, writePolicyRecord } from './backend.js';
+import { type TailscaleApi, TailscaleApiError, TESTS_FAILED_MESSAGE } from './devices.js';
 import type { ConfigMap, StackTarget, TailnetEngine } from './engine.js';
 import { TailnetError } from './errors.js';
 import { PROVIDED_NOTE } from './notes.js';
@@ -71,11 +71,15 @@ export type ApiFor = (creds: TailnetCredentials, tailnet: string) => TailscaleAp
 
 const POLICY_ATTEMPTS = 3;
 
-/** An API refusal of a policy write, with what it means for this stack. */
+/**
+ * An API refusal of a policy write, with what it means for this stack. A test failure is told by the API's own
+ * message for it, exactly: the error text also quotes the policy's tags and users ("tag:test-runners", "latest"), and a
+ * search of it for "test" took a missing tag for a failed test, with the wrong fix.
+ */
 function explainPolicyError(e: unknown): never {
   if (!(e instanceof TailnetError)) throw e;
   const m = e.message;
-  if (/test/i.test(m))
+  if (e instanceof TailscaleApiError && e.status === 400 && e.apiMessage === TESTS_FAILED_MESSAGE)
     throw new TailnetError(
       `${m}\nTailscale ran the policy's tests and one failed: most often a rule that lets every device reach every port (new tailnets ship one).`,
       ALLOW_ALL_FIX,
@@ -149,13 +153,16 @@ export async function writePolicyEntries(spec: Spec, testsFor: ReadonlySet<strin
 
 /**
  * Before an up that mints keys touches anything: the CLI and plugin, the credentials, and an existing stack's
- * passphrase (never generated for one: a new one would only make Pulumi report a wrong passphrase).
+ * passphrase (never generated for one: a new one would only make Pulumi report a wrong passphrase); for a new stack,
+ * the passphrase variables (an empty PULUMI_CONFIG_PASSPHRASE, an unreadable _FILE), so they stop the run before the
+ * policy is written, not after.
  */
 export async function keysPreflight(spec: Spec, engine: TailnetEngine, redact: Redact): Promise<void> {
   await engine.checkCli();
   const creds = resolveCredentials(spec.tailnet, redact);
   const loc = stackLocation(spec);
   if (await engine.stackExists({ location: loc, env: {} })) await target(loc, creds, false, redact);
+  else await checkPassphraseVariables(loc);
 }
 
 /** Mints one single-use key per machine with Pulumi (the stack is created, with its passphrase, when new). Secrets go to `redact`. */
@@ -225,8 +232,8 @@ export async function removeDevices(spec: Spec, apiFor: ApiFor, redact: Redact):
   const ours = (await api.listDevices()).filter((d) => d.tags.includes(spec.tailnet.stackTag));
   const messages: string[] = [];
   for (const d of ours) {
-    const r = await api.deleteDevice(d.id);
-    messages.push(r === 'deleted' ? `removed device ${d.hostname || d.id} from the tailnet` : `device ${d.hostname || d.id} was already gone`);
+    const r = await api.deleteDevice(d.nodeId);
+    messages.push(r === 'deleted' ? `removed device ${d.hostname || d.nodeId} from the tailnet` : `device ${d.hostname || d.nodeId} was already gone`);
   }
   return messages.length ? messages : [`no devices tagged ${spec.tailnet.stackTag}`];
 }

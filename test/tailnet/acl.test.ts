@@ -233,3 +233,51 @@ describe('edge shapes', () => {
     assert.equal(policyWarnings('{"acls": [{"action": "accept", "src": ["*"], "dst": ["*:*"]}]}').length, 1);
   });
 });
+
+describe('the legacy acls form of older tailnets ("users" for "src", "ports" for "dst"; tests with "user"/"allow")', () => {
+  const original = fixture('legacy-acls.hujson');
+  const merged = mergePolicy(original, lab);
+  /** The text of one top-level section, as written. */
+  const sectionText = (text: string, key: string) => {
+    const at = text.indexOf(`"${key}": [`);
+    return text.slice(at, text.indexOf('\n  ],', at));
+  };
+
+  it('keeps every legacy rule and test byte for byte, in order, and adds only our entries', () => {
+    assert.ok(isSubsequence(original.split('\n'), merged.split('\n')), merged);
+    assert.equal(sectionText(merged, 'acls'), sectionText(original, 'acls'));
+    const before = hujson(original);
+    const after = hujson(merged);
+    assert.deepEqual(after.acls, before.acls);
+    assert.deepEqual(after.tests.slice(0, 2), before.tests, 'the legacy test first, untouched, then ours');
+    assert.equal(mergePolicy(merged, lab), merged);
+    assert.equal(removeOwned(merged, lab), original);
+  });
+
+  it('never takes a legacy rule or test that names only our tags for ours', () => {
+    const ours = ownedEntries(lab).tests[0]!;
+    const legacy =
+      '{\n  "tagOwners": {"tag:peer-lab": ["autogroup:admin"], "tag:peer-lab-alpha": ["autogroup:admin", "tag:peer-lab"], "tag:peer-lab-beta": ["autogroup:admin", "tag:peer-lab"]},\n' +
+      '  "acls": [{"action": "accept", "users": ["tag:peer-lab-beta"], "ports": ["tag:peer-lab-alpha:18789"]}],\n' +
+      `  "tests": [{"user": "${ours.src}", "allow": ${JSON.stringify(ours.accept)}, "deny": ${JSON.stringify(ours.deny)}}],\n}\n`;
+    const m = mergePolicy(legacy, lab);
+    assert.deepEqual(hujson(m).acls, hujson(legacy).acls);
+    assert.deepEqual(hujson(m).tests[0], hujson(legacy).tests[0]);
+    const removed = hujson(removeOwned(m, lab));
+    assert.deepEqual(removed.acls, hujson(legacy).acls, 'the rule stays');
+    assert.deepEqual(removed.tests, hujson(legacy).tests, 'the legacy test stays');
+    assert.deepEqual(Object.keys(removed.tagOwners), ['tag:peer-lab', 'tag:peer-lab-alpha', 'tag:peer-lab-beta'], 'and the tags it names');
+    assert.deepEqual(
+      policyChanges(m, lab).filter((c) => c.op !== '+'),
+      [],
+    );
+  });
+
+  it('sees a rule that accepts everything in the legacy form too', () => {
+    assert.equal(policyWarnings(fixture('legacy-default-allow-all.hujson')).length, 1);
+    assert.equal(policyWarnings('{"acls": [{"action": "accept", "users": ["*"], "ports": ["*:*"]}]}').length, 1);
+    assert.equal(policyWarnings('{"acls": [{"action": "accept", "users": ["*"], "dst": ["*:*"]}]}').length, 1, 'the forms mixed in one rule');
+    assert.deepEqual(policyWarnings(original), []);
+    assert.deepEqual(policyWarnings('{"ssh": [{"action": "accept", "src": ["*"], "dst": ["*"], "users": ["*"]}]}'), [], 'ssh "users" are unix users');
+  });
+});

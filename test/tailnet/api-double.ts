@@ -20,12 +20,18 @@
 //   (tailscale-client-go-v2 policyfile.go Raw/Get). POST with If-Match: a stale ETag → 412 (same file, Set: "If-Match
 //   HTTP request header"). Validation: a tag named anywhere but not defined in tagOwners → 400 "tag not found"
 //   (headscale hscontrol/policy/v2 reports undefined tags the same way; Tailscale's exact wording: issue #11);
-//   `tests` are evaluated against grants and acls, a failure → 400 {"message":"test(s) failed","data":[{"user":
-//   <src>,"errors":[…]}]} (the shape tailscale-client-go-v2 ErrorData and the provider's diagnosticsError print).
+//   `tests` are evaluated against grants and acls (the legacy names too: acls "users"/"ports" for "src"/"dst", tests
+//   "user"/"allow" for "src"/"accept", tailscale client/tailscale/acl.go ACLRow/ACLTest), a failure → 400
+//   {"message":"test(s) failed","data":[{"user":<src>,"errors":[…]}]} (the shape tailscale-client-go-v2 ErrorData
+//   and the provider's diagnosticsError print).
 //   Option testsNeedDevices: a test whose tag no device carries fails, as headscale does (Tailscale: undocumented).
-// - GET /tailnet/{t}/devices {devices:[{id,nodeId,hostname,name,tags,addresses}]}; DELETE /device/{id} (404 when
-//   unknown).
-// - 429 with Retry-After and 5xx can be injected for the next N requests.
+// - GET /tailnet/{t}/devices {devices:[{id,nodeId,hostname,name,tags,addresses}]}; GET and DELETE /device/{deviceId}
+//   (404 when unknown) take either identifier, the node ID ("the preferred identifier for a device") or the legacy
+//   numeric id: "Using the device NodeID is preferred, but its numeric ID value can also be used"
+//   (tailscale-client-go-v2 devices.go; terraform-provider-tailscale resolves either the same way).
+// - 429 with Retry-After and 5xx can be injected for the next N requests, or for any request a test picks
+//   (beforeRequest), answered before anything is done; and lost answers (the request carried out, the connection
+//   closed before the reply).
 //
 // With `backend` (the lab's headscale, test/lab/headscale.ts) the keys it mints are real headscale pre-auth keys with the
 // requested tags (`hskey-auth-…`; the machines' real tailscaled join with them), a revoke expires the headscale key,
@@ -108,8 +114,15 @@ export interface ApiDouble {
   keyInvalid(id: string): boolean;
   /** The next `count` requests answer 429 with Retry-After `seconds` (or 503 when status is given). */
   failNext(count: number, opts?: { status?: number; retryAfter?: string }): void;
+  /**
+   * The next `count` requests are carried out (a key minted, a device deleted) but their answer is lost: the
+   * connection closes instead, as when a network drops between a server's work and its reply.
+   */
+  loseNextAnswers(count: number): void;
   /** Called before a POST /acl is handled (an edit racing ours); a status returned is the answer (a failure). */
   beforePolicyWrite?: () => number | void;
+  /** Called before any request is handled; a status returned is the answer, and nothing is done (a failure). */
+  beforeRequest?: (method: string, path: string) => number | void;
   close(): Promise<void>;
 }
 
@@ -163,8 +176,9 @@ function allowed(policy: Record<string, any>, src: string, dst: string, port: nu
     if (strs(g.ip).some((ip) => ip === '*' || portIn(ip.replace(/^tcp:/, '')))) return true;
   }
   for (const r of Array.isArray(policy.acls) ? policy.acls : []) {
-    if (!isObj(r) || r.action !== 'accept' || !srcOk(strs(r.src))) continue;
-    for (const d of strs(r.dst)) {
+    // "users" and "ports": the legacy names of "src" and "dst" (tailscale client/tailscale/acl.go ACLRow)
+    if (!isObj(r) || r.action !== 'accept' || !srcOk([...strs(r.src), ...strs(r.users)])) continue;
+    for (const d of [...strs(r.dst), ...strs(r.ports)]) {
       const i = d.lastIndexOf(':');
       const host = d.slice(0, i);
       if ((host === '*' || host === dst) && portIn(d.slice(i + 1))) return true;
@@ -181,10 +195,13 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
   let policy = opts.policy ?? '{}';
   let etag = etagOf(policy);
   let failures: { count: number; status: number; retryAfter?: string } = { count: 0, status: 429 };
+  let answersToLose = 0;
   const memoryDevices: DoubleDevice[] = [];
 
   const backend = opts.backend;
   const devices = (): DoubleDevice[] => backend?.devices() ?? memoryDevices;
+  /** The device /device/{deviceId} names, by node ID or legacy id. */
+  const deviceBy = (deviceId: string) => devices().find((d) => d.nodeId === deviceId || d.id === deviceId);
   /** The backend's id of each key minted through it. */
   const backendIds = new Map<string, string>();
   const usedInBackend = (k: KeyState) => (backend && backendIds.has(k.id) ? backend.keyUsed(backendIds.get(k.id)!) : k.used);
@@ -214,6 +231,9 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
     failNext(count, o = {}) {
       failures = { count, status: o.status ?? 429, retryAfter: o.retryAfter ?? (o.status ? undefined : '0') };
     },
+    loseNextAnswers(count) {
+      answersToLose = count;
+    },
   };
 
   const server: Server = createServer(async (req, res) => {
@@ -230,6 +250,12 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
       status: 0,
     };
     api.requests.push(rec);
+    if (answersToLose > 0) {
+      answersToLose--;
+      // the work below is done; its answer never leaves
+      res.writeHead = (() => res) as unknown as typeof res.writeHead;
+      res.end = (() => (req.socket.destroy(), res)) as unknown as typeof res.end;
+    }
     const send = (status: number, v: unknown, headers: Record<string, string> = {}) => {
       rec.status = status;
       const text = typeof v === 'string' ? v : JSON.stringify(v);
@@ -238,6 +264,8 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
     };
     const message = (status: number, msg: string, data?: unknown) => send(status, data ? { message: msg, data } : { message: msg });
 
+    const refused = api.beforeRequest?.(rec.method, path);
+    if (typeof refused === 'number') return send(refused, { message: 'internal error' });
     if (failures.count > 0) {
       failures.count--;
       const headers: Record<string, string> = failures.status === 429 && failures.retryAfter !== undefined ? { 'retry-after': failures.retryAfter } : {};
@@ -346,15 +374,19 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
       if (!may('devices:core', 'devices:core:read')) return denied();
       return send(200, { devices: devices().map((d) => ({ ...d, name: `${d.hostname}.double.ts.net` })) });
     }
+    if ((m = /^\/api\/v2\/device\/([^/]+)$/.exec(path)) && req.method === 'GET') {
+      if (!may('devices:core', 'devices:core:read')) return denied();
+      const d = deviceBy(decodeURIComponent(m[1]!));
+      return d ? send(200, { ...d, name: `${d.hostname}.double.ts.net` }) : message(404, 'device not found');
+    }
     if ((m = /^\/api\/v2\/device\/([^/]+)$/.exec(path)) && req.method === 'DELETE') {
       if (!may('devices:core')) return denied();
-      const id = decodeURIComponent(m[1]!);
+      const d = deviceBy(decodeURIComponent(m[1]!));
+      if (!d) return message(404, 'device not found');
       if (backend) {
-        if (!backend.deleteDevice(id)) return message(404, 'device not found');
+        if (!backend.deleteDevice(d.nodeId)) return message(404, 'device not found');
       } else {
-        const i = memoryDevices.findIndex((d) => d.id === id);
-        if (i < 0) return message(404, 'device not found');
-        memoryDevices.splice(i, 1);
+        memoryDevices.splice(memoryDevices.indexOf(d), 1);
       }
       rec.status = 200;
       res.writeHead(200);
@@ -381,8 +413,10 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
 
   function runTests(p: Record<string, any>, deviceTags?: Set<string>): { user: string; errors: string[] }[] {
     const out: { user: string; errors: string[] }[] = [];
-    for (const t of Array.isArray(p.tests) ? p.tests : []) {
-      if (!isObj(t) || typeof t.src !== 'string') continue;
+    for (const raw of Array.isArray(p.tests) ? p.tests : []) {
+      // "user" and "allow": the legacy names of "src" and "accept" (tailscale client/tailscale/acl.go ACLTest)
+      const t = isObj(raw) ? { src: raw.src ?? raw.user, accept: [...strs(raw.accept), ...strs(raw.allow)], deny: raw.deny } : undefined;
+      if (!t || typeof t.src !== 'string') continue;
       const errors: string[] = [];
       const check = (target: string, want: boolean) => {
         const i = target.lastIndexOf(':');

@@ -4,10 +4,17 @@
 // write, device removal and refusals stay the real code.
 //
 // - `up` runs the real inline program under Pulumi's mocks to learn the declared TailnetKey resources and their
-//   inputs, then, like the provider (resource_tailnet_key.go): a declared key not in state is created with
-//   POST /api/v2/tailnet/{t}/keys (tailscale-client-go-v2 CreateKeyRequest); with refresh and recreateIfInvalid
-//   "always", a key in state that GET …/keys/{id} reports invalid (or 404) is created anew; a key in state that is
-//   no longer declared is deleted with DELETE …/keys/{id} (404 ignored).
+//   inputs, then, like the provider (terraform-provider-tailscale 0.29 resource_tailnet_key.go, the version
+//   @pulumi/tailscale 0.29 wraps) and the Pulumi engine:
+//   - a declared key not in state is created with POST /api/v2/tailnet/{t}/keys (tailscale-client-go-v2
+//     CreateKeyRequest);
+//   - a key in state is replaced when an input changed that the schema marks RequiresReplace (every argument we set
+//     but recreate_if_invalid, which is updated in place), and, with refresh, when GET …/keys/{id} reports it invalid
+//     or 404 and shouldRecreateIfInvalid holds ("always", or a reusable key by default: ModifyPlan's RequiresReplace);
+//   - a replacement is Pulumi's default create-before-delete: the new key is created and recorded, the old one stays
+//     in the state marked for deletion and is deleted with the resources no longer declared, at the end
+//     (step_generator GenerateDeletes), DELETE …/keys/{id} with 404 ignored (the provider's Delete). A delete that
+//     fails leaves it marked, and the next update or destroy deletes it.
 // - `destroy` deletes every key in state. The state is a JSON file (0600) beside the real state folder.
 // - Credentials come from the stack's environment exactly as the provider reads them (TAILSCALE_OAUTH_CLIENT_ID/
 //   _SECRET or TAILSCALE_API_KEY, TAILSCALE_BASE_URL), so a wrong environment fails here as it would there.
@@ -25,7 +32,22 @@ interface KeyInState {
 }
 interface StackState {
   keys: Record<string, KeyInState>; // by resource name
+  /** Keys replaced (or left by a failed delete) and not deleted yet: Pulumi's resources marked `delete: true`. */
+  pendingDelete?: KeyInState[];
 }
+
+/** The TailnetKey arguments whose change forces a new key (RequiresReplace); recreateIfInvalid is updated in place. */
+const REPLACE_ON_CHANGE = ['reusable', 'ephemeral', 'tags', 'preauthorized', 'expiry', 'description'] as const;
+
+/** The inputs that changed and force a replacement (tags is a set in the schema: order does not count). */
+function replaceReasons(before: Record<string, unknown>, now: Record<string, unknown>): string[] {
+  const norm = (k: string, v: unknown) => JSON.stringify(k === 'tags' && Array.isArray(v) ? [...v].sort() : (v ?? null));
+  return REPLACE_ON_CHANGE.filter((k) => norm(k, before[k]) !== norm(k, now[k]));
+}
+
+/** The provider's shouldRecreateIfInvalid: "always", "never", else a reusable key only. */
+const recreateIfInvalid = (inputs: Record<string, unknown>) =>
+  inputs.recreateIfInvalid === 'always' ? true : inputs.recreateIfInvalid === 'never' ? false : Boolean(inputs.reusable);
 
 const stateFile = (t: StackTarget) => join(t.location.stateDir, 'test-engine-stack.json');
 const load = (t: StackTarget): StackState | undefined => (existsSync(stateFile(t)) ? JSON.parse(readFileSync(stateFile(t), 'utf8')) : undefined);
@@ -99,6 +121,36 @@ export function createApiTestEngine(): TailnetEngine {
         const r = await api('DELETE', `/keys/${encodeURIComponent(k.id)}`);
         if (r.status !== 200 && r.status !== 404) throw new TailnetError(`pulumi destroy failed: DELETE key ${k.id}: ${r.status} ${r.body}`);
       };
+      /** Deletes the keys marked for deletion, one save each: one that fails stays marked (and the error stops the run). */
+      const deletePending = async (api: ReturnType<typeof providerClient>, s: StackState) => {
+        while (s.pendingDelete?.length) {
+          await deleteKey(api, s.pendingDelete[0]!);
+          s.pendingDelete = s.pendingDelete.slice(1);
+          save(a, s);
+        }
+      };
+      /** Whether a key in state must be replaced: an input that forces it changed, or (refresh) it is invalid and recreated. */
+      const mustReplace = async (api: ReturnType<typeof providerClient>, have: KeyInState, inputs: Record<string, unknown>, refresh: boolean) => {
+        if (replaceReasons(have.inputs, inputs).length > 0) return true;
+        if (!refresh || !recreateIfInvalid(inputs)) return false;
+        const r = await api('GET', `/keys/${encodeURIComponent(have.id)}`);
+        return r.status === 404 || (r.status === 200 && Boolean(JSON.parse(r.body).invalid));
+      };
+      const createKey = async (api: ReturnType<typeof providerClient>, name: string, inputs: Record<string, unknown>) => {
+        const r = await api('POST', '/keys', {
+          capabilities: {
+            devices: { create: { reusable: inputs.reusable, ephemeral: inputs.ephemeral, tags: inputs.tags, preauthorized: inputs.preauthorized } },
+          },
+          expirySeconds: inputs.expiry,
+          description: inputs.description,
+        });
+        if (r.status !== 200)
+          throw new TailnetError(
+            `pulumi up failed:\nerror: tailscale:index/tailnetKey:TailnetKey resource '${name}': Failed to create key: ${JSON.parse(r.body).message ?? r.body} (${r.status})`,
+          );
+        const k = JSON.parse(r.body) as { id: string; key: string };
+        return { id: k.id, key: k.key };
+      };
       return {
         async setAllConfig(c) {
           config = c;
@@ -114,30 +166,22 @@ export function createApiTestEngine(): TailnetEngine {
           const count = (op: string) => (summary[op] = (summary[op] ?? 0) + 1);
           for (const [name, inputs] of declared) {
             const have = s.keys[name];
-            if (have && o.refresh && inputs.recreateIfInvalid === 'always') {
-              const r = await api('GET', `/keys/${encodeURIComponent(have.id)}`);
-              if (r.status === 404 || (r.status === 200 && JSON.parse(r.body).invalid)) delete s.keys[name];
-            }
-            if (s.keys[name]) {
-              count('same');
+            if (have && !(await mustReplace(api, have, inputs, o.refresh))) {
+              // only recreateIfInvalid can differ here: an update of the state, no API call (the provider's Update)
+              const inPlace = (have.inputs.recreateIfInvalid ?? null) !== (inputs.recreateIfInvalid ?? null);
+              s.keys[name] = { ...have, inputs };
+              if (inPlace) save(a, s);
+              count(inPlace ? 'update' : 'same');
               continue;
             }
-            const r = await api('POST', '/keys', {
-              capabilities: {
-                devices: { create: { reusable: inputs.reusable, ephemeral: inputs.ephemeral, tags: inputs.tags, preauthorized: inputs.preauthorized } },
-              },
-              expirySeconds: inputs.expiry,
-              description: inputs.description,
-            });
-            if (r.status !== 200)
-              throw new TailnetError(
-                `pulumi up failed:\nerror: tailscale:index/tailnetKey:TailnetKey resource '${name}': Failed to create key: ${JSON.parse(r.body).message ?? r.body} (${r.status})`,
-              );
-            const k = JSON.parse(r.body) as { id: string; key: string };
-            s.keys[name] = { id: k.id, key: k.key, inputs };
+            s.keys[name] = { ...(await createKey(api, name, inputs)), inputs };
+            // create before delete: the old key is marked for deletion in the same save that records the new one
+            if (have) s.pendingDelete = [...(s.pendingDelete ?? []), have];
             save(a, s);
-            count('create');
+            count(have ? 'replace' : 'create');
           }
+          // the deletes come last: keys replaced now or earlier, then keys no longer declared
+          await deletePending(api, s);
           for (const [name, k] of Object.entries(s.keys)) {
             if (declared.has(name)) continue;
             await deleteKey(api, k);
@@ -150,12 +194,14 @@ export function createApiTestEngine(): TailnetEngine {
         async destroy() {
           const api = providerClient(a.env, tailnet());
           const s = state();
+          const total = Object.keys(s.keys).length + (s.pendingDelete?.length ?? 0);
+          await deletePending(api, s);
           for (const [name, k] of Object.entries(s.keys)) {
             await deleteKey(api, k);
             delete s.keys[name];
             save(a, s);
           }
-          return { changeSummary: { delete: Object.keys(s.keys).length } };
+          return { changeSummary: { delete: total } };
         },
         async outputs() {
           const keys = Object.fromEntries(Object.entries(state().keys).map(([name, k]) => [name.replace(/^key-/, ''), k.key]));

@@ -1,8 +1,9 @@
 // The tool's own Tailscale API client against the API double on 127.0.0.1: OAuth exchange, devices, the policy with
 // ETag/If-Match, Tailscale's error messages, and retry with backoff on 429/5xx.
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { type ApiOptions, createTailscaleApi, retryAfterMs } from '../../src/tailnet/devices.js';
+import { type ApiOptions, createApiRequester, createTailscaleApi, retryAfterMs } from '../../src/tailnet/devices.js';
 import { TailnetError } from '../../src/tailnet/errors.js';
 import { type ApiDouble, startApiDouble } from './api-double.js';
 
@@ -24,30 +25,30 @@ describe('Tailscale API client against the API double', () => {
     api.devices.splice(
       0,
       api.devices.length,
-      { id: '101', nodeId: 'nA', hostname: 'lab-alpha', tags: ['tag:peer-lab', 'tag:peer-lab-alpha'] },
-      { id: '102', nodeId: 'nB', hostname: 'laptop', tags: [] },
+      { id: '92960230101', nodeId: 'nAlpha1CNTRL', hostname: 'lab-alpha', tags: ['tag:peer-lab', 'tag:peer-lab-alpha'] },
+      { id: '92960230102', nodeId: 'nLaptopCNTRL', hostname: 'laptop', tags: [] },
     );
   });
 
-  it('exchanges the OAuth client once, then lists and deletes with the bearer token', async () => {
+  it('exchanges the OAuth client once, then lists and deletes by nodeId with the bearer token', async () => {
     const c = createTailscaleApi(oauth, '-', { baseUrl: api.baseUrl, ...fast });
     const devices = await c.listDevices();
     assert.deepEqual(
-      devices.map((d) => [d.id, d.hostname, d.tags]),
+      devices.map((d) => [d.nodeId, d.id, d.hostname, d.tags]),
       [
-        ['101', 'lab-alpha', ['tag:peer-lab', 'tag:peer-lab-alpha']],
-        ['102', 'laptop', []],
+        ['nAlpha1CNTRL', '92960230101', 'lab-alpha', ['tag:peer-lab', 'tag:peer-lab-alpha']],
+        ['nLaptopCNTRL', '92960230102', 'laptop', []],
       ],
     );
-    assert.equal(await c.deleteDevice('101'), 'deleted');
-    assert.equal(await c.deleteDevice('101'), 'absent', 'a 404 means already gone');
+    assert.equal(await c.deleteDevice(devices[0]!.nodeId), 'deleted');
+    assert.equal(await c.deleteDevice(devices[0]!.nodeId), 'absent', 'a 404 means already gone');
     assert.deepEqual(
       api.requests.map((r) => [r.method, r.path]),
       [
         ['POST', '/api/v2/oauth/token'],
         ['GET', '/api/v2/tailnet/-/devices'],
-        ['DELETE', '/api/v2/device/101'],
-        ['DELETE', '/api/v2/device/101'],
+        ['DELETE', '/api/v2/device/nAlpha1CNTRL'],
+        ['DELETE', '/api/v2/device/nAlpha1CNTRL'],
       ],
     );
     assert.equal(new URLSearchParams(api.requests[0]!.body).get('client_secret'), CLIENT.secret, 'secret in the body');
@@ -55,6 +56,23 @@ describe('Tailscale API client against the API double', () => {
     assert.ok(
       api.requests.every((r) => !r.path.includes('SECRET')),
       'never in a URL',
+    );
+  });
+
+  it('the API double, like the API, takes a device by nodeId or by its legacy numeric id', async () => {
+    const get = (id: string) => fetch(`${api.baseUrl}/api/v2/device/${id}`, { headers: { Authorization: `Bearer ${API_KEY}` } });
+    for (const id of ['nAlpha1CNTRL', '92960230101']) {
+      const r = await get(id);
+      assert.equal(r.status, 200, id);
+      assert.deepEqual(((await r.json()) as { nodeId: string }).nodeId, 'nAlpha1CNTRL');
+    }
+    assert.equal((await get('nNoSuchCNTRL')).status, 404);
+    const c = createTailscaleApi({ kind: 'apiKey', apiKey: API_KEY }, '-', { baseUrl: api.baseUrl, ...fast });
+    assert.equal(await c.deleteDevice('92960230102'), 'deleted');
+    assert.equal(await c.deleteDevice('nLaptopCNTRL'), 'absent', 'the same device, by its other identifier');
+    assert.deepEqual(
+      api.devices.map((d) => d.hostname),
+      ['lab-alpha'],
     );
   });
 
@@ -103,6 +121,73 @@ describe('Tailscale API client against the API double', () => {
     );
   });
 
+  describe('a request that creates (POST /keys mints an auth key) is never sent twice', () => {
+    const mint = (o: ApiOptions = {}) =>
+      createApiRequester({ kind: 'apiKey', apiKey: API_KEY }, { baseUrl: api.baseUrl, ...fast, ...o })('POST', '/api/v2/tailnet/-/keys', {
+        body: JSON.stringify({ capabilities: { devices: { create: { reusable: false } } }, description: 'retry test' }),
+        headers: { 'Content-Type': 'application/json' },
+      });
+    const minted = () => api.keys().filter((k) => k.description === 'retry test' && !k.revoked);
+    beforeEach(() => {
+      for (const k of minted()) k.revoked = 'by the test';
+    });
+
+    it('not after a 5xx: the key may have been minted', async () => {
+      api.failNext(1, { status: 503 });
+      await assert.rejects(mint(), (e: unknown) => e instanceof TailnetError && /503/.test(e.message) && /not sent again/.test(e.hint ?? ''));
+      assert.equal(api.requests.length, 1, 'one POST, no retry');
+      assert.deepEqual(slept, []);
+    });
+
+    it('not after a connection dropped once the request was sent: the key was minted, a retry would mint a second', async () => {
+      api.loseNextAnswers(1);
+      await assert.rejects(mint(), (e: unknown) => e instanceof TailnetError && /may have been carried out/.test(e.message));
+      assert.equal(api.requests.length, 1, 'one POST, no retry');
+      assert.equal(minted().length, 1, 'exactly one key minted');
+    });
+
+    it('after a 429, which refuses the request before anything is done', async () => {
+      api.failNext(1, { retryAfter: '2' });
+      const res = await mint();
+      assert.equal(res.status, 200);
+      assert.deepEqual(slept, [2000]);
+      assert.deepEqual(
+        api.requests.map((r) => r.status),
+        [429, 200],
+      );
+      assert.equal(minted().length, 1);
+    });
+
+    it('after a connection refused, which nothing was sent over', async () => {
+      const port = await closedPort();
+      await assert.rejects(
+        mint({ baseUrl: `http://127.0.0.1:${port}`, attempts: 3 }),
+        /unreachable \(POST \/api\/v2\/tailnet\/-\/keys\) after 3 attempts: fetch failed \(connect ECONNREFUSED/,
+      );
+      assert.equal(slept.length, 2);
+    });
+  });
+
+  it('sends an idempotent request again after a dropped connection (GET, DELETE, a write with If-Match)', async () => {
+    const c = createTailscaleApi({ kind: 'apiKey', apiKey: API_KEY }, '-', { baseUrl: api.baseUrl, ...fast });
+    api.loseNextAnswers(1);
+    assert.equal((await c.listDevices()).length, 2);
+    api.setPolicy('{}');
+    const { etag } = await c.getPolicy();
+    api.requests.length = 0;
+    api.loseNextAnswers(1);
+    // the first write landed, its answer was lost; the retry's If-Match names the old version: a conflict, never a
+    // second write over whatever came between
+    assert.deepEqual(await c.setPolicy('{"tagOwners": {}}', etag), { result: 'conflict' });
+    assert.deepEqual(
+      api.requests.map((r) => [r.method, r.status]),
+      [
+        ['POST', 200],
+        ['POST', 412],
+      ],
+    );
+  });
+
   it('gives up after the last attempt with a clear message', async () => {
     const c = createTailscaleApi({ kind: 'apiKey', apiKey: API_KEY }, '-', { baseUrl: api.baseUrl, attempts: 3, ...fast });
     api.failNext(3, { retryAfter: '1' });
@@ -140,3 +225,14 @@ describe('retryAfterMs', () => {
 });
 
 const etagOf = (p: { etag: string }) => p.etag.replace(/"/g, '');
+
+/** A loopback port nothing listens on (fetch refuses port 1 itself, before any connection: "bad port"). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}

@@ -351,6 +351,19 @@ describe('applyTailnet (provider: pulumi)', () => {
     );
   });
 
+  it('a refusal that is not a test failure is not explained as one, whatever words it holds ("tag:test-…", "latest")', async () => {
+    // a user's grant names a tag nobody defined: Tailscale refuses the whole write with "tag not found"
+    api.setPolicy('{"grants": [{"src": ["tag:test-runners"], "dst": ["tag:latest"], "ip": ["tcp:443"]}]}');
+    await assert.rejects(
+      applyTailnet(spec, [], new FakeEngine(), apiFor(), redact),
+      (err: unknown) =>
+        err instanceof TailnetError &&
+        /tag not found: "tag:test-runners"/.test(err.message) &&
+        !/policy's tests/.test(err.message) &&
+        /not defined in tagOwners/.test(err.hint ?? ''),
+    );
+  });
+
   it('the first up is accepted by an engine that fails tests naming tags without devices (headscale) (defect 8)', async () => {
     const strict = await startApiDouble({ clients: [CLIENT], testsNeedDevices: true });
     try {
@@ -372,6 +385,15 @@ describe('applyTailnet (provider: pulumi)', () => {
     assert.equal(existsSync(join(dir, 'stacks', 'lab', 'passphrase')), false, 'no wrong passphrase left behind');
     assert.deepEqual(e.ops(), ['checkCli', 'stackExists']);
     assert.deepEqual(calls(), [], 'the policy is untouched');
+  });
+
+  it('a new stack with an empty but set PULUMI_CONFIG_PASSPHRASE stops at the preflight, before the policy is written', async () => {
+    process.env.PULUMI_CONFIG_PASSPHRASE = '';
+    const e = new FakeEngine({ exists: false });
+    await assert.rejects(applyTailnet(spec, ['alpha'], e, apiFor(), redact), /PULUMI_CONFIG_PASSPHRASE is set but empty/);
+    assert.deepEqual(e.ops(), ['checkCli', 'stackExists']);
+    assert.deepEqual(calls(), [], 'the policy is untouched');
+    assert.equal(existsSync(join(dir, 'stacks')), false, 'no state folder, no passphrase generated');
   });
 
   it('uses PULUMI_CONFIG_PASSPHRASE when set and writes no passphrase file; honours tailnet.backend', async () => {
@@ -416,10 +438,11 @@ describe('applyTailnet (provider: provided)', () => {
 });
 
 describe('destroyTailnet', () => {
+  // the API's two identifiers: the legacy numeric id and the stable node ID
   const devices = () => [
-    { id: '1', nodeId: 'n1', hostname: 'lab-alpha', tags: ['tag:peer-lab', 'tag:peer-lab-alpha'] },
-    { id: '2', nodeId: 'n2', hostname: 'other', tags: ['tag:server'] },
-    { id: '3', nodeId: 'n3', hostname: 'lab-beta', tags: ['tag:peer-lab', 'tag:peer-lab-beta'] },
+    { id: '92960230381', nodeId: 'nAlpha1CNTRL', hostname: 'lab-alpha', tags: ['tag:peer-lab', 'tag:peer-lab-alpha'] },
+    { id: '92960230382', nodeId: 'nOther2CNTRL', hostname: 'other', tags: ['tag:server'] },
+    { id: '92960230383', nodeId: 'nBeta33CNTRL', hostname: 'lab-beta', tags: ['tag:peer-lab', 'tag:peer-lab-beta'] },
   ];
 
   it('up then down: keys (destroy) first, then devices, then the policy back to the original byte for byte', async () => {
@@ -437,8 +460,8 @@ describe('destroyTailnet', () => {
     assert.deepEqual(calls(), [
       'POST /api/v2/oauth/token',
       'GET /api/v2/tailnet/-/devices',
-      'DELETE /api/v2/device/1',
-      'DELETE /api/v2/device/3',
+      'DELETE /api/v2/device/nAlpha1CNTRL', // by nodeId, the API's preferred identifier, never the legacy id
+      'DELETE /api/v2/device/nBeta33CNTRL',
       'POST /api/v2/oauth/token', // the policy step is a step of its own, with its own client
       'GET /api/v2/tailnet/-/acl',
       'POST /api/v2/tailnet/-/acl',

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { resolveCredentials, resolveSecret } from '../../src/peer-yaml/secrets.js';
 import { secretsEnv, stackLocation } from '../../src/tailnet/backend.js';
+import { TailnetError } from '../../src/tailnet/errors.js';
 import { makeSpec } from './helpers.js';
 
 describe('resolveSecret', () => {
@@ -120,4 +121,88 @@ describe('passphrase file (issue 10 item 17)', () => {
       rmSync(dir, { recursive: true });
     }
   });
+});
+
+describe('which passphrase, decided as the Pulumi CLI v3.248.0 decides (pkg/secrets/passphrase/manager.go readPassphrase)', () => {
+  // Pulumi: PULUMI_CONFIG_PASSPHRASE when set at all (os.LookupEnv, an empty value included); else the file
+  // PULUMI_CONFIG_PASSPHRASE_FILE names when set and not empty (filepath.Abs, content strings.TrimSpace'd). The CLI
+  // inherits our environment (Automation API: the process environment plus ours) and runs in the workspace folder.
+  const withDir = async (f: (dir: string, loc: ReturnType<typeof stackLocation>) => Promise<void>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-prec-'));
+    try {
+      await f(dir, stackLocation({ ...makeSpec('lab'), file: join(dir, 'peer.yaml') }));
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  };
+
+  it('an empty but set PULUMI_CONFIG_PASSPHRASE is what Pulumi would use, even with PULUMI_CONFIG_PASSPHRASE_FILE: refused, never silently passed over', async () =>
+    withDir(async (dir, loc) => {
+      writeFileSync(join(dir, 'p'), 'from-a-file\n');
+      for (const create of [true, false])
+        await assert.rejects(
+          secretsEnv(loc, create, () => {}, { PULUMI_CONFIG_PASSPHRASE: '', PULUMI_CONFIG_PASSPHRASE_FILE: join(dir, 'p') }),
+          (e: unknown) =>
+            e instanceof TailnetError &&
+            /PULUMI_CONFIG_PASSPHRASE is set but empty/.test(e.message) &&
+            /instead of PULUMI_CONFIG_PASSPHRASE_FILE/.test(e.message) &&
+            /unset PULUMI_CONFIG_PASSPHRASE/.test(e.hint ?? ''),
+        );
+    }));
+
+  it('an empty but set PULUMI_CONFIG_PASSPHRASE does not give way to the stack passphrase file either', async () =>
+    withDir(async (_dir, loc) => {
+      await secretsEnv(loc, true, () => {}, {}); // the stack's own passphrase file exists
+      await assert.rejects(
+        secretsEnv(loc, false, () => {}, { PULUMI_CONFIG_PASSPHRASE: '' }),
+        /PULUMI_CONFIG_PASSPHRASE is set but empty/,
+      );
+    }));
+
+  it('PULUMI_CONFIG_PASSPHRASE wins over PULUMI_CONFIG_PASSPHRASE_FILE, which is then not even read', async () =>
+    withDir(async (dir, loc) => {
+      const seen: string[] = [];
+      const r = await secretsEnv(loc, true, (s) => seen.push(s), { PULUMI_CONFIG_PASSPHRASE: 'env-PASS', PULUMI_CONFIG_PASSPHRASE_FILE: join(dir, 'absent') });
+      assert.deepEqual(r, { env: { PULUMI_CONFIG_PASSPHRASE: 'env-PASS' }, secretsProvider: 'passphrase' });
+      assert.deepEqual(seen, ['env-PASS']);
+    }));
+
+  it('an empty PULUMI_CONFIG_PASSPHRASE_FILE counts as unset, as it does for Pulumi', async () =>
+    withDir(async (_dir, loc) => {
+      const r = await secretsEnv(loc, true, () => {}, { PULUMI_CONFIG_PASSPHRASE_FILE: '' });
+      assert.equal(r.env.PULUMI_CONFIG_PASSPHRASE, readFileSync(join(loc.stateDir, 'passphrase'), 'utf8').trim());
+    }));
+
+  it('a relative PULUMI_CONFIG_PASSPHRASE_FILE reaches the CLI as the absolute path of the file that was checked', async () =>
+    withDir(async (dir, loc) => {
+      writeFileSync(join(dir, 'p'), 'from-a-file\n');
+      const cwd = process.cwd();
+      process.chdir(dir);
+      try {
+        // the CLI runs in stacks/<name>/workspace: a relative path would name another file there
+        assert.deepEqual(await secretsEnv(loc, true, () => {}, { PULUMI_CONFIG_PASSPHRASE_FILE: 'p' }), {
+          env: { PULUMI_CONFIG_PASSPHRASE_FILE: join(dir, 'p') },
+          secretsProvider: 'passphrase',
+        });
+      } finally {
+        process.chdir(cwd);
+      }
+    }));
+
+  it('a passphrase file is read as Pulumi reads one (Go strings.TrimSpace), so the stack file serves as PULUMI_CONFIG_PASSPHRASE_FILE too', async () =>
+    withDir(async (_dir, loc) => {
+      mkdirSync(loc.stateDir, { recursive: true });
+      writeFileSync(join(loc.stateDir, 'passphrase'), ' \t restored-PASS \r\n\n');
+      const seen: string[] = [];
+      assert.equal((await secretsEnv(loc, false, (s) => seen.push(s), {})).env.PULUMI_CONFIG_PASSPHRASE, 'restored-PASS');
+      assert.deepEqual(seen, ['restored-PASS']);
+      writeFileSync(join(loc.stateDir, 'passphrase'), '\u0085\u00a0\u3000\n');
+      await assert.rejects(
+        secretsEnv(loc, false, () => {}, {}),
+        /is empty/,
+        'only what Go counts as space: empty for Pulumi, empty here',
+      );
+      writeFileSync(join(loc.stateDir, 'passphrase'), '\ufeffBOM-PASS\n');
+      assert.equal((await secretsEnv(loc, false, () => {}, {})).env.PULUMI_CONFIG_PASSPHRASE, '\ufeffBOM-PASS', 'Go keeps a byte-order mark');
+    }));
 });
