@@ -12,5 +12,12 @@ if [ "$DETACH" = 1 ]; then
   result true 'logging out in the background (this connection runs over Tailscale)'
   exit 0
 fi
-as_root tailscale logout
+# A logout can fail for a moment while tailscaled talks to its control server ("500 Internal Server Error: fetch
+# control key: … use of closed network connection", seen with three nodes logging out at once): try again, twice.
+tries=0
+until err=$(as_root tailscale logout 2>&1); do
+  tries=$((tries + 1))
+  [ "$tries" -lt 3 ] || fail "$err"
+  sleep 1
+done
 result true ''

@@ -58,9 +58,11 @@ check_peer() { # NAME IP PORT TOKEN
   [ "$SEND_MESSAGE" = 1 ] || return
   # Sent by this machine's own gateway (its `send` method): the channel's url and outboundToken for the peer are proved.
   params=$(printf '{"channel":"a2a","to":"%s","message":"%s peer-provision verify from %s","idempotencyKey":"pp-%s-%s"}' "$name" "$NONCE" "$FROM" "$NONCE" "$name")
-  deadline=$(( $(date +%s) + 40 ))
+  # The same idempotency key on every try: a send the gateway finished after the CLI gave up is answered, not repeated.
+  # 30 s a try (the CLI's default is 10 s; a gateway busy with a restart or an audit on a small machine takes longer).
+  deadline=$(( $(date +%s) + 75 ))
   while :; do
-    sent=$(oc gateway call send --json --params "$params" </dev/null 2>&1)
+    sent=$(oc gateway call send --json --timeout 30000 --params "$params" </dev/null 2>&1)
     id=$(printf '%s' "$sent" | sed -n 's/^ *"messageId": *"\([A-Za-z0-9-]*\)".*/\1/p' | head -n 1)
     [ -n "$id" ] && break
     if [ "$(date +%s)" -ge "$deadline" ]; then

@@ -110,8 +110,6 @@ export interface ApiDouble {
   /** An edit by someone else (admin console): new text, new ETag. */
   setPolicy(text: string): void;
   keys(): KeyState[];
-  /** As the API reports the key: revoked, expired or (single use) used at the control server. */
-  keyInvalid(id: string): boolean;
   /** The next `count` requests answer 429 with Retry-After `seconds` (or 503 when status is given). */
   failNext(count: number, opts?: { status?: number; retryAfter?: string }): void;
   /**
@@ -227,7 +225,6 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
       etag = etagOf(text);
     },
     keys: () => [...keys.values()],
-    keyInvalid: (id) => keyView(keys.get(id)!).invalid,
     failNext(count, o = {}) {
       failures = { count, status: o.status ?? 429, retryAfter: o.retryAfter ?? (o.status ? undefined : '0') };
     },

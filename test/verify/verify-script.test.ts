@@ -102,7 +102,7 @@ describe('verify.sh against an A2A endpoint', () => {
     assert.deepEqual(checks(r.stdout).at(-1), ['p1', 'message', true], r.stdout);
     assert.match(
       readFileSync(join(dir, 'openclaw-args'), 'utf8'),
-      new RegExp(`^gateway call send --json --params \\{"channel":"a2a","to":"p1","message":"${NONCE} `),
+      new RegExp(`^gateway call send --json --timeout 30000 --params \\{"channel":"a2a","to":"p1","message":"${NONCE} `),
     );
     assert.equal(readFileSync(join(dir, 'openclaw-config'), 'utf8').trim().split('\n').at(-1), '/cfg/openclaw.json');
     tasks = new Set();
