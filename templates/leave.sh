@@ -6,16 +6,24 @@
 # Result: changed when it logged out (or started to); unchanged without tailscale.
 set -eu
 command -v tailscale >/dev/null 2>&1 || { result false 'tailscale is not installed'; exit 0; }
+# `tailscale down` first: a logout that itself stops a running node races the stop (tailscaled closed the
+# connection the logout was using: "500 Internal Server Error: fetch control key: … use of closed network
+# connection", seen with three nodes logging out at once), and a failed logout leaves tailscaled without the node
+# key it still reports (every later logout: "no nodekey to log out", until tailscaled restarts).
 if [ "$DETACH" = 1 ]; then
   as_root true || fail "sudo asks for a password: tailscale logout needs root or passwordless sudo"
-  (sleep 2; as_root tailscale logout) </dev/null >/dev/null 2>&1 &
+  (sleep 2; as_root tailscale down --accept-risk=lose-ssh; as_root tailscale logout) </dev/null >/dev/null 2>&1 &
   result true 'logging out in the background (this connection runs over Tailscale)'
   exit 0
 fi
-# A logout can fail for a moment while tailscaled talks to its control server ("500 Internal Server Error: fetch
-# control key: … use of closed network connection", seen with three nodes logging out at once): try again, twice.
+as_root tailscale down
+# a logout that still fails for a moment is tried again, twice
 tries=0
 until err=$(as_root tailscale logout 2>&1); do
+  case "$err" in
+    *'no nodekey to log out'*)
+      fail "tailscaled lost the node key it reports after an earlier failed logout (a Tailscale client fault): restart tailscaled (sudo systemctl restart tailscaled), then run down again" ;;
+  esac
   tries=$((tries + 1))
   [ "$tries" -lt 3 ] || fail "$err"
   sleep 1
