@@ -19,9 +19,17 @@ fi
 as_root tailscale down
 # a logout that still fails for a moment is tried again, twice
 tries=0
+restarted=0
 until err=$(as_root tailscale logout 2>&1); do
   case "$err" in
     *'no nodekey to log out'*)
+      # tailscaled reads the node key back from its state when it starts: a service we can restart is restarted once
+      if [ "$restarted" = 0 ] && command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet tailscaled 2>/dev/null \
+        && as_root systemctl restart tailscaled; then
+        restarted=1 i=0
+        until tailscale status --json >/dev/null 2>&1 || [ $i -ge 30 ]; do sleep 0.5; i=$((i + 1)); done
+        continue
+      fi
       fail "tailscaled lost the node key it reports after an earlier failed logout (a Tailscale client fault): restart tailscaled (sudo systemctl restart tailscaled), then run down again" ;;
   esac
   tries=$((tries + 1))

@@ -46,8 +46,9 @@ check_peer() { # NAME IP PORT TOKEN
   # 404 too: a gateway that has just started serves the card once its A2A channel has started
   out=$(http_settled 404 GET "$base/.well-known/agent-card.json" - '')
   case "$out" in 200*'/a2a/v1'*) report "$name" agent-card ok "$base/.well-known/agent-card.json";; *) report "$name" agent-card fail "$out"; return;; esac
-  none=$(http POST "$base/a2a/v1" - "$(get_task pp-verify-none)")
-  wrong=$(http POST "$base/a2a/v1" "pp-wrong-$NONCE-$NONCE-$NONCE" "$(get_task pp-verify-wrong)")
+  # settled too: right after a config change the channel answers "503 plugin route is restarting; retry"
+  none=$(http_settled 000 POST "$base/a2a/v1" - "$(get_task pp-verify-none)")
+  wrong=$(http_settled 000 POST "$base/a2a/v1" "pp-wrong-$NONCE-$NONCE-$NONCE" "$(get_task pp-verify-wrong)")
   case "$none/$wrong" in
     401*/401*) report "$name" token-enforced ok "no token: 401, a wrong token: 401" ;;
     *) report "$name" token-enforced fail "no token: $(printf '%s' "$none" | cut -c1-100); a wrong token: $(printf '%s' "$wrong" | cut -c1-100)" ;;

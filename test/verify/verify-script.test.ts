@@ -28,6 +28,8 @@ describe('verify.sh against an A2A endpoint', () => {
   const seen: { url: string; method: string; headers: IncomingHttpHeaders; body: string }[] = [];
   /** The right token is refused until then (a gateway whose A2A channel has not reloaded yet). */
   let acceptFrom = 0;
+  /** Until then every request is answered 503 (the channel's route restarting after a config change). */
+  let restartingUntil = 0;
   let tasks = new Set([TASK]);
   const dir = tempDir('pp-verify-');
   const bin = join(dir, 'bin');
@@ -38,6 +40,7 @@ describe('verify.sh against an A2A endpoint', () => {
       req.on('data', (c) => (body += c));
       req.on('end', () => {
         seen.push({ url: req.url ?? '', method: req.method ?? '', headers: req.headers, body });
+        if (Date.now() < restartingUntil) return res.writeHead(503).end('plugin route is restarting; retry');
         if (req.method === 'GET' && req.url === '/.well-known/agent-card.json')
           return res.writeHead(200).end(JSON.stringify({ supportedInterfaces: [{ url: `http://127.0.0.1:${port}/a2a/v1` }] }));
         if (req.headers.authorization !== `Bearer ${TOKEN}` || Date.now() < acceptFrom)
@@ -84,6 +87,20 @@ describe('verify.sh against an A2A endpoint', () => {
     assert.match(authorised[0]!.body, /"method":"GetTask"/);
     assert.equal(seen.filter((s) => s.method === 'POST' && s.headers.authorization !== `Bearer ${TOKEN}`).length, 2, 'no token, a wrong token');
     assert.ok(!seen.some((s) => s.url.includes(TOKEN) || s.body.includes(TOKEN)), 'the token only ever in the header');
+  });
+
+  test('a channel answering "503 plugin route is restarting" after a config change is asked again before the refusals count', async () => {
+    seen.length = 0;
+    restartingUntil = Date.now() + 1500; // every probe, the refused ones too, meets the restart first
+    const run = sh(script('verify', vars(0)));
+    const r = await run;
+    restartingUntil = 0;
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(checks(r.stdout), [
+      ['p1', 'agent-card', true],
+      ['p1', 'token-enforced', true],
+      ['p1', 'token-accepted', true],
+    ]);
   });
 
   test('a token refused for a moment (the channel reloading after a config change) is retried, then accepted', async () => {
