@@ -129,14 +129,18 @@ export function ruleProblems(parsed: ParsedFile, raw: RawSpec): Problem[] {
   return problems;
 }
 
+const parsedUrl = (text: string): URL | undefined => {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+};
+
 /** The schema has checked http(s):// and no spaces or control characters; here what only a URL parser can tell. */
 function controlUrlProblem(text: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return 'is not a valid URL';
-  }
+  const url = parsedUrl(text);
+  if (!url) return 'is not a valid URL';
   if (url.username || url.password) return 'must not hold credentials (user:password@): they would show in plans, logs and the process list';
   if (url.search || url.hash) return "must be the server's base URL, without ?query or #fragment";
   return undefined;
@@ -144,12 +148,8 @@ function controlUrlProblem(text: string): string | undefined {
 
 /** The schema has checked https:// and no control characters; here what only a URL parser can tell. */
 function installUrlProblem(text: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return 'is not a valid URL';
-  }
+  const url = parsedUrl(text);
+  if (!url) return 'is not a valid URL';
   if (url.protocol !== 'https:') return 'must be an https:// URL';
   if (url.username || url.password) {
     return 'must not hold credentials (user:password@): they would show in plans, logs and the process list; put the mirror behind a network rule or a token-free URL';

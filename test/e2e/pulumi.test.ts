@@ -152,12 +152,17 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
   }, async () => {
     const before = lab.node('m1')!;
     assert.equal(before.expiry, undefined, 'a tagged node: key expiry disabled');
-    const soon = new Date(Date.now() + 3 * 86_400_000 + 3_600_000);
-    lab.setKeyExpiry('m1', soon); // as an admin enabling key expiry on the device, 3 days before it runs out
-    // the client reports it once its netmap has it: Self.KeyExpiry on m1, absent on m2 (omitempty)
     const self = async (m: string) => JSON.parse((await lab.run(m, 'tailscale status --json')).stdout).Self;
-    const want = soon.toISOString().replace(/\.\d{3}Z$/, 'Z');
-    for (const t0 = Date.now(); (await self('m1')).KeyExpiry !== want && Date.now() - t0 < 15_000; ) await new Promise((r) => setTimeout(r, 200));
+    /** Sets m1's key expiry at headscale, as an admin would; then waits (15 s at most) until m1's netmap has it. */
+    const expireM1At = async (at: Date) => {
+      lab.setKeyExpiry('m1', at);
+      const text = at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+      for (const t0 = Date.now(); (await self('m1')).KeyExpiry !== text && Date.now() - t0 < 15_000; ) await new Promise((r) => setTimeout(r, 200));
+      return text;
+    };
+    // as an admin enabling key expiry on the device, 3 days before it runs out; the client reports it as
+    // Self.KeyExpiry on m1, absent on m2 (omitempty)
+    const want = await expireM1At(new Date(Date.now() + 3 * 86_400_000 + 3_600_000));
     assert.equal((await self('m1')).KeyExpiry, want);
     assert.ok(!('KeyExpiry' in (await self('m2'))));
     const ipBefore = await tailnetIp(lab, 'm1');
@@ -209,10 +214,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
 
     // Tailscale gives a re-authenticated node a new key expiry; headscale 0.29 keeps the one an admin set (it keeps a
     // re-registered tagged node as it was, juanfont/headscale#3370): set what Tailscale would, 180 days from now
-    const renewed = new Date(Date.now() + 180 * 86_400_000 - 60_000);
-    lab.setKeyExpiry('m1', renewed);
-    const renewedText = renewed.toISOString().replace(/\.\d{3}Z$/, 'Z');
-    for (const t0 = Date.now(); (await self('m1')).KeyExpiry !== renewedText && Date.now() - t0 < 15_000; ) await new Promise((r) => setTimeout(r, 200));
+    await expireM1At(new Date(Date.now() + 180 * 86_400_000 - 60_000));
     // nothing near expiry any more: nothing to re-key, no key minted
     const again = await cli(['rotate', '--yes', '--only', 'keys', '-f', file], env);
     assert.equal(again.code, 0, `${explain(again)}`);
