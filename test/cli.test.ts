@@ -154,7 +154,7 @@ test('provider pulumi without the Pulumi CLI or credentials, machines unreachabl
   });
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, /up refused, nothing was changed:/);
-  assert.match(r.stderr, /tailnet: The Pulumi CLI \(pulumi\) was not found on PATH/);
+  assert.match(r.stderr, /tailnet: the Pulumi CLI \(pulumi\) is not on PATH/);
   assert.match(r.stderr, /fix: Install the Pulumi CLI: https:\/\/www\.pulumi\.com\/docs\/install\//);
   assert.match(r.stderr, /  - a: unreachable: /);
   assert.match(r.stderr, /  - b: unreachable: /);
@@ -168,7 +168,7 @@ test('provider pulumi without the Pulumi CLI or credentials, machines unreachabl
   });
   assert.equal(input.code, 2, input.stderr);
   assert.match(input.stderr, /machines\.a\.gateway\.token: environment variable PP_TEST_TOKEN_A is not set/);
-  assert.match(input.stderr, /The Pulumi CLI \(pulumi\) was not found on PATH/);
+  assert.match(input.stderr, /the Pulumi CLI \(pulumi\) is not on PATH/);
   assert.match(input.stderr, /PP_TEST_SECRET is not set/);
   assert.doesNotMatch(input.stderr, /unreachable|Connection refused/, 'nothing was connected to');
 });

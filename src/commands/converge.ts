@@ -46,7 +46,7 @@ export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rot
   const only = targetSet(spec, options.machine);
   const outside = outsideOf(spec, only);
   // Everything this side needs (secrets, the Pulumi CLI, credentials, where the state goes), all at once.
-  const local = await localBlockers(spec, { pulumi: 'version', secrets: true, ciState: { allowLocalState: Boolean(options.allowLocalState) } });
+  const local = await localBlockers(spec, { secrets: true, ciState: { allowLocalState: Boolean(options.allowLocalState) } });
   refuseBadInput(spec, local);
   // With a local problem up will refuse anyway: observe (read-only) to report the machines too, without the lock.
   const unlock = local.length > 0 ? () => undefined : lockStack(spec, command);

@@ -16,6 +16,7 @@ import { plan } from '../plan/index.js';
 import { type Desired, isJoined, type NodeKeys } from '../plan/machine.js';
 import type { Plan, PlanBlocker } from '../plan/types.js';
 import type { Transport } from '../transport/remote.js';
+import { pulumiBlockers } from './readiness.js';
 
 export interface Prepared {
   plan: Plan;
@@ -79,17 +80,23 @@ export async function prepare(spec: Spec, command: 'up' | 'down', transport: Tra
     const infos = run.state.gateway.configPath ? peerInfos(spec, runs, name) : undefined;
     if (infos) desired.get(name)!.peerFilesHash = peerFilesFor(run, infos).digest;
   }
-  const result = plan({
-    spec,
-    command,
-    machines: new Map([...observed].map(([name, o]) => [name, o.observation])),
-    policy,
-    desired,
-    countAsJoined: options.outside,
-    nodeKeys: command === 'up' ? options.nodeKeys : undefined,
-    // a weak token in a config is replaced only with the user's consent
-    machineBlockers: command === 'up' ? tokenBlockers(spec, observed) : undefined,
-    localBlockers: options.local,
-  });
+  const planWith = (localBlockers: PlanBlocker[]) =>
+    plan({
+      spec,
+      command,
+      machines: new Map([...observed].map(([name, o]) => [name, o.observation])),
+      policy,
+      desired,
+      countAsJoined: options.outside,
+      nodeKeys: command === 'up' ? options.nodeKeys : undefined,
+      // a weak token in a config is replaced only with the user's consent
+      machineBlockers: command === 'up' ? tokenBlockers(spec, observed) : undefined,
+      localBlockers,
+    });
+  let result = planWith(options.local);
+  // A tool only a planned step needs (the Pulumi CLI to mint or revoke keys) is checked now that the steps are known;
+  // the pure planner is asked again with what that check found.
+  const late = await pulumiBlockers(spec, result);
+  if (late.length > 0) result = planWith([...options.local, ...late]);
   return { plan: result, runs };
 }

@@ -8,12 +8,10 @@ import { EXIT, InputError, PeerProvisionError, type Problem } from '../errors.js
 import { registerSecret } from '../output/redact.js';
 import { describeRef, resolveSecret } from '../peer-yaml/secrets.js';
 import type { Spec } from '../peer-yaml/types.js';
-import type { Plan, PlanBlocker } from '../plan/types.js';
+import { allSteps, type Plan, type PlanBlocker } from '../plan/types.js';
 import { preflightSecrets } from './shared.js';
 
 export interface LocalChecks {
-  /** Run `pulumi version` (plan, up, down) or only look for it on PATH (validate: no process started). */
-  pulumi: 'version' | 'path';
   /** up only: refuse the local default state backend on a CI runner unless told it is intended. */
   ciState?: { allowLocalState: boolean };
   /** Gateway tokens and provided auth keys (up, plan, validate; not down, which needs none of them). */
@@ -26,7 +24,7 @@ export async function localBlockers(spec: Spec, checks: LocalChecks): Promise<Pl
   const blockers: PlanBlocker[] = [];
   if (checks.secrets) blockers.push(...secretBlockers(spec));
   if (spec.tailnet.provider === 'pulumi' && checks.tailnet !== false) {
-    const tool = await pulumiBlocker(checks.pulumi);
+    const tool = await pulumiOnPath(); // no process: the full check waits for a plan that runs Pulumi (pulumiBlockers)
     if (tool) blockers.push(tool);
     if (!checks.secrets) blockers.push(...credentialBlockers(spec)); // with secrets, preflightSecrets covers them
     if (
@@ -117,24 +115,31 @@ function credentialBlockers(spec: Spec): PlanBlocker[] {
   return blockers;
 }
 
-async function pulumiBlocker(how: 'version' | 'path'): Promise<PlanBlocker | undefined> {
+/**
+ * The Pulumi CLI and plugin checked in full (a `pulumi` process or two), only when the plan has a step that runs
+ * Pulumi: a converged up starts no Pulumi process at all. Nothing when the CLI was already found missing.
+ */
+export async function pulumiBlockers(spec: Spec, plan: Plan): Promise<PlanBlocker[]> {
+  if (spec.tailnet.provider !== 'pulumi' || plan.blockers.some((b) => b.kind === 'tool')) return [];
+  if (!allSteps(plan).some((s) => s.kind === 'mint-keys' || s.kind === 'revoke-keys')) return [];
   const { defaultEngine, PULUMI_INSTALL_HINT } = await import('../tailnet/engine.js');
-  if (how === 'path') {
-    return onPath('pulumi')
-      ? undefined
-      : {
-          where: 'tailnet',
-          kind: 'tool',
-          reason: 'the Pulumi CLI (pulumi) is not on PATH: it mints auth keys and writes the tailnet policy',
-          fix: PULUMI_INSTALL_HINT,
-        };
-  }
   try {
-    await defaultEngine().checkCli(); // through the engine seam: the same check up and down make
-    return undefined;
+    await defaultEngine().checkCli(); // the same check up and down make before they run Pulumi
+    return [];
   } catch (error) {
-    return { where: 'tailnet', kind: 'tool', reason: (error as Error).message, fix: (error as PeerProvisionError).hint ?? PULUMI_INSTALL_HINT };
+    return [{ where: 'tailnet', kind: 'tool', reason: (error as Error).message, fix: (error as PeerProvisionError).hint ?? PULUMI_INSTALL_HINT }];
   }
+}
+
+async function pulumiOnPath(): Promise<PlanBlocker | undefined> {
+  if (onPath('pulumi')) return undefined;
+  const { PULUMI_INSTALL_HINT } = await import('../tailnet/engine.js');
+  return {
+    where: 'tailnet',
+    kind: 'tool',
+    reason: 'the Pulumi CLI (pulumi) is not on PATH: it mints auth keys and writes the tailnet policy',
+    fix: PULUMI_INSTALL_HINT,
+  };
 }
 
 const onPath = (command: string) =>

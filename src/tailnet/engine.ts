@@ -223,11 +223,7 @@ export function createPulumiEngine(opts: PulumiEngineOptions = {}): TailnetEngin
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
-// Which engine the commands use. The real one, unless a test entry point (test/e2e/pulumi-cli.ts) installs its own
-// before calling main(): a seam in code, not an environment variable, so no user setting can swap it.
+// The engine the commands use: always the real one (the tests' own implementation is handed to the functions that
+// take an engine, never swapped in here).
 
-let engineFactory: () => TailnetEngine = () => createPulumiEngine();
-export const defaultEngine = (): TailnetEngine => engineFactory();
-export function useEngine(factory: () => TailnetEngine): void {
-  engineFactory = factory;
-}
+export const defaultEngine = (): TailnetEngine => createPulumiEngine();

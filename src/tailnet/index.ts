@@ -28,7 +28,7 @@ export { resolveSecret } from '../peer-yaml/secrets.js';
 export { mergePolicy, ownedEntries, type PolicyChange, policyChanges, removeOwned } from './acl.js';
 export { readPolicyRecord, stackLocation } from './backend.js';
 export { type ApiFactory, createTailscaleApi, type DeviceClientFactory, tailscaleApi, tailscaleDeviceClient } from './devices.js';
-export { checkPulumiCli, createPulumiEngine, defaultEngine, type TailnetEngine, useEngine } from './engine.js';
+export { checkPulumiCli, createPulumiEngine, defaultEngine, type TailnetEngine } from './engine.js';
 export { TailnetError } from './errors.js';
 
 export { PROVIDED_NOTE } from './notes.js';

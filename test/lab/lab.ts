@@ -35,6 +35,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as yamlStringify } from 'yaml';
 import { HEADSCALE_PORT, Headscale, type HeadscaleNode, headscaleBinary } from './headscale.js';
+import { pulumiBinary } from './pulumi-home.js';
 import {
   bootSystemdMachine,
   findInitPid,
@@ -248,8 +249,8 @@ export function labStatus(kinds: readonly MachineKind[] = ['supervisor']): { ok:
   if (!existsSync(join(CACHE_DIR, NODE24)) || !existsSync(join(CACHE_DIR, OPENCLAW_ENTRY))) {
     return no(`the Node 24 + openclaw cache is not prepared at ${CACHE_DIR}: run \`${PREPARE_CMD}\``);
   }
-  for (const bin of [tailscaledBinary(CACHE_DIR), headscaleBinary(CACHE_DIR)]) {
-    if (!existsSync(bin)) return no(`${bin} is not built: run \`${PREPARE_CMD}\` (builds tailscale and headscale with Go)`);
+  for (const bin of [tailscaledBinary(CACHE_DIR), headscaleBinary(CACHE_DIR), pulumiBinary(CACHE_DIR)]) {
+    if (!existsSync(bin)) return no(`${bin} is not built: run \`${PREPARE_CMD}\` (builds tailscale, headscale and the Pulumi CLI with Go)`);
   }
   if (!existsSync('/dev/net/tun')) return no('/dev/net/tun is missing: tailscaled needs a TUN device');
   if (kinds.includes('systemd')) {

@@ -48,5 +48,5 @@ fi
 
 bash "$(dirname "$0")/prepare-rootfs.sh"
 
-# The real Tailscale client and control server the lab runs, built once per version (Go, from the module proxy).
-bash "$(dirname "$0")/build-go-tools.sh" tailscale headscale
+# The real Tailscale client, control server and Pulumi CLI the lab runs, built once per version (Go, from the module proxy).
+bash "$(dirname "$0")/build-go-tools.sh" tailscale headscale pulumi

@@ -32,7 +32,7 @@ export async function run(options: DownOptions & { planFile?: string }, view: Vi
   const only = targetSet(spec, saved?.targets ?? options.machine); // --machine: those machines only, and the tailnet is left alone
   // provider pulumi: the CLI and plugin, the credentials and an existing stack's passphrase are needed to revoke;
   // all checked (and reported together) before any machine is touched. Not with --machine: the tailnet stays.
-  const local = await localBlockers(spec, { pulumi: 'version', secrets: false, tailnet: !only });
+  const local = await localBlockers(spec, { secrets: false, tailnet: !only });
   if (local.length === 0 && !only) {
     try {
       await tailnetPreflightDown(spec);

@@ -67,7 +67,6 @@ async function planFor(
     );
   }
   const local = await localBlockers(spec, {
-    pulumi: options.offline ? 'path' : 'version',
     secrets: command === 'up',
     ciState: command === 'up' ? { allowLocalState: Boolean(options.allowLocalState) } : undefined,
   });

@@ -14,7 +14,7 @@ import { validateSecretReferences } from '../shared.js';
 export async function run(options: CommonOptions, view: View): Promise<number> {
   const spec = loadSpec(options.file);
   validateSecretReferences(spec); // file: secrets exist, are small regular files, hold a usable value
-  const blockers = await localBlockers(spec, { pulumi: 'path', secrets: true });
+  const blockers = await localBlockers(spec, { secrets: true });
   const local = spec.machines.find((m) => m.ssh.kind === 'local')?.name;
   view.document(
     {

@@ -1,0 +1,52 @@
+// The Pulumi CLI is started only for a plan that runs it: a converged up (no key to mint) starts no Pulumi process.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, test } from 'node:test';
+import { pulumiBlockers } from '../../src/commands/readiness.js';
+import type { Spec } from '../../src/peer-yaml/types.js';
+import type { Plan } from '../../src/plan/types.js';
+import { tempDir } from '../helpers.js';
+import { FAKE_PULUMI } from '../tailnet/fake-pulumi.js';
+
+const spec = { tailnet: { provider: 'pulumi' } } as Spec;
+const planWith = (...kinds: string[]) =>
+  ({ tailnet: { actions: kinds.map((kind) => ({ kind })) }, machines: [{ actions: [{ kind: 'join' }] }], blockers: [] }) as unknown as Plan;
+
+let log: string;
+const saved = { ...process.env };
+beforeEach(() => {
+  const dir = tempDir('pp-readiness-');
+  mkdirSync(join(dir, 'bin'));
+  writeFileSync(join(dir, 'bin', 'pulumi'), FAKE_PULUMI, { mode: 0o755 });
+  log = join(dir, 'calls.log');
+  Object.assign(process.env, { PATH: `${join(dir, 'bin')}:${saved.PATH}`, FAKE_PULUMI_LOG: log, FAKE_PULUMI_VERSION: 'v3.150.0' });
+});
+afterEach(() => {
+  for (const k of ['PATH', 'FAKE_PULUMI_LOG', 'FAKE_PULUMI_VERSION']) {
+    if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
+  }
+});
+
+test('a plan that mints no key starts no Pulumi process, even with a Pulumi CLI too old to use', async () => {
+  assert.deepEqual(await pulumiBlockers(spec, planWith('write-policy')), []);
+  assert.equal(existsSync(log) ? readFileSync(log, 'utf8') : '', '', 'pulumi was not run');
+});
+
+test('a plan that mints keys (or revokes them) checks the CLI in full: too old is a tool blocker', async () => {
+  for (const kind of ['mint-keys', 'revoke-keys']) {
+    const [b, ...rest] = await pulumiBlockers(spec, planWith('write-policy', kind));
+    assert.deepEqual(rest, []);
+    assert.equal(b?.kind, 'tool');
+    assert.match(b?.reason ?? '', /too old \(3\.150\.0; 3\.181\.0 or newer is needed\)/);
+  }
+  assert.match(readFileSync(log, 'utf8'), /\|version\n/);
+});
+
+test('provider provided, or a tool blocker found already: nothing is run', async () => {
+  assert.deepEqual(await pulumiBlockers({ tailnet: { provider: 'provided' } } as Spec, planWith('mint-keys')), []);
+  const blocked = { ...planWith('mint-keys'), blockers: [{ where: 'tailnet', kind: 'tool', reason: 'not on PATH', fix: '' }] } as Plan;
+  assert.deepEqual(await pulumiBlockers(spec, blocked), []);
+  assert.ok(!existsSync(log), 'pulumi was not run');
+});
