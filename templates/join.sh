@@ -8,30 +8,65 @@
 # @var FORCE_REAUTH: 1: takeOver, the node is logged in elsewhere or reached over Tailscale; or a re-key, the
 #   node's key is near expiry or expired: re-authenticate with the new key, and let the join finish even if it
 #   cuts this connection (--accept-risk=lose-ssh: the real CLI refuses a re-authentication over Tailscale without it)
-# Result: changed; status_b64: `tailscale status --json` after the join (the caller checks tags and address).
+# Result: changed; status_b64: `tailscale status --json` after the join (the caller checks tags and address); kept:
+#   the flags of settings made on this machine that were given back to `tailscale up` (empty: none to keep).
 set -eu
 as_root true || fail "sudo asks for a password: joining the tailnet needs root or passwordless sudo (sudo -n)"
 key_file=$(umask 077 && mktemp "${TMPDIR:-/tmp}/peer-provision-key.XXXXXX")
 on_exit 'rm -f "$key_file"'
 printf '%s' "$AUTH_KEY" > "$key_file" || fail "cannot write the auth key file (disk full?)"
-# --reset: every setting not given here returns to its default, so a re-join never trips over flags an
-# earlier `tailscale up` set (tailscale issue #5597). The key is read from the file, not from argv.
+# The node's identity is ours to set: the key, the control server, the tags, the hostname. Every other setting a
+# person made here (`tailscale set --ssh`, routes, an exit node, DNS, ...) is theirs and is kept.
+OUR_FLAGS=' auth-key force-reauth accept-risk hostname advertise-tags login-server timeout reset '
+
+# ts_up ARGS...: `tailscale up ARGS`, keeping this machine's own settings. Tried first without --reset: the CLI then
+# refuses to revert any setting and names each with its current value ("requires mentioning all non-default
+# flags"). Those that are not ours are given back on a second try with --reset, so that ours are exactly what ARGS
+# say, not what an earlier join left (tailscale issue #5597). The kept flags go to $kept_file. A value the CLI had to
+# quote is not guessed at: refused, with the CLI's own words.
+ts_up() {
+  if out=$(as_root tailscale up "$@" 2>&1); then printf '%s\n' "$out" >&2; return 0; fi
+  # (the CLI wraps its message after "all")
+  case $out in *'requires mentioning all'*) ;; *) printf '%s\n' "$out" >&2; return 1 ;; esac
+  line=$(printf '%s\n' "$out" | sed -n 's/^[[:space:]]*tailscale up //p' | head -n 1)
+  case $line in *[\'\"\\]*)
+    printf '%s\n%s\n' "$out" "settings made on this machine have values peer-provision does not take apart; run the command above with the new key, or reset them (tailscale up --reset), then run again" >&2
+    return 1 ;;
+  esac
+  keep=''
+  set -f # the words are flags: no globbing, here and when they are passed on
+  for w in $line; do
+    name=${w#--}; name=${name%%=*}
+    case $OUR_FLAGS in *" $name "*) continue ;; esac
+    keep="$keep $w"
+  done
+  printf '%s' "${keep# }" > "$kept_file"
+  # shellcheck disable=SC2086 # one flag a word, checked above
+  as_root tailscale up --reset "$@" $keep
+}
+
+kept_file=$(umask 077 && mktemp "${TMPDIR:-/tmp}/peer-provision-kept.XXXXXX")
 if [ "$FORCE_REAUTH" = 1 ]; then
   # A logged-in node ignores a new key without --force-reauth. The join runs apart from this connection
-  # (nohup, its own key-file cleanup), so a connection it cuts cannot leave it half done.
+  # (a background job that ignores the hangup, with its own key-file cleanup), so a connection it cuts cannot leave
+  # it half done.
   trap - EXIT
   result=$(umask 077 && mktemp "${TMPDIR:-/tmp}/peer-provision-join.XXXXXX")
-  nohup sh -c 'as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
-    as_root tailscale up --reset --force-reauth --accept-risk=lose-ssh --auth-key="file:$1" --hostname="$2" ${3:+"--advertise-tags=$3"} \
-      ${5:+"--login-server=$5"} --timeout=60s > "$4" 2>&1
-    echo "rc=$?" >> "$4"; rm -f "$1"' join "$key_file" "$HOSTNAME_WANTED" "$ADVERTISE_TAGS" "$result" "$LOGIN_SERVER" </dev/null >/dev/null 2>&1 &
+  (
+    trap '' HUP
+    ts_up --force-reauth --accept-risk=lose-ssh --auth-key="file:$key_file" --hostname="$HOSTNAME_WANTED" \
+      ${ADVERTISE_TAGS:+"--advertise-tags=$ADVERTISE_TAGS"} ${LOGIN_SERVER:+"--login-server=$LOGIN_SERVER"} --timeout=60s > "$result" 2>&1
+    echo "rc=$?" >> "$result"
+    rm -f "$key_file"
+  ) </dev/null >/dev/null 2>&1 &
   wait $! || true
   rc=$(sed -n 's/^rc=//p' "$result")
-  [ "$rc" = 0 ] || { grep -v '^rc=' "$result" >&2; rm -f "$result"; exit 1; }
+  [ "$rc" = 0 ] || { grep -v '^rc=' "$result" >&2; rm -f "$result" "$kept_file"; exit 1; }
   rm -f "$result"
 else
-  as_root tailscale up --reset --auth-key="file:$key_file" --hostname="$HOSTNAME_WANTED" ${ADVERTISE_TAGS:+"--advertise-tags=$ADVERTISE_TAGS"} \
-    ${LOGIN_SERVER:+"--login-server=$LOGIN_SERVER"} --timeout=60s
+  ts_up --auth-key="file:$key_file" --hostname="$HOSTNAME_WANTED" ${ADVERTISE_TAGS:+"--advertise-tags=$ADVERTISE_TAGS"} \
+    ${LOGIN_SERVER:+"--login-server=$LOGIN_SERVER"} --timeout=60s || { rm -f "$kept_file"; exit 1; }
   rm -f "$key_file"
 fi
-result true '' status_b64 "$(tailscale status --json | b64)"
+kept=$(cat "$kept_file"); rm -f "$kept_file"
+result true '' status_b64 "$(tailscale status --json | b64)" kept "$kept"

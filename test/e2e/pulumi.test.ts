@@ -194,12 +194,18 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     assert.match(upPlan.stdout, /note: node key expires in 3d: `peer-provision rotate` re-keys it/);
     assert.doesNotMatch(upPlan.stdout, /re-key \(/);
 
+    // settings a person made on m1 since it joined: a re-key keeps them (`tailscale up --reset` alone dropped them)
+    const set = await lab.run('m1', 'tailscale set --accept-routes --advertise-routes=10.231.99.0/24');
+    assert.equal(set.code, 0, set.stderr);
     const keysBefore = api.keys().length;
     const argvBefore = lab.argvLog('m1').length;
     const m2ArgvBefore = lab.argvLog('m2').length;
     const r = await cli(['rotate', '--yes', '-f', file], env);
     assert.equal(r.code, 0, `${explain(r)}`);
     assert.match(r.stdout, /rotate complete: every peer pair verified/);
+    const prefs = JSON.parse((await lab.run('m1', 'tailscale debug prefs')).stdout);
+    assert.deepEqual([prefs.RouteAll, prefs.AdvertiseRoutes], [true, ['10.231.99.0/24']], 'the settings made on m1 are kept');
+    assert.match(r.stderr, /m1: kept the Tailscale settings made on this machine: --accept-routes --advertise-routes=10\.231\.99\.0\/24/);
     const minted = api.keys().slice(keysBefore);
     assert.deepEqual(
       minted.map((k) => [k.tags, k.reusable]),
@@ -210,12 +216,15 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     assert.deepEqual([after.id, after.ipAddresses, after.name], [before.id, before.ipAddresses, before.name], 'the same node: same id, address, hostname');
     assert.notEqual((await self('m1')).PublicKey, nodeKeyBefore, 'a new node key');
     assert.equal(await tailnetIp(lab, 'm1'), ipBefore);
+    // asked first without --reset (the CLI names the settings it would revert), then with them and --reset
     const ups = lab
       .argvLog('m1')
       .slice(argvBefore)
       .filter((e) => e.argv[0] === 'up');
-    assert.equal(ups.length, 1);
-    assert.ok(ups[0]!.argv.includes('--force-reauth') && ups[0]!.argv.some((a) => a.startsWith('--auth-key=file:')), ups[0]!.argv.join(' '));
+    assert.equal(ups.length, 2, JSON.stringify(ups));
+    assert.ok(!ups[0]!.argv.includes('--reset') && ups[1]!.argv.includes('--reset'), JSON.stringify(ups));
+    for (const up of ups) assert.ok(up.argv.includes('--force-reauth') && up.argv.some((a) => a.startsWith('--auth-key=file:')), up.argv.join(' '));
+    assert.ok(ups[1]!.argv.includes('--accept-routes') && ups[1]!.argv.includes('--advertise-routes=10.231.99.0/24'), ups[1]!.argv.join(' '));
     assert.deepEqual(
       lab
         .argvLog('m2')

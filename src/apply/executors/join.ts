@@ -36,6 +36,7 @@ export const join: Executor<'join'> = {
           `headscale: headscale preauthkeys create --tags ${step.input.tags.join(',')})`,
       );
     }
+    if (values.kept) ctx.say(`${run.machine.name}: kept the Tailscale settings made on this machine: ${redact(values.kept)}`);
     if (!node.ip) throw new StepError(run.machine.name, this.title, `tailscale status shows no IPv4 address (state ${redact(node.backendState ?? 'unknown')})`);
     run.ip = node.ip;
     return {};
