@@ -44,6 +44,11 @@ export class UsageError extends PeerProvisionError {
   override readonly exitCode = EXIT.invalid;
 }
 
+/** Ctrl-C at a question (up's confirmation, init's answers): nothing was changed. Exit 130. */
+export class InterruptedError extends PeerProvisionError {
+  override readonly exitCode = EXIT.interrupted;
+}
+
 /**
  * A secret peer.yaml references cannot be had now (unset, unreadable, empty, or `generate` where a value is
  * needed): an operational failure (exit 1), named by its reference, never by its value.

@@ -13,10 +13,11 @@ const EXIT_CODES = `
 Exit codes:
   0    success (plan --detailed-exitcode: nothing to change)
   1    operational failure: a machine, a step or a remote command failed, a machine is unreachable (plan too),
-       or something blocks up (a tool, credentials, a machine precondition; then nothing was touched)
+       or something blocks up (a tool, credentials, a machine precondition; then nothing was touched),
+       or the question before up, down or rotate was not answered yes (nothing was touched)
   2    invalid input or usage, a missing secret, or CI with state that would be lost: nothing was touched
   3    plan --detailed-exitcode only: real changes pending
-  130  interrupted: running steps finished, nothing new started
+  130  interrupted: running steps finished, nothing new started (Ctrl-C at a question: nothing changed)
 
 Environment:
   CI                                  set (as CI services do): progress as timestamped lines on stderr, and up
@@ -122,6 +123,7 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     .description('print the tagOwners entries a first run needs, the OAuth client to create, and the next command')
     .option('-f, --file <path>', 'the peer.yaml to read', 'peer.yaml')
     .option('--json', DOCUMENT)
+    .option('--no-color', 'no colour (also: NO_COLOR set)')
     .option('--write', 'write the tagOwners entries into the tailnet policy (If-Match) with an admin API key in TAILSCALE_API_KEY')
     .exitOverride()
     .action((o) => run('tailnet init', o));

@@ -15,6 +15,13 @@ export function tempDir(prefix = 'pp-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+/** This environment without npm's own variables (set under `npm test`), which would steer an npm a test starts. */
+export const npmFreeEnv = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+
+/** A command line that installs peer-provision by name from the npm registry, where it is not (E404). */
+export const installsFromRegistry = (line: string) =>
+  /\bnpm\s+(install|i|add)\b/.test(line) && line.split(/\s+/).some((word) => /^["'`]?peer-provision(@|["'`]?$)/.test(word));
+
 /** Writes a peer.yaml (or any file) into a fresh temp folder and returns its path. */
 export function writeTemp(text: string, name = 'peer.yaml'): string {
   const path = join(tempDir(), name);

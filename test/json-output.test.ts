@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import { explain, jsonLines, runCli, which, writeTemp } from './helpers.js';
 
 const unreachable = () => {
-  const config = writeTemp('Host nowhere\n  HostName 127.0.0.1\n  Port 1\n', 'ssh_config');
+  const config = writeTemp('Host nowhere nowhere-b\n  HostName 127.0.0.1\n  Port 1\n', 'ssh_config');
   return writeTemp(
-    `version: 1\nname: x\nsshConfig: ${config}\ntailnet: {provider: provided}\nmachines:\n  a: {ssh: nowhere, tailscale: {authKey: env:PP_K}}\n  b: {ssh: nowhere, tailscale: {authKey: env:PP_K}}\n`,
+    `version: 1\nname: x\nsshConfig: ${config}\ntailnet: {provider: provided}\nmachines:\n  a: {ssh: nowhere, tailscale: {authKey: env:PP_K}}\n  b: {ssh: nowhere-b, tailscale: {authKey: env:PP_K}}\n`,
   );
 };
 // CI cleared: under CI up has one more blocker (the local Pulumi state), tested in cli.test.ts

@@ -2,10 +2,10 @@
 // schema it reads at run time, and a --help through the installed bin that stays within 3 × `node -e 0`.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ROOT, tempDir } from './helpers.js';
+import { installsFromRegistry, npmFreeEnv, ROOT, tempDir } from './helpers.js';
 
 // --ignore-scripts: the tarball of what is built now (prepack would clean dist/ under the running tests)
 const pack = (...args: string[]) =>
@@ -63,4 +63,37 @@ test('installed from the tarball: --help within 3 × node -e 0, and the template
   assert.equal(spawnSync(process.execPath, [bin, 'validate'], { cwd: work, env }).status, 0);
   const plan = spawnSync(process.execPath, [bin, 'plan', '--json'], { cwd: work, env, encoding: 'utf8' });
   assert.equal(JSON.parse(plan.stdout).machines[0].observed, 'observed', plan.stderr);
+});
+
+test('the release tarball route of README "Install": npm install -g of the packed tarball into an empty prefix gives a working command', () => {
+  const dir = tempDir('pp-install-');
+  const tarball = join(dir, JSON.parse(pack('--pack-destination', dir))[0].filename);
+  const prefix = join(dir, 'prefix');
+  // --prefer-offline: the dependencies come from npm's cache where `npm ci` left them, else from the registry
+  execFileSync('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], {
+    env: npmFreeEnv(),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const help = spawnSync(join(prefix, 'bin/peer-provision'), ['--help'], { encoding: 'utf8', cwd: dir });
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /^Usage: peer-provision /);
+  // the command is the installed copy, with its own dependencies (nothing borrowed from this checkout)
+  const validate = spawnSync(join(prefix, 'bin/peer-provision'), ['validate', '-f', join(prefix, 'lib/node_modules/peer-provision/peer.yaml')], {
+    encoding: 'utf8',
+    cwd: dir,
+  });
+  assert.equal(validate.status, 0, validate.stderr);
+  assert.match(validate.stdout, /valid: stack alice-bob/);
+});
+
+test('README, docs and examples tell no one to install peer-provision from the npm registry (not published: E404)', () => {
+  const files = ['README.md', 'docs/ci.md', 'docs/tailnet.md', 'examples/ci/github-actions.yml', 'examples/ci/peer-provision-ci.sh'];
+  const wrong = files.flatMap((f) =>
+    readFileSync(join(ROOT, f), 'utf8')
+      .split('\n')
+      .map((line, i) => `${f}:${i + 1}: ${line.trim()}`)
+      .filter((line) => installsFromRegistry(line.slice(line.indexOf(': ') + 2)) && !/E404/.test(line)),
+  );
+  assert.deepEqual(wrong, []);
+  assert.ok(installsFromRegistry('to run it often, `npm install -g peer-provision` and'), 'the check sees the old README line');
 });

@@ -15,7 +15,7 @@
 #   SSH_KNOWN_HOSTS_FILE   where ssh reads them (default ~/.ssh/known_hosts)
 #   PEER_FILE              the peer.yaml (default ./peer.yaml)
 #   PLAN_ARTIFACT          default plan.json;  EVENTS_ARTIFACT: default peer-provision-events.jsonl
-#   PEER_PROVISION         how to run the tool (default: peer-provision, installed with npm install -g peer-provision)
+#   PEER_PROVISION         how to run the tool (default: peer-provision on PATH; README.md "Install" says how)
 #   and whatever peer.yaml references: TS_OAUTH_CLIENT_ID, TS_OAUTH_CLIENT_SECRET, gateway tokens, auth keys,
 #   PULUMI_CONFIG_PASSPHRASE (and the backend's own credentials, e.g. AWS_* for s3://). See docs/ci.md.
 set -eu

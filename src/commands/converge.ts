@@ -111,7 +111,7 @@ export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rot
     }
     if (!saved && !(await confirm('Apply this plan?', options))) {
       stderr('Nothing applied.\n');
-      return EXIT.ok;
+      return EXIT.failure; // declined, as terraform's "Apply cancelled": a script must not read it as applied
     }
     const ctx = { spec, runs, tailnet: await tailnetSide(spec), say: (line: string) => stderr(`${line}\n`) };
     const result = await runPlan(plan, ctx, { renderer: view.renderer, events: view });

@@ -4,12 +4,12 @@
 // a missing or unusable secret among them into one InputError (exit 2) that lists the others too.
 import { accessSync, constants, rmdirSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
-import { EXIT, InputError, PeerProvisionError, type Problem } from '../errors.js';
+import { EXIT, formatProblem, InputError, PeerProvisionError, type Problem } from '../errors.js';
 import { registerSecret } from '../output/redact.js';
 import { describeRef, resolveSecret } from '../peer-yaml/secrets.js';
 import type { Spec } from '../peer-yaml/types.js';
 import { allSteps, type Plan, type PlanBlocker } from '../plan/types.js';
-import { preflightSecrets } from './shared.js';
+import { readSecretReferences } from './shared.js';
 
 export interface LocalChecks {
   /** up only: refuse the local default state backend on a CI runner unless told it is intended. */
@@ -26,7 +26,7 @@ export async function localBlockers(spec: Spec, checks: LocalChecks): Promise<Pl
   if (spec.tailnet.provider === 'pulumi' && checks.tailnet !== false) {
     const tool = await pulumiOnPath(); // no process: the full check waits for a plan that runs Pulumi (pulumiBlockers)
     if (tool) blockers.push(tool);
-    if (!checks.secrets) blockers.push(...credentialBlockers(spec)); // with secrets, preflightSecrets covers them
+    if (!checks.secrets) blockers.push(...credentialBlockers(spec)); // with secrets, secretBlockers covers them
     if (
       checks.ciState &&
       !checks.ciState.allowLocalState &&
@@ -54,8 +54,8 @@ export async function localBlockers(spec: Spec, checks: LocalChecks): Promise<Pl
 const truthy = (value: string | undefined) => Boolean(value) && !/^(false|0|no|off)$/i.test(value ?? '');
 export const runningInCi = () => truthy(process.env.CI);
 
-/** The positioned problems behind secret blockers (an input error: exit 2, and nothing is connected to). */
-const positioned = new WeakMap<PlanBlocker, Problem>();
+/** The positioned problem behind each secret blocker, and whether the secret is only missing here. */
+const positioned = new WeakMap<PlanBlocker, { problem: Problem; missing: boolean }>();
 
 /**
  * A secret that is missing or unusable is bad input: refuse before connecting to anything (exit 2, FILE:LINE:COL),
@@ -66,33 +66,52 @@ export function refuseBadInput(spec: Spec, blockers: PlanBlocker[]): void {
   const secrets = blockers.filter((b) => positioned.has(b));
   if (secrets.length === 0) return;
   const others = blockers.filter((b) => !positioned.has(b)).map((b): Problem => ({ file: spec.file, field: b.where, message: `${b.reason}; fix: ${b.fix}` }));
-  throw new InputError([...secrets.map((b) => positioned.get(b)!), ...others]);
+  throw new InputError([...secrets.map((b) => positioned.get(b)!.problem), ...others]);
+}
+
+/**
+ * validate: a secret that is present but unusable (a FIFO, too large, empty, weak) is an error in the file's
+ * inputs (exit 2); one that is simply not on this machine is not (a PR check, a laptop): it stays a blocker.
+ */
+export function refuseUnusableSecrets(blockers: PlanBlocker[]): void {
+  const unusable = blockers.flatMap((b) => {
+    const p = positioned.get(b);
+    return p && !p.missing ? [p.problem] : [];
+  });
+  if (unusable.length) throw new InputError(unusable);
 }
 
 function secretBlockers(spec: Spec): PlanBlocker[] {
-  try {
-    preflightSecrets(spec); // resolves and registers every env:/file: reference for redaction
-    return [];
-  } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    return error.problems.map((p) => {
+  const { problems, missing } = readSecretReferences(spec);
+  const all = [...problems.map((problem) => ({ problem, missing: false })), ...missing.map((problem) => ({ problem, missing: true }))];
+  return all
+    .sort((a, b) => (a.problem.line ?? 0) - (b.problem.line ?? 0))
+    .map((found) => {
+      const p = found.problem;
       const blocker: PlanBlocker = {
         where: p.field.startsWith('machines.') ? p.field.split('.')[1]! : 'peer.yaml',
         kind: 'secret' as const,
-        reason: `${p.field}: ${p.message}`,
-        fix: fixForRef(p.message),
+        reason: formatProblem(p), // FILE:LINE:COL field: message, as every other input problem
+        fix: found.missing ? fixForMissing(p.message) : fixForUnusable(p.field),
       };
-      positioned.set(blocker, p);
+      positioned.set(blocker, found);
       return blocker;
     });
-  }
 }
 
-const fixForRef = (message: string) => {
+const fixForMissing = (message: string) => {
   const env = /environment variable (\S+)/.exec(message)?.[1];
   if (env) return `export ${env} (in CI: from the CI's secret store), or point the reference at a file:PATH`;
   return 'create the file (readable by you only, chmod 600), or point the reference at an env:NAME';
 };
+
+// The value is there (an exported variable, an existing file): what to change is the value, as the message says.
+const fixForUnusable = (field: string) =>
+  field.endsWith('.gateway.token')
+    ? 'give a token that meets the token rule (e.g. from `openssl rand -hex 32`), or set gateway.token: generate'
+    : field === 'sshConfig'
+      ? 'point sshConfig at a regular ssh_config file'
+      : 'replace the value as the message says, or point the reference at another env:NAME or file:PATH';
 
 function credentialBlockers(spec: Spec): PlanBlocker[] {
   const blockers: PlanBlocker[] = [];

@@ -33,8 +33,9 @@ export function decideToken(machine: MachineSpec, observed: Private | undefined)
  * reference in peer.yaml. InputError, exit 2, before any connection is made.
  */
 export function assertTokenReferencesUsable(spec: Spec): void {
-  const problems = checkSecrets(spec, { requireEnv: true }).problems.filter((p) => p.field.endsWith('.gateway.token') || p.field === 'sshConfig');
-  if (problems.length) throw new InputError(problems);
+  const { problems, missing } = checkSecrets(spec);
+  const tokens = [...problems, ...missing].filter((p) => p.field.endsWith('.gateway.token') || p.field === 'sshConfig');
+  if (tokens.length) throw new InputError(tokens);
 }
 
 /**

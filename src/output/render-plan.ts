@@ -1,5 +1,5 @@
 // A Plan as a person reads it, in the terraform/pulumi style: + add, ~ change, - destroy, ? unknown, then every
-// blocking problem with its fix.
+// blocking problem with its fix (offline: what is not ready yet, as validate words it).
 import { type FieldChange, type Op, type Plan, type Step, SYMBOL } from '../plan/types.js';
 import { type Colour, paint } from './colour.js';
 
@@ -53,7 +53,12 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
     '',
     `Plan: ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy${s.unknown ? `, ${s.unknown} unknown until the machines are observed` : ''}.`,
   );
-  if (plan.blockers.length > 0) {
+  if (plan.blockers.length > 0 && options.offline) {
+    // Offline, plan exits 0: what is missing on this side is said as validate says it. "Blocked" is kept for
+    // what makes plan exit 1, so the words never contradict the exit code.
+    out.push('', c('yellow', `Not ready for ${plan.command} yet (${plan.blockers.length}):`));
+    for (const b of plan.blockers) out.push(`  - ${b.where}: ${b.reason}`, `    fix: ${b.fix}`);
+  } else if (plan.blockers.length > 0) {
     out.push('', c('red', `Blocked: ${plan.command} changes nothing until these are fixed (${plan.blockers.length}):`));
     for (const b of plan.blockers) out.push(`  ${c('red', '✗')} ${b.where}: ${b.reason}`, `      fix: ${b.fix}`);
   }

@@ -92,6 +92,7 @@ export function ruleProblems(parsed: ParsedFile, raw: RawSpec): Problem[] {
   }
 
   const hostnames = new Map<string, string>();
+  const targets = new Map<string, string>(); // ssh target -> the first machine reached through it
   const locals: string[] = [];
   for (const name of names) {
     const machine = raw.machines[name];
@@ -100,6 +101,15 @@ export function ruleProblems(parsed: ParsedFile, raw: RawSpec): Problem[] {
     if (other) add(['machines', name, 'tailscale', 'hostname'], `tailscale hostname "${hostname}" is already used by machine ${other}`);
     hostnames.set(hostname, name);
     if (machine.ssh === 'local') locals.push(name);
+    // Knowable offline: two entries with one ssh target are one machine (plan would find one machine id twice)
+    const first = machine.ssh === 'local' ? undefined : targets.get(machine.ssh);
+    if (first) {
+      const at = locate(parsed, ['machines', first, 'ssh']);
+      add(
+        ['machines', name, 'ssh'],
+        `ssh target "${machine.ssh}" is already machine ${first}'s (${parsed.file}${at.line ? `:${at.line}:${at.col ?? 1}` : ''}): two entries would be one machine; give each machine its own target`,
+      );
+    } else if (machine.ssh !== 'local') targets.set(machine.ssh, name);
     if (`tag:peer-${raw.name}-${name}`.length > MAX_TAG_LENGTH) {
       add(['machines', name], `name plus stack name is too long for a Tailscale tag (tag:peer-${raw.name}-${name})`, true);
     }

@@ -14,7 +14,13 @@ import type { SecretRef, Spec } from './types.js';
 export const MIN_SECRET_LENGTH = 8;
 
 export interface SecretCheck {
+  /** Present but unusable (a FIFO, too large, empty, weak, a variable passed on to children): bad input anywhere. */
   problems: Problem[];
+  /**
+   * Simply not on this machine (a variable unset or empty, a file that does not exist): validate lists them and
+   * the file stays valid (a PR check, a laptop); plan and up refuse before connecting.
+   */
+  missing: Problem[];
   /** Usable, but worth fixing: a secret file other users can read. */
   warnings: Problem[];
   /** Every value read (to register for redaction). */
@@ -42,13 +48,9 @@ function references(spec: Spec): Reference[] {
   return refs;
 }
 
-/**
- * requireEnv: an unset variable is a problem (up, down); validate leaves env: references it cannot see
- * alone (CI validates without the secrets) but checks those that are set.
- */
-export function checkSecrets(spec: Spec, options: { requireEnv: boolean; env?: NodeJS.ProcessEnv }): SecretCheck {
-  const env = options.env ?? process.env;
-  const result: SecretCheck = { problems: [], warnings: [], values: [] };
+/** Every reference read once: what is unusable, what is missing, what to warn about, and the values. */
+export function checkSecrets(spec: Spec, env: NodeJS.ProcessEnv = process.env): SecretCheck {
+  const result: SecretCheck = { problems: [], missing: [], warnings: [], values: [] };
   if (spec.sshConfig) {
     try {
       readRegularFile(spec.sshConfig, MiB);
@@ -59,6 +61,7 @@ export function checkSecrets(spec: Spec, options: { requireEnv: boolean; env?: N
   }
   for (const { path, ref, isToken } of references(spec)) {
     const problem = (message: string) => result.problems.push(problemAt(spec, path, message));
+    const missing = (message: string) => result.missing.push(problemAt(spec, path, message));
     let value: string | undefined;
     if (ref.kind === 'env') {
       if (passedToChildren(ref.name)) {
@@ -69,7 +72,7 @@ export function checkSecrets(spec: Spec, options: { requireEnv: boolean; env?: N
       }
       value = env[ref.name]?.trim();
       if (!value) {
-        if (options.requireEnv) problem(`environment variable ${ref.name} is not set (or empty)`);
+        missing(`environment variable ${ref.name} is not set (or empty)`);
         continue;
       }
     } else if (ref.kind === 'file') {
@@ -83,7 +86,7 @@ export function checkSecrets(spec: Spec, options: { requireEnv: boolean; env?: N
       } catch (error) {
         if (!(error instanceof FileRefused)) throw error;
         const hint = error.code === 'ENOENT' && ref.path.includes('$') ? ' (peer.yaml expands no $VARIABLES: use ~/ or a path relative to peer.yaml)' : '';
-        problem(`file ${ref.path} ${error.reason}${hint}`);
+        (error.code === 'ENOENT' ? missing : problem)(`file ${ref.path} ${error.reason}${hint}`);
         continue;
       }
       if (!value) {

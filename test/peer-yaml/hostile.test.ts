@@ -49,6 +49,8 @@ const edit = (from: string, to: string) => {
   assert.ok(BASE.includes(from), from);
   return BASE.replace(from, to);
 };
+/** A text as a regular expression that matches it literally. */
+const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const HOSTILE_CURL_CONFIG = 'x"\nurl = "file:///etc/passwd"\noutput = "/tmp/pp-pwned"\nheader = "y';
 
 const CASES: Case[] = [
@@ -114,6 +116,13 @@ const CASES: Case[] = [
   },
   // 13: special and huge files, as a secret and as peer.yaml
   {
+    what: 'two machines with one ssh target (issue 20: one machine twice, knowable offline)',
+    yaml: edit('ssh: root@m2.example.net', 'ssh: root@m1.example.net'),
+    at: '11:10 machines.m2.ssh',
+    message: /ssh target "root@m1\.example\.net" is already machine m1's \(\S+peer\.yaml:7:10\)/,
+    commands: ['validate', 'up', 'plan'],
+  },
+  {
     what: 'file: secret is /dev/zero',
     yaml: edit('file:keys/m1.key', 'file:/dev/zero'),
     at: '8:27 machines.m1.tailscale.authKey',
@@ -140,14 +149,14 @@ const CASES: Case[] = [
     yaml: edit('file:keys/m1.key', 'file:keys/nope.key'),
     at: '8:27 machines.m1.tailscale.authKey',
     message: /nope\.key does not exist/,
-    commands: ['validate', 'up'],
+    commands: ['up', 'plan'], // validate lists it and passes: a secret not on this machine is no error in the file
   },
   {
     what: 'file: secret with an unexpanded $HOME',
     yaml: edit('file:keys/m1.key', 'file:$HOME/m1.key'),
     at: '8:27 machines.m1.tailscale.authKey',
     message: /does not exist \(peer\.yaml expands no \$VARIABLES/,
-    commands: ['validate', 'up'],
+    commands: ['up', 'plan'],
   },
   {
     what: 'file: secret is empty',
@@ -391,11 +400,41 @@ test('a secret file other users can read is a warning, at its reference', async 
   chmodSync(join(dir, 'keys', 'm1.key'), 0o644);
   const r = await runCli(['validate', '-f', file], { env: { M1_TOKEN: GOOD_TOKEN, M2_KEY: GOOD_KEY, PATH: `${bin}:${process.env.PATH}`, TMPDIR: tmp } });
   assert.equal(r.code, 0, r.stderr);
+  const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning:'));
+  assert.equal(warnings.length, 1, `said once:\n${r.stderr}`);
   assert.match(
-    r.stderr,
-    new RegExp(
-      `^warning: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:8:27 machines\\.m1\\.tailscale\\.authKey: file .*m1\\.key can be read by other users \\(mode 0644\\): chmod 600`,
-      'm',
-    ),
+    warnings[0]!,
+    new RegExp(`^warning: ${literal(file)}:8:27 machines\\.m1\\.tailscale\\.authKey: file .*m1\\.key can be read by other users \\(mode 0644\\): chmod 600`),
   );
+});
+
+test('secrets simply not on this machine: validate passes (exit 0) and lists each at FILE:LINE:COL; plan and up refuse (the table)', async () => {
+  const yaml = edit('file:keys/m1.key', 'file:keys/nope.key');
+  const { file, bin, tmp } = setupCase({ what: 'missing', yaml, at: '', message: /./, commands: [] });
+  const env = { M1_TOKEN: '', M2_KEY: GOOD_KEY, PATH: `${bin}:${process.env.PATH}`, TMPDIR: tmp };
+  const r = await runCli(['validate', '-f', file], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Not ready for up yet \(2\):/);
+  assert.match(
+    r.stdout,
+    new RegExp(`- m1: ${literal(file)}:8:27 machines\\.m1\\.tailscale\\.authKey: file .*nope\\.key does not exist\n +fix: create the file`),
+  );
+  assert.match(
+    r.stdout,
+    new RegExp(`- m1: ${literal(file)}:9:23 machines\\.m1\\.gateway\\.token: environment variable M1_TOKEN is not set \\(or empty\\)\n +fix: export M1_TOKEN`),
+  );
+  const json = JSON.parse((await runCli(['validate', '--json', '-f', file], { env })).stdout);
+  assert.deepEqual([json.valid, json.ready, json.blockers.length], [true, false, 2]);
+});
+
+test('a weak token that is exported: the fix is to change its value, not to export it', async () => {
+  const { file, bin, tmp } = setupCase({ what: 'weak', at: '', message: /./, commands: [] });
+  const env = { M1_TOKEN: 'weak', M2_KEY: GOOD_KEY, PATH: `${bin}:${process.env.PATH}`, TMPDIR: tmp };
+  assert.equal((await runCli(['validate', '-f', file], { env })).code, 2, 'present but unusable: exit 2');
+  const plan = await runCli(['plan', '--offline', '-f', file], { env });
+  assert.match(
+    plan.stdout,
+    /machines\.m1\.gateway\.token: environment variable M1_TOKEN is 4 characters long[^\n]*\n +fix: give a token that meets the token rule/,
+  );
+  assert.doesNotMatch(plan.stdout, /export M1_TOKEN/);
 });

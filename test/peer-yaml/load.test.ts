@@ -148,6 +148,14 @@ const BAD: [string, string, RegExp[]][] = [
     [/machines\.alpha\.tailscale\.hostname: must be a lowercase DNS label/],
   ],
   ['two local machines', VALID.replace('bob@beta.example.net:2222', 'local'), [/machines\.beta\.ssh: only one machine can be local \(already: alpha\)/]],
+  [
+    // issue 20: they passed validate; offline it is already clear they are one machine
+    'two machines with one ssh target',
+    VALID + '  gamma:\n    ssh: bob@beta.example.net:2222\n',
+    [
+      /^14:10 machines\.gamma\.ssh: ssh target "bob@beta\.example\.net:2222" is already machine beta's \(\S+peer\.yaml:12:10\): two entries would be one machine/,
+    ],
+  ],
   ['peer names an unknown machine', VALID + 'peers: [[alpha, gamma]]\n', [/^13:17 peers\.0\.1: no machine named "gamma"/]],
   ['machine paired with itself', VALID + 'peers: [[alpha, alpha]]\n', [/peers\.0: a machine cannot be its own peer/]],
   ['pair listed twice', VALID + 'peers: [[alpha, beta], [beta, alpha]]\n', [/peers\.1: pair beta, alpha is listed twice/]],

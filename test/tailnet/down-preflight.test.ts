@@ -9,9 +9,9 @@ import { runCli, tempDir, writeTemp } from '../helpers.js';
 import { FAKE_PULUMI } from './fake-pulumi.js';
 
 function peerYaml() {
-  const config = writeTemp('Host nowhere\n  HostName 127.0.0.1\n  Port 1\n', 'ssh_config');
+  const config = writeTemp('Host nowhere nowhere-b\n  HostName 127.0.0.1\n  Port 1\n', 'ssh_config');
   return writeTemp(
-    `version: 1\nname: lab\nsshConfig: ${config}\ntailnet:\n  provider: pulumi\n  credentials: {apiKey: env:PP_TEST_API_KEY}\nmachines:\n  a: {ssh: nowhere}\n  b: {ssh: nowhere}\n`,
+    `version: 1\nname: lab\nsshConfig: ${config}\ntailnet:\n  provider: pulumi\n  credentials: {apiKey: env:PP_TEST_API_KEY}\nmachines:\n  a: {ssh: nowhere}\n  b: {ssh: nowhere-b}\n`,
   );
 }
 

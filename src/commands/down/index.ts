@@ -84,7 +84,7 @@ export async function run(options: DownOptions & { planFile?: string }, view: Vi
     }
     if (!saved && !isEmpty(plan) && !(await confirm('Tear down?', options))) {
       stderr('Nothing changed.\n');
-      return EXIT.ok;
+      return EXIT.failure; // declined, as terraform's "Destroy cancelled": a script must not read it as done
     }
     if (only) stderr('tailnet: left as it is (--machine): only a down of the whole stack revokes keys and removes devices\n');
     const ctx = { spec, runs, tailnet: await tailnetSide(spec), say: (line: string) => stderr(`${line}\n`) };

@@ -4,6 +4,7 @@ import { linkSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { EXIT, InputError, UsageError } from '../../errors.js';
+import { ask as askLine } from '../../output/ask.js';
 import { stderr, stdout } from '../../output/io.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import { authKeyVar, type InitAnswers, peerYamlText } from './template.js';
@@ -78,7 +79,9 @@ async function ask(options: InitOptions, file: string): Promise<InitAnswers> {
     stderr('Machines to peer, one per line as NAME=TARGET (TARGET: local, user@host[:port] or an ssh alias); an empty line ends.\n');
     const machines: string[] = [];
     for (;;) {
-      const line = (await rl.question(`machine ${machines.length + 1}: `)).trim();
+      const answer = await askLine(rl, `machine ${machines.length + 1}: `);
+      if (answer === undefined && machines.length < 2) throw new UsageError('init: the input ended before two machines were given; nothing was written');
+      const line = (answer ?? '').trim();
       if (!line) {
         if (machines.length >= 2) break;
         stderr('at least two machines\n');
@@ -88,7 +91,10 @@ async function ask(options: InitOptions, file: string): Promise<InitAnswers> {
     }
     const provider =
       (
-        await rl.question('Tailscale keys: pulumi (minted for you, needs the Pulumi CLI and an OAuth client) or provided (one auth key per machine) [pulumi]: ')
+        (await askLine(
+          rl,
+          'Tailscale keys: pulumi (minted for you, needs the Pulumi CLI and an OAuth client) or provided (one auth key per machine) [pulumi]: ',
+        )) ?? ''
       ).trim() || 'pulumi';
     if (provider !== 'pulumi' && provider !== 'provided') throw new UsageError(`provider ${provider}: expected pulumi or provided`);
     return fromFlags({ ...options, machine: machines, provider }, file);

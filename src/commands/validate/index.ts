@@ -2,19 +2,18 @@ import { EXIT } from '../../errors.js';
 import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import type { CommonOptions } from '../../program.js';
-import { formatBlocker, localBlockers } from '../readiness.js';
-import { validateSecretReferences } from '../shared.js';
+import { formatBlocker, localBlockers, refuseUnusableSecrets } from '../readiness.js';
 
 /**
- * The file itself and the secret references that can be checked offline (exit 2 on any problem: a file: secret
- * missing or unusable, a set env: value that is unusable), then everything else this side that up would miss:
- * unset env: secrets, the Pulumi CLI on PATH, credentials; all of them at once. Those are reported, not failed
- * on: the file is valid.
+ * The file itself and its secret references, offline: a secret that is there but unusable (a FIFO, too large,
+ * empty, weak) is exit 2, at its reference. Everything else this side that up would miss is listed, not failed
+ * on (the file is valid): every secret simply not on this machine (an unset variable, a file that does not
+ * exist) at FILE:LINE:COL, the Pulumi CLI on PATH, credentials; all of them at once.
  */
 export async function run(options: CommonOptions, view: View): Promise<number> {
   const spec = loadSpec(options.file);
-  validateSecretReferences(spec); // file: secrets exist, are small regular files, hold a usable value
   const blockers = await localBlockers(spec, { secrets: true });
+  refuseUnusableSecrets(blockers);
   const local = spec.machines.find((m) => m.ssh.kind === 'local')?.name;
   view.document(
     {

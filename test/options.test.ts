@@ -1,0 +1,41 @@
+// README says which commands take -f, --json and --no-color (issue 20: it said "every command", and completion,
+// init and tailnet init did not). Read from the command table itself, so README and the CLI cannot drift apart.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Command } from 'commander';
+import { program } from '../src/program.js';
+import { ROOT } from './helpers.js';
+
+/** Every runnable command by its full name ("tailnet init"), with its long options. */
+function commands(parent: Command, prefix = ''): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  for (const c of parent.commands) {
+    const name = `${prefix}${c.name()}`;
+    if (c.commands.length) for (const [n, o] of commands(c, `${name} `)) found.set(n, o);
+    else
+      found.set(
+        name,
+        c.options.map((o) => o.long ?? ''),
+      );
+  }
+  return found;
+}
+
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+const all = commands(program(() => undefined));
+
+test('the commands README names take -f, --json and --no-color; the others take what README says', () => {
+  const sentence = /Every command that reads a peer\.yaml \(([^)]*)\) takes `-f\/--file` \(default `\.\/peer\.yaml`\), `--json` and `--no-color`/.exec(README);
+  assert.ok(sentence, 'README states which commands take the common options');
+  const named = [...sentence[1]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+  assert.deepEqual(new Set(named), new Set([...all.keys()].filter((n) => n !== 'init' && n !== 'completion')), 'README names every other command');
+  for (const name of named) {
+    for (const option of ['--file', '--json', '--no-color']) assert.ok(all.get(name)?.includes(option), `${name} takes ${option}`);
+  }
+  assert.match(README, /`init` takes `-f` for the file it writes \(and asks, or reads `--machine`: no `--json`\)/);
+  assert.ok(all.get('init')!.includes('--file') && !all.get('init')!.includes('--json'));
+  assert.match(README, /`completion` takes only the shell/);
+  assert.deepEqual(all.get('completion'), []);
+});
