@@ -65,6 +65,12 @@ export interface TailnetSpec {
   controlUrl?: string;
   /** The tag every machine of this stack carries: tag:peer-<name>. */
   stackTag: string;
+  /**
+   * The tag of the OAuth client that mints this stack's keys: tag:peerprovision-<name>. No machine carries it; it owns
+   * the stack tag and the machine tags, so a key carries only tags the client owns, never the client's own tag beside
+   * them (Tailscale refuses that mix: tailscale/tailscale#12402), and a machine's tag never lets it take another's.
+   */
+  ownerTag: string;
 }
 
 export interface Spec {
@@ -86,6 +92,8 @@ export const DEFAULT_GATEWAY_PORT = 18789;
 export const DEFAULT_A2A_RATE_LIMIT = 30;
 export const DEFAULT_INSTALL_URL = 'https://tailscale.com/install.sh';
 export const stackTag = (name: string) => `tag:peer-${name}`;
+/** Its prefix is not tag:peer-, so it is no stack's tag and no machine's tag, whatever the names. */
+export const ownerTag = (name: string) => `tag:peerprovision-${name}`;
 export const machineTag = (name: string, machine: string) => `tag:peer-${name}-${machine}`;
 
 /** The machines `machine` is paired with in spec.peers. */

@@ -25,7 +25,7 @@ export interface PolicyTest {
   deny: string[];
 }
 export interface OwnedEntries {
-  /** tag → owners, in a stable order (stack tag first, then machine tags in spec order). */
+  /** tag → owners, in a stable order (owner tag, stack tag, then machine tags in spec order). */
   tagOwners: [string, string[]][];
   /** One grant per machine that has peers: its peers may reach its gateway port, nothing else. */
   grants: Grant[];
@@ -40,16 +40,18 @@ export interface PolicyChange {
   summary: string;
 }
 
-/**
- * Owner of the stack tag. `autogroup:admin` lets an admin's API key mint keys with it and lets an admin create an
- * OAuth client carrying it. Machine tags are owned by admins and by the stack tag, so an OAuth client created with the
- * stack tag (and the auth_keys scope) may mint keys carrying the machine tags, and nothing outside this stack.
- */
 /** What to do about a rule that lets every device reach every port (this stack's policy tests fail under it). */
 export const ALLOW_ALL_FIX =
   'Narrow or remove that rule in the policy file (admin console, Access controls) so that it no longer reaches every ' +
   'port of every device, or set tailnet.acl: skip and manage the policy yourself. New tailnets ship such a rule.';
 
+/**
+ * Who owns this stack's tags. `autogroup:admin` lets an admin's API key mint keys with them and lets an admin create
+ * the OAuth client. The owner tag (spec.tailnet.ownerTag, which no machine carries) owns the stack tag and the machine
+ * tags, so an OAuth client created with the owner tag mints keys carrying the stack and machine tags, all tags it
+ * owns and none its own (Tailscale refuses a key that mixes the two, tailscale/tailscale#12402), and nothing outside
+ * this stack. A machine's own tags own nothing: a node cannot advertise its way into another machine's tag.
+ */
 export const TAG_OWNER = 'autogroup:admin';
 
 /** The port the policy tests expect to be denied (another port if a gateway listens on 22). */
@@ -87,16 +89,14 @@ export interface MergeOptions {
 
 /** The entries this stack wants in the policy, derived from the spec alone. */
 export function ownedEntries(spec: Spec, testsFor?: ReadonlySet<string>): OwnedEntries {
-  const stackTag = spec.tailnet.stackTag;
-  const tagOwners: [string, string[]][] = [[stackTag, [TAG_OWNER]]];
-  const seen = new Set([stackTag]);
-  for (const m of spec.machines) {
-    for (const t of [...m.tags, addressTag(spec, m)]) {
-      // Tags outside our namespace (if a spec ever adds some) belong to the user: we neither own nor remove them.
-      if (seen.has(t) || !inNamespace(spec, t)) continue;
-      seen.add(t);
-      tagOwners.push([t, [TAG_OWNER, stackTag]]);
-    }
+  const { stackTag, ownerTag } = spec.tailnet;
+  const tagOwners: [string, string[]][] = [[ownerTag, [TAG_OWNER]]];
+  const seen = new Set([ownerTag]);
+  for (const t of [stackTag, ...spec.machines.flatMap((m) => [...m.tags, addressTag(spec, m)])]) {
+    // Tags outside our namespace (if a spec ever adds some) belong to the user: we neither own nor remove them.
+    if (seen.has(t) || !inNamespace(spec, t)) continue;
+    seen.add(t);
+    tagOwners.push([t, [TAG_OWNER, ownerTag]]);
   }
   const grants: Grant[] = [];
   const tests: PolicyTest[] = [];
@@ -119,9 +119,10 @@ export function ownedEntries(spec: Spec, testsFor?: ReadonlySet<string>): OwnedE
 // ---------------------------------------------------------------------------------------------------------------------
 // Recognising owned entries in a policy
 //
-// Owned tags: the stack tag, the spec's tags in our namespace, and every tag whose tagOwners list contains the stack
-// tag (that is how we mark machine tags; it also finds the tags of machines since removed from the spec, while another
-// stack's tag, tag:peer-<name>-x of a stack named "<name>-x", is owned by autogroup:admin alone and is not ours).
+// Owned tags: the owner and stack tags, the spec's tags in our namespace, and every tag whose tagOwners list contains
+// the owner tag (that is how we mark machine tags; it also finds the tags of machines since removed from the spec) or,
+// as versions before the owner tag wrote them, the stack tag (another stack's tag, tag:peer-<name>-x of a stack named
+// "<name>-x", was owned by autogroup:admin alone then, and is owned by its own owner tag now: not ours either way).
 // A grant is ours when it has exactly src/dst/ip, every src and dst is an owned tag, and ip is one "tcp:<port>".
 // A test is ours when it has exactly src/accept/deny, src is an owned tag and every target is "<owned tag>:<port>".
 // A hand-written grant between two of our tags that carries more (another port list, app, via) is left alone.
@@ -134,12 +135,13 @@ const hasExactly = (o: object, keys: string[]) => {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function ownedTagSet(policy: unknown, spec: Spec): Set<string> {
-  const stackTag = spec.tailnet.stackTag;
+  const { stackTag, ownerTag } = spec.tailnet;
   const set = new Set<string>(ownedEntries(spec).tagOwners.map(([t]) => t));
   const to = isObject(policy) ? policy.tagOwners : undefined;
   if (isObject(to)) {
     for (const [tag, owners] of Object.entries(to)) {
-      if (isStringArray(owners) && owners.includes(stackTag) && tag.startsWith('tag:')) set.add(tag);
+      const marked = isStringArray(owners) && (owners.includes(ownerTag) || owners.includes(stackTag));
+      if (marked && tag.startsWith('tag:')) set.add(tag);
     }
   }
   return set;
@@ -616,16 +618,25 @@ export function tagOwnerLines(spec: Spec): string[] {
 }
 
 /**
- * The policy with the given tagOwners entries added where absent. Nothing else changes: an entry already there (any
- * owners) stays as written. What this adds is the user's (it is not recorded as the stack's), so `down` keeps it.
+ * The policy with the given tagOwners entries added where absent, and their owners added to an entry already there
+ * that lacks some (so the OAuth client's owner tag can mint keys with it); no owner is ever removed and nothing else
+ * changes. What this writes is the user's (it is not recorded as the stack's), so `down` keeps it.
  */
 export function addTagOwners(text: string, entries: [string, string[]][]): string {
-  const present = tagOwnerNames(text);
+  const v = getNodeValue(parse(text));
+  const present: Record<string, unknown> = isObject(v) && isObject(v.tagOwners) ? v.tagOwners : {};
+  const want: [string, string[]][] = [];
+  for (const [tag, owners] of entries) {
+    const had = present[tag];
+    if (had === undefined) want.push([tag, owners]);
+    else if (isStringArray(had) && owners.some((o) => !had.includes(o))) want.push([tag, [...had, ...owners.filter((o) => !had.includes(o))]]);
+  }
+  const extended = new Set(want.map(([t]) => t).filter((t) => t in present));
   return reconcileSection(text, {
     key: 'tagOwners',
     kind: 'object',
-    want: entries.filter(([t]) => !present.has(t)).map(([t, o]) => [t, o, `${JSON.stringify(t)}: ${renderInline(o)}`]),
-    owned: () => false,
+    want: want.map(([t, o]) => [t, o, `${JSON.stringify(t)}: ${renderInline(o)}`]),
+    owned: (_v, name) => name !== undefined && extended.has(name),
     keyOf: (_v, name) => name ?? '',
   });
 }

@@ -76,7 +76,7 @@ const POLICY_ATTEMPTS = 3;
  * message for it, exactly: the error text also quotes the policy's tags and users ("tag:test-runners", "latest"), and a
  * search of it for "test" took a missing tag for a failed test, with the wrong fix.
  */
-function explainPolicyError(e: unknown): never {
+function explainPolicyError(e: unknown, spec: Spec): never {
   if (!(e instanceof TailnetError)) throw e;
   const m = e.message;
   if (e instanceof TailscaleApiError && e.status === 400 && e.apiMessage === TESTS_FAILED_MESSAGE)
@@ -84,10 +84,15 @@ function explainPolicyError(e: unknown): never {
       `${m}\nTailscale ran the policy's tests and one failed: most often a rule that lets every device reach every port (new tailnets ship one).`,
       ALLOW_ALL_FIX,
     );
-  if (/tag not found|invalid or not permitted/i.test(m))
-    throw new TailnetError(m, 'A tag is named but not defined in tagOwners, or the credentials may not use it: see docs/tailnet.md, "First run".');
+  if (/tag not found|invalid or not permitted/i.test(m)) throw new TailnetError(m, tagHint(spec));
   throw e;
 }
+
+/** A refused tag: undefined in tagOwners, or the OAuth client may not mint it (its tag must be the owner tag alone). */
+const tagHint = (spec: Spec) =>
+  `A tag is named but not defined in tagOwners, or the credentials may not use it: an OAuth client must carry ${spec.tailnet.ownerTag} ` +
+  `and no other tag, and tagOwners must make ${spec.tailnet.ownerTag} the owner of ${spec.tailnet.stackTag} and the machine tags ` +
+  '(`peer-provision tailnet init` prints the entries; with --write it adds what is missing). See docs/tailnet.md, "First run".';
 
 /**
  * Reads the policy with its ETag, lets `edit` compute the new text, writes it with If-Match. A 412 starts over (the
@@ -95,6 +100,7 @@ function explainPolicyError(e: unknown): never {
  * changed nothing.
  */
 async function editPolicy(
+  spec: Spec,
   api: TailscaleApi,
   edit: (text: string) => string,
   check: (before: string, after: string) => void = () => {},
@@ -104,7 +110,7 @@ async function editPolicy(
     const next = edit(text);
     if (next === text) return undefined;
     check(text, next);
-    const r = await api.setPolicy(next, etag).catch(explainPolicyError);
+    const r = await api.setPolicy(next, etag).catch((e: unknown) => explainPolicyError(e, spec));
     if (r.result === 'written') return { before: text, after: next };
   }
   throw new TailnetError(
@@ -124,6 +130,7 @@ export async function writePolicyEntries(spec: Spec, testsFor: ReadonlySet<strin
   const ours = await readPolicyRecord(loc);
   let moved = false;
   const written = await editPolicy(
+    spec,
     apiFor(creds, spec.tailnet.tailnet),
     (text) => {
       if (expectedHash && sha256(text) !== expectedHash) moved = true;
@@ -175,7 +182,14 @@ export async function mintKeys(spec: Spec, machines: string[], engine: TailnetEn
   const { tailnetProgram } = await import('./program.js');
   const stack = await engine.createOrSelectStack({ ...t, program: tailnetProgram(spec, { needKeys: machines }) });
   await stack.setAllConfig(stackConfig(spec));
-  await stack.up({ refresh: true });
+  await stack.up({ refresh: true }).catch((e: unknown) => {
+    // the provider's error quotes Tailscale's answer; the line that says which tags were refused is the one to show
+    const refused = String((e as Error)?.message ?? e)
+      .split('\n')
+      .find((l) => /invalid or not permitted/i.test(l));
+    if (refused) throw new TailnetError(`Tailscale refused to mint the keys: ${refused.trim()}`, tagHint(spec));
+    throw e;
+  });
   const outputs = await stack.outputs();
   const minted = (outputs.keys?.value ?? {}) as Record<string, unknown>;
   const keys = new Map<string, string>();
@@ -243,7 +257,7 @@ export async function removePolicyEntries(spec: Spec, apiFor: ApiFor, redact: Re
   const api = apiFor(resolveCredentials(spec.tailnet, redact), spec.tailnet.tailnet);
   const loc = stackLocation(spec);
   const record = await readPolicyRecord(loc);
-  const written = await editPolicy(api, (text) => removeOwned(text, spec, { ours: record }));
+  const written = await editPolicy(spec, api, (text) => removeOwned(text, spec, { ours: record }));
   const now = written ? tagOwnerNames(written.after) : undefined;
   const messages = [written ? "removed this stack's entries from the tailnet policy" : 'the policy holds no entries of this stack'];
   const kept = [...record].filter((tag) => (now ? now.has(tag) : true));

@@ -1,6 +1,7 @@
 // `peer-provision tailnet init`: the first run of provider pulumi, made possible. An OAuth client with the auth_keys
-// scope must carry tags, the keys it mints must carry its tags or tags they own (tailscale.com/kb/1215), and those
-// tags must be in tagOwners before the client can be created with them. So: tagOwners first (printed, or written with
+// scope must carry tags, the keys it mints must carry exactly its tags or only tags they own, never a mix
+// (tailscale.com/kb/1215; tailscale/tailscale#12402), and those tags must be in tagOwners before the client can be
+// created with them: so the client gets the stack's owner tag, which owns the tags the keys carry. So: tagOwners first (printed, or written with
 // an admin's API key), then the OAuth client (scopes, tags), then the next command. What init writes is the user's:
 // it is not recorded as added by the stack, and `down` never removes it.
 
@@ -34,8 +35,9 @@ export function initInstructions(spec: Spec, wrote: 'written' | 'present' | unde
     '',
     '2. Create an OAuth client (admin console, Settings, Trust credentials / OAuth clients):',
     `     scopes: ${OAUTH_SCOPES.map((s) => `${s} (write)`).join(', ')}`,
-    `     tags:   ${t.stackTag}`,
-    `   Keys it mints carry ${t.stackTag} and the machine tags, which ${t.stackTag} owns.`,
+    `     tags:   ${t.ownerTag}`,
+    `   Keys it mints carry ${t.stackTag} and a machine tag, all owned by ${t.ownerTag} and never the client's own tag`,
+    "   beside them (Tailscale refuses a key that mixes the two). No machine carries the client's tag.",
     '',
     '3. Give peer-provision the client (never in argv or in peer.yaml):',
     `     export ${creds.oauthClientId ? ref(creds.oauthClientId).slice(1) : 'TS_OAUTH_CLIENT_ID'}=<client id>`,
@@ -50,7 +52,7 @@ export function initInstructions(spec: Spec, wrote: 'written' | 'present' | unde
   ].join('\n');
 }
 
-/** Writes the stack's tagOwners entries (only those absent) with If-Match. 'present' when all were there. */
+/** Writes the stack's tagOwners entries (those absent, and owners missing from those present) with If-Match. 'present' when nothing was missing. */
 export async function writeInitTagOwners(spec: Spec, api: TailscaleApi): Promise<'written' | 'present'> {
   const entries = ownedEntries(spec).tagOwners;
   for (let attempt = 1; attempt <= 3; attempt++) {

@@ -22,8 +22,8 @@ describe('planTailnet (up)', () => {
     assert.equal(mint!.kind === 'mint-keys' && mint.input.machines.join(), 'beta');
     assert.match(mint!.summary, /mint an auth key for beta: single-use, preauthorized, expires in 1h/);
     assert.deepEqual(mint!.needs, [policy!.id], 'tags must be in tagOwners before a key may carry them');
-    // 3 tagOwners + 2 grants; no test yet: beta has not joined (a test naming a tag without devices can be refused)
-    assert.equal(policy!.changes!.length, 5);
+    // 4 tagOwners (owner, stack, 2 machines) + 2 grants; no test yet: beta has not joined (a test naming a tag without devices can be refused)
+    assert.equal(policy!.changes!.length, 6);
     assert.deepEqual(policy!.kind === 'merge-policy' && policy.input.testsFor, ['alpha']);
     assert.ok(notes.some((n) => /tests are written for machines that have joined/.test(n)));
   });

@@ -29,9 +29,10 @@ describe('ownedEntries', () => {
   it('derives tag owners, one grant and one test per machine with peers', () => {
     const e = ownedEntries(lab);
     assert.deepEqual(e.tagOwners, [
-      ['tag:peer-lab', ['autogroup:admin']],
-      ['tag:peer-lab-alpha', ['autogroup:admin', 'tag:peer-lab']],
-      ['tag:peer-lab-beta', ['autogroup:admin', 'tag:peer-lab']],
+      ['tag:peerprovision-lab', ['autogroup:admin']],
+      ['tag:peer-lab', ['autogroup:admin', 'tag:peerprovision-lab']],
+      ['tag:peer-lab-alpha', ['autogroup:admin', 'tag:peerprovision-lab']],
+      ['tag:peer-lab-beta', ['autogroup:admin', 'tag:peerprovision-lab']],
     ]);
     assert.deepEqual(e.grants, [
       { src: ['tag:peer-lab-beta'], dst: ['tag:peer-lab-alpha'], ip: ['tcp:18789'] },
@@ -73,9 +74,10 @@ describe('mergePolicy on a realistic HuJSON policy (comments, trailing commas, g
     assert.ok(isSubsequence(o, m), merged);
     const added = m.filter((l) => !o.includes(l)).map((l) => l.trim());
     assert.deepEqual(added, [
-      '"tag:peer-lab": ["autogroup:admin"],',
-      '"tag:peer-lab-alpha": ["autogroup:admin", "tag:peer-lab"],',
-      '"tag:peer-lab-beta": ["autogroup:admin", "tag:peer-lab"],',
+      '"tag:peerprovision-lab": ["autogroup:admin"],',
+      '"tag:peer-lab": ["autogroup:admin", "tag:peerprovision-lab"],',
+      '"tag:peer-lab-alpha": ["autogroup:admin", "tag:peerprovision-lab"],',
+      '"tag:peer-lab-beta": ["autogroup:admin", "tag:peerprovision-lab"],',
       '{"src": ["tag:peer-lab-beta"], "dst": ["tag:peer-lab-alpha"], "ip": ["tcp:18789"]},',
       '{"src": ["tag:peer-lab-alpha"], "dst": ["tag:peer-lab-beta"], "ip": ["tcp:18789"]},',
       '{"src": "tag:peer-lab-alpha", "accept": ["tag:peer-lab-beta:18789"], "deny": ["tag:peer-lab-beta:22"]},',
@@ -101,7 +103,7 @@ describe('mergePolicy on a realistic HuJSON policy (comments, trailing commas, g
 
   it('has no policy changes to plan once merged', () => {
     assert.deepEqual(policyChanges(merged, lab), []);
-    assert.equal(policyChanges(original, lab).filter((c) => c.op === '+').length, 7);
+    assert.equal(policyChanges(original, lab).filter((c) => c.op === '+').length, 8);
   });
 });
 
@@ -127,7 +129,10 @@ describe('mergePolicy on a policy that already holds this stack (older spec)', (
   const v = hujson(merged);
 
   it('replaces changed entries, drops the removed machine’s entries, and leaves the rest alone', () => {
-    assert.deepEqual(Object.keys(v.tagOwners), ['tag:ops', 'tag:peer-lab', 'tag:peer-lab-alpha', 'tag:peer-lab-beta']);
+    assert.deepEqual(Object.keys(v.tagOwners), ['tag:ops', 'tag:peer-lab', 'tag:peer-lab-alpha', 'tag:peer-lab-beta', 'tag:peerprovision-lab']);
+    // written before the owner tag (the stack tag owned the machine tags): now the owner tag owns them all
+    assert.deepEqual(v.tagOwners['tag:peer-lab-alpha'], ['autogroup:admin', 'tag:peerprovision-lab']);
+    assert.deepEqual(v.tagOwners['tag:peer-lab'], ['autogroup:admin', 'tag:peerprovision-lab']);
     assert.deepEqual(v.grants, [
       { src: ['tag:ops'], dst: ['tag:peer-lab-alpha'], ip: ['tcp:22'] },
       { src: ['tag:peer-lab-beta'], dst: ['tag:peer-lab-alpha'], ip: ['tcp:18789'] },
@@ -153,7 +158,8 @@ describe('mergePolicy on a policy that already holds this stack (older spec)', (
     const changes = policyChanges(original, spec);
     assert.deepEqual(
       changes.map((c) => `${c.op} ${c.section}`),
-      ['- tagOwners', '- grants', '~ grants', '~ grants', '- tests', '~ tests', '~ tests'],
+      // written before the owner tag: the owner tag is added and made the owner of the stack and machine tags
+      ['- tagOwners', '+ tagOwners', '~ tagOwners', '~ tagOwners', '~ tagOwners', '- grants', '~ grants', '~ grants', '- tests', '~ tests', '~ tests'],
     );
     const g = changes.filter((c) => c.op === '~' && c.section === 'grants')[1]!;
     assert.equal(g.summary, 'tag:peer-lab-alpha → tag:peer-lab-beta tcp:18800 (was: tag:peer-lab-alpha, tag:peer-lab-gamma → tag:peer-lab-beta tcp:18789)');
@@ -193,7 +199,14 @@ describe('two stacks in one tailnet', () => {
     const without = removeOwned(merged, labX);
     const v = hujson(without);
     // tag:peer-lab-x stays: the ssh rule (not ours) names it
-    assert.deepEqual(Object.keys(v.tagOwners), ['tag:peer-lab-x', 'tag:peer-lab', 'tag:peer-lab-alpha', 'tag:peer-lab-beta']);
+    assert.deepEqual(Object.keys(v.tagOwners), [
+      'tag:peerprovision-lab-x',
+      'tag:peer-lab-x',
+      'tag:peerprovision-lab',
+      'tag:peer-lab',
+      'tag:peer-lab-alpha',
+      'tag:peer-lab-beta',
+    ]);
     assert.equal(v.grants.length, 2);
     assert.ok(v.grants.every((g: { dst: string[] }) => !g.dst[0]!.startsWith('tag:peer-lab-x')));
     assert.deepEqual(v.ssh, hujson(original).ssh, 'the ssh rule is not a grant or test: untouched');
@@ -223,7 +236,7 @@ describe('edge shapes', () => {
 
   it('lists every wanted entry as + when the policy is unknown', () => {
     const c = policyChanges(undefined, lab);
-    assert.equal(c.length, 7);
+    assert.equal(c.length, 8);
     assert.ok(c.every((x) => x.op === '+'));
   });
 
@@ -266,7 +279,11 @@ describe('the legacy acls form of older tailnets ("users" for "src", "ports" for
     const removed = hujson(removeOwned(m, lab));
     assert.deepEqual(removed.acls, hujson(legacy).acls, 'the rule stays');
     assert.deepEqual(removed.tests, hujson(legacy).tests, 'the legacy test stays');
-    assert.deepEqual(Object.keys(removed.tagOwners), ['tag:peer-lab', 'tag:peer-lab-alpha', 'tag:peer-lab-beta'], 'and the tags it names');
+    assert.deepEqual(
+      Object.keys(removed.tagOwners),
+      ['tag:peer-lab-alpha', 'tag:peer-lab-beta', 'tag:peerprovision-lab'],
+      'and the tags it names, and their owner',
+    );
     assert.deepEqual(
       policyChanges(m, lab).filter((c) => c.op !== '+'),
       [],

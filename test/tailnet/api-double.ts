@@ -9,8 +9,9 @@
 //   policy_file (GET: also policy_file:read) for /acl; "all" grants every scope. An API key (tskey-api-…) has all.
 //   403 message: assumed.
 // - POST /tailnet/{t}/keys: body tailscale-client-go-v2 CreateKeyRequest {capabilities.devices.create{reusable,
-//   ephemeral, preauthorized, tags}, expirySeconds, description}. A key minted by an OAuth client must carry tags,
-//   each the same as one of the client's tags or owned by one (kb/1215; quoted in tailscale/github-action#110). A tag
+//   ephemeral, preauthorized, tags}, expirySeconds, description}. A key minted by an OAuth client must carry tags:
+//   exactly the client's own, or only tags they own (kb/1215; quoted in tailscale/github-action#110), never a mix of
+//   the two, even where the client's tag owns the others (tailscale/tailscale#12402: 400 naming every tag). A tag
 //   not allowed or not in tagOwners: 400 "requested tags [tag:x] are invalid or not permitted" (the API's text as
 //   users report it). description longer than 50 characters: 400 (limit per the API docs; message assumed).
 //   expirySeconds defaults to 90 days (provider docs for TailnetKey.expiry).
@@ -304,7 +305,11 @@ export async function startApiDouble(opts: ApiDoubleOptions = {}): Promise<ApiDo
       const pv = hujson(policy).value as Record<string, any>;
       const owners = isObj(pv?.tagOwners) ? (pv.tagOwners as Record<string, unknown>) : {};
       if (!who.user && tags.length === 0) return message(400, 'auth keys created by an OAuth client must have tags');
-      const bad = tags.filter((t) => !(t in owners) || (!who.user && !who.tags.includes(t) && !strs(owners[t]).some((o) => who.tags.includes(o))));
+      const own = (t: string) => who.tags.includes(t);
+      const owned = (t: string) => strs(owners[t]).some((o) => who.tags.includes(o));
+      // an OAuth client's key: exactly its own tags, or only tags they own; a mix is refused (tailscale/tailscale#12402)
+      const mixed = !who.user && tags.some(own) && tags.some((t) => !own(t));
+      const bad = mixed ? tags : tags.filter((t) => !(t in owners) || (!who.user && !own(t) && !owned(t)));
       if (bad.length > 0) return message(400, `requested tags [${bad.join(' ')}] are invalid or not permitted`);
       const now = Date.now();
       const id = `k${randomBytes(6).toString('hex')}CNTRL`;

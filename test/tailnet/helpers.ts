@@ -1,7 +1,7 @@
 // Shared builders for the tailnet tests.
 
 import type { MachineSpec, Spec } from '../../src/peer-yaml/types.js';
-import { DEFAULT_GATEWAY_PORT, DEFAULT_INSTALL_URL, machineTag, stackTag } from '../../src/peer-yaml/types.js';
+import { DEFAULT_GATEWAY_PORT, DEFAULT_INSTALL_URL, machineTag, ownerTag, stackTag } from '../../src/peer-yaml/types.js';
 
 export function machine(stack: string, name: string, port = DEFAULT_GATEWAY_PORT): MachineSpec {
   return {
@@ -34,6 +34,7 @@ export function makeSpec(
       keys: { expirySeconds: 3600, ephemeral: false },
       acl: 'merge',
       stackTag: stackTag(name),
+      ownerTag: ownerTag(name),
       ...over,
     },
     machines,

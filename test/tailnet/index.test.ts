@@ -142,7 +142,7 @@ let redacted: string[];
 const redact = (s: string) => void redacted.push(s);
 // The API double: an OAuth client with the scopes and the tag the README's first run gives it.
 let api: ApiDouble;
-const CLIENT = { id: OAUTH_ID, secret: OAUTH_SECRET, scopes: ['auth_keys', 'devices:core', 'policy_file'], tags: ['tag:peer-lab'] };
+const CLIENT = { id: OAUTH_ID, secret: OAUTH_SECRET, scopes: ['auth_keys', 'devices:core', 'policy_file'], tags: ['tag:peerprovision-lab'] };
 before(async () => {
   api = await startApiDouble({ clients: [CLIENT] });
 });
@@ -231,6 +231,7 @@ describe('applyTailnet (provider: pulumi)', () => {
       'tag:peer-lab',
       'tag:peer-lab-alpha',
       'tag:peer-lab-beta',
+      'tag:peerprovision-lab',
     ]);
 
     const config = e.calls.find((c) => c.op === 'setAllConfig')!.arg as Record<string, { value: string; secret: boolean }>;
@@ -484,12 +485,16 @@ describe('destroyTailnet', () => {
     const left = JSON.parse(JSON.stringify(parseHujson(api.policy)));
     assert.deepEqual(
       Object.keys(left.tagOwners),
-      ['tag:peer-lab', 'tag:peer-lab-alpha'],
-      'alpha is named by the user rule; its owner tag:peer-lab stays with it',
+      ['tag:peerprovision-lab', 'tag:peer-lab-alpha'],
+      'alpha is named by the user rule; its owner tag:peerprovision-lab stays with it',
     );
     assert.deepEqual(left.acls, [{ action: 'accept', src: ['autogroup:admin'], dst: ['tag:peer-lab-alpha:22'] }]);
     assert.equal(left.grants, undefined);
-    assert.ok(r.messages.some((m) => /kept tagOwners tag:peer-lab, tag:peer-lab-alpha: still named elsewhere/.test(m)));
+    assert.ok(
+      r.messages.some((m) =>
+        /kept tagOwners (tag:peerprovision-lab, tag:peer-lab-alpha|tag:peer-lab-alpha, tag:peerprovision-lab): still named elsewhere/.test(m),
+      ),
+    );
     // the user removes their rule: the next down removes the rest
     api.setPolicy(api.policy.replace(/\n  "acls": \[.*\],/, ''));
     await destroyTailnet(spec, new FakeEngine({ exists: false }), apiFor(), redact);
@@ -521,7 +526,9 @@ describe('destroyTailnet', () => {
     api.setPolicy(userWritten);
     await applyTailnet(spec, ['alpha', 'beta'], new FakeEngine(), apiFor(), redact);
     assert.match(api.policy, /"grants"/);
-    assert.equal(existsSync(join(dir, 'stacks', 'lab', 'policy-owned.json')), false, 'nothing of tagOwners was added by us');
+    // written before the owner tag: only the missing owner tag's entry is ours; the user's entries stay as written
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'stacks', 'lab', 'policy-owned.json'), 'utf8')).tagOwners, ['tag:peerprovision-lab']);
+    assert.match(api.policy, /"tag:peer-lab-alpha": \["autogroup:admin", "tag:peer-lab"\]/);
     await destroyTailnet(spec, new FakeEngine({ exists: true }), apiFor(), redact);
     assert.equal(api.policy, userWritten, 'byte for byte what the user wrote');
   });

@@ -17,7 +17,14 @@ const spec = (machines: MachineSpec[]): Spec => ({
   file: '/x/peer.yaml',
   version: 1,
   name: 't',
-  tailnet: { provider: 'provided', tailnet: '-', keys: { expirySeconds: 3600, ephemeral: false }, acl: 'merge', stackTag: 'tag:peer-t' },
+  tailnet: {
+    provider: 'provided',
+    tailnet: '-',
+    keys: { expirySeconds: 3600, ephemeral: false },
+    acl: 'merge',
+    stackTag: 'tag:peer-t',
+    ownerTag: 'tag:peerprovision-t',
+  },
   machines,
   peers: [],
 });

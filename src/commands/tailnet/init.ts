@@ -29,7 +29,7 @@ export async function run(options: InitOptions, view: View): Promise<number> {
       stack: spec.name,
       tagOwners: Object.fromEntries(ownedEntries(spec).tagOwners),
       policy: wrote ?? 'not written',
-      oauthClient: { scopes: [...OAUTH_SCOPES], tags: [spec.tailnet.stackTag] },
+      oauthClient: { scopes: [...OAUTH_SCOPES], tags: [spec.tailnet.ownerTag] },
       next: [`peer-provision plan -f ${spec.file}`, `peer-provision up -f ${spec.file}`],
     },
     () => initInstructions(spec, wrote),
