@@ -17,5 +17,7 @@ export async function observePolicy(spec: Spec, how: { offline?: boolean; blocke
   const { readPolicyRecord, stackLocation } = await import('../tailnet/backend.js');
   const api = tailscaleApi()(resolveCredentials(spec.tailnet, registerSecret), spec.tailnet.tailnet);
   const text = (await api.getPolicy()).text;
-  return { text, ours: [...(await readPolicyRecord(stackLocation(spec)))].sort() };
+  const record = await readPolicyRecord(stackLocation(spec));
+  const sorted = (x?: Set<string>) => (x ? [...x].sort() : undefined);
+  return { text, ours: sorted(record.tagOwners)!, oursGrants: sorted(record.grants), oursTests: sorted(record.tests) };
 }

@@ -104,4 +104,5 @@ export interface MachineState {
 export type MachineObservation = { status: 'observed'; state: MachineState } | { status: 'unreachable'; reason: string } | { status: 'offline' }; // not looked at: plan --offline
 
 /** The tailnet policy as observe read it (with the tagOwners entries this stack recorded as its own), or why not. */
-export type PolicyObservation = { text: string; ours: string[] } | { unread: string; offline?: boolean };
+/** ours: the tagOwners entries this stack added; oursGrants/oursTests: the grants and tests it wrote (undefined: not recorded yet). */
+export type PolicyObservation = { text: string; ours: string[]; oursGrants?: string[]; oursTests?: string[] } | { unread: string; offline?: boolean };

@@ -49,7 +49,13 @@ export function planTailnet({ spec, command, joined, joining, policy }: TailnetP
       ),
     );
   } else {
-    const changes = policyChanges(policy.text, spec, { ours: new Set(policy.ours), testsFor: joined });
+    const set = (x?: string[]) => (x ? new Set(x) : undefined);
+    const changes = policyChanges(policy.text, spec, {
+      ours: new Set(policy.ours),
+      oursGrants: set(policy.oursGrants),
+      oursTests: set(policy.oursTests),
+      testsFor: joined,
+    });
     if (changes.length > 0) {
       const op = changes.every((c) => c.op === '+') ? 'add' : changes.every((c) => c.op === '-') ? 'destroy' : 'change';
       actions.push(

@@ -80,6 +80,13 @@ export interface MergeOptions {
    */
   ours?: ReadonlySet<string>;
   /**
+   * The grants and tests this stack wrote (as `entryId`s, recorded beside the state). Only these are ever changed or
+   * removed: a grant or test of the user's between this stack's tags (another port, say) stays as written. Undefined:
+   * nothing recorded yet (a stack from before the record, pure callers): every entry of the stack's shape counts.
+   */
+  oursGrants?: ReadonlySet<string>;
+  oursTests?: ReadonlySet<string>;
+  /**
    * Machines whose policy tests may be written: those already joined. A test naming a tag no device carries yet is
    * rejected by Tailscale-compatible engines (headscale) and undocumented for Tailscale, so a first `up`, before any
    * machine has joined, writes none; the next `up` adds them. Undefined: every machine.
@@ -153,7 +160,11 @@ interface Matchers {
   test(v: unknown): boolean;
 }
 
-function matchers(owned: Set<string>): Matchers {
+/** What identifies a grant or test in the record: its content, whatever its key order or formatting. */
+export const entryId = (v: unknown): string => canonical(v);
+
+function matchers(owned: Set<string>, opts: MergeOptions = {}): Matchers {
+  const recorded = (set: ReadonlySet<string> | undefined, v: unknown) => !set || set.has(entryId(v));
   const target = (s: string) => {
     const i = s.lastIndexOf(':');
     return i > 0 && owned.has(s.slice(0, i)) && /^\d+$/.test(s.slice(i + 1));
@@ -171,7 +182,8 @@ function matchers(owned: Set<string>): Matchers {
       v.dst.every((t) => owned.has(t)) &&
       isStringArray(v.ip) &&
       v.ip.length === 1 &&
-      /^tcp:\d+$/.test(v.ip[0]!),
+      /^tcp:\d+$/.test(v.ip[0]!) &&
+      recorded(opts.oursGrants, v),
     test: (v) =>
       isObject(v) &&
       hasExactly(v, ['src', 'accept', 'deny']) &&
@@ -180,7 +192,8 @@ function matchers(owned: Set<string>): Matchers {
       isStringArray(v.accept) &&
       v.accept.every(target) &&
       isStringArray(v.deny) &&
-      v.deny.every(target),
+      v.deny.every(target) &&
+      recorded(opts.oursTests, v),
   };
 }
 
@@ -397,7 +410,8 @@ function reconcileSection(text: string, plan: SectionPlan): string {
       if (canonical(getNodeValue(valueNode)) !== canonical(value)) {
         text = applyEdits(text, [{ offset: valueNode.offset, length: valueNode.length, content: renderInline(value) }]);
       }
-    } else {
+    } else if (!hasIdentical(c, plan.kind, value)) {
+      // (an identical entry of the user's is there already: it serves, and stays theirs)
       text = applyEdits(
         text,
         doc.appendMember(root, c, () => rendered),
@@ -416,6 +430,10 @@ function reconcileSection(text: string, plan: SectionPlan): string {
   }
   return text;
 }
+
+/** An array section already holding an entry with this content (whoever wrote it). */
+const hasIdentical = (c: Node | undefined, kind: 'array' | 'object', value: unknown): boolean =>
+  kind === 'array' && c?.type === 'array' && (c.children ?? []).some((m) => canonical(getNodeValue(m)) === canonical(value));
 
 function memberValue(m: Node, kind: 'array' | 'object'): { value: unknown; name?: string } {
   if (kind === 'object') return { name: m.children?.[0]?.value as string, value: m.children?.[1] ? getNodeValue(m.children[1]) : undefined };
@@ -463,7 +481,7 @@ export function referencedTags(policy: unknown, candidates: ReadonlySet<string>)
 function sectionPlans(text: string, spec: Spec, want: OwnedEntries, opts: MergeOptions): SectionPlan[] {
   const value = getNodeValue(parse(text));
   const owned = ownedTagSet(value, spec);
-  const m = matchers(owned);
+  const m = matchers(owned, opts);
   // tagOwners: which present entries are ours, and which of them may go (not wanted, not named elsewhere once our
   // grants and tests are gone: judged on the text with those removed).
   const present = new Set(Object.keys(isObject(value) && isObject(value.tagOwners) ? value.tagOwners : {}));
@@ -568,8 +586,9 @@ export function policyChanges(currentText: string | undefined, spec: Spec, opts:
     for (const [k, value] of plan.want) {
       const old = have.get(k);
       const s = summarize[plan.key](value, plan.kind === 'object' ? k : undefined);
-      if (!old) changes.push({ op: '+', section: plan.key, summary: s });
-      else if (canonical(old.value) !== canonical(value))
+      if (!old) {
+        if (!hasIdentical(c, plan.kind, value)) changes.push({ op: '+', section: plan.key, summary: s });
+      } else if (canonical(old.value) !== canonical(value))
         changes.push({ op: '~', section: plan.key, summary: `${s} (was: ${summarize[plan.key](old.value, old.name)})` });
     }
   }
@@ -639,4 +658,23 @@ export function addTagOwners(text: string, entries: [string, string[]][]): strin
     owned: (_v, name) => name !== undefined && extended.has(name),
     keyOf: (_v, name) => name ?? '',
   });
+}
+
+/**
+ * The grants and tests of `text` this stack may call its own after a write: of the stack's shape, and either recorded
+ * as its own already or new since `before` (what the write added). Without a record yet, every entry of the shape
+ * counts, as the merge that wrote it treated them.
+ */
+export function ownedGrantsAndTests(before: string, after: string, spec: Spec, opts: MergeOptions): { grants: string[]; tests: string[] } {
+  const ids = (text: string, section: 'grants' | 'tests', o: MergeOptions) => {
+    const v = getNodeValue(parse(text));
+    const list = isObject(v) && Array.isArray(v[section]) ? (v[section] as unknown[]) : [];
+    const m = matchers(ownedTagSet(v, spec), o);
+    return new Set(list.filter((x) => (section === 'grants' ? m.grant(x) : m.test(x))).map(entryId));
+  };
+  const pick = (section: 'grants' | 'tests', recorded: ReadonlySet<string> | undefined) => {
+    const had = ids(before, section, {});
+    return [...ids(after, section, {})].filter((id) => (recorded ? recorded.has(id) : had.has(id)) || !had.has(id)).sort();
+  };
+  return { grants: pick('grants', opts.oursGrants), tests: pick('tests', opts.oursTests) };
 }

@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { chmod, link, mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Spec } from '../peer-yaml/types.js';
@@ -187,30 +187,53 @@ export async function hardenTree(dir: string): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
-// What this stack added to the policy's tagOwners. Tailscale keeps no author per entry, and a user may write the same
-// entries by hand (peer-provision tailnet init prints them): only entries recorded here are ever removed by `down`.
+// What this stack added to the policy: tagOwners entries by tag, grants and tests by content (acl.ts entryId).
+// Tailscale keeps no author per entry, and a user may write the same entries by hand (peer-provision tailnet init
+// prints them) or their own grant between this stack's tags: only entries recorded here are ever changed or removed.
 
 export const policyRecordFile = (loc: StackLocation) => join(loc.stateDir, 'policy-owned.json');
 
-export async function readPolicyRecord(loc: StackLocation): Promise<Set<string>> {
+/** grants/tests undefined: a record from before they were kept (every entry of the stack's shape counts, as then). */
+export interface PolicyRecord {
+  tagOwners: Set<string>;
+  grants?: Set<string>;
+  tests?: Set<string>;
+}
+
+export async function readPolicyRecord(loc: StackLocation): Promise<PolicyRecord> {
   try {
-    const v = JSON.parse(await readFile(policyRecordFile(loc), 'utf8')) as { tagOwners?: unknown };
-    return new Set(Array.isArray(v.tagOwners) ? v.tagOwners.filter((t): t is string => typeof t === 'string') : []);
+    const v = JSON.parse(await readFile(policyRecordFile(loc), 'utf8')) as Record<string, unknown>;
+    const list = (x: unknown) => (Array.isArray(x) ? new Set(x.filter((t): t is string => typeof t === 'string')) : undefined);
+    return { tagOwners: list(v.tagOwners) ?? new Set(), grants: list(v.grants), tests: list(v.tests) };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Set();
-    throw new TailnetError(
-      `cannot read ${policyRecordFile(loc)}: ${(e as Error).message}`,
-      'Remove the file to treat every tagOwners entry as yours (down then keeps them all).',
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw unreadable(loc, e);
+    // no record: a new stack has written nothing (an empty record); a state folder without one is a stack whose
+    // earlier up recorded nothing, its grants and tests then of the stack's shape (unknown: the old rule applies)
+    const earlier = await stat(loc.stateDir).then(
+      () => true,
+      () => false,
     );
+    return earlier ? { tagOwners: new Set() } : { tagOwners: new Set(), grants: new Set(), tests: new Set() };
   }
 }
 
-/** Atomic (temp file + rename), 0600; an empty record removes the file. */
-export async function writePolicyRecord(loc: StackLocation, tags: Set<string>): Promise<void> {
+const unreadable = (loc: StackLocation, e: unknown) =>
+  new TailnetError(
+    `cannot read ${policyRecordFile(loc)}: ${(e as Error).message}`,
+    'Remove the file to treat every tagOwners entry as yours (down then keeps them all).',
+  );
+
+/** Atomic (temp file + rename), 0600. A record of nothing stays as a file: it says that nothing is ours. */
+export async function writePolicyRecord(loc: StackLocation, record: PolicyRecord): Promise<void> {
   const file = policyRecordFile(loc);
-  if (tags.size === 0) return unlink(file).catch(() => {});
+  const sorted = (x: Set<string> | undefined) => [...(x ?? [])].sort();
   await ensureStateDir(loc);
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify({ version: 1, tagOwners: [...tags].sort() }, null, 2)}\n`, { mode: 0o600 });
+  const body = { version: 1, tagOwners: sorted(record.tagOwners), grants: sorted(record.grants), tests: sorted(record.tests) };
+  await writeFile(tmp, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
   await rename(tmp, file);
 }
+
+export const samePolicyRecord = (a: PolicyRecord, b: PolicyRecord): boolean =>
+  JSON.stringify([[...a.tagOwners].sort(), [...(a.grants ?? [])].sort(), [...(a.tests ?? [])].sort(), !a.grants]) ===
+  JSON.stringify([[...b.tagOwners].sort(), [...(b.grants ?? [])].sort(), [...(b.tests ?? [])].sort(), !b.grants]);

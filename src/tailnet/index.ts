@@ -17,8 +17,8 @@
 import { sha256 } from '../model/hash.js';
 import { resolveCredentials, resolveSecret, type TailnetCredentials } from '../peer-yaml/secrets.js';
 import type { Spec } from '../peer-yaml/types.js';
-import { ALLOW_ALL_FIX, mergePolicy, policyWarnings, removeOwned, tagOwnerNames } from './acl.js';
-import { checkPassphraseVariables, readPolicyRecord, type StackLocation, secretsEnv, stackLocation, writePolicyRecord } from './backend.js';
+import { ALLOW_ALL_FIX, mergePolicy, ownedGrantsAndTests, policyWarnings, removeOwned, tagOwnerNames } from './acl.js';
+import { checkPassphraseVariables, readPolicyRecord, type StackLocation, samePolicyRecord, secretsEnv, stackLocation, writePolicyRecord } from './backend.js';
 import { type TailscaleApi, TailscaleApiError, TESTS_FAILED_MESSAGE } from './devices.js';
 import type { ConfigMap, StackTarget, TailnetEngine } from './engine.js';
 import { TailnetError } from './errors.js';
@@ -127,14 +127,16 @@ async function editPolicy(
 export async function writePolicyEntries(spec: Spec, testsFor: ReadonlySet<string>, apiFor: ApiFor, redact: Redact, expectedHash?: string): Promise<string[]> {
   const creds = resolveCredentials(spec.tailnet, redact);
   const loc = stackLocation(spec);
-  const ours = await readPolicyRecord(loc);
+  const recorded = await readPolicyRecord(loc);
+  const ours = recorded.tagOwners;
+  const opts = { ours, oursGrants: recorded.grants, oursTests: recorded.tests, testsFor };
   let moved = false;
   const written = await editPolicy(
     spec,
     apiFor(creds, spec.tailnet.tailnet),
     (text) => {
       if (expectedHash && sha256(text) !== expectedHash) moved = true;
-      return mergePolicy(text, spec, { ours, testsFor });
+      return mergePolicy(text, spec, opts);
     },
     (_before, after) => {
       const warnings = policyWarnings(after);
@@ -149,8 +151,10 @@ export async function writePolicyEntries(spec: Spec, testsFor: ReadonlySet<strin
     // ours: what we had added before and is still there, plus what this write added
     const before = tagOwnerNames(written.before);
     const after = tagOwnerNames(written.after);
-    const record = new Set([...ours, ...after].filter((tag) => after.has(tag) && (ours.has(tag) || !before.has(tag))));
-    if (record.size !== ours.size || [...record].some((tag) => !ours.has(tag))) await writePolicyRecord(loc, record);
+    const tagOwners = new Set([...ours, ...after].filter((tag) => after.has(tag) && (ours.has(tag) || !before.has(tag))));
+    const entries = ownedGrantsAndTests(written.before, written.after, spec, opts);
+    const record = { tagOwners, grants: new Set(entries.grants), tests: new Set(entries.tests) };
+    if (!samePolicyRecord(record, recorded)) await writePolicyRecord(loc, record);
   }
   return [
     ...(moved ? ["the policy changed since the plan read it: merged into the new version (nobody else's edit was lost)"] : []),
@@ -257,11 +261,13 @@ export async function removePolicyEntries(spec: Spec, apiFor: ApiFor, redact: Re
   const api = apiFor(resolveCredentials(spec.tailnet, redact), spec.tailnet.tailnet);
   const loc = stackLocation(spec);
   const record = await readPolicyRecord(loc);
-  const written = await editPolicy(spec, api, (text) => removeOwned(text, spec, { ours: record }));
+  const opts = { ours: record.tagOwners, oursGrants: record.grants, oursTests: record.tests };
+  const written = await editPolicy(spec, api, (text) => removeOwned(text, spec, opts));
   const now = written ? tagOwnerNames(written.after) : undefined;
   const messages = [written ? "removed this stack's entries from the tailnet policy" : 'the policy holds no entries of this stack'];
-  const kept = [...record].filter((tag) => (now ? now.has(tag) : true));
+  const kept = [...record.tagOwners].filter((tag) => (now ? now.has(tag) : true));
   if (now && kept.length > 0) messages.push(`kept tagOwners ${kept.join(', ')}: still named elsewhere in the policy`);
-  await writePolicyRecord(loc, new Set(now ? kept : record));
+  // every grant and test of ours is gone now (a record kept for a failed write stays as it was)
+  await writePolicyRecord(loc, now ? { tagOwners: new Set(kept), grants: new Set(), tests: new Set() } : record);
   return messages;
 }

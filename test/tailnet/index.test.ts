@@ -8,7 +8,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
 import { parse as parseHujson } from 'jsonc-parser';
 import type { Spec } from '../../src/peer-yaml/types.js';
-import { mergePolicy } from '../../src/tailnet/acl.js';
+import { addTagOwners, mergePolicy, ownedEntries } from '../../src/tailnet/acl.js';
 import type { EngineStack, StackArgs, StackTarget, TailnetEngine } from '../../src/tailnet/engine.js';
 import { TailnetError } from '../../src/tailnet/errors.js';
 import {
@@ -474,7 +474,11 @@ describe('destroyTailnet', () => {
     );
     assert.ok(r.messages.some((m) => /removed device lab-alpha/.test(m)));
     assert.ok(r.messages.some((m) => /destroyed stack lab/.test(m)));
-    assert.equal(existsSync(join(dir, 'stacks', 'lab', 'policy-owned.json')), false, 'the record goes with the entries');
+    assert.deepEqual(
+      JSON.parse(readFileSync(join(dir, 'stacks', 'lab', 'policy-owned.json'), 'utf8')),
+      { version: 1, tagOwners: [], grants: [], tests: [] },
+      'the record goes with the entries: it says nothing is ours',
+    );
     assert.ok(redacted.includes(OAUTH_SECRET));
   });
 
@@ -531,6 +535,43 @@ describe('destroyTailnet', () => {
     assert.match(api.policy, /"tag:peer-lab-alpha": \["autogroup:admin", "tag:peer-lab"\]/);
     await destroyTailnet(spec, new FakeEngine({ exists: true }), apiFor(), redact);
     assert.equal(api.policy, userWritten, 'byte for byte what the user wrote');
+  });
+
+  it("a user's own grant and test between this stack's tags are never rewritten or removed: only what the stack wrote is its own (issue 19 item 9)", async () => {
+    const userGrant = '{"src": ["tag:peer-lab-beta"], "dst": ["tag:peer-lab-alpha"], "ip": ["tcp:9100"]}';
+    const userTest = '{"src": "tag:peer-lab-beta", "accept": ["tag:peer-lab-alpha:9100"], "deny": ["tag:peer-lab-alpha:23"]}';
+    const userOwn = `{\n  // node exporter, scraped from beta\n  "grants": [${userGrant}],\n  "tests": [${userTest}],\n}\n`;
+    // the stack's tags are defined (the user ran tailnet init --write): the user's entries name them
+    api.setPolicy(addTagOwners(userOwn, ownedEntries(spec).tagOwners));
+    await applyTailnet(spec, ['alpha', 'beta'], new FakeEngine(), apiFor(), redact);
+    const after = parseHujson(api.policy) as { grants: { ip: string[] }[]; tests: { src: string }[] };
+    assert.ok(api.policy.includes(userGrant), 'the user grant, byte for byte (it was rewritten to tcp:18789)');
+    assert.ok(api.policy.includes(userTest), 'the user test, byte for byte');
+    assert.deepEqual(after.grants.map((g) => g.ip[0]).sort(), ['tcp:18789', 'tcp:18789', 'tcp:9100']);
+    const record = JSON.parse(readFileSync(join(dir, 'stacks', 'lab', 'policy-owned.json'), 'utf8'));
+    assert.equal(record.grants.length, 2, 'the two grants the stack wrote, recorded; not the user one');
+    assert.ok(!record.grants.some((g: string) => g.includes('9100')));
+    // the next up (all joined) adds the stack's tests beside the user's; the one after changes nothing
+    await applyTailnet(spec, [], new FakeEngine(), apiFor(), redact);
+    assert.ok(api.policy.includes(userTest));
+    assert.equal(JSON.parse(readFileSync(join(dir, 'stacks', 'lab', 'policy-owned.json'), 'utf8')).tests.length, 2);
+    const converged = api.policy;
+    await applyTailnet(spec, [], new FakeEngine(), apiFor(), redact);
+    assert.equal(api.policy, converged);
+    await destroyTailnet(spec, new FakeEngine({ exists: false }), apiFor(), redact);
+    const left = parseHujson(api.policy) as { grants: unknown[]; tests: unknown[] };
+    assert.ok(api.policy.includes(userGrant) && api.policy.includes(userTest), 'down removed the user entries (it deleted them)');
+    assert.equal(left.grants.length, 1);
+    assert.equal(left.tests.length, 1);
+  });
+
+  it('a grant identical to one the stack wants, written by the user, is not duplicated and not taken: down leaves it', async () => {
+    const same = '{"src": ["tag:peer-lab-beta"], "dst": ["tag:peer-lab-alpha"], "ip": ["tcp:18789"]}';
+    api.setPolicy(addTagOwners(`{\n  "grants": [${same}],\n}\n`, ownedEntries(spec).tagOwners));
+    await applyTailnet(spec, ['alpha', 'beta'], new FakeEngine(), apiFor(), redact);
+    assert.equal(api.policy.split(same).length - 1, 1, 'once');
+    await destroyTailnet(spec, new FakeEngine({ exists: false }), apiFor(), redact);
+    assert.ok(api.policy.includes(same), "the user's grant stays");
   });
 
   it('a second down (no stack, clean policy, no devices) succeeds with nothing to do', async () => {
