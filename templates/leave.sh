@@ -3,9 +3,24 @@
 # its hostname and tags): leaving may cut the connection this script came over.
 # @var DETACH: 1: the operator reaches this machine over Tailscale; log out in the background, so the logout
 #   completes even when it cuts this very connection
-# Result: changed when it logged out (or started to); unchanged without tailscale.
+# @var TAGS: comma-separated tags the node must carry to be logged out: the machine's tags, as the plan saw them. The
+#   node is read again here, so a node that changed since the plan (or a plan edited to name another machine's
+#   node) stays logged in. Empty: no check (join logging out the node it has just joined without the tags).
+# Result: changed when it logged out (or started to); unchanged without tailscale or when already logged out.
 set -eu
 command -v tailscale >/dev/null 2>&1 || { result false 'tailscale is not installed'; exit 0; }
+if [ -n "$TAGS" ]; then
+  status=$(tailscale status --json --peers=false 2>&1) || fail "cannot read the node's status: $status"
+  case "$status" in
+    *'"BackendState": "NeedsLogin"'* | *'"BackendState": "NoState"'*) result false 'already logged out'; exit 0 ;;
+  esac
+  for tag in $(printf '%s' "$TAGS" | tr ',' ' '); do
+    case "$status" in
+      *"\"$tag\""*) ;;
+      *) fail "the node does not carry $tag (it changed since the plan, or is another stack's): it stays logged in" ;;
+    esac
+  done
+fi
 # `tailscale down` first: a logout that itself stops a running node races the stop (tailscaled closed the
 # connection the logout was using: "500 Internal Server Error: fetch control key: … use of closed network
 # connection", seen with three nodes logging out at once), and a failed logout leaves tailscaled without the node

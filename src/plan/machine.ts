@@ -322,7 +322,7 @@ export function planMachineDown(machine: MachineSpec, observation: MachineObserv
           op: 'destroy',
           resource: 'tailnet-node',
           summary: `leave the tailnet (${state.tailscale.hostname ?? machine.tailscale.hostname})${overTailscale ? ', in the background: this connection runs over it' : ''}`,
-          input: { detach: overTailscale },
+          input: { detach: overTailscale, tags: machine.tags },
         }),
       );
     }

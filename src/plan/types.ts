@@ -74,7 +74,8 @@ export interface StepInputs {
   /** down, machine */
   'restore-config': { records: RestoreDecision[] };
   'remove-peer-files': Record<string, never>;
-  leave: { detach: boolean };
+  /** tags: what the node must still carry when leave.sh runs (it checks again). */
+  leave: { detach: boolean; tags: string[] };
   /** down, tailnet */
   'revoke-keys': Record<string, never>;
   'remove-devices': { tag: string };

@@ -11,13 +11,16 @@ import { home, runTemplate } from './run-template.js';
  * A `tailscale` that records its subcommands; its logout fails `failures` times with `error` (as tailscaled did
  * while the control connection closed), then works.
  */
-function fakeTailscale(failures: number, error = '500 Internal Server Error: fetch control key: use of closed network connection') {
+function fakeTailscale(failures: number, error = '500 Internal Server Error: fetch control key: use of closed network connection', status = '{}') {
   const dir = home(undefined);
   const log = join(dir, 'calls');
   writeFileSync(log, '');
+  writeFileSync(join(dir, 'status.json'), status);
   writeFileSync(
     join(dir, 'tailscale'),
-    `#!/bin/sh\necho "$1" >> ${log}\n[ "$1" = logout ] || exit 0\n[ "$(grep -c logout ${log})" -gt ${failures} ] && exit 0\n` + `echo '${error}' >&2; exit 1\n`,
+    `#!/bin/sh\necho "$1" >> ${log}\n[ "$1" = status ] && { cat ${join(dir, 'status.json')}; exit 0; }\n[ "$1" = logout ] || exit 0\n` +
+      `[ "$(grep -c logout ${log})" -gt ${failures} ] && exit 0\n` +
+      `echo '${error}' >&2; exit 1\n`,
     { mode: 0o755 },
   );
   const calls = () => readFileSync(log, 'utf8').split('\n').filter(Boolean);
@@ -26,14 +29,14 @@ function fakeTailscale(failures: number, error = '500 Internal Server Error: fet
 
 test('leave.sh: the node is stopped (tailscale down) before the logout, which then has no stop to race', () => {
   const ts = fakeTailscale(0);
-  const r = runTemplate('leave', { DETACH: 0 }, ts.env, false);
+  const r = runTemplate('leave', { DETACH: 0, TAGS: '' }, ts.env, false);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(ts.calls(), ['down', 'logout']);
 });
 
 test('leave.sh: a logout that fails for a moment is tried again', () => {
   const ts = fakeTailscale(2);
-  const r = runTemplate('leave', { DETACH: 0 }, ts.env, false);
+  const r = runTemplate('leave', { DETACH: 0, TAGS: '' }, ts.env, false);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(parseResult(r.stdout, 'leave.sh').changed, true);
   assert.equal(ts.logouts(), 3);
@@ -41,7 +44,7 @@ test('leave.sh: a logout that fails for a moment is tried again', () => {
 
 test('leave.sh: tailscaled without the node key it reports is not tried again: the fix is named', () => {
   const ts = fakeTailscale(5, '500 Internal Server Error: no nodekey to log out');
-  const r = runTemplate('leave', { DETACH: 0 }, ts.env, false);
+  const r = runTemplate('leave', { DETACH: 0, TAGS: '' }, ts.env, false);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /restart tailscaled \(sudo systemctl restart tailscaled\), then run down again/);
   assert.equal(ts.logouts(), 1);
@@ -49,8 +52,37 @@ test('leave.sh: tailscaled without the node key it reports is not tried again: t
 
 test('leave.sh: a logout that keeps failing fails with what tailscale said, after three tries', () => {
   const ts = fakeTailscale(5);
-  const r = runTemplate('leave', { DETACH: 0 }, ts.env, false);
+  const r = runTemplate('leave', { DETACH: 0, TAGS: '' }, ts.env, false);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /500 Internal Server Error: fetch control key/);
   assert.equal(ts.logouts(), 3);
+});
+
+/** `tailscale status --json --peers=false` as 1.102.5 prints it (MarshalIndent), trimmed to what leave.sh reads. */
+const statusJson = (state: string, tags: string[]) =>
+  JSON.stringify({ BackendState: state, Self: { HostName: 'm1', Tags: tags }, User: { '1': { LoginName: 'tagged-devices' } } }, null, 2);
+
+test('leave.sh reads the node again: a node without the tags the plan saw stays logged in (issue 19 item 1: a plan edited to name another node)', () => {
+  const ts = fakeTailscale(0, undefined, statusJson('Running', ['tag:peer-other', 'tag:peer-other-m1']));
+  for (const detach of [0, 1]) {
+    const r = runTemplate('leave', { DETACH: detach, TAGS: 'tag:peer-lab,tag:peer-lab-m1' }, ts.env, false);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /the node does not carry tag:peer-lab \(it changed since the plan, or is another stack's\): it stays logged in/);
+  }
+  assert.deepEqual(ts.calls(), ['status', 'status'], 'no down, no logout');
+  // a tag that only begins like ours is not ours
+  const prefix = fakeTailscale(0, undefined, statusJson('Running', ['tag:peer-lab', 'tag:peer-lab-m10']));
+  assert.equal(runTemplate('leave', { DETACH: 0, TAGS: 'tag:peer-lab,tag:peer-lab-m1' }, prefix.env, false).code, 1);
+});
+
+test('leave.sh: the node with the tags is logged out; one already logged out is left as it is', () => {
+  const ours = fakeTailscale(0, undefined, statusJson('Running', ['tag:peer-lab', 'tag:peer-lab-m1']));
+  const r = runTemplate('leave', { DETACH: 0, TAGS: 'tag:peer-lab,tag:peer-lab-m1' }, ours.env, false);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(ours.calls(), ['status', 'down', 'logout']);
+  const out = fakeTailscale(0, undefined, statusJson('NeedsLogin', ['tag:peer-lab', 'tag:peer-lab-m1']));
+  const again = runTemplate('leave', { DETACH: 0, TAGS: 'tag:peer-lab,tag:peer-lab-m1' }, out.env, false);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(parseResult(again.stdout, 'leave.sh').changed, false);
+  assert.deepEqual(out.calls(), ['status']);
 });

@@ -27,7 +27,7 @@ export const join: Executor<'join'> = {
     if (missing.length) {
       // an untagged node is not this stack's: the next run would refuse it. Log it out again, so a run with the
       // right key starts from a clean machine.
-      await remoteStep(run, this.title, 'leave', { DETACH: step.input.forceReauth ? 1 : 0 });
+      await remoteStep(run, this.title, 'leave', { DETACH: step.input.forceReauth ? 1 : 0, TAGS: '' });
       throw new StepError(
         run.machine.name,
         this.title,

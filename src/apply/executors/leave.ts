@@ -5,7 +5,7 @@ import { type Executor, runOf } from './types.js';
 export const leave: Executor<'leave'> = {
   title: 'leave the tailnet',
   async run(step, ctx) {
-    await remoteStep(runOf(step, ctx), this.title, 'leave', { DETACH: step.input.detach ? 1 : 0 });
+    await remoteStep(runOf(step, ctx), this.title, 'leave', { DETACH: step.input.detach ? 1 : 0, TAGS: step.input.tags.join(',') });
     return {};
   },
 };
