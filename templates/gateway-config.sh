@@ -7,6 +7,7 @@
 # @var EDITED: 1: someone else changed the config since peer-provision last wrote it (the plan decided)
 # Result: changed; backup: taken (this run saved the original) or kept (saved by an earlier run).
 set -eu
+find_openclaw
 state_dir="$HOME/.peer-provision/$STACK"
 require_config_file "$CONFIG"
 rec=$(record_dir "$state_dir" "$CONFIG")

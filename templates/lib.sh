@@ -5,6 +5,23 @@
 # Tailscale needs root: as root run it, otherwise through passwordless sudo (never prompt).
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
 
+# find_openclaw: put OpenClaw's folder on PATH when the shell ssh gave us does not have it. `ssh host sh -s` reads no
+# ~/.profile or ~/.bashrc, so the folders nvm, Homebrew, volta, pnpm, bun and npm's user prefix add there are missing,
+# and `openclaw` (with the node it runs on, which those installers put beside it) seems not installed. The first
+# of these folders that holds an `openclaw` is used.
+find_openclaw() {
+  command -v openclaw >/dev/null 2>&1 && return 0
+  for fo_dir in "$HOME/.local/bin" "$HOME/.npm-global/bin" "$HOME/.volta/bin" "$HOME/.bun/bin" \
+    "$HOME/.local/share/pnpm" "$HOME/Library/pnpm" /opt/homebrew/bin /usr/local/bin "$HOME"/.nvm/versions/node/*/bin; do
+    if [ -x "$fo_dir/openclaw" ]; then
+      PATH="$fo_dir:$PATH"
+      export PATH
+      return 0
+    fi
+  done
+  return 0
+}
+
 # fail MESSAGE: say why on stderr and stop the script.
 fail() { printf '%s\n' "$*" >&2; exit 1; }
 

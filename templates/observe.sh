@@ -6,6 +6,7 @@
 # Result: unchanged; facts as values, file contents and tailscale's status as base64 (*_b64), and per
 # config peer-provision patched "record.ID.*" (WANT_BACKUP only).
 set -u
+find_openclaw
 state_dir="$HOME/.peer-provision/$STACK"
 
 val os "$(uname -s | tr 'A-Z' 'a-z')"

@@ -8,6 +8,7 @@
 # @var TIMEOUT: seconds to wait for it
 # Result: changed; pid: the new gateway's pid.
 set -u
+find_openclaw
 if [ -n "$RESTART_CMD" ]; then
   # Its output goes to a file, not to this session: a command that starts the gateway in the background (`... &`)
   # would otherwise hold the session's output open, and the step would wait for the gateway to exit.

@@ -8,6 +8,7 @@
 # @var FILES_TOO: 1: also remove the peer files
 # Result: changed unless there was nothing of this stack; records: how many configs were dealt with.
 set -eu
+find_openclaw
 state_dir="$HOME/.peer-provision/$STACK"
 [ -d "$state_dir" ] || { result false 'nothing of this stack on this machine'; exit 0; }
 records=0

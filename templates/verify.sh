@@ -11,6 +11,7 @@
 # @var AUDIT: 1: also run `openclaw security audit --json` here (its report comes back as audit_b64)
 # Result: unchanged; per check "PEER.CHECK": ok or fail, and "PEER.CHECK.detail": what was answered.
 set -u
+find_openclaw
 work=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/peer-provision-verify.XXXXXX") \
   || fail "cannot create a temporary folder in ${TMPDIR:-/tmp} (disk full or not writable): nothing was checked"
 on_exit 'rm -rf "$work"'

@@ -32,7 +32,8 @@ export function machinePreconditions(machine: MachineSpec, state: MachineState, 
     block(
       `OpenClaw is not installed: no \`openclaw\` command on the PATH of ${state.user}'s non-interactive shell`,
       'install it (npm install -g openclaw@latest --allow-scripts=openclaw), then `openclaw onboard --install-daemon`; ' +
-        'if it is installed, put its folder on the PATH that ssh sessions get (e.g. in ~/.profile or sshd SetEnv)',
+        'if it is installed elsewhere than nvm, Homebrew, volta, pnpm, bun or npm put it (those are searched), link it into ' +
+        '/usr/local/bin (ssh host sh -s reads no ~/.profile, so a PATH set there is not seen)',
     );
   }
   if (state.gateway.installed && state.gateway.a2aChannel === false) {

@@ -1,13 +1,14 @@
 // observe.sh on this machine's sh, read by the real parser: a config path and contents with quotes, tabs,
 // newlines and UTF-8 come back exactly, and down's records (current and original text) too.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseObservation } from '../../src/observe/parse.js';
 import { forgetSecrets } from '../../src/output/redact.js';
+import { ROOT } from '../helpers.js';
 import { home, runTemplate } from './run-template.js';
 
 const recordId = (path: string) => createHash('sha256').update(path).digest('hex').slice(0, 16);
@@ -137,4 +138,27 @@ test('observe.sh: the OpenClaw package behind the openclaw command, its version,
   assert.deepEqual([observeWith(linkBin).version, observeWith(linkBin).a2aChannel], ['2026.1.2', false]);
   const none = observeWith(join(dir, 'empty-bin'));
   assert.deepEqual([none.installed, none.version, none.a2aChannel], [false, undefined, undefined], 'no OpenClaw: nothing claimed');
+});
+
+/**
+ * `ssh host sh -s` reads no ~/.profile: an OpenClaw installed with nvm (or Homebrew, volta, pnpm, npm's user prefix) is
+ * not on that shell's PATH. observe.sh (and every template that runs openclaw) looks where those installers put it.
+ */
+test('observe.sh finds an OpenClaw that nvm installed, though ssh gave no PATH to it (issue 20)', () => {
+  const dir = home(undefined);
+  const nvmBin = join(dir, '.nvm', 'versions', 'node', 'v24.11.0', 'bin');
+  mkdirSync(nvmBin, { recursive: true });
+  mkdirSync(join(dir, '.nvm', 'versions', 'node', 'v22.1.0', 'bin'), { recursive: true }); // another node, without it
+  writeFileSync(join(nvmBin, 'openclaw'), '#!/bin/sh\necho "node is $(command -v node)"\n', { mode: 0o755 });
+  writeFileSync(join(nvmBin, 'node'), '#!/bin/sh\n', { mode: 0o755 });
+  const r = runTemplate('observe', { STACK: 'lab', PORT: 1, CONFIG_PATH: '', WANT_BACKUP: 0 }, { HOME: dir, PATH: '/usr/bin:/bin' }, false);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(parseObservation(r.stdout).state.gateway.installed, true);
+  // and what OpenClaw runs on: its node, beside it
+  const run = spawnSync('sh', ['-s'], {
+    input: `${readFileSync(join(ROOT, 'templates/lib.sh'), 'utf8')}\nfind_openclaw\nopenclaw\n`,
+    encoding: 'utf8',
+    env: { HOME: dir, PATH: '/usr/bin:/bin' },
+  });
+  assert.equal(run.stdout.trim(), `node is ${join(nvmBin, 'node')}`);
 });
