@@ -114,13 +114,15 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     asks(machines(command('down', 'leave the tailnet, restore each gateway config, remove peer files, revoke keys', EVENTS))),
     'plan --for down --out FILE',
   ).action((planFile, o) => run('down', { ...o, planFile }));
-  // tailnet init: the first run of provider pulumi (tagOwners, then the OAuth client, then the next command)
+  // tailnet init: what the tailnet needs before a first up (pulumi: tagOwners, then the OAuth client; provided: the keys)
   cli
     .command('tailnet')
-    .description('tailnet setup for provider pulumi (see docs/tailnet.md)')
+    .description('tailnet setup before a first up (see docs/tailnet.md)')
     .exitOverride()
     .command('init')
-    .description('print the tagOwners entries a first run needs, the OAuth client to create, and the next command')
+    .description(
+      "print what a first up needs: provider pulumi, the tagOwners entries and the OAuth client to create; provider provided, the tags each machine's key must carry and the policy entries",
+    )
     .option('-f, --file <path>', 'the peer.yaml to read', 'peer.yaml')
     .option('--json', DOCUMENT)
     .option('--no-color', 'no colour (also: NO_COLOR set)')

@@ -329,6 +329,10 @@ test('init writes a commented peer.yaml from flags that validates, prints the ne
   assert.equal(again.code, 2);
   assert.match(again.stderr, /peer\.yaml already exists: init never overwrites it/);
   assert.equal(readFileSync(join(dir, 'peer.yaml'), 'utf8'), text, 'untouched');
+  assert.doesNotMatch(r.stdout, /tailnet init/, 'provided keys: nothing to set up on the tailnet');
+  const pulumi = await runCli(['init', '--machine', 'a=local', '--machine', 'b=b', '--provider', 'pulumi', '-f', 'p.yaml'], { cwd: dir });
+  assert.equal(pulumi.code, 0, pulumi.stderr);
+  assert.match(pulumi.stdout, /peer-provision validate -f p\.yaml.*\n {2}peer-provision tailnet init -f p\.yaml .*\n {2}peer-provision plan -f p\.yaml/);
 });
 
 test('init refuses bad answers (exit 2, nothing written), and asks for machines only on a terminal', async () => {

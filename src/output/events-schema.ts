@@ -225,6 +225,21 @@ export const documents = {
     },
     ['format', 'stack', 'tagOwners', 'policy', 'oauthClient', 'next'],
   ),
+  tailnetKeys: closed(
+    {
+      format: { const: 'peer-provision/tailnet-keys@1' },
+      stack: string,
+      keyTags: { type: 'object', additionalProperties: strings, description: "provider provided: the tags each machine's own auth key must give its node" },
+      tagOwners: { type: 'object', additionalProperties: strings, description: 'the tagOwners entries that define those tags' },
+      grants: {
+        type: 'array',
+        items: closed({ src: strings, dst: strings, ip: strings }, ['src', 'dst', 'ip']),
+        description: "the grants that let peers reach each other's gateway port",
+      },
+      next: { ...strings, description: 'the commands to run next' },
+    },
+    ['format', 'stack', 'keyTags', 'tagOwners', 'grants', 'next'],
+  ),
   error: closed({ format: { const: 'peer-provision/error@1' }, exitCode, error: ref('errorDetail') }, ['format', 'exitCode', 'error']),
 } as const;
 
@@ -278,6 +293,7 @@ export const eventsSchema = {
     ref('document-verify'),
     ref('document-status'),
     ref('document-tailnetInit'),
+    ref('document-tailnetKeys'),
     ref('document-error'),
     ref('event-plan'),
     ref('event-step'),
@@ -291,6 +307,7 @@ export const eventsSchema = {
     'document-verify': documents.verify,
     'document-status': documents.status,
     'document-tailnetInit': documents.tailnetInit,
+    'document-tailnetKeys': documents.tailnetKeys,
     'document-error': documents.error,
     'event-plan': events.plan,
     'event-step': events.step,

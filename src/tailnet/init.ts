@@ -6,7 +6,7 @@
 // it is not recorded as added by the stack, and `down` never removes it.
 
 import type { Spec } from '../peer-yaml/types.js';
-import { addTagOwners, ownedEntries, tagOwnerLines } from './acl.js';
+import { addTagOwners, ownedEntries, renderInline, TAG_OWNER, tagOwnerLines } from './acl.js';
 import type { TailscaleApi } from './devices.js';
 import { TailnetError } from './errors.js';
 
@@ -65,4 +65,56 @@ export async function writeInitTagOwners(spec: Spec, api: TailscaleApi): Promise
     'the tailnet policy changed while peer-provision was writing it, 3 times in a row: nothing was overwritten',
     'Run again once nobody else is editing the policy.',
   );
+}
+
+/** The tags each machine's own auth key must give its node, with provider: provided (join checks them after). */
+export const providedKeyTags = (spec: Spec): Record<string, string[]> => Object.fromEntries(spec.machines.map((m) => [m.name, m.tags]));
+
+/**
+ * provider: provided: peer-provision mints no key and writes no policy, so the user makes both; this says exactly
+ * which keys (their tags, per machine) and which policy entries let the peers reach each other's gateways.
+ */
+export function providedInstructions(spec: Spec): string {
+  const ref = (m: Spec['machines'][number]) => {
+    const r = m.tailscale.authKey;
+    return !r ? 'not set in peer.yaml yet' : r.kind === 'env' ? `env:${r.name}` : r.kind === 'file' ? `file:${r.path}` : 'generate';
+  };
+  const width = Math.max(...spec.machines.map((m) => m.name.length));
+  const tags = [...new Set(spec.machines.flatMap((m) => m.tags))];
+  const { grants } = ownedEntries(spec);
+  const keys =
+    spec.tailnet.controlUrl !== undefined
+      ? [
+          `1. On your control server (${spec.tailnet.controlUrl}), one key per machine, carrying its tags (headscale`,
+          '   refuses --advertise-tags with a pre-auth key, so the key must carry them):',
+          ...spec.machines.map((m) => `     headscale preauthkeys create --tags ${m.tags.join(',')} --expiration 1h`),
+        ]
+      : [
+          '1. In the admin console (Settings, Keys, Generate auth key), one key per machine: one-off (not reusable),',
+          '   pre-approved, with its tags. An OAuth client secret (tskey-client-…) also works as the key: up then asks',
+          '   for the tags with --advertise-tags, and the client must own them.',
+        ];
+  return [
+    `Stack ${spec.name} uses tailnet.provider: provided: you make the auth keys and the policy; peer-provision mints no key`,
+    'and writes no policy. Each machine joins with its own key, which must give its node these tags (up checks them',
+    'after the join, and logs out a node without them):',
+    '',
+    ...spec.machines.map((m) => `  ${m.name.padEnd(width)}  ${m.tags.join(',')}   (machines.${m.name}.tailscale.authKey: ${ref(m)})`),
+    '',
+    ...keys,
+    '',
+    "2. The tags must be defined, and the peers allowed to reach each other's gateway port. In the policy:",
+    '',
+    '    "tagOwners": {',
+    ...tags.map((t) => `      ${JSON.stringify(t)}: ${renderInline([TAG_OWNER])},`),
+    '    },',
+    '    "grants": [',
+    ...grants.map((g) => `      ${renderInline(g)},`),
+    '    ],',
+    '',
+    '3. Then:',
+    `     peer-provision plan -f ${spec.file}`,
+    `     peer-provision up -f ${spec.file}`,
+    '',
+  ].join('\n');
 }

@@ -313,7 +313,13 @@ describe('runPlan (down)', () => {
       input: { serviceManager: 'supervisor', oldPid: 42, port: 18800, listen: 'loopback' },
     });
     const files = makeStep('remove-peer-files', m, { op: 'destroy', resource: 'peer-files', summary: 'files', needs: [restart.id], input: {} });
-    const leave = makeStep('leave', m, { op: 'destroy', resource: 'tailnet-node', summary: 'leave', needs: [files.id], input: { detach: m === 'm2', tags: [] } });
+    const leave = makeStep('leave', m, {
+      op: 'destroy',
+      resource: 'tailnet-node',
+      summary: 'leave',
+      needs: [files.id],
+      input: { detach: m === 'm2', tags: [] },
+    });
     return [restore, restart, files, leave];
   };
   const tailnetDown = (after: string[]) => [

@@ -92,8 +92,36 @@ test('--write without an API key, or provider provided: usage errors (exit 2), n
   const provided = writeTemp(
     'version: 1\nname: x\ntailnet: {provider: provided}\nmachines:\n  a: {ssh: local, tailscale: {authKey: env:A}}\n  b: {ssh: b, tailscale: {authKey: env:B}}\n',
   );
-  assert.equal((await runCli(['tailnet', 'init', '-f', provided])).code, 2);
+  const write = await runCli(['tailnet', 'init', '--write', '-f', provided], { env: { TAILSCALE_API_KEY: ADMIN_KEY } });
+  assert.equal(write.code, 2);
+  assert.match(write.stderr, /with provided keys the policy is yours to write/);
   assert.equal(api.requests.length, n);
+});
+
+test('provider provided: tailnet init says which key each machine needs (its tags) and the policy entries, touching nothing (issue 20)', async () => {
+  const provided = writeTemp(
+    'version: 1\nname: x\ntailnet: {provider: provided}\nmachines:\n  a: {ssh: local, tailscale: {authKey: env:KEY_A}}\n  bee: {ssh: b, tailscale: {authKey: file:keys/bee}}\n',
+  );
+  const n = api.requests.length;
+  const r = await runCli(['tailnet', 'init', '-f', provided], { env: { TAILSCALE_BASE_URL: api.baseUrl } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\n {2}a {4}tag:peer-x,tag:peer-x-a {3}\(machines\.a\.tailscale\.authKey: env:KEY_A\)\n/);
+  assert.match(r.stdout, /\n {2}bee {2}tag:peer-x,tag:peer-x-bee {3}\(machines\.bee\.tailscale\.authKey: file:.*keys\/bee\)\n/);
+  assert.match(r.stdout, /Generate auth key\), one key per machine: one-off \(not reusable\),\n {3}pre-approved, with its tags/);
+  assert.match(r.stdout, /"tag:peer-x-bee": \["autogroup:admin"\],/);
+  assert.match(r.stdout, /\{"src": \["tag:peer-x-bee"\], "dst": \["tag:peer-x-a"\], "ip": \["tcp:18789"\]\},/);
+  const json = await runCli(['tailnet', 'init', '--json', '-f', provided]);
+  assert.equal(json.code, 0, json.stderr);
+  const doc = JSON.parse(json.stdout);
+  assert.equal(doc.format, 'peer-provision/tailnet-keys@1');
+  assert.deepEqual(doc.keyTags, { a: ['tag:peer-x', 'tag:peer-x-a'], bee: ['tag:peer-x', 'tag:peer-x-bee'] });
+  // with headscale as the control server: the command that makes such a key
+  const hs = writeTemp(
+    'version: 1\nname: x\ntailnet: {provider: provided, controlUrl: "https://hs.example.org"}\nmachines:\n  a: {ssh: local, tailscale: {authKey: env:KEY_A}}\n  b: {ssh: b, tailscale: {authKey: env:KEY_B}}\n',
+  );
+  const h = await runCli(['tailnet', 'init', '-f', hs]);
+  assert.match(h.stdout, /headscale preauthkeys create --tags tag:peer-x,tag:peer-x-b --expiration 1h/);
+  assert.equal(api.requests.length, n, 'no API call');
 });
 
 test('tailscale/tailscale#12402: a client tagged with the stack tag (as before the owner tag) mints no stack key; init --write adds the owner tag to those entries, removing nothing', async () => {

@@ -11,7 +11,7 @@ test('shellQuote survives sh for awkward values', () => {
 });
 
 test('a script carries its variables as shell assignments, not as arguments', () => {
-  const text = script('leave', { DETACH: "tok'en" });
+  const text = script('leave', { DETACH: "tok'en", TAGS: '' });
   assert.ok(text.startsWith(`DETACH='tok'\\''en'\n`));
   assert.match(text, /tailscale logout/);
   assert.match(text, /\nas_root\(\) \{/, 'lib.sh comes with every script');
@@ -20,9 +20,9 @@ test('a script carries its variables as shell assignments, not as arguments', ()
 });
 
 test('script() takes exactly the variables the template declares: a missing or an extra one is a programming error', () => {
-  assert.deepEqual([...declaredVars('leave').keys()], ['DETACH']);
-  assert.throws(() => script('leave', {}), /^Error: template leave: missing DETACH$/);
-  assert.throws(() => script('leave', { DETACH: 1, SECRET: 'x' }), /^Error: template leave: not declared SECRET$/);
+  assert.deepEqual([...declaredVars('leave').keys()], ['DETACH', 'TAGS']);
+  assert.throws(() => script('leave', { TAGS: '' }), /^Error: template leave: missing DETACH$/);
+  assert.throws(() => script('leave', { DETACH: 1, TAGS: '', SECRET: 'x' }), /^Error: template leave: not declared SECRET$/);
   assert.throws(
     () => script('join', { AUTH_KEY: 'k', TAG: 'x' }),
     /template join: missing HOSTNAME_WANTED, ADVERTISE_TAGS, LOGIN_SERVER, FORCE_REAUTH; not declared TAG/,

@@ -35,7 +35,9 @@ export async function run(options: InitOptions): Promise<number> {
   stdout(
     `Wrote ${options.file}: stack ${answers.name}, ${answers.machines.length} machines (${answers.machines.map((m) => `${m.name}=${m.target}`).join(', ')}), provider ${answers.provider}.\n` +
       `Next:\n  export ${env}   # the secrets it references (see the comments in the file)\n` +
-      `  peer-provision validate${f}      # and what is still missing\n  peer-provision plan${f}          # read-only: what up would change\n  peer-provision up${f}\n`,
+      `  peer-provision validate${f}      # and what is still missing\n` +
+      (answers.provider === 'pulumi' ? `  peer-provision tailnet init${f}   # first run: the tagOwners entries and the OAuth client to create\n` : '') +
+      `  peer-provision plan${f}          # read-only: what up would change\n  peer-provision up${f}\n`,
   );
   return EXIT.ok;
 }

@@ -12,9 +12,24 @@ interface InitOptions extends CommonOptions {
 
 export async function run(options: InitOptions, view: View): Promise<number> {
   const spec = loadSpec(options.file);
-  if (spec.tailnet.provider !== 'pulumi') throw new UsageError('tailnet init is for tailnet.provider: pulumi (with provided keys there is nothing to set up)');
-  const { initInstructions, writeInitTagOwners, OAUTH_SCOPES } = await import('../../tailnet/init.js');
+  const { initInstructions, providedInstructions, providedKeyTags, writeInitTagOwners, OAUTH_SCOPES } = await import('../../tailnet/init.js');
   const { ownedEntries } = await import('../../tailnet/acl.js');
+  if (spec.tailnet.provider === 'provided') {
+    if (options.write) throw new UsageError('tailnet init --write is for tailnet.provider: pulumi: with provided keys the policy is yours to write');
+    const { grants } = ownedEntries(spec);
+    view.document(
+      {
+        format: 'peer-provision/tailnet-keys@1',
+        stack: spec.name,
+        keyTags: providedKeyTags(spec),
+        tagOwners: Object.fromEntries([...new Set(spec.machines.flatMap((m) => m.tags))].map((t) => [t, ['autogroup:admin']])),
+        grants,
+        next: [`peer-provision plan -f ${spec.file}`, `peer-provision up -f ${spec.file}`],
+      },
+      () => providedInstructions(spec),
+    );
+    return EXIT.ok;
+  }
   let wrote: 'written' | 'present' | undefined;
   if (options.write) {
     const apiKey = process.env.TAILSCALE_API_KEY;
