@@ -23,7 +23,8 @@ export async function observeMachine(spec: Spec, machine: MachineSpec, transport
       }),
     );
     if (result.exitCode !== 0) {
-      return { observation: { status: 'unreachable', reason: redact(`observe failed: ${lastLines(result.stderr)}`) } };
+      const reason = windowsShell(result.stderr) ? windowsReason(machine.name) : `observe failed: ${lastLines(result.stderr)}`;
+      return { observation: { status: 'unreachable', reason: redact(reason) } };
     }
     const parsed = parseObservation(
       result.stdout,
@@ -41,3 +42,12 @@ export async function observeAll(spec: Spec, transport: Transport, wantBackup = 
   const results = await Promise.all(spec.machines.map((m) => observeMachine(spec, m, transport, wantBackup)));
   return new Map(spec.machines.map((m, i) => [m.name, results[i]]));
 }
+
+/** Windows' OpenSSH runs the command in cmd.exe or PowerShell, which have no `sh` (their own words for that). */
+const windowsShell = (stderr: string) =>
+  /'sh' is not recognized as an internal or external command|The term 'sh' is not recognized as (the )?(name of a )?cmdlet/i.test(stderr);
+
+export const windowsReason = (machine: string) =>
+  'a Windows machine (its ssh runs cmd or PowerShell, which have no sh): peer-provision runs on Linux and macOS. ' +
+  'OpenClaw on Windows runs in WSL2: start sshd inside the WSL2 distribution and point ' +
+  `machines.${machine}.ssh at it (for example you@host -p 2222, with that port forwarded to WSL2), or run peer-provision inside WSL2 with ssh: local`;

@@ -68,7 +68,7 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
       '',
       c(
         'red',
-        `Unreachable (${unreachable.length}): ${unreachable.map((m) => m.machine).join(', ')}: their state is unknown; check ssh to them and run plan again.`,
+        `Unreachable (${unreachable.length}): ${unreachable.map((m) => m.machine).join(', ')}: their state is unknown; see why above, fix it (ssh, most often) and run plan again.`,
       ),
     );
   }

@@ -24,6 +24,14 @@ export function machinePreconditions(machine: MachineSpec, state: MachineState, 
   const block = (reason: string, fix: string) => blockers.push({ reason, fix });
   const needs = (resource: Step['resource']) => actions.some((a) => a.resource === resource);
 
+  if (/^(mingw|msys|cygwin)/.test(state.os)) {
+    // Git for Windows' or Cygwin's sh answered: still Windows, where OpenClaw's gateway runs in WSL2
+    block(
+      `a Windows machine (${state.os}: Git Bash, MSYS or Cygwin answered ssh) is not supported; OpenClaw on Windows runs in WSL2`,
+      `start sshd inside the WSL2 distribution and point machines.${machine.name}.ssh at it, or run peer-provision inside WSL2 with ssh: local`,
+    );
+    return blockers;
+  }
   if (!SUPPORTED_OS.includes(state.os)) {
     block(`${state.os} is not supported yet (Linux and macOS are)`, `run this agent on Linux or macOS, or leave ${machine.name} out of peer.yaml`);
     return blockers; // nothing else said about such a machine would be worth acting on

@@ -101,3 +101,36 @@ test('preconditions facts: root (or sudo, or its refusal) and curl; absent facts
   const old = parseObservation(output('{}')).state;
   assert.deepEqual([old.root, old.curl], [{ via: 'root' }, undefined], 'as root observe prints no sudo fact');
 });
+
+test('a Windows machine (its ssh runs cmd or PowerShell) is said to be Windows, with the WSL2 route, not "observe failed" (issue 20)', async () => {
+  const spec = { name: 's', machines: [], peers: [] } as unknown as Spec;
+  const machine = { name: 'pc', gateway: { port: 18789 } } as unknown as MachineSpec;
+  const answers = [
+    "'sh' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n",
+    "sh : The term 'sh' is not recognized as the name of a cmdlet, function, script file, or operable program.\r\n",
+  ];
+  for (const stderr of answers) {
+    const remote = {
+      machine: 'pc',
+      stats: { connections: 0, commands: 0 },
+      close: async () => {},
+      abort: () => {},
+      run: async () => ({ exitCode: 1, stdout: '', stderr }),
+    };
+    const o = await observeMachine(spec, machine, { for: () => remote } as unknown as Transport);
+    assert.equal(o.observation.status, 'unreachable');
+    assert.match(
+      o.observation.status === 'unreachable' ? o.observation.reason : '',
+      /^a Windows machine .*OpenClaw on Windows runs in WSL2: .*point machines\.pc\.ssh at it/,
+    );
+  }
+  const other = {
+    machine: 'pc',
+    stats: { connections: 0, commands: 0 },
+    close: async () => {},
+    abort: () => {},
+    run: async () => ({ exitCode: 1, stdout: '', stderr: 'sh: 1: oops\n' }),
+  };
+  const o = await observeMachine(spec, machine, { for: () => other } as unknown as Transport);
+  assert.match(o.observation.status === 'unreachable' ? o.observation.reason : '', /^observe failed: sh: 1: oops/);
+});

@@ -70,10 +70,14 @@ test('OpenClaw missing, nothing restartable, no root or sudo, no curl: each is a
   for (const x of b) assert.ok(x.fix.length > 10 && x.kind === 'machine');
 });
 
-test('an OS other than Linux or macOS: one blocker, nothing else said', () => {
+test('an OS other than Linux or macOS: one blocker, nothing else said; Windows (Git Bash) with the WSL2 route', () => {
   const b = blockersOf(fresh({ os: 'mingw64_nt-10.0', curl: false }));
   assert.equal(b.length, 1);
-  assert.match(b[0].reason, /mingw64_nt-10\.0 is not supported yet/);
+  assert.match(b[0].reason, /a Windows machine \(mingw64_nt-10\.0: Git Bash, MSYS or Cygwin answered ssh\) is not supported; OpenClaw on Windows runs in WSL2/);
+  assert.match(b[0].fix, /start sshd inside the WSL2 distribution/);
+  const f = blockersOf(fresh({ os: 'freebsd', curl: false }));
+  assert.equal(f.length, 1);
+  assert.match(f[0].reason, /freebsd is not supported yet/);
 });
 
 const restartStep = makeStep('restart', 'm1', {
