@@ -82,9 +82,6 @@ check_peer() { # NAME IP PORT TOKEN
   esac
 }
 
-if [ "$AUDIT" = 1 ]; then
-  (oc security audit --json </dev/null > "$work/audit" 2>/dev/null || true) &
-fi
 # the peers' lines go through a pipe (no file holds a token), each checked in the background
 printf '%s\n' "$PEERS" | {
   while read -r name ip port token; do
@@ -93,7 +90,12 @@ printf '%s\n' "$PEERS" | {
   done
   wait
 }
-wait
+# The audit only after the sends: an OpenClaw CLI process takes the state database's lifecycle lock, and a send
+# through the gateway meanwhile is refused ("StateDatabaseCoordinatorContentionError: another OpenClaw process owns
+# state-lifecycle", seen for over 75 s with the audit running beside it on a loaded machine).
+if [ "$AUDIT" = 1 ]; then
+  oc security audit --json </dev/null > "$work/audit" 2>/dev/null || true
+fi
 for f in "$work"/result.*; do
   [ -f "$f" ] || continue
   while read -r name check status detail; do
