@@ -115,7 +115,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     ]);
     for (const m of ['m1', 'm2']) assert.match((await tailnetIp(lab, m)) ?? '', /^100\.64\./, `${m} joined`);
     const policy = parseHujson(api.policy);
-    assert.deepEqual(Object.keys(policy.tagOwners), ['tag:server', 'tag:peer-lab', 'tag:peer-lab-m1', 'tag:peer-lab-m2']);
+    assert.deepEqual(Object.keys(policy.tagOwners), ['tag:server', 'tag:peerprovision-lab', 'tag:peer-lab', 'tag:peer-lab-m1', 'tag:peer-lab-m2']);
     assert.ok(api.policy.startsWith('// the user\'s tailnet policy\n{\n  "groups"'), 'the user text is kept');
     const writes = api.requests.filter((q) => q.method === 'POST' && q.path.endsWith('/acl'));
     assert.ok(writes.length > 0 && writes.every((w) => w.ifMatch), 'every policy write carries If-Match');
