@@ -16,23 +16,25 @@ work=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/peer-provision-verify.XXXXXX") \
   || fail "cannot create a temporary folder in ${TMPDIR:-/tmp} (disk full or not writable): nothing was checked"
 on_exit 'rm -rf "$work"'
 
-http() { # METHOD URL TOKEN|- BODY -> prints "STATUS BODY"
+http() { # METHOD URL TOKEN|- BODY -> prints "STATUS BODY"; nothing answered: "000 curl's error"
   method=$1 url=$2 token=$3 body=$4
   answer=$(mktemp "$work/answer.XXXXXX")
-  { [ "$token" != - ] && printf 'Authorization: Bearer %s\n' "$token"; } |
-    curl -sS --max-time 15 -H @- -X "$method" -H 'Content-Type: application/json' ${body:+--data "$body"} \
-      -o "$answer" -w '%{http_code}' "$url" 2>&1
-  printf ' '; tr '\n' ' ' < "$answer"; rm -f "$answer"
+  status=$({ [ "$token" != - ] && printf 'Authorization: Bearer %s\n' "$token"; } |
+    curl -sS --connect-timeout 5 --max-time 15 -H @- -X "$method" -H 'Content-Type: application/json' ${body:+--data "$body"} \
+      -o "$answer" -w '%{http_code}' "$url" 2>"$answer.err")
+  # curl's own error (refused, timed out) comes after the status, so a caller matches "000" whatever curl said
+  printf '%s ' "${status:-000}"; tr '\n' ' ' < "$answer"; tr '\n' ' ' < "$answer.err"; rm -f "$answer" "$answer.err"
 }
-# A gateway that has just restarted answers 5xx or nothing for a few seconds; one that took a config change
-# reloads its A2A channel a moment later (until then a new token is refused). Retry those for up to ~30 s.
+# A gateway that has just restarted answers 5xx or nothing (refused, or no answer in time on a loaded machine) for
+# a while; one that took a config change reloads its A2A channel a moment later (until then a new token is
+# refused). Retry those, and answers that start with RETRY_PATTERN, for up to 45 s from the first try.
 http_settled() { # RETRY_PATTERN METHOD URL TOKEN BODY
   retry=$1; shift
-  tries=0
+  until_s=$(( $(date +%s) + 45 ))
   while :; do
     out=$(http "$@")
     case "$out" in 000*|5*) ;; *) printf '%s' "$out" | grep -q "^$retry" || { printf '%s' "$out"; return; } ;; esac
-    tries=$((tries + 1)); [ $tries -ge 60 ] && { printf '%s' "$out"; return; }
+    [ "$(date +%s)" -ge "$until_s" ] && { printf '%s' "$out"; return; }
     sleep 0.5
   done
 }

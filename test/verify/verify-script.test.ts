@@ -114,6 +114,20 @@ describe('verify.sh against an A2A endpoint', () => {
     );
   });
 
+  test('a gateway not listening yet (just restarted on a loaded machine) is waited for, not reported unreachable', async () => {
+    await new Promise<void>((done) => server.close(() => done()));
+    const run = sh(script('verify', vars(0)));
+    await new Promise((done) => setTimeout(done, 1500)); // curl meanwhile: "(7) Failed to connect ... Connection refused"
+    await new Promise<void>((done) => server.listen(port, '127.0.0.1', done));
+    const r = await run;
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(checks(r.stdout), [
+      ['p1', 'agent-card', true],
+      ['p1', 'token-enforced', true],
+      ['p1', 'token-accepted', true],
+    ]);
+  });
+
   test("the message: sent by this machine's gateway (its config named), found on the peer as the task it was given", async () => {
     const r = await sh(script('verify', vars(1)));
     assert.deepEqual(checks(r.stdout).at(-1), ['p1', 'message', true], r.stdout);
