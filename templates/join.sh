@@ -27,7 +27,7 @@ OUR_FLAGS=' auth-key force-reauth accept-risk hostname advertise-tags login-serv
 ts_up() {
   if out=$(as_root tailscale up "$@" 2>&1); then printf '%s\n' "$out" >&2; return 0; fi
   # (the CLI wraps its message after "all")
-  case $out in *'requires mentioning all'*) ;; *) printf '%s\n' "$out" >&2; return 1 ;; esac
+  case $out in *'requires mentioning all'*) ;; *) printf '%s\n' "$out" >&2; health >&2; return 1 ;; esac
   line=$(printf '%s\n' "$out" | sed -n 's/^[[:space:]]*tailscale up //p' | head -n 1)
   case $line in *[\'\"\\]*)
     printf '%s\n%s\n' "$out" "settings made on this machine have values peer-provision does not take apart; run the command above with the new key, or reset them (tailscale up --reset), then run again" >&2
@@ -42,7 +42,15 @@ ts_up() {
   done
   printf '%s' "${keep# }" > "$kept_file"
   # shellcheck disable=SC2086 # one flag a word, checked above
-  as_root tailscale up --reset "$@" $keep
+  as_root tailscale up --reset "$@" $keep || { health >&2; return 1; }
+}
+
+# health: after a failed `up`, what tailscaled itself says is wrong (`tailscale status --json` Health): the CLI's
+# "timeout waiting for Tailscale service to enter a Running state" alone does not say that the control server
+# refused the connection or could not be resolved.
+health() {
+  tailscale status --json 2>/dev/null | sed -n '/^  "Health": \[/,/^  \]/s/^    "\(.*\)",\{0,1\}$/tailscaled: \1/p' \
+    | sed 's/\\"/"/g' | head -n 3
 }
 
 kept_file=$(umask 077 && mktemp "${TMPDIR:-/tmp}/peer-provision-kept.XXXXXX")

@@ -129,7 +129,15 @@ val curl "$(command -v curl || true)"
 # from someone else's edit (which down must keep).
 [ -n "$config" ] && [ -f "$rec/applied" ] && ! cmp -s "$config" "$rec/applied" 2>/dev/null && val applied_b64 "$(b64 < "$rec/applied")"
 
-command -v tailscale >/dev/null 2>&1 && val tailscale_status_b64 "$(tailscale status --json 2>/dev/null | b64)"
+# A status that fails (tailscaled stopped, crashed, or its socket gone) is said in the CLI's own words: the plan
+# then asks for tailscaled to be started, instead of planning a join that cannot run.
+if command -v tailscale >/dev/null 2>&1; then
+  if ts_status=$(tailscale status --json 2>/dev/null); then
+    val tailscale_status_b64 "$(printf '%s\n' "$ts_status" | b64)"
+  else
+    val tailscale_error "$(tailscale status 2>&1 >/dev/null | tr '\n' ' ' | cut -c1-400)"
+  fi
+fi
 
 [ -n "$config" ] && [ -f "$config" ] && val config_b64 "$(b64 < "$config")"
 

@@ -2,7 +2,7 @@
 // ended), by its kind's executor. A step whose need failed or was skipped is skipped, so a machine stops at its
 // first failure while the others go on. Progress: listr2 (a group for the tailnet, one per machine); --json: step
 // events. Interrupted (Ctrl-C): no new step starts; running ones finish.
-import { Listr, type ListrTask } from 'listr2';
+import { Listr, ListrErrorTypes, type ListrTask } from 'listr2';
 import { interrupted } from '../interrupt.js';
 import type { Events } from '../output/events.js';
 import { allSteps, describeTarget, type Plan, type Step } from '../plan/types.js';
@@ -14,6 +14,10 @@ type Ended = 'done' | 'failed' | 'skipped';
 
 export interface RunResult {
   failures: Error[];
+  /** Steps that ran to the end: none, and nothing was changed. */
+  done: number;
+  /** Machines (and 'tailnet') with a step that failed or was skipped: they did not get where the plan goes. */
+  stopped: Set<string>;
   /** Machines whose gateway was restarted. */
   restarted: string[];
   /** What was written where: "m1 gateway-config", "m2 peer-files". */
@@ -29,7 +33,7 @@ export interface RunOptions {
 export const runnable = (plan: Plan, ctx: ApplyContext): Step[] => allSteps(plan).filter((s) => s.op !== 'unknown' && (!s.machine || ctx.runs.has(s.machine)));
 
 export async function runPlan(plan: Plan, ctx: ApplyContext, options: RunOptions): Promise<RunResult> {
-  const result: RunResult = { failures: [], restarted: [], written: [] };
+  const result: RunResult = { failures: [], done: 0, stopped: new Set(), restarted: [], written: [] };
   const steps = runnable(plan, ctx);
   // a plan that mints keys checks what minting needs before its first step (the policy) is written
   if (steps.some((s) => s.kind === 'mint-keys')) {
@@ -43,15 +47,23 @@ export async function runPlan(plan: Plan, ctx: ApplyContext, options: RunOptions
   const ended = new Map<string, Promise<Ended>>();
   const settle = new Map<string, (e: Ended) => void>();
   for (const s of steps) ended.set(s.id, new Promise<Ended>((resolve) => settle.set(s.id, resolve)));
+  /** Where each machine stopped short: "at join the tailnet" (it failed), "before restart the gateway" (skipped). */
+  const stoppedAt = new Map<string, string>();
   const wait = (ids: string[] = []) => Promise.all(ids.filter((id) => ended.has(id)).map((id) => ended.get(id)!));
 
   const task = (step: Step): ListrTask => {
     const executor = executorFor(step)!;
     const where = step.machine ?? 'tailnet';
-    const emit = (status: 'start' | 'done' | 'failed' | 'skipped', extra: { error?: string; reason?: string } = {}) =>
+    const emit = (status: 'start' | 'done' | 'failed' | 'skipped', extra: { error?: string; reason?: string } = {}) => {
+      if (status === 'done') result.done++;
+      if ((status === 'failed' || status === 'skipped') && !stoppedAt.has(where))
+        stoppedAt.set(where, `${status === 'failed' ? 'at' : 'before'} ${executor.title}`);
+      if (status === 'failed' || status === 'skipped') result.stopped.add(where);
       options.events.emit({ event: 'step', machine: where, step: executor.title, id: step.id, status, ...extra });
+    };
     return {
-      title: executor.title,
+      // the machine on every step line: a CI log (one line per event) has no tree to say whose step it is
+      title: `${where}: ${executor.title}`,
       task: async (_, wrapper) => {
         const [needs] = await Promise.all([wait(step.needs), wait(step.after)]);
         // interrupted first: a Ctrl-C at a terminal also stops the running step's ssh, whose failure is the signal's
@@ -78,17 +90,34 @@ export async function runPlan(plan: Plan, ctx: ApplyContext, options: RunOptions
       },
     };
   };
-  const group = (title: string, members: Step[]): ListrTask => ({
+  // A group's steps go on past a failure (each decides to skip on its own), then a last, untitled task fails the
+  // group when one of them failed or was skipped: a machine that stopped short ends with ✖, never ✔.
+  const group = (where: string, title: string, members: Step[]): ListrTask => ({
     title,
-    task: (_, wrapper) => wrapper.newListr(members.map(task), { concurrent: false, exitOnError: false }),
+    task: (_, wrapper) =>
+      wrapper.newListr(
+        [
+          ...members.map((s) => ({ ...task(s), exitOnError: false })),
+          {
+            task: () => {
+              const at = stoppedAt.get(where);
+              if (!at) return;
+              const error = new Error(`${where} stopped ${at}`);
+              wrapper.report(error, ListrErrorTypes.HAS_FAILED); // the group's own line says why
+              throw error;
+            },
+          },
+        ],
+        { concurrent: false, exitOnError: true },
+      ),
   });
   const tailnetSteps = steps.filter((s) => !s.machine);
   const groups = [
-    ...(tailnetSteps.length ? [group('tailnet', tailnetSteps)] : []),
+    ...(tailnetSteps.length ? [group('tailnet', 'tailnet', tailnetSteps)] : []),
     ...[...ctx.runs.values()]
       .map((run) => [run, steps.filter((s) => s.machine === run.machine.name)] as const)
       .filter(([, members]) => members.length > 0)
-      .map(([run, members]) => group(`${run.machine.name} (${describeTarget(run.machine.ssh)})`, members)),
+      .map(([run, members]) => group(run.machine.name, `${run.machine.name} (${describeTarget(run.machine.ssh)})`, members)),
   ];
   await new Listr(groups, { ...(listrOptions(options.renderer) as object), concurrent: true }).run().catch(() => undefined); // failures are collected above
   return result;

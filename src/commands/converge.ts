@@ -115,7 +115,7 @@ export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rot
     }
     const ctx = { spec, runs, tailnet: await tailnetSide(spec), say: (line: string) => stderr(`${line}\n`) };
     const result = await runPlan(plan, ctx, { renderer: view.renderer, events: view });
-    const checks = await verifyAfterApply(checked, runs, view, view.renderer);
+    const checks = await verifyAfterApply(checked, runs, view, view.renderer, result.stopped);
     const failedChecks = checks.filter((c) => !c.ok);
     const problems = [
       ...unreachable.map((m) => `${m.machine}: unreachable, skipped: ${m.reason}`),
@@ -124,7 +124,7 @@ export async function apply(spec: Spec, options: UpOptions, command: 'up' | 'rot
     ];
     view.emit({
       event: 'result',
-      changed: true,
+      changed: result.done > 0,
       ok: problems.length === 0 && !interrupted(),
       exitCode: interrupted() ? EXIT.interrupted : problems.length ? EXIT.failure : EXIT.ok,
       restarted: result.restarted,

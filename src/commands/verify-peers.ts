@@ -23,14 +23,24 @@ export function endpoints(runs: Map<string, MachineRun>): Map<string, VerifyEndp
   );
 }
 
-/** After apply: every check (a message too), with progress; none when interrupted. */
-export async function verifyAfterApply(spec: Spec, runs: Map<string, MachineRun>, events: Events, renderer: Renderer): Promise<CheckResult[]> {
+/**
+ * After apply: every check (a message too), with progress; none when interrupted, or when every machine stopped
+ * short (`stopped`: their steps failed or were skipped): no pair could pass, and the audits would only cost time.
+ */
+export async function verifyAfterApply(
+  spec: Spec,
+  runs: Map<string, MachineRun>,
+  events: Events,
+  renderer: Renderer,
+  stopped: Set<string> = new Set(),
+): Promise<CheckResult[]> {
   let checks: CheckResult[] = [];
   const task = new Listr(
     [
       {
         title: 'verify: agent card, tokens enforced and accepted, a message delivered, security audit',
-        skip: () => (interrupted() ? 'skipped: interrupted' : false),
+        skip: () =>
+          interrupted() ? 'skipped: interrupted' : spec.machines.every((m) => stopped.has(m.name)) ? 'skipped: no machine got through its steps' : false,
         task: async (_, wrapper) => {
           checks = await verify(spec, endpoints(runs), true, (machine, status) => events.emit({ event: 'step', machine, step: 'verify its peers', status }));
           for (const c of checks) events.emit({ event: 'check', ...c });

@@ -136,7 +136,10 @@ export function parseObservation(stdout: string, stackPeers: readonly string[] =
           ? { via: 'sudo' }
           : { via: 'refused', reason: facts.sudo.replace(/^refused: ?/, '') || 'sudo -n failed' },
     curl: 'curl' in facts ? Boolean(facts.curl) : undefined,
-    tailscale: tailscaleState(decoded(facts, 'tailscale_status_b64') ?? '', Boolean(facts.tailscale)),
+    tailscale: {
+      ...tailscaleState(decoded(facts, 'tailscale_status_b64') ?? '', Boolean(facts.tailscale)),
+      ...(facts.tailscale_error !== undefined ? { daemonError: facts.tailscale_error.trim() || '`tailscale status` failed' } : {}),
+    },
     gateway: {
       installed: Boolean(facts.openclaw),
       configPath: facts.config || undefined,

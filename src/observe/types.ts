@@ -42,6 +42,8 @@ export interface MachineState {
   curl?: boolean;
   tailscale: {
     installed: boolean;
+    /** `tailscale status` failed, in the CLI's words: tailscaled is not running (stopped, crashed) or not answering. */
+    daemonError?: string;
     version?: string;
     backendState?: string; // Running, NeedsLogin, Stopped, ...
     /** The node holds a login (a node key), whatever its backend state. */

@@ -4,7 +4,7 @@ import type { MachineObservation, PolicyObservation } from '../observe/types.js'
 import type { Spec } from '../peer-yaml/types.js';
 import { type Desired, downNotes, type NodeKeys, nodeKeyPlan, planMachineDown, planMachineUp } from './machine.js';
 import { machinePreconditions } from './preconditions.js';
-import { describeNode, downBlockers, duplicateMachines, upBlockers } from './safety.js';
+import { describeNode, downBlockers, duplicateMachines, tailscaledBlockers, upBlockers } from './safety.js';
 import { planTailnet } from './tailnet.js';
 import {
   allSteps,
@@ -53,6 +53,7 @@ export function plan(input: PlanInput): Plan {
     const blockers: Blocker[] = [];
     const duplicate = duplicates.get(machine.name);
     if (duplicate) blockers.push(duplicate);
+    if (observation.status === 'observed') blockers.push(...tailscaledBlockers(machine, observation.state));
     if (command === 'up' && observation.status === 'observed') {
       blockers.push(...upBlockers(machine, observation.state), ...machinePreconditions(machine, observation.state, actions));
     }

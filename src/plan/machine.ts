@@ -162,7 +162,8 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
         input: { hostname: machine.tailscale.hostname, tags: machine.tags, forceReauth: true, rekey: true },
       }),
     );
-  } else if (!joined) {
+  } else if (!joined && !state.tailscale.daemonError) {
+    // (tailscaled not answering: a blocker asks for it; a join planned over an unknown node would be a guess)
     const running = state.tailscale.backendState === 'Running';
     // A node logged in elsewhere ignores a new auth key unless told to re-authenticate (takeOver only: the
     // planner's blockers refuse it otherwise).

@@ -10,6 +10,7 @@ import type { Blocker } from './types.js';
 export function describeNode(state: MachineState): string {
   const ts = state.tailscale;
   if (!ts.installed) return 'Tailscale is not installed';
+  if (ts.daemonError) return `tailscaled is not answering: ${ts.daemonError}`;
   if (!ts.loggedIn) return `Tailscale is not logged in (${ts.backendState ?? 'no state'})`;
   const where = ts.tailnet ? `tailnet ${ts.tailnet}` : 'a tailnet';
   const who = ts.tags.length ? `tags ${ts.tags.join(',')}` : ts.login ? `user ${ts.login}` : 'an unknown login';
@@ -64,6 +65,24 @@ export function downBlockers(stack: string, state: MachineState): Blocker[] {
       reason: `the backup of ${r.path} (the config before peer-provision's first up) is not valid JSON5, and the config was edited since: down cannot tell which gateway settings were yours`,
       fix: `set gateway.bind, port, auth and tools.allow in ${r.path} as you want them and remove the folder ~/.peer-provision/${stack}/configs/${r.id} (down then leaves that config as it is), or repair its file orig; then re-run down`,
     }));
+}
+
+/**
+ * tailscaled stopped or crashed (installed, but `tailscale status` cannot reach it): no join or leave can run, and
+ * the node's tags and address are unknown, so nothing is planned over a guess. Starting a daemon someone stopped is
+ * theirs to decide; systemd's unit restarts a crashed one on its own.
+ */
+export function tailscaledBlockers(machine: MachineSpec, state: MachineState): Blocker[] {
+  if (!state.tailscale.installed || !state.tailscale.daemonError) return [];
+  return [
+    {
+      reason: `tailscaled is not running, or not answering (tailscale status: ${state.tailscale.daemonError})`,
+      fix:
+        state.os === 'darwin'
+          ? `start Tailscale on ${machine.name} (the app, or sudo brew services start tailscale), then re-run`
+          : `start it on ${machine.name} (sudo systemctl enable --now tailscaled, or however tailscaled is run there), then re-run`,
+    },
+  ];
 }
 
 /** Two entries that reach the same machine (same machine id) would be peered with themselves. */

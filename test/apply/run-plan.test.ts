@@ -229,6 +229,33 @@ describe('runPlan (up)', () => {
     assert.match(result.failures[0]!.message, /^m1: join the tailnet failed: .*invalid key: unable to validate API key/);
   });
 
+  test('progress lines (CI): each step names its machine; a machine that stopped short ends with ✖ and why, never ✔', async () => {
+    const w = world({
+      m1: { join: () => ({ exitCode: 1, stderr: 'backend error: invalid key\n' }) },
+      m2: joinAnswer('100.64.0.2'),
+    });
+    const printed: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string) => (printed.push(String(chunk)), true)) as typeof write;
+    let result: Awaited<ReturnType<typeof runPlan>>;
+    try {
+      result = await runPlan(planOf('up', tailnetUp, { m1: upSteps('m1', 'm2'), m2: upSteps('m2', 'm1') }), w.ctx, { renderer: 'simple', events: noEvents });
+    } finally {
+      process.stderr.write = write;
+    }
+    const lines = printed.join('').split('\n');
+    const line = (pattern: RegExp) => lines.find((l) => pattern.test(l));
+    assert.ok(line(/^✔ \[\d\d:\d\d:\d\d\] m2: join the tailnet$/), printed.join(''));
+    assert.ok(line(/^✖ \[\d\d:\d\d:\d\d\] m1: join the tailnet \[FAILED: m1: join the tailnet failed: backend error: invalid key\]$/), printed.join(''));
+    assert.ok(line(/^↓ \[\d\d:\d\d:\d\d\] m1: patch the gateway config \[SKIPPED: skipped: an earlier step failed\]$/), printed.join(''));
+    assert.ok(line(/^✖ \[\d\d:\d\d:\d\d\] m1 \(lab-m1\) \[FAILED: m1 stopped at join the tailnet\]$/), printed.join(''));
+    assert.ok(line(/^✖ \[\d\d:\d\d:\d\d\] m2 \(lab-m2\) \[FAILED: m2 stopped before patch the gateway config\]$/), printed.join(''));
+    assert.ok(!line(/^✔ .*m[12] \(lab-m[12]\)/), `no machine shows ✔:\n${printed.join('')}`);
+    assert.ok(line(/^✔ \[\d\d:\d\d:\d\d\] tailnet$/), 'the tailnet got through');
+    assert.deepEqual([...result!.stopped].sort(), ['m1', 'm2']);
+    assert.equal(result!.done, 3, 'policy, keys, and m2 joined');
+  });
+
   test('the keys preflight failing stops the plan before its first step', async () => {
     const w = world();
     w.ctx.tailnet.keysPreflight = async () => {

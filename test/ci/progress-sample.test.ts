@@ -38,4 +38,7 @@ test("docs/ci.md's progress sample is what the CLI prints in CI", async () => {
       `not printed: ${line}\nstderr:\n${r.stderr}`,
     );
   assert.doesNotMatch(r.stdout, /\[\d\d:\d\d:\d\d\]/, 'progress never on stdout');
+  // both joins failed here: no pair could pass, so no check is run (and no security audit costs seconds)
+  assert.match(r.stderr, /^↓ \[\d\d:\d\d:\d\d\] verify: .* \[SKIPPED: skipped: no machine got through its steps\]$/m);
+  assert.doesNotMatch(r.stdout, /^Verify:/m);
 });

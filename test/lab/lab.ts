@@ -45,7 +45,7 @@ import {
   systemdGatewayPid,
   systemdKindMissing,
 } from './systemd-machine.js';
-import { ARGV_LOG, tailscaledBinary } from './tailscale-installer.js';
+import { ARGV_LOG, START_TAILSCALED, tailscaledBinary } from './tailscale-installer.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url)); // dist/test/lab
 export const REPO = resolve(HERE, '../../..');
@@ -550,6 +550,33 @@ export class Lab {
       { input: key },
     );
     if (r.code !== 0) throw new Error(`lab: ${machine} could not join (${r.code}): ${(r.stderr || r.stdout).trim()}`);
+  }
+  /** Stops the control server (headscale, as a crash or a maintenance stop would): its port closes. */
+  async stopControl(): Promise<void> {
+    for (const pid of sh('ip', ['netns', 'pids', HUB_NS], { allowFail: true }).split('\n').filter(Boolean).map(Number))
+      if (readFileSync(`/proc/${pid}/cmdline`, { encoding: 'utf8', flag: 'r' }).includes('headscale\0serve')) process.kill(pid, 'SIGTERM');
+    await waitFor('headscale to stop', async () => !(await tcpOpen(HUB_IP, HEADSCALE_PORT)), 10_000, 50);
+  }
+  /** Starts the control server again on its own state (nodes, keys, policy kept). */
+  async startControl(): Promise<void> {
+    this.headscale.start(HUB_NS, CLEAN_ENV);
+    await waitFor('headscale', () => tcpOpen(HUB_IP, HEADSCALE_PORT), 30_000, 50);
+  }
+  /** Kills a machine's tailscaled (a crash: SIGKILL, its TUN device goes with it). */
+  async killTailscaled(machine: string): Promise<void> {
+    const r = await this.run(
+      machine,
+      'pkill -9 -x tailscaled; i=0; while pgrep -x tailscaled >/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; ! pgrep -x tailscaled >/dev/null',
+    );
+    if (r.code !== 0) throw new Error(`lab: tailscaled on ${machine} did not stop: ${r.stderr}`);
+  }
+  /** Starts a machine's tailscaled as its service would (systemd's unit, or as the installer does without systemd). */
+  async startTailscaled(machine: string): Promise<void> {
+    const r = await this.run(
+      machine,
+      `if [ -d /run/systemd/system ]; then systemctl start tailscaled; else SBIN=/usr/local/sbin\n${START_TAILSCALED}\nfi; tailscale status --json >/dev/null`,
+    );
+    if (r.code !== 0) throw new Error(`lab: tailscaled on ${machine} did not start: ${r.stderr}`);
   }
   /** Deletes every node at headscale, as an admin deleting the devices in the admin console would. */
   deleteNodes(): void {

@@ -44,6 +44,16 @@ Type=notify
 WantedBy=multi-user.target
 `;
 
+/**
+ * Starts tailscaled as the package's unit would, on a machine without systemd (SBIN set: where it is installed), and
+ * waits for its socket. Also what the lab does to start a tailscaled a test stopped.
+ */
+export const START_TAILSCALED = `  mkdir -p /run/tailscale
+  ( set -a; . /etc/default/tailscaled; set +a
+    exec setsid "$SBIN/tailscaled" --state=/var/lib/tailscale/tailscaled.state --socket=/run/tailscale/tailscaled.sock --port "$PORT" $FLAGS \\
+      </dev/null >>/var/log/pplab-tailscale/tailscaled.log 2>&1 ) &
+  i=0; while [ ! -S /run/tailscale/tailscaled.sock ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done`;
+
 /** controlUrl: the device policy's LoginURL; undefined: no device policy (Tailscale's default control server). */
 export function installScript(controlUrl: string | undefined): string {
   return `#!/bin/sh
@@ -79,11 +89,7 @@ ${UNIT}UNIT
   systemctl daemon-reload
   systemctl enable --now tailscaled.service
 else
-  mkdir -p /run/tailscale
-  ( set -a; . /etc/default/tailscaled; set +a
-    exec setsid "$SBIN/tailscaled" --state=/var/lib/tailscale/tailscaled.state --socket=/run/tailscale/tailscaled.sock --port "$PORT" $FLAGS \\
-      </dev/null >>/var/log/pplab-tailscale/tailscaled.log 2>&1 ) &
-  i=0; while [ ! -S /run/tailscale/tailscaled.sock ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+${START_TAILSCALED}
 fi
 "$BIN/tailscale" version >/dev/null
 echo "Installation complete! Log in to start using Tailscale by running:"

@@ -83,3 +83,38 @@ test('join.sh: a glob in a kept value is passed on as it is', () => {
   assert.match(ts.ups()[1]!, / --operator=\*$/);
   assert.doesNotMatch(ts.ups()[1]!, /advertise-tags/, "tags are ours: the key's own apply");
 });
+
+for (const settings of [false, true])
+  test(`join.sh: a join that times out says what tailscaled says is wrong (the control server refused the connection)${settings ? ', also on the --reset try' : ''}`, () => {
+    const dir = home(undefined);
+    writeFileSync(join(dir, 'revert-error'), settings ? REVERT_ERROR('--auth-key=file:/tmp/k --hostname=m1 --ssh') : '');
+    // what tailscale 1.102.5 prints when its control server is down: the CLI times out; the reason is in Health
+    writeFileSync(
+      join(dir, 'tailscale'),
+      `#!/bin/sh
+case "$1" in
+  up) case " $* " in *" --reset "*) ;; *) [ -s ${dir}/revert-error ] && { cat ${dir}/revert-error >&2; exit 1; } ;; esac
+      echo 'timeout waiting for Tailscale service to enter a Running state; check health with "tailscale status"' >&2; exit 1 ;;
+  status) cat <<'JSON'
+{
+  "Version": "1.102.5",
+  "BackendState": "NeedsLogin",
+  "Health": [
+    "You are logged out. The last login error was: fetch control key: Get \\"http://10.0.0.1:8080/key?v=142\\": dial tcp 10.0.0.1:8080: connect: connection refused"
+  ],
+  "Self": { "HostName": "m1" }
+}
+JSON
+  ;;
+esac
+`,
+      { mode: 0o755 },
+    );
+    const r = runTemplate('join', VARS, { HOME: dir, PATH: `${dir}:/usr/bin:/bin` }, false);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /timeout waiting for Tailscale service/);
+    assert.match(
+      r.stderr,
+      /^tailscaled: You are logged out\. The last login error was: fetch control key: Get "http:\/\/10\.0\.0\.1:8080\/key\?v=142": dial tcp 10\.0\.0\.1:8080: connect: connection refused$/m,
+    );
+  });

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseObservation } from '../../src/observe/parse.js';
 import { forgetSecrets } from '../../src/output/redact.js';
-import { ROOT } from '../helpers.js';
+import { loadSpec } from '../../src/peer-yaml/load.js';
+import { plan } from '../../src/plan/index.js';
+import { ROOT, writeTemp } from '../helpers.js';
 import { home, runTemplate } from './run-template.js';
 
 const recordId = (path: string) => createHash('sha256').update(path).digest('hex').slice(0, 16);
@@ -161,4 +163,39 @@ test('observe.sh finds an OpenClaw that nvm installed, though ssh gave no PATH t
     env: { HOME: dir, PATH: '/usr/bin:/bin' },
   });
   assert.equal(run.stdout.trim(), `node is ${join(nvmBin, 'node')}`);
+});
+
+test('observe.sh: tailscaled not running is said in the CLI words, and up and down are blocked with the way to start it (no join planned)', () => {
+  forgetSecrets();
+  const dir = home(undefined);
+  // tailscale 1.102.5's own answer when tailscaled is stopped
+  writeFileSync(
+    join(dir, 'tailscale'),
+    `#!/bin/sh
+echo 'failed to connect to local tailscaled; it doesn'"'"'t appear to be running (sudo systemctl start tailscaled ?)' >&2
+exit 1
+`,
+    { mode: 0o755 },
+  );
+  const r = runTemplate('observe', { STACK: 'lab', PORT: 1, CONFIG_PATH: '', WANT_BACKUP: 0 }, { HOME: dir, PATH: `${dir}:/usr/bin:/bin` }, false);
+  assert.equal(r.code, 0, r.stderr);
+  const { state } = parseObservation(r.stdout);
+  assert.equal(state.tailscale.installed, true);
+  assert.equal(state.tailscale.daemonError, "failed to connect to local tailscaled; it doesn't appear to be running (sudo systemctl start tailscaled ?)");
+
+  const spec = loadSpec(
+    writeTemp(
+      'version: 1\nname: lab\ntailnet: { provider: provided }\nmachines:\n  m1: { ssh: lab-m1, tailscale: { authKey: env:K1 } }\n  m2: { ssh: lab-m2, tailscale: { authKey: env:K2 } }\n',
+    ),
+  );
+  const machines = new Map(['m1', 'm2'].map((m) => [m, { status: 'observed' as const, state }]));
+  for (const command of ['up', 'down'] as const) {
+    const p = plan({ spec, command, machines, policy: { unread: 'not needed' } });
+    const b = p.blockers.find((x) => x.where === 'm1' && /tailscaled is not running/.test(x.reason));
+    assert.ok(b, `${command}: ${JSON.stringify(p.blockers)}`);
+    assert.match(b.reason, /it doesn't appear to be running/);
+    assert.match(b.fix, /sudo systemctl enable --now tailscaled/);
+    assert.ok(!p.machines[0]!.actions.some((a) => a.kind === 'join'), `${command}: no join over an unknown node`);
+    if (command === 'up') assert.match(p.machines[0]!.notes?.[0] ?? '', /^tailscaled is not answering: failed to connect/);
+  }
 });

@@ -92,7 +92,7 @@ export async function run(options: DownOptions & { planFile?: string }, view: Vi
     const problems = [...unreachable.map((m) => `${m.machine}: unreachable, skipped: ${m.reason}`), ...result.failures.map((f) => f.message)];
     view.emit({
       event: 'result',
-      changed: true,
+      changed: result.done > 0,
       ok: problems.length === 0 && !interrupted(),
       exitCode: interrupted() ? EXIT.interrupted : problems.length ? EXIT.failure : EXIT.ok,
       problems,
