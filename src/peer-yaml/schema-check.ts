@@ -5,6 +5,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { closest, distance } from 'fastest-levenshtein';
 import type { Problem } from '../errors.js';
 import { locate, type ParsedFile } from './parse.js';
+import type { Fault } from './rule-input.js';
 
 export const SCHEMA_PATH = new URL('../../../schemas/peer.schema.json', import.meta.url);
 
@@ -85,11 +86,21 @@ const pathOf = (instancePath: string) =>
     .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
     .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
 
-export function schemaProblems(parsed: ParsedFile): Problem[] {
+export interface SchemaCheck {
+  problems: Problem[];
+  /** Where the data is not what the schema says: the rule checks leave these parts out (rule-input.ts). */
+  faults: Fault[];
+}
+
+/** Counts of a whole (too few or too many machines): the parts themselves are sound, the rules can read them. */
+const COUNT_KEYWORDS = new Set(['minProperties', 'maxProperties']);
+
+export function checkSchema(parsed: ParsedFile): SchemaCheck {
   const validate = validator();
-  if (validate(parsed.data)) return [];
+  if (validate(parsed.data)) return { problems: [], faults: [] };
   const seen = new Set<string>();
   const problems: Problem[] = [];
+  const faults: Fault[] = [];
   for (const error of validate.errors ?? []) {
     // propertyNames errors come in pairs (the name's pattern, then "property name is invalid"): keep the first
     if (error.keyword === 'propertyNames') continue;
@@ -103,6 +114,7 @@ export function schemaProblems(parsed: ParsedFile): Problem[] {
       path = [...path, error.propertyName];
       atKey = true;
     }
+    if (!COUNT_KEYWORDS.has(error.keyword)) faults.push({ path, unknownKey: error.keyword === 'additionalProperties' });
     const field = path.join('.');
     const message = messageFor(error, error.data);
     const id = `${field}\0${message}`;
@@ -110,5 +122,5 @@ export function schemaProblems(parsed: ParsedFile): Problem[] {
     seen.add(id);
     problems.push({ file: parsed.file, ...locate(parsed, path, atKey), field, message });
   }
-  return problems;
+  return { problems, faults };
 }
