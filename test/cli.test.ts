@@ -349,6 +349,10 @@ test('init refuses bad answers (exit 2, nothing written), and asks for machines 
   }
   assert.deepEqual(readdirSync(dir), [], 'nothing written, no temp file left');
   assert.match((await runCli(['init'], { cwd: dir })).stderr, /pass --machine NAME=TARGET/);
+  // a folder that is not there: said plainly (it was "unexpected error: ENOENT ... mkdtemp" with a stack, exit 1)
+  const nowhere = await runCli(['init', '--machine', 'a=local', '--machine', 'b=b', '-f', 'nowhere/peer.yaml'], { cwd: dir });
+  assert.equal(nowhere.code, 2, nowhere.stderr);
+  assert.match(nowhere.stderr, /^nowhere: no such folder: init cannot write peer\.yaml there\nhint: pass -f PATH to a file in a folder that exists/);
 });
 
 test('colour in the plan only for a person: FORCE_COLOR turns it on; NO_COLOR, --no-color and a pipe keep it off', async () => {
