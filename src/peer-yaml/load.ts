@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { InputError, type Problem } from '../errors.js';
 import { durationSeconds } from './duration.js';
 import { locate, type ParsedFile, parsePeerFile, parsePeerText } from './parse.js';
+import { pastedKeys } from './pasted-keys.js';
 import { aboutLeftOut, ruleInput } from './rule-input.js';
 import { type RawSpec, ruleProblems } from './rules.js';
 import { checkSchema } from './schema-check.js';
@@ -50,13 +51,14 @@ export function problemsInText(file: string, text: string): Problem[] {
 
 /**
  * The structure's problems and the rules' beside them: the rules read what the schema found sound (a faulty
- * part is left out, and nothing is said twice about it). In the file's order.
+ * part is left out, and nothing is said twice about it); and a Tailscale key pasted anywhere. In the file's order.
  */
 function problemsIn(parsed: ParsedFile): Problem[] {
   const schema = checkSchema(parsed);
   const { input, fields } = ruleInput(parsed.data as Record<string, unknown>, schema.faults);
   const rules = ruleProblems(parsed, input).filter((p) => !aboutLeftOut(p.field, fields));
-  return [...schema.problems, ...rules].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+  const found = [...schema.problems, ...rules];
+  return [...found, ...pastedKeys(parsed, found)].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
 }
 
 /**
