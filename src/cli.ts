@@ -2,10 +2,12 @@
 // (so --help and validate start fast and never load Pulumi), and is the one boundary that turns errors into
 // messages and exit codes. No module in src/ imports this one (bin/peer-provision.js loads it).
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { CommanderError } from 'commander';
 import { EXIT, InputError, PeerProvisionError, UsageError } from './errors.js';
 import { handleInterrupts } from './interrupt.js';
-import { disableColour } from './output/colour.js';
+import { colourWanted, disableColour } from './output/colour.js';
+import { renderDiagnostics } from './output/diagnostics.js';
 import { stderr } from './output/io.js';
 import { humanView, jsonView, type View } from './output/view.js';
 import type { PlanBlocker } from './plan/types.js';
@@ -48,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.invalid;
   }
   const { name, options } = chosen;
-  const view = viewFor(Boolean(options.json), name); // the one place --json is looked at for output
+  const view = viewFor(Boolean(options.json), name, options.file); // the one place --json is looked at for output
   if (options.color === false) disableColour();
   handleInterrupts(stderr);
   try {
@@ -65,7 +67,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const viewFor = (json: boolean, command: string): View => (json ? jsonView(STREAMING.has(command)) : humanView());
+const viewFor = (json: boolean, command: string, file?: string): View =>
+  json ? jsonView(STREAMING.has(command), command === 'validate' && file ? resolve(file) : undefined) : humanView();
 
 /**
  * The one error boundary: a message on stderr and an exit code. With --json stdout stays JSON Lines to the
@@ -86,7 +89,8 @@ function report(error: unknown, view: View, toStderr = true): number {
     code,
   );
   if (toStderr) {
-    stderr(`${message}\n`);
+    // bad input is shown where it is: each problem with its line and a caret, as compilers show theirs
+    stderr(error instanceof InputError ? renderDiagnostics(error.problems, { colour: colourWanted(process.stderr) }) : `${message}\n`);
     if (known && error.hint) stderr(`hint: ${error.hint}\n`);
   }
   return code;

@@ -27,9 +27,12 @@ export interface Problem {
   /** Dotted path of the field, e.g. machines.beta.gateway.port; empty for the whole document. */
   field: string;
   message: string;
+  /** What to do about it, when the message alone does not say (shown below the line, in JSON as `hint`). */
+  hint?: string;
 }
 
-export const formatProblem = (p: Problem) => `${p.file}${p.line ? `:${p.line}:${p.col ?? 1}` : ''} ${p.field || '(document)'}: ${p.message}`;
+/** One line: FILE:LINE:COL: field: message, as compilers write theirs (output/diagnostics.ts adds the source line). */
+export const formatProblem = (p: Problem) => `${p.file}${p.line ? `:${p.line}:${p.col ?? 1}` : ''}: ${p.field ? `${p.field}: ` : ''}${p.message}`;
 
 /** The input is invalid: every problem found, reported at once. Exit 2, nothing touched. */
 export class InputError extends PeerProvisionError {

@@ -138,7 +138,7 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     .action((shell) => run('completion', { shell } as never));
   cli
     .command('init')
-    .description('write a commented peer.yaml from --machine flags (or ask on a terminal); never overwrites one')
+    .description('write a commented peer.yaml from --machine flags (or ask on a terminal, checking each answer as it is typed); never overwrites one')
     .option('-f, --file <path>', 'the peer.yaml to write', 'peer.yaml')
     .option('-m, --machine <name=target>', 'a machine and how to reach it: NAME=local or NAME=user@host[:port] (repeat, at least two)', collect, [])
     .addOption(new Option('--provider <provider>', 'how machines get Tailscale auth keys').choices(['pulumi', 'provided']).default('pulumi'))

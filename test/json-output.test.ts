@@ -30,7 +30,22 @@ test('validate --json: one validate document, ready or not', async () => {
       'machines:\n  a: {ssh: a, gateway: {token: env:PP_V_TOKEN_A}}\n  b: {ssh: b, gateway: {token: env:PP_V_TOKEN_B}}\n',
   );
   const [doc] = await json(['validate', '-f', file], 0, { env: { PATH: '/nonexistent', PP_V_ID: '', PP_V_SECRET: '', PP_V_TOKEN_A: '', PP_V_TOKEN_B: '' } });
-  assert.ok('format' in doc && doc.format === 'peer-provision/validate@1' && doc.blockers.length === 5, JSON.stringify(doc));
+  assert.ok('format' in doc && doc.format === 'peer-provision/validate@1' && doc.valid && doc.blockers.length === 5, JSON.stringify(doc));
+  // an invalid file: still the validate document, valid false, each problem a diagnostic (the schema checks the shape)
+  const invalid = writeTemp('version: 1\nname: x\ntailnet:\nprovider: provided\nmachines:\n  a: {ssh: local}\n  b: {ssh: local}\n');
+  const [bad] = await json(['validate', '-f', invalid], 2);
+  assert.ok('format' in bad && bad.format === 'peer-provision/validate@1' && !bad.valid, JSON.stringify(bad));
+  assert.deepEqual(bad.diagnostics, [
+    {
+      file: invalid,
+      line: 3,
+      column: 1,
+      field: 'tailnet',
+      message: 'is empty: indent the lines below',
+      hint: 'provider is read as a key beside tailnet, not under it: indent it under tailnet (two spaces more than tailnet)',
+    },
+    { file: invalid, line: 7, column: 12, field: 'machines.b.ssh', message: 'only one machine can be local (already: a)' },
+  ]);
 });
 
 test('plan --offline --json: one plan document for up, down and rotate, with or without --machine', async () => {

@@ -91,7 +91,7 @@ function secretBlockers(spec: Spec): PlanBlocker[] {
       const blocker: PlanBlocker = {
         where: p.field.startsWith('machines.') ? p.field.split('.')[1]! : 'peer.yaml',
         kind: 'secret' as const,
-        reason: formatProblem(p), // FILE:LINE:COL field: message, as every other input problem
+        reason: formatProblem(p), // FILE:LINE:COL: field: message, as every other input problem
         fix: found.missing ? fixForMissing(p.message) : fixForUnusable(p.field),
       };
       positioned.set(blocker, found);

@@ -39,9 +39,24 @@ const defs = {
       col: { type: 'integer' },
       field: { type: 'string', description: 'dotted path, e.g. machines.beta.gateway.port; empty for the whole document' },
       message: string,
+      hint: { type: 'string', description: 'what to do about it, when the message alone does not say' },
     },
     ['file', 'field', 'message'],
   ),
+  diagnostic: {
+    ...closed(
+      {
+        file: string,
+        line: { type: 'integer', description: 'from 1; absent for a problem of the whole file (it cannot be read, it is empty)' },
+        column: { type: 'integer', description: 'from 1, where the line has one' },
+        field: { type: 'string', description: 'dotted path, e.g. machines.beta.gateway.port; empty for the whole document' },
+        message: string,
+        hint: { type: 'string', description: 'what to do about it, when the message alone does not say' },
+      },
+      ['file', 'field', 'message'],
+    ),
+    description: 'one problem in peer.yaml (or in a secret it references), at its place, in the order of the file',
+  },
   blocker: {
     ...closed(
       {
@@ -178,6 +193,21 @@ export const documents = {
     },
     ['format', 'valid', 'file', 'stack', 'provider', 'machines', 'peers', 'ready', 'blockers'],
   ),
+  validateInvalid: {
+    ...closed(
+      {
+        format: { const: 'peer-provision/validate@1' },
+        valid: { const: false },
+        file: string,
+        diagnostics: { type: 'array', items: ref('diagnostic'), minItems: 1 },
+        exitCode: { const: 2 },
+        error: ref('errorDetail'),
+      },
+      ['format', 'valid', 'file', 'diagnostics', 'exitCode', 'error'],
+    ),
+    description:
+      'validate of a file that is not valid (exit 2): every problem as a diagnostic; exitCode and error as every failed command has them (error.problems: the same problems)',
+  },
   verify: closed({ format: { const: 'peer-provision/verify@1' }, stack: string, ok: { type: 'boolean' }, checks: { type: 'array', items: ref('check') } }, [
     'format',
     'stack',
@@ -286,10 +316,11 @@ export const eventsSchema = {
   $comment: 'Generated from src/output/events-schema.ts by `npm run schema`: edit that file, not this one.',
   title: 'peer-provision --json output',
   description:
-    'Every line peer-provision prints on stdout with --json (JSON Lines). validate, plan, verify, status and tailnet init print one document (a `format`); up, down and rotate print events (an `event` and a `time`), the last a `result`. A command that fails prints an error document, or an error event and then a result.',
+    'Every line peer-provision prints on stdout with --json (JSON Lines). validate, plan, verify, status and tailnet init print one document (a `format`); up, down and rotate print events (an `event` and a `time`), the last a `result`. A command that fails prints an error document, or an error event and then a result; validate of an invalid file prints its validate document with valid false and the diagnostics.',
   anyOf: [
     ref('plan'),
     ref('document-validate'),
+    ref('document-validateInvalid'),
     ref('document-verify'),
     ref('document-status'),
     ref('document-tailnetInit'),
@@ -304,6 +335,7 @@ export const eventsSchema = {
   $defs: {
     ...defs,
     'document-validate': documents.validate,
+    'document-validateInvalid': documents.validateInvalid,
     'document-verify': documents.verify,
     'document-status': documents.status,
     'document-tailnetInit': documents.tailnetInit,

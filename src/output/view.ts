@@ -35,9 +35,10 @@ export const humanView = (): View => ({
 
 /**
  * streaming: up, down and rotate, whose stdout is a stream of events ending with a result, even when they
- * fail; the others print one document, an error document when they fail.
+ * fail; the others print one document, an error document when they fail. validating: validate's file, whose
+ * invalid input is its answer (valid: false, with the diagnostics), not an error document.
  */
-export function jsonView(streaming: boolean): View {
+export function jsonView(streaming: boolean, validating?: string): View {
   const line = (value: unknown) => stdout(JSON.stringify(value) + '\n');
   const emit = (event: StreamEvent) => line({ time: new Date().toISOString(), ...event });
   return {
@@ -47,9 +48,31 @@ export function jsonView(streaming: boolean): View {
     print: () => undefined,
     emit,
     failed(detail, exitCode) {
+      if (validating && detail.problems?.length && exitCode === 2) {
+        const doc: JsonDocument = {
+          format: 'peer-provision/validate@1',
+          valid: false,
+          file: validating,
+          diagnostics: detail.problems.map(diagnostic),
+          exitCode,
+          error: detail,
+        };
+        return line(doc);
+      }
       if (!streaming) return line({ format: 'peer-provision/error@1', exitCode, error: detail });
       emit({ event: 'error', error: detail });
       emit({ event: 'result', ok: false, exitCode, error: detail.message });
     },
   };
 }
+
+type Diagnostic = Extract<JsonDocument, { valid: false }>['diagnostics'][number];
+
+/** A problem as a diagnostic: its position spelled out (column, not col), in the order a person reads it. */
+const diagnostic = ({ file, line, col, field, message, hint }: NonNullable<ErrorDetail['problems']>[number]): Diagnostic => ({
+  file,
+  ...(line ? { line, column: col ?? 1 } : {}),
+  field,
+  message,
+  ...(hint ? { hint } : {}),
+});

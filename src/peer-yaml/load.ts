@@ -1,12 +1,15 @@
 // peer.yaml -> Spec: parse, check structure, check rules, then fill in defaults. Throws InputError with
-// every problem at once; never touches anything but the file itself.
+// every problem at once (the structure's and the rules', in the file's order); never touches anything but the
+// file itself.
 import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { InputError, type Problem } from '../errors.js';
 import { durationSeconds } from './duration.js';
-import { locate, type ParsedFile, parsePeerFile } from './parse.js';
+import { locate, type ParsedFile, parsePeerFile, parsePeerText } from './parse.js';
+import { pastedKeys } from './pasted-keys.js';
+import { aboutLeftOut, ruleInput } from './rule-input.js';
 import { type RawSpec, ruleProblems } from './rules.js';
-import { schemaProblems } from './schema-check.js';
+import { checkSchema } from './schema-check.js';
 import {
   DEFAULT_A2A_RATE_LIMIT,
   DEFAULT_GATEWAY_PORT,
@@ -29,14 +32,33 @@ const sources = new WeakMap<Spec, ParsedFile>();
 export function loadSpec(file: string): Spec {
   const path = resolve(file);
   const parsed = parsePeerFile(path);
-  const structural = schemaProblems(parsed);
-  if (structural.length > 0) throw new InputError(structural);
-  const raw = parsed.data as RawSpec;
-  const semantic = ruleProblems(parsed, raw);
-  if (semantic.length > 0) throw new InputError(semantic);
-  const spec = toSpec(path, raw);
+  const problems = problemsIn(parsed);
+  if (problems.length > 0) throw new InputError(problems);
+  const spec = toSpec(path, parsed.data as RawSpec);
   sources.set(spec, parsed);
   return spec;
+}
+
+/** Every problem of this text as the peer.yaml `file` would have it (init checks each answer with it). */
+export function problemsInText(file: string, text: string): Problem[] {
+  try {
+    return problemsIn(parsePeerText(resolve(file), text));
+  } catch (error) {
+    if (error instanceof InputError) return error.problems;
+    throw error;
+  }
+}
+
+/**
+ * The structure's problems and the rules' beside them: the rules read what the schema found sound (a faulty
+ * part is left out, and nothing is said twice about it); and a Tailscale key pasted anywhere. In the file's order.
+ */
+function problemsIn(parsed: ParsedFile): Problem[] {
+  const schema = checkSchema(parsed);
+  const { input, fields } = ruleInput(parsed.data as Record<string, unknown>, schema.faults);
+  const rules = ruleProblems(parsed, input).filter((p) => !aboutLeftOut(p.field, fields));
+  const found = [...schema.problems, ...rules];
+  return [...found, ...pastedKeys(parsed, found)].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
 }
 
 /**

@@ -18,14 +18,20 @@ export interface ParsedFile {
 }
 
 export function parsePeerFile(file: string): ParsedFile {
-  const problem = (message: string, line?: number, col?: number): InputError => new InputError([{ file, line, col, field: '', message }]);
   let text: string;
   try {
     text = readRegularFile(file, MAX_BYTES).text;
   } catch (error) {
     if (!(error instanceof FileRefused)) throw error;
-    throw problem(error.code ? `cannot read: ${error.code} (it ${error.reason})` : `cannot read: it ${error.reason}`);
+    const message = error.code ? `cannot read: ${error.code} (it ${error.reason})` : `cannot read: it ${error.reason}`;
+    throw new InputError([{ file, field: '', message }]);
   }
+  return parsePeerText(file, text);
+}
+
+/** The text as the peer.yaml `file` (init checks its answers before anything is written). */
+export function parsePeerText(file: string, text: string): ParsedFile {
+  const problem = (message: string, line?: number, col?: number): InputError => new InputError([{ file, line, col, field: '', message }]);
   const lines = new LineCounter();
   const deep = tooDeep(text);
   if (deep !== undefined) {

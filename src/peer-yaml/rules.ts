@@ -34,16 +34,31 @@ export interface RawSpec {
   peers?: [string, string][];
 }
 
+/**
+ * What the rules read: the spec, or as much of it as the schema found sound (rule-input.ts). A part may be
+ * missing; machineNames are every machine named, for the peers (default: the machines given).
+ */
+export type RuleInput = Partial<Pick<RawSpec, 'name' | 'tailnet' | 'machines' | 'peers'>> & { machineNames?: string[] };
+
 const MAX_KEY_EXPIRY_SECONDS = 90 * 86400; // Tailscale's limit for auth keys
 const MAX_TAG_LENGTH = 63 + 'tag:'.length;
 
-export function ruleProblems(parsed: ParsedFile, raw: RawSpec): Problem[] {
+export function ruleProblems(parsed: ParsedFile, raw: RuleInput): Problem[] {
   const problems: Problem[] = [];
   const add = (path: (string | number)[], message: string, atKey = false) =>
     problems.push({ file: parsed.file, ...locate(parsed, path, atKey), field: path.join('.'), message });
+  const machines = raw.machines ?? {};
+  const names = Object.keys(machines);
+  if (raw.tailnet) tailnetProblems(raw.tailnet, machines, add);
+  machineProblems(parsed, raw.name, machines, add);
+  if (raw.peers && (raw.machines || raw.machineNames)) peerProblems(raw.peers, raw.machineNames ?? names, add);
+  return problems;
+}
 
-  const { tailnet } = raw;
-  const names = Object.keys(raw.machines);
+type Add = (path: (string | number)[], message: string, atKey?: boolean) => void;
+
+function tailnetProblems(tailnet: RawSpec['tailnet'], machines: RawSpec['machines'], add: Add): void {
+  const names = Object.keys(machines);
 
   if (tailnet.controlUrl !== undefined) {
     const problem =
@@ -67,7 +82,7 @@ export function ruleProblems(parsed: ParsedFile, raw: RawSpec): Problem[] {
       add(['tailnet', 'credentials', 'apiKey'], 'give either an OAuth client or an apiKey, not both');
     }
     for (const name of names) {
-      if (raw.machines[name].tailscale?.authKey) {
+      if (machines[name].tailscale?.authKey) {
         add(['machines', name, 'tailscale', 'authKey'], 'authKey is only for provider: provided; with provider: pulumi keys are minted', true);
       }
     }
@@ -78,7 +93,7 @@ export function ruleProblems(parsed: ParsedFile, raw: RawSpec): Problem[] {
       }
     }
     for (const name of names) {
-      if (!raw.machines[name].tailscale?.authKey) {
+      if (!machines[name].tailscale?.authKey) {
         add(['machines', name, 'tailscale'], 'provider provided needs tailscale.authKey (env:NAME or file:PATH) on every machine');
       }
     }
@@ -90,12 +105,14 @@ export function ruleProblems(parsed: ParsedFile, raw: RawSpec): Problem[] {
   if (tailnet.keys?.expiry && durationSeconds(tailnet.keys.expiry) === 0) {
     add(['tailnet', 'keys', 'expiry'], 'must be longer than 0');
   }
+}
 
+/** Each machine, and the machines compared: hostnames, ssh targets, one local. stack: the name, if sound. */
+function machineProblems(parsed: ParsedFile, stack: string | undefined, machines: RawSpec['machines'], add: Add): void {
   const hostnames = new Map<string, string>();
   const targets = new Map<string, string>(); // ssh target -> the first machine reached through it
   const locals: string[] = [];
-  for (const name of names) {
-    const machine = raw.machines[name];
+  for (const [name, machine] of Object.entries(machines)) {
     const hostname = machine.tailscale?.hostname ?? name;
     const other = hostnames.get(hostname);
     if (other) add(['machines', name, 'tailscale', 'hostname'], `tailscale hostname "${hostname}" is already used by machine ${other}`);
@@ -110,8 +127,8 @@ export function ruleProblems(parsed: ParsedFile, raw: RawSpec): Problem[] {
         `ssh target "${machine.ssh}" is already machine ${first}'s (${parsed.file}${at.line ? `:${at.line}:${at.col ?? 1}` : ''}): two entries would be one machine; give each machine its own target`,
       );
     } else if (machine.ssh !== 'local') targets.set(machine.ssh, name);
-    if (`tag:peer-${raw.name}-${name}`.length > MAX_TAG_LENGTH) {
-      add(['machines', name], `name plus stack name is too long for a Tailscale tag (tag:peer-${raw.name}-${name})`, true);
+    if (stack !== undefined && `tag:peer-${stack}-${name}`.length > MAX_TAG_LENGTH) {
+      add(['machines', name], `name plus stack name is too long for a Tailscale tag (tag:peer-${stack}-${name})`, true);
     }
     const installUrl = machine.tailscale?.installUrl;
     if (installUrl !== undefined) {
@@ -124,9 +141,11 @@ export function ruleProblems(parsed: ParsedFile, raw: RawSpec): Problem[] {
   if (locals.length > 1) {
     add(['machines', locals[1], 'ssh'], `only one machine can be local (already: ${locals[0]})`);
   }
+}
 
+function peerProblems(peers: [string, string][], names: string[], add: Add): void {
   const pairs = new Set<string>();
-  (raw.peers ?? []).forEach((pair, index) => {
+  peers.forEach((pair, index) => {
     const [a, b] = pair;
     for (const [i, member] of pair.entries()) {
       if (!names.includes(member)) add(['peers', index, i], `no machine named "${member}" (machines: ${names.join(', ')})`);
@@ -136,7 +155,6 @@ export function ruleProblems(parsed: ParsedFile, raw: RawSpec): Problem[] {
     if (pairs.has(id)) add(['peers', index], `pair ${a}, ${b} is listed twice`);
     pairs.add(id);
   });
-  return problems;
 }
 
 const parsedUrl = (text: string): URL | undefined => {

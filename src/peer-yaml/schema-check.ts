@@ -1,10 +1,14 @@
 // Step 2 of peer.yaml -> Spec: structure, checked against schemas/peer.schema.json with ajv.
-// Every problem is reported at once, with its position and, for a typo'd key, the closest known key.
+// Every problem is reported at once, with its position and, for a typo'd key, the closest known key; the
+// commonest mistakes in plain words with what to do (plain-words.ts, empty-keys.ts).
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { closest, distance } from 'fastest-levenshtein';
 import type { Problem } from '../errors.js';
+import { explainEmptyKeys, type Worded } from './empty-keys.js';
 import { locate, type ParsedFile } from './parse.js';
+import { plainWords } from './plain-words.js';
+import type { Fault } from './rule-input.js';
 
 export const SCHEMA_PATH = new URL('../../../schemas/peer.schema.json', import.meta.url);
 
@@ -14,19 +18,8 @@ function validator() {
   return compiled;
 }
 
-const SECRET_HOW_TO = 'reference it instead: env:NAME (an environment variable) or file:PATH (a file, mode 0600)';
-
 function messageFor(error: ErrorObject, value: unknown): string {
   const where = error.schemaPath;
-  if (error.keyword === 'pattern' && /\/(secretRef|tokenRef)\//.test(where) && typeof value === 'string' && value.startsWith('file:')) {
-    return 'a file: path may not hold control characters (NUL, line breaks, tabs)';
-  }
-  if (error.keyword === 'pattern' && /\/(secretRef|tokenRef)\//.test(where)) {
-    const looksLikeKey = typeof value === 'string' && value.startsWith('tskey-');
-    return `${looksLikeKey ? 'a literal Tailscale key' : 'a literal secret'} is not allowed here: ${SECRET_HOW_TO}${
-      where.includes('tokenRef') ? ', or generate' : ''
-    }`;
-  }
   if (error.keyword === 'pattern' && where.includes('dnsLabel')) {
     return 'must be a lowercase DNS label: letters a-z, digits and dashes, not starting or ending with a dash, at most 63 characters';
   }
@@ -85,30 +78,39 @@ const pathOf = (instancePath: string) =>
     .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
     .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
 
-export function schemaProblems(parsed: ParsedFile): Problem[] {
+export interface SchemaCheck {
+  problems: Problem[];
+  /** Where the data is not what the schema says: the rule checks leave these parts out (rule-input.ts). */
+  faults: Fault[];
+}
+
+/** Counts of a whole (too few or too many machines): the parts themselves are sound, the rules can read them. */
+const COUNT_KEYWORDS = new Set(['minProperties', 'maxProperties']);
+
+export function checkSchema(parsed: ParsedFile): SchemaCheck {
   const validate = validator();
-  if (validate(parsed.data)) return [];
-  const seen = new Set<string>();
-  const problems: Problem[] = [];
+  if (validate(parsed.data)) return { problems: [], faults: [] };
+  const faults: Fault[] = [];
+  const worded: Worded[] = [];
   for (const error of validate.errors ?? []) {
     // propertyNames errors come in pairs (the name's pattern, then "property name is invalid"): keep the first
     if (error.keyword === 'propertyNames') continue;
     let path = pathOf(error.instancePath);
-    let atKey = false;
-    if (error.keyword === 'additionalProperties') {
-      path = [...path, (error.params as { additionalProperty: string }).additionalProperty];
-      atKey = true;
-    }
-    if (error.propertyName !== undefined) {
-      path = [...path, error.propertyName];
-      atKey = true;
-    }
+    if (error.keyword === 'additionalProperties') path = [...path, (error.params as { additionalProperty: string }).additionalProperty];
+    if (error.propertyName !== undefined) path = [...path, error.propertyName];
+    if (!COUNT_KEYWORDS.has(error.keyword)) faults.push({ path, unknownKey: error.keyword === 'additionalProperties' });
+    worded.push({ error, path, advice: plainWords(error) ?? { message: messageFor(error, error.data) } });
+  }
+  const seen = new Set<string>();
+  const problems: Problem[] = [];
+  for (const { error, path, advice } of explainEmptyKeys(parsed, worded)) {
     const field = path.join('.');
-    const message = messageFor(error, error.data);
-    const id = `${field}\0${message}`;
+    const id = `${field}\0${advice.message}`;
     if (seen.has(id)) continue;
     seen.add(id);
-    problems.push({ file: parsed.file, ...locate(parsed, path, atKey), field, message });
+    // a key is pointed at, not its value: an unknown or misnamed key, and an empty value (there is nothing to point at)
+    const atKey = error.keyword === 'additionalProperties' || error.propertyName !== undefined || (error.keyword === 'type' && error.data === null);
+    problems.push({ file: parsed.file, ...locate(parsed, path, atKey), field, message: advice.message, ...(advice.hint ? { hint: advice.hint } : {}) });
   }
-  return problems;
+  return { problems, faults };
 }

@@ -106,7 +106,7 @@ test('an env: token outside the rule is refused at its reference (plan has no pr
       () => assertTokenReferencesUsable(spec),
       (error: unknown) => {
         assert.ok(error instanceof InputError);
-        assert.match(error.message, new RegExp(`^${file}:9:36 machines\\.alpha\\.gateway\\.token: environment variable ALPHA_TOKEN is 5 characters long`));
+        assert.match(error.message, new RegExp(`^${file}:9:36: machines\\.alpha\\.gateway\\.token: environment variable ALPHA_TOKEN is 5 characters long`));
         return true;
       },
     );

@@ -372,7 +372,7 @@ for (const c of CASES) {
       assert.ok(Date.now() - started < 10_000, `refused at once (took ${Date.now() - started} ms)`);
       assert.equal(r.code, 2, `exit 2, got ${r.code}\n${r.stdout}\n${r.stderr}`);
       const [line, field] = c.at === '(document)' ? [undefined, '(document)'] : c.at.includes(' ') ? c.at.split(' ') : [undefined, c.at];
-      const where = `${file}${line ? `:${line}` : ''} ${field}: `;
+      const where = `${file}${line ? `:${line}` : ''}: ${field === '(document)' ? '' : `${field}: `}`;
       const problemLine = r.stderr.split('\n').find((l) => l.startsWith(where));
       assert.ok(problemLine, `a problem at "${where}"; got:\n${r.stderr}`);
       assert.match(problemLine, c.message);
@@ -404,7 +404,7 @@ test('a secret file other users can read is a warning, at its reference', async 
   assert.equal(warnings.length, 1, `said once:\n${r.stderr}`);
   assert.match(
     warnings[0]!,
-    new RegExp(`^warning: ${literal(file)}:8:27 machines\\.m1\\.tailscale\\.authKey: file .*m1\\.key can be read by other users \\(mode 0644\\): chmod 600`),
+    new RegExp(`^warning: ${literal(file)}:8:27: machines\\.m1\\.tailscale\\.authKey: file .*m1\\.key can be read by other users \\(mode 0644\\): chmod 600`),
   );
 });
 
@@ -417,11 +417,11 @@ test('secrets simply not on this machine: validate passes (exit 0) and lists eac
   assert.match(r.stdout, /Not ready for up yet \(2\):/);
   assert.match(
     r.stdout,
-    new RegExp(`- m1: ${literal(file)}:8:27 machines\\.m1\\.tailscale\\.authKey: file .*nope\\.key does not exist\n +fix: create the file`),
+    new RegExp(`- m1: ${literal(file)}:8:27: machines\\.m1\\.tailscale\\.authKey: file .*nope\\.key does not exist\n +fix: create the file`),
   );
   assert.match(
     r.stdout,
-    new RegExp(`- m1: ${literal(file)}:9:23 machines\\.m1\\.gateway\\.token: environment variable M1_TOKEN is not set \\(or empty\\)\n +fix: export M1_TOKEN`),
+    new RegExp(`- m1: ${literal(file)}:9:23: machines\\.m1\\.gateway\\.token: environment variable M1_TOKEN is not set \\(or empty\\)\n +fix: export M1_TOKEN`),
   );
   const json = JSON.parse((await runCli(['validate', '--json', '-f', file], { env })).stdout);
   assert.deepEqual([json.valid, json.ready, json.blockers.length], [true, false, 2]);

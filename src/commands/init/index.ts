@@ -1,12 +1,13 @@
-// peer-provision init: writes a commented peer.yaml from --machine NAME=TARGET flags (or asks on a terminal),
-// checks it with the same loader every other command uses, and never overwrites an existing file.
-import { linkSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// peer-provision init: writes a commented peer.yaml from --machine NAME=TARGET flags (or asks on a terminal,
+// checking each answer as it is given: questions.ts), checks it with the same loader every other command uses,
+// and never overwrites an existing file.
+import { accessSync, constants, linkSync, lstatSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
-import { EXIT, InputError, UsageError } from '../../errors.js';
-import { ask as askLine } from '../../output/ask.js';
-import { stderr, stdout } from '../../output/io.js';
-import { loadSpec } from '../../peer-yaml/load.js';
+import { EXIT, UsageError } from '../../errors.js';
+import { stdout } from '../../output/io.js';
+import { problemsInText } from '../../peer-yaml/load.js';
+import { MACHINE_FORMAT, MACHINE_NAME, NAME_RULE, STACK_NAME, splitMachine } from './answers.js';
+import { askAnswers } from './questions.js';
 import { authKeyVar, type InitAnswers, peerYamlText } from './template.js';
 
 interface InitOptions {
@@ -19,14 +20,13 @@ interface InitOptions {
 export async function run(options: InitOptions): Promise<number> {
   const file = resolve(options.file);
   const answers = options.machine?.length ? fromFlags(options, file) : await ask(options, file);
+  refuseUnwritableFolder(options.file, file);
   const text = peerYamlText(answers);
   checked(text, file);
   try {
     writeExclusive(file, text);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new UsageError(`${options.file} already exists: init never overwrites it`, 'edit it, or pass -f NEW_PATH to write another one');
-    }
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw alreadyExists(options.file);
     throw error;
   }
   const env =
@@ -44,17 +44,13 @@ export async function run(options: InitOptions): Promise<number> {
 
 function fromFlags(options: InitOptions, file: string): InitAnswers {
   const machines = options.machine!.map((spec) => {
-    const eq = spec.indexOf('=');
-    if (eq < 1 || eq === spec.length - 1) throw new UsageError(`--machine ${spec}: expected NAME=TARGET, e.g. laptop=local or server=me@host:2222`);
-    return { name: spec.slice(0, eq), target: spec.slice(eq + 1) };
+    const machine = splitMachine(spec);
+    if (!machine) throw new UsageError(`--machine ${spec}: ${MACHINE_FORMAT}`);
+    return machine;
   });
-  // Names become YAML keys as they are: only what the schema allows gets that far (no injection through a name).
-  const bad = machines.filter((m) => !/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(m.name)).map((m) => JSON.stringify(m.name));
-  if (options.name !== undefined && !/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/.test(options.name)) bad.push(`--name ${JSON.stringify(options.name)}`);
-  if (bad.length)
-    throw new UsageError(
-      `init: ${bad.join(', ')}: names are lowercase letters, digits and dashes (a machine at most 63, the stack at most 32); nothing was written`,
-    );
+  const bad = machines.filter((m) => !MACHINE_NAME.test(m.name)).map((m) => JSON.stringify(m.name));
+  if (options.name !== undefined && !STACK_NAME.test(options.name)) bad.push(`--name ${JSON.stringify(options.name)}`);
+  if (bad.length) throw new UsageError(`init: ${bad.join(', ')}: names are ${NAME_RULE}; nothing was written`);
   return { name: options.name ?? stackNameFor(file), provider: options.provider ?? 'pulumi', machines };
 }
 
@@ -69,6 +65,7 @@ export function stackNameFor(file: string): string {
   return name || 'peers';
 }
 
+/** On a terminal: what keeps the file from being written is said before the first question, not after the last. */
 async function ask(options: InitOptions, file: string): Promise<InitAnswers> {
   if (!process.stdin.isTTY || !process.stderr.isTTY) {
     throw new UsageError(
@@ -76,51 +73,52 @@ async function ask(options: InitOptions, file: string): Promise<InitAnswers> {
       'e.g. peer-provision init --machine laptop=local --machine server=me@host:2222',
     );
   }
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  if (options.name !== undefined && !STACK_NAME.test(options.name)) {
+    throw new UsageError(`init: --name ${JSON.stringify(options.name)}: names are ${NAME_RULE}; nothing was asked`);
+  }
+  if (exists(file)) throw alreadyExists(options.file);
+  refuseUnwritableFolder(options.file, file);
+  return askAnswers(file, options.name ?? stackNameFor(file));
+}
+
+const alreadyExists = (shown: string) =>
+  new UsageError(`${shown} already exists: init never overwrites it`, 'edit it, or pass -f NEW_PATH to write another one');
+
+/** Anything at the path, a dangling symlink too (linking over it would fail as well). */
+function exists(file: string): boolean {
   try {
-    stderr('Machines to peer, one per line as NAME=TARGET (TARGET: local, user@host[:port] or an ssh alias); an empty line ends.\n');
-    const machines: string[] = [];
-    for (;;) {
-      const answer = await askLine(rl, `machine ${machines.length + 1}: `);
-      if (answer === undefined && machines.length < 2) throw new UsageError('init: the input ended before two machines were given; nothing was written');
-      const line = (answer ?? '').trim();
-      if (!line) {
-        if (machines.length >= 2) break;
-        stderr('at least two machines\n');
-        continue;
-      }
-      machines.push(line);
+    lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The folder must be there and writable: said plainly (it was a stack trace: "ENOENT ... mkdtemp"). */
+function refuseUnwritableFolder(shown: string, file: string): void {
+  const folder = dirname(shown);
+  const fix = 'pass -f PATH to a file in a folder that exists and you can write to (or create the folder first)';
+  try {
+    if (!statSync(dirname(file)).isDirectory()) throw new UsageError(`${folder}: not a folder: init cannot write ${basename(shown)} there`, fix);
+    accessSync(dirname(file), constants.W_OK);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new UsageError(`${folder}: no such folder: init cannot write ${basename(shown)} there`, fix);
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw new UsageError(`${folder}: cannot write there (${code === 'EROFS' ? 'read-only file system' : 'permission denied'})`, fix);
     }
-    const provider =
-      (
-        (await askLine(
-          rl,
-          'Tailscale keys: pulumi (minted for you, needs the Pulumi CLI and an OAuth client) or provided (one auth key per machine) [pulumi]: ',
-        )) ?? ''
-      ).trim() || 'pulumi';
-    if (provider !== 'pulumi' && provider !== 'provided') throw new UsageError(`provider ${provider}: expected pulumi or provided`);
-    return fromFlags({ ...options, machine: machines, provider }, file);
-  } finally {
-    rl.close();
+    throw error;
   }
 }
 
 /** The text through the real loader: a problem is reported (exit 2) and nothing is written. */
 function checked(text: string, file: string): void {
-  const dir = mkdtempSync(join(dirname(file), '.peer-provision-init-'));
-  try {
-    const probe = join(dir, basename(file));
-    writeFileSync(probe, text, { mode: 0o600 });
-    loadSpec(probe);
-  } catch (error) {
-    if (error instanceof InputError) {
-      throw new UsageError(
-        `init: these answers do not make a valid peer.yaml; nothing was written:\n${error.problems.map((p) => `  ${p.field}: ${p.message}`).join('\n')}`,
-      );
-    }
-    throw error;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const problems = problemsInText(file, text);
+  if (problems.length > 0) {
+    throw new UsageError(
+      `init: these answers do not make a valid peer.yaml; nothing was written:\n${problems.map((p) => `  ${p.field}: ${p.message}`).join('\n')}`,
+    );
   }
 }
 

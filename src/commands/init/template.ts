@@ -1,9 +1,15 @@
 // The peer.yaml that init writes: the answers, with comments that say what each field does and what comes next.
 
+export interface MachineAnswer {
+  name: string;
+  /** local, user@host[:port] or an ssh alias */
+  target: string;
+}
+
 export interface InitAnswers {
   name: string;
   provider: 'pulumi' | 'provided';
-  machines: { name: string; target: string }[];
+  machines: MachineAnswer[];
 }
 
 export const authKeyVar = (machine: string) => `TS_AUTHKEY_${machine.toUpperCase().replace(/-/g, '_')}`;
