@@ -61,11 +61,16 @@ check_peer() { # NAME IP PORT TOKEN
   case "$out" in 200*'-32001'*) report "$name" token-accepted ok "GetTask: task not found (-32001)";; *) report "$name" token-accepted fail "$out"; return;; esac
   [ "$SEND_MESSAGE" = 1 ] || return
   # Sent by this machine's own gateway (its `send` method): the channel's url and outboundToken for the peer are proved.
-  params=$(printf '{"channel":"a2a","to":"%s","message":"%s peer-provision verify from %s","idempotencyKey":"pp-%s-%s"}' "$name" "$NONCE" "$FROM" "$NONCE" "$name")
-  # The same idempotency key on every try: a send the gateway finished after the CLI gave up is answered, not repeated.
+  # The same idempotency key while the CLI only gave up waiting (a send the gateway finished after that is then
+  # answered, not repeated). A new key after the gateway itself answered an error: it keeps a failed result under
+  # its key for 5 minutes and answers every retry with it, so one refusal would last the whole deadline
+  # ("StateDatabaseCoordinatorContentionError: another OpenClaw process owns state-lifecycle": its state database's
+  # write lock, held for a moment by another OpenClaw process on this machine, a CLI or its own maintenance).
   # 30 s a try (the CLI's default is 10 s; a gateway busy with a restart or an audit on a small machine takes longer).
+  attempt=0
   deadline=$(( $(date +%s) + 75 ))
   while :; do
+    params=$(printf '{"channel":"a2a","to":"%s","message":"%s peer-provision verify from %s","idempotencyKey":"pp-%s-%s-%s"}' "$name" "$NONCE" "$FROM" "$NONCE" "$name" "$attempt")
     sent=$(oc gateway call send --json --timeout 30000 --params "$params" </dev/null 2>&1)
     id=$(printf '%s' "$sent" | sed -n 's/^ *"messageId": *"\([A-Za-z0-9-]*\)".*/\1/p' | head -n 1)
     [ -n "$id" ] && break
@@ -75,7 +80,8 @@ check_peer() { # NAME IP PORT TOKEN
       case "$why" in *'"error"'*) why="\"error\"${why#*\"error\"}" ;; esac
       report "$name" message fail "$FROM's gateway did not send: $why"; return
     fi
-    sleep 1
+    case "$sent" in *'"error"'*) attempt=$((attempt + 1)) ;; esac
+    sleep 2
   done
   out=$(http_settled 5 POST "$base/a2a/v1" "$token" "$(get_task "$id")")
   case "$out" in

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -21,6 +21,9 @@ import { tempDir } from '../helpers.js';
 const TOKEN = 'Zm9vYmFyYmF6cXV4cXV1eHp5enp5Lmdvb2QtdG9rZW4';
 const NONCE = 'n0nce123';
 const TASK = '5f0c8d2e-1111-4a2b-9c3d-0123456789ab';
+/** What `openclaw gateway call send --json` prints when the gateway cannot take its state database's write lock. */
+const CONTENTION =
+  'Gateway call failed: {\\n  "error": {\\n    "type": "gateway_request_error",\\n    "code": "UNAVAILABLE",\\n    "message": "StateDatabaseCoordinatorContentionError: another OpenClaw process owns state-lifecycle",\\n    "retryable": false\\n  }\\n}\\n';
 
 describe('verify.sh against an A2A endpoint', () => {
   let server: Server;
@@ -58,7 +61,13 @@ describe('verify.sh against an A2A endpoint', () => {
     // what `openclaw gateway call send --json` prints on success (2026.9.6); it notes its arguments and config
     writeFileSync(
       join(bin, 'openclaw'),
-      `#!/bin/sh\nprintf '%s\\n' "$*" >> "${dir}/openclaw-args"\nprintf '%s\\n' "$OPENCLAW_CONFIG_PATH" >> "${dir}/openclaw-config"\nprintf '{\\n  "runId": "pp-x",\\n  "messageId": "${TASK}",\\n  "channel": "a2a"\\n}\\n'\n`,
+      `#!/bin/sh\nprintf '%s\\n' "$*" >> "${dir}/openclaw-args"\nprintf '%s\\n' "$OPENCLAW_CONFIG_PATH" >> "${dir}/openclaw-config"\n` +
+        // refuse-first: the gateway refuses the first send, and answers that key with the same error from then on
+        // (2026.9.6 keeps a failed result under its idempotency key for 5 minutes)
+        `key=$(printf '%s' "$*" | sed -n 's/.*"idempotencyKey":"\\([^"]*\\)".*/\\1/p')\n` +
+        `if [ -f "${dir}/refuse-first" ] && { [ ! -f "${dir}/refused" ] || grep -qxF "$key" "${dir}/refused"; }; then\n` +
+        `  printf '%s\\n' "$key" >> "${dir}/refused"; printf '${CONTENTION}'; exit 1\nfi\n` +
+        `printf '{\\n  "runId": "pp-x",\\n  "messageId": "${TASK}",\\n  "channel": "a2a"\\n}\\n'\n`,
     );
     chmodSync(join(bin, 'openclaw'), 0o755);
   });
@@ -142,6 +151,24 @@ describe('verify.sh against an A2A endpoint', () => {
     const message = checksOf('me', parseResult(lost.stdout)).find((c) => c.check === 'message');
     assert.equal(message?.ok, false, lost.stdout);
     assert.match(message?.detail ?? '', /p1 does not have it/);
+  });
+
+  test('a send the gateway refused (its state database busy) is tried again under a new key: the gateway replays a refused key', async () => {
+    writeFileSync(join(dir, 'refuse-first'), '');
+    writeFileSync(join(dir, 'openclaw-args'), '');
+    try {
+      const r = await sh(script('verify', vars(1)));
+      assert.deepEqual(checks(r.stdout).at(-1), ['p1', 'message', true], r.stdout);
+      const keys = readFileSync(join(dir, 'openclaw-args'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => /"idempotencyKey":"([^"]*)"/.exec(l)?.[1]);
+      assert.equal(keys.length, 2, 'refused once, then sent');
+      assert.notEqual(keys[0], keys[1], 'the second try under a key of its own');
+    } finally {
+      rmSync(join(dir, 'refuse-first'));
+      rmSync(join(dir, 'refused'), { force: true });
+    }
   });
 
   test('no temporary folder (a full or read-only TMPDIR) is a failure that says so, not a run without checks', async () => {
