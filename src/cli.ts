@@ -12,6 +12,7 @@ import { stderr } from './output/io.js';
 import { humanView, jsonView, type View } from './output/view.js';
 import type { PlanBlocker } from './plan/types.js';
 import { type CommonOptions, program } from './program.js';
+import { enableTrace } from './transport/trace.js';
 
 /** Commands whose --json output is a stream of events ending with a `result` event (the others print one document). */
 const STREAMING = new Set(['up', 'down', 'rotate']);
@@ -52,6 +53,7 @@ export async function main(argv: string[]): Promise<number> {
   const { name, options } = chosen;
   const view = viewFor(Boolean(options.json), name, options.file); // the one place --json is looked at for output
   if (options.color === false) disableColour();
+  if (options.verbose === true) enableTrace();
   handleInterrupts(stderr);
   try {
     if (typeof options.file === 'string' && !options.creates && !existsSync(options.file)) {

@@ -25,6 +25,7 @@ Environment:
   NO_COLOR                            any value: no colour (as --no-color)
   PULUMI_CONFIG_PASSPHRASE            the Pulumi secrets passphrase (provider pulumi; else generated once)
   PEER_PROVISION_ALLOW_LOCAL_STATE=1  as --allow-local-state
+  PEER_PROVISION_LOG=debug            as --verbose
   the variables peer.yaml references  env:NAME for tokens, auth keys and Tailscale API credentials
 
 Examples:
@@ -65,9 +66,11 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
       '--allow-local-state',
       'with CI set: keep the Pulumi state in the local default backend on purpose (also PEER_PROVISION_ALLOW_LOCAL_STATE=1; see docs/ci.md)',
     );
+  const VERBOSE = 'show each remote command (its template and variables, secrets hidden) and what it answered, redacted, on stderr';
   const machines = (c: Command) =>
     c
       .option('--accept-new-host-keys', 'accept and remember host keys ssh has not seen (otherwise known_hosts must have them)')
+      .option('-v, --verbose', VERBOSE)
       .option('-m, --machine <name>', 'act on this machine only (repeat for more); pairs with machines outside the set are left as they are', collect, []);
   const asks = (c: Command) => c.option('-y, --yes', 'apply without asking (required without a terminal)');
 
@@ -104,6 +107,7 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     ),
   )
     .option('--accept-new-host-keys', 'accept and remember host keys ssh has not seen (otherwise known_hosts must have them)')
+    .option('-v, --verbose', VERBOSE)
     .option(
       '--rekey-within <duration>',
       're-key nodes whose Tailscale node key expires within this (90s, 15m, 36h, 7d; default 7d); an expired key is always re-keyed',

@@ -4,13 +4,14 @@ import { StepError } from '../errors.js';
 import { redact } from '../output/redact.js';
 import { lastLines, UnreachableError } from '../transport/remote.js';
 import { parseResult, type ScriptResult, ScriptResultError } from '../transport/result.js';
-import { script, type Vars } from '../transport/script.js';
+import { runScript } from '../transport/run-script.js';
+import type { Vars } from '../transport/script.js';
 import type { MachineRun } from './context.js';
 
 /** Runs one template; its parsed result line (src/transport/result.ts) once it exits 0. */
 export async function remoteStep(run: MachineRun, step: string, template: string, vars: Vars): Promise<ScriptResult> {
   try {
-    const result = await run.remote.run(script(template, vars));
+    const result = await runScript(run.remote, template, vars);
     if (result.exitCode !== 0) {
       throw new StepError(run.machine.name, step, redact(lastLines(result.stderr || result.stdout) || `exit code ${result.exitCode}`));
     }

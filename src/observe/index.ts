@@ -3,7 +3,7 @@
 import { redact, registerSecret } from '../output/redact.js';
 import type { MachineSpec, Spec } from '../peer-yaml/types.js';
 import { lastLines, type Transport, UnreachableError } from '../transport/remote.js';
-import { script } from '../transport/script.js';
+import { runScript } from '../transport/run-script.js';
 import { type Private, parseObservation } from './parse.js';
 import type { MachineObservation } from './types.js';
 
@@ -14,14 +14,12 @@ export interface Observed {
 
 export async function observeMachine(spec: Spec, machine: MachineSpec, transport: Transport, wantBackup = false): Promise<Observed> {
   try {
-    const result = await transport.for(machine).run(
-      script('observe', {
-        STACK: spec.name,
-        PORT: machine.gateway.port,
-        CONFIG_PATH: machine.gateway.configPath,
-        WANT_BACKUP: wantBackup ? 1 : 0,
-      }),
-    );
+    const result = await runScript(transport.for(machine), 'observe', {
+      STACK: spec.name,
+      PORT: machine.gateway.port,
+      CONFIG_PATH: machine.gateway.configPath,
+      WANT_BACKUP: wantBackup ? 1 : 0,
+    });
     if (result.exitCode !== 0) {
       const reason = windowsShell(result.stderr) ? windowsReason(machine.name) : `observe failed: ${lastLines(result.stderr)}`;
       return { observation: { status: 'unreachable', reason: redact(reason) } };

@@ -12,7 +12,7 @@ import { tokenProblem } from '../peer-yaml/token-rule.js';
 import { peersOf, type Spec } from '../peer-yaml/types.js';
 import { lastLines, type Remote, type Transport, UnreachableError } from '../transport/remote.js';
 import { decoded, parseResult, type ScriptResult, ScriptResultError } from '../transport/result.js';
-import { script } from '../transport/script.js';
+import { runScript } from '../transport/run-script.js';
 
 const CHECKS = ['agent-card', 'token-enforced', 'token-accepted', 'message', 'audit'] as const;
 export type Check = (typeof CHECKS)[number];
@@ -98,7 +98,7 @@ async function checkFrom(
       CONFIG: from?.configPath ?? '',
       AUDIT: audit ? 1 : 0,
     };
-    const out = await from!.remote.run(script('verify', vars));
+    const out = await runScript(from!.remote, 'verify', vars);
     if (out.exitCode !== 0) return failAll(lastLines(out.stderr));
     const result = parseResult(out.stdout, 'verify.sh');
     const audited = audit ? [auditCheck(machine, decoded(result.values, 'audit_b64'))] : [];
