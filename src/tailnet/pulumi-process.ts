@@ -3,7 +3,8 @@
 // steps finish (src/interrupt.ts). Run detached, it hears only the tool: the first Ctrl-C leaves it alone; the second
 // (the abort) tells it what Pulumi's own cancellation scope expects, SIGINT (cancel) then SIGTERM (terminate now:
 // pulumi takes the first SIGINT or SIGTERM as cancel, the next as terminate). The tool ending any other way (an
-// error, an uncaught exception, a closed terminal) stops it the same way: a detached child would outlive the tool.
+// exit, an uncaught exception, a closed terminal) stops it the same way (src/interrupt.ts runs the abort's cleanups
+// then too): a detached child would outlive the tool.
 //
 // The seam is the `pulumiCommand` LocalWorkspace accepts: every CLI call of the SDK goes through its run(), which is
 // the SDK's own run (@pulumi/pulumi 3.248.0 automation/cmd.js) with the child detached; nothing else is re-implemented.
@@ -37,9 +38,10 @@ async function sdkInternals(): Promise<SdkInternals> {
 // The running CLI processes, stopped when the tool aborts or ends
 
 const running = new Set<number>();
-let watching = false;
+/** The abort path's hold on the running CLIs: taken while one runs (src/interrupt.ts runs it on abort, exit, hangup). */
+let forgetAbort: (() => void) | undefined;
 
-/** A wait that blocks: the abort path and an 'exit' handler must be synchronous. */
+/** A wait that blocks: the abort path is synchronous. */
 const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 /**
  * Between the two signals: pulumi's signal channel holds one signal, so a second sent before its goroutine took the
@@ -57,32 +59,23 @@ function signal(pid: number, name: NodeJS.Signals) {
 
 /** Cancel, then terminate, every running CLI: the second Ctrl-C stops at once, as a second Ctrl-C at pulumi would. */
 function stopRunning(): void {
-  if (running.size === 0) return;
   const pids = [...running];
   running.clear();
+  forgetAbort = undefined;
   for (const pid of pids) signal(pid, 'SIGINT');
   pause(SIGNAL_GAP_MS);
   for (const pid of pids) signal(pid, 'SIGTERM');
 }
 
-/** A closed terminal (SIGHUP) ends the tool without an 'exit' event: stop the CLI, then end as the signal would have. */
-function onHangup(): void {
-  stopRunning();
-  process.off('SIGHUP', onHangup);
-  if (process.listenerCount('SIGHUP') === 0) process.kill(process.pid, 'SIGHUP');
-}
-
 function track(pid: number): () => void {
-  if (!watching) {
-    watching = true;
-    onAbort(stopRunning);
-    process.on('exit', stopRunning);
-  }
   running.add(pid);
-  if (running.size === 1) process.on('SIGHUP', onHangup);
+  forgetAbort ??= onAbort(stopRunning);
   return () => {
     running.delete(pid);
-    if (running.size === 0) process.off('SIGHUP', onHangup);
+    if (running.size === 0) {
+      forgetAbort?.();
+      forgetAbort = undefined;
+    }
   };
 }
 

@@ -4,58 +4,15 @@
 // through the seam LocalWorkspace is given, and the test sends SIGINT to the driver's whole group, as a terminal does.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { alive, type Driver, sleep, srcModule, startDriver, until } from '../driver.js';
 import { tempDir } from '../helpers.js';
 import { CACHE_DIR } from '../lab/lab.js';
 import { pulumiBinary } from '../lab/pulumi-home.js';
 import { SIGNAL_FAKE_PULUMI } from './fake-pulumi.js';
-
-const module = (path: string) => JSON.stringify(new URL(`../../src/${path}`, import.meta.url).href);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Driver {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** A node program importing the built tool, started in a process group of its own, as a shell starts a job. */
-function startDriver(program: string, env: NodeJS.ProcessEnv): Driver {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', program], { detached: true, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
-  return { child, output: () => out, exited };
-}
-
-/** The terminal's Ctrl-C: SIGINT to every process of the foreground group. */
-const ctrlC = (d: Driver) => process.kill(-d.child.pid!, 'SIGINT');
-
-async function until<T>(what: string, f: () => T | undefined, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-/** Alive and not a zombie (an orphan's exit is reaped by whoever adopted it, maybe later). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  const stat = `/proc/${pid}/stat`;
-  return !existsSync(stat) || !/^\d+ \(.*\) Z/.test(readFileSync(stat, 'utf8'));
-}
 
 describe('the Pulumi CLI in a process group of its own (a stand-in pulumi with its signal handling)', () => {
   let dir: string;
@@ -73,7 +30,7 @@ describe('the Pulumi CLI in a process group of its own (a stand-in pulumi with i
     env = { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}`, FAKE_PULUMI_LOG: log };
   });
   afterEach(() => {
-    for (const d of running.splice(0)) if (d.child.exitCode === null && d.child.signalCode === null) process.kill(-d.child.pid!, 'SIGKILL');
+    for (const d of running.splice(0)) d.kill();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -94,8 +51,8 @@ describe('the Pulumi CLI in a process group of its own (a stand-in pulumi with i
     const d = startDriver(
       `
       import { existsSync, readFileSync } from 'node:fs';
-      import { handleInterrupts, interrupted } from ${module('interrupt.js')};
-      import { createPulumiEngine } from ${module('tailnet/engine.js')};
+      import { handleInterrupts, interrupted } from ${srcModule('interrupt.js')};
+      import { createPulumiEngine } from ${srcModule('tailnet/engine.js')};
       handleInterrupts((line) => process.stderr.write(line));
       const whenStarted = (f) => {
         const t = setInterval(() => existsSync(${JSON.stringify(log)}) && readFileSync(${JSON.stringify(log)}, 'utf8').includes('started ') && (clearInterval(t), f()), 50);
@@ -113,7 +70,7 @@ describe('the Pulumi CLI in a process group of its own (a stand-in pulumi with i
   it('a first Ctrl-C does not reach pulumi: its operation finishes, then the tool exits 130', async () => {
     const d = drive(20);
     await started();
-    ctrlC(d);
+    d.ctrlC();
     const end = await d.exited;
     assert.equal(end.code, 130, d.output());
     assert.match(d.output(), /Interrupted: no new step will start/);
@@ -124,10 +81,10 @@ describe('the Pulumi CLI in a process group of its own (a stand-in pulumi with i
   it('a second Ctrl-C stops pulumi as Pulumi expects (SIGINT: cancel, then SIGTERM: terminate), and the tool exits 130 at once', async () => {
     const d = drive(300);
     const pid = Number((await started()).split(' ')[1]);
-    ctrlC(d);
+    d.ctrlC();
     await sleep(300);
     const second = Date.now();
-    ctrlC(d);
+    d.ctrlC();
     const end = await d.exited;
     assert.equal(end.code, 130, d.output());
     assert.match(d.output(), /Aborting/);
@@ -139,7 +96,7 @@ describe('the Pulumi CLI in a process group of its own (a stand-in pulumi with i
   it("runs every Pulumi CLI call as the leader of a group of its own: the SDK's, and the preflight's (version, plugins)", async () => {
     const d = startDriver(
       `
-      import { createPulumiEngine } from ${module('tailnet/engine.js')};
+      import { createPulumiEngine } from ${srcModule('tailnet/engine.js')};
       const engine = createPulumiEngine();
       await engine.checkCli().catch((e) => console.log('preflight:', e.message));
       console.log('stack listed:', await engine.stackExists({ location: { backendUrl: 's3://bucket/prefix', stackName: 'lab', stateDir: ${JSON.stringify(join(dir, 'stacks', 'lab'))}, local: false }, env: {} }));`,
@@ -202,7 +159,7 @@ describe('the real Pulumi CLI under a terminal Ctrl-C', { skip: !existsSync(REAL
     writeFileSync(join(dir, 'bin', 'pulumi'), `#!/bin/sh\necho "$$ $1" >> '${log}'\nexec '${REAL_PULUMI}' "$@"\n`, { mode: 0o755 });
   });
   afterEach(() => {
-    for (const d of running.splice(0)) if (d.child.exitCode === null && d.child.signalCode === null) process.kill(-d.child.pid!, 'SIGKILL');
+    for (const d of running.splice(0)) d.kill();
     for (const pid of pulumiPids()) if (alive(pid)) process.kill(pid, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
@@ -213,8 +170,8 @@ describe('the real Pulumi CLI under a terminal Ctrl-C', { skip: !existsSync(REAL
     const location = { projectName: 'peer-provision', stackName: 'lab', backendUrl: pathToFileURL(stateDir).href, stateDir, local: true, usesPassphrase: true };
     const d = startDriver(
       `
-      import { handleInterrupts, interrupted } from ${module('interrupt.js')};
-      import { createPulumiEngine } from ${module('tailnet/engine.js')};
+      import { handleInterrupts, interrupted } from ${srcModule('interrupt.js')};
+      import { createPulumiEngine } from ${srcModule('tailnet/engine.js')};
       handleInterrupts((line) => process.stderr.write(line));
       const program = async () => {
         console.log('program running');
@@ -239,7 +196,7 @@ describe('the real Pulumi CLI under a terminal Ctrl-C', { skip: !existsSync(REAL
   it('a first Ctrl-C during `pulumi up`: the update completes (pulumi used to cancel it halfway), then 130', async () => {
     const d = driveUp();
     await until('the program to run', () => /program running/.test(d.output()), 120_000);
-    ctrlC(d);
+    d.ctrlC();
     const end = await d.exited;
     assert.equal(end.code, 130, d.output());
     assert.match(d.output(), /up: \{"create":1\}/, d.output());
@@ -248,10 +205,10 @@ describe('the real Pulumi CLI under a terminal Ctrl-C', { skip: !existsSync(REAL
   it('a second Ctrl-C: the tool exits 130 at once and pulumi ends too', async () => {
     const d = driveUp();
     await until('the program to run', () => /program running/.test(d.output()), 120_000);
-    ctrlC(d);
+    d.ctrlC();
     await sleep(300);
     const second = Date.now();
-    ctrlC(d);
+    d.ctrlC();
     assert.equal((await d.exited).code, 130, d.output());
     assert.ok(Date.now() - second < 5_000, 'the tool did not wait for pulumi');
     for (const pid of pulumiPids()) await until(`pulumi ${pid} to end`, () => !alive(pid), 15_000);
