@@ -3,10 +3,11 @@
 // with a passphrase from PULUMI_CONFIG_PASSPHRASE(_FILE) or generated once and kept 0600 in that folder.
 
 import { randomBytes } from 'node:crypto';
-import type { Dirent } from 'node:fs';
-import { chmod, link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { type Dirent, rmSync } from 'node:fs';
+import { chmod, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { onAbort } from '../interrupt.js';
 import type { Spec } from '../peer-yaml/types.js';
 import { TailnetError } from './errors.js';
 
@@ -138,21 +139,38 @@ async function readPassphrase(file: string, variable: string | undefined): Promi
   return pass;
 }
 
+/**
+ * A temp file beside `file`, for writing it whole. Removed by remove(), or by the abort path when the run ends first
+ * (a second Ctrl-C or SIGTERM exits without running `finally`; so do an exit and a hangup): the passphrase's would
+ * stay behind, a second copy of it.
+ */
+function tempBeside(file: string): { path: string; remove: () => Promise<void> } {
+  const path = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const forget = onAbort(() => rmSync(path, { force: true }));
+  return {
+    path,
+    remove: async () => {
+      await rm(path, { force: true }).catch(() => {});
+      forget();
+    },
+  };
+}
+
 /** A new random passphrase, written atomically (temp file, then link: never a half-written or replaced file). */
 async function createPassphraseFile(file: string): Promise<string> {
   const pass = randomBytes(32).toString('base64url');
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = tempBeside(file);
   try {
-    await writeFile(tmp, `${pass}\n`, { mode: 0o600, flag: 'wx' });
+    await writeFile(tmp.path, `${pass}\n`, { mode: 0o600, flag: 'wx' });
     try {
-      await link(tmp, file); // fails with EEXIST instead of replacing a passphrase another run just wrote
+      await link(tmp.path, file); // fails with EEXIST instead of replacing a passphrase another run just wrote
       return pass;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       return await readPassphrase(file, undefined); // a concurrent run won the race
     }
   } finally {
-    await unlink(tmp).catch(() => {});
+    await tmp.remove();
   }
 }
 
@@ -228,10 +246,14 @@ export async function writePolicyRecord(loc: StackLocation, record: PolicyRecord
   const file = policyRecordFile(loc);
   const sorted = (x: Set<string> | undefined) => [...(x ?? [])].sort();
   await ensureStateDir(loc);
-  const tmp = `${file}.${process.pid}.tmp`;
+  const tmp = tempBeside(file);
   const body = { version: 1, tagOwners: sorted(record.tagOwners), grants: sorted(record.grants), tests: sorted(record.tests) };
-  await writeFile(tmp, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
-  await rename(tmp, file);
+  try {
+    await writeFile(tmp.path, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    await rename(tmp.path, file);
+  } finally {
+    await tmp.remove();
+  }
 }
 
 export const samePolicyRecord = (a: PolicyRecord, b: PolicyRecord): boolean =>
