@@ -235,19 +235,27 @@ export async function readPolicyRecord(loc: StackLocation): Promise<PolicyRecord
   }
 }
 
+// Without the file the stack counts as one recorded before grants and tests were (readPolicyRecord): no tagOwners
+// entry is its own, every grant and test of its shape is.
 const unreadable = (loc: StackLocation, e: unknown) =>
   new TailnetError(
     `cannot read ${policyRecordFile(loc)}: ${(e as Error).message}`,
-    'Remove the file to treat every tagOwners entry as yours (down then keeps them all).',
+    'Remove the file to treat every tagOwners entry as yours (down then keeps them all) and every grant and test of the ' +
+      "stack's shape (between its tags, one TCP port) as the stack's (down then removes them, one of yours of that shape included).",
   );
+
+/** The record as it is written, observed and compared: each set as a sorted list; grants and tests absent if not recorded. */
+export function recordBody(record: PolicyRecord): { tagOwners: string[]; grants?: string[]; tests?: string[] } {
+  const sorted = (x: Set<string>) => [...x].sort();
+  return { tagOwners: sorted(record.tagOwners), grants: record.grants && sorted(record.grants), tests: record.tests && sorted(record.tests) };
+}
 
 /** Atomic (temp file + rename), 0600. A record of nothing stays as a file: it says that nothing is ours. */
 export async function writePolicyRecord(loc: StackLocation, record: PolicyRecord): Promise<void> {
   const file = policyRecordFile(loc);
-  const sorted = (x: Set<string> | undefined) => [...(x ?? [])].sort();
   await ensureStateDir(loc);
   const tmp = tempBeside(file);
-  const body = { version: 1, tagOwners: sorted(record.tagOwners), grants: sorted(record.grants), tests: sorted(record.tests) };
+  const body = { version: 1, ...recordBody(record) };
   try {
     await writeFile(tmp.path, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
     await rename(tmp.path, file);
@@ -256,6 +264,4 @@ export async function writePolicyRecord(loc: StackLocation, record: PolicyRecord
   }
 }
 
-export const samePolicyRecord = (a: PolicyRecord, b: PolicyRecord): boolean =>
-  JSON.stringify([[...a.tagOwners].sort(), [...(a.grants ?? [])].sort(), [...(a.tests ?? [])].sort(), !a.grants]) ===
-  JSON.stringify([[...b.tagOwners].sort(), [...(b.grants ?? [])].sort(), [...(b.tests ?? [])].sort(), !b.grants]);
+export const samePolicyRecord = (a: PolicyRecord, b: PolicyRecord): boolean => JSON.stringify(recordBody(a)) === JSON.stringify(recordBody(b));
