@@ -14,10 +14,9 @@ export async function observePolicy(spec: Spec, how: { offline?: boolean; blocke
   if (how.command === 'down') return { unread: 'not needed: down removes only what this stack recorded' };
   if (how.blocked) return { unread: 'not read: something on this side blocks up (see the blocking problems)' };
   const { tailscaleApi } = await import('../tailnet/devices.js');
-  const { readPolicyRecord, stackLocation } = await import('../tailnet/backend.js');
+  const { readPolicyRecord, recordBody, stackLocation } = await import('../tailnet/backend.js');
   const api = tailscaleApi()(resolveCredentials(spec.tailnet, registerSecret), spec.tailnet.tailnet);
   const text = (await api.getPolicy()).text;
-  const record = await readPolicyRecord(stackLocation(spec));
-  const sorted = (x?: Set<string>) => (x ? [...x].sort() : undefined);
-  return { text, ours: sorted(record.tagOwners)!, oursGrants: sorted(record.grants), oursTests: sorted(record.tests) };
+  const record = recordBody(await readPolicyRecord(stackLocation(spec)));
+  return { text, ours: record.tagOwners, oursGrants: record.grants, oursTests: record.tests };
 }

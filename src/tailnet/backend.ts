@@ -3,10 +3,11 @@
 // with a passphrase from PULUMI_CONFIG_PASSPHRASE(_FILE) or generated once and kept 0600 in that folder.
 
 import { randomBytes } from 'node:crypto';
-import type { Dirent } from 'node:fs';
-import { chmod, link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { type Dirent, rmSync } from 'node:fs';
+import { chmod, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { onAbort } from '../interrupt.js';
 import type { Spec } from '../peer-yaml/types.js';
 import { TailnetError } from './errors.js';
 
@@ -138,21 +139,38 @@ async function readPassphrase(file: string, variable: string | undefined): Promi
   return pass;
 }
 
+/**
+ * A temp file beside `file`, for writing it whole. Removed by remove(), or by the abort path when the run ends first
+ * (a second Ctrl-C or SIGTERM exits without running `finally`; so do an exit and a hangup): the passphrase's would
+ * stay behind, a second copy of it.
+ */
+function tempBeside(file: string): { path: string; remove: () => Promise<void> } {
+  const path = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const forget = onAbort(() => rmSync(path, { force: true }));
+  return {
+    path,
+    remove: async () => {
+      await rm(path, { force: true }).catch(() => {});
+      forget();
+    },
+  };
+}
+
 /** A new random passphrase, written atomically (temp file, then link: never a half-written or replaced file). */
 async function createPassphraseFile(file: string): Promise<string> {
   const pass = randomBytes(32).toString('base64url');
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = tempBeside(file);
   try {
-    await writeFile(tmp, `${pass}\n`, { mode: 0o600, flag: 'wx' });
+    await writeFile(tmp.path, `${pass}\n`, { mode: 0o600, flag: 'wx' });
     try {
-      await link(tmp, file); // fails with EEXIST instead of replacing a passphrase another run just wrote
+      await link(tmp.path, file); // fails with EEXIST instead of replacing a passphrase another run just wrote
       return pass;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       return await readPassphrase(file, undefined); // a concurrent run won the race
     }
   } finally {
-    await unlink(tmp).catch(() => {});
+    await tmp.remove();
   }
 }
 
@@ -217,23 +235,33 @@ export async function readPolicyRecord(loc: StackLocation): Promise<PolicyRecord
   }
 }
 
+// Without the file the stack counts as one recorded before grants and tests were (readPolicyRecord): no tagOwners
+// entry is its own, every grant and test of its shape is.
 const unreadable = (loc: StackLocation, e: unknown) =>
   new TailnetError(
     `cannot read ${policyRecordFile(loc)}: ${(e as Error).message}`,
-    'Remove the file to treat every tagOwners entry as yours (down then keeps them all).',
+    'Remove the file to treat every tagOwners entry as yours (down then keeps them all) and every grant and test of the ' +
+      "stack's shape (between its tags, one TCP port) as the stack's (down then removes them, one of yours of that shape included).",
   );
+
+/** The record as it is written, observed and compared: each set as a sorted list; grants and tests absent if not recorded. */
+export function recordBody(record: PolicyRecord): { tagOwners: string[]; grants?: string[]; tests?: string[] } {
+  const sorted = (x: Set<string>) => [...x].sort();
+  return { tagOwners: sorted(record.tagOwners), grants: record.grants && sorted(record.grants), tests: record.tests && sorted(record.tests) };
+}
 
 /** Atomic (temp file + rename), 0600. A record of nothing stays as a file: it says that nothing is ours. */
 export async function writePolicyRecord(loc: StackLocation, record: PolicyRecord): Promise<void> {
   const file = policyRecordFile(loc);
-  const sorted = (x: Set<string> | undefined) => [...(x ?? [])].sort();
   await ensureStateDir(loc);
-  const tmp = `${file}.${process.pid}.tmp`;
-  const body = { version: 1, tagOwners: sorted(record.tagOwners), grants: sorted(record.grants), tests: sorted(record.tests) };
-  await writeFile(tmp, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600 });
-  await rename(tmp, file);
+  const tmp = tempBeside(file);
+  const body = { version: 1, ...recordBody(record) };
+  try {
+    await writeFile(tmp.path, `${JSON.stringify(body, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    await rename(tmp.path, file);
+  } finally {
+    await tmp.remove();
+  }
 }
 
-export const samePolicyRecord = (a: PolicyRecord, b: PolicyRecord): boolean =>
-  JSON.stringify([[...a.tagOwners].sort(), [...(a.grants ?? [])].sort(), [...(a.tests ?? [])].sort(), !a.grants]) ===
-  JSON.stringify([[...b.tagOwners].sort(), [...(b.grants ?? [])].sort(), [...(b.tests ?? [])].sort(), !b.grants]);
+export const samePolicyRecord = (a: PolicyRecord, b: PolicyRecord): boolean => JSON.stringify(recordBody(a)) === JSON.stringify(recordBody(b));

@@ -2,7 +2,6 @@
 // the policy is written by the tool's own API client with If-Match, see index.ts). The real implementation loads
 // @pulumi/pulumi/automation lazily so `--help` stays fast.
 
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -10,6 +9,7 @@ import { join } from 'node:path';
 import type { StackLocation } from './backend.js';
 import { hardenTree } from './backend.js';
 import { TailnetError } from './errors.js';
+import { detachedPulumiCommand, runPulumi } from './pulumi-process.js';
 
 export type OutputMap = Record<string, { value: unknown; secret: boolean }>;
 /** Resource operation → count, e.g. { create: 2, same: 1 }. */
@@ -72,12 +72,12 @@ export const pluginOfflineHint = (version: string) =>
 
 export type RunCommand = (cmd: string, args: string[]) => Promise<string>;
 
-const runCommand: RunCommand = (cmd, args) =>
-  new Promise((resolve, reject) =>
-    execFile(cmd, args, { env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: 'true' }, timeout: 300_000 }, (err, stdout, stderr) =>
-      err ? reject(Object.assign(err, { stderr })) : resolve(stdout),
-    ),
-  );
+/** Detached, as every Pulumi CLI run (pulumi-process.ts): a first Ctrl-C lets a plugin download finish. */
+const runCommand: RunCommand = async (cmd, args) => {
+  const r = await runPulumi(cmd, args, { env: { PULUMI_SKIP_UPDATE_CHECK: 'true' }, timeoutMs: 300_000 });
+  if (r.exitCode !== 0) throw Object.assign(new Error(`Command failed: ${cmd} ${args.join(' ')}\n${r.stderr}`), { stderr: r.stderr });
+  return r.stdout;
+};
 
 const parseVersion = (s: string) => {
   const m = /(\d+)\.(\d+)\.(\d+)/.exec(s);
@@ -170,9 +170,16 @@ export function workspaceOptions(t: StackTarget) {
 
 export function createPulumiEngine(opts: PulumiEngineOptions = {}): TailnetEngine {
   const automation = () => import('@pulumi/pulumi/automation/index.js');
+  // `pulumi version` once per engine, as the SDK's PulumiCommand.get asks it once per workspace
+  let cli: ReturnType<typeof detachedPulumiCommand> | undefined;
+  const pulumiCommand = () =>
+    (cli ??= detachedPulumiCommand().catch((e: unknown) => {
+      cli = undefined;
+      throw e;
+    }));
   async function wsOptions(t: StackTarget) {
     await mkdir(workspaceDir(t), { recursive: true, mode: 0o700 });
-    return workspaceOptions(t);
+    return { ...workspaceOptions(t), pulumiCommand: await pulumiCommand() };
   }
   async function guarded<T>(t: StackTarget, what: string, f: () => Promise<T>): Promise<T> {
     try {

@@ -13,3 +13,33 @@ case "$1 $2" in
   *) echo "fake pulumi: unexpected $*" >&2; exit 2 ;;
 esac
 `;
+
+/**
+ * A stand-in `pulumi` for which every command but `version` is a long operation that reacts to signals as the real
+ * CLI does (its cancellation scope): the first SIGINT or SIGTERM cancels (the operation in flight still finishes,
+ * then it fails), the next one terminates at once. Logs to $FAKE_PULUMI_LOG: `started PID PGID ARGS`, each signal it got,
+ * then `finished` (exit 0; `stack ls` lists the stack lab, `plugin ls` none), `cancelled` (exit 1) or `terminated` (exit 255).
+ * $FAKE_STEPS tenths of a second long (default 20).
+ */
+export const SIGNAL_FAKE_PULUMI = `#!/bin/sh
+log="$FAKE_PULUMI_LOG"
+[ "$1" = version ] && { echo v3.248.0; exit 0; }
+echo "started $$ $(ps -o pgid= -p $$ | tr -d ' ') $*" >> "$log"
+signals=0
+got() {
+  echo "signal $1" >> "$log"
+  signals=$((signals + 1))
+  [ $signals -ge 2 ] && { echo terminated >> "$log"; exit 255; }
+}
+trap 'got INT' INT
+trap 'got TERM' TERM
+i=0
+while [ $i -lt "\${FAKE_STEPS:-20}" ]; do sleep 0.1; i=$((i + 1)); done
+[ $signals -gt 0 ] && { echo cancelled >> "$log"; echo 'error: update canceled' >&2; exit 1; }
+echo finished >> "$log"
+case "$1 $2" in
+  "stack ls") echo '[{"name":"lab","current":false}]' ;;
+  "plugin ls") echo '[]' ;;
+esac
+exit 0
+`;

@@ -574,6 +574,37 @@ describe('destroyTailnet', () => {
     assert.ok(api.policy.includes(same), "the user's grant stays");
   });
 
+  it("an unreadable record: its hint says what removing the file does, and down then does that (tagOwners kept; every grant of the stack's shape removed, the user's too)", async () => {
+    const userGrant = '{"src": ["tag:peer-lab-beta"], "dst": ["tag:peer-lab-alpha"], "ip": ["tcp:9100"]}';
+    api.setPolicy(addTagOwners(`{\n  "grants": [${userGrant}],\n}\n`, ownedEntries(spec).tagOwners));
+    await applyTailnet(spec, ['alpha', 'beta'], new FakeEngine(), apiFor(), redact);
+    const record = join(dir, 'stacks', 'lab', 'policy-owned.json');
+    writeFileSync(record, '{"version": 1, "tagOwners": [');
+    let hint = '';
+    await assert.rejects(removePolicyEntries(spec, apiFor(), redact), (e: unknown) => {
+      assert.ok(e instanceof TailnetError);
+      assert.match(e.message, /cannot read .*policy-owned\.json/);
+      hint = e.hint ?? '';
+      return true;
+    });
+    assert.match(hint, /^Remove the file to treat every tagOwners entry as yours \(down then keeps them all\)/);
+    assert.match(
+      hint,
+      /every grant and test of the stack's shape \(between its tags, one TCP port\) as the stack's \(down then removes them, one of yours of that shape included\)/,
+    );
+    rmSync(record);
+    await removePolicyEntries(spec, apiFor(), redact);
+    const left = parseHujson(api.policy) as { tagOwners: Record<string, unknown>; grants?: unknown[] };
+    assert.deepEqual(
+      Object.keys(left.tagOwners).sort(),
+      ownedEntries(spec)
+        .tagOwners.map(([tag]) => tag)
+        .sort(),
+      'every tagOwners entry kept',
+    );
+    assert.deepEqual(left.grants ?? [], [], "every grant of the stack's shape removed, the user's 9100 one among them");
+  });
+
   it('a second down (no stack, clean policy, no devices) succeeds with nothing to do', async () => {
     api.setPolicy(fixture('realistic.hujson'));
     api.devices.push(devices()[1]!);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { resolveCredentials, resolveSecret } from '../../src/peer-yaml/secrets.js';
-import { secretsEnv, stackLocation } from '../../src/tailnet/backend.js';
+import { readPolicyRecord, recordBody, samePolicyRecord, secretsEnv, stackLocation, writePolicyRecord } from '../../src/tailnet/backend.js';
 import { TailnetError } from '../../src/tailnet/errors.js';
 import { makeSpec } from './helpers.js';
 
@@ -205,4 +205,40 @@ describe('which passphrase, decided as the Pulumi CLI v3.248.0 decides (pkg/secr
       writeFileSync(join(loc.stateDir, 'passphrase'), '\ufeffBOM-PASS\n');
       assert.equal((await secretsEnv(loc, false, () => {}, {})).env.PULUMI_CONFIG_PASSPHRASE, '\ufeffBOM-PASS', 'Go keeps a byte-order mark');
     }));
+});
+
+describe('the policy record (what the stack wrote to the tailnet policy)', () => {
+  it('is written sorted and read back as it was: one not keeping grants and tests yet stays one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-record-'));
+    try {
+      const loc = stackLocation({ ...makeSpec('lab'), file: join(dir, 'peer.yaml') });
+      const file = join(loc.stateDir, 'policy-owned.json');
+      await writePolicyRecord(loc, { tagOwners: new Set(['tag:b', 'tag:a']), grants: new Set(['g2', 'g1']), tests: new Set() });
+      assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { version: 1, tagOwners: ['tag:a', 'tag:b'], grants: ['g1', 'g2'], tests: [] });
+      assert.deepEqual(await readPolicyRecord(loc), { tagOwners: new Set(['tag:a', 'tag:b']), grants: new Set(['g1', 'g2']), tests: new Set() });
+      // grants and tests not recorded (an earlier version's record): every entry of the stack's shape counts as its
+      // own, until a write of the policy records which; writing the record again must not turn that into "none"
+      await writePolicyRecord(loc, { tagOwners: new Set(['tag:a']) });
+      assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { version: 1, tagOwners: ['tag:a'] });
+      assert.deepEqual(await readPolicyRecord(loc), { tagOwners: new Set(['tag:a']), grants: undefined, tests: undefined });
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+      assert.deepEqual(readdirSync(loc.stateDir).sort(), ['.gitignore', 'policy-owned.json'], 'no temp file left');
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('two records are the same when their sorted sets are: not recorded is not the same as none', () => {
+    const r = (tagOwners: string[], grants?: string[], tests?: string[]) => ({
+      tagOwners: new Set(tagOwners),
+      grants: grants && new Set(grants),
+      tests: tests && new Set(tests),
+    });
+    assert.ok(samePolicyRecord(r(['b', 'a'], ['y', 'x'], []), r(['a', 'b'], ['x', 'y'], [])));
+    assert.ok(samePolicyRecord(r(['a']), r(['a'])));
+    assert.ok(!samePolicyRecord(r(['a']), r(['a'], [], [])));
+    assert.ok(!samePolicyRecord(r(['a'], []), r(['a'], [], [])));
+    assert.ok(!samePolicyRecord(r(['a'], ['x'], []), r(['a'], ['x'], ['t'])));
+    assert.deepEqual(recordBody(r(['b', 'a'], ['y', 'x'])), { tagOwners: ['a', 'b'], grants: ['x', 'y'], tests: undefined });
+  });
 });
