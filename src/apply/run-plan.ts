@@ -102,9 +102,8 @@ export async function runPlan(plan: Plan, ctx: ApplyContext, options: RunOptions
             task: () => {
               const at = stoppedAt.get(where);
               if (!at) return;
-              const error = new Error(`${where} stopped ${at}`);
-              wrapper.report(error, ListrErrorTypes.HAS_FAILED); // the group's own line says why
-              throw error;
+              wrapper.report(new Error(`${where} stopped ${at}`), ListrErrorTypes.HAS_FAILED); // the group's own line says why
+              throw new Error(''); // (fails the group; an untitled task with no message prints no line of its own)
             },
           },
         ],

@@ -13,7 +13,12 @@ export const enableTrace = () => {
 const tracing = () => enabled || process.env.PEER_PROVISION_LOG === 'debug';
 
 const say = (machine: string, text: string): void => {
-  stderr(`${text.split('\n').map((l) => `[${machine}] ${l}`).join('\n')}\n`);
+  stderr(
+    `${text
+      .split('\n')
+      .map((l) => `[${machine}] ${l}`)
+      .join('\n')}\n`,
+  );
 };
 
 /** The command about to be sent: the template and its variables (a secret's name only). */

@@ -251,6 +251,7 @@ describe('runPlan (up)', () => {
     assert.ok(line(/^✖ \[\d\d:\d\d:\d\d\] m1 \(lab-m1\) \[FAILED: m1 stopped at join the tailnet\]$/), printed.join(''));
     assert.ok(line(/^✖ \[\d\d:\d\d:\d\d\] m2 \(lab-m2\) \[FAILED: m2 stopped before patch the gateway config\]$/), printed.join(''));
     assert.ok(!line(/^✔ .*m[12] \(lab-m[12]\)/), `no machine shows ✔:\n${printed.join('')}`);
+    assert.ok(!line(/^✖ \[\d\d:\d\d:\d\d\] \[FAILED/), `no line without a title:\n${printed.join('')}`);
     assert.ok(line(/^✔ \[\d\d:\d\d:\d\d\] tailnet$/), 'the tailnet got through');
     assert.deepEqual([...result!.stopped].sort(), ['m1', 'm2']);
     assert.equal(result!.done, 3, 'policy, keys, and m2 joined');
