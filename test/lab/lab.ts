@@ -279,6 +279,23 @@ export function defaultGatewayConfig(machine: string, token: string, home = '/ro
 `;
 }
 
+/** SIGKILL every tailscaled and wait until none is left but zombies. A killed tailscaled can take seconds to be gone: its
+ * exit closes the TUN device, and the kernel unregisters tailscale0 under the rtnl lock, which other namespaces being
+ * torn down (the systemd machines, in CI) hold too; 5 s was once not enough. On a timeout, ps says what it is doing. */
+const KILL_TAILSCALED = `pkill -9 -x tailscaled
+i=0
+while [ $i -lt 300 ]; do
+  alive=
+  for p in $(pgrep -x tailscaled); do
+    s=$(cut -d' ' -f3 /proc/$p/stat 2>/dev/null) || continue
+    [ "$s" = Z ] || alive=$p
+  done
+  [ -n "$alive" ] || exit 0
+  sleep 0.1; i=$((i+1))
+done
+ps -o pid,stat,wchan:32,etime,args -C tailscaled >&2
+exit 1`;
+
 /** Starts a supervisor machine's sshd again after a test killed it, logging where the machine's init had it log. */
 export const START_SSHD = '/usr/sbin/sshd -E /var/log/pplab/sshd.log -f /etc/ssh/pplab_sshd_config';
 
@@ -564,10 +581,7 @@ export class Lab {
   }
   /** Kills a machine's tailscaled (a crash: SIGKILL, its TUN device goes with it). */
   async killTailscaled(machine: string): Promise<void> {
-    const r = await this.run(
-      machine,
-      'pkill -9 -x tailscaled; i=0; while pgrep -x tailscaled >/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; ! pgrep -x tailscaled >/dev/null',
-    );
+    const r = await this.run(machine, KILL_TAILSCALED);
     if (r.code !== 0) throw new Error(`lab: tailscaled on ${machine} did not stop: ${r.stderr}`);
   }
   /** Starts a machine's tailscaled as its service would (systemd's unit, or as the installer does without systemd). */
