@@ -1,5 +1,6 @@
 // The command table: every command, option, choice and help text of the CLI (commander), without running
 // any command. cli.ts parses argv with it; `completion` generates shell completion scripts from it.
+import { readFileSync } from 'node:fs';
 import { Argument, Command, Option } from 'commander';
 
 /** What every command's options hold (-f, --json, --no-color): the part cli.ts reads before it runs one. */
@@ -43,10 +44,13 @@ Examples:
 
 More: README.md, docs/ci.md`;
 
+/** The version in package.json, which every install route ships beside dist/ (dist/src/program.js → ../../). */
+const packageVersion = (): string => JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+
 export function program(run: (name: string, options: CommonOptions & Record<string, unknown>) => void): Command {
   const cli = new Command('peer-provision')
     .description('Peer OpenClaw gateways on several machines privately over Tailscale, from one peer.yaml.')
-    .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .addHelpText('after', EXIT_CODES)
     .showSuggestionAfterError()
     .exitOverride();

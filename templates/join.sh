@@ -1,7 +1,7 @@
 # join.sh: join the tailnet with a single-use auth key.
 # @var AUTH_KEY secret: reaches this machine on ssh's stdin, goes into a 0600 file, never argv
 # @var HOSTNAME_WANTED: the node's Tailscale hostname
-# @var ADVERTISE_TAGS: comma-separated tags to request with --advertise-tags, e.g. tag:peer-lab,tag:peer-lab-alpha;
+# @var ADVERTISE_TAGS: comma-separated tags to request with --advertise-tags, e.g. tag:peer-lab,tag:peer-lab--alpha;
 #   empty: the key's own tags apply (a tagged auth key; headscale refuses the flag with any pre-auth key)
 # @var LOGIN_SERVER: the control server to join (--login-server), e.g. a headscale; empty: Tailscale's own (or the one
 #   the machine's device policy names)

@@ -38,7 +38,10 @@ export function fakeSshMachines(names: string[], options: { joined?: boolean; st
       listening: '127.0.0.1:18789',
       curl: '/usr/bin/curl',
     };
-    const status = { BackendState: 'Running', Self: { HostName: name, TailscaleIPs: [`100.64.0.${i + 1}`], Tags: ['tag:peer-fake', `tag:peer-fake-${name}`] } };
+    const status = {
+      BackendState: 'Running',
+      Self: { HostName: name, TailscaleIPs: [`100.64.0.${i + 1}`], Tags: ['tag:peer-fake', `tag:peer-fake--${name}`] },
+    };
     const tailscaleStatus = options.joined ? JSON.stringify(status) : '';
     writeFileSync(join(dir, `lab-${name}.observe`), observeStdout(values, { config, tailscaleStatus }));
   });

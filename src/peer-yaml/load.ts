@@ -14,6 +14,7 @@ import {
   DEFAULT_A2A_RATE_LIMIT,
   DEFAULT_GATEWAY_PORT,
   DEFAULT_INSTALL_URL,
+  legacyMachineTag,
   type MachineSpec,
   machineTag,
   ownerTag,
@@ -89,6 +90,7 @@ function toSpec(file: string, raw: RawSpec): Spec {
     name,
     ssh: sshTarget(m.ssh),
     tags: [stackTag(raw.name), machineTag(raw.name, name)],
+    legacyTags: [stackTag(raw.name), legacyMachineTag(raw.name, name)],
     tailscale: {
       hostname: m.tailscale?.hostname ?? name,
       authKey: optionalRef(m.tailscale?.authKey),

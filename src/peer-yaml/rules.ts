@@ -2,6 +2,7 @@
 import type { Problem } from '../errors.js';
 import { durationSeconds } from './duration.js';
 import { locate, type ParsedFile } from './parse.js';
+import { machineTag } from './types.js';
 
 /** The shape the schema has guaranteed. */
 export interface RawSpec {
@@ -127,8 +128,8 @@ function machineProblems(parsed: ParsedFile, stack: string | undefined, machines
         `ssh target "${machine.ssh}" is already machine ${first}'s (${parsed.file}${at.line ? `:${at.line}:${at.col ?? 1}` : ''}): two entries would be one machine; give each machine its own target`,
       );
     } else if (machine.ssh !== 'local') targets.set(machine.ssh, name);
-    if (stack !== undefined && `tag:peer-${stack}-${name}`.length > MAX_TAG_LENGTH) {
-      add(['machines', name], `name plus stack name is too long for a Tailscale tag (tag:peer-${stack}-${name})`, true);
+    if (stack !== undefined && machineTag(stack, name).length > MAX_TAG_LENGTH) {
+      add(['machines', name], `name plus stack name is too long for a Tailscale tag (${machineTag(stack, name)})`, true);
     }
     const installUrl = machine.tailscale?.installUrl;
     if (installUrl !== undefined) {

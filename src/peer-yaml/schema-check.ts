@@ -24,7 +24,9 @@ function messageFor(error: ErrorObject, value: unknown): string {
     return 'must be a lowercase DNS label: letters a-z, digits and dashes, not starting or ending with a dash, at most 63 characters';
   }
   if (error.keyword === 'pattern' && error.instancePath === '/name') {
-    return 'must be lowercase letters, digits and dashes (at most 32), not starting or ending with a dash';
+    return typeof value === 'string' && /^[a-z0-9-]+$/.test(value) && value.includes('--')
+      ? 'must not hold "--": in machine tags it separates the stack name from the machine name (tag:peer-<name>--<machine>)'
+      : 'must be lowercase letters, digits and dashes (at most 32), not starting or ending with a dash, never two dashes in a row';
   }
   if (error.keyword === 'pattern' && error.instancePath.endsWith('/ssh')) {
     return typeof value === 'string' && /(^|@)-/.test(value)

@@ -18,6 +18,11 @@ export interface MachineSpec {
   ssh: SshTarget;
   /** Tags this machine joins with: the stack tag and its own machine tag (used to address it in the ACL). */
   tags: string[];
+  /**
+   * The tags peer-provision 0.1 joined it with (stack tag, tag:peer-<stack>-<machine>): recognised so that such a node
+   * is known as this stack's (down leaves it; up asks for down first), never given to a new node.
+   */
+  legacyTags: string[];
   tailscale: {
     hostname: string;
     /** Required with provider: provided, absent with provider: pulumi (keys are minted). */
@@ -91,10 +96,17 @@ export const DEFAULT_GATEWAY_PORT = 18789;
 /** OpenClaw's own default for channels.a2a.rateLimitPerMinute, written explicitly. */
 export const DEFAULT_A2A_RATE_LIMIT = 30;
 export const DEFAULT_INSTALL_URL = 'https://tailscale.com/install.sh';
+// Tags: no two stacks' tags can be equal. A stack name never holds "--" (peer.yaml's rules refuse it) and ends in a
+// letter or digit, so in tag:peer-<stack>--<machine> the first "--" ends the stack name: a machine tag is no stack's
+// tag and no other stack's machine tag. (0.1 wrote tag:peer-<stack>-<machine>: machine eu of stack prod had the stack
+// tag of a stack named prod-eu, so one stack's grants opened the other's machines.)
 export const stackTag = (name: string) => `tag:peer-${name}`;
 /** Its prefix is not tag:peer-, so it is no stack's tag and no machine's tag, whatever the names. */
 export const ownerTag = (name: string) => `tag:peerprovision-${name}`;
-export const machineTag = (name: string, machine: string) => `tag:peer-${name}-${machine}`;
+export const MACHINE_TAG_SEPARATOR = '--';
+export const machineTag = (name: string, machine: string) => `${stackTag(name)}${MACHINE_TAG_SEPARATOR}${machine}`;
+/** The machine tag of peer-provision 0.1, which could collide (see above): only ever recognised, never written. */
+export const legacyMachineTag = (name: string, machine: string) => `${stackTag(name)}-${machine}`;
 
 /** The machines `machine` is paired with in spec.peers. */
 export const peersOf = (spec: Spec, machine: string): string[] => spec.peers.flatMap(([a, b]) => (a === machine ? [b] : b === machine ? [a] : []));

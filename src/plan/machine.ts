@@ -3,7 +3,7 @@
 import { LEGACY_TOOL, loopbackOrigins } from '../model/gateway-settings.js';
 import type { MachineObservation, MachineState } from '../observe/types.js';
 import { DEFAULT_GATEWAY_PORT, type MachineSpec } from '../peer-yaml/types.js';
-import { isJoined, isOwnNode, isStackNode, isTailnetAddress, keyExpiresIn, roughDuration } from './node.js';
+import { isJoined, isOwnNode, isStackNode, isTailnetAddress, keyExpiresIn, roughDuration, stackNodeTags } from './node.js';
 import { chain, makeStep, unknownStep } from './step.js';
 import type { FieldChange, RestoreDecision, Step } from './types.js';
 
@@ -315,7 +315,8 @@ export function planMachineDown(machine: MachineSpec, observation: MachineObserv
     );
   }
   if (state.peerFilesHash) steps.push(makeStep('remove-peer-files', name, { op: 'destroy', resource: 'peer-files', summary: 'remove peer files', input: {} }));
-  if (state.tailscale.loggedIn && isStackNode(machine, state)) {
+  const tags = stackNodeTags(machine, state);
+  if (state.tailscale.loggedIn && tags) {
     const overTailscale = isTailnetAddress(state.sshClient);
     if (!overTailscale || machine.tailscale.takeOver) {
       steps.push(
@@ -323,7 +324,7 @@ export function planMachineDown(machine: MachineSpec, observation: MachineObserv
           op: 'destroy',
           resource: 'tailnet-node',
           summary: `leave the tailnet (${state.tailscale.hostname ?? machine.tailscale.hostname})${overTailscale ? ', in the background: this connection runs over it' : ''}`,
-          input: { detach: overTailscale, tags: machine.tags },
+          input: { detach: overTailscale, tags },
         }),
       );
     }
@@ -343,7 +344,7 @@ export function downNotes(machine: MachineSpec, observation: MachineObservation)
   if (observation.status !== 'observed') return [];
   const { state } = observation;
   if (!state.tailscale.loggedIn) return [];
-  if (!isStackNode(machine, state)) return [`the node is not this stack's (${state.tailscale.tags.join(',') || 'no tags'}): it stays on its tailnet`];
+  if (!stackNodeTags(machine, state)) return [`the node is not this stack's (${state.tailscale.tags.join(',') || 'no tags'}): it stays on its tailnet`];
   if (isTailnetAddress(state.sshClient) && !machine.tailscale.takeOver) {
     return [
       `the node stays on the tailnet: peer-provision reaches it over Tailscale (ssh from ${state.sshClient}), and leaving would lock you out; run \`tailscale logout\` on it yourself, or set machines.${machine.name}.tailscale.takeOver: true`,

@@ -9,7 +9,21 @@ export function isJoined(machine: MachineSpec, state: MachineState): boolean {
 }
 
 /** This stack's node: it carries the stack's tag and the machine's own tag (whatever its hostname). */
-export const isStackNode = (machine: MachineSpec, state: MachineState) => machine.tags.every((t) => state.tailscale.tags.includes(t));
+export const isStackNode = (machine: MachineSpec, state: MachineState) => carries(state, machine.tags);
+
+/**
+ * This stack's node as peer-provision 0.1 joined it, with the machine tag that could equal another stack's tags:
+ * down leaves it, up asks for down first (no tag of the old scheme is ever written again).
+ */
+export const isLegacyNode = (machine: MachineSpec, state: MachineState) => !isStackNode(machine, state) && carries(state, machine.legacyTags);
+
+/** The tags that make the node this stack's (the current ones, or 0.1's), or undefined: another's, or none. */
+export function stackNodeTags(machine: MachineSpec, state: MachineState): string[] | undefined {
+  if (isStackNode(machine, state)) return machine.tags;
+  return isLegacyNode(machine, state) ? machine.legacyTags : undefined;
+}
+
+const carries = (state: MachineState, tags: string[]) => tags.every((t) => state.tailscale.tags.includes(t));
 
 /**
  * Tailscale's address ranges, 100.64.0.0/10 and fd7a:115c:a1e0::/48, also written IPv4-mapped (::ffff:100.64.1.2, as

@@ -3,7 +3,7 @@
 import type { MachineState } from '../observe/types.js';
 import type { MachineSpec } from '../peer-yaml/types.js';
 import { restoreMode } from './machine.js';
-import { isJoined, isStackNode, isTailnetAddress } from './node.js';
+import { isJoined, isLegacyNode, isStackNode, isTailnetAddress } from './node.js';
 import type { Blocker } from './types.js';
 
 /** Where the node is now, in a person's words. */
@@ -37,6 +37,13 @@ export function upBlockers(machine: MachineSpec, state: MachineState): Blocker[]
   if (kind === 'relative')
     blockers.push({ reason: `the OpenClaw config path ${path} is not absolute`, fix: `set ${configField} to an absolute path or ~/...` });
 
+  if (state.tailscale.loggedIn && isLegacyNode(machine, state)) {
+    blockers.push({
+      reason: `the node joined with the tags of peer-provision 0.1 (${machine.legacyTags.join(',')}), whose machine tags can equal another stack's tags`,
+      fix: `run peer-provision down, then up: the machine leaves, and joins again with ${machine.tags.join(',')}`,
+    });
+    return blockers;
+  }
   if (isJoined(machine, state) || machine.tailscale.takeOver) return blockers;
   const optIn = `set machines.${machine.name}.tailscale.takeOver: true to log it out of that tailnet and join this stack's`;
   if (state.tailscale.loggedIn && !isStackNode(machine, state)) {

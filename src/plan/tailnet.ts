@@ -5,7 +5,7 @@ import { sha256 } from '../model/hash.js';
 import type { PolicyObservation } from '../observe/types.js';
 import { formatDuration } from '../peer-yaml/duration.js';
 import type { Spec } from '../peer-yaml/types.js';
-import { ALLOW_ALL_FIX, policyChanges, policyWarnings } from '../tailnet/acl.js';
+import { ALLOW_ALL_FIX, CLASH_FIX, policyChanges, policyClashes, policyWarnings } from '../tailnet/acl.js';
 import { PROVIDED_NOTE } from '../tailnet/notes.js';
 import { makeStep, TAILNET, unknownStep } from './step.js';
 import type { Step } from './types.js';
@@ -68,6 +68,7 @@ export function planTailnet({ spec, command, joined, joining, policy }: TailnetP
         }),
       );
     }
+    for (const c of policyClashes(policy.text, spec)) notes.push(`policy clash: ${c}. up will refuse. Fix: ${CLASH_FIX}`);
     for (const w of policyWarnings(policy.text))
       notes.push(
         `policy warning: ${w}. up will refuse: with it every device reaches every gateway port and this stack's policy tests (port 22 denied between peers) fail. Fix: ${ALLOW_ALL_FIX}`,
@@ -97,7 +98,7 @@ function planTailnetDown(spec: Spec, policy: PolicyObservation): { actions: Step
     const reason = policy.unread;
     const actions = [
       unknownStep(undefined, 'tailnet-key', `revoke this stack's keys (stack ${spec.name})`, reason),
-      unknownStep(undefined, 'tailnet-devices', `remove devices tagged ${spec.tailnet.stackTag}`, reason),
+      unknownStep(undefined, 'tailnet-devices', `remove devices tagged ${spec.tailnet.stackTag} and one of its machine tags`, reason),
     ];
     if (spec.tailnet.acl === 'merge') actions.push(unknownStep(undefined, 'tailnet-policy', "remove this stack's entries from the policy", reason));
     return { actions, notes: spec.tailnet.acl === 'skip' ? ['acl: skip: the tailnet policy is left alone'] : [] };
@@ -108,7 +109,7 @@ function planTailnetDown(spec: Spec, policy: PolicyObservation): { actions: Step
     makeStep('remove-devices', undefined, {
       op: 'destroy',
       resource: 'tailnet-devices',
-      summary: `remove devices tagged ${spec.tailnet.stackTag}`,
+      summary: `remove devices tagged ${spec.tailnet.stackTag} and one of its machine tags`,
       needs: [`${TAILNET}/revoke-keys`],
       input: { tag: spec.tailnet.stackTag },
     }),

@@ -8,7 +8,7 @@
 
 import { applyEdits, createScanner, type Edit, getNodeValue, type Node, type ParseError, parseTree, SyntaxKind } from 'jsonc-parser';
 import type { MachineSpec, Spec } from '../peer-yaml/types.js';
-import { machineTag } from '../peer-yaml/types.js';
+import { legacyMachineTag, MACHINE_TAG_SEPARATOR, machineTag } from '../peer-yaml/types.js';
 import { TailnetError } from './errors.js';
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -57,8 +57,46 @@ export const TAG_OWNER = 'autogroup:admin';
 /** The port the policy tests expect to be denied (another port if a gateway listens on 22). */
 export const denyPortFor = (gatewayPort: number) => (gatewayPort === 22 ? 23 : 22);
 
-/** Whether a tag lies in this stack's tag namespace (tag:peer-<name> and tag:peer-<name>-…). */
-const inNamespace = (spec: Spec, tag: string) => tag === spec.tailnet.stackTag || tag.startsWith(`${spec.tailnet.stackTag}-`);
+/** Whether a tag lies in this stack's tag namespace (tag:peer-<name> and tag:peer-<name>--…). */
+const inNamespace = (spec: Spec, tag: string) => tag === spec.tailnet.stackTag || tag.startsWith(`${spec.tailnet.stackTag}${MACHINE_TAG_SEPARATOR}`);
+
+/**
+ * A device this stack joined: it carries the stack tag and one of this stack's machine tags (or a machine's 0.1 tag).
+ * The stack tag alone is not enough: in 0.1's scheme machine eu of stack prod carried tag:peer-prod-eu, the stack tag
+ * of a stack named prod-eu, whose down would have deleted it.
+ */
+export function isStackDevice(spec: Spec, tags: readonly string[]): boolean {
+  if (!tags.includes(spec.tailnet.stackTag)) return false;
+  const legacy = new Set(spec.machines.map((m) => legacyMachineTag(spec.name, m.name)));
+  return tags.some((t) => (t !== spec.tailnet.stackTag && inNamespace(spec, t)) || legacy.has(t));
+}
+
+/** Whether an owner names another peer-provision stack: its owner tag, or (before owner tags) its stack tag. */
+const otherStackOwner = (spec: Spec, owner: string) =>
+  (owner.startsWith('tag:peerprovision-') && owner !== spec.tailnet.ownerTag) || (owner.startsWith('tag:peer-') && owner !== spec.tailnet.stackTag);
+
+/**
+ * This stack's tags that the policy already gives to another peer-provision stack (in tagOwners, owned by that
+ * stack's owner tag): under 0.1's tag scheme, machine eu of stack prod has tag:peer-prod-eu, this stack's tag if it
+ * is named prod-eu. Writing on would share the tag (the other stack's grants would open this stack's machines), so up
+ * refuses. One line per clash, with the owner that clashes.
+ */
+export function policyClashes(text: string, spec: Spec): string[] {
+  const v = getNodeValue(parse(text));
+  const present = isObject(v) && isObject(v.tagOwners) ? v.tagOwners : {};
+  const out: string[] = [];
+  for (const [tag] of ownedEntries(spec).tagOwners) {
+    const owners = present[tag];
+    const others = isStringArray(owners) ? owners.filter((o) => otherStackOwner(spec, o)) : [];
+    if (others.length > 0) out.push(`tagOwners gives ${tag}, this stack's tag, to ${others.join(', ')}`);
+  }
+  return out;
+}
+
+/** What to do about a clash (see policyClashes). */
+export const CLASH_FIX =
+  "The other stack was set up by peer-provision 0.1, whose machine tags can equal another stack's tags: run `peer-provision down` " +
+  'on it (with its own peer.yaml), then `up` again with this version, which gives it tags that cannot clash; or rename this stack.';
 
 /** The tag that addresses a machine in grants and tests. */
 export const addressTag = (spec: Spec, m: MachineSpec): string => machineTag(spec.name, m.name);

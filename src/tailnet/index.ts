@@ -17,7 +17,7 @@
 import { sha256 } from '../model/hash.js';
 import { resolveCredentials, resolveSecret, type TailnetCredentials } from '../peer-yaml/secrets.js';
 import type { Spec } from '../peer-yaml/types.js';
-import { ALLOW_ALL_FIX, mergePolicy, ownedGrantsAndTests, policyWarnings, removeOwned, tagOwnerNames } from './acl.js';
+import { ALLOW_ALL_FIX, CLASH_FIX, isStackDevice, mergePolicy, ownedGrantsAndTests, policyClashes, policyWarnings, removeOwned, tagOwnerNames } from './acl.js';
 import { checkPassphraseVariables, readPolicyRecord, type StackLocation, samePolicyRecord, secretsEnv, stackLocation, writePolicyRecord } from './backend.js';
 import { type TailscaleApi, TailscaleApiError, TESTS_FAILED_MESSAGE } from './devices.js';
 import type { ConfigMap, StackTarget, TailnetEngine } from './engine.js';
@@ -138,7 +138,9 @@ export async function writePolicyEntries(spec: Spec, testsFor: ReadonlySet<strin
       if (expectedHash && sha256(text) !== expectedHash) moved = true;
       return mergePolicy(text, spec, opts);
     },
-    (_before, after) => {
+    (before, after) => {
+      const clashes = policyClashes(before, spec);
+      if (clashes.length > 0) throw new TailnetError(`the tailnet policy gives this stack's tags to another stack:\n  ${clashes.join('\n  ')}`, CLASH_FIX);
       const warnings = policyWarnings(after);
       if (warnings.length > 0)
         throw new TailnetError(
@@ -247,13 +249,13 @@ export async function revokeKeys(spec: Spec, engine: TailnetEngine, redact: Reda
 /** down, 2: the devices that joined with this stack's keys (a revoked key does not remove a device). */
 export async function removeDevices(spec: Spec, apiFor: ApiFor, redact: Redact): Promise<string[]> {
   const api = apiFor(resolveCredentials(spec.tailnet, redact), spec.tailnet.tailnet);
-  const ours = (await api.listDevices()).filter((d) => d.tags.includes(spec.tailnet.stackTag));
+  const ours = (await api.listDevices()).filter((d) => isStackDevice(spec, d.tags));
   const messages: string[] = [];
   for (const d of ours) {
     const r = await api.deleteDevice(d.nodeId);
     messages.push(r === 'deleted' ? `removed device ${d.hostname || d.nodeId} from the tailnet` : `device ${d.hostname || d.nodeId} was already gone`);
   }
-  return messages.length ? messages : [`no devices tagged ${spec.tailnet.stackTag}`];
+  return messages.length ? messages : [`no devices tagged ${spec.tailnet.stackTag} and one of its machine tags`];
 }
 
 /** down, 3: this stack's policy entries; a tagOwners entry the user wrote, or that something else still names, stays. */

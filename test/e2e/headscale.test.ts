@@ -10,7 +10,7 @@ import { explain } from '../helpers.js';
 import { Lab, labStatus } from '../lab/lab.js';
 import { releaseLab, useLab } from '../lab/shared.js';
 import { timeEachTest } from '../timing/record.js';
-import { assertNoLeak, secretsOf, tailnetIp, up } from './lab-helpers.js';
+import { assertNoLeak, down, secretsOf, tailnetIp, up } from './lab-helpers.js';
 
 const status = labStatus();
 const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
@@ -47,7 +47,7 @@ describe('provider provided with tailnet.controlUrl: headscale as the control se
     for (const m of ['m1', 'm2']) {
       assert.match(
         r.stderr,
-        new RegExp(`${m}: join the tailnet failed: the node joined without tag:peer-lab, tag:peer-lab-${m} \\(it has no tags\\), so it was logged out again`),
+        new RegExp(`${m}: join the tailnet failed: the node joined without tag:peer-lab, tag:peer-lab--${m} \\(it has no tags\\), so it was logged out again`),
       );
       assert.equal(await tailnetIp(lab, m), undefined, `${m} is not left on the tailnet`);
       assert.equal((await lab.run(m, 'test -e /etc/tailscale/syspolicy.json')).code, 1, 'no device policy: only --login-server leads to headscale');
@@ -80,5 +80,49 @@ describe('provider provided with tailnet.controlUrl: headscale as the control se
     assert.equal(again.code, 0, explain(again));
     assert.match(again.stdout, /Plan: 0 to add, 0 to change, 0 to destroy\./);
     assertNoLeak(lab, secretsOf(lab, ['m1', 'm2']), r, again);
+  });
+
+  // issue 19 item 2: 0.1's machine tag tag:peer-lab-m1 is the stack tag of a stack named lab-m1. A node that still
+  // carries it is the stack's: up asks for down first and touches nothing, down leaves it, up joins with the new tags.
+  test("machines joined with peer-provision 0.1's tags: up is blocked, touching nothing; down leaves them; up joins with tag:peer-lab--<machine>", {
+    skip,
+    timeout: 600_000,
+  }, async () => {
+    const file = peerYaml();
+    const d = await down(file);
+    assert.equal(d.code, 0, explain(d));
+    lab.deleteNodes(); // headscale keeps a logged-out tagged node (juanfont/headscale#3371): the admin deletes it
+    for (const m of ['m1', 'm2']) await lab.joinTailnet(m, 'lab', ['tag:peer-lab', `tag:peer-lab-${m}`]);
+    const configs = new Map(['m1', 'm2'].map((m) => [m, lab.readFile(m, lab.machine(m).configPath)]));
+
+    const blocked = await up(file);
+    assert.equal(blocked.code, 1, explain(blocked));
+    for (const m of ['m1', 'm2']) {
+      assert.match(
+        blocked.stdout + blocked.stderr,
+        new RegExp(`${m}: the node joined with the tags of peer-provision 0\\.1 \\(tag:peer-lab,tag:peer-lab-${m}\\)`),
+      );
+      assert.equal(lab.readFile(m, lab.machine(m).configPath), configs.get(m), `${m}: config untouched`);
+      assert.match((await tailnetIp(lab, m)) ?? '', /^100\./, `${m} is still on the tailnet`);
+    }
+    assert.match(blocked.stdout + blocked.stderr, /run peer-provision down, then up/);
+
+    const left = await down(file);
+    assert.equal(left.code, 0, explain(left));
+    for (const m of ['m1', 'm2']) assert.equal(await tailnetIp(lab, m), undefined, `${m} left the tailnet`);
+
+    lab.deleteNodes();
+    const back = await up(peerYaml());
+    assert.equal(back.code, 0, explain(back));
+    assert.deepEqual(
+      lab.headscale
+        .nodes()
+        .map((n) => [n.name, n.tags])
+        .sort(),
+      [
+        ['m1', ['tag:peer-lab', 'tag:peer-lab--m1']],
+        ['m2', ['tag:peer-lab', 'tag:peer-lab--m2']],
+      ],
+    );
   });
 });

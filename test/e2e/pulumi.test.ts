@@ -110,12 +110,12 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     assert.match(r.stdout, /up complete/);
     const keys = api.keys();
     assert.deepEqual(keys.map((k) => [k.tags, k.reusable, k.preauthorized, k.description]).sort(), [
-      [['tag:peer-lab', 'tag:peer-lab-m1'], false, true, 'peer-provision lab m1'],
-      [['tag:peer-lab', 'tag:peer-lab-m2'], false, true, 'peer-provision lab m2'],
+      [['tag:peer-lab', 'tag:peer-lab--m1'], false, true, 'peer-provision lab m1'],
+      [['tag:peer-lab', 'tag:peer-lab--m2'], false, true, 'peer-provision lab m2'],
     ]);
     for (const m of ['m1', 'm2']) assert.match((await tailnetIp(lab, m)) ?? '', /^100\.64\./, `${m} joined`);
     const policy = parseHujson(api.policy);
-    assert.deepEqual(Object.keys(policy.tagOwners), ['tag:server', 'tag:peerprovision-lab', 'tag:peer-lab', 'tag:peer-lab-m1', 'tag:peer-lab-m2']);
+    assert.deepEqual(Object.keys(policy.tagOwners), ['tag:server', 'tag:peerprovision-lab', 'tag:peer-lab', 'tag:peer-lab--m1', 'tag:peer-lab--m2']);
     assert.ok(api.policy.startsWith('// the user\'s tailnet policy\n{\n  "groups"'), 'the user text is kept');
     const writes = api.requests.filter((q) => q.method === 'POST' && q.path.endsWith('/acl'));
     assert.ok(writes.length > 0 && writes.every((w) => w.ifMatch), 'every policy write carries If-Match');
@@ -126,8 +126,8 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
         .map((n) => n.tags)
         .sort(),
       [
-        ['tag:peer-lab', 'tag:peer-lab-m1'],
-        ['tag:peer-lab', 'tag:peer-lab-m2'],
+        ['tag:peer-lab', 'tag:peer-lab--m1'],
+        ['tag:peer-lab', 'tag:peer-lab--m2'],
       ],
     );
     assertNoLeak(lab, [...secretsOf(lab, ['m1', 'm2']), ...keys.map((k) => k.key), CLIENT.secret], r);
@@ -150,7 +150,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     const tests = parseHujson(api.policy).tests as { src: string }[];
     assert.deepEqual(
       tests.map((t) => t.src),
-      ['alice@example.com', 'tag:peer-lab-m1', 'tag:peer-lab-m2'],
+      ['alice@example.com', 'tag:peer-lab--m1', 'tag:peer-lab--m2'],
     );
     assert.equal(api.keys().length, before);
     const writes = api.requests.length;
@@ -209,7 +209,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     const minted = api.keys().slice(keysBefore);
     assert.deepEqual(
       minted.map((k) => [k.tags, k.reusable]),
-      [[['tag:peer-lab', 'tag:peer-lab-m1'], false]],
+      [[['tag:peer-lab', 'tag:peer-lab--m1'], false]],
       'one new single-use key, for m1',
     );
     const after = lab.node('m1')!;
@@ -233,7 +233,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
       [],
       'm2 is not re-keyed',
     );
-    assert.ok(!parseHujson(api.policy).tests.every((t: { src: string }) => t.src !== 'tag:peer-lab-m1'), "m1's policy tests stay");
+    assert.ok(!parseHujson(api.policy).tests.every((t: { src: string }) => t.src !== 'tag:peer-lab--m1'), "m1's policy tests stay");
     assertNoLeak(lab, [...secretsOf(lab, ['m1', 'm2']), ...api.keys().map((k) => k.key), CLIENT.secret], plan, r);
 
     // Tailscale gives a re-authenticated node a new key expiry; headscale 0.29 keeps the one an admin set (it keeps a
@@ -267,7 +267,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     assert.equal(api.policy, USER_POLICY, 'the policy is the user policy again, byte for byte');
     for (const m of ['m1', 'm2']) assert.equal(await tailnetIp(lab, m), undefined);
     // headscale takes only keys the API minted and has not revoked: m1's re-key key, revoked by this down
-    const k = api.keys().find((x) => x.revoked && x.tags.includes('tag:peer-lab-m1'))!;
+    const k = api.keys().find((x) => x.revoked && x.tags.includes('tag:peer-lab--m1'))!;
     assert.ok(k, "m1's re-key key is revoked");
     const join1 = await lab.run(
       'm1',
@@ -288,7 +288,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     // each tailnet step finds nothing of this stack left
     assert.match(
       again.stderr,
-      /tailnet: no stack lab: no keys to revoke\n[\s\S]*tailnet: no devices tagged tag:peer-lab\n[\s\S]*tailnet: the policy holds no entries of this stack/,
+      /tailnet: no stack lab: no keys to revoke\n[\s\S]*tailnet: no devices tagged tag:peer-lab and one of its machine tags\n[\s\S]*tailnet: the policy holds no entries of this stack/,
     );
   });
 });

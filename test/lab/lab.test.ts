@@ -172,7 +172,7 @@ describe('test lab', () => {
     // a policy that opens the gateway port between the peers only: the machines' packet filters enforce it
     lab.headscale.setPolicy(
       JSON.stringify({
-        tagOwners: { 'tag:peer-lab': [], 'tag:peer-lab-m1': [], 'tag:peer-lab-m2': [] },
+        tagOwners: { 'tag:peer-lab': [], 'tag:peer-lab--m1': [], 'tag:peer-lab--m2': [] },
         grants: [{ src: ['tag:peer-lab'], dst: ['tag:peer-lab'], ip: ['tcp:18789'] }],
       }),
     );

@@ -34,6 +34,7 @@ import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify as yamlStringify } from 'yaml';
+import { machineTag, stackTag } from '../../src/peer-yaml/types.js';
 import { HEADSCALE_PORT, Headscale, type HeadscaleNode, headscaleBinary } from './headscale.js';
 import { pulumiBinary } from './pulumi-home.js';
 import {
@@ -554,12 +555,12 @@ export class Lab {
   }
   /**
    * Puts the machine on the tailnet as a user would by hand: the installer, then `tailscale up` with a fresh key
-   * carrying the stack's tags for it. For a tool that cannot join headscale itself (a previous version passed
+   * carrying the stack's tags for it (or `tags`: those of an earlier version, say). For a tool that cannot join headscale itself (a previous version passed
    * --advertise-tags, which headscale refuses with any pre-auth key).
    */
-  async joinTailnet(machine: string, stack = 'lab'): Promise<void> {
+  async joinTailnet(machine: string, stack = 'lab', tags = Lab.tagsFor(stack, machine)): Promise<void> {
     const m = this.machine(machine);
-    const { key } = this.mintKey({ tags: Lab.tagsFor(stack, m.name), label: `${m.name}-by-hand` });
+    const { key } = this.mintKey({ tags, label: `${m.name}-by-hand` });
     const r = await this.run(
       machine,
       `set -e; curl -fsSL ${this.installUrl} | sh >/dev/null; k=$(umask 077; mktemp); cat > "$k"; ` +
@@ -644,7 +645,7 @@ export class Lab {
   }
   /** The tags a stack's key for a machine carries: what peer-provision's own keys carry. */
   static tagsFor(stack: string, machine: string): string[] {
-    return [`tag:peer-${stack}`, `tag:peer-${stack}-${machine}`];
+    return [stackTag(stack), machineTag(stack, machine)];
   }
   /** headscale's node for a machine (by its hostname, the machine's name unless peer.yaml says otherwise). */
   node(hostname: string): HeadscaleNode | undefined {

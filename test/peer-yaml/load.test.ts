@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InputError } from '../../src/errors.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
+import { machineTag, stackTag } from '../../src/peer-yaml/types.js';
 import { ROOT, writeTemp } from '../helpers.js';
 
 const VALID = `version: 1
@@ -60,6 +61,8 @@ const BAD: [string, string, RegExp[]][] = [
   ['wrong version', VALID.replace('version: 1', 'version: 2'), [/^1:10 version: must be 1/]],
   ['missing name', VALID.replace('name: alice-bob\n', ''), [/^1:1 : missing required key "name"/]],
   ['bad name', VALID.replace('name: alice-bob', 'name: Alice_Bob'), [/^2:7 name: must be lowercase letters/]],
+  // issue 19 item 2: "--" ends the stack name in a machine tag (tag:peer-<name>--<machine>)
+  ['"--" in the name', VALID.replace('name: alice-bob', 'name: alice--bob'), [/^2:7 name: must not hold "--": in machine tags it separates/]],
   ['one machine', VALID.replace(/ {2}beta:\n.*\n/, ''), [/^9:3 machines: needs at least two machines/]],
   ['bad machine name', VALID.replace('  beta:', '  Beta_1:'), [/^11:3 machines\.Beta_1: must be a lowercase DNS label/]],
   [
@@ -367,7 +370,7 @@ test('defaults are filled in', () => {
   assert.equal(alpha.tailscale.installUrl, 'https://tailscale.com/install.sh');
   assert.equal(alpha.gateway.port, 18789);
   assert.deepEqual(alpha.gateway.token, { kind: 'generate' });
-  assert.deepEqual(alpha.tags, ['tag:peer-alice-bob', 'tag:peer-alice-bob-alpha']);
+  assert.deepEqual(alpha.tags, ['tag:peer-alice-bob', 'tag:peer-alice-bob--alpha']);
   assert.deepEqual(spec.peers, [['alpha', 'beta']]);
 });
 
@@ -411,4 +414,23 @@ test('the bundled peer.yaml is valid', () => {
     spec.machines.map((m) => m.name),
     ['alpha', 'beta'],
   );
+});
+
+// issue 19 item 2: under 0.1's tag:peer-<stack>-<machine>, machine eu of stack prod and the stack prod-eu shared a tag.
+// Every name the schema accepts, against every other: no stack's tag, or machine tag, is another stack's.
+test('no two stacks share a tag: machine tags never equal another stack tag or another stack machine tag', () => {
+  const stacks = ['prod', 'prod-eu', 'p', 'a-b', 'a', 'b', 'a-b-c', 'eu', 'x1'];
+  const machines = ['eu', 'eu-a', 'a', 'b', 'b-c', 'c', 'a--b', 'x'];
+  const owner = new Map<string, string>();
+  const claim = (tag: string, who: string) => {
+    const had = owner.get(tag);
+    assert.ok(had === undefined || had === who, `${tag} is both ${had}'s and ${who}'s`);
+    owner.set(tag, who);
+  };
+  for (const s of stacks) {
+    assert.doesNotThrow(() => loadSpec(writeTemp(VALID.replace('name: alice-bob', `name: ${s}`))), s);
+    claim(stackTag(s), `stack ${s}`);
+    for (const m of machines) claim(machineTag(s, m), `stack ${s}`);
+  }
+  assert.equal(owner.size, stacks.length * (machines.length + 1));
 });

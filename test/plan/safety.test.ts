@@ -224,3 +224,32 @@ test('an ssh client on Tailscale IPv6 (fd7a:115c:a1e0::/48) or IPv4-mapped is re
   });
   assert.ok(blockers(planUp({ m1: over, m2: fresh({ machineId: 'id-2' }) })).some((b) => /reaches this machine over Tailscale/.test(b.reason)));
 });
+
+// issue 19 item 2: 0.1 tagged machine eu of stack prod tag:peer-prod-eu, the stack tag of a stack named prod-eu. A node
+// joined with 0.1's tags is this stack's: up asks for down first (it never writes those tags again), down leaves it.
+test("a node joined with 0.1's tags (tag:peer-lab-m1) is this stack's: up is blocked with the way out, down leaves it", () => {
+  const legacy = (tags: string[]) => fresh({ tailscale: { installed: true, loggedIn: true, backendState: 'Running', hostname: 'm1', tags, ip: '100.64.0.1' } });
+  for (const takeOver of [false, true]) {
+    const up = planUp({ m1: legacy(['tag:peer-lab', 'tag:peer-lab-m1']), m2: fresh({ machineId: 'id-2' }) }, spec(takeOver));
+    const found = blockers(up);
+    assert.equal(found.length, 1, `takeOver ${takeOver}: ${JSON.stringify(found)}`);
+    assert.equal(found[0].machine, 'm1');
+    assert.match(found[0].reason, /the tags of peer-provision 0\.1 \(tag:peer-lab,tag:peer-lab-m1\)/);
+    assert.match(found[0].fix, /run peer-provision down, then up: .* joins again with tag:peer-lab,tag:peer-lab--m1/);
+  }
+  const m1 = spec().machines[0]!;
+  const leave = planMachineDown(m1, observed(legacy(['tag:peer-lab', 'tag:peer-lab-m1']))).find((s) => s.kind === 'leave');
+  assert.deepEqual(leave?.kind === 'leave' && leave.input.tags, ['tag:peer-lab', 'tag:peer-lab-m1'], 'leave.sh checks the tags the node carries');
+  const current = planMachineDown(m1, observed(legacy(['tag:peer-lab', 'tag:peer-lab--m1']))).find((s) => s.kind === 'leave');
+  assert.deepEqual(current?.kind === 'leave' && current.input.tags, ['tag:peer-lab', 'tag:peer-lab--m1']);
+  // another stack's node is neither: a stack named lab-m1 (0.1's machine tag of m1 is its stack tag) is left alone
+  const other = planMachineDown(m1, observed(legacy(['tag:peer-lab-m1', 'tag:peer-lab-m1--x'])));
+  assert.equal(
+    other.find((s) => s.kind === 'leave'),
+    undefined,
+  );
+  assert.equal(
+    blockers(planUp({ m1: legacy(['tag:peer-lab-m1', 'tag:peer-lab-m1--x']), m2: fresh({ machineId: 'id-2' }) }))[0]?.reason.includes('logged in elsewhere'),
+    true,
+  );
+});

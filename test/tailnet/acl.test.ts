@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { type ParseError, parse as parseJsonc } from 'jsonc-parser';
-import { mergePolicy, ownedEntries, policyChanges, policyWarnings, removeOwned } from '../../src/tailnet/acl.js';
+import { isStackDevice, mergePolicy, ownedEntries, policyChanges, policyClashes, policyWarnings, removeOwned } from '../../src/tailnet/acl.js';
 import { TailnetError } from '../../src/tailnet/errors.js';
 import { machine, makeSpec } from './helpers.js';
 
@@ -31,34 +31,34 @@ describe('ownedEntries', () => {
     assert.deepEqual(e.tagOwners, [
       ['tag:peerprovision-lab', ['autogroup:admin']],
       ['tag:peer-lab', ['autogroup:admin', 'tag:peerprovision-lab']],
-      ['tag:peer-lab-alpha', ['autogroup:admin', 'tag:peerprovision-lab']],
-      ['tag:peer-lab-beta', ['autogroup:admin', 'tag:peerprovision-lab']],
+      ['tag:peer-lab--alpha', ['autogroup:admin', 'tag:peerprovision-lab']],
+      ['tag:peer-lab--beta', ['autogroup:admin', 'tag:peerprovision-lab']],
     ]);
     assert.deepEqual(e.grants, [
-      { src: ['tag:peer-lab-beta'], dst: ['tag:peer-lab-alpha'], ip: ['tcp:18789'] },
-      { src: ['tag:peer-lab-alpha'], dst: ['tag:peer-lab-beta'], ip: ['tcp:18789'] },
+      { src: ['tag:peer-lab--beta'], dst: ['tag:peer-lab--alpha'], ip: ['tcp:18789'] },
+      { src: ['tag:peer-lab--alpha'], dst: ['tag:peer-lab--beta'], ip: ['tcp:18789'] },
     ]);
-    assert.deepEqual(e.tests[0], { src: 'tag:peer-lab-alpha', accept: ['tag:peer-lab-beta:18789'], deny: ['tag:peer-lab-beta:22'] });
+    assert.deepEqual(e.tests[0], { src: 'tag:peer-lab--alpha', accept: ['tag:peer-lab--beta:18789'], deny: ['tag:peer-lab--beta:22'] });
   });
 
   it('follows spec.peers (not every pair), each destination port, and never denies the gateway port itself', () => {
     const s = makeSpec('lab', [machine('lab', 'a', 9000), machine('lab', 'b', 22), machine('lab', 'c')], {}, [['a', 'b']]);
     const e = ownedEntries(s);
     assert.deepEqual(e.grants, [
-      { src: ['tag:peer-lab-b'], dst: ['tag:peer-lab-a'], ip: ['tcp:9000'] },
-      { src: ['tag:peer-lab-a'], dst: ['tag:peer-lab-b'], ip: ['tcp:22'] },
+      { src: ['tag:peer-lab--b'], dst: ['tag:peer-lab--a'], ip: ['tcp:9000'] },
+      { src: ['tag:peer-lab--a'], dst: ['tag:peer-lab--b'], ip: ['tcp:22'] },
     ]);
     assert.deepEqual(
-      e.tests.find((t) => t.src === 'tag:peer-lab-a'),
-      { src: 'tag:peer-lab-a', accept: ['tag:peer-lab-b:22'], deny: ['tag:peer-lab-b:23'] },
+      e.tests.find((t) => t.src === 'tag:peer-lab--a'),
+      { src: 'tag:peer-lab--a', accept: ['tag:peer-lab--b:22'], deny: ['tag:peer-lab--b:23'] },
     );
     assert.equal(
-      e.tests.some((t) => t.src === 'tag:peer-lab-c'),
+      e.tests.some((t) => t.src === 'tag:peer-lab--c'),
       false,
       'c has no peers: no test',
     );
     assert.ok(
-      e.tagOwners.some(([t]) => t === 'tag:peer-lab-c'),
+      e.tagOwners.some(([t]) => t === 'tag:peer-lab--c'),
       'c still needs its tag owned to join',
     );
   });
@@ -76,14 +76,14 @@ describe('mergePolicy on a realistic HuJSON policy (comments, trailing commas, g
     assert.deepEqual(added, [
       '"tag:peerprovision-lab": ["autogroup:admin"],',
       '"tag:peer-lab": ["autogroup:admin", "tag:peerprovision-lab"],',
-      '"tag:peer-lab-alpha": ["autogroup:admin", "tag:peerprovision-lab"],',
-      '"tag:peer-lab-beta": ["autogroup:admin", "tag:peerprovision-lab"],',
-      '{"src": ["tag:peer-lab-beta"], "dst": ["tag:peer-lab-alpha"], "ip": ["tcp:18789"]},',
-      '{"src": ["tag:peer-lab-alpha"], "dst": ["tag:peer-lab-beta"], "ip": ["tcp:18789"]},',
-      '{"src": "tag:peer-lab-alpha", "accept": ["tag:peer-lab-beta:18789"], "deny": ["tag:peer-lab-beta:22"]},',
-      '{"src": "tag:peer-lab-beta", "accept": ["tag:peer-lab-alpha:18789"], "deny": ["tag:peer-lab-alpha:22"]},',
+      '"tag:peer-lab--alpha": ["autogroup:admin", "tag:peerprovision-lab"],',
+      '"tag:peer-lab--beta": ["autogroup:admin", "tag:peerprovision-lab"],',
+      '{"src": ["tag:peer-lab--beta"], "dst": ["tag:peer-lab--alpha"], "ip": ["tcp:18789"]},',
+      '{"src": ["tag:peer-lab--alpha"], "dst": ["tag:peer-lab--beta"], "ip": ["tcp:18789"]},',
+      '{"src": "tag:peer-lab--alpha", "accept": ["tag:peer-lab--beta:18789"], "deny": ["tag:peer-lab--beta:22"]},',
+      '{"src": "tag:peer-lab--beta", "accept": ["tag:peer-lab--alpha:18789"], "deny": ["tag:peer-lab--alpha:22"]},',
     ]);
-    assert.ok(merged.includes('\t\t{"src": ["tag:peer-lab-alpha"]'), 'indented like its neighbours (tabs)');
+    assert.ok(merged.includes('\t\t{"src": ["tag:peer-lab--alpha"]'), 'indented like its neighbours (tabs)');
   });
 
   it('yields a valid policy whose other sections are deep-equal to the original', () => {
@@ -129,21 +129,21 @@ describe('mergePolicy on a policy that already holds this stack (older spec)', (
   const v = hujson(merged);
 
   it('replaces changed entries, drops the removed machine’s entries, and leaves the rest alone', () => {
-    assert.deepEqual(Object.keys(v.tagOwners), ['tag:ops', 'tag:peer-lab', 'tag:peer-lab-alpha', 'tag:peer-lab-beta', 'tag:peerprovision-lab']);
+    assert.deepEqual(Object.keys(v.tagOwners), ['tag:ops', 'tag:peer-lab', 'tag:peer-lab--alpha', 'tag:peer-lab--beta', 'tag:peerprovision-lab']);
     // written before the owner tag (the stack tag owned the machine tags): now the owner tag owns them all
-    assert.deepEqual(v.tagOwners['tag:peer-lab-alpha'], ['autogroup:admin', 'tag:peerprovision-lab']);
+    assert.deepEqual(v.tagOwners['tag:peer-lab--alpha'], ['autogroup:admin', 'tag:peerprovision-lab']);
     assert.deepEqual(v.tagOwners['tag:peer-lab'], ['autogroup:admin', 'tag:peerprovision-lab']);
     assert.deepEqual(v.grants, [
-      { src: ['tag:ops'], dst: ['tag:peer-lab-alpha'], ip: ['tcp:22'] },
-      { src: ['tag:peer-lab-beta'], dst: ['tag:peer-lab-alpha'], ip: ['tcp:18789'] },
-      { src: ['tag:peer-lab-alpha'], dst: ['tag:peer-lab-beta'], ip: ['tcp:18800'] },
-      { src: ['tag:peer-lab-alpha'], dst: ['tag:peer-lab-beta'], ip: ['tcp:80', 'tcp:443'] },
+      { src: ['tag:ops'], dst: ['tag:peer-lab--alpha'], ip: ['tcp:22'] },
+      { src: ['tag:peer-lab--beta'], dst: ['tag:peer-lab--alpha'], ip: ['tcp:18789'] },
+      { src: ['tag:peer-lab--alpha'], dst: ['tag:peer-lab--beta'], ip: ['tcp:18800'] },
+      { src: ['tag:peer-lab--alpha'], dst: ['tag:peer-lab--beta'], ip: ['tcp:80', 'tcp:443'] },
     ]);
     assert.deepEqual(
       v.tests.map((t: { src: string }) => t.src),
-      ['tag:peer-lab-alpha', 'tag:peer-lab-beta'],
+      ['tag:peer-lab--alpha', 'tag:peer-lab--beta'],
     );
-    assert.deepEqual(v.tests[0].accept, ['tag:peer-lab-beta:18800']);
+    assert.deepEqual(v.tests[0].accept, ['tag:peer-lab--beta:18800']);
     assert.ok(merged.includes('// ops may ssh to alpha: not ours'));
     assert.ok(merged.includes('// a hand-written rule between two of our tags carrying more than one port: not ours either'));
     assert.ok(merged.includes('// Written by an earlier peer-provision run'));
@@ -162,8 +162,11 @@ describe('mergePolicy on a policy that already holds this stack (older spec)', (
       ['- tagOwners', '+ tagOwners', '~ tagOwners', '~ tagOwners', '~ tagOwners', '- grants', '~ grants', '~ grants', '- tests', '~ tests', '~ tests'],
     );
     const g = changes.filter((c) => c.op === '~' && c.section === 'grants')[1]!;
-    assert.equal(g.summary, 'tag:peer-lab-alpha → tag:peer-lab-beta tcp:18800 (was: tag:peer-lab-alpha, tag:peer-lab-gamma → tag:peer-lab-beta tcp:18789)');
-    assert.equal(changes.find((c) => c.section === 'tagOwners')!.summary, 'tag:peer-lab-gamma: owned by autogroup:admin, tag:peer-lab');
+    assert.equal(
+      g.summary,
+      'tag:peer-lab--alpha → tag:peer-lab--beta tcp:18800 (was: tag:peer-lab--alpha, tag:peer-lab--gamma → tag:peer-lab--beta tcp:18789)',
+    );
+    assert.equal(changes.find((c) => c.section === 'tagOwners')!.summary, 'tag:peer-lab--gamma: owned by autogroup:admin, tag:peer-lab');
   });
 
   it('removeOwned keeps the user entries between our tags, the tags they name (no dangling tag), and every comment', () => {
@@ -171,7 +174,7 @@ describe('mergePolicy on a policy that already holds this stack (older spec)', (
     const r = hujson(removed);
     // defect 2: the user's grants still name alpha and beta; removing their tagOwners would make Tailscale reject
     // the policy ("tag not found"). tag:peer-lab stays as their owner. gamma, named by nothing of the user's, goes.
-    assert.deepEqual(Object.keys(r.tagOwners), ['tag:ops', 'tag:peer-lab', 'tag:peer-lab-alpha', 'tag:peer-lab-beta']);
+    assert.deepEqual(Object.keys(r.tagOwners), ['tag:ops', 'tag:peer-lab', 'tag:peer-lab--alpha', 'tag:peer-lab--beta']);
     assert.equal(r.grants.length, 2);
     assert.equal(r.tests, undefined, 'a tests section holding only our entries goes away');
     assert.equal((removed.match(/\/\//g) ?? []).length, (original.match(/\/\//g) ?? []).length);
@@ -204,8 +207,8 @@ describe('two stacks in one tailnet', () => {
       'tag:peer-lab-x',
       'tag:peerprovision-lab',
       'tag:peer-lab',
-      'tag:peer-lab-alpha',
-      'tag:peer-lab-beta',
+      'tag:peer-lab--alpha',
+      'tag:peer-lab--beta',
     ]);
     assert.equal(v.grants.length, 2);
     assert.ok(v.grants.every((g: { dst: string[] }) => !g.dst[0]!.startsWith('tag:peer-lab-x')));
@@ -270,8 +273,8 @@ describe('the legacy acls form of older tailnets ("users" for "src", "ports" for
   it('never takes a legacy rule or test that names only our tags for ours', () => {
     const ours = ownedEntries(lab).tests[0]!;
     const legacy =
-      '{\n  "tagOwners": {"tag:peer-lab": ["autogroup:admin"], "tag:peer-lab-alpha": ["autogroup:admin", "tag:peer-lab"], "tag:peer-lab-beta": ["autogroup:admin", "tag:peer-lab"]},\n' +
-      '  "acls": [{"action": "accept", "users": ["tag:peer-lab-beta"], "ports": ["tag:peer-lab-alpha:18789"]}],\n' +
+      '{\n  "tagOwners": {"tag:peer-lab": ["autogroup:admin"], "tag:peer-lab--alpha": ["autogroup:admin", "tag:peer-lab"], "tag:peer-lab--beta": ["autogroup:admin", "tag:peer-lab"]},\n' +
+      '  "acls": [{"action": "accept", "users": ["tag:peer-lab--beta"], "ports": ["tag:peer-lab--alpha:18789"]}],\n' +
       `  "tests": [{"user": "${ours.src}", "allow": ${JSON.stringify(ours.accept)}, "deny": ${JSON.stringify(ours.deny)}}],\n}\n`;
     const m = mergePolicy(legacy, lab);
     assert.deepEqual(hujson(m).acls, hujson(legacy).acls);
@@ -281,7 +284,7 @@ describe('the legacy acls form of older tailnets ("users" for "src", "ports" for
     assert.deepEqual(removed.tests, hujson(legacy).tests, 'the legacy test stays');
     assert.deepEqual(
       Object.keys(removed.tagOwners),
-      ['tag:peer-lab-alpha', 'tag:peer-lab-beta', 'tag:peerprovision-lab'],
+      ['tag:peer-lab--alpha', 'tag:peer-lab--beta', 'tag:peerprovision-lab'],
       'and the tags it names, and their owner',
     );
     assert.deepEqual(
@@ -296,5 +299,45 @@ describe('the legacy acls form of older tailnets ("users" for "src", "ports" for
     assert.equal(policyWarnings('{"acls": [{"action": "accept", "users": ["*"], "dst": ["*:*"]}]}').length, 1, 'the forms mixed in one rule');
     assert.deepEqual(policyWarnings(original), []);
     assert.deepEqual(policyWarnings('{"ssh": [{"action": "accept", "src": ["*"], "dst": ["*"], "users": ["*"]}]}'), [], 'ssh "users" are unix users');
+  });
+});
+
+// issue 19 item 2: under 0.1's tag scheme machine eu of stack prod carried tag:peer-prod-eu, the stack tag of a stack
+// named prod-eu; whoever wrote tagOwners first owned the other's tag, and prod-eu's down deleted prod's device.
+describe("tags of peer-provision 0.1's stacks", () => {
+  const prod01 = fixture('stack-of-0.1.hujson');
+  const prodEu = makeSpec('prod-eu', [machine('prod-eu', 'a'), machine('prod-eu', 'b')]);
+  const prodUs = makeSpec('prod-us', [machine('prod-us', 'a'), machine('prod-us', 'b')]);
+  const prod = makeSpec('prod', [machine('prod', 'eu'), machine('prod', 'us')]);
+
+  it("refuses a policy that gives this stack's tag to another stack (its owner tag, or its stack tag before owner tags)", () => {
+    assert.deepEqual(policyClashes(prod01, prodEu), ["tagOwners gives tag:peer-prod-eu, this stack's tag, to tag:peerprovision-prod"]);
+    assert.deepEqual(policyClashes(prod01, prodUs), ["tagOwners gives tag:peer-prod-us, this stack's tag, to tag:peer-prod"]);
+    assert.deepEqual(policyClashes(prod01, prod), [], "the stack's own entries are no clash");
+    assert.deepEqual(policyClashes(mergePolicy(prod01, prod), prodEu), [], "once prod is up with this version, 0.1's tag is gone: no clash");
+    assert.deepEqual(policyClashes(fixture('holds-this-stack.hujson'), lab), []);
+    assert.deepEqual(policyClashes(fixture('other-stack.hujson'), lab), [], 'a stack of this version shares no tag');
+  });
+
+  it("prod's next up writes tags that no other stack has, and takes 0.1's grants out; its down removes 0.1's entries", () => {
+    const merged = mergePolicy(prod01, prod);
+    const v = hujson(merged);
+    assert.deepEqual(v.tagOwners['tag:peer-prod--eu'], ['autogroup:admin', 'tag:peerprovision-prod']);
+    assert.deepEqual(
+      v.grants.map((g: { dst: string[] }) => g.dst[0]),
+      ['tag:peer-prod--eu', 'tag:peer-prod--us'],
+    );
+    const gone = hujson(removeOwned(merged, prod));
+    assert.deepEqual(Object.keys(gone.tagOwners ?? {}), [], `0.1's tags go with the stack: ${removeOwned(merged, prod)}`);
+  });
+
+  it("a device is the stack's only with the stack tag and one of its machine tags (or a machine's 0.1 tag)", () => {
+    assert.equal(isStackDevice(prod, ['tag:peer-prod', 'tag:peer-prod--eu']), true);
+    assert.equal(isStackDevice(prod, ['tag:peer-prod', 'tag:peer-prod-eu']), true, "0.1's tags of machine eu");
+    assert.equal(isStackDevice(prod, ['tag:peer-prod']), false, 'the stack tag alone');
+    assert.equal(isStackDevice(prod, ['tag:peer-prod--eu']), false, 'a machine tag alone');
+    assert.equal(isStackDevice(prodEu, ['tag:peer-prod', 'tag:peer-prod-eu']), false, "prod's 0.1 device carries prod-eu's stack tag: not prod-eu's");
+    assert.equal(isStackDevice(prodEu, ['tag:peer-prod-eu', 'tag:peer-prod-eu--a']), true);
+    assert.equal(isStackDevice(prod, ['tag:peer-prod-eu', 'tag:peer-prod-eu--a']), false, "prod-eu's device is not prod's");
   });
 });

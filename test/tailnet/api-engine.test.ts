@@ -58,7 +58,7 @@ describe('the test engine: keys through the API double as Pulumi and the provide
 
   it("mints with the owner tag's client; a client tagged with the stack tag (before the owner tag) is refused, and told which tag to give it (tailscale/tailscale#12402)", async () => {
     const minted = await mintKeys(spec, ['alpha'], engine, redact);
-    assert.deepEqual(keyOf(minted.get('alpha')!).tags, ['tag:peer-lab', 'tag:peer-lab-alpha'], "owned tags only, never the client's own");
+    assert.deepEqual(keyOf(minted.get('alpha')!).tags, ['tag:peer-lab', 'tag:peer-lab--alpha'], "owned tags only, never the client's own");
     const old = await startApiDouble({ clients: [{ ...CLIENT, tags: ['tag:peer-lab'] }], policy: mergePolicy('{}', spec) });
     process.env.TAILSCALE_BASE_URL = old.baseUrl;
     try {
@@ -66,7 +66,7 @@ describe('the test engine: keys through the API double as Pulumi and the provide
       await assert.rejects(
         mintKeys(other, ['alpha'], engine, redact),
         (e: Error & { hint?: string }) =>
-          /Tailscale refused to mint the keys: .*requested tags \[tag:peer-lab tag:peer-lab-alpha\] are invalid or not permitted/.test(e.message) &&
+          /Tailscale refused to mint the keys: .*requested tags \[tag:peer-lab tag:peer-lab--alpha\] are invalid or not permitted/.test(e.message) &&
           /an OAuth client must carry tag:peerprovision-lab and no other tag/.test(e.hint ?? ''),
       );
     } finally {

@@ -30,7 +30,7 @@ describe('Tailscale API client against the API double', () => {
     api.devices.splice(
       0,
       api.devices.length,
-      { id: '92960230101', nodeId: 'nAlpha1CNTRL', hostname: 'lab-alpha', tags: ['tag:peer-lab', 'tag:peer-lab-alpha'] },
+      { id: '92960230101', nodeId: 'nAlpha1CNTRL', hostname: 'lab-alpha', tags: ['tag:peer-lab', 'tag:peer-lab--alpha'] },
       { id: '92960230102', nodeId: 'nLaptopCNTRL', hostname: 'laptop', tags: [] },
     );
   });
@@ -41,7 +41,7 @@ describe('Tailscale API client against the API double', () => {
     assert.deepEqual(
       devices.map((d) => [d.nodeId, d.id, d.hostname, d.tags]),
       [
-        ['nAlpha1CNTRL', '92960230101', 'lab-alpha', ['tag:peer-lab', 'tag:peer-lab-alpha']],
+        ['nAlpha1CNTRL', '92960230101', 'lab-alpha', ['tag:peer-lab', 'tag:peer-lab--alpha']],
         ['nLaptopCNTRL', '92960230102', 'laptop', []],
       ],
     );

@@ -1,13 +1,14 @@
 // Shared builders for the tailnet tests.
 
 import type { MachineSpec, Spec } from '../../src/peer-yaml/types.js';
-import { DEFAULT_GATEWAY_PORT, DEFAULT_INSTALL_URL, machineTag, ownerTag, stackTag } from '../../src/peer-yaml/types.js';
+import { DEFAULT_GATEWAY_PORT, DEFAULT_INSTALL_URL, legacyMachineTag, machineTag, ownerTag, stackTag } from '../../src/peer-yaml/types.js';
 
 export function machine(stack: string, name: string, port = DEFAULT_GATEWAY_PORT): MachineSpec {
   return {
     name,
     ssh: { kind: 'local' },
     tags: [stackTag(stack), machineTag(stack, name)],
+    legacyTags: [stackTag(stack), legacyMachineTag(stack, name)],
     tailscale: { hostname: `${stack}-${name}`, installUrl: DEFAULT_INSTALL_URL, takeOver: false },
     gateway: { port, token: { kind: 'env', name: 'GW_TOKEN' }, a2a: { rateLimitPerMinute: 30 } },
   };

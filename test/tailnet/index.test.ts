@@ -229,8 +229,8 @@ describe('applyTailnet (provider: pulumi)', () => {
     // the tagOwners entries this run added are recorded, so that down removes only those
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'stacks', 'lab', 'policy-owned.json'), 'utf8')).tagOwners, [
       'tag:peer-lab',
-      'tag:peer-lab-alpha',
-      'tag:peer-lab-beta',
+      'tag:peer-lab--alpha',
+      'tag:peer-lab--beta',
       'tag:peerprovision-lab',
     ]);
 
@@ -284,7 +284,7 @@ describe('applyTailnet (provider: pulumi)', () => {
       ['GET 200', 'POST 412', 'GET 200', 'POST 200'],
     );
     assert.match(api.policy, /"tag:admins-new"/, "the admin's edit is kept");
-    assert.match(api.policy, /"tag:peer-lab-alpha"/, 'and ours is in');
+    assert.match(api.policy, /"tag:peer-lab--alpha"/, 'and ours is in');
   });
 
   it('a policy that keeps changing: stops after 3 attempts, having overwritten nothing', async () => {
@@ -345,7 +345,7 @@ describe('applyTailnet (provider: pulumi)', () => {
 
   it("Tailscale's test failure is explained with the fix", async () => {
     // a rule the heuristic does not recognise (everyone may reach beta on every port), but Tailscale's test run does
-    api.setPolicy('{"grants": [{"src": ["*"], "dst": ["tag:peer-lab-beta"], "ip": ["*"]}]}');
+    api.setPolicy('{"grants": [{"src": ["*"], "dst": ["tag:peer-lab--beta"], "ip": ["*"]}]}');
     await assert.rejects(
       applyTailnet(spec, [], new FakeEngine(), apiFor(), redact),
       (err: unknown) => err instanceof TailnetError && /test\(s\) failed/.test(err.message) && /Narrow or remove/.test(err.hint ?? ''),
@@ -369,7 +369,7 @@ describe('applyTailnet (provider: pulumi)', () => {
     const strict = await startApiDouble({ clients: [CLIENT], testsNeedDevices: true });
     try {
       await applyTailnet(spec, ['alpha', 'beta'], new FakeEngine(), tailscaleApi({ baseUrl: strict.baseUrl }), redact);
-      assert.match(strict.policy, /"tag:peer-lab-alpha"/);
+      assert.match(strict.policy, /"tag:peer-lab--alpha"/);
     } finally {
       await strict.close();
     }
@@ -441,9 +441,9 @@ describe('applyTailnet (provider: provided)', () => {
 describe('destroyTailnet', () => {
   // the API's two identifiers: the legacy numeric id and the stable node ID
   const devices = () => [
-    { id: '92960230381', nodeId: 'nAlpha1CNTRL', hostname: 'lab-alpha', tags: ['tag:peer-lab', 'tag:peer-lab-alpha'] },
+    { id: '92960230381', nodeId: 'nAlpha1CNTRL', hostname: 'lab-alpha', tags: ['tag:peer-lab', 'tag:peer-lab--alpha'] },
     { id: '92960230382', nodeId: 'nOther2CNTRL', hostname: 'other', tags: ['tag:server'] },
-    { id: '92960230383', nodeId: 'nBeta33CNTRL', hostname: 'lab-beta', tags: ['tag:peer-lab', 'tag:peer-lab-beta'] },
+    { id: '92960230383', nodeId: 'nBeta33CNTRL', hostname: 'lab-beta', tags: ['tag:peer-lab', 'tag:peer-lab--beta'] },
   ];
 
   it('up then down: keys (destroy) first, then devices, then the policy back to the original byte for byte', async () => {
@@ -483,20 +483,20 @@ describe('destroyTailnet', () => {
   });
 
   it('never leaves a dangling tag: a tagOwners entry a kept rule still names stays, and Tailscale accepts the write (defect 2)', async () => {
-    api.setPolicy('{\n  "acls": [{"action": "accept", "src": ["autogroup:admin"], "dst": ["tag:peer-lab-alpha:22"]}],\n}');
+    api.setPolicy('{\n  "acls": [{"action": "accept", "src": ["autogroup:admin"], "dst": ["tag:peer-lab--alpha:22"]}],\n}');
     await applyTailnet(spec, ['alpha', 'beta'], new FakeEngine(), apiFor(), redact);
     const r = await destroyTailnet(spec, new FakeEngine({ exists: false }), apiFor(), redact);
     const left = JSON.parse(JSON.stringify(parseHujson(api.policy)));
     assert.deepEqual(
       Object.keys(left.tagOwners),
-      ['tag:peerprovision-lab', 'tag:peer-lab-alpha'],
+      ['tag:peerprovision-lab', 'tag:peer-lab--alpha'],
       'alpha is named by the user rule; its owner tag:peerprovision-lab stays with it',
     );
-    assert.deepEqual(left.acls, [{ action: 'accept', src: ['autogroup:admin'], dst: ['tag:peer-lab-alpha:22'] }]);
+    assert.deepEqual(left.acls, [{ action: 'accept', src: ['autogroup:admin'], dst: ['tag:peer-lab--alpha:22'] }]);
     assert.equal(left.grants, undefined);
     assert.ok(
       r.messages.some((m) =>
-        /kept tagOwners (tag:peerprovision-lab, tag:peer-lab-alpha|tag:peer-lab-alpha, tag:peerprovision-lab): still named elsewhere/.test(m),
+        /kept tagOwners (tag:peerprovision-lab, tag:peer-lab--alpha|tag:peer-lab--alpha, tag:peerprovision-lab): still named elsewhere/.test(m),
       ),
     );
     // the user removes their rule: the next down removes the rest
@@ -526,20 +526,20 @@ describe('destroyTailnet', () => {
 
   it('keeps tagOwners the user wrote by hand (tailnet init) (defect 6)', async () => {
     const userWritten =
-      '{\n  "tagOwners": {\n    "tag:peer-lab": ["autogroup:admin"],\n    "tag:peer-lab-alpha": ["autogroup:admin", "tag:peer-lab"],\n    "tag:peer-lab-beta": ["autogroup:admin", "tag:peer-lab"],\n  },\n}\n';
+      '{\n  "tagOwners": {\n    "tag:peer-lab": ["autogroup:admin"],\n    "tag:peer-lab--alpha": ["autogroup:admin", "tag:peer-lab"],\n    "tag:peer-lab--beta": ["autogroup:admin", "tag:peer-lab"],\n  },\n}\n';
     api.setPolicy(userWritten);
     await applyTailnet(spec, ['alpha', 'beta'], new FakeEngine(), apiFor(), redact);
     assert.match(api.policy, /"grants"/);
     // written before the owner tag: only the missing owner tag's entry is ours; the user's entries stay as written
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'stacks', 'lab', 'policy-owned.json'), 'utf8')).tagOwners, ['tag:peerprovision-lab']);
-    assert.match(api.policy, /"tag:peer-lab-alpha": \["autogroup:admin", "tag:peer-lab"\]/);
+    assert.match(api.policy, /"tag:peer-lab--alpha": \["autogroup:admin", "tag:peer-lab"\]/);
     await destroyTailnet(spec, new FakeEngine({ exists: true }), apiFor(), redact);
     assert.equal(api.policy, userWritten, 'byte for byte what the user wrote');
   });
 
   it("a user's own grant and test between this stack's tags are never rewritten or removed: only what the stack wrote is its own (issue 19 item 9)", async () => {
-    const userGrant = '{"src": ["tag:peer-lab-beta"], "dst": ["tag:peer-lab-alpha"], "ip": ["tcp:9100"]}';
-    const userTest = '{"src": "tag:peer-lab-beta", "accept": ["tag:peer-lab-alpha:9100"], "deny": ["tag:peer-lab-alpha:23"]}';
+    const userGrant = '{"src": ["tag:peer-lab--beta"], "dst": ["tag:peer-lab--alpha"], "ip": ["tcp:9100"]}';
+    const userTest = '{"src": "tag:peer-lab--beta", "accept": ["tag:peer-lab--alpha:9100"], "deny": ["tag:peer-lab--alpha:23"]}';
     const userOwn = `{\n  // node exporter, scraped from beta\n  "grants": [${userGrant}],\n  "tests": [${userTest}],\n}\n`;
     // the stack's tags are defined (the user ran tailnet init --write): the user's entries name them
     api.setPolicy(addTagOwners(userOwn, ownedEntries(spec).tagOwners));
@@ -566,7 +566,7 @@ describe('destroyTailnet', () => {
   });
 
   it('a grant identical to one the stack wants, written by the user, is not duplicated and not taken: down leaves it', async () => {
-    const same = '{"src": ["tag:peer-lab-beta"], "dst": ["tag:peer-lab-alpha"], "ip": ["tcp:18789"]}';
+    const same = '{"src": ["tag:peer-lab--beta"], "dst": ["tag:peer-lab--alpha"], "ip": ["tcp:18789"]}';
     api.setPolicy(addTagOwners(`{\n  "grants": [${same}],\n}\n`, ownedEntries(spec).tagOwners));
     await applyTailnet(spec, ['alpha', 'beta'], new FakeEngine(), apiFor(), redact);
     assert.equal(api.policy.split(same).length - 1, 1, 'once');
@@ -575,7 +575,7 @@ describe('destroyTailnet', () => {
   });
 
   it("an unreadable record: its hint says what removing the file does, and down then does that (tagOwners kept; every grant of the stack's shape removed, the user's too)", async () => {
-    const userGrant = '{"src": ["tag:peer-lab-beta"], "dst": ["tag:peer-lab-alpha"], "ip": ["tcp:9100"]}';
+    const userGrant = '{"src": ["tag:peer-lab--beta"], "dst": ["tag:peer-lab--alpha"], "ip": ["tcp:9100"]}';
     api.setPolicy(addTagOwners(`{\n  "grants": [${userGrant}],\n}\n`, ownedEntries(spec).tagOwners));
     await applyTailnet(spec, ['alpha', 'beta'], new FakeEngine(), apiFor(), redact);
     const record = join(dir, 'stacks', 'lab', 'policy-owned.json');
@@ -605,13 +605,48 @@ describe('destroyTailnet', () => {
     assert.deepEqual(left.grants ?? [], [], "every grant of the stack's shape removed, the user's 9100 one among them");
   });
 
+  // issue 19 item 2: 0.1 tagged machine x of stack lab tag:peer-lab-x, the stack tag of a stack named lab-x
+  it("removes only devices with the stack tag and one of its machine tags: another stack's 0.1 device that carries the stack tag stays", async () => {
+    const labX = { ...makeSpec('lab-x', [machine('lab-x', 'one'), machine('lab-x', 'two')]), file: spec.file };
+    api.devices.push(
+      { id: '1', nodeId: 'nLab01xCNTRL', hostname: 'lab-x', tags: ['tag:peer-lab', 'tag:peer-lab-x'] },
+      { id: '2', nodeId: 'nLabX1CNTRL', hostname: 'lab-x-one', tags: ['tag:peer-lab-x', 'tag:peer-lab-x--one'] },
+      { id: '3', nodeId: 'nLabX2CNTRL', hostname: 'lab-x-two', tags: ['tag:peer-lab-x', 'tag:peer-lab-x-two'] },
+    );
+    const messages = await removeDevices(labX, apiFor(), redact);
+    assert.deepEqual(messages, ['removed device lab-x-one from the tailnet', 'removed device lab-x-two from the tailnet']);
+    assert.deepEqual(
+      api.devices.map((d) => d.nodeId),
+      ['nLab01xCNTRL'],
+      "stack lab's device (0.1 tags) is not lab-x's",
+    );
+  });
+
+  it("up refuses a policy that gives this stack's tag to another stack, before writing anything", async () => {
+    const labX = { ...makeSpec('lab-x', [machine('lab-x', 'one'), machine('lab-x', 'two')]), file: spec.file };
+    const policy = '{"tagOwners": {"tag:peerprovision-lab": ["autogroup:admin"], "tag:peer-lab-x": ["autogroup:admin", "tag:peerprovision-lab"]}}';
+    api.setPolicy(policy);
+    await assert.rejects(
+      writePolicyEntries(labX, new Set(), apiFor(), redact),
+      (e: unknown) =>
+        e instanceof TailnetError &&
+        /gives this stack's tags to another stack:\n {2}tagOwners gives tag:peer-lab-x, this stack's tag, to tag:peerprovision-lab/.test(e.message) &&
+        /peer-provision down/.test(e.hint ?? ''),
+    );
+    assert.equal(api.policy, policy, 'nothing written');
+    assert.ok(!calls().includes('POST /api/v2/tailnet/-/acl'));
+  });
+
   it('a second down (no stack, clean policy, no devices) succeeds with nothing to do', async () => {
     api.setPolicy(fixture('realistic.hujson'));
     api.devices.push(devices()[1]!);
     const e = new FakeEngine({ exists: false });
     const r = await destroyTailnet(spec, e, apiFor(), redact);
     assert.equal(r.nothingToDo, true);
-    assert.match(r.messages.join('\n'), /no stack lab: no keys to revoke\nno devices tagged tag:peer-lab\nthe policy holds no entries of this stack/);
+    assert.match(
+      r.messages.join('\n'),
+      /no stack lab: no keys to revoke\nno devices tagged tag:peer-lab and one of its machine tags\nthe policy holds no entries of this stack/,
+    );
     assert.deepEqual(e.ops(), ['checkCli', 'stackExists']);
   });
 

@@ -62,7 +62,7 @@ describe('tailnetProgram under mocks', () => {
       reusable: false,
       preauthorized: true,
       ephemeral: true,
-      tags: ['tag:peer-lab', 'tag:peer-lab-alpha'],
+      tags: ['tag:peer-lab', 'tag:peer-lab--alpha'],
       expiry: 7200,
       description: 'peer-provision lab alpha',
       recreateIfInvalid: 'always',

@@ -63,25 +63,25 @@ const statusJson = (state: string, tags: string[]) =>
   JSON.stringify({ BackendState: state, Self: { HostName: 'm1', Tags: tags }, User: { '1': { LoginName: 'tagged-devices' } } }, null, 2);
 
 test('leave.sh reads the node again: a node without the tags the plan saw stays logged in (issue 19 item 1: a plan edited to name another node)', () => {
-  const ts = fakeTailscale(0, undefined, statusJson('Running', ['tag:peer-other', 'tag:peer-other-m1']));
+  const ts = fakeTailscale(0, undefined, statusJson('Running', ['tag:peer-other', 'tag:peer-other--m1']));
   for (const detach of [0, 1]) {
-    const r = runTemplate('leave', { DETACH: detach, TAGS: 'tag:peer-lab,tag:peer-lab-m1' }, ts.env, false);
+    const r = runTemplate('leave', { DETACH: detach, TAGS: 'tag:peer-lab,tag:peer-lab--m1' }, ts.env, false);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /the node does not carry tag:peer-lab \(it changed since the plan, or is another stack's\): it stays logged in/);
   }
   assert.deepEqual(ts.calls(), ['status', 'status'], 'no down, no logout');
   // a tag that only begins like ours is not ours
-  const prefix = fakeTailscale(0, undefined, statusJson('Running', ['tag:peer-lab', 'tag:peer-lab-m10']));
-  assert.equal(runTemplate('leave', { DETACH: 0, TAGS: 'tag:peer-lab,tag:peer-lab-m1' }, prefix.env, false).code, 1);
+  const prefix = fakeTailscale(0, undefined, statusJson('Running', ['tag:peer-lab', 'tag:peer-lab--m10']));
+  assert.equal(runTemplate('leave', { DETACH: 0, TAGS: 'tag:peer-lab,tag:peer-lab--m1' }, prefix.env, false).code, 1);
 });
 
 test('leave.sh: the node with the tags is logged out; one already logged out is left as it is', () => {
-  const ours = fakeTailscale(0, undefined, statusJson('Running', ['tag:peer-lab', 'tag:peer-lab-m1']));
-  const r = runTemplate('leave', { DETACH: 0, TAGS: 'tag:peer-lab,tag:peer-lab-m1' }, ours.env, false);
+  const ours = fakeTailscale(0, undefined, statusJson('Running', ['tag:peer-lab', 'tag:peer-lab--m1']));
+  const r = runTemplate('leave', { DETACH: 0, TAGS: 'tag:peer-lab,tag:peer-lab--m1' }, ours.env, false);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(ours.calls(), ['status', 'down', 'logout']);
-  const out = fakeTailscale(0, undefined, statusJson('NeedsLogin', ['tag:peer-lab', 'tag:peer-lab-m1']));
-  const again = runTemplate('leave', { DETACH: 0, TAGS: 'tag:peer-lab,tag:peer-lab-m1' }, out.env, false);
+  const out = fakeTailscale(0, undefined, statusJson('NeedsLogin', ['tag:peer-lab', 'tag:peer-lab--m1']));
+  const again = runTemplate('leave', { DETACH: 0, TAGS: 'tag:peer-lab,tag:peer-lab--m1' }, out.env, false);
   assert.equal(again.code, 0, again.stderr);
   assert.equal(parseResult(again.stdout, 'leave.sh').changed, false);
   assert.deepEqual(out.calls(), ['status']);

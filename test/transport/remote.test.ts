@@ -10,6 +10,7 @@ const machine = (name: string, ssh: MachineSpec['ssh']): MachineSpec => ({
   name,
   ssh,
   tags: [],
+  legacyTags: [],
   tailscale: { hostname: name, installUrl: 'https://tailscale.com/install.sh', takeOver: false },
   gateway: { port: 18789, token: { kind: 'generate' }, a2a: { rateLimitPerMinute: 30 } },
 });
