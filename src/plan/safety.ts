@@ -40,7 +40,10 @@ export function upBlockers(machine: MachineSpec, state: MachineState): Blocker[]
   if (state.tailscale.loggedIn && isLegacyNode(machine, state)) {
     blockers.push({
       reason: `the node joined with the tags of peer-provision 0.1 (${machine.legacyTags.join(',')}), whose machine tags can equal another stack's tags`,
-      fix: `run peer-provision down, then up: the machine leaves, and joins again with ${machine.tags.join(',')}`,
+      fix:
+        `run peer-provision down, then up: the machine leaves, and joins again with ${machine.tags.join(',')}` +
+        // provider provided: the user's key must carry the new tags (Tailscale and headscale give a node its key's tags)
+        (machine.tailscale.authKey ? `; its auth key must carry those tags (\`peer-provision tailnet init\` lists each machine's)` : ''),
     });
     return blockers;
   }

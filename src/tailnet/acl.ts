@@ -73,7 +73,7 @@ export function isStackDevice(spec: Spec, tags: readonly string[]): boolean {
 
 /** Whether an owner names another peer-provision stack: its owner tag, or (before owner tags) its stack tag. */
 const otherStackOwner = (spec: Spec, owner: string) =>
-  (owner.startsWith('tag:peerprovision-') && owner !== spec.tailnet.ownerTag) || (owner.startsWith('tag:peer-') && owner !== spec.tailnet.stackTag);
+  (owner.startsWith('tag:peerprovision-') && owner !== spec.tailnet.ownerTag) || (owner.startsWith('tag:peer-') && !inNamespace(spec, owner));
 
 /**
  * This stack's tags that the policy already gives to another peer-provision stack (in tagOwners, owned by that

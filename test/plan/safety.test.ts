@@ -235,7 +235,7 @@ test("a node joined with 0.1's tags (tag:peer-lab-m1) is this stack's: up is blo
     assert.equal(found.length, 1, `takeOver ${takeOver}: ${JSON.stringify(found)}`);
     assert.equal(found[0].machine, 'm1');
     assert.match(found[0].reason, /the tags of peer-provision 0\.1 \(tag:peer-lab,tag:peer-lab-m1\)/);
-    assert.match(found[0].fix, /run peer-provision down, then up: .* joins again with tag:peer-lab,tag:peer-lab--m1/);
+    assert.match(found[0].fix, /run peer-provision down, then up: .* joins again with tag:peer-lab,tag:peer-lab--m1; its auth key must carry those tags/);
   }
   const m1 = spec().machines[0]!;
   const leave = planMachineDown(m1, observed(legacy(['tag:peer-lab', 'tag:peer-lab-m1']))).find((s) => s.kind === 'leave');

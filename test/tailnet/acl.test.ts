@@ -314,6 +314,8 @@ describe("tags of peer-provision 0.1's stacks", () => {
     assert.deepEqual(policyClashes(prod01, prodEu), ["tagOwners gives tag:peer-prod-eu, this stack's tag, to tag:peerprovision-prod"]);
     assert.deepEqual(policyClashes(prod01, prodUs), ["tagOwners gives tag:peer-prod-us, this stack's tag, to tag:peer-prod"]);
     assert.deepEqual(policyClashes(prod01, prod), [], "the stack's own entries are no clash");
+    const ownTagAsOwner = '{"tagOwners": {"tag:peer-prod--eu": ["autogroup:admin", "tag:peer-prod--us"], "tag:peer-prod": ["group:ops"]}}';
+    assert.deepEqual(policyClashes(ownTagAsOwner, prod), [], "the stack's own tags, or a user's group, as owners: no clash");
     assert.deepEqual(policyClashes(mergePolicy(prod01, prod), prodEu), [], "once prod is up with this version, 0.1's tag is gone: no clash");
     assert.deepEqual(policyClashes(fixture('holds-this-stack.hujson'), lab), []);
     assert.deepEqual(policyClashes(fixture('other-stack.hujson'), lab), [], 'a stack of this version shares no tag');
