@@ -16,8 +16,11 @@ export interface RunResult {
   failures: Error[];
   /** Steps that ran to the end: none, and nothing was changed. */
   done: number;
-  /** Machines (and 'tailnet') with a step that failed or was skipped: they did not get where the plan goes. */
-  stopped: Set<string>;
+  /**
+   * Machines (and 'tailnet') with a step that failed or was skipped: they did not get where the plan goes. The value
+   * says where: "at join the tailnet" (it failed), "before restart the gateway" (skipped).
+   */
+  stopped: Map<string, string>;
   /** Machines whose gateway was restarted. */
   restarted: string[];
   /** What was written where: "m1 gateway-config", "m2 peer-files". */
@@ -33,7 +36,7 @@ export interface RunOptions {
 export const runnable = (plan: Plan, ctx: ApplyContext): Step[] => allSteps(plan).filter((s) => s.op !== 'unknown' && (!s.machine || ctx.runs.has(s.machine)));
 
 export async function runPlan(plan: Plan, ctx: ApplyContext, options: RunOptions): Promise<RunResult> {
-  const result: RunResult = { failures: [], done: 0, stopped: new Set(), restarted: [], written: [] };
+  const result: RunResult = { failures: [], done: 0, stopped: new Map(), restarted: [], written: [] };
   const steps = runnable(plan, ctx);
   // a plan that mints keys checks what minting needs before its first step (the policy) is written
   if (steps.some((s) => s.kind === 'mint-keys')) {
@@ -47,8 +50,6 @@ export async function runPlan(plan: Plan, ctx: ApplyContext, options: RunOptions
   const ended = new Map<string, Promise<Ended>>();
   const settle = new Map<string, (e: Ended) => void>();
   for (const s of steps) ended.set(s.id, new Promise<Ended>((resolve) => settle.set(s.id, resolve)));
-  /** Where each machine stopped short: "at join the tailnet" (it failed), "before restart the gateway" (skipped). */
-  const stoppedAt = new Map<string, string>();
   const wait = (ids: string[] = []) => Promise.all(ids.filter((id) => ended.has(id)).map((id) => ended.get(id)!));
 
   const task = (step: Step): ListrTask => {
@@ -56,9 +57,8 @@ export async function runPlan(plan: Plan, ctx: ApplyContext, options: RunOptions
     const where = step.machine ?? 'tailnet';
     const emit = (status: 'start' | 'done' | 'failed' | 'skipped', extra: { error?: string; reason?: string } = {}) => {
       if (status === 'done') result.done++;
-      if ((status === 'failed' || status === 'skipped') && !stoppedAt.has(where))
-        stoppedAt.set(where, `${status === 'failed' ? 'at' : 'before'} ${executor.title}`);
-      if (status === 'failed' || status === 'skipped') result.stopped.add(where);
+      if ((status === 'failed' || status === 'skipped') && !result.stopped.has(where))
+        result.stopped.set(where, `${status === 'failed' ? 'at' : 'before'} ${executor.title}`);
       options.events.emit({ event: 'step', machine: where, step: executor.title, id: step.id, status, ...extra });
     };
     return {
@@ -100,7 +100,7 @@ export async function runPlan(plan: Plan, ctx: ApplyContext, options: RunOptions
           ...members.map((s) => ({ ...task(s), exitOnError: false })),
           {
             task: () => {
-              const at = stoppedAt.get(where);
+              const at = result.stopped.get(where);
               if (!at) return;
               wrapper.report(new Error(`${where} stopped ${at}`), ListrErrorTypes.HAS_FAILED); // the group's own line says why
               throw new Error(''); // (fails the group; an untitled task with no message prints no line of its own)

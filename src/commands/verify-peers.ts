@@ -32,7 +32,7 @@ export async function verifyAfterApply(
   runs: Map<string, MachineRun>,
   events: Events,
   renderer: Renderer,
-  stopped: Set<string> = new Set(),
+  stopped: ReadonlyMap<string, string> = new Map(),
 ): Promise<CheckResult[]> {
   let checks: CheckResult[] = [];
   const task = new Listr(

@@ -253,7 +253,7 @@ describe('runPlan (up)', () => {
     assert.ok(!line(/^✔ .*m[12] \(lab-m[12]\)/), `no machine shows ✔:\n${printed.join('')}`);
     assert.ok(!line(/^✖ \[\d\d:\d\d:\d\d\] \[FAILED/), `no line without a title:\n${printed.join('')}`);
     assert.ok(line(/^✔ \[\d\d:\d\d:\d\d\] tailnet$/), 'the tailnet got through');
-    assert.deepEqual([...result!.stopped].sort(), ['m1', 'm2']);
+    assert.deepEqual([...result!.stopped.keys()].sort(), ['m1', 'm2']);
     assert.equal(result!.done, 3, 'policy, keys, and m2 joined');
   });
 
