@@ -3,10 +3,13 @@
 import { problemsInText } from '../../peer-yaml/load.js';
 import { type MachineAnswer, peerYamlText } from './template.js';
 
-/** Names become YAML keys as they are: only what the schema allows gets that far (no injection through a name). */
+/**
+ * Names become YAML keys as they are: only what the schema allows gets that far (no injection through a name). These
+ * are schemas/peer.schema.json's patterns for machine and stack names; a test keeps them equal.
+ */
 export const MACHINE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-export const STACK_NAME = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
-export const NAME_RULE = 'lowercase letters, digits and dashes (a machine at most 63, the stack at most 32)';
+export const STACK_NAME = /^(?!.*--)[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+export const NAME_RULE = 'lowercase letters, digits and dashes (a machine at most 63, the stack at most 32 and never two dashes in a row)';
 const MACHINE_NAME_RULE = 'a machine name is lowercase letters, digits and dashes, at most 63, not starting or ending with a dash';
 export const MACHINE_FORMAT = 'expected NAME=TARGET, e.g. laptop=local or server=me@host:2222';
 

@@ -58,7 +58,7 @@ function fromFlags(options: InitOptions, file: string): InitAnswers {
 export function stackNameFor(file: string): string {
   const name = basename(dirname(file))
     .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/[^a-z0-9]+/g, '-') // one dash for any run of others: "--" is never in a stack name
     .replace(/^-+|-+$/g, '')
     .slice(0, 32)
     .replace(/-+$/, '');
