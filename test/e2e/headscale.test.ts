@@ -92,7 +92,12 @@ describe('provider provided with tailnet.controlUrl: headscale as the control se
     const d = await down(file);
     assert.equal(d.code, 0, explain(d));
     lab.deleteNodes(); // headscale keeps a logged-out tagged node (juanfont/headscale#3371): the admin deletes it
-    for (const m of ['m1', 'm2']) await lab.joinTailnet(m, 'lab', ['tag:peer-lab', `tag:peer-lab-${m}`]);
+    // as 0.1 left them: Tailscale installed, the node joined with 0.1's tags (on a machine new to Tailscale, as the
+    // migration test joins its machines: a logged-out tailscaled whose node headscale deleted did not log in again)
+    for (const m of ['m1', 'm2']) {
+      await lab.removeTailscale(m);
+      await lab.joinTailnet(m, 'lab', ['tag:peer-lab', `tag:peer-lab-${m}`]);
+    }
     const configs = new Map(['m1', 'm2'].map((m) => [m, lab.readFile(m, lab.machine(m).configPath)]));
 
     const blocked = await up(file);
