@@ -92,8 +92,9 @@ describe('provider provided with tailnet.controlUrl: headscale as the control se
     const d = await down(file);
     assert.equal(d.code, 0, explain(d));
     lab.deleteNodes(); // headscale keeps a logged-out tagged node (juanfont/headscale#3371): the admin deletes it
-    // as 0.1 left them: Tailscale installed, the node joined with 0.1's tags (on a machine new to Tailscale, as the
-    // migration test joins its machines: a logged-out tailscaled whose node headscale deleted did not log in again)
+    // as 0.1 left them: Tailscale installed, the node joined with 0.1's tags. joinTailnet is the by-hand route for a
+    // machine new to Tailscale (its installer's device policy names headscale; no --login-server), as in the migration
+    // test; on these machines, logged out after a --login-server join, its `tailscale up` timed out
     for (const m of ['m1', 'm2']) {
       await lab.removeTailscale(m);
       await lab.joinTailnet(m, 'lab', ['tag:peer-lab', `tag:peer-lab-${m}`]);
