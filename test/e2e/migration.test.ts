@@ -1,8 +1,9 @@
 /**
  * End to end: machines patched by the previous version of peer-provision (each peer held the other's gateway token in
- * a 0600 token file, and sessions_send was allowed on /tools/invoke) are migrated by `up` onto OpenClaw's A2A channel
- * and put back by `down`, byte for byte. The previous version is the real one: commit PREVIOUS of this repository
- * (the last before A2A peering), built beside this one and run against the same lab.
+ * a 0600 token file, sessions_send was allowed on /tools/invoke, and the nodes carry its tags, which could collide):
+ * `up` asks for `down` first, `down` puts the configs back byte for byte, and `up` then peers them on OpenClaw's A2A
+ * channel. The previous version is the real one: commit PREVIOUS of this repository (the last before A2A peering),
+ * built beside this one and run against the same lab.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -59,13 +60,17 @@ describe('migration from the previous version (gateway tokens shared, sessions_s
   timeEachTest(() => lab);
 
   // the previous version always passed --advertise-tags, which headscale refuses with a pre-auth key: the machines
-  // are put on the tailnet by hand first (as that version's users on Tailscale had them), and it joins nothing itself
+  // are put on the tailnet by hand first (as that version's users on Tailscale had them, with its tags:
+  // tag:peer-<stack>-<machine>), and it joins nothing itself
   const previousUp = async () => {
-    for (const m of ['m1', 'm2']) if (!(await lab.run(m, 'tailscale ip -4')).stdout.trim()) await lab.joinTailnet(m);
+    for (const m of ['m1', 'm2'])
+      if (!(await lab.run(m, 'tailscale ip -4')).stdout.trim()) await lab.joinTailnet(m, 'lab', ['tag:peer-lab', `tag:peer-lab-${m}`]);
     return runCli(['up', '--yes', '-f', file], { cli: join(previous, 'bin/peer-provision.js') });
   };
 
-  test('up migrates: sessions_send and the token files go, each config lists its peer on A2A, the owner tokens stay home', {
+  // issue 19 item 2: the previous version's machine tags could equal another stack's tags; its nodes are sent through
+  // down (which knows them as the stack's) before this version's up joins them again with tags that cannot collide
+  test("the previous version's machines: up asks for down first and touches nothing; down puts back the configs it found, byte for byte", {
     skip,
     timeout: 600_000,
   }, async () => {
@@ -73,7 +78,28 @@ describe('migration from the previous version (gateway tokens shared, sessions_s
     assert.equal(old.code, 0, `the previous version's up: ${explain(old)}`);
     assert.ok(config(lab, 'm1').gateway.tools.allow.includes('sessions_send'), 'the previous version allowed sessions_send');
     assert.equal(lab.readFile('m1', '/root/.openclaw/peer-agent/tokens/m2.token').trim(), config(lab, 'm2').gateway.auth.token, "and gave m1 m2's token");
+    const patched = new Map(['m1', 'm2'].map((m) => [m, lab.readFile(m, CONFIG)]));
 
+    const blocked = await up(file);
+    assert.equal(blocked.code, 1, explain(blocked));
+    assert.match(blocked.stderr, /m1: the node joined with the tags of peer-provision 0\.1 \(tag:peer-lab,tag:peer-lab-m1\)/);
+    assert.match(blocked.stderr, /run peer-provision down, then up/);
+    for (const m of ['m1', 'm2']) assert.equal(lab.readFile(m, CONFIG), patched.get(m), `${m}: untouched`);
+
+    const r = await down(file);
+    assert.equal(r.code, 0, explain(r));
+    for (const m of ['m1', 'm2']) {
+      assert.equal(lab.readFile(m, CONFIG), original.get(m), `${m}: the original config`);
+      assert.equal((await lab.run(m, 'ls /root/.openclaw/peer-agent /root/.peer-provision 2>&1')).code, 2, `${m}: nothing of peer-provision left`);
+      assert.equal((await lab.run(m, 'tailscale ip -4')).stdout.trim(), '', `${m} left the tailnet`);
+    }
+  });
+
+  test('then up peers them on A2A: no sessions_send, no token files, each config lists its peer, the owner tokens stay home', {
+    skip,
+    timeout: 600_000,
+  }, async () => {
+    file = lab.peerYaml(); // fresh keys; the nodes down logged out are deleted, as headscale needs (juanfont/headscale#3371)
     const plan = await up(file, '--json');
     assert.equal(plan.code, 0, explain(plan));
     for (const m of ['m1', 'm2'] as const) {
@@ -90,15 +116,6 @@ describe('migration from the previous version (gateway tokens shared, sessions_s
     }
     assertNoLeak(lab, secretsOf(lab, ['m1', 'm2']), plan);
     const again = await up(file);
-    assert.match(again.stdout, /No changes\./, 'migrated once');
-  });
-
-  test('down after a migration puts back the configs the previous version found, byte for byte', { skip, timeout: 300_000 }, async () => {
-    const r = await down(file);
-    assert.equal(r.code, 0, explain(r));
-    for (const m of ['m1', 'm2']) {
-      assert.equal(lab.readFile(m, CONFIG), original.get(m), `${m}: the original config`);
-      assert.equal((await lab.run(m, 'ls /root/.openclaw/peer-agent /root/.peer-provision 2>&1')).code, 2, `${m}: nothing of peer-provision left`);
-    }
+    assert.match(again.stdout, /No changes\./, 'peered once');
   });
 });
