@@ -28,7 +28,7 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 const [pkg, to, key] = process.argv.slice(2);
 const message = Buffer.from(readFileSync(0, 'utf8'), 'base64').toString('utf8');
-const line = (text) => process.stdout.write(`${String(text).replace(/\s+/g, ' ').trim()}\n`);
+const line = (text) => process.stdout.write(String(text).replace(/\s+/g, ' ').trim() + '\n');
 const { callGatewayFromCli } = await import(pathToFileURL(`${pkg}/dist/plugin-sdk/gateway-runtime.js`).href);
 for (let attempt = 0; ; attempt++) {
   try {
