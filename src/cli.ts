@@ -11,7 +11,7 @@ import { renderDiagnostics } from './output/diagnostics.js';
 import { stderr } from './output/io.js';
 import { humanView, jsonView, type View } from './output/view.js';
 import type { PlanBlocker } from './plan/types.js';
-import { type CommonOptions, program } from './program.js';
+import { COMPLETE_MACHINES, type CommonOptions, program } from './program.js';
 import { enableTrace } from './transport/trace.js';
 
 /** Commands whose --json output is a stream of events ending with a `result` event (the others print one document). */
@@ -30,9 +30,13 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   init: () => import('./commands/init/index.js'),
   completion: () => import('./commands/completion/index.js'),
   rotate: () => import('./commands/rotate/index.js'),
+  peers: () => import('./commands/peers/index.js'),
+  send: () => import('./commands/send/index.js'),
 };
 
 export async function main(argv: string[]): Promise<number> {
+  // completion's own question: answered before commander (whose usage errors print), silent and exit 0 whatever happens
+  if (argv[0] === COMPLETE_MACHINES) return (await import('./commands/completion/machines.js')).run(argv.slice(1));
   let chosen: { name: string; options: CommonOptions & Record<string, unknown> } | undefined;
   try {
     await program((name, options) => (chosen = { name, options })).parseAsync(argv, { from: 'user' });

@@ -40,6 +40,10 @@ Examples:
                                                 expiring within 7d re-keyed (provider pulumi)
   peer-provision plan --for rotate --rekey-within 30d
                                                 what rotate would change, re-keying keys that expire within 30d
+  peer-provision peers                          each pair: joined, A2A entries on both sides, tokens agreeing
+  peer-provision send beta 'hello from alpha'   a real message through the A2A channel (--from alpha if ambiguous)
+  printf '%s' "$text" | peer-provision send beta -
+                                                the message from stdin (it then appears in no argv)
   peer-provision down --yes
 
 More: README.md, docs/ci.md`;
@@ -100,6 +104,18 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     .option('--no-message', 'skip the message delivery check (agent card and token checks only)')
     .action((o) => run('verify', o));
   machines(command('status', 'per machine: joined, tailnet IP, gateway bind/auth, healthy, peers reachable')).action((o) => run('status', o));
+  command('peers', "per peer pair in peer.yaml: both machines joined, each one's A2A entry for the other, their tokens agreeing (read-only)")
+    .option('--accept-new-host-keys', 'accept and remember host keys ssh has not seen (otherwise known_hosts must have them)')
+    .option('-v, --verbose', VERBOSE)
+    .option('--check', 'also probe each direction over the tailnet as verify does (agent card, tokens refused and accepted), without a message')
+    .action((o) => run('peers', o));
+  command('send', "send PEER a message through OpenClaw's A2A channel, from a machine paired with it (its gateway delivers it, as its agent would)")
+    .argument('<peer>', 'the machine to send to (a machine name in peer.yaml)')
+    .argument('<message>', 'the text; - reads it from stdin (a text that starts with - goes after --)')
+    .option('--from <machine>', 'the sending machine (default: the only machine paired with PEER, else the local one when paired with it)')
+    .option('--accept-new-host-keys', 'accept and remember host keys ssh has not seen (otherwise known_hosts must have them)')
+    .option('-v, --verbose', VERBOSE)
+    .action((peer, message, o) => run('send', { ...o, peer, message }));
   // no --machine: a pair's tokens are in both of its configs, so a rotation always reaches every peer
   localState(
     asks(
@@ -137,6 +153,8 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     .option('--write', 'write the tagOwners entries into the tailnet policy (If-Match) with an admin API key in TAILSCALE_API_KEY')
     .exitOverride()
     .action((o) => run('tailnet init', o));
+  // what the completion scripts call for machine names: prints them from peer.yaml, one a line, and nothing on any error
+  cli.command(COMPLETE_MACHINES, { hidden: true }).option('-f, --file <path>', 'the peer.yaml to read', 'peer.yaml');
   cli
     .command('completion')
     .description('print a shell completion script: bash, zsh or fish')
@@ -160,5 +178,8 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
 const COMPLETION_INSTALL =
   // biome-ignore lint/suspicious/noTemplateCurlyInString: zsh's ${fpath[1]}, printed as is
   '\nInstall:\n  bash: peer-provision completion bash > ~/.local/share/bash-completion/completions/peer-provision\n  zsh:  peer-provision completion zsh > "${fpath[1]}/_peer-provision"\n  fish: peer-provision completion fish > ~/.config/fish/completions/peer-provision.fish';
+
+/** The hidden command the completion scripts run (cli.ts answers it before parsing anything else). */
+export const COMPLETE_MACHINES = '__complete-machines';
 
 const collect = (value: string, previous: string[]) => [...previous, value];

@@ -22,6 +22,23 @@ find_openclaw() {
   return 0
 }
 
+# openclaw_package [PID]: the installed OpenClaw's package folder (where openclaw.mjs is), or nothing when not found:
+# the running gateway's (PID's) command line names it, else the `openclaw` command is (a link to) it or a wrapper
+# script that execs it.
+openclaw_package() {
+  op_entry=
+  [ -n "${1:-}" ] && [ -r "/proc/$1/cmdline" ] && op_entry=$(tr '\0' '\n' < "/proc/$1/cmdline" | grep -m1 '/openclaw\.mjs$' || true)
+  if [ -z "$op_entry" ] && op_cmd=$(command -v openclaw 2>/dev/null); then
+    op_real=$(real_path "$op_cmd" 2>/dev/null || printf '%s' "$op_cmd")
+    case "$op_real" in
+      */openclaw.mjs) op_entry=$op_real ;;
+      *) [ "$(head -c 2 "$op_real" 2>/dev/null)" = '#!' ] && op_entry=$(grep -o '/[^ "'"'"']*/openclaw\.mjs' "$op_real" 2>/dev/null | head -n 1) ;;
+    esac
+  fi
+  if [ -n "$op_entry" ] && [ -f "${op_entry%/*}/package.json" ]; then printf '%s' "${op_entry%/*}"; fi
+  return 0
+}
+
 # fail MESSAGE: say why on stderr and stop the script.
 fail() { printf '%s\n' "$*" >&2; exit 1; }
 

@@ -104,20 +104,10 @@ else
   val backup "0"
 fi
 
-# The installed OpenClaw's package (where openclaw.mjs is): the running gateway's command line names it, else the
-# `openclaw` command is (a link to) it or a wrapper script that execs it. Its version, and whether it ships the
-# A2A channel peers talk through (an OpenClaw without it is a blocker in plan).
-oc_entry=
-[ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && oc_entry=$(tr '\0' '\n' < "/proc/$pid/cmdline" | grep -m1 '/openclaw\.mjs$' || true)
-if [ -z "$oc_entry" ] && oc_cmd=$(command -v openclaw 2>/dev/null); then
-  oc_real=$(real_path "$oc_cmd" 2>/dev/null || printf '%s' "$oc_cmd")
-  case "$oc_real" in
-    */openclaw.mjs) oc_entry=$oc_real ;;
-    *) [ "$(head -c 2 "$oc_real" 2>/dev/null)" = '#!' ] && oc_entry=$(grep -o '/[^ "'"'"']*/openclaw\.mjs' "$oc_real" 2>/dev/null | head -n 1) ;;
-  esac
-fi
-if [ -n "$oc_entry" ] && [ -f "${oc_entry%/*}/package.json" ]; then
-  oc_pkg=${oc_entry%/*}
+# The installed OpenClaw's version, and whether it ships the A2A channel peers talk through (an OpenClaw without it
+# is a blocker in plan).
+oc_pkg=$(openclaw_package "$pid")
+if [ -n "$oc_pkg" ]; then
   val openclaw_version "$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$oc_pkg/package.json" | head -n 1)"
   [ -f "$oc_pkg/dist/extensions/a2a/openclaw.plugin.json" ] && val a2a_channel 1 || val a2a_channel 0
 fi

@@ -21,6 +21,8 @@ test('--help lists the commands and the exit codes', async () => {
     'rotate',
     'init',
     'completion',
+    'peers',
+    'send',
   ])
     assert.ok(r.stdout.includes(word), word);
 });
@@ -422,7 +424,8 @@ test('completion bash: generated from the CLI itself, and bash completes command
       const program = `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _peer_provision; printf '%s\\n' "\${COMPREPLY[@]}"`;
       execFile('bash', ['-c', program], (error, stdout) => (error ? fail(error) : done(stdout.trim().split('\n').sort().join(' '))));
     });
-  assert.equal(await complete('peer-provision p'), 'plan');
+  assert.equal(await complete('peer-provision p'), 'peers plan');
+  assert.equal(await complete('peer-provision pl'), 'plan');
   assert.equal(await complete('peer-provision plan --de'), '--detailed-exitcode');
   assert.equal(await complete('peer-provision plan --for '), 'down rotate up');
   assert.equal(await complete('peer-provision up --y'), '--yes');

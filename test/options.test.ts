@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Command } from 'commander';
-import { program } from '../src/program.js';
+import { COMPLETE_MACHINES, program } from '../src/program.js';
 import { ROOT } from './helpers.js';
 
 /** Every runnable command by its full name ("tailnet init"), with its long options. */
@@ -30,7 +30,14 @@ test('the commands README names take -f, --json and --no-color; the others take 
   const sentence = /Every command that reads a peer\.yaml \(([^)]*)\) takes `-f\/--file` \(default `\.\/peer\.yaml`\), `--json` and `--no-color`/.exec(README);
   assert.ok(sentence, 'README states which commands take the common options');
   const named = [...sentence[1]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
-  assert.deepEqual(new Set(named), new Set([...all.keys()].filter((n) => n !== 'init' && n !== 'completion')), 'README names every other command');
+  assert.deepEqual(
+    new Set(named),
+    new Set([...all.keys()].filter((n) => n !== 'init' && n !== 'completion' && n !== COMPLETE_MACHINES)),
+    'README names every other command',
+  );
+  // the hidden one the completion scripts call: README says what it takes
+  assert.ok(README.includes(`\`peer-provision ${COMPLETE_MACHINES} [-f FILE]\``));
+  assert.deepEqual(all.get(COMPLETE_MACHINES), ['--file']);
   for (const name of named) {
     for (const option of ['--file', '--json', '--no-color']) assert.ok(all.get(name)?.includes(option), `${name} takes ${option}`);
   }

@@ -2,7 +2,7 @@
 // emit (src/output/events.ts) are derived from this object (json-schema-to-ts), and schemas/events.schema.json
 // is this object written out (`npm run schema`; a test fails when the committed file differs).
 //
-// A line is either one document (validate, plan, verify, status, tailnet init: a `format`), or one event of
+// A line is either one document (validate, plan, verify, status, peers, send, tailnet init: a `format`), or one event of
 // up/down/rotate (an `event` and a `time`; the last is a `result`). Objects are closed (additionalProperties
 // false) so a field added in code without being added here fails the tests, except $defs/plan: the plan is
 // being reshaped (typed steps) and is described loosely there, its known fields required, others allowed.
@@ -244,6 +244,62 @@ export const documents = {
     },
     ['format', 'stack', 'machines'],
   ),
+  peers: closed(
+    {
+      format: { const: 'peer-provision/peers@1' },
+      stack: string,
+      pairs: {
+        type: 'array',
+        items: closed(
+          {
+            pair: { type: 'array', items: string, minItems: 2, maxItems: 2 },
+            state: {
+              enum: ['peered', 'incomplete', 'not peered', 'unknown'],
+              description: 'peered: both joined, each has an A2A entry for the other at its current address, tokens agree; unknown: a machine was not reached',
+            },
+            sides: {
+              type: 'array',
+              minItems: 2,
+              maxItems: 2,
+              items: closed(
+                {
+                  machine: string,
+                  reachable: { type: 'boolean' },
+                  reason: { type: 'string', description: 'reachable false: why' },
+                  joined: nullable('boolean'),
+                  tailnetIp: nullable('string'),
+                  entry: { type: ['boolean', 'null'], description: 'its OpenClaw config has channels.a2a.peers.<the other> with both tokens' },
+                  urlCurrent: { type: ['boolean', 'null'], description: "that entry's url is the other machine's A2A endpoint at its current tailnet address" },
+                },
+                ['machine', 'reachable', 'joined', 'tailnetIp', 'entry', 'urlCurrent'],
+              ),
+            },
+            tokensAgree: {
+              type: ['boolean', 'null'],
+              description: 'what each side presents is what the other accepts (compared, never shown); null: not both there',
+            },
+            problems: strings,
+            checks: { type: 'array', items: ref('check'), description: '--check only: the agent-card and token probes of both directions' },
+          },
+          ['pair', 'state', 'sides', 'tokensAgree', 'problems'],
+        ),
+      },
+      lastVerify: { type: 'null', description: 'peer-provision records no verify result anywhere: always null (run verify)' },
+    },
+    ['format', 'stack', 'pairs', 'lastVerify'],
+  ),
+  send: closed(
+    {
+      format: { const: 'peer-provision/send@1' },
+      stack: string,
+      from: string,
+      to: string,
+      accepted: { type: 'boolean', description: "the sending machine's gateway took the message for the peer (exit 0); false: exit 1" },
+      messageId: { type: 'string', description: 'accepted: the id the gateway gave it (the task on the peer)' },
+      answer: { type: 'string', description: "not accepted: the gateway's answer (or why it could not be asked)" },
+    },
+    ['format', 'stack', 'from', 'to', 'accepted'],
+  ),
   tailnetInit: closed(
     {
       format: { const: 'peer-provision/tailnet-init@1' },
@@ -316,13 +372,15 @@ export const eventsSchema = {
   $comment: 'Generated from src/output/events-schema.ts by `npm run schema`: edit that file, not this one.',
   title: 'peer-provision --json output',
   description:
-    'Every line peer-provision prints on stdout with --json (JSON Lines). validate, plan, verify, status and tailnet init print one document (a `format`); up, down and rotate print events (an `event` and a `time`), the last a `result`. A command that fails prints an error document, or an error event and then a result; validate of an invalid file prints its validate document with valid false and the diagnostics.',
+    'Every line peer-provision prints on stdout with --json (JSON Lines). validate, plan, verify, status, peers, send and tailnet init print one document (a `format`); up, down and rotate print events (an `event` and a `time`), the last a `result`. A command that fails prints an error document, or an error event and then a result; validate of an invalid file prints its validate document with valid false and the diagnostics.',
   anyOf: [
     ref('plan'),
     ref('document-validate'),
     ref('document-validateInvalid'),
     ref('document-verify'),
     ref('document-status'),
+    ref('document-peers'),
+    ref('document-send'),
     ref('document-tailnetInit'),
     ref('document-tailnetKeys'),
     ref('document-error'),
@@ -338,6 +396,8 @@ export const eventsSchema = {
     'document-validateInvalid': documents.validateInvalid,
     'document-verify': documents.verify,
     'document-status': documents.status,
+    'document-peers': documents.peers,
+    'document-send': documents.send,
     'document-tailnetInit': documents.tailnetInit,
     'document-tailnetKeys': documents.tailnetKeys,
     'document-error': documents.error,

@@ -1,8 +1,9 @@
 // A small reader of POSIX sh text, for the checks of test/templates/vars.test.ts: which upper-case variables
 // a script reads ($NAME, ${NAME...}) and assigns (NAME=..., read NAME, for NAME in), outside comments and
 // single quotes (awk programs and `sh -c '...'` bodies there are other languages or other shells).
-// It follows quotes, backslashes and $(...) nesting; it is not a full parser (no here-documents: the
-// templates have none).
+// It follows quotes, backslashes and $(...) nesting; it is not a full parser. A quoted here-document's body
+// (<<'END' ... END: send.sh's node program) is literal text, never expanded, and is skipped; unquoted ones are
+// not understood (the templates have none).
 
 export interface ShellNames {
   reads: Set<string>;
@@ -11,7 +12,11 @@ export interface ShellNames {
 
 const NAME = /^[A-Z_][A-Z0-9_]*/;
 
-export function shellNames(text: string): ShellNames {
+/** The text without the bodies of its quoted here-documents (the rest of the operator's line stays). */
+const withoutLiteralHeredocs = (text: string) => text.replace(/<<-?[ \t]*(['"])([A-Za-z_][A-Za-z0-9_]*)\1([^\n]*\n)[\s\S]*?\n\2(?=\n|$)/g, '$3');
+
+export function shellNames(script: string): ShellNames {
+  const text = withoutLiteralHeredocs(script);
   const reads = new Set<string>();
   const assigns = new Set<string>();
   // frames: 'n' plain shell (top level or inside $(...), with its open parentheses), 'd' double quotes,

@@ -23,6 +23,8 @@ test('the reader finds reads and assignments, and skips comments, single quotes 
   );
   assert.deepEqual([...names.reads].sort(), ['E', 'F', 'G', 'H']);
   assert.deepEqual([...names.assigns].sort(), ['A', 'B', 'C', 'D']);
+  const heredoc = shellNames(`cat > f <<'END' && echo "$AFTER"\nconst x = \`\${NOT_SHELL}\`;\nEND\necho "$LAST"`);
+  assert.deepEqual([...heredoc.reads].sort(), ['AFTER', 'LAST'], "a quoted here-document's body is not shell");
 });
 
 test('lib.sh declares nothing and reads only what it assigns or the environment gives', () => {

@@ -1,20 +1,46 @@
 // peer-provision completion bash|zsh|fish: a completion script generated from the CLI's own command table
-// (commander's commands, options and choices), so it never drifts from what the CLI accepts.
+// (commander's commands, subcommands, options and choices), so it never drifts from what the CLI accepts.
+// Machine names (after --machine and --from, and as send's PEER) come from the peer.yaml the command line names
+// (-f, default ./peer.yaml), through the hidden `peer-provision __complete-machines` (./machines.ts).
 import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
 import { stdout } from '../../output/io.js';
-import { program } from '../../program.js';
+import { COMPLETE_MACHINES, program } from '../../program.js';
 
-interface Described {
-  name: string;
+interface DescribedOption {
+  long: string;
+  short?: string;
   description: string;
-  options: { long: string; short?: string; description: string; takesValue: boolean; choices?: string[]; file: boolean }[];
+  takesValue: boolean;
+  choices?: string[];
+  file: boolean;
+  /** Its value is a machine of peer.yaml (--machine NAME, --from MACHINE; not init's --machine NAME=TARGET). */
+  machine: boolean;
 }
 
-export function describe(cli: Command = program(() => undefined)): Described[] {
-  return cli.commands.map((c) => ({
-    name: c.name(),
+interface Described {
+  /** 'plan', or 'tailnet init' for a subcommand. */
+  name: string;
+  description: string;
+  /** A command's own subcommands (tailnet: init). */
+  subcommands: string[];
+  /** Its first argument is a machine (send PEER). */
+  machineArgument: boolean;
+  options: DescribedOption[];
+}
+
+const visible = (c: Command) =>
+  c
+    .createHelp()
+    .visibleCommands(c)
+    .filter((sub) => sub.name() !== 'help' && sub.name() !== COMPLETE_MACHINES);
+
+function described(c: Command, parent?: string): Described {
+  return {
+    name: parent ? `${parent} ${c.name()}` : c.name(),
     description: c.description(),
+    subcommands: visible(c).map((sub) => sub.name()),
+    machineArgument: c.registeredArguments[0]?.name() === 'peer',
     options: c.options
       .filter((o) => o.long)
       .map((o) => ({
@@ -24,35 +50,93 @@ export function describe(cli: Command = program(() => undefined)): Described[] {
         takesValue: o.required || o.optional,
         choices: o.argChoices,
         file: o.long === '--file',
+        machine: o.long === '--from' || (o.long === '--machine' && /<name>$/.test(o.flags)),
       })),
-  }));
+  };
+}
+
+/** Every command, then each command's subcommands (as 'tailnet init'). */
+export function describe(cli: Command = program(() => undefined)): Described[] {
+  return visible(cli).flatMap((c) => [described(c), ...visible(c).map((sub) => described(sub, c.name()))]);
 }
 
 const words = (list: string[]) => list.join(' ');
 const single = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+const flags = (o: DescribedOption) => [o.long, ...(o.short ? [o.short] : [])];
 
 function bash(commands: Described[]): string {
-  const cases = commands.map((c) => `    ${c.name}) opts=${single(words(c.options.flatMap((o) => [o.long, ...(o.short ? [o.short] : [])])))} ;;`).join('\n');
+  const top = commands.filter((c) => !c.name.includes(' '));
+  const parents = top.filter((c) => c.subcommands.length > 0);
+  const parentCases = parents
+    .map(
+      (p) =>
+        `    ${p.name}) if [ "$COMP_CWORD" -eq 2 ]; then COMPREPLY=($(compgen -W ${single(words([...p.subcommands, '--help']))} -- "$cur")); return; fi\n` +
+        `      cmd="$cmd \${COMP_WORDS[2]}"; first=3 ;;`,
+    )
+    .join('\n');
+  const cases = commands
+    .filter((c) => c.subcommands.length === 0)
+    .map((c) => `    ${single(c.name)}) opts=${single(words(c.options.flatMap(flags)))} ;;`)
+    .join('\n');
   const valueCases = commands
     .flatMap((c) => c.options.filter((o) => o.choices).map((o) => `    ${o.long}) COMPREPLY=($(compgen -W ${single(words(o.choices!))} -- "$cur")); return ;;`))
     .filter((line, i, all) => all.indexOf(line) === i)
     .join('\n');
+  const machineOptions = commands.flatMap((c) => c.options.filter((o) => o.machine).flatMap((o) => flags(o).map((f) => single(`${c.name}:${f}`))));
+  // a command whose first argument is a machine: machine names while no argument is given yet (an option's value is none)
+  const argumentCases = commands
+    .filter((c) => c.machineArgument)
+    .map((c) => {
+      const valued = c.options.filter((o) => o.takesValue).flatMap(flags);
+      return (
+        `    ${single(c.name)}) n=0\n` +
+        `      for ((i = first; i < COMP_CWORD; i++)); do\n` +
+        `        case "\${COMP_WORDS[i]}" in ${valued.join('|')}) i=$((i + 1)) ;; -*) ;; *) n=$((n + 1)) ;; esac\n` +
+        `      done\n` +
+        `      if [ "$n" -eq 0 ] && [[ "$cur" != -* ]]; then COMPREPLY=($(compgen -W "$(_peer_provision_machines)" -- "$cur")); return; fi ;;`
+      );
+    })
+    .join('\n');
   return `# bash completion for peer-provision (generated by \`peer-provision completion bash\`)
+# The machines of the peer.yaml this command line names (-f, --file; default ./peer.yaml), read by peer-provision
+# itself from that file alone (no machine, no secret; nothing at all when the file is missing or invalid).
+_peer_provision_machines() {
+  local i file=peer.yaml
+  for ((i = 2; i < COMP_CWORD; i++)); do
+    case "\${COMP_WORDS[i]}" in
+      -f|--file) file="\${COMP_WORDS[i+1]}"; [ "$file" = = ] && file="\${COMP_WORDS[i+2]}" ;;
+      --file=*) file="\${COMP_WORDS[i]#--file=}" ;;
+    esac
+  done
+  file="\${file#[\\"\\']}"; file="\${file%[\\"\\']}"
+  case "$file" in "~/"*) file="$HOME/\${file#"~/"}" ;; esac
+  peer-provision ${COMPLETE_MACHINES} -f "$file" 2>/dev/null
+}
 _peer_provision() {
-  local cur prev opts
+  local cur prev opts cmd first=2 i n
   cur="\${COMP_WORDS[COMP_CWORD]}"
   prev="\${COMP_WORDS[COMP_CWORD-1]}"
   if [ "$COMP_CWORD" -eq 1 ]; then
-    COMPREPLY=($(compgen -W ${single(words([...commands.map((c) => c.name), '--help', '--version']))} -- "$cur"))
+    COMPREPLY=($(compgen -W ${single(words([...top.map((c) => c.name), '--help', '--version']))} -- "$cur"))
     return
   fi
+  cmd="\${COMP_WORDS[1]}"
+  case "$cmd" in
+${parentCases}
+  esac
   case "$prev" in
     -f|--file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 ${valueCases}
     completion) COMPREPLY=($(compgen -W 'bash zsh fish' -- "$cur")); return ;;
   esac
+  case "$cmd:$prev" in
+    ${machineOptions.join('|')}) COMPREPLY=($(compgen -W "$(_peer_provision_machines)" -- "$cur")); return ;;
+  esac
+  case "$cmd" in
+${argumentCases}
+  esac
   opts=''
-  case "\${COMP_WORDS[1]}" in
+  case "$cmd" in
 ${cases}
   esac
   COMPREPLY=($(compgen -W "$opts --help" -- "$cur"))
@@ -68,19 +152,77 @@ autoload -U +X bashcompinit && bashcompinit
 ${bash(commands).split('\n').slice(1).join('\n')}`;
 
 function fish(commands: Described[]): string {
+  const top = commands.filter((c) => !c.name.includes(' '));
+  const parents = top.filter((c) => c.subcommands.length > 0);
+  const seen = (names: string[]) => `__fish_seen_subcommand_from ${names.join(' ')}`;
+  /** The condition for a command's options: its name seen (and, for a name a subcommand shares, not under that parent). */
+  const when = (c: Described) => {
+    const [parent, sub] = c.name.split(' ');
+    if (sub) return `${seen([parent!])}; and ${seen([sub])}`;
+    const under = parents.filter((p) => p.subcommands.includes(c.name)).map((p) => p.name);
+    return under.length ? `${seen([c.name])}; and not ${seen(under)}` : seen([c.name]);
+  };
   const lines = [
     '# fish completion for peer-provision (generated by `peer-provision completion fish`)',
+    '# the machines of the peer.yaml this command line names (-f, --file; default ./peer.yaml), read by peer-provision itself',
+    'function __peer_provision_machines',
+    '    set -l words (commandline -opc)',
+    '    set -l file peer.yaml',
+    '    for i in (seq (count $words))',
+    '        switch $words[$i]',
+    '            case -f --file',
+    '                test $i -lt (count $words); and set file $words[(math $i + 1)]',
+    "            case '--file=*'",
+    "                set file (string replace -- '--file=' '' $words[$i])",
+    '        end',
+    '    end',
+    `    peer-provision ${COMPLETE_MACHINES} -f $file 2>/dev/null`,
+    'end',
+    '# true while the command line holds no argument yet after the command (an option and its value are none)',
+    'function __peer_provision_no_argument',
+    '    set -l words (commandline -opc)',
+    '    set -e words[1..2]',
+    '    set -l skip 0',
+    '    for w in $words',
+    '        if test $skip = 1',
+    '            set skip 0',
+    '        else if contains -- $w $argv',
+    '            set skip 1',
+    "        else if not string match -q -- '-*' $w",
+    '            return 1',
+    '        end',
+    '    end',
+    '    return 0',
+    'end',
     'complete -c peer-provision -f',
-    ...commands.map((c) => `complete -c peer-provision -n __fish_use_subcommand -a ${c.name} -d ${single(c.description)}`),
+    ...top.map((c) => `complete -c peer-provision -n __fish_use_subcommand -a ${c.name} -d ${single(c.description)}`),
     "complete -c peer-provision -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'",
   ];
+  for (const p of parents) {
+    for (const sub of p.subcommands) {
+      const d = commands.find((c) => c.name === `${p.name} ${sub}`)!;
+      lines.push(`complete -c peer-provision -n ${single(`${seen([p.name])}; and not ${seen(p.subcommands)}`)} -a ${sub} -d ${single(d.description)}`);
+    }
+  }
   for (const c of commands) {
-    for (const o of c.options) {
-      const value = o.file ? ' -r -F' : o.choices ? ` -x -a ${single(words(o.choices))}` : o.takesValue ? ' -x' : '';
-      const short = o.short ? ` -s ${o.short.replace(/^-/, '')}` : '';
+    if (c.machineArgument) {
+      const valued = c.options.filter((o) => o.takesValue).flatMap(flags);
       lines.push(
-        `complete -c peer-provision -n '__fish_seen_subcommand_from ${c.name}' -l ${o.long.replace(/^--/, '')}${short}${value} -d ${single(o.description)}`,
+        `complete -c peer-provision -n ${single(`${when(c)}; and __peer_provision_no_argument ${valued.join(' ')}`)} -a '(__peer_provision_machines)'`,
       );
+    }
+    for (const o of c.options) {
+      const value = o.file
+        ? ' -r -F'
+        : o.choices
+          ? ` -x -a ${single(words(o.choices))}`
+          : o.machine
+            ? " -x -a '(__peer_provision_machines)'"
+            : o.takesValue
+              ? ' -x'
+              : '';
+      const short = o.short ? ` -s ${o.short.replace(/^-/, '')}` : '';
+      lines.push(`complete -c peer-provision -n ${single(when(c))} -l ${o.long.replace(/^--/, '')}${short}${value} -d ${single(o.description)}`);
     }
   }
   return lines.join('\n') + '\n';
