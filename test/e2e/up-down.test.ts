@@ -1,7 +1,7 @@
 /**
  * End to end: the real CLI against the lab's real machines (real sshd, real OpenClaw gateways, the
  * Tailscale test double). The run's lab, reset for the file; the tests run in order and each builds on the last:
- * fresh up (run on m1 itself: `ssh: local`), converged re-run, --json, drift with saved plans, down (byte for byte /
+ * fresh up (run on m1 itself: `ssh: local`), converged re-run, peers and send, --json, drift with saved plans, down (byte for byte /
  * keeping later edits), unknown host keys. (A machine lost in the middle of up, with the named error and the other machine going
  * through, is in faults.test.ts.)
  */
@@ -200,6 +200,61 @@ describe('up, verify, status, down against the lab', () => {
     assert.deepEqual([lab.readFile('m1', CONFIG), lab.readFile('m2', CONFIG)], bytes);
     const plan = await runCli(['plan', '-f', file, '--detailed-exitcode']);
     assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+  });
+
+  // issue 20: what a person uses after up: peers (each pair's state) and send (a real message, the agents' path)
+  test('peers: peered after up, in text and --json; --check passes; an entry taken out is named', { skip, timeout: 300_000 }, async () => {
+    const r = await runCli(['peers', '-f', file]);
+    assert.equal(r.code, 0, explain(r));
+    assert.match(r.stdout, /^m1 <-> m2 +peered +yes\/yes +yes\/yes +yes$/m);
+    const json = JSON.parse((await runCli(['peers', '-f', file, '--json', '--check'])).stdout);
+    assert.equal(json.pairs[0].state, 'peered');
+    assert.ok(json.pairs[0].checks.length >= 6 && json.pairs[0].checks.every((c: { ok: boolean }) => c.ok), JSON.stringify(json.pairs[0].checks));
+    const good = lab.readFile('m2', CONFIG);
+    const edited = JSON.parse(good);
+    delete edited.channels.a2a.peers.m1;
+    await writeConfigAndSettle(lab, 'm2', JSON.stringify(edited, null, 2));
+    try {
+      const partial = await runCli(['peers', '-f', file]);
+      assert.equal(partial.code, 0, explain(partial));
+      assert.match(partial.stdout, /m1 <-> m2 +incomplete/);
+      assert.match(partial.stdout, /m2's OpenClaw config has no A2A entry for m1/);
+      // and send from m2 to m1 stops at m2's config: exit 1, nothing sent
+      const none = await runCli(['send', '-f', file, 'm1', 'hello']);
+      assert.equal(none.code, 1, explain(none));
+      assert.match(none.stderr, /m2's OpenClaw config \(\/root\/\.openclaw\/openclaw\.json\) has no A2A channel entry for m1/);
+    } finally {
+      await writeConfigAndSettle(lab, 'm2', good);
+    }
+  });
+
+  test('send: a hostile message reaches m2 byte for byte, in no argv on m1; refusals are exit 2', { skip, timeout: 300_000 }, async () => {
+    const id = `pp-e2e-${Date.now().toString(36)}`;
+    const message = `-${id} it's "quoted" $(id) \`id\`\nsecond line; rm -rf /tmp/x`;
+    // every command line on m1 while the send runs, to show the message was in none
+    await lab.run('m1', `rm -f /tmp/pp-ps; (for i in $(seq 1 200); do ps -eo args >> /tmp/pp-ps; sleep 0.1; done) >/dev/null 2>&1 &`);
+    const r = await runCli(['send', '-f', file, '--json', '--verbose', 'm2', '--', message]);
+    assert.equal(r.code, 0, explain(r));
+    const doc = JSON.parse(r.stdout);
+    assert.deepEqual([doc.from, doc.to, doc.accepted], ['m1', 'm2', true]);
+    assert.ok(!r.stderr.includes('$(id)'), 'the trace shows the message only as base64');
+    const ps = (await lab.run('m1', 'sleep 21; cat /tmp/pp-ps')).stdout;
+    assert.ok(ps.includes('send.mjs'), 'the ps sampler saw the send');
+    assert.ok(!ps.includes(id), 'no process on m1 had the message in its argv');
+    const params = JSON.stringify({ sessionKey: 'agent:main:a2a:default:direct:m1:ctx-oc-m2', limit: 50 });
+    let last = '';
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline && !last.includes(id); await new Promise((done) => setTimeout(done, 2000)))
+      last = (await lab.run('m2', `openclaw gateway call chat.history --json --params '${params}'`)).stdout;
+    // the history is JSON: the text as a JSON string, quotes and newline escaped
+    assert.ok(last.includes(JSON.stringify(message).slice(1, -1)), `m2 shows the message as sent: ${last.slice(0, 1500)}`);
+    for (const args of [
+      ['m3', 'hi'],
+      ['--', '--from', 'hi'],
+      ['m2', 'hi', '--from', 'm2'],
+    ]) {
+      const refused = await runCli(['send', '-f', file, ...args]);
+      assert.equal(refused.code, 2, `${args.join(' ')}: ${explain(refused)}`);
+    }
   });
 
   test('--json: events on stdout, one JSON object per line, no secrets; status and verify', { skip, timeout: 120_000 }, async () => {
