@@ -39,6 +39,18 @@ openclaw_package() {
   return 0
 }
 
+# openclaw_node [PID]: the node that runs OpenClaw: the running gateway's (PID's) own binary where /proc shows it,
+# else `node` on PATH. The gateway may run on another node than PATH's (a version manager's, a unit's ExecStart, the
+# lab's Node 24 beside the host's Node 20), and OpenClaw's modules need the one it runs on.
+openclaw_node() {
+  on_exe=
+  [ -n "${1:-}" ] && on_exe=$(readlink "/proc/$1/exe" 2>/dev/null || true)
+  case "$on_exe" in
+    /*' (deleted)' | '') command -v node 2>/dev/null || true ;;
+    *) [ -x "$on_exe" ] && printf '%s\n' "$on_exe" || command -v node 2>/dev/null || true ;;
+  esac
+}
+
 # fail MESSAGE: say why on stderr and stop the script.
 fail() { printf '%s\n' "$*" >&2; exit 1; }
 

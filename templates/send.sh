@@ -2,7 +2,7 @@
 # gateway's `send` method, as `openclaw gateway call send` (verify's message check) and an agent's message tool do.
 # The channel's url and outboundToken for PEER are the gateway's own (its config): no token passes through here.
 # The message is never a word of a command line nor a shell-quoted string: it comes base64 in MESSAGE_B64, goes to
-# node on its stdin, and node decodes it and hands it to OpenClaw's own gateway client
+# the gateway's own node (lib.sh openclaw_node) on its stdin, which decodes it and hands it to OpenClaw's own gateway client
 # (openclaw/plugin-sdk/gateway-runtime's callGatewayFromCli, what `openclaw gateway call` runs; that CLI would need
 # the message in argv, as --params).
 # @var PEER: the peer's machine name (channels.a2a.peers.<PEER> in this machine's config)
@@ -12,8 +12,10 @@
 # Result: unchanged; "message_id" when the gateway accepted the message, else "answer": what it answered.
 set -u
 find_openclaw
-command -v node >/dev/null 2>&1 || fail "node is not on PATH here (OpenClaw runs on it): nothing was sent"
-oc_pkg=$(openclaw_package "$(gateway_pid)")
+gw_pid=$(gateway_pid)
+oc_node=$(openclaw_node "$gw_pid")
+[ -n "$oc_node" ] || fail "no node here: neither the gateway's (it is not running) nor one on PATH: nothing was sent"
+oc_pkg=$(openclaw_package "$gw_pid")
 [ -n "$oc_pkg" ] || fail "the OpenClaw package (openclaw.mjs) is not found here: nothing was sent"
 [ -f "$oc_pkg/dist/plugin-sdk/gateway-runtime.js" ] \
   || fail "this OpenClaw ($oc_pkg) has no plugin-sdk/gateway-runtime (its gateway client): upgrade OpenClaw; nothing was sent"
@@ -50,9 +52,9 @@ for (let attempt = 0; ; attempt++) {
 process.exit(0);
 SEND
 if [ -n "$CONFIG" ]; then
-  out=$(printf '%s' "$MESSAGE_B64" | OPENCLAW_CONFIG_PATH=$CONFIG node "$work/send.mjs" "$oc_pkg" "$PEER" "$KEY" 2>"$work/err" | grep -E '^(id|answer) ' | tail -n 1)
+  out=$(printf '%s' "$MESSAGE_B64" | OPENCLAW_CONFIG_PATH=$CONFIG "$oc_node" "$work/send.mjs" "$oc_pkg" "$PEER" "$KEY" 2>"$work/err" | grep -E '^(id|answer) ' | tail -n 1)
 else
-  out=$(printf '%s' "$MESSAGE_B64" | node "$work/send.mjs" "$oc_pkg" "$PEER" "$KEY" 2>"$work/err" | grep -E '^(id|answer) ' | tail -n 1)
+  out=$(printf '%s' "$MESSAGE_B64" | "$oc_node" "$work/send.mjs" "$oc_pkg" "$PEER" "$KEY" 2>"$work/err" | grep -E '^(id|answer) ' | tail -n 1)
 fi
 case "$out" in
   'id '*) val message_id "${out#id }" ;;
