@@ -6,6 +6,7 @@
  *  - At the end a table of where the time went, per file and per lab test: minutes, lab bring-ups and resets, gateway
  *    starts, CLI runs (also written to test-timings.md), and one closing line "tests: N passed, N failed, N skipped".
  * Arguments: test files to run instead of all (paths under dist/test, as `node --test` takes them).
+ * TEST_NAME_PATTERN=REGEX: only the tests whose names match (a file's tests can depend on those before them).
  */
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -87,7 +88,9 @@ async function main(): Promise<number> {
   /** Runs files with node's test runner, spec output on stdout, counting and timing what it reports. */
   const runFiles = async (list: string[], concurrency: number) => {
     if (!list.length) return;
-    const stream = run({ files: list, concurrency });
+    // TEST_NAME_PATTERN (a regular expression): only the tests whose names match, as node --test-name-pattern
+    const pattern = process.env.TEST_NAME_PATTERN;
+    const stream = run({ files: list, concurrency, ...(pattern ? { testNamePatterns: [new RegExp(pattern)] } : {}) });
     stream.on('test:pass', (d) => {
       if (d.details.type !== 'suite') d.skip || d.todo ? skipped++ : passed++;
       if (d.nesting === 0 || d.details.type !== 'suite') timed.push(row(d, false));

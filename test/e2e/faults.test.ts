@@ -113,7 +113,18 @@ describe('faults during up and down', () => {
     if (state === wanted) return;
     await settle();
     for (const m of MACHINES) await startSsh(m);
-    const r = wanted === 'up' ? await up(fresh()) : await down(file);
+    let r = wanted === 'up' ? await up(fresh()) : await down(file);
+    // After a join that failed while the control server was away, tailscaled can lose the node key it still reports
+    // (a Tailscale client fault: "no nodekey to log out"); down says so and what to do. Without systemd it cannot
+    // restart tailscaled itself: do as it says, then down must finish.
+    const lost = [...(r.stdout + r.stderr).matchAll(/(m\d): leave the tailnet failed: tailscaled lost the node key/g)].map((x) => x[1]!);
+    if (wanted === 'down' && lost.length > 0) {
+      for (const m of new Set(lost)) {
+        await lab.killTailscaled(m);
+        await lab.startTailscaled(m);
+      }
+      r = await down(file);
+    }
     assert.equal(r.code, 0, `bringing the lab ${wanted} before the test\n${explain(r)}`);
     if (wanted === 'down') for (const m of MACHINES) original.set(m, lab.readFile(m, CONFIG));
     state = wanted;
