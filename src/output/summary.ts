@@ -1,5 +1,6 @@
 // The table at the end of `up`: where each peer is now, and whether its peers reached it.
 import type { CheckResult } from '../verify/index.js';
+import { renderTable } from './table.js';
 
 export interface SummaryRow {
   machine: string;
@@ -23,6 +24,5 @@ export function renderSummary(rows: SummaryRow[], checks: CheckResult[]): string
           : `yes (${mine.length} check${mine.length === 1 ? '' : 's'})`;
     table.push([row.machine, row.ip ?? '-', row.ip ? `http://${row.ip}:${row.port}` : '-', verified]);
   }
-  const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
-  return table.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n') + '\n';
+  return renderTable(table);
 }

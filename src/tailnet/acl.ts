@@ -8,7 +8,7 @@
 
 import { applyEdits, createScanner, type Edit, getNodeValue, type Node, type ParseError, parseTree, SyntaxKind } from 'jsonc-parser';
 import type { MachineSpec, Spec } from '../peer-yaml/types.js';
-import { legacyMachineTag, MACHINE_TAG_SEPARATOR, machineTag } from '../peer-yaml/types.js';
+import { legacyMachineTag, MACHINE_TAG_SEPARATOR, machineTag, ownerTag, stackTag } from '../peer-yaml/types.js';
 import { TailnetError } from './errors.js';
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -73,7 +73,7 @@ export function isStackDevice(spec: Spec, tags: readonly string[]): boolean {
 
 /** Whether an owner names another peer-provision stack: its owner tag, or (before owner tags) its stack tag. */
 const otherStackOwner = (spec: Spec, owner: string) =>
-  (owner.startsWith('tag:peerprovision-') && owner !== spec.tailnet.ownerTag) || (owner.startsWith('tag:peer-') && !inNamespace(spec, owner));
+  (owner.startsWith(ownerTag('')) && owner !== spec.tailnet.ownerTag) || (owner.startsWith(stackTag('')) && !inNamespace(spec, owner));
 
 /**
  * This stack's tags that the policy already gives to another peer-provision stack (in tagOwners, owned by that

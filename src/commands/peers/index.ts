@@ -3,6 +3,7 @@
 // record of verify's results, so none is shown: the last line says where to get one.
 import { EXIT } from '../../errors.js';
 import { observeAll } from '../../observe/index.js';
+import { renderTable } from '../../output/table.js';
 import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import type { CommonOptions } from '../../program.js';
@@ -52,11 +53,9 @@ function render(pairs: (PairRow & { checks?: CheckResult[] })[]): string {
       ...(p.checks ? [failed ? `${failed} of ${p.checks.length} failed` : `${p.checks.length} ok`] : []),
     ]);
   }
-  const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-  const lines = table.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
   const details = pairs.flatMap((p) => [
     ...p.problems.map((problem) => `  ${p.pair[0]} <-> ${p.pair[1]}: ${problem}`),
     ...(p.checks ?? []).filter((c) => !c.ok).map((c) => `  ${c.from} -> ${c.to} ${c.check}: ${c.detail}`),
   ]);
-  return `${lines.join('\n')}\n${details.length ? `\n${details.join('\n')}\n` : ''}\n(JOINED and A2A ENTRIES: first machine/second machine.) ${NO_RECORD}\n`;
+  return `${renderTable(table)}${details.length ? `\n${details.join('\n')}\n` : ''}\n(JOINED and A2A ENTRIES: first machine/second machine.) ${NO_RECORD}\n`;
 }
