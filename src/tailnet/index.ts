@@ -136,11 +136,12 @@ export async function writePolicyEntries(spec: Spec, testsFor: ReadonlySet<strin
     apiFor(creds, spec.tailnet.tailnet),
     (text) => {
       if (expectedHash && sha256(text) !== expectedHash) moved = true;
+      // a clash refuses up even when this stack's entries are all in place already (nothing to write): the tag is shared
+      const clashes = policyClashes(text, spec);
+      if (clashes.length > 0) throw new TailnetError(`the tailnet policy gives this stack's tags to another stack:\n  ${clashes.join('\n  ')}`, CLASH_FIX);
       return mergePolicy(text, spec, opts);
     },
-    (before, after) => {
-      const clashes = policyClashes(before, spec);
-      if (clashes.length > 0) throw new TailnetError(`the tailnet policy gives this stack's tags to another stack:\n  ${clashes.join('\n  ')}`, CLASH_FIX);
+    (_before, after) => {
       const warnings = policyWarnings(after);
       if (warnings.length > 0)
         throw new TailnetError(

@@ -635,6 +635,15 @@ describe('destroyTailnet', () => {
     );
     assert.equal(api.policy, policy, 'nothing written');
     assert.ok(!calls().includes('POST /api/v2/tailnet/-/acl'));
+    // also when this stack's entries are all in place (nothing to write): the tag is shared all the same
+    const placed = mergePolicy('{"tagOwners": {"tag:peerprovision-lab": ["autogroup:admin"]}}', labX).replace(
+      '"tag:peer-lab-x": ["autogroup:admin", "tag:peerprovision-lab-x"]',
+      '"tag:peer-lab-x": ["autogroup:admin", "tag:peerprovision-lab-x", "tag:peerprovision-lab"]',
+    );
+    assert.ok(placed.includes('"tag:peerprovision-lab"]'), placed);
+    api.setPolicy(placed);
+    await assert.rejects(writePolicyEntries(labX, new Set(), apiFor(), redact), /gives this stack's tags to another stack/);
+    assert.equal(api.policy, placed, 'nothing written');
   });
 
   it('a second down (no stack, clean policy, no devices) succeeds with nothing to do', async () => {
