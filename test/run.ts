@@ -85,6 +85,7 @@ async function main(): Promise<number> {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
+  const failures: string[] = [];
   /** Runs files with node's test runner, spec output on stdout, counting and timing what it reports. */
   const runFiles = async (list: string[], concurrency: number) => {
     if (!list.length) return;
@@ -96,7 +97,10 @@ async function main(): Promise<number> {
       if (d.nesting === 0 || d.details.type !== 'suite') timed.push(row(d, false));
     });
     stream.on('test:fail', (d) => {
-      if (d.details.type !== 'suite') failed++;
+      if (d.details.type !== 'suite') {
+        failed++;
+        failures.push(failureDigest(d));
+      }
       if (d.nesting === 0 || d.details.type !== 'suite') timed.push(row(d, true));
     });
     // (spec is a class in node 20's typings and at run time, a function in later versions)
@@ -113,8 +117,23 @@ async function main(): Promise<number> {
   const table = timingTable(timed, readRecorded(timings), `The run's lab (2 supervisor machines), built alongside the unit tests: ${built}.`);
   rmSync(timings, { force: true });
   writeFileSync(join(ROOT, 'test-timings.md'), table);
-  process.stdout.write(`\n${table}\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+  // the failures again, last: a CI log is often read from its tail, and the spec reporter's account is far above
+  const digest = failures.length ? `\n## Failures\n\n${failures.join('\n\n')}\n` : '';
+  process.stdout.write(`\n${table}${digest}\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   return failed ? 1 : 0;
+}
+
+/** A failed test's name and the start of its error (the assertion's message carries the CLI output it explains). */
+function failureDigest(d: { file?: string; name: string; details: { error?: unknown } }): string {
+  const error = d.details.error as { cause?: unknown; message?: string } | undefined;
+  const cause = (error?.cause ?? error) as { message?: string } | undefined;
+  const message = String(cause?.message ?? cause ?? 'no error')
+    .split('\n')
+    .slice(0, 40)
+    .join('\n')
+    .slice(0, 4000);
+  const file = d.file ? relative(DIST, d.file).replace(/\.test\.js$/, '') : '';
+  return `### ${file}: ${d.name}\n${message.replace(/^/gm, '    ')}`;
 }
 
 function row(d: { file?: string; name: string; nesting: number; details: { duration_ms: number } }, failed: boolean): Timed {
