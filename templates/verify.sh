@@ -49,15 +49,19 @@ check_peer() { # NAME IP PORT TOKEN
   # 404 too: a gateway that has just started serves the card once its A2A channel has started
   out=$(http_settled 404 GET "$base/.well-known/agent-card.json" - '')
   case "$out" in 200*'/a2a/v1'*) report "$name" agent-card ok "$base/.well-known/agent-card.json";; *) report "$name" agent-card fail "$out"; return;; esac
-  # settled too: right after a config change the channel answers "503 plugin route is restarting; retry"
-  none=$(http_settled 000 POST "$base/a2a/v1" - "$(get_task pp-verify-none)")
-  wrong=$(http_settled 000 POST "$base/a2a/v1" "pp-wrong-$NONCE-$NONCE-$NONCE" "$(get_task pp-verify-wrong)")
+  # settled too: right after a config change the channel answers "503 plugin route is restarting; retry".
+  # The three token probes at once (each settles on its own): a converged up waits for one round trip, not three.
+  # The accepted one needs no model: an unknown task is "not found" (-32001) for a peer whose token is accepted.
+  http_settled 000 POST "$base/a2a/v1" - "$(get_task pp-verify-none)" > "$work/probe.$name.none" &
+  http_settled 000 POST "$base/a2a/v1" "pp-wrong-$NONCE-$NONCE-$NONCE" "$(get_task pp-verify-wrong)" > "$work/probe.$name.wrong" &
+  http_settled 401 POST "$base/a2a/v1" "$token" "$(get_task "pp-verify-$NONCE")" > "$work/probe.$name.accepted" &
+  wait
+  none=$(cat "$work/probe.$name.none") wrong=$(cat "$work/probe.$name.wrong") out=$(cat "$work/probe.$name.accepted")
+  rm -f "$work/probe.$name".*
   case "$none/$wrong" in
     401*/401*) report "$name" token-enforced ok "no token: 401, a wrong token: 401" ;;
     *) report "$name" token-enforced fail "no token: $(printf '%s' "$none" | cut -c1-100); a wrong token: $(printf '%s' "$wrong" | cut -c1-100)" ;;
   esac
-  # needs no model: an unknown task is "not found" (-32001) for a peer whose token is accepted
-  out=$(http_settled 401 POST "$base/a2a/v1" "$token" "$(get_task "pp-verify-$NONCE")")
   case "$out" in 200*'-32001'*) report "$name" token-accepted ok "GetTask: task not found (-32001)";; *) report "$name" token-accepted fail "$out"; return;; esac
   [ "$SEND_MESSAGE" = 1 ] || return
   # Sent by this machine's own gateway (its `send` method): the channel's url and outboundToken for the peer are proved.

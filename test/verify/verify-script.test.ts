@@ -34,6 +34,10 @@ describe('verify.sh against an A2A endpoint', () => {
   /** Until then every request is answered 503 (the channel's route restarting after a config change). */
   let restartingUntil = 0;
   let tasks = new Set([TASK]);
+  /** Each POST is answered this late; inFlight counts those being answered, most: the highest count seen. */
+  let postDelayMs = 0;
+  let inFlight = 0;
+  let mostInFlight = 0;
   const dir = tempDir('pp-verify-');
   const bin = join(dir, 'bin');
 
@@ -41,7 +45,12 @@ describe('verify.sh against an A2A endpoint', () => {
     server = createServer((req, res) => {
       let body = '';
       req.on('data', (c) => (body += c));
-      req.on('end', () => {
+      req.on('end', async () => {
+        if (req.method === 'POST' && postDelayMs > 0) {
+          mostInFlight = Math.max(mostInFlight, ++inFlight);
+          await new Promise((done) => setTimeout(done, postDelayMs));
+          inFlight--;
+        }
         seen.push({ url: req.url ?? '', method: req.method ?? '', headers: req.headers, body });
         if (Date.now() < restartingUntil) return res.writeHead(503).end('plugin route is restarting; retry');
         if (req.method === 'GET' && req.url === '/.well-known/agent-card.json')
@@ -96,6 +105,19 @@ describe('verify.sh against an A2A endpoint', () => {
     assert.match(authorised[0]!.body, /"method":"GetTask"/);
     assert.equal(seen.filter((s) => s.method === 'POST' && s.headers.authorization !== `Bearer ${TOKEN}`).length, 2, 'no token, a wrong token');
     assert.ok(!seen.some((s) => s.url.includes(TOKEN) || s.body.includes(TOKEN)), 'the token only ever in the header');
+  });
+
+  test('the three token probes go out at once: a slow channel costs one round trip, not three', async () => {
+    postDelayMs = 800;
+    mostInFlight = 0;
+    const r = await sh(script('verify', vars(0)));
+    postDelayMs = 0;
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      checks(r.stdout).map((c) => c[2]),
+      [true, true, true],
+    );
+    assert.equal(mostInFlight, 3, 'no token, a wrong token and the right one asked together');
   });
 
   test('a channel answering "503 plugin route is restarting" after a config change is asked again before the refusals count', async () => {
