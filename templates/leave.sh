@@ -32,20 +32,30 @@ if [ "$DETACH" = 1 ]; then
   exit 0
 fi
 as_root tailscale down
-# a logout that still fails for a moment is tried again, twice
+# A logout that still fails for a moment is tried again, twice. A failed logout also empties the control client's
+# copy of the node key (tailscale 1.102 control/controlclient/direct.go TryLogout clears it whatever control
+# answered) while tailscaled's profile keeps the key: each later logout then says "no nodekey to log out". Starting
+# the backend again on its own preferences (LocalAPI start, what `tailscale up` calls; the failed logout already set
+# it logged out, so it does not connect) makes a new control client from the profile; a tailscaled that systemd runs
+# is restarted as a last resort.
 tries=0
 restarted=0
+first=''
 until err=$(as_root tailscale logout 2>&1); do
+  first=${first:-$err}
   case "$err" in
     *'no nodekey to log out'*)
-      # tailscaled reads the node key back from its state when it starts: a service we can restart is restarted once
-      if [ "$restarted" = 0 ] && command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet tailscaled 2>/dev/null \
+      if [ "$restarted" = 0 ] && as_root tailscale debug localapi POST start '{}' >/dev/null 2>&1; then
+        restarted=1
+        continue
+      fi
+      if [ "$restarted" -lt 2 ] && command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet tailscaled 2>/dev/null \
         && as_root systemctl restart tailscaled; then
-        restarted=1 i=0
+        restarted=2 i=0
         until tailscale status --json >/dev/null 2>&1 || [ $i -ge 30 ]; do sleep 0.5; i=$((i + 1)); done
         continue
       fi
-      fail "tailscaled lost the node key it reports after an earlier failed logout (a Tailscale client fault): restart tailscaled (sudo systemctl restart tailscaled), then run down again" ;;
+      fail "tailscaled lost the node key it reports after an earlier failed logout (a Tailscale client fault${first:+; the first logout said: $first}): restart tailscaled (sudo systemctl restart tailscaled), then run down again" ;;
   esac
   tries=$((tries + 1))
   [ "$tries" -lt 3 ] || fail "$err"

@@ -42,12 +42,51 @@ test('leave.sh: a logout that fails for a moment is tried again', () => {
   assert.equal(ts.logouts(), 3);
 });
 
-test('leave.sh: tailscaled without the node key it reports is not tried again: the fix is named', () => {
-  const ts = fakeTailscale(5, '500 Internal Server Error: no nodekey to log out');
+/**
+ * A `tailscale` that behaves as 1.102.5 does around a failed logout: the first logout fails, and its control client
+ * forgets the node key (TryLogout clears it whatever control answered) while the profile keeps it, so each later
+ * logout says "no nodekey to log out" until the backend is started again (`debug localapi POST start`, when
+ * `startWorks`) and makes a new control client from the profile. systemd is there but does not run tailscaled.
+ */
+function lostKeyTailscale(startWorks: boolean) {
+  const dir = home(undefined);
+  const log = join(dir, 'calls');
+  writeFileSync(log, '');
+  writeFileSync(join(dir, 'cc-key'), '');
+  writeFileSync(
+    join(dir, 'tailscale'),
+    `#!/bin/sh
+echo "$*" >> ${log}
+case "$1" in\n` +
+      `  logout)\n` +
+      `    if [ ! -f ${dir}/failed-once ]; then touch ${dir}/failed-once; rm -f ${dir}/cc-key; echo '500 Internal Server Error: fetch control key: use of closed network connection' >&2; exit 1; fi\n` +
+      `    [ -f ${dir}/cc-key ] || { echo '500 Internal Server Error: no nodekey to log out' >&2; exit 1; }\n` +
+      `    exit 0 ;;\n` +
+      `  debug) [ "$*" = "debug localapi POST start {}" ] && ${startWorks} && { touch ${dir}/cc-key; exit 0; }; exit 1 ;;\n` +
+      `  *) exit 0 ;;\nesac\n`,
+    { mode: 0o755 },
+  );
+  writeFileSync(join(dir, 'systemctl'), '#!/bin/sh\nexit 3\n', { mode: 0o755 });
+  return { env: { HOME: dir, PATH: `${dir}:/usr/bin:/bin` }, calls: () => readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+}
+
+test('leave.sh: after a failed logout has cost tailscaled its node key, the backend is started again and the logout finishes', () => {
+  const ts = lostKeyTailscale(true);
+  const r = runTemplate('leave', { DETACH: 0, TAGS: '' }, ts.env, false);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(parseResult(r.stdout, 'leave.sh').changed, true);
+  assert.deepEqual(ts.calls(), ['down', 'logout', 'logout', 'debug localapi POST start {}', 'logout']);
+});
+
+test("leave.sh: a node key that stays lost is an error naming the first logout's own words and the fix", () => {
+  const ts = lostKeyTailscale(false);
   const r = runTemplate('leave', { DETACH: 0, TAGS: '' }, ts.env, false);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /restart tailscaled \(sudo systemctl restart tailscaled\), then run down again/);
-  assert.equal(ts.logouts(), 1);
+  assert.match(
+    r.stderr,
+    /lost the node key .*the first logout said: 500 Internal Server Error: fetch control key: use of closed network connection\): restart tailscaled \(sudo systemctl restart tailscaled\), then run down again/,
+  );
+  assert.deepEqual(ts.calls(), ['down', 'logout', 'logout', 'debug localapi POST start {}']);
 });
 
 test('leave.sh: a logout that keeps failing fails with what tailscale said, after three tries', () => {
