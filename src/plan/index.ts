@@ -10,6 +10,7 @@ import {
   allSteps,
   type Blocker,
   describeTarget,
+  type JoinWith,
   type MachinePlan,
   machineBlockers,
   type Plan,
@@ -46,10 +47,11 @@ export function plan(input: PlanInput): Plan {
   });
   const duplicates = duplicateMachines(observed);
   const keys = command === 'up' && input.nodeKeys ? { ...input.nodeKeys, provider: spec.tailnet.provider } : undefined;
+  const joinWith = joinWithOf(spec);
   const machines = spec.machines.map((machine): MachinePlan => {
     const observation = input.machines.get(machine.name) ?? { status: 'offline' as const };
     const actions =
-      command === 'up' ? planMachineUp(machine, observation, input.desired?.get(machine.name) ?? {}, keys) : planMachineDown(machine, observation);
+      command === 'up' ? planMachineUp(machine, observation, input.desired?.get(machine.name) ?? {}, joinWith, keys) : planMachineDown(machine, observation);
     const blockers: Blocker[] = [];
     const duplicate = duplicates.get(machine.name);
     if (duplicate) blockers.push(duplicate);
@@ -142,4 +144,9 @@ function basis(spec: Spec, input: PlanInput): PlanBasis {
     machines,
     ...('text' in input.policy ? { policyHash: sha256(input.policy.text) } : {}),
   };
+}
+
+/** Decided once, here: where each join's key comes from and which control server it names (apply only reads it). */
+export function joinWithOf(spec: Spec): JoinWith {
+  return { key: spec.tailnet.provider === 'pulumi' ? 'minted' : 'provided', ...(spec.tailnet.controlUrl ? { loginServer: spec.tailnet.controlUrl } : {}) };
 }

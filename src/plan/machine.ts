@@ -5,7 +5,7 @@ import type { MachineObservation, MachineState } from '../observe/types.js';
 import { DEFAULT_GATEWAY_PORT, type MachineSpec } from '../peer-yaml/types.js';
 import { isJoined, isOwnNode, isStackNode, isTailnetAddress, keyExpiresIn, roughDuration, stackNodeTags } from './node.js';
 import { chain, makeStep, unknownStep } from './step.js';
-import type { FieldChange, RestoreDecision, Step } from './types.js';
+import type { FieldChange, JoinWith, RestoreDecision, Step } from './types.js';
 
 export { isJoined } from './node.js';
 
@@ -133,7 +133,7 @@ export function gatewayChanges(machine: MachineSpec, state: MachineState, desire
 const needsRestart = (state: MachineState, changes: FieldChange[]) =>
   changes.some((c) => RESTART_FIELDS.has(c.field) || (state.gateway.reloadMode === 'off' && c.field.startsWith('channels.')));
 
-export function planMachineUp(machine: MachineSpec, observation: MachineObservation, desired: Desired, keys?: NodeKeys): Step[] {
+export function planMachineUp(machine: MachineSpec, observation: MachineObservation, desired: Desired, joinWith: JoinWith, keys?: NodeKeys): Step[] {
   if (observation.status === 'offline') return offlineUp(machine);
   if (observation.status === 'unreachable') return [unknownStep(machine.name, 'tailnet-node', 'machine state', observation.reason)];
   const state = observation.state;
@@ -159,7 +159,7 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
         op: 'change',
         resource: 'tailnet-node',
         summary: rekey,
-        input: { hostname: machine.tailscale.hostname, tags: machine.tags, forceReauth: true, rekey: true },
+        input: { hostname: machine.tailscale.hostname, tags: machine.tags, forceReauth: true, rekey: true, ...joinWith },
       }),
     );
   } else if (!joined && !state.tailscale.daemonError) {
@@ -177,7 +177,7 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
           { field: 'hostname', from: state.tailscale.hostname, to: machine.tailscale.hostname },
           { field: 'tags', from: state.tailscale.tags, to: machine.tags },
         ].filter((c) => JSON.stringify(c.from) !== JSON.stringify(c.to)),
-        input: { hostname: machine.tailscale.hostname, tags: machine.tags, forceReauth: takeOver, rekey: false },
+        input: { hostname: machine.tailscale.hostname, tags: machine.tags, forceReauth: takeOver, rekey: false, ...joinWith },
       }),
     );
   }

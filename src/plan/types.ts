@@ -34,6 +34,12 @@ export interface RestoreDecision {
   mode: 'bytes' | 'patch' | 'none';
 }
 
+/** How a machine joins: the key minted for it in this run (provider pulumi) or the one peer.yaml gives; loginServer: tailnet.controlUrl. */
+export interface JoinWith {
+  key: 'minted' | 'provided';
+  loginServer?: string;
+}
+
 /**
  * Every step kind with the input its executor takes. Inputs hold decisions and non-secret values only; secrets
  * (auth keys, gateway tokens, the original token a reverse patch puts back) are resolved at apply time.
@@ -46,7 +52,7 @@ export interface StepInputs {
   /** up, machine */
   'install-tailscale': { os: string; installUrl: string };
   /** rekey: the node is on the tailnet already and gets a fresh key (its key expires soon, or has): same name, tags, address. */
-  join: { hostname: string; tags: string[]; forceReauth: boolean; rekey: boolean };
+  join: { hostname: string; tags: string[]; forceReauth: boolean; rekey: boolean } & JoinWith;
   'patch-config': {
     configPath: string;
     port: number;

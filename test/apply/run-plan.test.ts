@@ -12,7 +12,7 @@ const noEvents: Events = { emit: () => undefined };
 import type { MachineState } from '../../src/observe/types.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
 import { makeStep } from '../../src/plan/step.js';
-import { type Plan, type Step, summarise } from '../../src/plan/types.js';
+import { type Plan, type Step, type StepInputs, summarise } from '../../src/plan/types.js';
 import { writeTemp } from '../helpers.js';
 import { type Answer, FakeRemote, type Sent } from './fake-remote.js';
 
@@ -117,7 +117,7 @@ function upSteps(m: string, peer: string): Step[] {
     resource: 'tailnet-node',
     summary: 'join',
     needs: ['tailnet/mint-keys'],
-    input: { hostname: `${m}-agent`, tags: ['tag:peer-lab', `tag:peer-lab--${m}`], forceReauth: false, rekey: false },
+    input: { hostname: `${m}-agent`, tags: ['tag:peer-lab', `tag:peer-lab--${m}`], forceReauth: false, rekey: false, key: 'minted' },
   });
   const patch = makeStep('patch-config', m, {
     op: 'change',
@@ -297,17 +297,14 @@ describe('runPlan (up)', () => {
       const w = world({ m1: joinAnswer('100.64.0.1'), m2: joinAnswer('100.64.0.2') });
       w.ctx.tailnet.providedKey = () => key;
       const provided = { ...planOf('up', [], { m1: upSteps('m1', 'm2').slice(0, 1) }) };
-      provided.machines[0]!.actions[0]!.needs = [];
-      const result = await runPlan(
-        provided,
-        { ...w.ctx, spec: { ...spec, tailnet: { ...spec.tailnet, provider: 'provided' } } as typeof spec },
-        {
-          renderer: 'silent',
-          events: noEvents,
-        },
-      );
+      const join = provided.machines[0]!.actions[0]!;
+      join.needs = [];
+      // the step says where its key comes from: apply does not look at the provider (the spec here still says pulumi)
+      join.input = { ...(join.input as StepInputs['join']), key: 'provided', loginServer: 'https://hs.example.net' };
+      const result = await runPlan(provided, w.ctx, { renderer: 'silent', events: noEvents });
       assert.deepEqual(result.failures, [], key);
       assert.equal(w.sent[0]!.vars.ADVERTISE_TAGS, advertised, key);
+      assert.equal(w.sent[0]!.vars.LOGIN_SERVER, 'https://hs.example.net', 'the control server the step names');
     }
   });
 
@@ -315,7 +312,12 @@ describe('runPlan (up)', () => {
     const w = world();
     w.ctx.runs.delete('m2');
     const unknown: Step = {
-      ...makeStep('join', 'm1', { op: 'add', resource: 'tailnet-node', summary: 'x', input: { hostname: 'm1', tags: [], forceReauth: false, rekey: false } }),
+      ...makeStep('join', 'm1', {
+        op: 'add',
+        resource: 'tailnet-node',
+        summary: 'x',
+        input: { hostname: 'm1', tags: [], forceReauth: false, rekey: false, key: 'minted' },
+      }),
       kind: 'unknown',
       op: 'unknown',
       input: {},

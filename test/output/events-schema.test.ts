@@ -36,7 +36,7 @@ test('the plan is described strictly: a step carries its id, kind, needs and inp
     op: 'add',
     resource: 'tailnet-node',
     summary: 'join',
-    input: { hostname: 'm1', tags: [], forceReauth: false },
+    input: { hostname: 'm1', tags: [], forceReauth: false, rekey: false, key: 'minted' },
   };
   const plan = {
     format: 'peer-provision/plan@2',

@@ -8,6 +8,9 @@ import { type Desired, type NodeKeys, nodeKeyPlan, planMachineDown, planMachineU
 import { mergePolicy } from '../../src/tailnet/acl.js';
 import { writeTemp } from '../helpers.js';
 
+/** The join of a stack whose provider mints the keys. */
+const MINTED = { key: 'minted' } as const;
+
 const spec = loadSpec(
   writeTemp(`version: 1
 name: lab
@@ -63,11 +66,11 @@ const observed = (state: MachineState) => ({ status: 'observed' as const, state 
 const resources = (actions: { resource: string; op: string }[]) => actions.map((a) => `${a.op} ${a.resource}`);
 
 test('a converged machine needs nothing', () => {
-  assert.deepEqual(planMachineUp(m1, observed(converged()), want({ tokenHash: TOKEN })), []);
+  assert.deepEqual(planMachineUp(m1, observed(converged()), want({ tokenHash: TOKEN }), MINTED), []);
 });
 
 test('generate keeps the token the gateway already has', () => {
-  assert.deepEqual(planMachineUp(m1, observed(converged()), want()), []);
+  assert.deepEqual(planMachineUp(m1, observed(converged()), want(), MINTED), []);
 });
 
 test('a fresh machine gets every step, in order', () => {
@@ -84,7 +87,7 @@ test('a fresh machine gets every step, in order', () => {
   state.peerFilesHash = undefined;
   state.gateway.a2a = { peers: {} };
   state.gateway.allowedOrigins = [];
-  const actions = planMachineUp(m1, observed(state), want({ tokenHash: TOKEN, peerFilesHash: undefined, a2a: { m2: { tokensInPlace: false } } }));
+  const actions = planMachineUp(m1, observed(state), want({ tokenHash: TOKEN, peerFilesHash: undefined, a2a: { m2: { tokensInPlace: false } } }), MINTED);
   assert.deepEqual(resources(actions), ['add tailscale-install', 'add tailnet-node', 'change gateway-config', 'change gateway-restart', 'add peer-files']);
   const config = actions.find((a) => a.resource === 'gateway-config')!;
   assert.deepEqual(
@@ -112,21 +115,26 @@ test('drift: bind set back to loopback is changed and restarted', () => {
   const state = converged();
   state.gateway.bind = 'loopback';
   state.gateway.listening = ['127.0.0.1'];
-  const actions = planMachineUp(m1, observed(state), want({ tokenHash: TOKEN }));
+  const actions = planMachineUp(m1, observed(state), want({ tokenHash: TOKEN }), MINTED);
   assert.deepEqual(resources(actions), ['change gateway-config', 'change gateway-restart']);
   assert.deepEqual(actions[0].changes, [{ field: 'gateway.bind', from: 'loopback', to: 'tailnet' }]);
 });
 
 test('only A2A settings changed (new tokens, a peer moved): patched, not restarted (OpenClaw reloads channels.a2a)', () => {
   const state = converged();
-  const actions = planMachineUp(m1, observed(state), want({ tokenHash: TOKEN, a2a: { m2: { url: 'http://100.64.0.9:18789/a2a/v1', tokensInPlace: false } } }));
+  const actions = planMachineUp(
+    m1,
+    observed(state),
+    want({ tokenHash: TOKEN, a2a: { m2: { url: 'http://100.64.0.9:18789/a2a/v1', tokensInPlace: false } } }),
+    MINTED,
+  );
   assert.deepEqual(resources(actions), ['change gateway-config']);
   assert.deepEqual(
     actions[0].changes?.map((c) => c.field),
     ['channels.a2a.peers.m2.url', 'channels.a2a.peers.m2.token', 'channels.a2a.peers.m2.outboundToken'],
   );
   state.gateway.reloadMode = 'off';
-  assert.deepEqual(resources(planMachineUp(m1, observed(state), want({ tokenHash: TOKEN, a2a: { m2: { url: M2_URL, tokensInPlace: false } } }))), [
+  assert.deepEqual(resources(planMachineUp(m1, observed(state), want({ tokenHash: TOKEN, a2a: { m2: { url: M2_URL, tokensInPlace: false } } }), MINTED)), [
     'change gateway-config',
     'change gateway-restart',
   ]);
@@ -137,7 +145,7 @@ test("a machine patched by the previous version: its sessions_send goes, a user'
   state.gateway.toolsAllow = ['sessions_list', 'sessions_send'];
   state.gateway.origToolsAllow = ['sessions_list'];
   state.gateway.a2a.peers.m3 = { token: true, outboundToken: true };
-  const actions = planMachineUp(m1, observed(state), want({ tokenHash: TOKEN, stackMachines: ['m1', 'm2', 'm3'] }));
+  const actions = planMachineUp(m1, observed(state), want({ tokenHash: TOKEN, stackMachines: ['m1', 'm2', 'm3'] }), MINTED);
   assert.deepEqual(actions[0].changes, [
     { field: 'gateway.tools.allow', from: ['sessions_list', 'sessions_send'], to: ['sessions_list'] },
     { field: 'channels.a2a.peers.m3', from: '(set)', to: undefined },
@@ -146,26 +154,26 @@ test("a machine patched by the previous version: its sessions_send goes, a user'
   assert.deepEqual(actions[0].kind === 'patch-config' && actions[0].input.a2a.dropPeers, ['m3']);
   state.gateway.origToolsAllow = ['sessions_send'];
   state.gateway.a2a.peers = { m2: state.gateway.a2a.peers.m2! };
-  assert.deepEqual(planMachineUp(m1, observed(state), want({ tokenHash: TOKEN })), [], "the user's own sessions_send is kept");
+  assert.deepEqual(planMachineUp(m1, observed(state), want({ tokenHash: TOKEN }), MINTED), [], "the user's own sessions_send is kept");
 });
 
 test('a gateway not listening on its tailnet address is restarted', () => {
   const state = converged();
   state.gateway.listening = ['127.0.0.1'];
-  assert.deepEqual(resources(planMachineUp(m1, observed(state), want({ tokenHash: TOKEN }))), ['change gateway-restart']);
+  assert.deepEqual(resources(planMachineUp(m1, observed(state), want({ tokenHash: TOKEN }), MINTED)), ['change gateway-restart']);
 });
 
 test('joined with the wrong tags: rejoin', () => {
   const state = converged();
   state.tailscale.tags = ['tag:other'];
-  const actions = planMachineUp(m1, observed(state), want({ tokenHash: TOKEN }));
+  const actions = planMachineUp(m1, observed(state), want({ tokenHash: TOKEN }), MINTED);
   assert.equal(actions[0].op, 'change');
   assert.equal(actions[0].resource, 'tailnet-node');
   assert.match(actions[0].summary, /^rejoin/);
 });
 
 test('an unreachable machine is unknown, with the reason', () => {
-  const actions = planMachineUp(m1, { status: 'unreachable', reason: 'ssh lab-m1: Connection refused' }, {});
+  const actions = planMachineUp(m1, { status: 'unreachable', reason: 'ssh lab-m1: Connection refused' }, {}, MINTED);
   assert.deepEqual(
     actions.map(({ op, kind, resource, summary, reason }) => ({ op, kind, resource, summary, reason })),
     [{ op: 'unknown', kind: 'unknown', resource: 'tailnet-node', summary: 'machine state', reason: 'ssh lab-m1: Connection refused' }],
@@ -239,7 +247,7 @@ function keyed(expiry: string | undefined): MachineState {
 }
 /** The plan's steps for the machine as op, resource, summary and whether the step is a re-key (a join with rekey). */
 const nodeActions = (state: MachineState, keys: NodeKeys, machine = pm1) =>
-  planMachineUp(machine, observed(state), want({ tokenHash: TOKEN }), keys).map((a) => ({
+  planMachineUp(machine, observed(state), want({ tokenHash: TOKEN }), MINTED, keys).map((a) => ({
     op: a.op,
     resource: a.resource,
     summary: a.summary,
@@ -370,4 +378,32 @@ test("up on fresh machines: each config is patched once its peer has joined (the
   assert.ok(step('m1', 'patch-config').needs.includes('m2/join'), JSON.stringify(step('m1', 'patch-config').needs));
   assert.ok(step('m2', 'patch-config').needs.includes('m1/join'));
   assert.ok(!step('m1', 'patch-config').needs.includes('m2/patch-config'), 'no cycle: a config waits for the join only');
+});
+
+test("the join step carries where its key comes from and the control server: apply reads them, never the spec's provider", () => {
+  const fresh = converged();
+  fresh.tailscale = { ...fresh.tailscale, backendState: 'NeedsLogin', loggedIn: false, tags: [], ip: undefined };
+  const joinOf = (s: typeof spec) => {
+    const result = plan({ spec: s, command: 'up', machines: new Map([['m1', observed(fresh)]]), policy: { unread: 'not needed' } });
+    return result.machines.find((x) => x.machine === 'm1')!.actions.find((a) => a.kind === 'join')?.input;
+  };
+  assert.deepEqual(joinOf(spec), { hostname: 'm1', tags: m1!.tags, forceReauth: false, rekey: false, key: 'provided' });
+  const headscale = loadSpec(
+    writeTemp(`version: 1
+name: lab
+tailnet: { provider: provided, controlUrl: "https://hs.example.net" }
+machines:
+  m1: { ssh: lab-m1, tailscale: { authKey: env:K1 } }
+  m2: { ssh: lab-m2, tailscale: { authKey: env:K2 } }
+`),
+  );
+  assert.deepEqual(joinOf(headscale), {
+    hostname: 'm1',
+    tags: m1!.tags,
+    forceReauth: false,
+    rekey: false,
+    key: 'provided',
+    loginServer: 'https://hs.example.net',
+  });
+  assert.equal((joinOf(pulumiSpec) as { key: string }).key, 'minted');
 });

@@ -39,7 +39,7 @@ const join = makeStep('join', 'm1', {
   op: 'add',
   resource: 'tailnet-node',
   summary: 'join',
-  input: { hostname: 'm1', tags: [], forceReauth: false, rekey: false },
+  input: { hostname: 'm1', tags: [], forceReauth: false, rekey: false, key: 'provided' },
 });
 const restart = makeStep('restart', 'm1', {
   op: 'change',

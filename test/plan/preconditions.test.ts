@@ -91,7 +91,7 @@ const joinStep = makeStep('join', 'm1', {
   op: 'add',
   resource: 'tailnet-node',
   summary: '',
-  input: { hostname: 'm1', tags: [], forceReauth: false, rekey: false },
+  input: { hostname: 'm1', tags: [], forceReauth: false, rekey: false, key: 'provided' },
 });
 
 test('a gateway.restart command makes the gateway restartable; sudo is enough for Tailscale', () => {

@@ -10,6 +10,9 @@ import { isTailnetAddress } from '../../src/plan/node.js';
 import type { Plan } from '../../src/plan/types.js';
 import { writeTemp } from '../helpers.js';
 
+/** The join of a stack whose provider mints the keys. */
+const MINTED = { key: 'minted' } as const;
+
 const spec = (takeOver = false) =>
   loadSpec(
     writeTemp(`version: 1
@@ -174,7 +177,7 @@ test('up never plans a join over a converged node', () => {
     tailscale: { installed: true, loggedIn: true, backendState: 'Running', hostname: 'm1', tags: [...m1.tags], ip: '100.64.0.1' },
     sshClient: '100.64.0.2',
   });
-  assert.ok(!planMachineUp(m1, observed(state), {}).some((a) => a.resource === 'tailnet-node'));
+  assert.ok(!planMachineUp(m1, observed(state), {}, MINTED).some((a) => a.resource === 'tailnet-node'));
   assert.equal(blockers(planUp({ m1: state, m2: fresh({ machineId: 'id-2' }) })).length, 0, "ssh over the stack's own tailnet is fine when nothing rejoins");
 });
 

@@ -12,15 +12,15 @@ export const join: Executor<'join'> = {
   title: 'join the tailnet',
   async run(step, ctx) {
     const run = runOf(step, ctx);
-    const minted = run.authKey !== undefined;
-    const key = run.authKey ?? (ctx.spec.tailnet.provider === 'provided' ? ctx.tailnet.providedKey(run.machine.name) : undefined);
-    if (!key) throw new StepError(run.machine.name, this.title, 'no auth key was minted or given for this machine');
+    const minted = step.input.key === 'minted';
+    const key = minted ? run.authKey : ctx.tailnet.providedKey(run.machine.name);
+    if (!key) throw new StepError(run.machine.name, this.title, 'no auth key was minted for this machine');
     const { values } = await remoteStep(run, this.title, 'join', {
       AUTH_KEY: key,
       FORCE_REAUTH: step.input.forceReauth ? 1 : 0,
       HOSTNAME_WANTED: step.input.hostname,
       ADVERTISE_TAGS: advertisesTags(key, minted) ? step.input.tags.join(',') : '',
-      LOGIN_SERVER: ctx.spec.tailnet.controlUrl ?? '',
+      LOGIN_SERVER: step.input.loginServer ?? '',
     });
     const node = tailscaleState(decoded(values, 'status_b64') ?? '', true);
     const missing = step.input.tags.filter((t) => !node.tags.includes(t));
