@@ -202,7 +202,8 @@ export class BlockedError extends PeerProvisionError {
  * else; its blocker says what is missing, and up refuses. Never used to apply.
  */
 export function specForPlanning(spec: Spec, blockers: PlanBlocker[]): Spec {
-  const missing = new Set(blockers.filter((b) => b.kind === 'secret' && /\.gateway\.token:/.test(b.reason)).map((b) => b.where));
+  // the field the secret blocker was made from (never its reason's text)
+  const missing = new Set(blockers.filter((b) => positioned.get(b)?.problem.field.endsWith('.gateway.token')).map((b) => b.where));
   if (missing.size === 0) return spec;
   return { ...spec, machines: spec.machines.map((m) => (missing.has(m.name) ? { ...m, gateway: { ...m.gateway, token: { kind: 'generate' as const } } } : m)) };
 }

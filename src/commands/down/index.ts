@@ -63,7 +63,8 @@ export async function run(options: DownOptions & { planFile?: string }, view: Vi
     }
     const unreachable = targeted(plan).filter((m) => m.observed === 'unreachable');
     const machineWork = plan.machines.some((m) => m.actions.some((a) => a.op !== 'unknown'));
-    if (!machineWork && (spec.tailnet.provider === 'provided' || only)) {
+    // the plan says whether the tailnet has work (none with provider provided, none with --machine)
+    if (!machineWork && plan.tailnet.actions.length === 0) {
       view.print(
         unreachable.length ? '\nNothing to do on the machines that could be reached.\n' : '\nNothing to do: peer-provision has nothing on these machines.\n',
       );
