@@ -123,6 +123,9 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
+/** A test file as the tables and the failures name it: its path under dist/test, without .test.js. */
+const testFileName = (file: string) => relative(DIST, file).replace(/\.test\.js$/, '');
+
 /** A failed test's name and the start of its error (the assertion's message carries the CLI output it explains). */
 function failureDigest(d: { file?: string; name: string; details: { error?: unknown } }): string {
   const error = d.details.error as { cause?: unknown; message?: string } | undefined;
@@ -132,8 +135,7 @@ function failureDigest(d: { file?: string; name: string; details: { error?: unkn
     .slice(0, 40)
     .join('\n')
     .slice(0, 4000);
-  const file = d.file ? relative(DIST, d.file).replace(/\.test\.js$/, '') : '';
-  return `### ${file}: ${d.name}\n${message.replace(/^/gm, '    ')}`;
+  return `### ${d.file ? testFileName(d.file) : ''}: ${d.name}\n${message.replace(/^/gm, '    ')}`;
 }
 
 function row(d: { file?: string; name: string; nesting: number; details: { duration_ms: number } }, failed: boolean): Timed {
@@ -149,7 +151,6 @@ function readRecorded(path: string): Recorded[] {
 
 /** Markdown: one row per file (slowest first), then one per lab test; counts from what the tests recorded. */
 export function timingTable(timed: Timed[], recorded: Recorded[], note: string): string {
-  const name = (f: string) => relative(DIST, f).replace(/\.test\.js$/, '');
   const count = (match: (r: Recorded) => boolean, what: (w: string) => boolean) =>
     recorded.filter((r) => match(r) && what(r.what)).reduce((a, r) => a + r.n, 0);
   const cells = (match: (r: Recorded) => boolean) =>
@@ -172,7 +173,7 @@ export function timingTable(timed: Timed[], recorded: Recorded[], note: string):
     '',
     `| file | minutes ${head}`,
     '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...[...files].sort((a, b) => b[1] - a[1]).map(([f, ms]) => `| ${name(f)} | ${min(ms)} | ${cells((r) => r.file === f)} |`),
+    ...[...files].sort((a, b) => b[1] - a[1]).map(([f, ms]) => `| ${testFileName(f)} | ${min(ms)} | ${cells((r) => r.file === f)} |`),
     `| **all** | ${min([...files.values()].reduce((a, b) => a + b, 0))} | ${cells(() => true)} |`,
     '',
     `| lab test | seconds ${head}`,
@@ -181,7 +182,7 @@ export function timingTable(timed: Timed[], recorded: Recorded[], note: string):
       .filter((t) => t.test && LAB_ORDER.includes(t.file))
       .map(
         (t) =>
-          `| ${name(t.file)}: ${t.test.replaceAll('|', '\\|').slice(0, 90)}${t.failed ? ' (failed)' : ''} | ${(t.ms / 1000).toFixed(1)} | ${cells((r) => r.file === t.file && r.test === t.test)} |`,
+          `| ${testFileName(t.file)}: ${t.test.replaceAll('|', '\\|').slice(0, 90)}${t.failed ? ' (failed)' : ''} | ${(t.ms / 1000).toFixed(1)} | ${cells((r) => r.file === t.file && r.test === t.test)} |`,
       ),
     '',
   ];

@@ -147,6 +147,6 @@ function basis(spec: Spec, input: PlanInput): PlanBasis {
 }
 
 /** Decided once, here: where each join's key comes from and which control server it names (apply only reads it). */
-export function joinWithOf(spec: Spec): JoinWith {
+function joinWithOf(spec: Spec): JoinWith {
   return { key: spec.tailnet.provider === 'pulumi' ? 'minted' : 'provided', ...(spec.tailnet.controlUrl ? { loginServer: spec.tailnet.controlUrl } : {}) };
 }
