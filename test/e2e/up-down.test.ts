@@ -2,7 +2,8 @@
  * End to end: the real CLI against the lab's real machines (real sshd, real OpenClaw gateways, the
  * Tailscale test double). The run's lab, reset for the file; the tests run in order and each builds on the last:
  * fresh up (run on m1 itself: `ssh: local`), converged re-run, peers and send, --json, drift with saved plans, down (byte for byte /
- * keeping later edits), unknown host keys. (A machine lost in the middle of up, with the named error and the other machine going
+ * keeping later edits), unknown host keys. m1's config is a relative symlink into a dotfiles folder, as GNU stow makes
+ * them: it stays a link through up, drift and down, and the user's edits made between two ups survive down. (A machine lost in the middle of up, with the named error and the other machine going
  * through, is in faults.test.ts.)
  */
 import assert from 'node:assert/strict';
@@ -32,6 +33,9 @@ import {
 
 const status = labStatus();
 const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
+/** m1's config is a link (relative, so the host reads through it too) to a file in a dotfiles folder. */
+const LINK = '../dotfiles/openclaw.json';
+const DOTFILE = '/root/dotfiles/openclaw.json';
 
 // m1 starts as a user who already has settings of their own: a JSON5 comment, a tools allow-list, logging.
 const USER_CONFIG = (token: string) => `// my gateway (hand-written JSON5)
@@ -58,6 +62,9 @@ describe('up, verify, status, down against the lab', () => {
     async () => {
       if (skip) return;
       lab = await useLab({ machines: 2, configs: { m1: USER_CONFIG } });
+      // m1's config lives in a dotfiles folder; its gateway reads it through the link
+      const linked = await lab.run('m1', `mkdir -p /root/dotfiles && mv ${CONFIG} ${DOTFILE} && ln -s ${LINK} ${CONFIG}`);
+      assert.equal(linked.code, 0, linked.stderr);
       file = lab.peerYaml();
       for (const m of ['m1', 'm2']) original.set(m, lab.readFile(m, CONFIG));
     },
@@ -107,6 +114,7 @@ describe('up, verify, status, down against the lab', () => {
       assert.equal(mode(lab, m, CONFIG), '600');
       assert.equal(mode(lab, m, `/root/.peer-provision/lab/configs/${sha256(CONFIG).slice(0, 16)}/orig`), '600', 'the backup of the config');
     }
+    assert.equal((await lab.run('m1', `readlink ${CONFIG}`)).stdout.trim(), LINK, "m1's config is still a link to the same file");
     // the user's own settings survive
     const m1 = config(lab, 'm1');
     assert.deepEqual(m1.gateway.tools.allow, ['sessions_list']);
@@ -178,7 +186,7 @@ describe('up, verify, status, down against the lab', () => {
     for (const m of ['m1', 'm2']) {
       const found = await filesWithSecrets(lab, m, secretsOf(lab, ['m1', 'm2']));
       assert.ok(
-        found.some((f) => f.endsWith(' /root/.openclaw/openclaw.json')),
+        found.some((f) => f.endsWith(m === 'm1' ? ` ${DOTFILE}` : ` ${CONFIG}`)),
         `the scan finds the config on ${m}: ${found}`,
       );
       assert.deepEqual(
@@ -285,7 +293,7 @@ describe('up, verify, status, down against the lab', () => {
   });
 
   // (one drift for both: writing it costs a gateway restart)
-  test('drift and saved plans: plan shows bind set back to loopback; a saved plan from before is refused, a new one applied exactly repairs it', {
+  test('drift and saved plans: plan shows bind set back to loopback; a saved plan from before is refused, a new one applied exactly repairs it, keeping the user edit made beside it', {
     skip,
     timeout: 300_000,
   }, async () => {
@@ -294,35 +302,39 @@ describe('up, verify, status, down against the lab', () => {
     const converged = await runCli(['plan', '-f', file, '--out', p1]);
     assert.equal(converged.code, 0, converged.stderr);
     for (const s of secretsOf(lab, ['m1', 'm2'])) assert.ok(!readFileSync(p1, 'utf8').includes(s), 'no secret in a saved plan');
-    // someone sets m2's bind back behind the plan's back: the reviewed plan no longer describes what up would do
-    const drifted = lab.readFile('m2', CONFIG).replace('"bind": "tailnet"', '"bind": "loopback"');
-    assert.ok(drifted.includes('"bind": "loopback"'));
-    await writeConfigAndSettle(lab, 'm2', drifted);
+    // someone sets m1's bind back behind the plan's back (and turns its logging up): the reviewed plan no longer
+    // describes what up would do. Written through the link, as an editor following it does.
+    const drifted = config(lab, 'm1');
+    drifted.gateway.bind = 'loopback';
+    drifted.logging = { ...drifted.logging, level: 'debug' };
+    await writeConfigAndSettle(lab, 'm1', JSON.stringify(drifted, null, 2));
     const plan = await runCli(['plan', '-f', file, '--json', '--detailed-exitcode']);
     assert.equal(plan.code, 3, explain(plan));
-    const m2: any = (await jsonDocument(plan.stdout, 'peer-provision/plan@2')).machines.find((m) => m.machine === 'm2');
-    const configAction = m2.actions.find((a: { resource: string }) => a.resource === 'gateway-config');
+    const m1: any = (await jsonDocument(plan.stdout, 'peer-provision/plan@2')).machines.find((m) => m.machine === 'm1');
+    const configAction = m1.actions.find((a: { resource: string }) => a.resource === 'gateway-config');
     assert.deepEqual(configAction.changes, [{ field: 'gateway.bind', from: 'loopback', to: 'tailnet' }]);
     const stale = await runCli(['up', p1, '-f', file]);
     assert.equal(stale.code, 1, `${explain(stale)}`);
-    assert.match(stale.stderr, /is stale, nothing was changed:\n {2}- m2: gateway\.bind: "tailnet" -> "loopback"/);
-    assert.equal(config(lab, 'm2').gateway.bind, 'loopback', 'nothing was applied');
+    assert.match(stale.stderr, /is stale, nothing was changed:\n {2}- m1: gateway\.bind: "tailnet" -> "loopback"/);
+    assert.equal(config(lab, 'm1').gateway.bind, 'loopback', 'nothing was applied');
     // a new plan, reviewed, then applied exactly: no question asked (there is no terminal here, and no --yes)
     assert.equal((await runCli(['plan', '-f', file, '--out', p2])).code, 0);
     const applied = await runCli(['up', p2, '-f', file]);
     assert.equal(applied.code, 0, `${explain(applied)}`);
-    assert.equal(config(lab, 'm2').gateway.bind, 'tailnet');
-    assert.ok((await listening(lab, 'm2')).includes((await tailnetIp(lab, 'm2'))!));
-    // applied once: the world it saw is gone (m2's bind and gateway process changed)
+    assert.equal(config(lab, 'm1').gateway.bind, 'tailnet');
+    assert.equal(config(lab, 'm1').logging.level, 'debug', "the user's own edit stays");
+    assert.equal((await lab.run('m1', `readlink ${CONFIG}`)).stdout.trim(), LINK, 'still a link');
+    assert.ok((await listening(lab, 'm1')).includes((await tailnetIp(lab, 'm1'))!));
+    // applied once: the world it saw is gone (m1's bind and gateway process changed)
     const again = await runCli(['up', p2, '-f', file]);
     assert.equal(again.code, 1);
-    assert.match(again.stderr, /m2: gateway\.bind: "loopback" -> "tailnet"/);
+    assert.match(again.stderr, /m1: gateway\.bind: "loopback" -> "tailnet"/);
   });
 
   test('down: original bytes back where nobody edited; later edits kept where someone did; tailnet left', { skip, timeout: 300_000 }, async () => {
     const oldToken = config(lab, 'm1').channels.a2a.peers.m2.outboundToken;
     const m2ip = await tailnetIp(lab, 'm2');
-    // the user edits m1 after up: a new allowed tool
+    // the user edits m1 after up (again: its logging went up between two ups, in the drift test): a new allowed tool
     const edited = config(lab, 'm1');
     edited.gateway.tools.allow.push('sessions_history');
     lab.writeGatewayConfig('m1', JSON.stringify(edited, null, 2));
@@ -333,6 +345,8 @@ describe('up, verify, status, down against the lab', () => {
     assert.equal(m1.gateway.bind, 'loopback');
     assert.equal(m1.gateway.auth.token, lab.machine('m1').gatewayToken);
     assert.deepEqual(m1.gateway.tools.allow, ['sessions_list', 'sessions_history'], 'the later edit is kept');
+    assert.equal(m1.logging.level, 'debug', 'the edit made between two ups is kept');
+    assert.equal((await lab.run('m1', `readlink ${CONFIG}`)).stdout.trim(), LINK, 'the link is left as it was');
     assert.equal(m1.channels, undefined, 'channels.a2a, which peer-provision added, is gone');
     for (const m of ['m1', 'm2']) {
       assert.equal(await tailnetIp(lab, m), undefined, `${m} left the tailnet`);
