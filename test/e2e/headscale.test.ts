@@ -54,44 +54,16 @@ describe('provider provided with tailnet.controlUrl: headscale as the control se
     }
   });
 
-  test('up joins through --login-server with headscale keys; verify passes; a second up changes nothing', { skip, timeout: 420_000 }, async () => {
-    lab.deleteNodes(); // the untagged nodes of the test before, as the user deletes them at headscale
-    const file = peerYaml();
-    const r = await up(file);
-    assert.equal(r.code, 0, explain(r));
-    assert.match(r.stdout, /up complete: every peer pair verified/);
-    for (const m of ['m1', 'm2']) {
-      assert.match((await tailnetIp(lab, m)) ?? '', /^100\./, `${m} joined`);
-      const ups = lab.argvLog(m).filter((e) => e.argv[0] === 'up');
-      assert.ok(ups.at(-1)!.argv.includes(`--login-server=${lab.controlUrl}`), ups.at(-1)!.argv.join(' '));
-      assert.ok(!ups.some((e) => e.argv.some((a) => a.startsWith('--advertise-tags'))), 'a headscale key carries the tags itself');
-    }
-    assert.deepEqual(
-      lab.headscale
-        .nodes()
-        .map((n) => [n.name, n.tags])
-        .sort(),
-      [
-        ['m1', Lab.tagsFor('lab', 'm1')],
-        ['m2', Lab.tagsFor('lab', 'm2')],
-      ],
-    );
-    const again = await up(file);
-    assert.equal(again.code, 0, explain(again));
-    assert.match(again.stdout, /Plan: 0 to add, 0 to change, 0 to destroy\./);
-    assertNoLeak(lab, secretsOf(lab, ['m1', 'm2']), r, again);
-  });
-
   // issue 19 item 2: 0.1's machine tag tag:peer-lab-m1 is the stack tag of a stack named lab-m1. A node that still
   // carries it is the stack's: up asks for down first and touches nothing, down leaves it, up joins with the new tags.
-  test("machines joined with peer-provision 0.1's tags: up is blocked, touching nothing; down leaves them; up joins with tag:peer-lab--<machine>", {
+  // It ends with the route this file is about: up joins through --login-server with headscale keys, verify passes, and
+  // a second up changes nothing.
+  test("machines joined with peer-provision 0.1's tags: up is blocked, touching nothing; down leaves them; up joins through --login-server with tag:peer-lab--<machine>, verified; a second up changes nothing", {
     skip,
     timeout: 600_000,
   }, async () => {
     const file = peerYaml();
-    const d = await down(file);
-    assert.equal(d.code, 0, explain(d));
-    lab.deleteNodes(); // headscale keeps a logged-out tagged node (juanfont/headscale#3371): the admin deletes it
+    lab.deleteNodes(); // the untagged nodes of the test before, as the user deletes them at headscale
     // as 0.1 left them: Tailscale installed, the node joined with 0.1's tags. joinTailnet is the by-hand route for a
     // machine new to Tailscale (its installer's device policy names headscale; no --login-server), as in the migration
     // test; on these machines, logged out after a --login-server join, its `tailscale up` timed out
@@ -117,18 +89,35 @@ describe('provider provided with tailnet.controlUrl: headscale as the control se
     assert.equal(left.code, 0, explain(left));
     for (const m of ['m1', 'm2']) assert.equal(await tailnetIp(lab, m), undefined, `${m} left the tailnet`);
 
-    lab.deleteNodes();
-    const back = await up(peerYaml());
+    lab.deleteNodes(); // headscale keeps a logged-out tagged node (juanfont/headscale#3371): the admin deletes it
+    // Tailscale removed (with the device policy 0.1's by-hand install left): up installs it again without one, so
+    // only --login-server brings the machines to headscale
+    for (const m of ['m1', 'm2']) await lab.removeTailscale(m);
+    const joined = peerYaml(); // (fresh keys: a new join)
+    const back = await up(joined);
     assert.equal(back.code, 0, explain(back));
+    assert.match(back.stdout, /up complete: every peer pair verified/);
+    for (const m of ['m1', 'm2']) {
+      assert.match((await tailnetIp(lab, m)) ?? '', /^100\./, `${m} joined`);
+      const ups = lab.argvLog(m).filter((e) => e.argv[0] === 'up');
+      assert.ok(ups.at(-1)!.argv.includes(`--login-server=${lab.controlUrl}`), ups.at(-1)!.argv.join(' '));
+      assert.ok(!ups.at(-1)!.argv.some((a) => a.startsWith('--advertise-tags')), 'a headscale key carries the tags itself');
+      assert.equal((await lab.run(m, 'test -e /etc/tailscale/syspolicy.json')).code, 1, `${m}: no device policy`);
+    }
     assert.deepEqual(
       lab.headscale
         .nodes()
         .map((n) => [n.name, n.tags])
         .sort(),
       [
-        ['m1', ['tag:peer-lab', 'tag:peer-lab--m1']],
-        ['m2', ['tag:peer-lab', 'tag:peer-lab--m2']],
+        ['m1', Lab.tagsFor('lab', 'm1')],
+        ['m2', Lab.tagsFor('lab', 'm2')],
       ],
     );
+    assert.deepEqual(Lab.tagsFor('lab', 'm1'), ['tag:peer-lab', 'tag:peer-lab--m1']);
+    const again = await up(joined);
+    assert.equal(again.code, 0, explain(again));
+    assert.match(again.stdout, /Plan: 0 to add, 0 to change, 0 to destroy\./);
+    assertNoLeak(lab, secretsOf(lab, ['m1', 'm2']), blocked, left, back, again);
   });
 });
