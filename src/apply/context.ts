@@ -4,7 +4,6 @@
 import type { Private } from '../observe/parse.js';
 import type { MachineState } from '../observe/types.js';
 import type { MachineSpec, Spec } from '../peer-yaml/types.js';
-import { peersOf } from '../peer-yaml/types.js';
 import type { Remote } from '../transport/remote.js';
 import type { PeerInfo } from './peer-files.js';
 
@@ -46,9 +45,9 @@ export interface ApplyContext {
 }
 
 /** What a machine's peer files say about its peers; undefined until every peer has a tailnet address. */
-export function peerInfos(spec: Spec, runs: Map<string, MachineRun>, machine: string): PeerInfo[] | undefined {
+export function peerInfos(runs: Map<string, MachineRun>, peers: readonly string[]): PeerInfo[] | undefined {
   const infos: PeerInfo[] = [];
-  for (const name of peersOf(spec, machine)) {
+  for (const name of peers) {
     const peer = runs.get(name);
     if (!peer?.ip) return undefined;
     infos.push({ name, hostname: peer.machine.tailscale.hostname, ip: peer.ip, port: peer.machine.gateway.port });

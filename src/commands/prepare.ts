@@ -77,7 +77,7 @@ export async function prepare(spec: Spec, command: 'up' | 'down', transport: Tra
   }
   // Peer files are known only where every peer has joined already (otherwise: after they join).
   for (const [name, run] of runs) {
-    const infos = run.state.gateway.configPath ? peerInfos(spec, runs, name) : undefined;
+    const infos = run.state.gateway.configPath ? peerInfos(runs, peersOf(spec, name)) : undefined;
     if (infos) desired.get(name)!.peerFilesHash = peerFilesFor(run, infos).digest;
   }
   const planWith = (localBlockers: PlanBlocker[]) =>

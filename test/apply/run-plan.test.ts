@@ -12,7 +12,7 @@ const noEvents: Events = { emit: () => undefined };
 import type { MachineState } from '../../src/observe/types.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
 import { makeStep } from '../../src/plan/step.js';
-import { type Plan, type Step, type StepInputs, summarise } from '../../src/plan/types.js';
+import { type Plan, type Step, type StepInputs, type StepOf, summarise } from '../../src/plan/types.js';
 import { writeTemp } from '../helpers.js';
 import { type Answer, FakeRemote, type Sent } from './fake-remote.js';
 
@@ -205,6 +205,18 @@ describe('runPlan (up)', () => {
     assert.equal(w.ctx.runs.get('m1')!.state.gateway.pid, 4242, 'the new pid is kept');
     assert.deepEqual(result.restarted.sort(), ['m1', 'm2']);
     assert.deepEqual(result.written.sort(), ['m1 gateway-config', 'm1 peer-files', 'm2 gateway-config', 'm2 peer-files']);
+  });
+
+  test("the peer files list the plan's peers, not the spec's (apply decides nothing again)", async () => {
+    const w = world({ m1: joinAnswer('100.64.0.1'), m2: joinAnswer('100.64.0.2') });
+    const m1 = upSteps('m1', 'm2');
+    const files = m1[3] as StepOf<'write-peer-files'>;
+    m1[3] = { ...files, input: { peers: [] } }; // the spec pairs m1 with m2; this plan's files for m1 name no peer
+    const result = await runPlan(planOf('up', tailnetUp, { m1, m2: upSteps('m2', 'm1') }), w.ctx, { renderer: 'silent', events: noEvents });
+    assert.deepEqual(result.failures, []);
+    const sent = w.sent.find((s) => s.machine === 'm1' && s.template === 'peer-files')!;
+    const contents = sent.vars.FILES!.split('\n').map((l) => Buffer.from(l.split(' ')[2]!, 'base64').toString());
+    assert.ok(contents.length > 0 && !contents.some((c) => c.includes('100.64.0.2')), "m2's address is in no file of m1's");
   });
 
   test('a failed step stops its machine and what needs it; the other machine goes on; the error names machine, step and remote error', async () => {

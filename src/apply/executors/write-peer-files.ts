@@ -1,5 +1,6 @@
 // write-peer-files: each peer's address and token file, and the peer-messaging skill (templates/peer-files.sh).
-// The peers' addresses are those of this run: a peer that joined in it has one only now.
+// Which peers: the plan's (step.input.peers). Their addresses are those of this run: a peer that joined in it has one
+// only now (the plan's digest is what the files hash to where every address was known when it was made).
 import { StepError } from '../../errors.js';
 import { layout } from '../../model/openclaw-layout.js';
 import { type MachineRun, peerInfos } from '../context.js';
@@ -18,7 +19,7 @@ export const writePeerFiles: Executor<'write-peer-files'> = {
   title: 'write peer files',
   async run(step, ctx) {
     const run = runOf(step, ctx);
-    const infos = peerInfos(ctx.spec, ctx.runs, run.machine.name);
+    const infos = peerInfos(ctx.runs, step.input.peers);
     if (!infos || !run.state.gateway.configPath)
       throw new StepError(run.machine.name, this.title, 'a peer has no tailnet address (unreachable, or it failed before joining)');
     const rendered = peerFilesFor(run, infos);
