@@ -4,7 +4,7 @@
 //   model/, errors.ts        shared leaves: import nothing of src/ (model/) or nothing at all (errors.ts)
 //   peer-yaml/               reads peer.yaml into the Spec; imports only itself, model/ and errors.ts
 //   observe/                 never imports the later stages (plan, apply, verify) nor the commands
-//   plan/                    pure: no I/O, no apply/verify/commands/transport; tailnet/acl.ts is pure too
+//   plan/                    pure: no I/O, no apply/verify/commands/transport; tailnet/policy/ is pure too
 //   apply/ and verify/       never import each other: the commands call one, then the other
 //   commands/                imported only by cli.ts, lazily (import()); a command imports the shared
 //                            commands/*.ts helpers, not another command
@@ -29,7 +29,8 @@ const PURE = [
   '^src/errors\\.ts$',
   '^src/peer-yaml/(types|duration|token-rule)\\.ts$',
   '^src/observe/(types|parse|tailscale-status)\\.ts$',
-  '^src/tailnet/(acl|notes|errors)\\.ts$',
+  '^src/tailnet/policy/',
+  '^src/tailnet/(notes|errors)\\.ts$',
   '^src/output/redact\\.ts$',
   '^src/transport/result\\.ts$',
 ];
@@ -98,7 +99,7 @@ const RULES = [
   {
     name: 'pure-imports-only-pure',
     comment:
-      'A pure module (no I/O: src/plan/, tailnet/acl.ts, model/, ... see PURE in .dependency-cruiser.cjs) imports at run time only pure modules. ' +
+      'A pure module (no I/O: src/plan/, tailnet/policy/, model/, ... see PURE in .dependency-cruiser.cjs) imports at run time only pure modules. ' +
       'Import only a type (import type), or add the module to PURE if it truly does no I/O.',
     from: { path: PURE },
     to: { path: '^src/', pathNot: PURE, dependencyTypesNot: ['type-only'] },

@@ -5,8 +5,10 @@ import { sha256 } from '../model/hash.js';
 import type { PolicyObservation } from '../observe/types.js';
 import { formatDuration } from '../peer-yaml/duration.js';
 import type { Spec } from '../peer-yaml/types.js';
-import { ALLOW_ALL_FIX, CLASH_FIX, policyChanges, policyClashes, policyWarnings } from '../tailnet/acl.js';
 import { PROVIDED_NOTE } from '../tailnet/notes.js';
+import { policyChanges, policyWarnings } from '../tailnet/policy/changes.js';
+import { CLASH_FIX, policyClashes } from '../tailnet/policy/clashes.js';
+import { ALLOW_ALL_FIX } from '../tailnet/policy/owned.js';
 import { makeStep, TAILNET, unknownStep } from './step.js';
 import type { Step } from './types.js';
 

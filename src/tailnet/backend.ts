@@ -205,7 +205,7 @@ export async function hardenTree(dir: string): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
-// What this stack added to the policy: tagOwners entries by tag, grants and tests by content (acl.ts entryId).
+// What this stack added to the policy: tagOwners entries by tag, grants and tests by content (policy/recognise.ts entryId).
 // Tailscale keeps no author per entry, and a user may write the same entries by hand (peer-provision tailnet init
 // prints them) or their own grant between this stack's tags: only entries recorded here are ever changed or removed.
 

@@ -17,15 +17,18 @@
 import { sha256 } from '../model/hash.js';
 import { resolveCredentials, resolveSecret, type TailnetCredentials } from '../peer-yaml/secrets.js';
 import type { Spec } from '../peer-yaml/types.js';
-import { ALLOW_ALL_FIX, CLASH_FIX, isStackDevice, mergePolicy, ownedGrantsAndTests, policyClashes, policyWarnings, removeOwned, tagOwnerNames } from './acl.js';
 import { checkPassphraseVariables, readPolicyRecord, type StackLocation, samePolicyRecord, secretsEnv, stackLocation, writePolicyRecord } from './backend.js';
 import { type TailscaleApi, TailscaleApiError, TESTS_FAILED_MESSAGE } from './devices.js';
 import type { ConfigMap, StackTarget, TailnetEngine } from './engine.js';
 import { TailnetError } from './errors.js';
 import { PROVIDED_NOTE } from './notes.js';
+import { policyWarnings } from './policy/changes.js';
+import { CLASH_FIX, policyClashes } from './policy/clashes.js';
+import { mergePolicy, removeOwned, tagOwnerNames } from './policy/merge.js';
+import { ALLOW_ALL_FIX, isStackDevice } from './policy/owned.js';
+import { ownedGrantsAndTests } from './policy/recognise.js';
 
 export { resolveSecret } from '../peer-yaml/secrets.js';
-export { mergePolicy, ownedEntries, type PolicyChange, policyChanges, removeOwned } from './acl.js';
 export { readPolicyRecord, stackLocation } from './backend.js';
 export { type ApiFactory, createTailscaleApi, type DeviceClientFactory, tailscaleApi, tailscaleDeviceClient } from './devices.js';
 export { checkPulumiCli, createPulumiEngine, defaultEngine, type TailnetEngine } from './engine.js';

@@ -6,9 +6,11 @@
 // it is not recorded as added by the stack, and `down` never removes it.
 
 import type { Spec } from '../peer-yaml/types.js';
-import { addTagOwners, ownedEntries, renderInline, TAG_OWNER, tagOwnerLines } from './acl.js';
 import type { TailscaleApi } from './devices.js';
 import { TailnetError } from './errors.js';
+import { renderInline } from './policy/hujson.js';
+import { ownedEntries, TAG_OWNER } from './policy/owned.js';
+import { addTagOwners, tagOwnerLines } from './policy/tag-owners.js';
 
 /** The scopes the OAuth client needs: mint keys, list and remove devices, read and write the policy file. */
 export const OAUTH_SCOPES = ['auth_keys', 'devices:core', 'policy_file'] as const;

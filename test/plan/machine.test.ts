@@ -5,7 +5,7 @@ import type { MachineState } from '../../src/observe/types.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
 import { plan } from '../../src/plan/index.js';
 import { type Desired, type NodeKeys, nodeKeyPlan, planMachineDown, planMachineUp } from '../../src/plan/machine.js';
-import { mergePolicy } from '../../src/tailnet/acl.js';
+import { mergePolicy } from '../../src/tailnet/policy/merge.js';
 import { writeTemp } from '../helpers.js';
 
 /** The join of a stack whose provider mints the keys. */

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { planTailnet } from '../../src/plan/tailnet.js';
-import { mergePolicy } from '../../src/tailnet/acl.js';
 import { PROVIDED_NOTE } from '../../src/tailnet/notes.js';
+import { mergePolicy } from '../../src/tailnet/policy/merge.js';
 import { makeSpec } from '../tailnet/helpers.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../../test/fixtures/policies/${name}`, import.meta.url), 'utf8');

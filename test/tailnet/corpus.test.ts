@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { mergePolicy, policyWarnings, removeOwned, tagOwnerNames } from '../../src/tailnet/acl.js';
 import { createTailscaleApi } from '../../src/tailnet/devices.js';
+import { policyWarnings } from '../../src/tailnet/policy/changes.js';
+import { mergePolicy, removeOwned, tagOwnerNames } from '../../src/tailnet/policy/merge.js';
 import { type ApiDouble, startApiDouble } from './api-double.js';
 import { machine, makeSpec } from './helpers.js';
 

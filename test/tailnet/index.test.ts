@@ -8,7 +8,6 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
 import { parse as parseHujson } from 'jsonc-parser';
 import type { Spec } from '../../src/peer-yaml/types.js';
-import { addTagOwners, mergePolicy, ownedEntries } from '../../src/tailnet/acl.js';
 import type { EngineStack, StackArgs, StackTarget, TailnetEngine } from '../../src/tailnet/engine.js';
 import { TailnetError } from '../../src/tailnet/errors.js';
 import {
@@ -25,6 +24,9 @@ import {
   tailscaleApi,
   writePolicyEntries,
 } from '../../src/tailnet/index.js';
+import { mergePolicy } from '../../src/tailnet/policy/merge.js';
+import { ownedEntries } from '../../src/tailnet/policy/owned.js';
+import { addTagOwners } from '../../src/tailnet/policy/tag-owners.js';
 import { type ApiDouble, startApiDouble } from './api-double.js';
 import { machine, makeSpec } from './helpers.js';
 

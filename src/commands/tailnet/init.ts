@@ -13,7 +13,7 @@ interface InitOptions extends CommonOptions {
 export async function run(options: InitOptions, view: View): Promise<number> {
   const spec = loadSpec(options.file);
   const { initInstructions, providedInstructions, providedKeyTags, writeInitTagOwners, OAUTH_SCOPES } = await import('../../tailnet/init.js');
-  const { ownedEntries } = await import('../../tailnet/acl.js');
+  const { ownedEntries } = await import('../../tailnet/policy/owned.js');
   if (spec.tailnet.provider === 'provided') {
     if (options.write) throw new UsageError('tailnet init --write is for tailnet.provider: pulumi: with provided keys the policy is yours to write');
     const { grants } = ownedEntries(spec);

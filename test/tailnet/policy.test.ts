@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { type ParseError, parse as parseJsonc } from 'jsonc-parser';
-import { isStackDevice, mergePolicy, ownedEntries, policyChanges, policyClashes, policyWarnings, removeOwned } from '../../src/tailnet/acl.js';
 import { TailnetError } from '../../src/tailnet/errors.js';
+import { policyChanges, policyWarnings } from '../../src/tailnet/policy/changes.js';
+import { policyClashes } from '../../src/tailnet/policy/clashes.js';
+import { mergePolicy, removeOwned } from '../../src/tailnet/policy/merge.js';
+import { isStackDevice, ownedEntries } from '../../src/tailnet/policy/owned.js';
 import { machine, makeSpec } from './helpers.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../../test/fixtures/policies/${name}`, import.meta.url), 'utf8');
