@@ -1,7 +1,8 @@
 /**
  * End to end, the inputs and machine states that must never cost a user their config or their way in:
  * a config path that is a directory or a device, one machine listed twice, a node this stack never joined (down must
- * not log it out), and a node on another tailnet reached over its tailnet address (up must refuse, touching nothing). Real CLI, real lab machines.
+ * not log it out), and a node on another tailnet reached over its tailnet address (up must refuse, touching nothing).
+ * Real CLI, real lab machines.
  * (A config that is a symlink, edited between two ups, is up-down.test.ts's m1: that file's ups and down prove it.)
  */
 import assert from 'node:assert/strict';

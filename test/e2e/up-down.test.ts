@@ -3,8 +3,8 @@
  * Tailscale test double). The run's lab, reset for the file; the tests run in order and each builds on the last:
  * fresh up (run on m1 itself: `ssh: local`), converged re-run, peers and send, --json, drift with saved plans, down (byte for byte /
  * keeping later edits), unknown host keys. m1's config is a relative symlink into a dotfiles folder, as GNU stow makes
- * them: it stays a link through up, drift and down, and the user's edits made between two ups survive down. (A machine lost in the middle of up, with the named error and the other machine going
- * through, is in faults.test.ts.)
+ * them: it stays a link through up, drift and down, and the user's edits made between two ups survive down. (A machine
+ * lost in the middle of up, with the named error and the other machine going through, is in faults.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -340,6 +340,7 @@ describe('up, verify, status, down against the lab', () => {
     lab.writeGatewayConfig('m1', JSON.stringify(edited, null, 2));
     const r = await down(file);
     assert.equal(r.code, 0, `${explain(r)}`);
+    assert.match(r.stdout, /remove peer-provision's keys \(edited since\)/);
     assert.equal(lab.readFile('m2', CONFIG), original.get('m2'), 'm2 restored byte for byte');
     const m1 = config(lab, 'm1');
     assert.equal(m1.gateway.bind, 'loopback');

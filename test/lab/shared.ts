@@ -75,7 +75,7 @@ for d in /root/.peer-provision; do while mountpoint -q "$d" 2>/dev/null; do umou
 rm -rf /root/.peer-provision /root/.openclaw/peer-agent /root/.openclaw/workspace/skills/peer-messaging \\
   /root/.openclaw/.peer-provision.* /tmp/peer-provision-* /tmp/pp-*
 [ -L /root/.openclaw/openclaw.json ] && rm -f /root/.openclaw/openclaw.json
-rm -rf /root/dotfiles /root/real
+rm -rf /root/dotfiles
 pgrep -x sshd >/dev/null || ${START_SSHD}
 test ! -e /root/.peer-provision`;
 

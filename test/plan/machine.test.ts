@@ -160,7 +160,9 @@ test("a machine patched by the previous version: its sessions_send goes, a user'
 test('a gateway not listening on its tailnet address is restarted', () => {
   const state = converged();
   state.gateway.listening = ['127.0.0.1'];
-  assert.deepEqual(resources(planMachineUp(m1, observed(state), want({ tokenHash: TOKEN }), MINTED)), ['change gateway-restart']);
+  const steps = planMachineUp(m1, observed(state), want({ tokenHash: TOKEN }), MINTED);
+  assert.deepEqual(resources(steps), ['change gateway-restart']);
+  assert.equal(steps[0]!.summary, 'restart the gateway (the gateway is not listening on the tailnet address)');
 });
 
 test('joined with the wrong tags: rejoin', () => {
