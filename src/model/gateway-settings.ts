@@ -43,8 +43,12 @@ export interface PeerLink {
 
 export interface TargetSettings {
   port: number;
-  /** The owner's gateway token. */
-  token: string;
+  /**
+   * The owner's gateway token to set; undefined: keep what gateway.auth.token holds. A config may hold a reference
+   * there (`${OPENCLAW_GATEWAY_TOKEN}`, a SecretRef): writing the value it resolves to would put the secret in a file
+   * its owner kept it out of.
+   */
+  token?: string;
   /** undefined: leave gateway.tools.allow alone; otherwise the list it gets (the legacy entry taken out). */
   toolsAllow?: string[] | null;
   /** gateway.controlUi.allowedOrigins to set (the config has none); undefined: leave them alone. */
@@ -69,7 +73,7 @@ export function settingsPatch(target: TargetSettings): Json {
       mode: 'local',
       bind: 'tailnet',
       port: target.port,
-      auth: { mode: 'token', token: target.token },
+      auth: { mode: 'token', ...(target.token !== undefined ? { token: target.token } : {}) },
       ...(target.toolsAllow !== undefined ? { tools: { allow: target.toolsAllow } } : {}),
       ...(target.allowedOrigins ? { controlUi: { allowedOrigins: target.allowedOrigins } } : {}),
     },

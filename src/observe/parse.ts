@@ -13,12 +13,26 @@ export interface Private {
   config?: Record<string, unknown>;
   /** Per recorded config (down only): what it holds now and peer-provision's backup of the original. */
   records: Map<string, { current?: string; orig?: string }>;
-  /** The gateway token now in the config. */
+  /** The gateway token now in the config, when it is written there (not a reference). */
   token?: string;
+  /** The config names its gateway token by reference (isTokenReference): it is kept as it is, never resolved. */
+  tokenRef?: boolean;
   /** Every secret found in what observe read (the token now, the originals' tokens): observe/index.ts registers them. */
   secrets: string[];
   home: string;
 }
+
+/**
+ * OpenClaw resolves these where a token goes (docs/gateway/config-secrets-env.md in the openclaw package): the whole
+ * string `${VAR}` (upper-case names only), or a SecretRef object `{ source, provider, id }`. The secret itself is
+ * elsewhere, where its owner keeps it.
+ */
+export const isTokenReference = (value: unknown): boolean =>
+  (typeof value === 'string' && /^\$\{[A-Z_][A-Z0-9_]*\}$/.test(value)) ||
+  (Boolean(value) &&
+    typeof value === 'object' &&
+    typeof (value as { source?: unknown }).source === 'string' &&
+    typeof (value as { id?: unknown }).id === 'string');
 
 const get = (object: unknown, ...path: string[]): unknown =>
   path.reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined), object);
@@ -113,6 +127,7 @@ export function parseObservation(stdout: string, stackPeers: readonly string[] =
   const secrets: string[] = [];
   const { recorded, records } = parseRecords(facts, secrets);
   const token = get(config, 'gateway', 'auth', 'token');
+  const tokenRef = isTokenReference(token);
   secrets.push(...secretsOf(config));
   const origText = facts.backup_orig_b64 === undefined ? undefined : decoded(facts, 'backup_orig_b64');
   try {
@@ -150,7 +165,8 @@ export function parseObservation(stdout: string, stackPeers: readonly string[] =
       bind: get(config, 'gateway', 'bind') as string | undefined,
       port: typeof port === 'number' ? port : undefined,
       authMode: get(config, 'gateway', 'auth', 'mode') as string | undefined,
-      tokenHash: typeof token === 'string' ? sha256(token) : undefined,
+      // a reference is a token that is set: its hash is the reference's, which changes when the reference does
+      tokenHash: tokenRef ? sha256(JSON.stringify(token)) : typeof token === 'string' ? sha256(token) : undefined,
       toolsAllow: Array.isArray(allow) ? allow.map(String) : [],
       origToolsAllow: origToolsAllow(origText),
       a2a: readA2a(config),
@@ -177,7 +193,8 @@ export function parseObservation(stdout: string, stackPeers: readonly string[] =
       configText,
       config,
       records,
-      token: typeof token === 'string' ? token : undefined,
+      token: typeof token === 'string' && !tokenRef ? token : undefined,
+      ...(tokenRef ? { tokenRef } : {}),
       secrets,
       home: facts.home ?? '~',
     },

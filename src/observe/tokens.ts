@@ -1,8 +1,8 @@
-// Which gateway token each machine ends up with. env/file: exactly that. generate: the token the gateway
-// already has (a re-run changes nothing), else a new random one. A token that does not meet the token rule
-// (src/peer-yaml/token-rule.ts) is never used: from env/file it is refused (exit 2); found in a machine's config it
-// blocks the plan, unless the spec says generate-replace-weak (the user's consent: replacing it breaks the
-// gateway's other clients).
+// Which gateway token each machine ends up with. env/file: exactly that. generate: the token the gateway already has
+// (a re-run changes nothing; a reference to one stays a reference), else a new random one. A token that does not meet
+// the token rule (src/peer-yaml/token-rule.ts) is never used: from env/file it is refused (exit 2); found in a
+// machine's config it blocks the plan, unless the spec says generate-replace-weak (the user's consent: replacing it
+// breaks the gateway's other clients).
 import { randomBytes } from 'node:crypto';
 import { InputError, UsageError } from '../errors.js';
 import { registerSecret } from '../output/redact.js';
@@ -24,6 +24,8 @@ export function decideToken(machine: MachineSpec, observed: Private | undefined)
     if (problem) throw new UsageError(`machines.${machine.name}.gateway.token: the token ${problem}`);
     return { token, keepExisting: false };
   }
+  // a reference (`${VAR}`, a SecretRef) stays: the token it names is its owner's to keep elsewhere; none is needed here
+  if (observed?.tokenRef) return { token: '', keepExisting: true };
   if (observed?.token && !tokenProblem(observed.token)) return { token: observed.token, keepExisting: true };
   return { token: newToken(), keepExisting: false };
 }

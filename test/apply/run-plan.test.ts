@@ -219,6 +219,19 @@ describe('runPlan (up)', () => {
     assert.ok(contents.length > 0 && !contents.some((c) => c.includes('100.64.0.2')), "m2's address is in no file of m1's");
   });
 
+  test("a token the plan keeps is not written: the config's own value stays, a reference to one included", async () => {
+    const w = world({ m1: joinAnswer('100.64.0.1'), m2: joinAnswer('100.64.0.2') });
+    const m1 = upSteps('m1', 'm2');
+    const patch = m1[1] as StepOf<'patch-config'>;
+    m1[1] = { ...patch, input: { ...patch.input, token: 'keep' } };
+    const result = await runPlan(planOf('up', tailnetUp, { m1, m2: upSteps('m2', 'm1') }), w.ctx, { renderer: 'silent', events: noEvents });
+    assert.deepEqual(result.failures, []);
+    const sent = (m: string) => JSON.parse(w.sent.find((s) => s.machine === m && s.template === 'gateway-config')!.vars.PATCH!);
+    assert.deepEqual(sent('m1').gateway.auth, { mode: 'token' }, 'keep: no token in the patch');
+    assert.ok(!JSON.stringify(sent('m1')).includes(TOKENS.m1));
+    assert.deepEqual(sent('m2').gateway.auth, { mode: 'token', token: TOKENS.m2 }, 'set: the token the run holds');
+  });
+
   test('a failed step stops its machine and what needs it; the other machine goes on; the error names machine, step and remote error', async () => {
     const w = world({
       m1: { join: () => ({ exitCode: 1, stderr: 'backend error: invalid key: unable to validate API key\n' }) },

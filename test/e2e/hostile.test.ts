@@ -3,13 +3,13 @@
  * machine's config that holds quotes, newlines and curl configuration lines. plan shows it as a blocker with
  * the fix and up refuses it (naming the machine and its config), and nothing is touched; with the user's consent
  * (token: generate-replace-weak) up replaces it and peers the machines; a token file planted on a machine
- * cannot turn verify's curl into a file writer. The install script comes over https from the lab's mirror
+ * cannot turn verify's curl into a file writer. A token the config names by reference (`${VAR}`) stays a reference. The install script comes over https from the lab's mirror
  * on a private CA (curl --proto =https).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { explain, runCli } from '../helpers.js';
-import { type Lab, labStatus } from '../lab/lab.js';
+import { defaultGatewayConfig, type Lab, labStatus } from '../lab/lab.js';
 import { releaseLab, useLab } from '../lab/shared.js';
 import { timeEachTest } from '../timing/record.js';
 import { CONFIG, config, down, tailnetIp, up } from './lab-helpers.js';
@@ -33,6 +33,13 @@ const HOSTILE_CONFIG = `// a config whose token was planted by someone else
 }
 `;
 
+// m2 names its token by reference, as OpenClaw lets a config do (docs/gateway/config-secrets-env.md): the value is in
+// ~/.openclaw/.env, which the gateway and OpenClaw's CLI read. up keeps the reference, never the value, in the config.
+// biome-ignore lint/suspicious/noTemplateCurlyInString: OpenClaw's own reference syntax, not a template
+const TOKEN_REF = '${OPENCLAW_GATEWAY_TOKEN}';
+const ENV_FILE = '/root/.openclaw/.env';
+const refConfig = (machine: string) => (token: string) => defaultGatewayConfig(machine, token).replace(`token: "${token}"`, `token: "${TOKEN_REF}"`);
+
 describe('hostile values on the machines', () => {
   let lab: Lab;
   let before1 = '';
@@ -41,7 +48,10 @@ describe('hostile values on the machines', () => {
   before(
     async () => {
       if (skip) return;
-      lab = await useLab({ machines: 2, configs: { m1: HOSTILE_CONFIG } });
+      lab = await useLab({ machines: 2, configs: { m1: HOSTILE_CONFIG, m2: refConfig('m2') } });
+      assert.ok(lab.readFile('m2', CONFIG).includes(TOKEN_REF), "m2's config names its token by reference");
+      // read by the gateway up restarts (and by OpenClaw's CLI, which verify's message goes through)
+      lab.writeFile('m2', ENV_FILE, `OPENCLAW_GATEWAY_TOKEN=${lab.machine('m2').gatewayToken}\n`, 0o600);
       before1 = lab.readFile('m1', CONFIG);
       before2 = lab.readFile('m2', CONFIG);
     },
@@ -94,7 +104,8 @@ describe('hostile values on the machines', () => {
     assert.match(r.stdout, /gateway\.auth\.token/);
     const token = config(lab, 'm1').gateway.auth.token as string;
     assert.match(token, /^[A-Za-z0-9._~+/=-]{24,512}$/);
-    assert.equal(config(lab, 'm2').gateway.auth.token, lab.machine('m2').gatewayToken, 'm2 kept its own (strong) token');
+    assert.equal(config(lab, 'm2').gateway.auth.token, TOKEN_REF, 'm2 kept its reference: the value stays in its .env');
+    assert.doesNotMatch(r.stdout.split('machine m2')[1] ?? '', /gateway\.auth\.token/, 'no token change planned for m2');
     assert.match((await tailnetIp(lab, 'm1')) ?? '', /^100\.64\./);
     for (const m of ['m1', 'm2']) assert.equal((await lab.run(m, `test -e ${PWNED}`)).code, 1);
   });

@@ -17,6 +17,16 @@ WANT="$NODE_SPEC $OPENCLAW_SPEC v1"
 
 if [ "$(id -u)" != 0 ]; then echo "prepare.sh: must run as root" >&2; exit 1; fi
 
+# The real Tailscale client, control server and Pulumi CLI the lab runs, built once per version (Go, from the module
+# proxy). On a new machine that is the longest part, and bound by the CPU: it starts first, in the background, while
+# the steps below wait on the network and the disk. (Warm, it finds them built in a second.)
+mkdir -p "$CACHE"
+go_log="$CACHE/.build-go-tools.log"
+setsid bash "$(dirname "$0")/build-go-tools.sh" tailscale headscale pulumi > "$go_log" 2>&1 &
+go_builds=$!
+# (its own process group: a step below that fails stops the builds too, not only the script that runs them)
+trap 'kill -- -"$go_builds" 2>/dev/null || true' EXIT
+
 need=()
 for c in sshd:openssh-server ip:iproute2 curl:curl nsenter:util-linux unshare:util-linux setsid:util-linux \
          debootstrap:debootstrap systemd-nspawn:systemd-container tmux:tmux script:bsdutils; do
@@ -49,5 +59,5 @@ fi
 
 bash "$(dirname "$0")/prepare-rootfs.sh"
 
-# The real Tailscale client, control server and Pulumi CLI the lab runs, built once per version (Go, from the module proxy).
-bash "$(dirname "$0")/build-go-tools.sh" tailscale headscale pulumi
+if wait "$go_builds"; then cat "$go_log"; else cat "$go_log" >&2; echo "prepare.sh: the Go builds failed" >&2; exit 1; fi
+trap - EXIT

@@ -73,7 +73,7 @@ async function runLabSettled(timeoutMs = 10 * 60_000): Promise<void> {
 const CLEAN = `set -u
 for d in /root/.peer-provision; do while mountpoint -q "$d" 2>/dev/null; do umount "$d" || break; done; done
 rm -rf /root/.peer-provision /root/.openclaw/peer-agent /root/.openclaw/workspace/skills/peer-messaging \\
-  /root/.openclaw/.peer-provision.* /tmp/peer-provision-* /tmp/pp-*
+  /root/.openclaw/.peer-provision.* /root/.openclaw/.env /tmp/peer-provision-* /tmp/pp-*
 [ -L /root/.openclaw/openclaw.json ] && rm -f /root/.openclaw/openclaw.json
 rm -rf /root/dotfiles
 pgrep -x sshd >/dev/null || ${START_SSHD}

@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InputError } from '../../src/errors.js';
 import type { Observed } from '../../src/observe/index.js';
-import type { Private } from '../../src/observe/parse.js';
+import { type Private, parseObservation } from '../../src/observe/parse.js';
 import { assertTokenReferencesUsable, decideToken, tokenBlockers } from '../../src/observe/tokens.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
+import { gatewayChanges } from '../../src/plan/machine.js';
 import { writeTemp } from '../helpers.js';
+import { facts, observeStdout } from './observe-output.js';
 
 const STRONG = 'c3Ryb25nLXRva2VuLWZvci10ZXN0cy0wMTIzNDU2Nzg5';
 const yaml = (token?: string) => `version: 1
@@ -113,4 +115,35 @@ test('an env: token outside the rule is refused at its reference (plan has no pr
   } finally {
     delete process.env.ALPHA_TOKEN;
   }
+});
+
+// biome-ignore lint/suspicious/noTemplateCurlyInString: OpenClaw's own reference syntax, not a template
+const ENV_REF = '${OPENCLAW_GATEWAY_TOKEN}';
+for (const [what, reference] of [
+  ['an env substitution', JSON.stringify(ENV_REF)],
+  ['a SecretRef', '{ source: "file", provider: "vault", id: "/gateway/token" }'],
+] as const) {
+  test(`a token the config names by reference (${what}) is kept as a reference: no blocker, no change, nothing resolved`, () => {
+    const spec = loadSpec(writeTemp(yaml()));
+    const config = `{ gateway: { mode: "local", bind: "tailnet", port: 18789, auth: { mode: "token", token: ${reference} } } }`;
+    const { state, private: priv } = parseObservation(observeStdout(facts('os=linux\nconfig=/root/.openclaw/openclaw.json\nconfig_exists=1\n'), { config }));
+    assert.equal(priv.token, undefined, 'a reference is not a token');
+    assert.ok(state.gateway.tokenHash, 'but a token is set');
+    assert.equal(tokenBlockers(spec, new Map([['alpha', { observation: { status: 'observed', state }, private: priv } as Observed]])).size, 0);
+    const decided = decideToken(spec.machines[0], priv);
+    assert.equal(decided.keepExisting, true);
+    const changes = gatewayChanges(spec.machines[0], state, { peers: [], stackMachines: ['alpha', 'beta'] });
+    assert.ok(!changes.some((c) => c.field === 'gateway.auth.token'), JSON.stringify(changes));
+  });
+}
+
+test('a token with a reference inside it is a token like any other: only a whole value is a reference', () => {
+  const token = `x${ENV_REF}`;
+  const { private: priv } = parseObservation(
+    observeStdout(facts('os=linux\nconfig=/root/.openclaw/openclaw.json\nconfig_exists=1\n'), {
+      config: `{ gateway: { auth: { token: ${JSON.stringify(token)} } } }`,
+    }),
+  );
+  assert.equal(priv.token, token);
+  assert.equal(priv.tokenRef, undefined);
 });

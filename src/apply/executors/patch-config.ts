@@ -20,7 +20,9 @@ export function gatewayPatch(input: StepInputs['patch-config'], run: MachineRun,
   }
   return settingsPatch({
     port: input.port,
-    token: run.token,
+    // keep: the token stays as the config has it (observe read it; it may be a reference); set: the one peer.yaml
+    // gives, or a new one
+    ...(input.token === 'set' ? { token: run.token } : {}),
     ...(input.toolsAllow !== undefined ? { toolsAllow: input.toolsAllow } : {}),
     ...(input.allowedOrigins ? { allowedOrigins: input.allowedOrigins } : {}),
     rateLimitPerMinute: input.a2a.rateLimitPerMinute,
@@ -34,7 +36,6 @@ export const patchConfig: Executor<'patch-config'> = {
   title: 'patch the gateway config',
   async run(step, ctx) {
     const run = runOf(step, ctx);
-    // keep: the token the gateway has is run.token already (observe read it); set: the one peer.yaml gives or a new one
     await remoteStep(run, this.title, 'gateway-config', {
       STACK: ctx.spec.name,
       CONFIG: step.input.configPath,
