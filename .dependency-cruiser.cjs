@@ -31,7 +31,6 @@ const PURE = [
   '^src/observe/(types|parse|tailscale-status)\\.ts$',
   '^src/tailnet/policy/',
   '^src/tailnet/(notes|errors)\\.ts$',
-  '^src/output/redact\\.ts$',
   '^src/transport/result\\.ts$',
 ];
 /** Node built-ins and packages that do I/O (files, processes, network, terminal, Pulumi). */

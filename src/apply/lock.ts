@@ -8,6 +8,7 @@ import { hostname, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PeerProvisionError } from '../errors.js';
 import { onAbort } from '../interrupt.js';
+import { stackDir } from '../model/stack-dir.js';
 import type { Spec } from '../peer-yaml/types.js';
 
 export class LockedError extends PeerProvisionError {}
@@ -88,7 +89,7 @@ export function takeOver(path: string, host: string): boolean {
 }
 
 export function lockStack(spec: Spec, command: string): () => void {
-  const path = join(dirname(spec.file), 'stacks', spec.name, 'lock');
+  const path = join(stackDir(spec), 'lock');
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   } catch (error) {

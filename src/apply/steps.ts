@@ -1,7 +1,7 @@
 // Runs one script from templates/ on a step's machine and fails with a StepError naming the machine, the step
 // and the remote error (redacted by value).
 import { StepError } from '../errors.js';
-import { redact } from '../output/redact.js';
+import { redact } from '../model/redact.js';
 import { lastLines, UnreachableError } from '../transport/remote.js';
 import { parseResult, type ScriptResult, ScriptResultError } from '../transport/result.js';
 import { runScript } from '../transport/run-script.js';

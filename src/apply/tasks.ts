@@ -1,6 +1,6 @@
 // listr2's options for apply's progress (src/apply/run-plan.ts): where it goes and how it looks.
 import { ListrLogger, PRESET_TIMESTAMP, ProcessOutput } from 'listr2';
-import { redact } from '../output/redact.js';
+import { redact } from '../model/redact.js';
 
 /**
  * The stream listr2 writes to, every chunk redacted (a step's error can quote what a machine answered). The terminal's

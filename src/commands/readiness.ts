@@ -5,7 +5,7 @@
 import { accessSync, constants, rmdirSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { EXIT, formatProblem, InputError, PeerProvisionError, type Problem } from '../errors.js';
-import { registerSecret } from '../output/redact.js';
+import { stackDir } from '../model/stack-dir.js';
 import { describeRef, resolveSecret } from '../peer-yaml/secrets.js';
 import type { Spec } from '../peer-yaml/types.js';
 import { allSteps, type Plan, type PlanBlocker } from '../plan/types.js';
@@ -118,7 +118,7 @@ function credentialBlockers(spec: Spec): PlanBlocker[] {
   for (const [name, ref] of Object.entries(spec.tailnet.credentials ?? {})) {
     if (!ref) continue;
     try {
-      registerSecret(resolveSecret(ref, `tailnet.credentials.${name}`));
+      resolveSecret(ref, `tailnet.credentials.${name}`);
     } catch (error) {
       blockers.push({
         where: 'tailnet',
@@ -213,7 +213,7 @@ export function specForPlanning(spec: Spec, blockers: PlanBlocker[]): Spec {
  * they are empty, so a refused run leaves nothing. A folder with anything in it (state, a passphrase) stays.
  */
 export function removeEmptyStateFolders(spec: Spec): void {
-  const stack = join(dirname(spec.file), 'stacks', spec.name);
+  const stack = stackDir(spec);
   for (const dir of [stack, dirname(stack)]) {
     try {
       rmdirSync(dir);

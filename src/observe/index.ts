@@ -1,6 +1,6 @@
 // observe: read every machine's current state, concurrently and read-only (one remote command each).
 
-import { redact, registerSecret } from '../output/redact.js';
+import { redact, registerSecret } from '../model/redact.js';
 import type { MachineSpec, Spec } from '../peer-yaml/types.js';
 import { lastLines, type Transport, UnreachableError } from '../transport/remote.js';
 import { runScript } from '../transport/run-script.js';

@@ -1,6 +1,5 @@
 // observe, the tailnet's side: the current policy (with provider pulumi and acl merge) and the tagOwners entries
 // this stack recorded as its own, read-only. Loaded lazily: Pulumi-free, but only plan and up need it.
-import { registerSecret } from '../output/redact.js';
 import { resolveCredentials } from '../peer-yaml/secrets.js';
 import type { Spec } from '../peer-yaml/types.js';
 import type { PolicyObservation } from './types.js';
@@ -15,7 +14,7 @@ export async function observePolicy(spec: Spec, how: { offline?: boolean; blocke
   if (how.blocked) return { unread: 'not read: something on this side blocks up (see the blocking problems)' };
   const { tailscaleApi } = await import('../tailnet/devices.js');
   const { readPolicyRecord, recordBody, stackLocation } = await import('../tailnet/backend.js');
-  const api = tailscaleApi()(resolveCredentials(spec.tailnet, registerSecret), spec.tailnet.tailnet);
+  const api = tailscaleApi()(resolveCredentials(spec.tailnet), spec.tailnet.tailnet);
   const text = (await api.getPolicy()).text;
   const record = recordBody(await readPolicyRecord(stackLocation(spec)));
   return { text, ours: record.tagOwners, oursGrants: record.grants, oursTests: record.tests };

@@ -5,7 +5,7 @@
 // breaks the gateway's other clients).
 import { randomBytes } from 'node:crypto';
 import { InputError, UsageError } from '../errors.js';
-import { registerSecret } from '../output/redact.js';
+import { registerSecret } from '../model/redact.js';
 import { checkSecrets } from '../peer-yaml/secret-check.js';
 import { resolveSecret } from '../peer-yaml/secrets.js';
 import { tokenProblem } from '../peer-yaml/token-rule.js';
@@ -18,7 +18,7 @@ export const newToken = () => registerSecret(randomBytes(32).toString('base64url
 export function decideToken(machine: MachineSpec, observed: Private | undefined): { token: string; keepExisting: boolean } {
   const ref = machine.gateway.token;
   if (ref.kind !== 'generate') {
-    const token = registerSecret(resolveSecret(ref, `machines.${machine.name}.gateway.token`));
+    const token = resolveSecret(ref, `machines.${machine.name}.gateway.token`);
     const problem = tokenProblem(token);
     // assertTokenReferencesUsable reports this first, with its position; this is the last line of defence
     if (problem) throw new UsageError(`machines.${machine.name}.gateway.token: the token ${problem}`);

@@ -4,6 +4,7 @@
 // The sshConfig file is checked the same way (ssh would read /dev/zero or a FIFO forever).
 import type { Problem } from '../errors.js';
 import { passedToChildren } from '../model/child-env.js';
+import { registerSecret } from '../model/redact.js';
 import { problemAt } from './load.js';
 import { FileRefused, MiB, readRegularFile } from './read-file.js';
 import { MAX_SECRET_FILE_BYTES } from './secrets.js';
@@ -23,8 +24,6 @@ export interface SecretCheck {
   missing: Problem[];
   /** Usable, but worth fixing: a secret file other users can read. */
   warnings: Problem[];
-  /** Every value read (to register for redaction). */
-  values: string[];
 }
 
 interface Reference {
@@ -48,9 +47,9 @@ function references(spec: Spec): Reference[] {
   return refs;
 }
 
-/** Every reference read once: what is unusable, what is missing, what to warn about, and the values. */
+/** Every reference read once: what is unusable, what is missing, what to warn about; each usable value is registered. */
 export function checkSecrets(spec: Spec, env: NodeJS.ProcessEnv = process.env): SecretCheck {
-  const result: SecretCheck = { problems: [], missing: [], warnings: [], values: [] };
+  const result: SecretCheck = { problems: [], missing: [], warnings: [] };
   if (spec.sshConfig) {
     try {
       readRegularFile(spec.sshConfig, MiB);
@@ -97,7 +96,7 @@ export function checkSecrets(spec: Spec, env: NodeJS.ProcessEnv = process.env): 
     const where = ref.kind === 'env' ? `environment variable ${ref.name}` : `the content of file ${ref.path}`;
     const bad = isToken ? tokenProblem(value) : otherSecretProblem(value);
     if (bad) problem(`${where} ${bad}`);
-    else result.values.push(value);
+    else registerSecret(value); // a usable value, registered as it is read (a short one would blank ordinary words)
   }
   return result;
 }

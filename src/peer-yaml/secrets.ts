@@ -1,6 +1,7 @@
 // Resolving SecretRefs, in memory, at the moment they are needed.
 
 import { SecretError } from '../errors.js';
+import { registerSecret } from '../model/redact.js';
 import { FileRefused, KiB, readRegularFile } from './read-file.js';
 import type { SecretRef, TailnetSpec } from './types.js';
 
@@ -11,12 +12,15 @@ export const MAX_SECRET_FILE_BYTES = 64 * KiB;
 export const describeRef = (ref: SecretRef): string =>
   ref.kind === 'env' ? `environment variable ${ref.name}` : ref.kind === 'file' ? `file ${ref.path}` : 'a generated secret';
 
-/** env → process.env, file → the file's content trimmed. Throws a SecretError naming the ref when it is missing or empty. */
+/**
+ * env → process.env, file → the file's content trimmed, registered for redaction as it is read (model/redact.ts: a
+ * secret is registered where it enters the process). Throws a SecretError naming the ref when it is missing or empty.
+ */
 export function resolveSecret(ref: SecretRef, what = 'secret', env: NodeJS.ProcessEnv = process.env): string {
   if (ref.kind === 'env') {
     const v = env[ref.name]?.trim();
     if (!v) throw new SecretError(`${what}: ${describeRef(ref)} is not set`, `Set ${ref.name} before running, or point the spec at a file.`);
-    return v;
+    return registerSecret(v);
   }
   if (ref.kind === 'file') {
     let text: string;
@@ -28,7 +32,7 @@ export function resolveSecret(ref: SecretRef, what = 'secret', env: NodeJS.Proce
     }
     const v = text.trim();
     if (!v) throw new SecretError(`${what}: ${describeRef(ref)} is empty`);
-    return v;
+    return registerSecret(v);
   }
   throw new SecretError(`${what}: a generated secret cannot be used here`, 'Give an env or file reference.');
 }
@@ -37,21 +41,18 @@ export type TailnetCredentials = { kind: 'oauth'; clientId: string; clientSecret
 
 /**
  * The Tailscale API credentials of the spec, resolved. OAuth client credentials win when both are given
- * (they are the recommended kind: scoped, and not tied to a user). Every value goes through `redact`.
+ * (they are the recommended kind: scoped, and not tied to a user). Each value is registered by resolveSecret.
  */
-export function resolveCredentials(tailnet: TailnetSpec, redact: (s: string) => void, env: NodeJS.ProcessEnv = process.env): TailnetCredentials {
+export function resolveCredentials(tailnet: TailnetSpec, env: NodeJS.ProcessEnv = process.env): TailnetCredentials {
   const c = tailnet.credentials ?? {};
   if (c.oauthClientId || c.oauthClientSecret) {
     if (!c.oauthClientId || !c.oauthClientSecret) throw new SecretError('tailnet.credentials: an OAuth client needs both oauthClientId and oauthClientSecret');
     const clientId = resolveSecret(c.oauthClientId, 'tailnet.credentials.oauthClientId', env);
     const clientSecret = resolveSecret(c.oauthClientSecret, 'tailnet.credentials.oauthClientSecret', env);
-    redact(clientId);
-    redact(clientSecret);
     return { kind: 'oauth', clientId, clientSecret };
   }
   if (c.apiKey) {
     const apiKey = resolveSecret(c.apiKey, 'tailnet.credentials.apiKey', env);
-    redact(apiKey);
     return { kind: 'apiKey', apiKey };
   }
   throw new SecretError(

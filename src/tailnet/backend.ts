@@ -5,9 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { type Dirent, rmSync } from 'node:fs';
 import { chmod, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { onAbort } from '../interrupt.js';
+import { registerSecret } from '../model/redact.js';
+import { stackDir } from '../model/stack-dir.js';
 import type { Spec } from '../peer-yaml/types.js';
 import { TailnetError } from './errors.js';
 
@@ -26,7 +28,7 @@ export interface StackLocation {
 }
 
 export function stackLocation(spec: Spec): StackLocation {
-  const stateDir = join(dirname(spec.file), 'stacks', spec.name);
+  const stateDir = stackDir(spec);
   const backend = spec.tailnet.backend;
   return {
     projectName: PROJECT_NAME,
@@ -56,7 +58,6 @@ export const passphraseFile = (loc: StackLocation) => join(loc.stateDir, 'passph
 export async function secretsEnv(
   loc: StackLocation,
   create: boolean,
-  redact: (s: string) => void,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ env: Record<string, string>; secretsProvider?: string }> {
   if (create) await ensureStateDir(loc);
@@ -64,8 +65,7 @@ export async function secretsEnv(
   const given = env.PULUMI_CONFIG_PASSPHRASE;
   if (given !== undefined) {
     if (given === '') throw emptyPassphraseVariable(loc, env);
-    redact(given);
-    return { env: { PULUMI_CONFIG_PASSPHRASE: given }, secretsProvider: 'passphrase' };
+    return { env: { PULUMI_CONFIG_PASSPHRASE: registerSecret(given) }, secretsProvider: 'passphrase' };
   }
   if (env.PULUMI_CONFIG_PASSPHRASE_FILE) {
     // Pulumi resolves a relative path against its own working directory (the workspace folder): hand it the file
@@ -87,8 +87,7 @@ export async function secretsEnv(
       );
     pass = await createPassphraseFile(file);
   }
-  redact(pass);
-  return { env: { PULUMI_CONFIG_PASSPHRASE: pass }, secretsProvider: 'passphrase' };
+  return { env: { PULUMI_CONFIG_PASSPHRASE: registerSecret(pass) }, secretsProvider: 'passphrase' };
 }
 
 /**

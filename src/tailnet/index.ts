@@ -15,6 +15,7 @@
 // step a concurrent edit or a rejection can stop, and it is retried alone by the next run).
 
 import { sha256 } from '../model/hash.js';
+import { registerSecret } from '../model/redact.js';
 import { resolveCredentials, resolveSecret, type TailnetCredentials } from '../peer-yaml/secrets.js';
 import type { Spec } from '../peer-yaml/types.js';
 import { checkPassphraseVariables, readPolicyRecord, type StackLocation, samePolicyRecord, secretsEnv, stackLocation, writePolicyRecord } from './backend.js';
@@ -35,9 +36,6 @@ export { checkPulumiCli, createPulumiEngine, defaultEngine, type TailnetEngine }
 export { TailnetError } from './errors.js';
 
 export { PROVIDED_NOTE } from './notes.js';
-
-/** Registers a secret value with the output redaction (required: forgetting it must not compile). */
-type Redact = (secret: string) => void;
 
 /**
  * Environment for the tailscale provider plugin: the credentials in peer.yaml, and every other credential variable
@@ -65,8 +63,8 @@ export function providerEnv(creds: TailnetCredentials): Record<string, string> {
 /** Plain stack config: only the tailnet name. */
 export const stackConfig = (spec: Spec): ConfigMap => ({ 'tailscale:tailnet': { value: spec.tailnet.tailnet, secret: false } });
 
-async function target(loc: StackLocation, creds: TailnetCredentials, create: boolean, redact: Redact): Promise<StackTarget> {
-  const s = await secretsEnv(loc, create, redact);
+async function target(loc: StackLocation, creds: TailnetCredentials, create: boolean): Promise<StackTarget> {
+  const s = await secretsEnv(loc, create);
   return { location: loc, env: { ...s.env, ...providerEnv(creds) }, secretsProvider: s.secretsProvider };
 }
 
@@ -127,8 +125,8 @@ async function editPolicy(
  * machines already joined). `expectedHash`: the policy the plan saw; a policy that moved since is merged again (the
  * merge keeps everyone's edits) and said so in the result.
  */
-export async function writePolicyEntries(spec: Spec, testsFor: ReadonlySet<string>, apiFor: ApiFor, redact: Redact, expectedHash?: string): Promise<string[]> {
-  const creds = resolveCredentials(spec.tailnet, redact);
+export async function writePolicyEntries(spec: Spec, testsFor: ReadonlySet<string>, apiFor: ApiFor, expectedHash?: string): Promise<string[]> {
+  const creds = resolveCredentials(spec.tailnet);
   const loc = stackLocation(spec);
   const recorded = await readPolicyRecord(loc);
   const ours = recorded.tagOwners;
@@ -174,21 +172,21 @@ export async function writePolicyEntries(spec: Spec, testsFor: ReadonlySet<strin
  * the passphrase variables (an empty PULUMI_CONFIG_PASSPHRASE, an unreadable _FILE), so they stop the run before the
  * policy is written, not after.
  */
-export async function keysPreflight(spec: Spec, engine: TailnetEngine, redact: Redact): Promise<void> {
+export async function keysPreflight(spec: Spec, engine: TailnetEngine): Promise<void> {
   await engine.checkCli();
-  const creds = resolveCredentials(spec.tailnet, redact);
+  const creds = resolveCredentials(spec.tailnet);
   const loc = stackLocation(spec);
-  if (await engine.stackExists({ location: loc, env: {} })) await target(loc, creds, false, redact);
+  if (await engine.stackExists({ location: loc, env: {} })) await target(loc, creds, false);
   else await checkPassphraseVariables(loc);
 }
 
-/** Mints one single-use key per machine with Pulumi (the stack is created, with its passphrase, when new). Secrets go to `redact`. */
-export async function mintKeys(spec: Spec, machines: string[], engine: TailnetEngine, redact: Redact): Promise<Map<string, string>> {
+/** Mints one single-use key per machine with Pulumi (the stack is created, with its passphrase, when new). */
+export async function mintKeys(spec: Spec, machines: string[], engine: TailnetEngine): Promise<Map<string, string>> {
   for (const n of machines) if (!spec.machines.some((m) => m.name === n)) throw new TailnetError(`no machine named ${n} in the spec`);
-  const creds = resolveCredentials(spec.tailnet, redact);
+  const creds = resolveCredentials(spec.tailnet);
   const loc = stackLocation(spec);
   const exists = await engine.stackExists({ location: loc, env: {} }); // listing stacks needs no secrets
-  const t = await target(loc, creds, !exists, redact); // a passphrase is generated only for a new stack
+  const t = await target(loc, creds, !exists); // a passphrase is generated only for a new stack
   const { tailnetProgram } = await import('./program.js');
   const stack = await engine.createOrSelectStack({ ...t, program: tailnetProgram(spec, { needKeys: machines }) });
   await stack.setAllConfig(stackConfig(spec));
@@ -206,42 +204,39 @@ export async function mintKeys(spec: Spec, machines: string[], engine: TailnetEn
   for (const n of machines) {
     const key = minted[n];
     if (typeof key !== 'string' || !key) throw new TailnetError(`pulumi up returned no auth key for ${n}`);
-    redact(key);
-    keys.set(n, key);
+    keys.set(n, registerSecret(key)); // the API's answer: registered as it enters the process
   }
   return keys;
 }
 
 /** provider: provided: the machine's own auth key, resolved now (never earlier, never kept). */
-export function providedKey(spec: Spec, machine: string, redact: Redact): string {
+export function providedKey(spec: Spec, machine: string): string {
   const m = spec.machines.find((x) => x.name === machine)!;
   if (!m.tailscale.authKey) throw new TailnetError(`machines.${machine}.tailscale.authKey: required with tailnet.provider: provided`);
-  const key = resolveSecret(m.tailscale.authKey, `machines.${machine}.tailscale.authKey`);
-  redact(key);
-  return key;
+  return resolveSecret(m.tailscale.authKey, `machines.${machine}.tailscale.authKey`);
 }
 
 /**
  * Everything `down` needs, checked before any machine is touched: the Pulumi CLI and plugin, the credentials, and,
  * when the stack exists, its passphrase (never generated here). Returns whether the stack exists.
  */
-export async function preflightDestroy(spec: Spec, engine: TailnetEngine, redact: Redact): Promise<{ stackExists: boolean }> {
+export async function preflightDestroy(spec: Spec, engine: TailnetEngine): Promise<{ stackExists: boolean }> {
   if (spec.tailnet.provider === 'provided') return { stackExists: false };
   await engine.checkCli();
-  const creds = resolveCredentials(spec.tailnet, redact);
+  const creds = resolveCredentials(spec.tailnet);
   const loc = stackLocation(spec);
   const exists = await engine.stackExists({ location: loc, env: {} });
-  if (exists) await target(loc, creds, false, redact);
+  if (exists) await target(loc, creds, false);
   return { stackExists: exists };
 }
 
 /** down, 1: the stack's keys, revoked by destroying the stack (the provider deletes each key). With acl: skip this is the only revocation. */
-export async function revokeKeys(spec: Spec, engine: TailnetEngine, redact: Redact): Promise<string[]> {
+export async function revokeKeys(spec: Spec, engine: TailnetEngine): Promise<string[]> {
   if (spec.tailnet.provider === 'provided') return [PROVIDED_NOTE];
-  const { stackExists: exists } = await preflightDestroy(spec, engine, redact);
+  const { stackExists: exists } = await preflightDestroy(spec, engine);
   if (!exists) return [`no stack ${spec.name}: no keys to revoke`];
-  const creds = resolveCredentials(spec.tailnet, redact);
-  const t = await target(stackLocation(spec), creds, false, redact);
+  const creds = resolveCredentials(spec.tailnet);
+  const t = await target(stackLocation(spec), creds, false);
   const { tailnetProgram } = await import('./program.js');
   const stack = await engine.createOrSelectStack({ ...t, program: tailnetProgram(spec, { needKeys: [] }) });
   await stack.setAllConfig(stackConfig(spec));
@@ -251,8 +246,8 @@ export async function revokeKeys(spec: Spec, engine: TailnetEngine, redact: Reda
 }
 
 /** down, 2: the devices that joined with this stack's keys (a revoked key does not remove a device). */
-export async function removeDevices(spec: Spec, apiFor: ApiFor, redact: Redact): Promise<string[]> {
-  const api = apiFor(resolveCredentials(spec.tailnet, redact), spec.tailnet.tailnet);
+export async function removeDevices(spec: Spec, apiFor: ApiFor): Promise<string[]> {
+  const api = apiFor(resolveCredentials(spec.tailnet), spec.tailnet.tailnet);
   const ours = (await api.listDevices()).filter((d) => isStackDevice(spec, d.tags));
   const messages: string[] = [];
   for (const d of ours) {
@@ -263,8 +258,8 @@ export async function removeDevices(spec: Spec, apiFor: ApiFor, redact: Redact):
 }
 
 /** down, 3: this stack's policy entries; a tagOwners entry the user wrote, or that something else still names, stays. */
-export async function removePolicyEntries(spec: Spec, apiFor: ApiFor, redact: Redact): Promise<string[]> {
-  const api = apiFor(resolveCredentials(spec.tailnet, redact), spec.tailnet.tailnet);
+export async function removePolicyEntries(spec: Spec, apiFor: ApiFor): Promise<string[]> {
+  const api = apiFor(resolveCredentials(spec.tailnet), spec.tailnet.tailnet);
   const loc = stackLocation(spec);
   const record = await readPolicyRecord(loc);
   const opts = { ours: record.tagOwners, oursGrants: record.grants, oursTests: record.tests };

@@ -5,7 +5,7 @@
 // `# @var NAME secret: why` (a secret's value is registered for redaction here, whoever passes it).
 // Each ends by printing one result line (src/transport/result.ts).
 import { readFileSync } from 'node:fs';
-import { registerSecret } from '../output/redact.js';
+import { registerSecret } from '../model/redact.js';
 
 const TEMPLATES = new URL('../../../templates/', import.meta.url);
 const cache = new Map<string, string>();

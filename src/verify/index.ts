@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import JSON5 from 'json5';
 import { a2aSecrets, causedByOwnSettings } from '../model/gateway-settings.js';
+import { redact } from '../model/redact.js';
 import type { Observed } from '../observe/index.js';
-import { redact } from '../output/redact.js';
 import { tokenProblem } from '../peer-yaml/token-rule.js';
 import { peersOf, type Spec } from '../peer-yaml/types.js';
 import { lastLines, type Remote, type Transport, UnreachableError } from '../transport/remote.js';

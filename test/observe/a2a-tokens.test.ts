@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { redact } from '../../src/model/redact.js';
 import { decideA2aTokens, tokensInPlace } from '../../src/observe/a2a-tokens.js';
 import type { Observed } from '../../src/observe/index.js';
-import { redact } from '../../src/output/redact.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
 import { writeTemp } from '../helpers.js';
 

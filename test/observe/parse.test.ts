@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sha256 } from '../../src/model/hash.js';
+import { forgetSecrets, redact } from '../../src/model/redact.js';
 import { observeMachine } from '../../src/observe/index.js';
 import { parseObservation } from '../../src/observe/parse.js';
-import { forgetSecrets, redact } from '../../src/output/redact.js';
 import type { MachineSpec, Spec } from '../../src/peer-yaml/types.js';
 import type { Transport } from '../../src/transport/remote.js';
 import { facts, observeStdout } from './observe-output.js';

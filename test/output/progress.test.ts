@@ -91,7 +91,7 @@ test("a step's error that quotes a secret reaches stderr redacted, through listr
   const script = `
 const { Listr } = await import('listr2');
 const { listrOptions } = await import(${JSON.stringify(join(ROOT, 'dist/src/apply/tasks.js'))});
-const { registerSecret } = await import(${JSON.stringify(join(ROOT, 'dist/src/output/redact.js'))});
+const { registerSecret } = await import(${JSON.stringify(join(ROOT, 'dist/src/model/redact.js'))});
 registerSecret(${JSON.stringify(secret)});
 const tasks = [{ title: 'join the tailnet', task: async () => { throw new Error('backend said ${secret} is invalid'); } }];
 await new Listr(tasks, listrOptions('simple')).run().catch(() => {});

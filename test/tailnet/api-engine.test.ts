@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { forgetSecrets, redact } from '../../src/model/redact.js';
 import type { Spec } from '../../src/peer-yaml/types.js';
 import { mintKeys, revokeKeys } from '../../src/tailnet/index.js';
 import { mergePolicy } from '../../src/tailnet/policy/merge.js';
@@ -27,8 +28,7 @@ describe('the test engine: keys through the API double as Pulumi and the provide
   let api: ApiDouble;
   let dir: string;
   let spec: Spec;
-  let redacted: string[];
-  const redact = (s: string) => void redacted.push(s);
+  const isRedacted = (s: string) => redact(`x ${s} y`) === 'x [redacted] y';
   const engine = createApiTestEngine();
   const keyOf = (secret: string) => api.keys().find((k) => k.key === secret)!;
   const calls = () => api.requests.map((r) => `${r.method} ${r.path.replace(/^\/api\/v2\/tailnet\/-/, '')}`);
@@ -52,19 +52,19 @@ describe('the test engine: keys through the API double as Pulumi and the provide
     api.setPolicy(mergePolicy('{}', spec)); // the tags are owned: keys may carry them
     api.requests.length = 0;
     api.beforeRequest = undefined;
-    redacted = [];
+    forgetSecrets();
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it("mints with the owner tag's client; a client tagged with the stack tag (before the owner tag) is refused, and told which tag to give it (tailscale/tailscale#12402)", async () => {
-    const minted = await mintKeys(spec, ['alpha'], engine, redact);
+    const minted = await mintKeys(spec, ['alpha'], engine);
     assert.deepEqual(keyOf(minted.get('alpha')!).tags, ['tag:peer-lab', 'tag:peer-lab--alpha'], "owned tags only, never the client's own");
     const old = await startApiDouble({ clients: [{ ...CLIENT, tags: ['tag:peer-lab'] }], policy: mergePolicy('{}', spec) });
     process.env.TAILSCALE_BASE_URL = old.baseUrl;
     try {
       const other = { ...spec, file: join(dir, 'other', 'peer.yaml') };
       await assert.rejects(
-        mintKeys(other, ['alpha'], engine, redact),
+        mintKeys(other, ['alpha'], engine),
         (e: Error & { hint?: string }) =>
           /Tailscale refused to mint the keys: .*requested tags \[tag:peer-lab tag:peer-lab--alpha\] are invalid or not permitted/.test(e.message) &&
           /an OAuth client must carry tag:peerprovision-lab and no other tag/.test(e.hint ?? ''),
@@ -76,9 +76,9 @@ describe('the test engine: keys through the API double as Pulumi and the provide
   });
 
   it('keeps a key whose inputs did not change: nothing minted', async () => {
-    const first = (await mintKeys(spec, ['alpha'], engine, redact)).get('alpha')!;
+    const first = (await mintKeys(spec, ['alpha'], engine)).get('alpha')!;
     api.requests.length = 0;
-    assert.equal((await mintKeys(spec, ['alpha'], engine, redact)).get('alpha'), first);
+    assert.equal((await mintKeys(spec, ['alpha'], engine)).get('alpha'), first);
     assert.deepEqual(
       calls().filter((c) => c.startsWith('POST /keys') || c.startsWith('DELETE')),
       [],
@@ -86,27 +86,27 @@ describe('the test engine: keys through the API double as Pulumi and the provide
   });
 
   it('a changed input replaces the key: the new key is created first and handed out, then the old one is revoked', async () => {
-    const old = (await mintKeys(spec, ['alpha'], engine, redact)).get('alpha')!;
+    const old = (await mintKeys(spec, ['alpha'], engine)).get('alpha')!;
     const oldId = keyOf(old).id;
     api.requests.length = 0;
-    const next = (await mintKeys(withExpiry(spec, 7200), ['alpha'], engine, redact)).get('alpha')!;
+    const next = (await mintKeys(withExpiry(spec, 7200), ['alpha'], engine)).get('alpha')!;
     assert.notEqual(next, old, 'the new key is used');
-    assert.ok(redacted.includes(next));
+    assert.ok(isRedacted(next));
     assert.ok(keyOf(old).revoked, 'the old key is revoked');
     assert.equal(keyOf(next).revoked, undefined);
     assert.equal(Date.parse(keyOf(next).expires) - Date.parse(keyOf(next).created), 7200_000);
     const c = calls();
     assert.ok(c.indexOf('POST /keys') >= 0 && c.indexOf('POST /keys') < c.indexOf(`DELETE /keys/${oldId}`), `create before delete: ${c.join(', ')}`);
     // and the replacement is the stack's key now: down revokes it
-    await revokeKeys(withExpiry(spec, 7200), engine, redact);
+    await revokeKeys(withExpiry(spec, 7200), engine);
     assert.ok(keyOf(next).revoked);
   });
 
   it('an invalid key (revoked, spent) is replaced too, the provider deleting the old one (404 ignored)', async () => {
-    const old = (await mintKeys(spec, ['alpha'], engine, redact)).get('alpha')!;
+    const old = (await mintKeys(spec, ['alpha'], engine)).get('alpha')!;
     keyOf(old).revoked = new Date().toISOString(); // revoked in the admin console
     api.requests.length = 0;
-    const next = (await mintKeys(spec, ['alpha'], engine, redact)).get('alpha')!;
+    const next = (await mintKeys(spec, ['alpha'], engine)).get('alpha')!;
     assert.notEqual(next, old);
     assert.deepEqual(
       api.requests.filter((r) => r.method === 'DELETE').map((r) => [r.path.endsWith(keyOf(old).id), r.status]),
@@ -116,12 +116,12 @@ describe('the test engine: keys through the API double as Pulumi and the provide
 
   it('a replaced key whose delete fails stays in the state, pending, and is deleted by the next run', async () => {
     const earlier = api.keys().length;
-    const old = (await mintKeys(spec, ['alpha'], engine, redact)).get('alpha')!;
+    const old = (await mintKeys(spec, ['alpha'], engine)).get('alpha')!;
     api.beforeRequest = (method) => (method === 'DELETE' ? 503 : undefined);
-    await assert.rejects(mintKeys(withExpiry(spec, 7200), ['alpha'], engine, redact), /DELETE key .*503/);
+    await assert.rejects(mintKeys(withExpiry(spec, 7200), ['alpha'], engine), /DELETE key .*503/);
     assert.equal(keyOf(old).revoked, undefined);
     api.beforeRequest = undefined;
-    const next = (await mintKeys(withExpiry(spec, 7200), ['alpha'], engine, redact)).get('alpha')!;
+    const next = (await mintKeys(withExpiry(spec, 7200), ['alpha'], engine)).get('alpha')!;
     assert.ok(keyOf(old).revoked, 'deleted on the next run');
     assert.equal(keyOf(next).revoked, undefined);
     assert.deepEqual(

@@ -56,7 +56,7 @@ describe('temp files beside the stack state are removed when the run ends first'
     return path;
   };
   const temps = () => readdirSync(stateDir).filter((f) => f.endsWith('.tmp'));
-  const newPassphrase = 'backend.secretsEnv(loc, true, () => {}, {})';
+  const newPassphrase = 'backend.secretsEnv(loc, true, {})';
 
   it('the passphrase temp file, when a second SIGTERM aborts the run', async () => {
     const d = drive('link', newPassphrase);

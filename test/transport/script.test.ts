@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { forgetSecrets, redact } from '../../src/output/redact.js';
+import { forgetSecrets, redact } from '../../src/model/redact.js';
 import { declaredVars, script, shellQuote } from '../../src/transport/script.js';
 
 test('shellQuote survives sh for awkward values', () => {

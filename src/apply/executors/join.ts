@@ -2,8 +2,8 @@
 // made is checked against the plan: its tags (the key's own, or the ones requested) and its address.
 import { StepError } from '../../errors.js';
 import { advertisesTags } from '../../model/auth-key.js';
+import { redact } from '../../model/redact.js';
 import { tailscaleState } from '../../observe/tailscale-status.js';
-import { redact } from '../../output/redact.js';
 import { decoded } from '../../transport/result.js';
 import { remoteStep } from '../steps.js';
 import { type Executor, runOf } from './types.js';

@@ -1,7 +1,7 @@
 // peer-provision tailnet init: what a first run of provider pulumi needs, in order (see src/tailnet/init.ts).
 
 import { EXIT, UsageError } from '../../errors.js';
-import { registerSecret } from '../../output/redact.js';
+import { registerSecret } from '../../model/redact.js';
 import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import type { CommonOptions } from '../../program.js';

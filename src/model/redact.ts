@@ -1,9 +1,8 @@
 // Redaction by value: every secret the tool resolves (auth keys, gateway tokens, API credentials) is
 // registered here the moment it is read, and every line the tool prints or logs passes through redact().
-// One convention: a secret is registered where it enters the process (a file or variable read, observe's answer,
-// an API's answer), by the I/O code that reads it; pure code (parsers, the planner) returns secrets and never
-// registers. Code that may not import this module (peer-yaml, below output) and the tailnet's functions take the
-// registration as a `redact` parameter instead, which is this registerSecret in production.
+// One convention: a secret is registered where it enters the process, by the I/O code that reads it: resolveSecret
+// (peer.yaml's env: and file: references), observe (a config's tokens), the tailnet (minted keys, the stack's
+// passphrase), new tokens as they are made. Pure code (parsers, the planner) returns secrets and never registers.
 // A value is caught in every form the tool itself can print it in: as is, JSON-escaped (--json output is
 // redacted after JSON.stringify), URL-encoded, inside base64 (an HTTP Basic header, an encoded blob) at any
 // alignment, and cut off at the start or end of a line (a message truncated to N characters).
@@ -14,10 +13,17 @@ const MIN_LENGTH = 6;
 /** A line ending in this many characters of a secret's start (or starting with its end) is a cut-off secret. */
 const MIN_PARTIAL = 6;
 const MASK = '[redacted]';
+/**
+ * The forms, longest first. A secret may hold another one: Tailscale's OAuth client secret is
+ * `tskey-client-<client id>-<secret>`, and masking the id first would leave the secret's own part in plain sight.
+ */
+let ordered: string[] | undefined;
+const longestFirst = () => (ordered ??= [...forms].sort((a, b) => b.length - a.length));
 
 export function registerSecret(value: string): string {
   if (value.length < MIN_LENGTH) return value;
   for (const form of encodings(value)) if (form.length >= MIN_LENGTH) forms.add(form);
+  ordered = undefined;
   return value;
 }
 
@@ -38,7 +44,7 @@ function encodings(value: string): string[] {
 
 export function redact(text: string): string {
   let out = text;
-  for (const form of forms) {
+  for (const form of longestFirst()) {
     if (out.includes(form)) out = out.split(form).join(MASK);
   }
   if (forms.size === 0) return out;
@@ -48,7 +54,7 @@ export function redact(text: string): string {
 /** A line that ends with the beginning of a secret, or begins with its end (a value cut by truncation). */
 function redactCutOff(line: string): string {
   let out = line;
-  for (const form of forms) {
+  for (const form of longestFirst()) {
     for (let n = Math.min(form.length - 1, out.length); n >= MIN_PARTIAL; n--) {
       if (out.endsWith(form.slice(0, n))) {
         out = out.slice(0, out.length - n) + MASK;
@@ -71,4 +77,5 @@ export const redactedPrefix = (text: string, max: number) => redact(text).slice(
 /** For tests: forget everything registered. */
 export function forgetSecrets(): void {
   forms.clear();
+  ordered = undefined;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { forgetSecrets, redact, redactedPrefix, registerSecret } from '../../src/output/redact.js';
+import { forgetSecrets, redact, redactedPrefix, registerSecret } from '../../src/model/redact.js';
 
 test('redacts every registered value wherever it appears, and nothing else', () => {
   forgetSecrets();
@@ -69,4 +69,14 @@ test('redactedPrefix redacts before it cuts, so a cut inside a secret leaves non
   const text = `error: ${secret} rejected`;
   assert.equal(redactedPrefix(text, 20), 'error: [redacted] re');
   assert.ok(!`${redactedPrefix(text, 20)} (and more)`.includes(secret.slice(0, 6)));
+});
+
+test('a secret that holds another (an OAuth client secret holds its client id) is masked whole, whichever came first', () => {
+  forgetSecrets();
+  const id = 'kCLIENTID123';
+  const secret = `tskey-client-${id}-TOPSECRETVALUE`;
+  registerSecret(id); // resolveCredentials reads the id first
+  registerSecret(secret);
+  assert.equal(redact(`refused: ${secret} (client ${id})`), 'refused: [redacted] (client [redacted])');
+  assert.equal(redact(`"auth": "${Buffer.from(`${id}:${secret}`).toString('base64')}"`).includes('TOPSECRET'), false);
 });
