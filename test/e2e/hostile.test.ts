@@ -105,7 +105,10 @@ describe('hostile values on the machines', () => {
     const token = config(lab, 'm1').gateway.auth.token as string;
     assert.match(token, /^[A-Za-z0-9._~+/=-]{24,512}$/);
     assert.equal(config(lab, 'm2').gateway.auth.token, TOKEN_REF, 'm2 kept its reference: the value stays in its .env');
-    assert.doesNotMatch(r.stdout.split('machine m2')[1] ?? '', /gateway\.auth\.token/, 'no token change planned for m2');
+    const m2Plan = /\nmachine m2 \([^\n]*\n([\s\S]*?)\n(?:machine |Plan: )/.exec(r.stdout)?.[1];
+    assert.ok(m2Plan, `the plan shows m2's changes: ${r.stdout}`);
+    assert.match(m2Plan, /gateway\.bind/, "m2's section is its plan");
+    assert.doesNotMatch(m2Plan, /gateway\.auth\.token/, 'no token change planned for m2');
     assert.match((await tailnetIp(lab, 'm1')) ?? '', /^100\.64\./);
     for (const m of ['m1', 'm2']) assert.equal((await lab.run(m, `test -e ${PWNED}`)).code, 1);
   });

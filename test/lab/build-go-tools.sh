@@ -17,6 +17,8 @@ export GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build"
 command -v go >/dev/null 2>&1 || PATH="/usr/local/go/bin:$PATH"
 command -v go >/dev/null 2>&1 || { echo "build-go-tools.sh: Go is needed (https://go.dev/dl)" >&2; exit 1; }
 
+FIRST_TIME="(the first time: the three side by side take about 18 minutes on 2 cores)"
+
 # built <dir>: the binaries there are complete (the stamp is written last)
 built() { [ -f "$1/.built" ]; }
 
@@ -35,7 +37,7 @@ wrapper() { # wrapper <dir> <module> <version> <package> [replace...]
 build_tailscale() {
   local out="$CACHE/bin/tailscale-$TAILSCALE_VERSION"
   built "$out" && return 0
-  echo "build-go-tools.sh: tailscaled + tailscale $TAILSCALE_VERSION (the first time: the three side by side take about 18 minutes on 2 cores)"
+  echo "build-go-tools.sh: tailscaled + tailscale $TAILSCALE_VERSION $FIRST_TIME"
   wrapper "$CACHE/go/src/tailscale-$TAILSCALE_VERSION" tailscale.com "v$TAILSCALE_VERSION" tailscale.com/cmd/tailscaled
   # stamped as release builds are (tailscale's build_dist.sh), so `tailscale version` prints what users see
   go build -tags ts_include_cli -o "$out/tailscaled" \
@@ -48,7 +50,7 @@ build_tailscale() {
 build_headscale() {
   local out="$CACHE/bin/headscale-$HEADSCALE_VERSION"
   built "$out" && return 0
-  echo "build-go-tools.sh: headscale $HEADSCALE_VERSION (the first time: the three side by side take about 18 minutes on 2 cores)"
+  echo "build-go-tools.sh: headscale $HEADSCALE_VERSION $FIRST_TIME"
   wrapper "$CACHE/go/src/headscale-$HEADSCALE_VERSION" github.com/juanfont/headscale "v$HEADSCALE_VERSION" github.com/juanfont/headscale/cmd/headscale
   go build -o "$out/headscale" -ldflags "-s -w" github.com/juanfont/headscale/cmd/headscale
   touch "$out/.built"
@@ -57,7 +59,7 @@ build_headscale() {
 build_pulumi() {
   local out="$CACHE/bin/pulumi-$PULUMI_VERSION"
   built "$out" && return 0
-  echo "build-go-tools.sh: the Pulumi CLI $PULUMI_VERSION (the first time: the three side by side take about 18 minutes on 2 cores)"
+  echo "build-go-tools.sh: the Pulumi CLI $PULUMI_VERSION $FIRST_TIME"
   # pulumi's own go.mod replaces atotto/clipboard; a wrapper module must say so too
   wrapper "$CACHE/go/src/pulumi-$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3 "v$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
     github.com/atotto/clipboard=github.com/tgummerer/clipboard@v0.0.0-20241001131231-d02d263e614e
