@@ -25,7 +25,7 @@ OUR_FLAGS=' auth-key force-reauth accept-risk hostname advertise-tags login-serv
 # say, not what an earlier join left (tailscale issue #5597). The kept flags go to $kept_file. A value the CLI had to
 # quote is not guessed at: refused, with the CLI's own words.
 ts_up() {
-  if out=$(as_root tailscale up "$@" 2>&1); then printf '%s\n' "$out" >&2; return 0; fi
+  if try_up "$@"; then printf '%s\n' "$out" >&2; return 0; fi
   # (the CLI wraps its message after "all")
   case $out in *'requires mentioning all'*) ;; *) printf '%s\n' "$out" >&2; health >&2; return 1 ;; esac
   line=$(printf '%s\n' "$out" | sed -n 's/^[[:space:]]*tailscale up //p' | head -n 1)
@@ -42,8 +42,32 @@ ts_up() {
   done
   printf '%s' "${keep# }" > "$kept_file"
   # shellcheck disable=SC2086 # one flag a word, checked above
-  as_root tailscale up --reset "$@" $keep || { health >&2; return 1; }
+  try_up --reset "$@" $keep && return 0
+  printf '%s\n' "$out" >&2; health >&2; return 1
 }
+
+# try_up ARGS...: `tailscale up ARGS`, its words in $out. tailscaled retries a refused login (an expired or used key)
+# with backoff and reports each retry's error on its IPN bus, and an `up` that starts in between can read that report
+# as its own, "backend error: authkey expired", while its new key logs in (tailscale 1.102.5
+# control/controlclient/auto.go authRoutine, cmd/tailscale/cli/up.go; seen in the lab). A node that was not running
+# before and is running within 5 s has joined with the new key. A running node is never judged so (a re-key).
+try_up() {
+  out=$(as_root tailscale up "$@" 2>&1) && return 0
+  case $out in *'backend error:'*) ;; *) return 1 ;; esac
+  [ "$was_running" = 0 ] || return 1
+  i=0
+  while [ $i -lt 5 ]; do
+    sleep 1
+    if running; then
+      out="$out
+(an earlier login's error, reported while the new key logged in: the node is running)"
+      return 0
+    fi
+    i=$((i + 1))
+  done
+  return 1
+}
+running() { tailscale status --json 2>/dev/null | grep -q '"BackendState": *"Running"'; }
 
 # health: after a failed `up`, what tailscaled itself says is wrong (`tailscale status --json` Health): the CLI's
 # "timeout waiting for Tailscale service to enter a Running state" alone does not say that the control server
@@ -54,6 +78,8 @@ health() {
 }
 
 kept_file=$(umask 077 && mktemp "${TMPDIR:-/tmp}/peer-provision-kept.XXXXXX")
+was_running=0
+if running; then was_running=1; fi
 if [ "$FORCE_REAUTH" = 1 ]; then
   # A logged-in node ignores a new key without --force-reauth. The join runs apart from this connection
   # (a background job that ignores the hangup, with its own key-file cleanup), so a connection it cuts cannot leave

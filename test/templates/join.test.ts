@@ -118,3 +118,54 @@ esac
       /^tailscaled: You are logged out\. The last login error was: fetch control key: Get "http:\/\/10\.0\.0\.1:8080\/key\?v=142": dial tcp 10\.0\.0\.1:8080: connect: connection refused$/m,
     );
   });
+
+/**
+ * A `tailscale` as 1.102.5 behaves after a refused login: tailscaled retries the refused key with backoff and reports
+ * each retry's error on its IPN bus, so `up` with a new key can print "backend error: authkey expired" (the earlier
+ * key's) and exit 1 while the new key logs in. `after`: the state `status` reports once an `up` has run.
+ */
+function staleErrorTailscale(before: 'NeedsLogin' | 'Running', after: 'NeedsLogin' | 'Running') {
+  const dir = home(undefined);
+  const log = join(dir, 'calls');
+  writeFileSync(log, '');
+  writeFileSync(
+    join(dir, 'tailscale'),
+    `#!/bin/sh
+printf '%s\\n' "$*" >> ${log}
+case "$1" in
+  up) echo 'backend error: authkey expired' >&2; exit 1 ;;
+  status) state=${before}; grep -q '^up ' ${log} && state=${after}
+    printf '{\\n  "BackendState": "%s",\\n  "Self": { "HostName": "m1" }\\n}\\n' "$state" ;;
+esac
+`,
+    { mode: 0o755 },
+  );
+  const ups = () =>
+    readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('up '));
+  return { env: { HOME: dir, PATH: `${dir}:/usr/bin:/bin` }, ups };
+}
+
+test("join.sh: `up` prints an earlier refused login's error while the new key logs in: the node runs, the join is done", () => {
+  const ts = staleErrorTailscale('NeedsLogin', 'Running');
+  const r = runTemplate('join', VARS, ts.env, false);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(ts.ups().length, 1, 'no second `up`');
+  assert.match(r.stderr, /an earlier login's error, reported while the new key logged in/);
+  assert.equal(parseResult(r.stdout, 'join.sh').changed, true);
+});
+
+test('join.sh: a key refused for real (the node never runs) fails with what tailscale said', () => {
+  const ts = staleErrorTailscale('NeedsLogin', 'NeedsLogin');
+  const r = runTemplate('join', VARS, ts.env, false);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /backend error: authkey expired/);
+});
+
+test('join.sh: a re-key on a running node is never judged done by its running: the error stands', () => {
+  const ts = staleErrorTailscale('Running', 'Running');
+  const r = runTemplate('join', { ...VARS, FORCE_REAUTH: 1 }, ts.env, false);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /backend error: authkey expired/);
+});
