@@ -5,6 +5,7 @@
 import { Listr, ListrErrorTypes, type ListrTask } from 'listr2';
 import { interrupted } from '../interrupt.js';
 import type { Events } from '../output/events.js';
+import { type RunKind, stepTitle } from '../plan/step-kinds.js';
 import { allSteps, describeTarget, type Plan, type Step } from '../plan/types.js';
 import type { ApplyContext } from './context.js';
 import { executorFor } from './executors/index.js';
@@ -54,16 +55,17 @@ export async function runPlan(plan: Plan, ctx: ApplyContext, options: RunOptions
 
   const task = (step: Step): ListrTask => {
     const executor = executorFor(step)!;
+    const title = stepTitle(step.kind as RunKind);
     const where = step.machine ?? 'tailnet';
     const emit = (status: 'start' | 'done' | 'failed' | 'skipped', extra: { error?: string; reason?: string } = {}) => {
       if (status === 'done') result.done++;
       if ((status === 'failed' || status === 'skipped') && !result.stopped.has(where))
-        result.stopped.set(where, `${status === 'failed' ? 'at' : 'before'} ${executor.title}`);
-      options.events.emit({ event: 'step', machine: where, step: executor.title, id: step.id, status, ...extra });
+        result.stopped.set(where, `${status === 'failed' ? 'at' : 'before'} ${title}`);
+      options.events.emit({ event: 'step', machine: where, step: title, id: step.id, status, ...extra });
     };
     return {
       // the machine on every step line: a CI log (one line per event) has no tree to say whose step it is
-      title: `${where}: ${executor.title}`,
+      title: `${where}: ${title}`,
       task: async (_, wrapper) => {
         const [needs] = await Promise.all([wait(step.needs), wait(step.after)]);
         // interrupted first: a Ctrl-C at a terminal also stops the running step's ssh, whose failure is the signal's

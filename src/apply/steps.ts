@@ -2,6 +2,8 @@
 // and the remote error (redacted by value).
 import { StepError } from '../errors.js';
 import { redact } from '../model/redact.js';
+import { type MachineKind, STEP_KINDS, stepTitle } from '../plan/step-kinds.js';
+import type { StepOf } from '../plan/types.js';
 import { lastLines, UnreachableError } from '../transport/remote.js';
 import { parseResult, type ScriptResult, ScriptResultError } from '../transport/result.js';
 import { runScript } from '../transport/run-script.js';
@@ -21,3 +23,7 @@ export async function remoteStep(run: MachineRun, step: string, template: string
     throw error;
   }
 }
+
+/** Runs a step's own script (its kind's template), failing under its kind's title. */
+export const stepScript = (run: MachineRun, step: StepOf<MachineKind>, vars: Vars): Promise<ScriptResult> =>
+  remoteStep(run, stepTitle(step.kind), STEP_KINDS[step.kind].template, vars);

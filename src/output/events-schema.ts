@@ -5,7 +5,7 @@
 // A line is either one document (validate, plan, verify, status, peers, send, tailnet init: a `format`), or one event of
 // up/down/rotate (an `event` and a `time`; the last is a `result`). Objects are closed (additionalProperties
 // false) so a field added in code without being added here fails the tests, except $defs/plan: its steps' inputs
-// differ per kind (StepInputs in src/plan/types.ts) and are described loosely there, known fields required, others allowed.
+// differ per kind (StepInputs in src/plan/step-kinds.ts) and are described loosely there, known fields required, others allowed.
 
 const string = { type: 'string' } as const;
 const strings = { type: 'array', items: string } as const;
@@ -117,7 +117,7 @@ const defs = {
           required: ['field'],
         },
       },
-      input: { type: 'object', description: "the step's decisions (no secret), by kind: see StepInputs in src/plan/types.ts" },
+      input: { type: 'object', description: "the step's decisions (no secret), by kind: see StepInputs in src/plan/step-kinds.ts" },
     },
     required: ['id', 'kind', 'needs', 'op', 'resource', 'summary', 'input'],
   },

@@ -5,12 +5,12 @@ import type { Spec } from '../peer-yaml/types.js';
 import { type Desired, downNotes, type NodeKeys, nodeKeyPlan, planMachineDown, planMachineUp } from './machine.js';
 import { machinePreconditions } from './preconditions.js';
 import { describeNode, downBlockers, duplicateMachines, tailscaledBlockers, upBlockers } from './safety.js';
+import type { JoinWith } from './step-kinds.js';
 import { planTailnet } from './tailnet.js';
 import {
   allSteps,
   type Blocker,
   describeTarget,
-  type JoinWith,
   type MachinePlan,
   machineBlockers,
   type Plan,

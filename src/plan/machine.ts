@@ -5,7 +5,8 @@ import type { MachineObservation, MachineState } from '../observe/types.js';
 import { DEFAULT_GATEWAY_PORT, type MachineSpec } from '../peer-yaml/types.js';
 import { isJoined, isOwnNode, isStackNode, isTailnetAddress, keyExpiresIn, roughDuration, stackNodeTags } from './node.js';
 import { chain, makeStep, unknownStep } from './step.js';
-import type { FieldChange, JoinWith, RestoreDecision, Step } from './types.js';
+import type { JoinWith, RestoreDecision } from './step-kinds.js';
+import type { FieldChange, Step } from './types.js';
 
 export { isJoined } from './node.js';
 
@@ -144,7 +145,6 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
     steps.push(
       makeStep('install-tailscale', name, {
         op: 'add',
-        resource: 'tailscale-install',
         summary: state.os === 'darwin' ? 'install Tailscale with Homebrew' : `install Tailscale from ${installUrl}`,
         input: { os: state.os, installUrl },
       }),
@@ -157,7 +157,6 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
     steps.push(
       makeStep('join', name, {
         op: 'change',
-        resource: 'tailnet-node',
         summary: rekey,
         input: { hostname: machine.tailscale.hostname, tags: machine.tags, forceReauth: true, rekey: true, ...joinWith },
       }),
@@ -171,7 +170,6 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
     steps.push(
       makeStep('join', name, {
         op: running ? 'change' : 'add',
-        resource: 'tailnet-node',
         summary: `${takeOver ? `log out of ${state.tailscale.tailnet ?? 'its tailnet'}, then join` : running ? 'rejoin' : 'join'} the tailnet as ${machine.tailscale.hostname}`,
         changes: [
           { field: 'hostname', from: state.tailscale.hostname, to: machine.tailscale.hostname },
@@ -188,7 +186,6 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
     steps.push(
       makeStep('patch-config', name, {
         op: state.gateway.configExists ? 'change' : 'add',
-        resource: 'gateway-config',
         summary: `${state.gateway.backupExists ? 'patch' : 'back up, then patch'} ${state.gateway.configPath}`,
         changes,
         input: {
@@ -222,7 +219,6 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
     steps.push(
       makeStep('restart', name, {
         op: 'change',
-        resource: 'gateway-restart',
         summary: `restart the gateway (${restartReason})`,
         input: {
           serviceManager: state.gateway.serviceManager,
@@ -238,7 +234,6 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
     steps.push(
       makeStep('write-peer-files', name, {
         op: state.peerFilesHash ? 'change' : 'add',
-        resource: 'peer-files',
         summary: 'write peer-config and the peer-messaging skill',
         reason: desired.peerFilesHash === undefined ? 'content known after every peer has joined' : undefined,
         input: { peers: desired.peers ?? [], ...(desired.peerFilesHash ? { digest: desired.peerFilesHash } : {}) },
@@ -295,7 +290,6 @@ export function planMachineDown(machine: MachineSpec, observation: MachineObserv
     steps.push(
       makeStep('restore-config', name, {
         op: 'change',
-        resource: 'gateway-config',
         summary: restore.map((r) => `${r.path}: ${words[r.mode]}`).join('; '),
         input: { records: restore },
       }),
@@ -307,14 +301,13 @@ export function planMachineDown(machine: MachineSpec, observation: MachineObserv
     steps.push(
       makeStep('restart', name, {
         op: 'change',
-        resource: 'gateway-restart',
         summary: `restart the gateway (it listens on 127.0.0.1:${port} again)`,
         // the restored config decides the bind and port; loopback answers for every bind but custom
         input: { serviceManager: state.gateway.serviceManager, command: machine.gateway.restart, oldPid: state.gateway.pid, port, listen: 'loopback' },
       }),
     );
   }
-  if (state.peerFilesHash) steps.push(makeStep('remove-peer-files', name, { op: 'destroy', resource: 'peer-files', summary: 'remove peer files', input: {} }));
+  if (state.peerFilesHash) steps.push(makeStep('remove-peer-files', name, { op: 'destroy', summary: 'remove peer files', input: {} }));
   const tags = stackNodeTags(machine, state);
   if (state.tailscale.loggedIn && tags) {
     const overTailscale = isTailnetAddress(state.sshClient);
@@ -322,7 +315,6 @@ export function planMachineDown(machine: MachineSpec, observation: MachineObserv
       steps.push(
         makeStep('leave', name, {
           op: 'destroy',
-          resource: 'tailnet-node',
           summary: `leave the tailnet (${state.tailscale.hostname ?? machine.tailscale.hostname})${overTailscale ? ', in the background: this connection runs over it' : ''}`,
           input: { detach: overTailscale, tags },
         }),

@@ -63,7 +63,6 @@ export function planTailnet({ spec, command, joined, joining, policy }: TailnetP
       actions.push(
         makeStep('merge-policy', undefined, {
           op,
-          resource: 'tailnet-policy',
           summary: `merge this stack's entries into the policy (${[...new Set(changes.map((c) => c.section))].join(', ')})`,
           changes: changes.map((c) => ({ field: `${c.op} ${c.section}`, to: `(${c.summary})` })),
           input: { policyHash: sha256(policy.text), testsFor: [...joined].sort() },
@@ -83,7 +82,6 @@ export function planTailnet({ spec, command, joined, joining, policy }: TailnetP
     actions.push(
       makeStep('mint-keys', undefined, {
         op: 'add',
-        resource: 'tailnet-key',
         summary: `mint an auth key for ${pending.map((m) => `${m.name}${joined.has(m.name) ? ' (to re-key its node)' : ''}`).join(', ')}: ${keyWords}`,
         changes: pending.map((m) => ({ field: m.name, to: `(tags ${m.tags.join(', ')})` })),
         // the stack's tags must be in tagOwners before a key may carry them
@@ -107,10 +105,9 @@ function planTailnetDown(spec: Spec, policy: PolicyObservation): { actions: Step
   }
   // Keys, then devices, then the policy: each complete before the next, so a down stopped part-way is finished by the next.
   const actions: Step[] = [
-    makeStep('revoke-keys', undefined, { op: 'destroy', resource: 'tailnet-key', summary: `revoke this stack's keys (stack ${spec.name})`, input: {} }),
+    makeStep('revoke-keys', undefined, { op: 'destroy', summary: `revoke this stack's keys (stack ${spec.name})`, input: {} }),
     makeStep('remove-devices', undefined, {
       op: 'destroy',
-      resource: 'tailnet-devices',
       summary: `remove devices tagged ${spec.tailnet.stackTag} and one of its machine tags`,
       needs: [`${TAILNET}/revoke-keys`],
       input: { tag: spec.tailnet.stackTag },
@@ -120,7 +117,6 @@ function planTailnetDown(spec: Spec, policy: PolicyObservation): { actions: Step
     actions.push(
       makeStep('remove-policy', undefined, {
         op: 'destroy',
-        resource: 'tailnet-policy',
         summary: "remove this stack's entries from the policy",
         needs: [`${TAILNET}/remove-devices`],
         input: {},

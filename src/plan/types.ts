@@ -1,22 +1,12 @@
 // The Plan: pure data, the only thing apply acts on and the only thing plan prints. No secrets in it.
 // A plan is a list of typed steps. Each step carries every decision apply needs (its `input`); apply runs the
 // steps in `needs` order, one executor per kind (src/apply/executors/), and decides nothing the plan did not.
-import type { MachineState, ServiceManager } from '../observe/types.js';
+import type { MachineState } from '../observe/types.js';
 import type { SshTarget } from '../peer-yaml/types.js';
+import type { Resource, StepInputs, StepKind } from './step-kinds.js';
 
 export type Op = 'add' | 'change' | 'destroy' | 'unknown';
 export const SYMBOL: Record<Op, string> = { add: '+', change: '~', destroy: '-', unknown: '?' };
-
-/** What a step acts on, as a person reads it in the plan (`+ tailnet-node join the tailnet as …`). */
-export type Resource =
-  | 'tailnet-key'
-  | 'tailnet-policy'
-  | 'tailnet-devices'
-  | 'tailscale-install'
-  | 'tailnet-node'
-  | 'gateway-config'
-  | 'gateway-restart'
-  | 'peer-files';
 
 export interface FieldChange {
   field: string;
@@ -25,71 +15,6 @@ export interface FieldChange {
   to?: unknown;
   sensitive?: boolean;
 }
-
-/** down: how one config peer-provision patched is put back (decided from what was observed, never at apply). */
-export interface RestoreDecision {
-  id: string;
-  path: string;
-  /** bytes: the original, byte for byte; patch: only peer-provision's keys undone; none: it is the original already. */
-  mode: 'bytes' | 'patch' | 'none';
-}
-
-/** How a machine joins: the key minted for it in this run (provider pulumi) or the one peer.yaml gives; loginServer: tailnet.controlUrl. */
-export interface JoinWith {
-  key: 'minted' | 'provided';
-  loginServer?: string;
-}
-
-/**
- * Every step kind with the input its executor takes. Inputs hold decisions and non-secret values only; secrets
- * (auth keys, gateway tokens, the original token a reverse patch puts back) are resolved at apply time.
- */
-export interface StepInputs {
-  /** up, tailnet: write this stack's policy entries (If-Match), tests for the machines in `testsFor`; the policy the plan saw had this hash. */
-  'merge-policy': { policyHash?: string; testsFor: string[] };
-  /** up, tailnet: mint one single-use key per machine (Pulumi). */
-  'mint-keys': { machines: string[] };
-  /** up, machine */
-  'install-tailscale': { os: string; installUrl: string };
-  /** rekey: the node is on the tailnet already and gets a fresh key (its key expires soon, or has): same name, tags, address. */
-  join: { hostname: string; tags: string[]; forceReauth: boolean; rekey: boolean } & JoinWith;
-  'patch-config': {
-    configPath: string;
-    port: number;
-    /** keep: the token the gateway has; set: the token peer.yaml gives, or a new one (generate). Resolved at apply. */
-    token: 'keep' | 'set';
-    /** The list gateway.tools.allow gets (the previous version's sessions_send taken out); absent: left alone. */
-    toolsAllow?: string[] | null;
-    /** gateway.controlUi.allowedOrigins to set (the config has none: OpenClaw requires them beyond loopback); absent: left alone. */
-    allowedOrigins?: string[];
-    /** channels.a2a: these peers (their URLs and tokens resolved at apply), these of the stack's peers removed. */
-    a2a: { peers: string[]; dropPeers: string[]; rateLimitPerMinute: number; exposeAgents?: string[] };
-    /** Someone else changed the config since peer-provision's last write (down keeps their change). */
-    edited: boolean;
-  };
-  restart: {
-    serviceManager: ServiceManager;
-    command?: string;
-    oldPid?: number;
-    port: number;
-    /** Where /health must answer after the restart: the tailnet address (known after join) or loopback. */
-    listen: 'tailnet' | 'loopback';
-  };
-  /** digest: what the files will hash to; after-join: a peer joins in this run, its address is known then. */
-  'write-peer-files': { peers: string[]; digest?: string };
-  /** down, machine */
-  'restore-config': { records: RestoreDecision[] };
-  'remove-peer-files': Record<string, never>;
-  /** tags: what the node must still carry when leave.sh runs (it checks again). */
-  leave: { detach: boolean; tags: string[] };
-  /** down, tailnet */
-  'revoke-keys': Record<string, never>;
-  'remove-devices': { tag: string };
-  'remove-policy': Record<string, never>;
-  /** Shown only, never run: a step whose state is not known (offline, unreachable, not read). */
-  unknown: Record<string, never>;
-}
-export type StepKind = keyof StepInputs;
 
 interface StepBase<K extends StepKind> {
   /** Unique in the plan: "<machine>/<kind>" or "tailnet/<kind>". */

@@ -12,7 +12,8 @@ const noEvents: Events = { emit: () => undefined };
 import type { MachineState } from '../../src/observe/types.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
 import { makeStep } from '../../src/plan/step.js';
-import { type Plan, type Step, type StepInputs, type StepOf, summarise } from '../../src/plan/types.js';
+import type { StepInputs } from '../../src/plan/step-kinds.js';
+import { type Plan, type Step, type StepOf, summarise } from '../../src/plan/types.js';
 import { writeTemp } from '../helpers.js';
 import { type Answer, FakeRemote, type Sent } from './fake-remote.js';
 
@@ -114,14 +115,12 @@ function planOf(command: 'up' | 'down', tailnet: Step[], machines: Record<string
 function upSteps(m: string, peer: string): Step[] {
   const join = makeStep('join', m, {
     op: 'add',
-    resource: 'tailnet-node',
     summary: 'join',
     needs: ['tailnet/mint-keys'],
     input: { hostname: `${m}-agent`, tags: ['tag:peer-lab', `tag:peer-lab--${m}`], forceReauth: false, rekey: false, key: 'minted' },
   });
   const patch = makeStep('patch-config', m, {
     op: 'change',
-    resource: 'gateway-config',
     summary: 'patch',
     needs: [join.id, `${peer}/join`],
     input: {
@@ -134,14 +133,12 @@ function upSteps(m: string, peer: string): Step[] {
   });
   const restart = makeStep('restart', m, {
     op: 'change',
-    resource: 'gateway-restart',
     summary: 'restart',
     needs: [patch.id],
     input: { serviceManager: 'supervisor', oldPid: 42, port: 18789, listen: 'tailnet' },
   });
   const files = makeStep('write-peer-files', m, {
     op: 'add',
-    resource: 'peer-files',
     summary: 'peer files',
     needs: [restart.id, `${peer}/join`, `${peer}/patch-config`, `${peer}/restart`],
     input: { peers: [peer] },
@@ -150,8 +147,8 @@ function upSteps(m: string, peer: string): Step[] {
 }
 
 const tailnetUp = [
-  makeStep('merge-policy', undefined, { op: 'add', resource: 'tailnet-policy', summary: 'policy', input: { policyHash: 'h1', testsFor: [] } }),
-  makeStep('mint-keys', undefined, { op: 'add', resource: 'tailnet-key', summary: 'keys', needs: ['tailnet/merge-policy'], input: { machines: ['m1', 'm2'] } }),
+  makeStep('merge-policy', undefined, { op: 'add', summary: 'policy', input: { policyHash: 'h1', testsFor: [] } }),
+  makeStep('mint-keys', undefined, { op: 'add', summary: 'keys', needs: ['tailnet/merge-policy'], input: { machines: ['m1', 'm2'] } }),
 ];
 /** `tailscale status --json` of a node as join.sh reports it (base64). */
 const statusB64 = (ip: string, tags: string[]) =>
@@ -339,7 +336,6 @@ describe('runPlan (up)', () => {
     const unknown: Step = {
       ...makeStep('join', 'm1', {
         op: 'add',
-        resource: 'tailnet-node',
         summary: 'x',
         input: { hostname: 'm1', tags: [], forceReauth: false, rekey: false, key: 'minted' },
       }),
@@ -356,21 +352,18 @@ describe('runPlan (down)', () => {
   const downSteps = (m: string): Step[] => {
     const restore = makeStep('restore-config', m, {
       op: 'change',
-      resource: 'gateway-config',
       summary: 'restore',
       input: { records: [{ id: 'rec1', path: '/root/.openclaw/openclaw.json', mode: 'patch' }] },
     });
     const restart = makeStep('restart', m, {
       op: 'change',
-      resource: 'gateway-restart',
       summary: 'restart',
       needs: [restore.id],
       input: { serviceManager: 'supervisor', oldPid: 42, port: 18800, listen: 'loopback' },
     });
-    const files = makeStep('remove-peer-files', m, { op: 'destroy', resource: 'peer-files', summary: 'files', needs: [restart.id], input: {} });
+    const files = makeStep('remove-peer-files', m, { op: 'destroy', summary: 'files', needs: [restart.id], input: {} });
     const leave = makeStep('leave', m, {
       op: 'destroy',
-      resource: 'tailnet-node',
       summary: 'leave',
       needs: [files.id],
       input: { detach: m === 'm2', tags: [] },
@@ -378,15 +371,14 @@ describe('runPlan (down)', () => {
     return [restore, restart, files, leave];
   };
   const tailnetDown = (after: string[]) => [
-    { ...makeStep('revoke-keys', undefined, { op: 'destroy', resource: 'tailnet-key', summary: 'revoke', input: {} }), after },
+    { ...makeStep('revoke-keys', undefined, { op: 'destroy', summary: 'revoke', input: {} }), after },
     makeStep('remove-devices', undefined, {
       op: 'destroy',
-      resource: 'tailnet-devices',
       summary: 'devices',
       needs: ['tailnet/revoke-keys'],
       input: { tag: 'tag:peer-lab' },
     }),
-    makeStep('remove-policy', undefined, { op: 'destroy', resource: 'tailnet-policy', summary: 'policy', needs: ['tailnet/remove-devices'], input: {} }),
+    makeStep('remove-policy', undefined, { op: 'destroy', summary: 'policy', needs: ['tailnet/remove-devices'], input: {} }),
   ];
 
   test('puts the config back as the plan decided, restarts on the restored port, leaves last; the tailnet after every machine, even a failed one', async () => {

@@ -37,17 +37,15 @@ const m1 = loadSpec(
 
 const join = makeStep('join', 'm1', {
   op: 'add',
-  resource: 'tailnet-node',
   summary: 'join',
   input: { hostname: 'm1', tags: [], forceReauth: false, rekey: false, key: 'provided' },
 });
 const restart = makeStep('restart', 'm1', {
   op: 'change',
-  resource: 'gateway-restart',
   summary: 'restart',
   input: { serviceManager: 'systemd', port: 18789, listen: 'tailnet' },
 });
-const peerFiles = makeStep('write-peer-files', 'm1', { op: 'add', resource: 'peer-files', summary: 'peer files', input: { peers: ['m2'] } });
+const peerFiles = makeStep('write-peer-files', 'm1', { op: 'add', summary: 'peer files', input: { peers: ['m2'] } });
 
 test('observe facts: lingering and sudo as the tool sees them', () => {
   const s = state('service=systemd\nlinger=no\nsudo=refused: sudo: a password is required');

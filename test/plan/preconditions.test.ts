@@ -82,14 +82,12 @@ test('an OS other than Linux or macOS: one blocker, nothing else said; Windows (
 
 const restartStep = makeStep('restart', 'm1', {
   op: 'change',
-  resource: 'gateway-restart',
   summary: '',
   input: { serviceManager: 'none', port: 18789, listen: 'tailnet' },
 });
-const peerFilesStep = makeStep('write-peer-files', 'm1', { op: 'add', resource: 'peer-files', summary: '', input: { peers: [] } });
+const peerFilesStep = makeStep('write-peer-files', 'm1', { op: 'add', summary: '', input: { peers: [] } });
 const joinStep = makeStep('join', 'm1', {
   op: 'add',
-  resource: 'tailnet-node',
   summary: '',
   input: { hostname: 'm1', tags: [], forceReauth: false, rekey: false, key: 'provided' },
 });

@@ -1,5 +1,6 @@
 // The executor of each step kind (a Record over every kind: a new kind without an executor does not compile).
-import type { Step, StepKind } from '../../plan/types.js';
+import type { StepKind } from '../../plan/step-kinds.js';
+import type { Step } from '../../plan/types.js';
 import { installTailscale } from './install-tailscale.js';
 import { join } from './join.js';
 import { leave } from './leave.js';

@@ -4,18 +4,18 @@ import { StepError } from '../../errors.js';
 import { advertisesTags } from '../../model/auth-key.js';
 import { redact } from '../../model/redact.js';
 import { tailscaleState } from '../../observe/tailscale-status.js';
+import { stepTitle } from '../../plan/step-kinds.js';
 import { decoded } from '../../transport/result.js';
-import { remoteStep } from '../steps.js';
+import { remoteStep, stepScript } from '../steps.js';
 import { type Executor, runOf } from './types.js';
 
 export const join: Executor<'join'> = {
-  title: 'join the tailnet',
   async run(step, ctx) {
     const run = runOf(step, ctx);
     const minted = step.input.key === 'minted';
     const key = minted ? run.authKey : ctx.tailnet.providedKey(run.machine.name);
-    if (!key) throw new StepError(run.machine.name, this.title, 'no auth key was minted for this machine');
-    const { values } = await remoteStep(run, this.title, 'join', {
+    if (!key) throw new StepError(run.machine.name, stepTitle(step.kind), 'no auth key was minted for this machine');
+    const { values } = await stepScript(run, step, {
       AUTH_KEY: key,
       FORCE_REAUTH: step.input.forceReauth ? 1 : 0,
       HOSTNAME_WANTED: step.input.hostname,
@@ -27,17 +27,18 @@ export const join: Executor<'join'> = {
     if (missing.length) {
       // an untagged node is not this stack's: the next run would refuse it. Log it out again, so a run with the
       // right key starts from a clean machine.
-      await remoteStep(run, this.title, 'leave', { DETACH: step.input.forceReauth ? 1 : 0, TAGS: '' });
+      await remoteStep(run, stepTitle(step.kind), 'leave', { DETACH: step.input.forceReauth ? 1 : 0, TAGS: '' });
       throw new StepError(
         run.machine.name,
-        this.title,
+        stepTitle(step.kind),
         `the node joined without ${missing.join(', ')} (it has ${node.tags.join(', ') || 'no tags'}), so it was logged out again: ` +
           `the auth key must carry the tags ${step.input.tags.join(', ')} (Tailscale: a tagged key, or an OAuth client with those tags; ` +
           `headscale: headscale preauthkeys create --tags ${step.input.tags.join(',')})`,
       );
     }
     if (values.kept) ctx.say(`${run.machine.name}: kept the Tailscale settings made on this machine: ${redact(values.kept)}`);
-    if (!node.ip) throw new StepError(run.machine.name, this.title, `tailscale status shows no IPv4 address (state ${redact(node.backendState ?? 'unknown')})`);
+    if (!node.ip)
+      throw new StepError(run.machine.name, stepTitle(step.kind), `tailscale status shows no IPv4 address (state ${redact(node.backendState ?? 'unknown')})`);
     run.ip = node.ip;
     return {};
   },

@@ -3,9 +3,9 @@
 // module, src/model/gateway-settings.ts.
 import { StepError } from '../../errors.js';
 import { a2aUrl, type PeerLink, settingsPatch } from '../../model/gateway-settings.js';
-import type { StepInputs } from '../../plan/types.js';
+import type { StepInputs } from '../../plan/step-kinds.js';
 import type { MachineRun } from '../context.js';
-import { remoteStep } from '../steps.js';
+import { stepScript } from '../steps.js';
 import { type Executor, runOf } from './types.js';
 
 /** The patch for this step: the plan's decisions, with the secrets and the peers' addresses (known now) filled in. */
@@ -33,10 +33,9 @@ export function gatewayPatch(input: StepInputs['patch-config'], run: MachineRun,
 }
 
 export const patchConfig: Executor<'patch-config'> = {
-  title: 'patch the gateway config',
   async run(step, ctx) {
     const run = runOf(step, ctx);
-    await remoteStep(run, this.title, 'gateway-config', {
+    await stepScript(run, step, {
       STACK: ctx.spec.name,
       CONFIG: step.input.configPath,
       PATCH: JSON.stringify(gatewayPatch(step.input, run, ctx.runs)),

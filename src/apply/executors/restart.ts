@@ -1,18 +1,18 @@
 // restart: through the service manager (bind and port are read only when a gateway starts), then wait until
 // /health answers where the plan says: the tailnet address after up, loopback after down.
 import { StepError } from '../../errors.js';
-import { remoteStep } from '../steps.js';
+import { stepTitle } from '../../plan/step-kinds.js';
+import { stepScript } from '../steps.js';
 import { type Executor, runOf } from './types.js';
 
 const RESTART_TIMEOUT_SECONDS = 120;
 
 export const restart: Executor<'restart'> = {
-  title: 'restart the gateway',
   async run(step, ctx) {
     const run = runOf(step, ctx);
     const listenIp = step.input.listen === 'loopback' ? '127.0.0.1' : run.ip;
-    if (!listenIp) throw new StepError(run.machine.name, this.title, 'the machine has no tailnet address to wait on');
-    const { values } = await remoteStep(run, this.title, 'restart', {
+    if (!listenIp) throw new StepError(run.machine.name, stepTitle(step.kind), 'the machine has no tailnet address to wait on');
+    const { values } = await stepScript(run, step, {
       SERVICE: step.input.serviceManager,
       RESTART_CMD: step.input.command,
       OLD_PID: step.input.oldPid,

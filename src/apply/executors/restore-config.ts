@@ -3,9 +3,9 @@
 // reverse patch is built here because it holds the original token, which never enters the plan.
 import JSON5 from 'json5';
 import { reversePatch } from '../../model/gateway-settings.js';
-import type { RestoreDecision } from '../../plan/types.js';
+import type { RestoreDecision } from '../../plan/step-kinds.js';
 import type { MachineRun } from '../context.js';
-import { remoteStep } from '../steps.js';
+import { stepScript } from '../steps.js';
 import { type Executor, runOf } from './types.js';
 
 /** A config that no longer parses still gets peer-provision's keys undone (OpenClaw then says what is wrong). */
@@ -31,10 +31,9 @@ export function restoreRecords(run: MachineRun, records: RestoreDecision[]): str
 }
 
 export const restoreConfig: Executor<'restore-config'> = {
-  title: 'restore the gateway config',
   async run(step, ctx) {
     const run = runOf(step, ctx);
-    await remoteStep(run, this.title, 'restore', { STACK: ctx.spec.name, RECORDS: restoreRecords(run, step.input.records), FILES_TOO: 0 });
+    await stepScript(run, step, { STACK: ctx.spec.name, RECORDS: restoreRecords(run, step.input.records), FILES_TOO: 0 });
     return { written: 'gateway-config' };
   },
 };

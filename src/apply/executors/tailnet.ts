@@ -7,7 +7,6 @@ const say = (ctx: ApplyContext, lines: string[]) => {
 };
 
 export const mergePolicy: Executor<'merge-policy'> = {
-  title: 'tailnet: write policy entries',
   async run(step, ctx) {
     say(ctx, await ctx.tailnet.writePolicy(new Set(step.input.testsFor), step.input.policyHash));
     return {};
@@ -15,7 +14,6 @@ export const mergePolicy: Executor<'merge-policy'> = {
 };
 
 export const mintKeys: Executor<'mint-keys'> = {
-  title: 'tailnet: mint auth keys (Pulumi)',
   async run(step, ctx) {
     const keys = await ctx.tailnet.mintKeys(step.input.machines);
     for (const [name, key] of keys) {
@@ -27,7 +25,6 @@ export const mintKeys: Executor<'mint-keys'> = {
 };
 
 export const revokeKeys: Executor<'revoke-keys'> = {
-  title: 'tailnet: revoke keys',
   async run(_step, ctx) {
     say(ctx, await ctx.tailnet.revokeKeys());
     return {};
@@ -35,7 +32,6 @@ export const revokeKeys: Executor<'revoke-keys'> = {
 };
 
 export const removeDevices: Executor<'remove-devices'> = {
-  title: 'tailnet: remove devices',
   async run(_step, ctx) {
     say(ctx, await ctx.tailnet.removeDevices());
     return {};
@@ -43,7 +39,6 @@ export const removeDevices: Executor<'remove-devices'> = {
 };
 
 export const removePolicy: Executor<'remove-policy'> = {
-  title: 'tailnet: remove policy entries',
   async run(_step, ctx) {
     say(ctx, await ctx.tailnet.removePolicy());
     return {};

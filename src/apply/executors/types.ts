@@ -1,7 +1,8 @@
 // One executor per step kind: it carries out exactly what its step's input says, on the step's machine or the
 // tailnet, and reports what it wrote. It decides nothing the plan did not.
 import { StepError } from '../../errors.js';
-import type { StepKind, StepOf } from '../../plan/types.js';
+import type { StepKind } from '../../plan/step-kinds.js';
+import type { StepOf } from '../../plan/types.js';
 import type { ApplyContext, MachineRun } from '../context.js';
 
 export interface Outcome {
@@ -10,9 +11,8 @@ export interface Outcome {
   restarted?: boolean;
 }
 
+/** (Its title, resource and template are its kind's row in plan/step-kinds.ts.) */
 export interface Executor<K extends StepKind> {
-  /** The step's name in progress lines and --json step events. */
-  title: string;
   run(step: StepOf<K>, ctx: ApplyContext): Promise<Outcome>;
 }
 
