@@ -17,6 +17,9 @@ type Streamed = Extract<JsonLine, { event: string }>;
 export type JsonDocument = Exclude<Documents, { format: 'peer-provision/plan@2' }> | Plan;
 export type StreamEvent = DistributiveOmit<Exclude<Streamed, { event: 'plan' }>, 'time'> | { event: 'plan'; plan: Plan };
 
+/** The one event that ends up, down and rotate. */
+export type ResultEvent = Extract<StreamEvent, { event: 'result' }>;
+
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** Where apply reports its steps and checks (the JSON view prints them; the human view shows listr2's tree instead). */

@@ -1,20 +1,16 @@
-import { lockStack } from '../../apply/lock.js';
-import { runPlan } from '../../apply/run-plan.js';
-import { tailnetPreflightDown, tailnetSide } from '../../apply/tailnet-side.js';
+// peer-provision down [PLAN]: the change pipeline (../change-pipeline.ts) with down's plan: each config put back,
+// the gateways restarted on loopback, the tailnet left; then the stack's keys, devices and policy entries removed.
+import { tailnetPreflightDown } from '../../apply/tailnet-side.js';
 import { EXIT, PeerProvisionError, UsageError } from '../../errors.js';
-import { interrupted } from '../../interrupt.js';
-import { confirm } from '../../output/confirm.js';
 import { stderr } from '../../output/io.js';
-import { renderPlan } from '../../output/render-plan.js';
 import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
-import { isEmpty } from '../../plan/types.js';
 import type { CommonOptions } from '../../program.js';
-import { Transport } from '../../transport/remote.js';
+import { runChange } from '../change-pipeline.js';
 import { prepare } from '../prepare.js';
-import { BlockedError, localBlockers, removeEmptyStateFolders } from '../readiness.js';
+import { BlockedError, localBlockers } from '../readiness.js';
 import { checkNotStale, readPlanFile } from '../saved-plan.js';
-import { restrictPlan, targeted, targetSet } from '../targets.js';
+import { restrictPlan, targetSet } from '../targets.js';
 
 interface DownOptions extends CommonOptions {
   yes?: boolean;
@@ -43,73 +39,47 @@ export async function run(options: DownOptions & { planFile?: string }, view: Vi
   }
   // Unlike up, down stops here: with the tailnet side unable to revoke, it does not even observe the machines.
   if (local.length > 0) throw new BlockedError('down', local);
-  const unlock = lockStack(spec, 'down');
-  const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
-  let refused = false;
-  try {
-    const prepared = await prepare(spec, 'down', transport, { local });
-    const fresh = restrictPlan(prepared.plan, only);
-    const plan = saved ? checkNotStale(saved, fresh, planFile!) : fresh;
-    const runs = new Map([...prepared.runs].filter(([name]) => !only || only.has(name)));
-    view.emit({ event: 'plan', plan });
-    view.print(renderPlan(plan));
-    if (plan.blockers.length > 0) {
-      refused = true;
-      throw new BlockedError(
-        'down',
-        plan.blockers,
-        targeted(plan).filter((m) => m.observed === 'unreachable'),
-      );
-    }
-    const unreachable = targeted(plan).filter((m) => m.observed === 'unreachable');
-    const machineWork = plan.machines.some((m) => m.actions.some((a) => a.op !== 'unknown'));
-    // the plan says whether the tailnet has work (none with provider provided, none with --machine)
-    if (!machineWork && plan.tailnet.actions.length === 0) {
-      view.print(
-        unreachable.length ? '\nNothing to do on the machines that could be reached.\n' : '\nNothing to do: peer-provision has nothing on these machines.\n',
-      );
-      view.emit({
-        event: 'result',
-        changed: false,
-        ok: unreachable.length === 0,
-        exitCode: unreachable.length ? EXIT.failure : EXIT.ok,
-        unreachable: unreachable.map((m) => m.machine),
-        transport: transport.stats(),
-      });
-      return unreachable.length ? EXIT.failure : EXIT.ok;
-    }
-    if (interrupted()) {
-      stderr('Interrupted before anything was changed.\n');
-      view.emit({ event: 'result', changed: false, ok: false, exitCode: EXIT.interrupted, interrupted: true, transport: transport.stats() });
-      return EXIT.interrupted;
-    }
-    if (!saved && !isEmpty(plan) && !(await confirm('Tear down?', options))) {
-      stderr('Nothing changed.\n');
-      return EXIT.failure; // declined, as terraform's "Destroy cancelled": a script must not read it as done
-    }
-    if (only) stderr('tailnet: left as it is (--machine): only a down of the whole stack revokes keys and removes devices\n');
-    const ctx = { spec, runs, tailnet: await tailnetSide(spec), say: (line: string) => stderr(`${line}\n`) };
-    const result = await runPlan(plan, ctx, { renderer: view.renderer, events: view });
-    const problems = [...unreachable.map((m) => `${m.machine}: unreachable, skipped: ${m.reason}`), ...result.failures.map((f) => f.message)];
-    view.emit({
-      event: 'result',
-      changed: result.done > 0,
-      ok: problems.length === 0 && !interrupted(),
-      exitCode: interrupted() ? EXIT.interrupted : problems.length ? EXIT.failure : EXIT.ok,
-      problems,
-      transport: transport.stats(),
-    });
-    view.print(
-      problems.length ? `\ndown finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run down to finish.\n` : '\ndown complete.\n',
-    );
-    if (interrupted()) {
-      stderr('Interrupted: the steps that were running finished; nothing else was started. Re-run down to finish.\n');
-      return EXIT.interrupted;
-    }
-    return problems.length ? EXIT.failure : EXIT.ok;
-  } finally {
-    await transport.close();
-    unlock();
-    if (refused) removeEmptyStateFolders(spec);
-  }
+  return runChange(
+    spec,
+    {
+      name: 'down',
+      lock: true,
+      question: 'Tear down?',
+      declined: 'Nothing changed.', // as terraform's "Destroy cancelled"
+      rerun: 'finish',
+      complete: 'down complete.',
+      async prepare(transport) {
+        const prepared = await prepare(spec, 'down', transport, { local });
+        const fresh = restrictPlan(prepared.plan, only);
+        return {
+          plan: saved ? checkNotStale(saved, fresh, planFile!) : fresh,
+          runs: new Map([...prepared.runs].filter(([name]) => !only || only.has(name))),
+          saved: Boolean(saved),
+        };
+      },
+      async nothingToDo({ plan, unreachable, transport }) {
+        // the plan says whether the tailnet has work (none with provider provided, none with --machine)
+        const machineWork = plan.machines.some((m) => m.actions.some((a) => a.op !== 'unknown'));
+        if (machineWork || plan.tailnet.actions.length > 0) return undefined;
+        view.print(
+          unreachable.length ? '\nNothing to do on the machines that could be reached.\n' : '\nNothing to do: peer-provision has nothing on these machines.\n',
+        );
+        const exitCode = unreachable.length ? EXIT.failure : EXIT.ok;
+        view.emit({
+          event: 'result',
+          changed: false,
+          ok: unreachable.length === 0,
+          exitCode,
+          unreachable: unreachable.map((m) => m.machine),
+          transport: transport.stats(),
+        });
+        return exitCode;
+      },
+      beforeRun() {
+        if (only) stderr('tailnet: left as it is (--machine): only a down of the whole stack revokes keys and removes devices\n');
+      },
+    },
+    options,
+    view,
+  );
 }

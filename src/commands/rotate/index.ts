@@ -5,7 +5,7 @@
 // expired) are re-keyed: a freshly minted auth key and `tailscale up --force-reauth` (same hostname, same address).
 import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
-import { apply, type UpOptions } from '../converge.js';
+import { converge, type UpOptions } from '../converge.js';
 import { rotateNodeKeys } from '../rotation.js';
 
 export interface RotateOptions extends UpOptions {
@@ -18,5 +18,5 @@ export interface RotateOptions extends UpOptions {
 export async function run(options: RotateOptions, view: View): Promise<number> {
   const nodeKeys = rotateNodeKeys(options, Date.now()); // a bad --rekey-within: exit 2 before anything is read
   const spec = loadSpec(options.file);
-  return apply(spec, options, 'rotate', view, { nodeKeys, newA2aTokens: options.only !== 'keys' });
+  return converge(spec, options, 'rotate', view, { nodeKeys, newA2aTokens: options.only !== 'keys' });
 }
