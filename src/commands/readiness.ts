@@ -6,10 +6,11 @@ import { accessSync, constants, rmdirSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { EXIT, formatProblem, InputError, PeerProvisionError, type Problem } from '../errors.js';
 import { stackDir } from '../model/stack-dir.js';
+import { stderr } from '../output/io.js';
+import { checkSecrets, type SecretCheck } from '../peer-yaml/secret-check.js';
 import { describeRef, resolveSecret } from '../peer-yaml/secrets.js';
 import type { Spec } from '../peer-yaml/types.js';
 import { allSteps, type Plan, type PlanBlocker } from '../plan/types.js';
-import { readSecretReferences } from './shared.js';
 
 export interface LocalChecks {
   /** up only: refuse the local default state backend on a CI runner unless told it is intended. */
@@ -221,4 +222,14 @@ export function removeEmptyStateFolders(spec: Spec): void {
       return; // not empty, or not there
     }
   }
+}
+
+/**
+ * Reads every env:/file: reference of the spec once (checkSecrets registers each value for redaction as it reads
+ * it), and each warning (a secret file other users can read) is printed here, once per run.
+ */
+function readSecretReferences(spec: Spec): SecretCheck {
+  const check = checkSecrets(spec);
+  for (const w of check.warnings) stderr(`warning: ${formatProblem(w)}\n`);
+  return check;
 }

@@ -2,7 +2,7 @@
 // has peers, all derived from the spec alone; the types and constants the other policy modules share. Pure: no I/O.
 
 import type { MachineSpec, Spec } from '../../peer-yaml/types.js';
-import { legacyMachineTag, MACHINE_TAG_SEPARATOR, machineTag } from '../../peer-yaml/types.js';
+import { legacyMachineTag, MACHINE_TAG_SEPARATOR, machineTag, peersOf } from '../../peer-yaml/types.js';
 
 export interface Grant {
   src: string[];
@@ -64,12 +64,9 @@ export function isStackDevice(spec: Spec, tags: readonly string[]): boolean {
 /** The tag that addresses a machine in grants and tests. */
 export const addressTag = (spec: Spec, m: MachineSpec): string => machineTag(spec.name, m.name);
 
-function peersOf(spec: Spec, name: string): MachineSpec[] {
-  const names = new Set<string>();
-  for (const [a, b] of spec.peers) {
-    if (a === name) names.add(b);
-    if (b === name) names.add(a);
-  }
+/** A machine's peers, in peer.yaml's machine order. */
+function peerMachines(spec: Spec, name: string): MachineSpec[] {
+  const names = new Set(peersOf(spec, name));
   return spec.machines.filter((m) => names.has(m.name));
 }
 
@@ -109,7 +106,7 @@ export function ownedEntries(spec: Spec, testsFor?: ReadonlySet<string>): OwnedE
   const grants: Grant[] = [];
   const tests: PolicyTest[] = [];
   for (const m of spec.machines) {
-    const peers = peersOf(spec, m.name);
+    const peers = peerMachines(spec, m.name);
     if (peers.length === 0) continue;
     grants.push({ src: peers.map((p) => addressTag(spec, p)), dst: [addressTag(spec, m)], ip: [`tcp:${m.gateway.port}`] });
     if (testsFor && !testsFor.has(m.name)) continue;
