@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { CLI, type CliResult, explain, jsonDocument, jsonEvents, ROOT, runCli, tempDir } from '../helpers.js';
 import { type Lab, labStatus } from '../lab/lab.js';
-import { releaseLab, useLab } from '../lab/shared.js';
-import { record, timeEachTest } from '../timing/record.js';
+import { labForFile } from '../lab/shared.js';
+import { record } from '../timing/record.js';
 import { assertNoLeak, CONFIG, config, secretsOf, tailnetIp } from './lab-helpers.js';
 
 const status = labStatus();
@@ -36,34 +36,25 @@ describe('examples/ci/peer-provision-ci.sh against the lab', () => {
     });
   };
 
-  before(
-    async () => {
-      if (skip) return;
-      lab = await useLab({ machines: 2 });
-      dir = tempDir('pp-ci-');
-      // The lab's ssh_config without its IdentityFile (the key comes from the agent) and with known_hosts where
-      // the job writes them: nothing of the lab's own ssh folder is used.
-      const sshConfig = readFileSync(lab.sshConfigPath, 'utf8')
-        .replace(/^ *IdentityFile .*\n/m, '')
-        .replace(/IdentitiesOnly yes/, 'IdentitiesOnly no')
-        .replace(/UserKnownHostsFile .*/, `UserKnownHostsFile ${join(dir, 'known_hosts')}`);
-      writeFileSync(join(dir, 'ssh_config'), sshConfig);
-      lab.peerYaml({ path: join(dir, 'peer.yaml'), name: 'ci', sshConfig: join(dir, 'ssh_config') });
-      env = {
-        CI: 'true',
-        PEER_PROVISION: `${process.execPath} ${CLI}`,
-        SSH_PRIVATE_KEY: readFileSync(lab.identityPath, 'utf8'),
-        SSH_KNOWN_HOSTS: readFileSync(lab.knownHostsPath, 'utf8'),
-        SSH_KNOWN_HOSTS_FILE: join(dir, 'known_hosts'),
-      };
-    },
-    { timeout: 25 * 60_000 },
-  );
-
-  after(async () => {
-    await releaseLab();
+  labForFile(skip, { machines: 2 }, async (ready) => {
+    lab = ready;
+    dir = tempDir('pp-ci-');
+    // The lab's ssh_config without its IdentityFile (the key comes from the agent) and with known_hosts where
+    // the job writes them: nothing of the lab's own ssh folder is used.
+    const sshConfig = readFileSync(lab.sshConfigPath, 'utf8')
+      .replace(/^ *IdentityFile .*\n/m, '')
+      .replace(/IdentitiesOnly yes/, 'IdentitiesOnly no')
+      .replace(/UserKnownHostsFile .*/, `UserKnownHostsFile ${join(dir, 'known_hosts')}`);
+    writeFileSync(join(dir, 'ssh_config'), sshConfig);
+    lab.peerYaml({ path: join(dir, 'peer.yaml'), name: 'ci', sshConfig: join(dir, 'ssh_config') });
+    env = {
+      CI: 'true',
+      PEER_PROVISION: `${process.execPath} ${CLI}`,
+      SSH_PRIVATE_KEY: readFileSync(lab.identityPath, 'utf8'),
+      SSH_KNOWN_HOSTS: readFileSync(lab.knownHostsPath, 'utf8'),
+      SSH_KNOWN_HOSTS_FILE: join(dir, 'known_hosts'),
+    };
   });
-  timeEachTest(() => lab);
 
   test('plan writes a secret-free JSON artifact, exit 0 with changes pending; drift says 3', { skip, timeout: 120_000 }, async () => {
     assert.ok(!existsSync(join(dir, 'known_hosts')), 'known_hosts come from the job, not from before');

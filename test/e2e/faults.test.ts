@@ -15,13 +15,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import JSON5 from 'json5';
 import { sha256 } from '../../src/model/hash.js';
 import { CLI, explain, type JsonEvent, jsonEvents } from '../helpers.js';
 import { type Lab, labStatus, START_SSHD } from '../lab/lab.js';
-import { releaseLab, useLab } from '../lab/shared.js';
-import { record, timeEachTest } from '../timing/record.js';
+import { filesOf, labForFile } from '../lab/shared.js';
+import { record } from '../timing/record.js';
 import { CONFIG, down, filesWithSecrets, secretsOf, up } from './lab-helpers.js';
 
 const status = labStatus();
@@ -85,25 +85,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('faults during up and down', () => {
   let lab: Lab;
   let file: string;
-  const original = new Map<string, string>();
+  let original = new Map<string, string>();
   /** Where the last test left the lab: up (converged), down (the originals back), or unknown after a failure. */
   let state: 'up' | 'down' | 'unknown' = 'unknown';
 
-  before(
-    async () => {
-      if (skip) return;
-      lab = await useLab({ machines: 2 });
-      file = lab.peerYaml();
-      for (const m of MACHINES) original.set(m, lab.readFile(m, CONFIG));
-      state = 'down';
-    },
-    { timeout: 25 * 60_000 },
-  );
-
-  after(async () => {
-    await releaseLab();
+  labForFile(skip, { machines: 2 }, async (ready) => {
+    lab = ready;
+    file = lab.peerYaml();
+    original = filesOf(lab, MACHINES, CONFIG);
+    state = 'down';
   });
-  timeEachTest(() => lab);
 
   /** A peer.yaml with fresh auth keys: provided keys are single-use, and every up after a down joins again. */
   const fresh = () => (file = lab.peerYaml());
@@ -115,7 +106,7 @@ describe('faults during up and down', () => {
     for (const m of MACHINES) await startSsh(m);
     const r = wanted === 'up' ? await up(fresh()) : await down(file);
     assert.equal(r.code, 0, `bringing the lab ${wanted} before the test\n${explain(r)}`);
-    if (wanted === 'down') for (const m of MACHINES) original.set(m, lab.readFile(m, CONFIG));
+    if (wanted === 'down') original = filesOf(lab, MACHINES, CONFIG);
     state = wanted;
   }
 
@@ -263,7 +254,7 @@ describe('faults during up and down', () => {
     backByteForByte(name, edited ? 'm1' : undefined);
     await invariants(`${name}, after the re-run`, edited ? 'm1' : undefined);
     // the user's edit is now m1's config: what the next up backs up and the next down puts back
-    for (const m of MACHINES) original.set(m, lab.readFile(m, CONFIG));
+    original = filesOf(lab, MACHINES, CONFIG);
     state = 'down';
   }
 

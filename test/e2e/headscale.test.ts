@@ -5,11 +5,10 @@
  * `tailscale up`: a key without the machine's tags leaves no node behind and names the tags the key must carry.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { explain } from '../helpers.js';
 import { type Lab, labStatus } from '../lab/lab.js';
-import { releaseLab, useLab } from '../lab/shared.js';
-import { timeEachTest } from '../timing/record.js';
+import { labForFile } from '../lab/shared.js';
 import { assertNoLeak, down, secretsOf, tailnetIp, up } from './lab-helpers.js';
 
 const status = labStatus();
@@ -18,17 +17,9 @@ const skip: string | false = status.ok ? false : `lab cannot run: ${status.reaso
 describe('provider provided with tailnet.controlUrl: headscale as the control server', () => {
   let lab: Lab;
 
-  before(
-    async () => {
-      if (skip) return;
-      lab = await useLab({ machines: 2 });
-    },
-    { timeout: 25 * 60_000 },
-  );
-  after(async () => {
-    await releaseLab();
+  labForFile(skip, { machines: 2 }, async (ready) => {
+    lab = ready;
   });
-  timeEachTest(() => lab);
 
   /** The lab's peer.yaml, Tailscale installed without device policy, the control server named in peer.yaml. */
   const peerYaml = (key?: (m: string) => { file: string }) =>

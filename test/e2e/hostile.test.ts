@@ -7,11 +7,10 @@
  * on a private CA (curl --proto =https).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { explain, runCli } from '../helpers.js';
 import { defaultGatewayConfig, type Lab, labStatus } from '../lab/lab.js';
-import { releaseLab, useLab } from '../lab/shared.js';
-import { timeEachTest } from '../timing/record.js';
+import { labForFile } from '../lab/shared.js';
 import { CONFIG, config, down, tailnetIp, up } from './lab-helpers.js';
 
 const status = labStatus();
@@ -45,23 +44,14 @@ describe('hostile values on the machines', () => {
   let before1 = '';
   let before2 = '';
 
-  before(
-    async () => {
-      if (skip) return;
-      lab = await useLab({ machines: 2, configs: { m1: HOSTILE_CONFIG, m2: refConfig('m2') } });
-      assert.ok(lab.readFile('m2', CONFIG).includes(TOKEN_REF), "m2's config names its token by reference");
-      // read by the gateway up restarts (and by OpenClaw's CLI, which verify's message goes through)
-      lab.writeFile('m2', ENV_FILE, `OPENCLAW_GATEWAY_TOKEN=${lab.machine('m2').gatewayToken}\n`, 0o600);
-      before1 = lab.readFile('m1', CONFIG);
-      before2 = lab.readFile('m2', CONFIG);
-    },
-    { timeout: 25 * 60_000 },
-  );
-
-  after(async () => {
-    await releaseLab();
+  labForFile(skip, { machines: 2, configs: { m1: HOSTILE_CONFIG, m2: refConfig('m2') } }, async (ready) => {
+    lab = ready;
+    assert.ok(lab.readFile('m2', CONFIG).includes(TOKEN_REF), "m2's config names its token by reference");
+    // read by the gateway up restarts (and by OpenClaw's CLI, which verify's message goes through)
+    lab.writeFile('m2', ENV_FILE, `OPENCLAW_GATEWAY_TOKEN=${lab.machine('m2').gatewayToken}\n`, 0o600);
+    before1 = lab.readFile('m1', CONFIG);
+    before2 = lab.readFile('m2', CONFIG);
   });
-  timeEachTest(() => lab);
 
   const untouched = async () => {
     assert.equal(lab.readFile('m1', CONFIG), before1, 'm1 config untouched');

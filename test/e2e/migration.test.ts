@@ -10,11 +10,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { explain, ROOT, runCli } from '../helpers.js';
 import { type Lab, labStatus } from '../lab/lab.js';
-import { releaseLab, useLab } from '../lab/shared.js';
-import { timeEachTest } from '../timing/record.js';
+import { filesOf, labForFile } from '../lab/shared.js';
 import { assertNoLeak, CONFIG, config, down, secretsOf, up } from './lab-helpers.js';
 
 /** The last commit whose `up` gave peers each other's gateway token. */
@@ -38,26 +37,18 @@ describe('migration from the previous version (gateway tokens shared, sessions_s
   let lab: Lab;
   let file: string;
   let previous: string;
-  const original = new Map<string, string>();
+  let original = new Map<string, string>();
 
-  before(
-    async () => {
-      if (skip) return;
-      // the previous version's source, with this one's node_modules (the same dependencies), compiled
-      previous = mkdtempSync(join(tmpdir(), 'pp-previous-'));
-      execFileSync('sh', ['-c', `git -C "${ROOT}" archive ${PREVIOUS} | tar -x -C "${previous}"`]);
-      symlinkSync(join(ROOT, 'node_modules'), join(previous, 'node_modules'));
-      execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(previous, 'tsconfig.json')]);
-      lab = await useLab({ machines: 2 });
-      file = lab.peerYaml();
-      for (const m of ['m1', 'm2']) original.set(m, lab.readFile(m, CONFIG));
-    },
-    { timeout: 25 * 60_000 },
-  );
-  after(async () => {
-    await releaseLab();
+  labForFile(skip, { machines: 2 }, async (ready) => {
+    // the previous version's source, with this one's node_modules (the same dependencies), compiled
+    previous = mkdtempSync(join(tmpdir(), 'pp-previous-'));
+    execFileSync('sh', ['-c', `git -C "${ROOT}" archive ${PREVIOUS} | tar -x -C "${previous}"`]);
+    symlinkSync(join(ROOT, 'node_modules'), join(previous, 'node_modules'));
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(previous, 'tsconfig.json')]);
+    lab = ready;
+    file = lab.peerYaml();
+    original = filesOf(lab, ['m1', 'm2'], CONFIG);
   });
-  timeEachTest(() => lab);
 
   // the previous version always passed --advertise-tags, which headscale refuses with a pre-auth key: the machines
   // are put on the tailnet by hand first (as that version's users on Tailscale had them, with its tags:

@@ -11,14 +11,14 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { parse as parseHujson } from 'jsonc-parser';
 import { type CliResult, explain, ROOT } from '../helpers.js';
 import { CACHE_DIR, type Lab, labStatus } from '../lab/lab.js';
 import { type PulumiHome, preparePulumiHome } from '../lab/pulumi-home.js';
-import { releaseLab, useLab } from '../lab/shared.js';
+import { filesOf, labForFile } from '../lab/shared.js';
 import { type ApiDouble, startApiDouble } from '../tailnet/api-double.js';
-import { record, timeEachTest } from '../timing/record.js';
+import { record } from '../timing/record.js';
 import { assertNoLeak, CONFIG, secretsOf, tailnetIp } from './lab-helpers.js';
 
 const status = labStatus();
@@ -57,14 +57,15 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
   let file: string;
   let env: NodeJS.ProcessEnv;
   let pulumi: PulumiHome;
-  const original = new Map<string, string>();
+  let original = new Map<string, string>();
   /** The stack's state in its file backend, beside peer.yaml. */
   const stackFile = () => join(dirname(file), 'stacks', 'lab', '.pulumi', 'stacks', 'peer-provision', 'lab.json');
 
-  before(
-    async () => {
-      if (skip) return;
-      lab = await useLab({ machines: 2 });
+  labForFile(
+    skip,
+    { machines: 2 },
+    async (ready) => {
+      lab = ready;
       api = await startApiDouble({ clients: [CLIENT], backend: lab.headscale.apiBackend(), policy: USER_POLICY });
       pulumi = preparePulumiHome(join(lab.stateDir, 'pulumi-home'), CACHE_DIR);
       // (the stack's local state is intended here: a lab run is not a throwaway CI runner's only copy)
@@ -82,16 +83,12 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
         machine: (_n, e) => ({ ...e, tailscale: { hostname: e.tailscale.hostname, installUrl: e.tailscale.installUrl } }),
         top: { tailnet: { provider: 'pulumi', credentials: { oauthClientId: 'env:PP_TS_ID', oauthClientSecret: 'env:PP_TS_SECRET' }, keys: { expiry: '1h' } } },
       });
-      for (const m of ['m1', 'm2']) original.set(m, lab.readFile(m, CONFIG));
+      original = filesOf(lab, ['m1', 'm2'], CONFIG);
     },
-    { timeout: 25 * 60_000 },
+    async () => {
+      await api?.close();
+    },
   );
-
-  after(async () => {
-    await api?.close();
-    await releaseLab();
-  });
-  timeEachTest(() => lab);
 
   test('refusal: a policy that lets everything reach everything stops up before any machine is changed', { skip, timeout: 300_000 }, async () => {
     api.setPolicy('{"grants": [{"src": ["*"], "dst": ["*"], "ip": ["*"]}]}');

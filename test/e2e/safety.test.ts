@@ -10,11 +10,10 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { CLI, type CliResult, explain, runCli } from '../helpers.js';
 import { type Lab, labStatus } from '../lab/lab.js';
-import { releaseLab, useLab } from '../lab/shared.js';
-import { timeEachTest } from '../timing/record.js';
+import { labForFile } from '../lab/shared.js';
 import { CONFIG, down, tailnetIp, up } from './lab-helpers.js';
 
 const status = labStatus();
@@ -44,18 +43,9 @@ async function joinAsSomeoneElse(lab: Lab, machine: string, hostname: string): P
 describe('safety: configs, machines and nodes peer-provision must not harm', () => {
   let lab: Lab;
 
-  before(
-    async () => {
-      if (skip) return;
-      lab = await useLab({ machines: 2 });
-    },
-    { timeout: 25 * 60_000 },
-  );
-
-  after(async () => {
-    await releaseLab();
+  labForFile(skip, { machines: 2 }, async (ready) => {
+    lab = ready;
   });
-  timeEachTest(() => lab);
 
   test('a configPath that is a directory or a device is refused by plan and up; nothing is touched', { skip, timeout: 180_000 }, async () => {
     const before = [await snapshot(lab, 'm1'), await snapshot(lab, 'm2')];

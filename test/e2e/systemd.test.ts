@@ -12,13 +12,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import JSON5 from 'json5';
 import { sha256 } from '../../src/model/hash.js';
 import { explain, runCli } from '../helpers.js';
 import { type Lab, labStatus } from '../lab/lab.js';
-import { releaseLab, useLab } from '../lab/shared.js';
-import { timeEachTest } from '../timing/record.js';
+import { filesOf, labForFile } from '../lab/shared.js';
 import { assertNoLeak, down, filesWithSecrets, listening, secretsOf, tailnetIp, up } from './lab-helpers.js';
 
 const status = labStatus(['supervisor', 'systemd']);
@@ -28,7 +27,7 @@ const out = explain;
 describe('systemd machines: a user unit, a non-root user with sudo, tailscaled as a service', () => {
   let lab: Lab;
   let file: string;
-  const original = new Map<string, string>();
+  let original = new Map<string, string>();
   const cfg = (m: string) => lab.machine(m).configPath;
   const config = (m: string) => JSON5.parse(lab.readFile(m, cfg(m))) as { gateway: Record<string, any> };
   const user = (m: string, cmd: string) => lab.runAsUser(m, cmd);
@@ -38,20 +37,11 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
   const bytes = (names: string[]) => names.map((m) => lab.readFile(m, cfg(m)));
   const pair = (a: string, b: string, path: string) => lab.peerYaml({ machines: [a, b], path: join(lab.stateDir, path), name: path.replace(/\.yaml$/, '') });
 
-  before(
-    async () => {
-      if (skip) return;
-      lab = await useLab({ machines: 3, kinds: ['systemd', 'systemd', 'supervisor'] });
-      file = lab.peerYaml({ path: join(lab.stateDir, 'lab.yaml') });
-      for (const m of ['m1', 'm2', 'm3']) original.set(m, lab.readFile(m, cfg(m)));
-    },
-    { timeout: 25 * 60_000 },
-  );
-
-  after(async () => {
-    await releaseLab();
+  labForFile(skip, { machines: 3, kinds: ['systemd', 'systemd', 'supervisor'] }, async (ready) => {
+    lab = ready;
+    file = lab.peerYaml({ path: join(lab.stateDir, 'lab.yaml') });
+    original = filesOf(lab, ['m1', 'm2', 'm3'], cfg);
   });
-  timeEachTest(() => lab);
 
   test('the machine: systemd PID 1, ssh as lab (root refused), passwordless sudo, lingering, the gateway a user unit', { skip, timeout: 60_000 }, async () => {
     for (const m of ['m1', 'm2']) {

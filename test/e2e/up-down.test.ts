@@ -10,12 +10,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { sha256 } from '../../src/model/hash.js';
 import { explain, jsonDocument, jsonEvents, runCli } from '../helpers.js';
 import { type Lab, labStatus, MACHINE_REPO } from '../lab/lab.js';
-import { releaseLab, useLab } from '../lab/shared.js';
-import { record, timeEachTest } from '../timing/record.js';
+import { filesOf, labForFile } from '../lab/shared.js';
+import { record } from '../timing/record.js';
 import {
   assertNoLeak,
   CONFIG,
@@ -56,25 +56,16 @@ const USER_CONFIG = (token: string) => `// my gateway (hand-written JSON5)
 describe('up, verify, status, down against the lab', () => {
   let lab: Lab;
   let file: string;
-  const original = new Map<string, string>();
+  let original = new Map<string, string>();
 
-  before(
-    async () => {
-      if (skip) return;
-      lab = await useLab({ machines: 2, configs: { m1: USER_CONFIG } });
-      // m1's config lives in a dotfiles folder; its gateway reads it through the link
-      const linked = await lab.run('m1', `mkdir -p /root/dotfiles && mv ${CONFIG} ${DOTFILE} && ln -s ${LINK} ${CONFIG}`);
-      assert.equal(linked.code, 0, linked.stderr);
-      file = lab.peerYaml();
-      for (const m of ['m1', 'm2']) original.set(m, lab.readFile(m, CONFIG));
-    },
-    { timeout: 25 * 60_000 },
-  );
-
-  after(async () => {
-    await releaseLab();
+  labForFile(skip, { machines: 2, configs: { m1: USER_CONFIG } }, async (ready) => {
+    lab = ready;
+    // m1's config lives in a dotfiles folder; its gateway reads it through the link
+    const linked = await lab.run('m1', `mkdir -p /root/dotfiles && mv ${CONFIG} ${DOTFILE} && ln -s ${LINK} ${CONFIG}`);
+    assert.equal(linked.code, 0, linked.stderr);
+    file = lab.peerYaml();
+    original = filesOf(lab, ['m1', 'm2'], CONFIG);
   });
-  timeEachTest(() => lab);
 
   // Run on m1 itself, as someone who runs peer-provision on one of their machines does: m1 is `ssh: local`, m2 is
   // reached over ssh (every other file runs the tool from the host, over ssh to every machine).

@@ -7,7 +7,8 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { record } from '../timing/record.js';
+import { after, before } from 'node:test';
+import { record, timeEachTest } from '../timing/record.js';
 import {
   currentLab,
   defaultGatewayConfig,
@@ -36,6 +37,32 @@ export interface UseLabOptions {
 /** Written into the lock by test/run.ts once its lab is up ("ok") or could not be built ("failed: …"). */
 export const RUN_LAB_READY = join(LOCK_DIR, 'run-ready');
 const inRun = () => Boolean(process.env.PEER_LAB_RUN);
+
+/**
+ * An e2e file's lab, called in its describe(): before the file's tests the lab (useLab), then `setUp` (the file's own
+ * preparation, given the lab); after them `tearDown`, then the lab released; each test timed. Nothing runs when the
+ * lab cannot run here (`skip`: why).
+ */
+export function labForFile(skip: string | false, options: UseLabOptions, setUp: (lab: Lab) => Promise<void> | void, tearDown?: () => Promise<void>): void {
+  let lab: Lab | undefined;
+  before(
+    async () => {
+      if (skip) return;
+      lab = await useLab(options);
+      await setUp(lab);
+    },
+    { timeout: 25 * 60_000 },
+  );
+  after(async () => {
+    await tearDown?.();
+    await releaseLab();
+  });
+  timeEachTest(() => lab);
+}
+
+/** Each machine's file at `path` as it is now: the bytes a file's down must put back. */
+export const filesOf = (lab: Lab, machines: string[], path: string | ((machine: string) => string)): Map<string, string> =>
+  new Map(machines.map((m) => [m, lab.readFile(m, typeof path === 'string' ? path : path(m))]));
 
 /** The run's lab, reset for this file, or a lab of its own. */
 export async function useLab(opts: UseLabOptions = {}): Promise<Lab> {
