@@ -14,6 +14,7 @@ import { loadSpec } from '../../src/peer-yaml/load.js';
 import { makeStep } from '../../src/plan/step.js';
 import type { StepInputs } from '../../src/plan/step-kinds.js';
 import { type Plan, type Step, type StepOf, summarise } from '../../src/plan/types.js';
+import { machineState } from '../fixtures/machine-state.js';
 import { writeTemp } from '../helpers.js';
 import { type Answer, FakeRemote, type Sent } from './fake-remote.js';
 
@@ -30,26 +31,7 @@ const TOKENS = { m1: 'm1-token-AAAAAAAAAAAAAAAAAAAAAAAAAAAA', m2: 'm2-token-BBBB
 /** The A2A token each way: m1 presents m1m2 to m2, m2 presents m2m1 to m1. */
 const A2A = { m1m2: 'a2a-m1-to-m2-CCCCCCCCCCCCCCCCCCCCCCCCC', m2m1: 'a2a-m2-to-m1-DDDDDDDDDDDDDDDDDDDDDDDDD' };
 
-function state(ip?: string): MachineState {
-  return {
-    os: 'linux',
-    arch: 'x86_64',
-    user: 'root',
-    tailscale: { installed: true, loggedIn: Boolean(ip), backendState: ip ? 'Running' : 'NeedsLogin', tags: [], ip },
-    gateway: {
-      installed: true,
-      configPath: '/root/.openclaw/openclaw.json',
-      configExists: true,
-      toolsAllow: [],
-      a2a: { peers: {} },
-      allowedOrigins: [],
-      backupExists: false,
-      serviceManager: 'supervisor',
-      pid: 42,
-      listening: ['127.0.0.1'],
-    },
-  };
-}
+const state = (ip?: string): MachineState => machineState({ tailscale: { loggedIn: Boolean(ip), backendState: ip ? 'Running' : 'NeedsLogin', ip } });
 
 function world(answers: Record<string, Record<string, Answer>> = {}) {
   const sent: Sent[] = [];

@@ -6,6 +6,7 @@ import { loadSpec } from '../../src/peer-yaml/load.js';
 import { plan } from '../../src/plan/index.js';
 import { type Desired, type NodeKeys, nodeKeyPlan, planMachineDown, planMachineUp } from '../../src/plan/machine.js';
 import { mergePolicy } from '../../src/tailnet/policy/merge.js';
+import { machineState } from '../fixtures/machine-state.js';
 import { writeTemp } from '../helpers.js';
 
 /** The join of a stack whose provider mints the keys. */
@@ -34,15 +35,9 @@ const want = (extra: Desired = {}): Desired => ({
 
 /** A machine as up leaves it: joined, patched, restarted on its tailnet address, peer files written. */
 function converged(): MachineState {
-  return {
-    os: 'linux',
-    arch: 'x86_64',
-    user: 'root',
-    tailscale: { installed: true, loggedIn: true, backendState: 'Running', hostname: 'm1', tags: [...m1.tags], ip: '100.64.0.1' },
+  return machineState({
+    tailscale: { loggedIn: true, backendState: 'Running', hostname: 'm1', tags: [...m1.tags], ip: '100.64.0.1' },
     gateway: {
-      installed: true,
-      configPath: '/root/.openclaw/openclaw.json',
-      configExists: true,
       mode: 'local',
       bind: 'tailnet',
       port: 18789,
@@ -52,15 +47,13 @@ function converged(): MachineState {
       a2a: { enabled: true, rateLimitPerMinute: 30, peers: { m2: { url: M2_URL, token: true, outboundToken: true } } },
       allowedOrigins: ['http://127.0.0.1:18789'],
       backupExists: true,
-      serviceManager: 'supervisor',
-      pid: 42,
       listening: ['127.0.0.1', '100.64.0.1'],
     },
     peerFilesHash: 'digest',
     recorded: [
       { id: 'abc123', path: '/root/.openclaw/openclaw.json', kind: 'file', absent: false, edited: false, appliedSame: true, origSame: false, origPort: 18789 },
     ],
-  };
+  });
 }
 const observed = (state: MachineState) => ({ status: 'observed' as const, state });
 const resources = (actions: { resource: string; op: string }[]) => actions.map((a) => `${a.op} ${a.resource}`);

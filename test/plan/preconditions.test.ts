@@ -5,6 +5,7 @@ import { loadSpec } from '../../src/peer-yaml/load.js';
 import { plan } from '../../src/plan/index.js';
 import { machinePreconditions } from '../../src/plan/preconditions.js';
 import { makeStep } from '../../src/plan/step.js';
+import { machineState } from '../fixtures/machine-state.js';
 import { writeTemp } from '../helpers.js';
 
 const spec = loadSpec(
@@ -21,25 +22,13 @@ const [m1, m2] = spec.machines;
 /** A fresh machine: nothing of Tailscale, OpenClaw there, run by a supervisor, as root, with curl. */
 function fresh(over: Partial<MachineState> = {}, gateway: Partial<MachineState['gateway']> = {}): MachineState {
   return {
-    os: 'linux',
-    arch: 'x86_64',
-    user: 'bob',
-    root: { via: 'root' },
-    curl: true,
-    tailscale: { installed: false, loggedIn: false, tags: [] },
-    gateway: {
-      installed: true,
-      configExists: true,
-      configPath: '/home/bob/.openclaw/openclaw.json',
-      toolsAllow: [],
-      a2a: { peers: {} },
-      allowedOrigins: [],
-      backupExists: false,
-      serviceManager: 'supervisor',
-      pid: 42,
-      listening: ['127.0.0.1'],
-      ...gateway,
-    },
+    ...machineState({
+      user: 'bob',
+      root: { via: 'root' },
+      curl: true,
+      tailscale: { installed: false, backendState: undefined },
+      gateway: { configPath: '/home/bob/.openclaw/openclaw.json', ...gateway },
+    }),
     ...over,
   };
 }

@@ -8,6 +8,7 @@ import { plan } from '../../src/plan/index.js';
 import { planMachineDown, planMachineUp, restoreMode } from '../../src/plan/machine.js';
 import { isTailnetAddress } from '../../src/plan/node.js';
 import type { Plan } from '../../src/plan/types.js';
+import { machineState } from '../fixtures/machine-state.js';
 import { writeTemp } from '../helpers.js';
 
 /** The join of a stack whose provider mints the keys. */
@@ -24,28 +25,10 @@ machines:
 `),
   );
 
-function fresh(over: Partial<MachineState> = {}): MachineState {
-  return {
-    os: 'linux',
-    arch: 'x86_64',
-    user: 'root',
-    machineId: 'id-1',
-    tailscale: { installed: true, loggedIn: false, backendState: 'NeedsLogin', tags: [] },
-    gateway: {
-      installed: true,
-      configPath: '/root/.openclaw/openclaw.json',
-      configKind: 'file',
-      configExists: true,
-      toolsAllow: [],
-      a2a: { peers: {} },
-      allowedOrigins: [],
-      backupExists: false,
-      serviceManager: 'supervisor',
-      listening: ['127.0.0.1'],
-    },
-    ...over,
-  };
-}
+const fresh = (over: Partial<MachineState> = {}): MachineState => ({
+  ...machineState({ machineId: 'id-1', gateway: { configKind: 'file', pid: undefined } }),
+  ...over,
+});
 /** Every machine's blockers, with the machine they stand on. */
 const blockers = (p: Plan) => p.blockers.map((b) => ({ machine: b.where, reason: b.reason, fix: b.fix }));
 const observed = (state: MachineState) => ({ status: 'observed' as const, state });

@@ -5,36 +5,15 @@ import type { MachineState } from '../../src/observe/types.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
 import { plan } from '../../src/plan/index.js';
 import { staleness } from '../../src/plan/stale.js';
+import { machineState } from '../fixtures/machine-state.js';
 import { writeTemp } from '../helpers.js';
 
 const yaml = (port = 18789) =>
   `version: 1\nname: lab\ntailnet: { provider: provided }\nmachines:\n  m1: { ssh: lab-m1, tailscale: { authKey: env:K1 }, gateway: { port: ${port} } }\n  m2: { ssh: lab-m2, tailscale: { authKey: env:K2 } }\n`;
 const spec = loadSpec(writeTemp(yaml()));
 
-function state(over: Partial<MachineState['gateway']> = {}): MachineState {
-  return {
-    os: 'linux',
-    arch: 'x86_64',
-    user: 'root',
-    tailscale: { installed: true, loggedIn: false, backendState: 'NeedsLogin', tags: [] },
-    gateway: {
-      installed: true,
-      configPath: '/root/.openclaw/openclaw.json',
-      configExists: true,
-      bind: 'loopback',
-      port: 18789,
-      toolsAllow: [],
-      a2a: { peers: {} },
-      allowedOrigins: [],
-      backupExists: false,
-      serviceManager: 'supervisor',
-      pid: 42,
-      listening: ['127.0.0.1'],
-      tokenHash: 'a'.repeat(64),
-      ...over,
-    },
-  };
-}
+const state = (over: Partial<MachineState['gateway']> = {}): MachineState =>
+  machineState({ gateway: { bind: 'loopback', port: 18789, tokenHash: 'a'.repeat(64), ...over } });
 const make = (s = spec, m1 = state(), policy: { text: string; ours: string[] } | { unread: string } = { unread: 'not needed' }) =>
   plan({
     spec: s,
