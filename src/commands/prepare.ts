@@ -8,7 +8,7 @@ import { sha256 } from '../model/hash.js';
 import { decideA2aTokens, tokensInPlace } from '../observe/a2a-tokens.js';
 import { observeAll } from '../observe/index.js';
 import { observePolicy } from '../observe/tailnet.js';
-import { assertTokenReferencesUsable, decideToken, tokenBlockers } from '../observe/tokens.js';
+import { assertTokenReferencesUsable, decideToken } from '../observe/tokens.js';
 import type { PolicyObservation } from '../observe/types.js';
 import type { Spec } from '../peer-yaml/types.js';
 import { peersOf } from '../peer-yaml/types.js';
@@ -89,8 +89,6 @@ export async function prepare(spec: Spec, command: 'up' | 'down', transport: Tra
       desired,
       countAsJoined: options.outside,
       nodeKeys: command === 'up' ? options.nodeKeys : undefined,
-      // a weak token in a config is replaced only with the user's consent
-      machineBlockers: command === 'up' ? tokenBlockers(spec, observed) : undefined,
       localBlockers,
     });
   let result = planWith(options.local);

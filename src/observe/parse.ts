@@ -167,6 +167,7 @@ export function parseObservation(stdout: string, stackPeers: readonly string[] =
       authMode: get(config, 'gateway', 'auth', 'mode') as string | undefined,
       // a reference is a token that is set: its hash is the reference's, which changes when the reference does
       tokenHash: tokenRef ? sha256(JSON.stringify(token)) : typeof token === 'string' ? sha256(token) : undefined,
+      tokenProblem: typeof token === 'string' && !tokenRef ? tokenProblem(token) : undefined,
       toolsAllow: Array.isArray(allow) ? allow.map(String) : [],
       origToolsAllow: origToolsAllow(origText),
       a2a: readA2a(config),

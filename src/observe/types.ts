@@ -73,6 +73,8 @@ export interface MachineState {
     authMode?: string;
     /** sha256 of gateway.auth.token, hex; undefined when no token is set. */
     tokenHash?: string;
+    /** The token written in the config breaks the token rule: why (src/peer-yaml/token-rule.ts; never the token). */
+    tokenProblem?: string;
     toolsAllow: string[];
     /** gateway.tools.allow of the user's original config (peer-provision's backup); undefined: no backup, or unreadable. */
     origToolsAllow?: string[];

@@ -2,9 +2,10 @@
 import { sha256 } from '../model/hash.js';
 import type { MachineObservation, PolicyObservation } from '../observe/types.js';
 import type { Spec } from '../peer-yaml/types.js';
+import { machinePreconditions } from './blockers/preconditions.js';
+import { describeNode, downBlockers, duplicateMachines, tailscaledBlockers, upBlockers } from './blockers/safety.js';
+import { weakTokenBlockers } from './blockers/tokens.js';
 import { type Desired, downNotes, type NodeKeys, nodeKeyPlan, planMachineDown, planMachineUp } from './machine.js';
-import { machinePreconditions } from './preconditions.js';
-import { describeNode, downBlockers, duplicateMachines, tailscaledBlockers, upBlockers } from './safety.js';
 import type { JoinWith } from './step-kinds.js';
 import { planTailnet } from './tailnet.js';
 import {
@@ -33,8 +34,6 @@ export interface PlanInput {
   desired?: Map<string, Desired>;
   /** up: node key expiry against this time and window (rotate: re-key); absent: nothing said about node keys. */
   nodeKeys?: Omit<NodeKeys, 'provider'>;
-  /** Blockers found in what observe read privately (a weak token in a config): verdicts only, never the secret. */
-  machineBlockers?: Map<string, Blocker[]>;
   /** Blockers found on this side (a secret, the Pulumi CLI, credentials, the state): they come first. */
   localBlockers?: PlanBlocker[];
 }
@@ -57,10 +56,13 @@ export function plan(input: PlanInput): Plan {
     if (duplicate) blockers.push(duplicate);
     if (observation.status === 'observed') blockers.push(...tailscaledBlockers(machine, observation.state));
     if (command === 'up' && observation.status === 'observed') {
-      blockers.push(...upBlockers(machine, observation.state), ...machinePreconditions(machine, observation.state, actions));
+      blockers.push(
+        ...upBlockers(machine, observation.state),
+        ...machinePreconditions(machine, observation.state, actions),
+        ...weakTokenBlockers(machine, observation.state),
+      );
     }
     if (command === 'down' && observation.status === 'observed') blockers.push(...downBlockers(spec.name, observation.state));
-    blockers.push(...(input.machineBlockers?.get(machine.name) ?? []));
     const keyNote = keys && observation.status === 'observed' ? nodeKeyPlan(machine, observation.state, keys).note : undefined;
     const notes =
       observation.status !== 'observed'

@@ -4,8 +4,11 @@ import { test } from 'node:test';
 import { InputError } from '../../src/errors.js';
 import type { Observed } from '../../src/observe/index.js';
 import { type Private, parseObservation } from '../../src/observe/parse.js';
-import { assertTokenReferencesUsable, decideToken, tokenBlockers } from '../../src/observe/tokens.js';
+import { assertTokenReferencesUsable, decideToken } from '../../src/observe/tokens.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
+import { tokenProblem } from '../../src/peer-yaml/token-rule.js';
+import type { Spec } from '../../src/peer-yaml/types.js';
+import { weakTokenBlockers } from '../../src/plan/blockers/tokens.js';
 import { gatewayChanges } from '../../src/plan/machine.js';
 import { writeTemp } from '../helpers.js';
 import { facts, observeStdout } from './observe-output.js';
@@ -42,11 +45,21 @@ const observed = (token: string | undefined): Observed => ({
         backupExists: false,
         serviceManager: 'supervisor',
         listening: [],
+        tokenProblem: token === undefined ? undefined : tokenProblem(token),
       },
     },
   },
   private: { token, home: '/root' } as unknown as Private,
 });
+/** Each machine's blockers for a weak token, as the planner finds them, by machine (none: left out). */
+const tokenBlockers = (spec: Spec, observed: Map<string, Observed>) =>
+  new Map(
+    spec.machines.flatMap((m) => {
+      const o = observed.get(m.name)?.observation;
+      const found = o?.status === 'observed' ? weakTokenBlockers(m, o.state) : [];
+      return found.length ? [[m.name, found] as const] : [];
+    }),
+  );
 
 test('generate keeps a strong existing token and makes one when there is none', () => {
   const spec = loadSpec(writeTemp(yaml()));
@@ -146,4 +159,14 @@ test('a token with a reference inside it is a token like any other: only a whole
   );
   assert.equal(priv.token, token);
   assert.equal(priv.tokenRef, undefined);
+});
+
+test('observe says why a token written in the config breaks the rule, never the token; the planner blocks on it', () => {
+  const weak = 'x"\noutput = "/tmp/p"';
+  const config = JSON.stringify({ gateway: { mode: 'local', bind: 'loopback', port: 18789, auth: { mode: 'token', token: weak } } });
+  const { state } = parseObservation(observeStdout(facts('os=linux\nconfig=/root/.openclaw/openclaw.json\nconfig_exists=1\n'), { config }));
+  assert.match(state.gateway.tokenProblem ?? '', /^holds characters a token may not have \(a double quote, a line break/);
+  assert.ok(!JSON.stringify(state).includes('/tmp/p'), 'the state holds no part of the token');
+  const spec = loadSpec(writeTemp(yaml()));
+  assert.equal(weakTokenBlockers(spec.machines[0]!, state).length, 1);
 });

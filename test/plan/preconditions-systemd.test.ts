@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import { parseObservation } from '../../src/observe/parse.js';
 import type { MachineState } from '../../src/observe/types.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
+import { machinePreconditions } from '../../src/plan/blockers/preconditions.js';
 import { plan } from '../../src/plan/index.js';
-import { machinePreconditions } from '../../src/plan/preconditions.js';
 import { makeStep } from '../../src/plan/step.js';
 import { writeTemp } from '../helpers.js';
 import { facts, observeStdout } from '../observe/observe-output.js';
@@ -26,7 +26,7 @@ config=/home/lab/.openclaw/openclaw.json
 config_exists=1
 backup=0
 listening=127.0.0.1:18789`),
-    { config: '{ gateway: { mode: "local", bind: "loopback", port: 18789, auth: { mode: "token", token: "t" } } }', tailscaleStatus: '' },
+    { config: '{ gateway: { mode: "local", bind: "loopback", port: 18789, auth: { mode: "token", token: "c3Ryb25nLXRva2VuLWZvci10ZXN0cy0wMTIz" } } }', tailscaleStatus: '' },
   );
 const state = (more: string) => parseObservation(observeOutput(more)).state;
 const m1 = loadSpec(

@@ -1,10 +1,10 @@
 // The rules that keep up and down from losing a user's config or locking the operator out. Pure: from the
 // spec and what was observed to blockers (nothing is touched on any machine while one stands) and notes.
-import type { MachineState } from '../observe/types.js';
-import type { MachineSpec } from '../peer-yaml/types.js';
-import { restoreMode } from './machine.js';
-import { isJoined, isLegacyNode, isStackNode, isTailnetAddress } from './node.js';
-import type { Blocker } from './types.js';
+import type { MachineState } from '../../observe/types.js';
+import type { MachineSpec } from '../../peer-yaml/types.js';
+import { restoreMode } from '../machine.js';
+import { isJoined, isLegacyNode, isStackNode, isTailnetAddress } from '../node.js';
+import type { Blocker } from '../types.js';
 
 /** Where the node is now, in a person's words. */
 export function describeNode(state: MachineState): string {

@@ -2,9 +2,9 @@
 // spec, state and actions give the same blockers. A blocker names the cause and the fix, and `up` refuses
 // while there is one (np's rule: check prerequisites before changing anything). plan/safety.ts has the rules
 // that protect a user's config and connection; these are the ones a fresh machine fails first.
-import type { MachineState } from '../observe/types.js';
-import type { MachineSpec } from '../peer-yaml/types.js';
-import type { Blocker, Step } from './types.js';
+import type { MachineState } from '../../observe/types.js';
+import type { MachineSpec } from '../../peer-yaml/types.js';
+import type { Blocker, Step } from '../types.js';
 
 export const SUPPORTED_OS = ['linux', 'darwin'];
 
