@@ -5,7 +5,7 @@ import { EXIT, PeerProvisionError } from '../errors.js';
 import { renderSummary } from '../output/summary.js';
 import type { View } from '../output/view.js';
 import type { Spec } from '../peer-yaml/types.js';
-import type { NodeKeys } from '../plan/machine.js';
+import type { NodeKeys } from '../plan/node-keys.js';
 import { isEmpty, type Plan } from '../plan/types.js';
 import type { CommonOptions } from '../program.js';
 import { type CheckResult, renderChecks, verify } from '../verify/index.js';

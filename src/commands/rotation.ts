@@ -2,7 +2,7 @@
 // where up's are, src/observe/a2a-tokens.ts).
 import { UsageError } from '../errors.js';
 import { durationSeconds } from '../peer-yaml/duration.js';
-import { DEFAULT_REKEY_WINDOW_SECONDS, type NodeKeys } from '../plan/machine.js';
+import { DEFAULT_REKEY_WINDOW_SECONDS, type NodeKeys } from '../plan/node-keys.js';
 
 /** What rotate (and plan --for rotate) does about node keys: re-key within the window, unless --only tokens. */
 export function rotateNodeKeys(options: { rekeyWithin?: string; only?: 'tokens' | 'keys' }, now: number): Omit<NodeKeys, 'provider'> {

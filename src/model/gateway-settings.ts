@@ -1,6 +1,6 @@
 // The OpenClaw settings peer-provision manages, in one place: their paths, the values up sets (the patch), what
 // "someone else edited the config" ignores, and what down undoes (the reverse patch). The planner's field changes
-// (src/plan/machine.ts) name the same paths.
+// (src/plan/gateway.ts) name the same paths.
 //
 // Peers talk through OpenClaw's own A2A channel (docs/channels/a2a.md in the openclaw package): each machine lists
 // each of its peers under channels.a2a.peers.<peer> with `token` (what that peer presents here), `url` (the peer's

@@ -5,7 +5,10 @@ import type { Spec } from '../peer-yaml/types.js';
 import { machinePreconditions } from './blockers/preconditions.js';
 import { describeNode, downBlockers, duplicateMachines, tailscaledBlockers, upBlockers } from './blockers/safety.js';
 import { weakTokenBlockers } from './blockers/tokens.js';
-import { type Desired, downNotes, type NodeKeys, nodeKeyPlan, planMachineDown, planMachineUp } from './machine.js';
+import type { Desired } from './gateway.js';
+import { downNotes, planMachineDown } from './machine-down.js';
+import { planMachineUp } from './machine-up.js';
+import { type NodeKeys, nodeKeyPlan } from './node-keys.js';
 import type { JoinWith } from './step-kinds.js';
 import { planTailnet } from './tailnet.js';
 import {

@@ -2,7 +2,7 @@
 // the resource it acts on (how the plan shows it), its title (progress lines, --json step events, "stopped at …")
 // and the script from templates/ it runs on its machine (the tailnet's kinds run on this host). The rows' order is
 // the order a machine's steps run in: chain() sorts by it. Its executor is in apply/executors/ (a kind without one
-// does not compile); the planner decides when it is needed (machine.ts, tailnet.ts).
+// does not compile); the planner decides when it is needed (machine-up.ts, machine-down.ts, tailnet.ts).
 import type { ServiceManager } from '../observe/types.js';
 
 /** What a step acts on, as a person reads it in the plan (`+ tailnet-node join the tailnet as …`). */

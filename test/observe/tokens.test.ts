@@ -9,7 +9,7 @@ import { loadSpec } from '../../src/peer-yaml/load.js';
 import { tokenProblem } from '../../src/peer-yaml/token-rule.js';
 import type { Spec } from '../../src/peer-yaml/types.js';
 import { weakTokenBlockers } from '../../src/plan/blockers/tokens.js';
-import { gatewayChanges } from '../../src/plan/machine.js';
+import { gatewayChanges } from '../../src/plan/gateway.js';
 import { writeTemp } from '../helpers.js';
 import { facts, observeStdout } from './observe-output.js';
 

@@ -26,7 +26,10 @@ config=/home/lab/.openclaw/openclaw.json
 config_exists=1
 backup=0
 listening=127.0.0.1:18789`),
-    { config: '{ gateway: { mode: "local", bind: "loopback", port: 18789, auth: { mode: "token", token: "c3Ryb25nLXRva2VuLWZvci10ZXN0cy0wMTIz" } } }', tailscaleStatus: '' },
+    {
+      config: '{ gateway: { mode: "local", bind: "loopback", port: 18789, auth: { mode: "token", token: "c3Ryb25nLXRva2VuLWZvci10ZXN0cy0wMTIz" } } }',
+      tailscaleStatus: '',
+    },
   );
 const state = (more: string) => parseObservation(observeOutput(more)).state;
 const m1 = loadSpec(

@@ -6,7 +6,7 @@
 import { a2aSecrets, a2aUrl } from '../../model/gateway-settings.js';
 import type { Observed } from '../../observe/index.js';
 import type { Spec } from '../../peer-yaml/types.js';
-import { isJoined } from '../../plan/machine.js';
+import { isJoined } from '../../plan/node.js';
 
 /** One machine's side of a pair: its entry for the other machine. */
 export interface PairSide {

@@ -5,7 +5,7 @@ import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import type { Spec } from '../../peer-yaml/types.js';
 import { plan } from '../../plan/index.js';
-import { DEFAULT_REKEY_WINDOW_SECONDS, type NodeKeys } from '../../plan/machine.js';
+import { DEFAULT_REKEY_WINDOW_SECONDS, type NodeKeys } from '../../plan/node-keys.js';
 import type { Plan, PlanBlocker } from '../../plan/types.js';
 import type { CommonOptions } from '../../program.js';
 import { Transport } from '../../transport/remote.js';

@@ -2,7 +2,7 @@ import { EXIT } from '../../errors.js';
 import { observeAll } from '../../observe/index.js';
 import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
-import { isJoined } from '../../plan/machine.js';
+import { isJoined } from '../../plan/node.js';
 import type { CommonOptions } from '../../program.js';
 import { Transport } from '../../transport/remote.js';
 import { observedEndpoints, verify } from '../../verify/index.js';

@@ -2,7 +2,7 @@
 import { UsageError } from '../../errors.js';
 import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
-import { DEFAULT_REKEY_WINDOW_SECONDS } from '../../plan/machine.js';
+import { DEFAULT_REKEY_WINDOW_SECONDS } from '../../plan/node-keys.js';
 import { converge, type UpOptions } from '../converge.js';
 import { readPlanFile } from '../saved-plan.js';
 

@@ -2,7 +2,7 @@
 // spec and what was observed to blockers (nothing is touched on any machine while one stands) and notes.
 import type { MachineState } from '../../observe/types.js';
 import type { MachineSpec } from '../../peer-yaml/types.js';
-import { restoreMode } from '../machine.js';
+import { restoreMode } from '../machine-down.js';
 import { isJoined, isLegacyNode, isStackNode, isTailnetAddress } from '../node.js';
 import type { Blocker } from '../types.js';
 
