@@ -6,6 +6,8 @@
 //   observe/                 never imports the later stages (plan, apply, verify) nor the commands
 //   plan/                    pure: no I/O, no apply/verify/commands/transport; tailnet/policy/ is pure too
 //   apply/ and verify/       never import each other: the commands call one, then the other
+//   console/                 the terminal (redacted stdout/stderr, colour, prompts): a leaf over model/ and errors.ts
+//   output/                  the presentation (views, the rendered plan, JSON events): used at run time by commands only
 //   commands/                imported only by cli.ts, lazily (import()); a command imports the shared
 //                            commands/*.ts helpers, not another command
 //   cli.ts                   imported by nothing in src/ (bin/peer-provision.js loads it)
@@ -82,6 +84,21 @@ const RULES = [
     comment: 'model/ holds shared leaf helpers: it imports nothing else of src/.',
     from: { path: '^src/model/' },
     to: { path: '^src/', pathNot: '^src/model/' },
+  },
+  {
+    name: 'console-is-a-leaf',
+    comment:
+      'console/ is how text reaches the terminal (stdout and stderr redacted, colour, prompts, control characters made visible), ' +
+      'used by every layer: it imports only model/ and errors.ts. The presentation built on the plan and the checks is output/.',
+    from: { path: '^src/console/' },
+    to: { path: '^src/', pathNot: ['^src/console/', '^src/model/', '^src/errors\\.ts$'] },
+  },
+  {
+    name: 'only-commands-use-output',
+    comment:
+      'output/ is the presentation (views, the rendered plan, JSON events) on top of the plan and the checks: a lower layer says what happened through an interface it is handed (Events), importing at most its type.',
+    from: { path: '^src/(model|peer-yaml|observe|plan|apply|verify|tailnet|transport|console)/' },
+    to: { path: '^src/output/', dependencyTypesNot: ['type-only'] },
   },
   {
     name: 'observe-does-not-import-later-stages',

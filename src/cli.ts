@@ -4,11 +4,11 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CommanderError } from 'commander';
+import { colourWanted, disableColour } from './console/colour.js';
+import { stderr } from './console/io.js';
 import { EXIT, InputError, PeerProvisionError, UsageError } from './errors.js';
 import { handleInterrupts } from './interrupt.js';
-import { colourWanted, disableColour } from './output/colour.js';
 import { renderDiagnostics } from './output/diagnostics.js';
-import { stderr } from './output/io.js';
 import { humanView, jsonView, type View } from './output/view.js';
 import type { PlanBlocker } from './plan/types.js';
 import { COMPLETE_MACHINES, type CommonOptions, program } from './program.js';

@@ -4,9 +4,9 @@
 // a missing or unusable secret among them into one InputError (exit 2) that lists the others too.
 import { accessSync, constants, rmdirSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
+import { stderr } from '../console/io.js';
 import { EXIT, formatProblem, InputError, PeerProvisionError, type Problem } from '../errors.js';
 import { stackDir } from '../model/stack-dir.js';
-import { stderr } from '../output/io.js';
 import { checkSecrets, type SecretCheck } from '../peer-yaml/secret-check.js';
 import { describeRef, resolveSecret } from '../peer-yaml/secrets.js';
 import type { Spec } from '../peer-yaml/types.js';

@@ -2,9 +2,10 @@
 // line itself with carets under what is wrong, then the hint. A secret pasted into the file is never shown: the
 // line is printed with it masked (a key anywhere, a URL's password, and any value of a secret's field that is
 // not a reference).
+
+import { paint } from '../console/colour.js';
 import { formatProblem, type Problem } from '../errors.js';
 import { MiB, readRegularFile } from '../peer-yaml/read-file.js';
-import { paint } from './colour.js';
 
 /** The text of a file to quote lines from; undefined when it cannot be read (then no line is shown). */
 export type Source = (file: string) => string | undefined;

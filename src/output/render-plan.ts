@@ -1,7 +1,8 @@
 // A Plan as a person reads it, in the terraform/pulumi style: + add, ~ change, - destroy, ? unknown, then every
 // blocking problem with its fix (offline: what is not ready yet, as validate words it).
+
+import { type Colour, paint } from '../console/colour.js';
 import { type FieldChange, type Op, type Plan, type Step, SYMBOL } from '../plan/types.js';
-import { type Colour, paint } from './colour.js';
 
 const show = (value: unknown) => (value === undefined ? '(unset)' : JSON.stringify(value));
 const OP_COLOUR: Record<Op, Colour> = { add: 'green', change: 'yellow', destroy: 'red', unknown: 'gray' };

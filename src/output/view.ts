@@ -3,8 +3,8 @@
 // (typed by src/output/events.ts, documented by schemas/events.schema.json), progress as plain lines on stderr.
 // Both print through io.stdout, so both are redacted.
 import type { Renderer } from '../apply/tasks.js';
+import { stdout } from '../console/io.js';
 import type { Events, JsonDocument, StreamEvent } from './events.js';
-import { stdout } from './io.js';
 
 /** The error boundary's description of a failed run (see report() in src/cli.ts). */
 export type ErrorDetail = Extract<JsonDocument, { format: 'peer-provision/error@1' }>['error'];

@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { visible } from '../console/visible.js';
 import { onAbort } from '../interrupt.js';
 import { passedToChildren } from '../model/child-env.js';
-import { visible } from '../output/visible.js';
 import type { MachineSpec, Spec } from '../peer-yaml/types.js';
 
 /** The environment a child process gets (src/model/child-env.ts says which variables, and why). */

@@ -2,7 +2,7 @@
 // terraform's TF_LOG=debug show theirs. Through the same redaction as every other stream. A template's secret
 // variables are never shown, not even redacted, and a base64 value (a config, a status, an audit) only by its
 // size: redaction by value cannot see a secret inside base64.
-import { stderr } from '../output/io.js';
+import { stderr } from '../console/io.js';
 import type { RunResult } from './remote.js';
 import { declaredVars, type Vars } from './script.js';
 

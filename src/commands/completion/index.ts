@@ -3,8 +3,8 @@
 // Machine names (after --machine and --from, and as send's PEER) come from the peer.yaml the command line names
 // (-f, default ./peer.yaml), through the hidden `peer-provision __complete-machines` (./machines.ts).
 import type { Command } from 'commander';
+import { stdout } from '../../console/io.js';
 import { EXIT } from '../../errors.js';
-import { stdout } from '../../output/io.js';
 import { COMPLETE_MACHINES, program } from '../../program.js';
 
 interface DescribedOption {

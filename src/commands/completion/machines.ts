@@ -2,8 +2,9 @@
 // scripts (after --machine, --from, and send's PEER). It reads the file alone: no machine, no secret. Whatever goes
 // wrong (no file, an invalid one, an unknown flag) it prints nothing and exits 0: a completion has no place to
 // show an error, and a stray line would be offered as a machine.
+
+import { stdout } from '../../console/io.js';
 import { EXIT } from '../../errors.js';
-import { stdout } from '../../output/io.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 
 /** The -f/--file a command line names (as commander reads it: -f X, -fX, --file X, --file=X; the last wins). */

@@ -1,8 +1,8 @@
 // peer-provision down [PLAN]: the change pipeline (../change-pipeline.ts) with down's plan: each config put back,
 // the gateways restarted on loopback, the tailnet left; then the stack's keys, devices and policy entries removed.
 import { tailnetPreflightDown } from '../../apply/tailnet-side.js';
+import { stderr } from '../../console/io.js';
 import { EXIT, PeerProvisionError, UsageError } from '../../errors.js';
-import { stderr } from '../../output/io.js';
 import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import type { CommonOptions } from '../../program.js';

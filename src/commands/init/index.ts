@@ -3,8 +3,8 @@
 // and never overwrites an existing file.
 import { accessSync, constants, linkSync, lstatSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { stdout } from '../../console/io.js';
 import { EXIT, UsageError } from '../../errors.js';
-import { stdout } from '../../output/io.js';
 import { problemsInText } from '../../peer-yaml/load.js';
 import { MACHINE_FORMAT, MACHINE_NAME, NAME_RULE, STACK_NAME, splitMachine } from './answers.js';
 import { askAnswers } from './questions.js';

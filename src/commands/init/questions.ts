@@ -1,11 +1,11 @@
 // init's questions on a terminal, as gh asks its own: each answer is checked as soon as it is typed, a wrong one
 // is said in one line and its question asked again, and the answers before it are kept. Ctrl-C at any question
-// exits 130 (output/ask.ts); Ctrl-D ends the list of machines once there are two.
+// exits 130 (console/ask.ts); Ctrl-D ends the list of machines once there are two.
 import { createInterface } from 'node:readline/promises';
+import { ask } from '../../console/ask.js';
+import { colourWanted, paint } from '../../console/colour.js';
+import { stderr } from '../../console/io.js';
 import { UsageError } from '../../errors.js';
-import { ask } from '../../output/ask.js';
-import { colourWanted, paint } from '../../output/colour.js';
-import { stderr } from '../../output/io.js';
 import { machineProblem, splitMachine } from './answers.js';
 import type { InitAnswers, MachineAnswer } from './template.js';
 

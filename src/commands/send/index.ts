@@ -5,9 +5,9 @@
 // argv at all. Exit 0 when the gateway accepted it, 1 with its answer when not, 2 when refused before anything.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { stderr } from '../../console/io.js';
 import { EXIT, PeerProvisionError, UsageError } from '../../errors.js';
 import { observeMachine } from '../../observe/index.js';
-import { stderr } from '../../output/io.js';
 import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import type { CommonOptions } from '../../program.js';

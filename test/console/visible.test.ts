@@ -1,8 +1,8 @@
 // issue 19 item 16: control characters from a machine (a tailnet name holding `\e[2K\r…`) reached the terminal
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { paint } from '../../src/output/colour.js';
-import { visible } from '../../src/output/visible.js';
+import { paint } from '../../src/console/colour.js';
+import { visible } from '../../src/console/visible.js';
 import { lastLines } from '../../src/transport/remote.js';
 
 test('control characters are shown as escapes; line breaks, tabs and the tool’s own colours stay', () => {
