@@ -2,13 +2,14 @@
 // for new A2A tokens).
 
 import { EXIT, PeerProvisionError } from '../errors.js';
+import { renderChecks } from '../output/checks.js';
 import { renderSummary } from '../output/summary.js';
 import type { View } from '../output/view.js';
 import type { Spec } from '../peer-yaml/types.js';
 import type { NodeKeys } from '../plan/node-keys.js';
 import { isEmpty, type Plan } from '../plan/types.js';
 import type { CommonOptions } from '../program.js';
-import { type CheckResult, renderChecks, verify } from '../verify/index.js';
+import { type CheckResult, verify } from '../verify/index.js';
 import { type Planned, runChange } from './change-pipeline.js';
 import { prepare } from './prepare.js';
 import { localBlockers, refuseBadInput, specForPlanning } from './readiness.js';

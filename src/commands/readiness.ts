@@ -7,6 +7,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { stderr } from '../console/io.js';
 import { EXIT, formatProblem, InputError, PeerProvisionError, type Problem } from '../errors.js';
 import { stackDir } from '../model/stack-dir.js';
+import { formatBlocker } from '../output/checks.js';
 import { checkSecrets, type SecretCheck } from '../peer-yaml/secret-check.js';
 import { describeRef, resolveSecret } from '../peer-yaml/secrets.js';
 import type { Spec } from '../peer-yaml/types.js';
@@ -171,8 +172,6 @@ const onPath = (command: string) =>
       return false;
     }
   });
-
-export const formatBlocker = (b: PlanBlocker) => `  - ${b.where}: ${b.reason}\n    fix: ${b.fix}`;
 
 /**
  * up or down refuses: the plan cannot be applied. Exit 2 when every blocker is an input this side gives

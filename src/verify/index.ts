@@ -145,10 +145,6 @@ export function withUnanswered(from: string, peers: string[], checks: CheckResul
   return [...checks, ...silent.map((to) => ({ from, to, check: 'agent-card' as const, ok: false, detail: `no answer for ${to} from verify.sh on ${from}` }))];
 }
 
-export function renderChecks(results: CheckResult[]): string {
-  return results.map((r) => `  ${r.ok ? 'ok  ' : 'FAIL'} ${r.from} -> ${r.to} ${r.check.padEnd(14)} ${r.detail}`).join('\n') + '\n';
-}
-
 /** Per peer, the outbound A2A token a config holds (a secret: observe registered it for redaction). */
 export const outboundTokens = (config: Record<string, unknown> | undefined): Map<string, string | undefined> =>
   new Map(a2aSecrets(config).map((p) => [p.peer, p.outboundToken]));

@@ -1,8 +1,9 @@
 import { EXIT } from '../../errors.js';
+import { formatBlocker } from '../../output/checks.js';
 import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import type { CommonOptions } from '../../program.js';
-import { formatBlocker, localBlockers, refuseUnusableSecrets } from '../readiness.js';
+import { localBlockers, refuseUnusableSecrets } from '../readiness.js';
 
 /**
  * The file itself and its secret references, offline: a secret that is there but unusable (a FIFO, too large,

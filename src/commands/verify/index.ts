@@ -1,10 +1,11 @@
 import { EXIT } from '../../errors.js';
 import { observeAll } from '../../observe/index.js';
+import { renderChecks } from '../../output/checks.js';
 import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import type { CommonOptions } from '../../program.js';
 import { Transport } from '../../transport/remote.js';
-import { observedEndpoints, renderChecks, verify } from '../../verify/index.js';
+import { observedEndpoints, verify } from '../../verify/index.js';
 import { restrictSpec, targetSet } from '../targets.js';
 
 interface VerifyOptions extends CommonOptions {
