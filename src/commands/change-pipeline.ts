@@ -16,7 +16,7 @@ import type { View } from '../output/view.js';
 import type { Spec } from '../peer-yaml/types.js';
 import type { MachinePlan, Plan } from '../plan/types.js';
 import { Transport } from '../transport/remote.js';
-import { BlockedError, removeEmptyStateFolders } from './readiness.js';
+import { BlockedError, removeEmptyStateFolders } from './preflight.js';
 import { targeted } from './targets.js';
 
 /** What the command observed and planned: the plan it applies (restricted to --machine, or the saved one). */

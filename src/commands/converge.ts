@@ -11,8 +11,8 @@ import { isEmpty, type Plan } from '../plan/types.js';
 import type { CommonOptions } from '../program.js';
 import { type CheckResult, verify } from '../verify/index.js';
 import { type Planned, runChange } from './change-pipeline.js';
-import { prepare } from './prepare.js';
-import { localBlockers, refuseBadInput, specForPlanning } from './readiness.js';
+import { observeAndPlan } from './observe-and-plan.js';
+import { localBlockers, refuseBadInput, specForPlanning } from './preflight.js';
 import { checkNotStale } from './saved-plan.js';
 import { outsideOf, restrictPlan, restrictSpec, targeted, targetSet } from './targets.js';
 import { endpoints, verifyAfterApply } from './verify-peers.js';
@@ -67,7 +67,12 @@ export async function converge(spec: Spec, options: UpOptions, command: 'up' | '
       complete: `${command} complete: every peer pair verified.`,
       async prepare(transport) {
         // machines outside --machine get no key: they count as joined for the tailnet plan
-        const prepared = await prepare(local.length > 0 ? specForPlanning(spec, local) : spec, 'up', transport, { local, outside, nodeKeys, newA2aTokens });
+        const prepared = await observeAndPlan(local.length > 0 ? specForPlanning(spec, local) : spec, 'up', transport, {
+          local,
+          outside,
+          nodeKeys,
+          newA2aTokens,
+        });
         const fresh = restrictPlan(prepared.plan, only);
         return { plan: saved ? checkNotStale(saved.plan, fresh, saved.file) : fresh, runs: prepared.runs, saved: Boolean(saved) };
       },

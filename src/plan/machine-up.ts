@@ -4,7 +4,7 @@ import { loopbackOrigins } from '../model/gateway-settings.js';
 import type { MachineObservation } from '../observe/types.js';
 import type { MachineSpec } from '../peer-yaml/types.js';
 import { type Desired, droppedPeers, gatewayChanges, legacyToolsAllow, needsRestart, originsToSet, RESTART_FIELDS } from './gateway.js';
-import { isJoined, isStackNode } from './node.js';
+import { hasStackTags, isJoined } from './node.js';
 import { type NodeKeys, nodeKeyPlan } from './node-keys.js';
 import { chain, makeStep, unknownStep } from './step.js';
 import type { JoinWith } from './step-kinds.js';
@@ -42,7 +42,7 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
     const running = state.tailscale.backendState === 'Running';
     // A node logged in elsewhere ignores a new auth key unless told to re-authenticate (takeOver only: the
     // planner's blockers refuse it otherwise).
-    const takeOver = state.tailscale.loggedIn && !isStackNode(machine, state) && machine.tailscale.takeOver;
+    const takeOver = state.tailscale.loggedIn && !hasStackTags(machine, state) && machine.tailscale.takeOver;
     steps.push(
       makeStep('join', name, {
         op: running ? 'change' : 'add',

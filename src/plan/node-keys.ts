@@ -1,7 +1,7 @@
 // What a run does about a node's key expiry: re-key it (rotate, or up for an expired key) or say so in a note.
 import type { MachineState } from '../observe/types.js';
 import type { MachineSpec } from '../peer-yaml/types.js';
-import { isOwnNode, keyExpiresIn, roughDuration } from './node.js';
+import { isLoggedInAsItself, keyExpiresIn, roughDuration } from './node.js';
 
 /**
  * Node key expiry, judged against `now` (the caller reads the clock: the planner never does). Without it the plan
@@ -26,7 +26,7 @@ export const DEFAULT_REKEY_WINDOW_SECONDS = 7 * 86400;
  * --force-reauth for a new key); a key near expiry only by rotate with provider pulumi (it mints the new key).
  */
 export function nodeKeyPlan(machine: MachineSpec, state: MachineState, keys: NodeKeys): { rekey?: string; note?: string } {
-  if (!isOwnNode(machine, state)) return {};
+  if (!isLoggedInAsItself(machine, state)) return {};
   const window = roughDuration(keys.windowSeconds);
   const left = keyExpiresIn(state, keys.now);
   if (left === undefined) {

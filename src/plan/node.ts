@@ -5,21 +5,21 @@ import type { MachineSpec } from '../peer-yaml/types.js';
 /** Joined as this stack wants: running, with the machine's hostname and every one of its tags. */
 export function isJoined(machine: MachineSpec, state: MachineState): boolean {
   const ts = state.tailscale;
-  return ts.backendState === 'Running' && ts.hostname === machine.tailscale.hostname && isStackNode(machine, state);
+  return ts.backendState === 'Running' && ts.hostname === machine.tailscale.hostname && hasStackTags(machine, state);
 }
 
 /** This stack's node: it carries the stack's tag and the machine's own tag (whatever its hostname). */
-export const isStackNode = (machine: MachineSpec, state: MachineState) => carries(state, machine.tags);
+export const hasStackTags = (machine: MachineSpec, state: MachineState) => carries(state, machine.tags);
 
 /**
  * This stack's node as peer-provision 0.1 joined it, with the machine tag that could equal another stack's tags:
  * down leaves it, up asks for down first (no tag of the old scheme is ever written again).
  */
-export const isLegacyNode = (machine: MachineSpec, state: MachineState) => !isStackNode(machine, state) && carries(state, machine.legacyTags);
+export const isLegacyNode = (machine: MachineSpec, state: MachineState) => !hasStackTags(machine, state) && carries(state, machine.legacyTags);
 
 /** The tags that make the node this stack's (the current ones, or 0.1's), or undefined: another's, or none. */
 export function stackNodeTags(machine: MachineSpec, state: MachineState): string[] | undefined {
-  if (isStackNode(machine, state)) return machine.tags;
+  if (hasStackTags(machine, state)) return machine.tags;
   return isLegacyNode(machine, state) ? machine.legacyTags : undefined;
 }
 
@@ -68,8 +68,8 @@ function hextets(text: string): number[] | undefined {
 }
 
 /** This stack's node as the machine's own: logged in (even with an expired key), its hostname, its tags. */
-export const isOwnNode = (machine: MachineSpec, state: MachineState) =>
-  state.tailscale.loggedIn && state.tailscale.hostname === machine.tailscale.hostname && isStackNode(machine, state);
+export const isLoggedInAsItself = (machine: MachineSpec, state: MachineState) =>
+  state.tailscale.loggedIn && state.tailscale.hostname === machine.tailscale.hostname && hasStackTags(machine, state);
 
 /** Seconds until the node key expires (negative: expired that long ago); undefined: it never expires, or unreadable. */
 export function keyExpiresIn(state: MachineState, now: number): number | undefined {

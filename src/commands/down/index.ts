@@ -7,8 +7,8 @@ import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import type { CommonOptions } from '../../program.js';
 import { runChange } from '../change-pipeline.js';
-import { prepare } from '../prepare.js';
-import { BlockedError, localBlockers } from '../readiness.js';
+import { observeAndPlan } from '../observe-and-plan.js';
+import { BlockedError, localBlockers } from '../preflight.js';
 import { checkNotStale, readPlanFile } from '../saved-plan.js';
 import { restrictPlan, targetSet } from '../targets.js';
 
@@ -49,7 +49,7 @@ export async function run(options: DownOptions & { planFile?: string }, view: Vi
       rerun: 'finish',
       complete: 'down complete.',
       async prepare(transport) {
-        const prepared = await prepare(spec, 'down', transport, { local });
+        const prepared = await observeAndPlan(spec, 'down', transport, { local });
         const fresh = restrictPlan(prepared.plan, only);
         return {
           plan: saved ? checkNotStale(saved, fresh, planFile!) : fresh,

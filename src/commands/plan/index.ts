@@ -9,8 +9,8 @@ import { DEFAULT_REKEY_WINDOW_SECONDS, type NodeKeys } from '../../plan/node-key
 import type { Plan, PlanBlocker } from '../../plan/types.js';
 import type { CommonOptions } from '../../program.js';
 import { Transport } from '../../transport/remote.js';
-import { prepare } from '../prepare.js';
-import { localBlockers, refuseBadInput, specForPlanning } from '../readiness.js';
+import { observeAndPlan } from '../observe-and-plan.js';
+import { localBlockers, refuseBadInput, specForPlanning } from '../preflight.js';
 import { rotateNodeKeys } from '../rotation.js';
 import { checkPlanOut, writePlanFile } from '../saved-plan.js';
 import { outsideOf, restrictPlan, targeted, targetSet } from '../targets.js';
@@ -101,7 +101,7 @@ async function observedPlan(
 ): Promise<Plan> {
   const transport = new Transport(spec, { acceptNewHostKeys });
   try {
-    return (await prepare(spec, command, transport, { local, outside, nodeKeys, newA2aTokens })).plan;
+    return (await observeAndPlan(spec, command, transport, { local, outside, nodeKeys, newA2aTokens })).plan;
   } finally {
     await transport.close();
   }

@@ -3,7 +3,7 @@ import { formatBlocker } from '../../output/checks.js';
 import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import type { CommonOptions } from '../../program.js';
-import { localBlockers, refuseUnusableSecrets } from '../readiness.js';
+import { localBlockers, refuseUnusableSecrets } from '../preflight.js';
 
 /**
  * The file itself and its secret references, offline: a secret that is there but unusable (a FIFO, too large,

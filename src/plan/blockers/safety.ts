@@ -3,7 +3,7 @@
 import type { MachineState } from '../../observe/types.js';
 import type { MachineSpec } from '../../peer-yaml/types.js';
 import { restoreMode } from '../machine-down.js';
-import { isJoined, isLegacyNode, isStackNode, isTailnetAddress } from '../node.js';
+import { hasStackTags, isJoined, isLegacyNode, isTailnetAddress } from '../node.js';
 import type { Blocker } from '../types.js';
 
 /** Where the node is now, in a person's words. */
@@ -49,7 +49,7 @@ export function upBlockers(machine: MachineSpec, state: MachineState): Blocker[]
   }
   if (isJoined(machine, state) || machine.tailscale.takeOver) return blockers;
   const optIn = `set machines.${machine.name}.tailscale.takeOver: true to log it out of that tailnet and join this stack's`;
-  if (state.tailscale.loggedIn && !isStackNode(machine, state)) {
+  if (state.tailscale.loggedIn && !hasStackTags(machine, state)) {
     blockers.push({
       reason: `the node is already logged in elsewhere (${describeNode(state)}); joining would log it out of that tailnet and cut every connection that runs over it`,
       fix: `use a machine that is not on another tailnet, or ${optIn}`,

@@ -18,7 +18,7 @@ import { isJoined } from '../plan/node.js';
 import type { NodeKeys } from '../plan/node-keys.js';
 import type { Plan, PlanBlocker } from '../plan/types.js';
 import type { Transport } from '../transport/remote.js';
-import { pulumiBlockers } from './readiness.js';
+import { pulumiBlockers } from './preflight.js';
 
 export interface Prepared {
   plan: Plan;
@@ -36,7 +36,7 @@ export interface PrepareOptions {
   newA2aTokens?: boolean;
 }
 
-export async function prepare(spec: Spec, command: 'up' | 'down', transport: Transport, options: PrepareOptions): Promise<Prepared> {
+export async function observeAndPlan(spec: Spec, command: 'up' | 'down', transport: Transport, options: PrepareOptions): Promise<Prepared> {
   if (command === 'up') assertTokenReferencesUsable(spec); // an env:/file: token outside the token rule: exit 2, before any connection
   const [observed, policy] = await Promise.all([
     observeAll(spec, transport, command === 'down'),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, test } from 'node:test';
-import { localBlockers, pulumiBlockers, specForPlanning } from '../../src/commands/readiness.js';
+import { localBlockers, pulumiBlockers, specForPlanning } from '../../src/commands/preflight.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
 import type { Spec } from '../../src/peer-yaml/types.js';
 import type { Plan } from '../../src/plan/types.js';
@@ -17,7 +17,7 @@ const planWith = (...kinds: string[]) =>
 let log: string;
 const saved = { ...process.env };
 beforeEach(() => {
-  const dir = tempDir('pp-readiness-');
+  const dir = tempDir('pp-preflight-');
   mkdirSync(join(dir, 'bin'));
   writeFileSync(join(dir, 'bin', 'pulumi'), FAKE_PULUMI, { mode: 0o755 });
   log = join(dir, 'calls.log');
