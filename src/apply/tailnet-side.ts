@@ -7,15 +7,15 @@ const load = () => import('../tailnet/index.js');
 
 export async function tailnetSide(spec: Spec): Promise<TailnetSide> {
   const t = await load();
-  const engine = () => t.defaultEngine();
+  const run = t.openTailnet(spec, { engine: () => t.defaultEngine(), apiFor: t.tailscaleApi() });
   return {
-    keysPreflight: () => t.keysPreflight(spec, engine()),
-    writePolicy: (testsFor, expectedHash) => t.writePolicyEntries(spec, testsFor, t.tailscaleApi(), expectedHash),
-    mintKeys: (machines) => t.mintKeys(spec, machines, engine()),
+    keysPreflight: () => t.keysPreflight(run),
+    writePolicy: (testsFor, expectedHash) => t.writePolicyEntries(run, testsFor, expectedHash),
+    mintKeys: (machines) => t.mintKeys(run, machines),
     providedKey: (machine) => t.providedKey(spec, machine),
-    revokeKeys: () => t.revokeKeys(spec, engine()),
-    removeDevices: () => t.removeDevices(spec, t.tailscaleApi()),
-    removePolicy: () => t.removePolicyEntries(spec, t.tailscaleApi()),
+    revokeKeys: () => t.revokeKeys(run),
+    removeDevices: () => t.removeDevices(run),
+    removePolicy: () => t.removePolicyEntries(run),
   };
 }
 
@@ -23,5 +23,5 @@ export async function tailnetSide(spec: Spec): Promise<TailnetSide> {
 export async function tailnetPreflightDown(spec: Spec): Promise<void> {
   if (spec.tailnet.provider !== 'pulumi') return;
   const t = await load();
-  await t.preflightDestroy(spec, t.defaultEngine());
+  await t.preflightDestroy(t.openTailnet(spec, { engine: () => t.defaultEngine(), apiFor: t.tailscaleApi() }));
 }

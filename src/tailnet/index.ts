@@ -121,20 +121,50 @@ async function editPolicy(
 }
 
 /**
+ * The tailnet as one run works with it: the spec, the stack's location, its credentials (resolved once, when first
+ * needed: a run that only writes peer files never reads them), the Pulumi engine and the API client.
+ */
+export interface TailnetRun {
+  spec: Spec;
+  loc: StackLocation;
+  credentials(): TailnetCredentials;
+  engine(): TailnetEngine;
+  api(): TailscaleApi;
+}
+
+export function openTailnet(spec: Spec, deps: { engine: () => TailnetEngine; apiFor: ApiFor }): TailnetRun {
+  let creds: TailnetCredentials | undefined;
+  let api: TailscaleApi | undefined;
+  const credentials = () => {
+    creds ??= resolveCredentials(spec.tailnet);
+    return creds;
+  };
+  return {
+    spec,
+    loc: stackLocation(spec),
+    credentials,
+    engine: deps.engine,
+    api: () => {
+      api ??= deps.apiFor(credentials(), spec.tailnet.tailnet);
+      return api;
+    },
+  };
+}
+
+/**
  * Writes this stack's policy entries (tagOwners before any key may carry the tags; grants; tests for `testsFor`, the
  * machines already joined). `expectedHash`: the policy the plan saw; a policy that moved since is merged again (the
  * merge keeps everyone's edits) and said so in the result.
  */
-export async function writePolicyEntries(spec: Spec, testsFor: ReadonlySet<string>, apiFor: ApiFor, expectedHash?: string): Promise<string[]> {
-  const creds = resolveCredentials(spec.tailnet);
-  const loc = stackLocation(spec);
+export async function writePolicyEntries(t: TailnetRun, testsFor: ReadonlySet<string>, expectedHash?: string): Promise<string[]> {
+  const { spec, loc } = t;
   const recorded = await readPolicyRecord(loc);
   const ours = recorded.tagOwners;
   const opts = { ours, oursGrants: recorded.grants, oursTests: recorded.tests, testsFor };
   let moved = false;
   const written = await editPolicy(
     spec,
-    apiFor(creds, spec.tailnet.tailnet),
+    t.api(),
     (text) => {
       if (expectedHash && sha256(text) !== expectedHash) moved = true;
       // a clash refuses up even when this stack's entries are all in place already (nothing to write): the tag is shared
@@ -172,23 +202,24 @@ export async function writePolicyEntries(spec: Spec, testsFor: ReadonlySet<strin
  * the passphrase variables (an empty PULUMI_CONFIG_PASSPHRASE, an unreadable _FILE), so they stop the run before the
  * policy is written, not after.
  */
-export async function keysPreflight(spec: Spec, engine: TailnetEngine): Promise<void> {
+export async function keysPreflight(t: TailnetRun): Promise<void> {
+  const engine = t.engine();
   await engine.checkCli();
-  const creds = resolveCredentials(spec.tailnet);
-  const loc = stackLocation(spec);
-  if (await engine.stackExists({ location: loc, env: {} })) await target(loc, creds, false);
-  else await checkPassphraseVariables(loc);
+  const creds = t.credentials();
+  if (await engine.stackExists({ location: t.loc, env: {} })) await target(t.loc, creds, false);
+  else await checkPassphraseVariables(t.loc);
 }
 
 /** Mints one single-use key per machine with Pulumi (the stack is created, with its passphrase, when new). */
-export async function mintKeys(spec: Spec, machines: string[], engine: TailnetEngine): Promise<Map<string, string>> {
+export async function mintKeys(t: TailnetRun, machines: string[]): Promise<Map<string, string>> {
+  const { spec, loc } = t;
+  const engine = t.engine();
   for (const n of machines) if (!spec.machines.some((m) => m.name === n)) throw new TailnetError(`no machine named ${n} in the spec`);
-  const creds = resolveCredentials(spec.tailnet);
-  const loc = stackLocation(spec);
+  const creds = t.credentials();
   const exists = await engine.stackExists({ location: loc, env: {} }); // listing stacks needs no secrets
-  const t = await target(loc, creds, !exists); // a passphrase is generated only for a new stack
+  const stackTarget = await target(loc, creds, !exists); // a passphrase is generated only for a new stack
   const { tailnetProgram } = await import('./program.js');
-  const stack = await engine.createOrSelectStack({ ...t, program: tailnetProgram(spec, { needKeys: machines }) });
+  const stack = await engine.createOrSelectStack({ ...stackTarget, program: tailnetProgram(spec, { needKeys: machines }) });
   await stack.setAllConfig(stackConfig(spec));
   await stack.up({ refresh: true }).catch((e: unknown) => {
     // the provider's error quotes Tailscale's answer; the line that says which tags were refused is the one to show
@@ -220,34 +251,36 @@ export function providedKey(spec: Spec, machine: string): string {
  * Everything `down` needs, checked before any machine is touched: the Pulumi CLI and plugin, the credentials, and,
  * when the stack exists, its passphrase (never generated here). Returns whether the stack exists.
  */
-export async function preflightDestroy(spec: Spec, engine: TailnetEngine): Promise<{ stackExists: boolean }> {
-  if (spec.tailnet.provider === 'provided') return { stackExists: false };
+export async function preflightDestroy(t: TailnetRun): Promise<{ stackExists: boolean }> {
+  if (t.spec.tailnet.provider === 'provided') return { stackExists: false };
+  const engine = t.engine();
   await engine.checkCli();
-  const creds = resolveCredentials(spec.tailnet);
-  const loc = stackLocation(spec);
-  const exists = await engine.stackExists({ location: loc, env: {} });
-  if (exists) await target(loc, creds, false);
+  const creds = t.credentials();
+  const exists = await engine.stackExists({ location: t.loc, env: {} });
+  if (exists) await target(t.loc, creds, false);
   return { stackExists: exists };
 }
 
 /** down, 1: the stack's keys, revoked by destroying the stack (the provider deletes each key). With acl: skip this is the only revocation. */
-export async function revokeKeys(spec: Spec, engine: TailnetEngine): Promise<string[]> {
+export async function revokeKeys(t: TailnetRun): Promise<string[]> {
+  const { spec } = t;
   if (spec.tailnet.provider === 'provided') return [PROVIDED_NOTE];
-  const { stackExists: exists } = await preflightDestroy(spec, engine);
+  const { stackExists: exists } = await preflightDestroy(t);
   if (!exists) return [`no stack ${spec.name}: no keys to revoke`];
-  const creds = resolveCredentials(spec.tailnet);
-  const t = await target(stackLocation(spec), creds, false);
+  const engine = t.engine();
+  const stackTarget = await target(t.loc, t.credentials(), false);
   const { tailnetProgram } = await import('./program.js');
-  const stack = await engine.createOrSelectStack({ ...t, program: tailnetProgram(spec, { needKeys: [] }) });
+  const stack = await engine.createOrSelectStack({ ...stackTarget, program: tailnetProgram(spec, { needKeys: [] }) });
   await stack.setAllConfig(stackConfig(spec));
   await stack.destroy();
-  await engine.removeStack(t);
+  await engine.removeStack(stackTarget);
   return [`destroyed stack ${spec.name}: its auth keys are revoked`];
 }
 
 /** down, 2: the devices that joined with this stack's keys (a revoked key does not remove a device). */
-export async function removeDevices(spec: Spec, apiFor: ApiFor): Promise<string[]> {
-  const api = apiFor(resolveCredentials(spec.tailnet), spec.tailnet.tailnet);
+export async function removeDevices(t: TailnetRun): Promise<string[]> {
+  const { spec } = t;
+  const api = t.api();
   const ours = (await api.listDevices()).filter((d) => isStackDevice(spec, d.tags));
   const messages: string[] = [];
   for (const d of ours) {
@@ -258,9 +291,9 @@ export async function removeDevices(spec: Spec, apiFor: ApiFor): Promise<string[
 }
 
 /** down, 3: this stack's policy entries; a tagOwners entry the user wrote, or that something else still names, stays. */
-export async function removePolicyEntries(spec: Spec, apiFor: ApiFor): Promise<string[]> {
-  const api = apiFor(resolveCredentials(spec.tailnet), spec.tailnet.tailnet);
-  const loc = stackLocation(spec);
+export async function removePolicyEntries(t: TailnetRun): Promise<string[]> {
+  const { spec, loc } = t;
+  const api = t.api();
   const record = await readPolicyRecord(loc);
   const opts = { ours: record.tagOwners, oursGrants: record.grants, oursTests: record.tests };
   const written = await editPolicy(spec, api, (text) => removeOwned(text, spec, opts));

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { forgetSecrets, redact } from '../../src/model/redact.js';
 import type { Spec } from '../../src/peer-yaml/types.js';
-import { mintKeys, revokeKeys } from '../../src/tailnet/index.js';
+import { mintKeys, openTailnet, revokeKeys } from '../../src/tailnet/index.js';
 import { mergePolicy } from '../../src/tailnet/policy/merge.js';
 import { type ApiDouble, startApiDouble } from './api-double.js';
 import { createApiTestEngine } from './api-engine.js';
@@ -30,6 +30,8 @@ describe('the test engine: keys through the API double as Pulumi and the provide
   let spec: Spec;
   const isRedacted = (s: string) => redact(`x ${s} y`) === 'x [redacted] y';
   const engine = createApiTestEngine();
+  /** The tailnet of one run, with this engine (keys only: the API is the engine's). */
+  const open = (spec: Spec) => openTailnet(spec, { engine: () => engine, apiFor: () => assert.fail('keys only: no API client') });
   const keyOf = (secret: string) => api.keys().find((k) => k.key === secret)!;
   const calls = () => api.requests.map((r) => `${r.method} ${r.path.replace(/^\/api\/v2\/tailnet\/-/, '')}`);
   const withExpiry = (s: Spec, expirySeconds: number): Spec => ({ ...s, tailnet: { ...s.tailnet, keys: { ...s.tailnet.keys, expirySeconds } } });
@@ -57,14 +59,14 @@ describe('the test engine: keys through the API double as Pulumi and the provide
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it("mints with the owner tag's client; a client tagged with the stack tag (before the owner tag) is refused, and told which tag to give it (tailscale/tailscale#12402)", async () => {
-    const minted = await mintKeys(spec, ['alpha'], engine);
+    const minted = await mintKeys(open(spec), ['alpha']);
     assert.deepEqual(keyOf(minted.get('alpha')!).tags, ['tag:peer-lab', 'tag:peer-lab--alpha'], "owned tags only, never the client's own");
     const old = await startApiDouble({ clients: [{ ...CLIENT, tags: ['tag:peer-lab'] }], policy: mergePolicy('{}', spec) });
     process.env.TAILSCALE_BASE_URL = old.baseUrl;
     try {
       const other = { ...spec, file: join(dir, 'other', 'peer.yaml') };
       await assert.rejects(
-        mintKeys(other, ['alpha'], engine),
+        mintKeys(open(other), ['alpha']),
         (e: Error & { hint?: string }) =>
           /Tailscale refused to mint the keys: .*requested tags \[tag:peer-lab tag:peer-lab--alpha\] are invalid or not permitted/.test(e.message) &&
           /an OAuth client must carry tag:peerprovision-lab and no other tag/.test(e.hint ?? ''),
@@ -76,9 +78,9 @@ describe('the test engine: keys through the API double as Pulumi and the provide
   });
 
   it('keeps a key whose inputs did not change: nothing minted', async () => {
-    const first = (await mintKeys(spec, ['alpha'], engine)).get('alpha')!;
+    const first = (await mintKeys(open(spec), ['alpha'])).get('alpha')!;
     api.requests.length = 0;
-    assert.equal((await mintKeys(spec, ['alpha'], engine)).get('alpha'), first);
+    assert.equal((await mintKeys(open(spec), ['alpha'])).get('alpha'), first);
     assert.deepEqual(
       calls().filter((c) => c.startsWith('POST /keys') || c.startsWith('DELETE')),
       [],
@@ -86,10 +88,10 @@ describe('the test engine: keys through the API double as Pulumi and the provide
   });
 
   it('a changed input replaces the key: the new key is created first and handed out, then the old one is revoked', async () => {
-    const old = (await mintKeys(spec, ['alpha'], engine)).get('alpha')!;
+    const old = (await mintKeys(open(spec), ['alpha'])).get('alpha')!;
     const oldId = keyOf(old).id;
     api.requests.length = 0;
-    const next = (await mintKeys(withExpiry(spec, 7200), ['alpha'], engine)).get('alpha')!;
+    const next = (await mintKeys(open(withExpiry(spec, 7200)), ['alpha'])).get('alpha')!;
     assert.notEqual(next, old, 'the new key is used');
     assert.ok(isRedacted(next));
     assert.ok(keyOf(old).revoked, 'the old key is revoked');
@@ -98,15 +100,15 @@ describe('the test engine: keys through the API double as Pulumi and the provide
     const c = calls();
     assert.ok(c.indexOf('POST /keys') >= 0 && c.indexOf('POST /keys') < c.indexOf(`DELETE /keys/${oldId}`), `create before delete: ${c.join(', ')}`);
     // and the replacement is the stack's key now: down revokes it
-    await revokeKeys(withExpiry(spec, 7200), engine);
+    await revokeKeys(open(withExpiry(spec, 7200)));
     assert.ok(keyOf(next).revoked);
   });
 
   it('an invalid key (revoked, spent) is replaced too, the provider deleting the old one (404 ignored)', async () => {
-    const old = (await mintKeys(spec, ['alpha'], engine)).get('alpha')!;
+    const old = (await mintKeys(open(spec), ['alpha'])).get('alpha')!;
     keyOf(old).revoked = new Date().toISOString(); // revoked in the admin console
     api.requests.length = 0;
-    const next = (await mintKeys(spec, ['alpha'], engine)).get('alpha')!;
+    const next = (await mintKeys(open(spec), ['alpha'])).get('alpha')!;
     assert.notEqual(next, old);
     assert.deepEqual(
       api.requests.filter((r) => r.method === 'DELETE').map((r) => [r.path.endsWith(keyOf(old).id), r.status]),
@@ -116,12 +118,12 @@ describe('the test engine: keys through the API double as Pulumi and the provide
 
   it('a replaced key whose delete fails stays in the state, pending, and is deleted by the next run', async () => {
     const earlier = api.keys().length;
-    const old = (await mintKeys(spec, ['alpha'], engine)).get('alpha')!;
+    const old = (await mintKeys(open(spec), ['alpha'])).get('alpha')!;
     api.beforeRequest = (method) => (method === 'DELETE' ? 503 : undefined);
-    await assert.rejects(mintKeys(withExpiry(spec, 7200), ['alpha'], engine), /DELETE key .*503/);
+    await assert.rejects(mintKeys(open(withExpiry(spec, 7200)), ['alpha']), /DELETE key .*503/);
     assert.equal(keyOf(old).revoked, undefined);
     api.beforeRequest = undefined;
-    const next = (await mintKeys(withExpiry(spec, 7200), ['alpha'], engine)).get('alpha')!;
+    const next = (await mintKeys(open(withExpiry(spec, 7200)), ['alpha'])).get('alpha')!;
     assert.ok(keyOf(old).revoked, 'deleted on the next run');
     assert.equal(keyOf(next).revoked, undefined);
     assert.deepEqual(
