@@ -66,8 +66,7 @@ export async function runChange(spec: Spec, command: ChangeCommand, options: { a
   try {
     const prepared = await command.prepare(transport);
     const { plan } = prepared;
-    view.emit({ event: 'plan', plan });
-    view.print(renderPlan(plan));
+    view.tell({ event: 'plan', plan }, renderPlan(plan));
     const unreachable = targeted(plan).filter((m) => m.observed === 'unreachable');
     if (plan.blockers.length > 0) {
       refused = true;
@@ -96,20 +95,20 @@ export async function runChange(spec: Spec, command: ChangeCommand, options: { a
       ...after.problems,
     ];
     const exitCode = interrupted() ? EXIT.interrupted : problems.length ? EXIT.failure : EXIT.ok;
-    view.emit({
-      event: 'result',
-      changed: result.done > 0,
-      ok: problems.length === 0 && !interrupted(),
-      exitCode,
-      ...command.resultFields?.(result),
-      problems,
-      transport: transport.stats(),
-    });
-    view.print(after.text);
-    view.print(
-      problems.length
-        ? `\n${command.name} finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run ${command.name} to ${command.rerun}.\n`
-        : `\n${command.complete}\n`,
+    view.tell(
+      {
+        event: 'result',
+        changed: result.done > 0,
+        ok: problems.length === 0 && !interrupted(),
+        exitCode,
+        ...command.resultFields?.(result),
+        problems,
+        transport: transport.stats(),
+      },
+      after.text +
+        (problems.length
+          ? `\n${command.name} finished with problems:\n${problems.map((p) => `  - ${p}`).join('\n')}\nRe-run ${command.name} to ${command.rerun}.\n`
+          : `\n${command.complete}\n`),
     );
     if (interrupted()) stderr(`Interrupted: the steps that were running finished; nothing else was started. Re-run ${command.name} to ${command.rerun}.\n`);
     return exitCode;

@@ -88,11 +88,11 @@ export async function converge(spec: Spec, options: UpOptions, command: 'up' | '
         const checks = await verify(checked, endpoints(planned.runs), false);
         for (const c of checks) view.emit({ event: 'check', ...c });
         const failed = checks.filter((c) => !c.ok);
-        view.print(
+        const exitCode = failed.length ? EXIT.failure : EXIT.ok;
+        view.tell(
+          { event: 'result', changed: false, ok: failed.length === 0, exitCode, restarted: [], written: [], transport: planned.transport.stats() },
           `\nNo changes. ${checks.length - failed.length} of ${checks.length} checks passed.\n${failed.length ? renderChecks(failed) : ''}\n${summary(planned, checks)}`,
         );
-        const exitCode = failed.length ? EXIT.failure : EXIT.ok;
-        view.emit({ event: 'result', changed: false, ok: failed.length === 0, exitCode, restarted: [], written: [], transport: planned.transport.stats() });
         return exitCode;
       },
       async afterRun(planned, result) {

@@ -19,6 +19,8 @@ export interface View extends Events {
   print(text: string): void;
   /** An event of up/down/rotate; the human view drops it (listr2 and print show the same). */
   emit(event: StreamEvent): void;
+  /** One fact of up/down/rotate, told once: as its event (JSON) or as its text (a person). */
+  tell(event: StreamEvent, text: string): void;
   /** The run failed: what stdout says about it (the message itself always goes to stderr). */
   failed(detail: ErrorDetail, exitCode: number): void;
 }
@@ -30,6 +32,7 @@ export const humanView = (): View => ({
   document: (_, text) => stdout(text()),
   print: (text) => stdout(text),
   emit: () => undefined,
+  tell: (_, text) => stdout(text),
   failed: () => undefined,
 });
 
@@ -47,6 +50,7 @@ export function jsonView(streaming: boolean, validating?: string): View {
     document: (doc) => line(doc),
     print: () => undefined,
     emit,
+    tell: (event) => emit(event),
     failed(detail, exitCode) {
       if (validating && detail.problems?.length && exitCode === 2) {
         const doc: JsonDocument = {

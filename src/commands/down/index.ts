@@ -61,18 +61,18 @@ export async function run(options: DownOptions & { planFile?: string }, view: Vi
         // the plan says whether the tailnet has work (none with provider provided, none with --machine)
         const machineWork = plan.machines.some((m) => m.actions.some((a) => a.op !== 'unknown'));
         if (machineWork || plan.tailnet.actions.length > 0) return undefined;
-        view.print(
+        const exitCode = unreachable.length ? EXIT.failure : EXIT.ok;
+        view.tell(
+          {
+            event: 'result',
+            changed: false,
+            ok: unreachable.length === 0,
+            exitCode,
+            unreachable: unreachable.map((m) => m.machine),
+            transport: transport.stats(),
+          },
           unreachable.length ? '\nNothing to do on the machines that could be reached.\n' : '\nNothing to do: peer-provision has nothing on these machines.\n',
         );
-        const exitCode = unreachable.length ? EXIT.failure : EXIT.ok;
-        view.emit({
-          event: 'result',
-          changed: false,
-          ok: unreachable.length === 0,
-          exitCode,
-          unreachable: unreachable.map((m) => m.machine),
-          transport: transport.stats(),
-        });
         return exitCode;
       },
       beforeRun() {
