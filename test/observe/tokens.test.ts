@@ -10,6 +10,7 @@ import { tokenProblem } from '../../src/peer-yaml/token-rule.js';
 import type { Spec } from '../../src/peer-yaml/types.js';
 import { weakTokenBlockers } from '../../src/plan/blockers/tokens.js';
 import { gatewayChanges } from '../../src/plan/gateway.js';
+import { machineState } from '../fixtures/machine-state.js';
 import { writeTemp } from '../helpers.js';
 import { facts, observeStdout } from './observe-output.js';
 
@@ -30,24 +31,7 @@ machines:
 const observed = (token: string | undefined): Observed => ({
   observation: {
     status: 'observed',
-    state: {
-      os: 'linux',
-      arch: 'x86_64',
-      user: 'root',
-      tailscale: { installed: false, loggedIn: false, tags: [] },
-      gateway: {
-        installed: true,
-        configPath: '/root/.openclaw/openclaw.json',
-        configExists: true,
-        toolsAllow: [],
-        a2a: { peers: {} },
-        allowedOrigins: [],
-        backupExists: false,
-        serviceManager: 'supervisor',
-        listening: [],
-        tokenProblem: token === undefined ? undefined : tokenProblem(token),
-      },
-    },
+    state: machineState({ gateway: { tokenProblem: token === undefined ? undefined : tokenProblem(token) } }),
   },
   private: { token, home: '/root' } as unknown as Private,
 });
