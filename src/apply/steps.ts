@@ -2,7 +2,7 @@
 // and the remote error (redacted by value).
 import { StepError } from '../errors.js';
 import { redact } from '../model/redact.js';
-import { type MachineKind, STEP_KINDS, stepTitle } from '../plan/step-kinds.js';
+import { type MachineKind, type RunKind, STEP_KINDS, stepTitle } from '../plan/step-kinds.js';
 import type { StepOf } from '../plan/types.js';
 import { lastLines, UnreachableError } from '../transport/remote.js';
 import { parseResult, type ScriptResult, ScriptResultError } from '../transport/result.js';
@@ -27,3 +27,6 @@ export async function remoteStep(run: MachineRun, step: string, template: string
 /** Runs a step's own script (its kind's template), failing under its kind's title. */
 export const stepScript = (run: MachineRun, step: StepOf<MachineKind>, vars: Vars): Promise<ScriptResult> =>
   remoteStep(run, stepTitle(step.kind), STEP_KINDS[step.kind].template, vars);
+
+/** A step that cannot go on: the error names the machine and the step's kind by its title. */
+export const stepFailed = (run: MachineRun, kind: RunKind, message: string): StepError => new StepError(run.machine.name, stepTitle(kind), message);

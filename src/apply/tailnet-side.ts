@@ -5,9 +5,12 @@ import type { TailnetSide } from './context.js';
 
 const load = () => import('../tailnet/index.js');
 
+/** The tailnet of this run, with the production engine (Pulumi) and API client. */
+const open = (t: Awaited<ReturnType<typeof load>>, spec: Spec) => t.openTailnet(spec, { engine: () => t.defaultEngine(), apiFor: t.tailscaleApi() });
+
 export async function tailnetSide(spec: Spec): Promise<TailnetSide> {
   const t = await load();
-  const run = t.openTailnet(spec, { engine: () => t.defaultEngine(), apiFor: t.tailscaleApi() });
+  const run = open(t, spec);
   return {
     keysPreflight: () => t.keysPreflight(run),
     writePolicy: (testsFor, expectedHash) => t.writePolicyEntries(run, testsFor, expectedHash),
@@ -23,5 +26,5 @@ export async function tailnetSide(spec: Spec): Promise<TailnetSide> {
 export async function tailnetPreflightDown(spec: Spec): Promise<void> {
   if (spec.tailnet.provider !== 'pulumi') return;
   const t = await load();
-  await t.preflightDestroy(t.openTailnet(spec, { engine: () => t.defaultEngine(), apiFor: t.tailscaleApi() }));
+  await t.preflightDestroy(open(t, spec));
 }

@@ -1,11 +1,10 @@
 // patch-config: back the config up once, then set peer-provision's settings only (templates/gateway-config.sh, which
 // lets OpenClaw's own `config patch` apply and validate them on a copy). Which settings, and their values: one
 // module, src/model/gateway-settings.ts.
-import { StepError } from '../../errors.js';
 import { a2aUrl, type PeerLink, settingsPatch } from '../../model/gateway-settings.js';
 import type { StepInputs } from '../../plan/step-kinds.js';
 import type { MachineRun } from '../context.js';
-import { stepScript } from '../steps.js';
+import { stepFailed, stepScript } from '../steps.js';
 import { type Executor, runOf } from './types.js';
 
 /** The patch for this step: the plan's decisions, with the secrets and the peers' addresses (known now) filled in. */
@@ -14,8 +13,7 @@ export function gatewayPatch(input: StepInputs['patch-config'], run: MachineRun,
   for (const name of input.a2a.peers) {
     const peer = runs.get(name);
     const tokens = run.a2a.get(name);
-    if (!peer?.ip || !tokens)
-      throw new StepError(run.machine.name, 'patch the gateway config', `peer ${name} has no tailnet address (unreachable, or it failed before joining)`);
+    if (!peer?.ip || !tokens) throw stepFailed(run, 'patch-config', `peer ${name} has no tailnet address (unreachable, or it failed before joining)`);
     peers[name] = { ...tokens, url: a2aUrl(peer.ip, peer.machine.gateway.port) };
   }
   return settingsPatch({

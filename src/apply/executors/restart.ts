@@ -1,8 +1,6 @@
 // restart: through the service manager (bind and port are read only when a gateway starts), then wait until
 // /health answers where the plan says: the tailnet address after up, loopback after down.
-import { StepError } from '../../errors.js';
-import { stepTitle } from '../../plan/step-kinds.js';
-import { stepScript } from '../steps.js';
+import { stepFailed, stepScript } from '../steps.js';
 import { type Executor, runOf } from './types.js';
 
 const RESTART_TIMEOUT_SECONDS = 120;
@@ -11,7 +9,7 @@ export const restart: Executor<'restart'> = {
   async run(step, ctx) {
     const run = runOf(step, ctx);
     const listenIp = step.input.listen === 'loopback' ? '127.0.0.1' : run.ip;
-    if (!listenIp) throw new StepError(run.machine.name, stepTitle(step.kind), 'the machine has no tailnet address to wait on');
+    if (!listenIp) throw stepFailed(run, step.kind, 'the machine has no tailnet address to wait on');
     const { values } = await stepScript(run, step, {
       SERVICE: step.input.serviceManager,
       RESTART_CMD: step.input.command,
