@@ -14,12 +14,19 @@ import { join, relative } from 'node:path';
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
 import { ROOT } from './helpers.js';
-import { labDown, labHeldByMe, labStatus, labUp } from './lab/lab.js';
+import { goBuilt } from './lab/go-builds.js';
+import { headscaleBinary } from './lab/headscale.js';
+import { CACHE_DIR, labDown, labHeldByMe, labStatus, labUp } from './lab/lab.js';
 import { RUN_LAB_READY } from './lab/shared.js';
+import { tailscaledBinary } from './lab/tailscale-installer.js';
 import type { Recorded } from './timing/record.js';
 
 const DIST = join(ROOT, 'dist/test');
-/** The files that need the lab, in the order they run; any other *.test.js is a unit test. */
+/**
+ * The files that need the lab (or, tailnet/pulumi-process, only the lab's Pulumi CLI), in the order they run; any
+ * other *.test.js is a unit test. On a new machine the Pulumi CLI may still be building when the lab files start
+ * (`prepare.sh --go-in-background`): the files that need it come late, and wait for it.
+ */
 const LAB_ORDER = [
   'e2e/up-down',
   'e2e/headscale',
@@ -27,6 +34,7 @@ const LAB_ORDER = [
   'e2e/safety',
   'e2e/hostile',
   'e2e/ci-example',
+  'tailnet/pulumi-process',
   'e2e/pulumi',
   'e2e/faults',
   'bench/bench',
@@ -59,33 +67,14 @@ async function main(): Promise<number> {
   process.env.PEER_TEST_TIMINGS = timings;
 
   // the lab boots while the unit tests run; a lab file waits for RUN_LAB_READY
-  const status = labStatus();
-  const started = Date.now();
-  let built = lab.length ? `not built (${status.reason || 'no lab file chosen'})` : 'not needed';
-  const building =
-    lab.length && status.ok
-      ? labUp({ machines: 2 }).then(
-          () => {
-            built = `up in ${((Date.now() - started) / 1000).toFixed(1)} s`;
-            writeFileSync(RUN_LAB_READY, `ok ${built}\n`);
-          },
-          (error: Error) => {
-            built = `failed: ${error.message}`;
-            process.stderr.write(`# the run's lab could not be built; each lab file builds its own: ${error.message}\n`);
-            try {
-              writeFileSync(RUN_LAB_READY, `failed: ${error.message}\n`);
-            } catch {
-              /* no lock: labUp failed before taking it */
-            }
-          },
-        )
-      : Promise.resolve();
+  const failures: string[] = [];
+  let built = lab.length ? 'not built' : 'not needed';
+  const building = lab.length ? buildRunLab(failures).then((b) => (built = b)) : Promise.resolve();
 
   const timed: Timed[] = [];
   let passed = 0;
   let failed = 0;
   let skipped = 0;
-  const failures: string[] = [];
   /** Runs files with node's test runner, spec output on stdout, counting and timing what it reports. */
   const runFiles = async (list: string[], concurrency: number) => {
     if (!list.length) return;
@@ -120,7 +109,39 @@ async function main(): Promise<number> {
   // the failures again, last: a CI log is often read from its tail, and the spec reporter's account is far above
   const digest = failures.length ? `\n## Failures\n\n${failures.join('\n\n')}\n` : '';
   process.stdout.write(`\n${table}${digest}\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
-  return failed ? 1 : 0;
+  return failed || failures.length ? 1 : 0;
+}
+
+/**
+ * The run's lab of 2 machines, once the Go builds it needs are done (on a new machine they may still be going on in
+ * the background). Says how it went, for the timing table. A failed Go build is a failure of the run: the lab files
+ * would only be skipped.
+ */
+async function buildRunLab(failures: string[]): Promise<string> {
+  const started = Date.now();
+  try {
+    await goBuilt([tailscaledBinary(CACHE_DIR), headscaleBinary(CACHE_DIR)]);
+  } catch (error) {
+    failures.push(`### the lab's Go builds\n${(error as Error).message.replace(/^/gm, '    ')}`);
+    return 'not built: the Go builds failed';
+  }
+  const status = labStatus();
+  if (!status.ok) return `not built (${status.reason})`;
+  try {
+    await labUp({ machines: 2 });
+  } catch (error) {
+    const message = (error as Error).message;
+    process.stderr.write(`# the run's lab could not be built; each lab file builds its own: ${message}\n`);
+    try {
+      writeFileSync(RUN_LAB_READY, `failed: ${message}\n`);
+    } catch {
+      /* no lock: labUp failed before taking it */
+    }
+    return `failed: ${message}`;
+  }
+  const built = `up in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+  writeFileSync(RUN_LAB_READY, `ok ${built}\n`);
+  return built;
 }
 
 /** A test file as the tables and the failures name it: its path under dist/test, without .test.js. */

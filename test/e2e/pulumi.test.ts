@@ -14,14 +14,17 @@ import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse as parseHujson } from 'jsonc-parser';
 import { type CliResult, explain, ROOT } from '../helpers.js';
+import { goBuilt } from '../lab/go-builds.js';
 import { CACHE_DIR, type Lab, labStatus } from '../lab/lab.js';
-import { type PulumiHome, preparePulumiHome } from '../lab/pulumi-home.js';
+import { type PulumiHome, preparePulumiHome, pulumiBinary } from '../lab/pulumi-home.js';
 import { filesOf, labForFile } from '../lab/shared.js';
 import { type ApiDouble, startApiDouble } from '../tailnet/api-double.js';
 import { record } from '../timing/record.js';
 import { assertNoLeak, CONFIG, secretsOf, tailnetIp } from './lab-helpers.js';
 
-const status = labStatus();
+// (on a new machine the Pulumi CLI may still be building in the background while the files before this one ran)
+await goBuilt([pulumiBinary(CACHE_DIR)]);
+const status = labStatus(['supervisor'], { pulumi: true });
 const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
 const ENTRY = join(ROOT, 'bin/peer-provision.js');
 const CLIENT = {

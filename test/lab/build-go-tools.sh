@@ -72,6 +72,8 @@ build_pulumi() {
 # The builds run side by side: each spends much of its time on things other than the compiler (fetching modules,
 # `go mod tidy`, the single-threaded link), which the others fill. Each logs to its own file; a failure shows its tail.
 mkdir -p "$CACHE/go"
+# who is building: what needs a program waits while this runs (test/lab/go-builds.ts)
+echo "$$" > "$CACHE/.go-builds.pid"
 pids=() names=()
 for t in ${*:-tailscale headscale pulumi}; do
   ( started=$(date +%s); "build_$t"; echo "build-go-tools.sh: $t ready ($(( $(date +%s) - started )) s)" ) > "$CACHE/go/build-$t.log" 2>&1 &

@@ -52,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'status': {
-      const st = labStatus(MACHINE_KINDS);
+      const st = labStatus(MACHINE_KINDS, { pulumi: true });
       console.log(st.ok ? 'lab can run here' : `lab cannot run: ${st.reason}`);
       const lab = currentLab();
       if (!lab) {

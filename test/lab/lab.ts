@@ -230,7 +230,8 @@ async function acquireLock(waitMs: number, log: (m: string) => void): Promise<vo
 
 // ---------------------------------------------------------------- can the lab run here?
 /** Whether the lab can run on this host; `reason` names what is missing and the command that prepares it. */
-export function labStatus(kinds: readonly MachineKind[] = ['supervisor']): { ok: boolean; reason: string; up: boolean } {
+/** needs.pulumi: also the Pulumi CLI (only the files that drive it need it: it may still be building for the others). */
+export function labStatus(kinds: readonly MachineKind[] = ['supervisor'], needs: { pulumi?: boolean } = {}): { ok: boolean; reason: string; up: boolean } {
   const up = existsSync(join(STATE_DIR, 'state.json'));
   const no = (reason: string) => ({ ok: false, reason, up });
   if (process.platform !== 'linux') return no('the lab needs Linux namespaces');
@@ -250,7 +251,7 @@ export function labStatus(kinds: readonly MachineKind[] = ['supervisor']): { ok:
   if (!existsSync(join(CACHE_DIR, NODE24)) || !existsSync(join(CACHE_DIR, OPENCLAW_ENTRY))) {
     return no(`the Node 24 + openclaw cache is not prepared at ${CACHE_DIR}: run \`${PREPARE_CMD}\``);
   }
-  for (const bin of [tailscaledBinary(CACHE_DIR), headscaleBinary(CACHE_DIR), pulumiBinary(CACHE_DIR)]) {
+  for (const bin of [tailscaledBinary(CACHE_DIR), headscaleBinary(CACHE_DIR), ...(needs.pulumi ? [pulumiBinary(CACHE_DIR)] : [])]) {
     if (!existsSync(bin)) return no(`${bin} is not built: run \`${PREPARE_CMD}\` (builds tailscale, headscale and the Pulumi CLI with Go)`);
   }
   if (!existsSync('/dev/net/tun')) return no('/dev/net/tun is missing: tailscaled needs a TUN device');

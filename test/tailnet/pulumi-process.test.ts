@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { alive, type Driver, sleep, srcModule, startDriver, until } from '../driver.js';
 import { tempDir } from '../helpers.js';
+import { goBuilt } from '../lab/go-builds.js';
 import { CACHE_DIR } from '../lab/lab.js';
 import { pulumiBinary } from '../lab/pulumi-home.js';
 import { SIGNAL_FAKE_PULUMI } from './fake-pulumi.js';
@@ -144,6 +145,7 @@ describe('the Pulumi CLI in a process group of its own (a stand-in pulumi with i
 // The real CLI (the version of our @pulumi/pulumi, built for the lab by test/lab/prepare.sh; skipped where it is not
 // built): an inline program that takes a while, updated through the real engine, a local backend, no plugin needed.
 const REAL_PULUMI = pulumiBinary(CACHE_DIR);
+await goBuilt([REAL_PULUMI]); // (on a new machine it may still be building in the background)
 
 describe('the real Pulumi CLI under a terminal Ctrl-C', { skip: !existsSync(REAL_PULUMI) && `${REAL_PULUMI} is not built` }, () => {
   let dir: string;

@@ -1,0 +1,91 @@
+/**
+ * Waiting for the lab's Go builds that `prepare.sh --go-in-background` leaves running (test/lab/go-builds.ts). The
+ * builds themselves take minutes: here a builder script stands in for build-go-tools.sh (same name, same contract: its
+ * pid in <cache>/.go-builds.pid as it starts, `.built` beside a program once it is complete). The real script's side
+ * of that contract is checked on its own, on a cache where everything is built.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { ROOT, tempDir } from '../helpers.js';
+
+const GO_BUILDS = pathToFileURL(join(ROOT, 'dist/test/lab/go-builds.js')).href;
+const binary = (cache: string, tool: string) => join(cache, 'bin', `${tool}-1.0.0`, tool);
+
+/** Starts a builder named build-go-tools.sh that "builds" tool after ms (or fails, logging why). */
+function startBuilder(cache: string, tool: string, ms: number, fail = false): void {
+  const dir = tempDir('pp-go-builder-');
+  const script = join(dir, 'build-go-tools.sh');
+  const out = join(cache, 'bin', `${tool}-1.0.0`);
+  writeFileSync(
+    script,
+    `echo "$$" > '${cache}/.go-builds.pid'\nsleep ${ms / 1000}\n` +
+      (fail
+        ? `mkdir -p '${cache}/go' && echo "compile: something broke in ${tool}" > '${cache}/go/build-${tool}.log'\nexit 1\n`
+        : `mkdir -p '${out}' && touch '${out}/${tool}' '${out}/.built'\n`),
+  );
+  spawn('bash', [script], { stdio: 'ignore', detached: true }).unref();
+}
+
+/** goBuilt(binaries) in a process of its own with this cache: how long it took, and what it threw. */
+function waitFor(cache: string, binaries: string[]): Promise<{ ms: number; error: string }> {
+  const code = `const t = Date.now(); import('${GO_BUILDS}').then((m) => m.goBuilt(${JSON.stringify(binaries)}))
+    .then(() => console.log(JSON.stringify({ ms: Date.now() - t, error: '' })), (e) => console.log(JSON.stringify({ ms: Date.now() - t, error: e.message })))`;
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, PEER_LAB_CACHE: cache } }, (error, stdout) =>
+      error ? reject(error) : resolve(JSON.parse(stdout)),
+    ),
+  );
+}
+
+describe('waiting for the lab Go builds left running in the background', () => {
+  it('waits while the builder runs and the program is not built, then goes on', async () => {
+    const cache = tempDir();
+    startBuilder(cache, 'tailscale', 2500);
+    await new Promise((r) => setTimeout(r, 300)); // (the builder has written its pid)
+    const r = await waitFor(cache, [binary(cache, 'tailscale')]);
+    assert.equal(r.error, '');
+    assert.ok(r.ms >= 1500, `it waited for the build (${r.ms} ms)`);
+    assert.ok(existsSync(join(cache, 'bin', 'tailscale-1.0.0', '.built')));
+  });
+
+  it('a builder that exits without the program is a failed build, named with the end of its log', async () => {
+    const cache = tempDir();
+    startBuilder(cache, 'pulumi', 1000, true);
+    await new Promise((r) => setTimeout(r, 300));
+    const r = await waitFor(cache, [binary(cache, 'pulumi')]);
+    assert.match(r.error, /the lab's Go builds failed/);
+    assert.match(r.error, /pulumi-1\.0\.0\/pulumi was not built/);
+    assert.match(r.error, /compile: something broke in pulumi/);
+  });
+
+  it('returns at once where no build was started, or the programs are built', async () => {
+    const none = tempDir();
+    assert.deepEqual((await waitFor(none, [binary(none, 'headscale')])).error, '', 'the lab status names what is missing, not this');
+    const built = tempDir();
+    startBuilder(built, 'headscale', 0);
+    await new Promise((r) => setTimeout(r, 500));
+    const r = await waitFor(built, [binary(built, 'headscale')]);
+    assert.equal(r.error, '');
+    assert.ok(r.ms < 1500, `${r.ms} ms`);
+  });
+
+  it('the real build-go-tools.sh writes its pid as it starts (here, on a cache where everything is built)', async () => {
+    const cache = tempDir();
+    const versions = { tailscale: '1.102.5', headscale: '0.29.2', pulumi: '3.248.0' };
+    for (const [tool, version] of Object.entries(versions)) {
+      mkdirSync(join(cache, 'bin', `${tool}-${version}`), { recursive: true });
+      writeFileSync(join(cache, 'bin', `${tool}-${version}`, '.built'), '');
+    }
+    const env = { ...process.env, PEER_LAB_CACHE: cache, PATH: `${process.env.PATH}:/usr/local/go/bin` };
+    const pid = await new Promise<number>((resolve, reject) => {
+      const child = spawn('bash', [join(ROOT, 'test/lab/build-go-tools.sh')], { env, stdio: 'ignore' });
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve(child.pid ?? 0) : reject(new Error(`build-go-tools.sh exited ${code}`))));
+    });
+    assert.equal(readFileSync(join(cache, '.go-builds.pid'), 'utf8').trim(), String(pid));
+  });
+});
