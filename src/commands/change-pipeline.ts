@@ -16,19 +16,16 @@ import type { View } from '../output/view.js';
 import type { Spec } from '../peer-yaml/types.js';
 import type { MachinePlan, Plan } from '../plan/types.js';
 import { Transport } from '../transport/remote.js';
+import type { Observed } from './observe-and-plan.js';
 import { BlockedError, removeEmptyStateFolders } from './preflight.js';
-import { targeted } from './targets.js';
-
-/** What the command observed and planned: the plan it applies (restricted to --machine, or the saved one). */
-export interface Prepared {
-  plan: Plan;
-  runs: Map<string, MachineRun>;
-  /** A saved plan: it was reviewed, so nothing is asked. */
-  saved: boolean;
-}
+import { checkNotStale, type SavedPlan } from './saved-plan.js';
+import { restrictPlan, targeted } from './targets.js';
 
 /** What one run knows once the plan is made, for a command's own answers. */
-export interface Planned extends Prepared {
+export interface Planned {
+  /** The plan it applies: restricted to --machine, and the saved one when it is still the fresh one. */
+  plan: Plan;
+  runs: Map<string, MachineRun>;
   transport: Transport;
   /** Targeted machines that could not be reached: skipped, and named in the problems. */
   unreachable: MachinePlan[];
@@ -43,8 +40,12 @@ export interface ChangeCommand {
   declined: string;
   /** What a re-run does after a failure: up resumes, down finishes. */
   rerun: 'resume' | 'finish';
-  /** Observes and plans. */
-  prepare(transport: Transport): Promise<Prepared>;
+  /** --machine: the machines it acts on (undefined: all); the others' steps are left out of the plan. */
+  only?: Set<string>;
+  /** A plan saved with `plan --out`: it was reviewed, so nothing is asked; refused when the fresh plan moved from it. */
+  saved?: SavedPlan;
+  /** Observes and plans every machine. */
+  prepare(transport: Transport): Promise<Observed>;
   /** Before anything is asked or run: a refusal of the whole run (up: no machine could be reached). */
   check?(planned: Planned): void;
   /** The plan has nothing to run: this command's answer, and its exit code; undefined: run the plan. */
@@ -64,15 +65,16 @@ export async function runChange(spec: Spec, command: ChangeCommand, options: { a
   const transport = new Transport(spec, { acceptNewHostKeys: options.acceptNewHostKeys });
   let refused = false;
   try {
-    const prepared = await command.prepare(transport);
-    const { plan } = prepared;
+    const observed = await command.prepare(transport);
+    const fresh = restrictPlan(observed.plan, command.only);
+    const plan = command.saved ? checkNotStale(command.saved.plan, fresh, command.saved.file) : fresh;
     view.tell({ event: 'plan', plan }, renderPlan(plan));
     const unreachable = targeted(plan).filter((m) => m.observed === 'unreachable');
     if (plan.blockers.length > 0) {
       refused = true;
       throw new BlockedError(command.name, plan.blockers, unreachable);
     }
-    const planned: Planned = { ...prepared, transport, unreachable };
+    const planned: Planned = { plan, runs: observed.runs, transport, unreachable };
     command.check?.(planned);
     const answered = await command.nothingToDo(planned);
     if (answered !== undefined) return answered;
@@ -81,12 +83,12 @@ export async function runChange(spec: Spec, command: ChangeCommand, options: { a
       view.emit({ event: 'result', changed: false, ok: false, exitCode: EXIT.interrupted, interrupted: true, transport: transport.stats() });
       return EXIT.interrupted;
     }
-    if (!prepared.saved && !(await confirm(command.question, options))) {
+    if (!command.saved && !(await confirm(command.question, options))) {
       stderr(`${command.declined}\n`);
       return EXIT.failure;
     }
     command.beforeRun?.(planned);
-    const ctx = { spec, runs: prepared.runs, tailnet: await tailnetSide(spec), say: (line: string) => stderr(`${line}\n`) };
+    const ctx = { spec, runs: observed.runs, tailnet: await tailnetSide(spec), say: (line: string) => stderr(`${line}\n`) };
     const result = await runPlan(plan, ctx, { renderer: view.renderer, events: view });
     const after = command.afterRun ? await command.afterRun(planned, result) : { problems: [], text: '' };
     const problems = [

@@ -7,19 +7,19 @@ import { renderSummary } from '../output/summary.js';
 import type { View } from '../output/view.js';
 import type { Spec } from '../peer-yaml/types.js';
 import type { NodeKeys } from '../plan/node-keys.js';
-import { isEmpty, type Plan } from '../plan/types.js';
+import { isEmpty } from '../plan/types.js';
 import type { CommonOptions } from '../program.js';
 import { type CheckResult, verify } from '../verify/index.js';
 import { type Planned, runChange } from './change-pipeline.js';
 import { observeAndPlan } from './observe-and-plan.js';
 import { localBlockers, refuseBadInput, specForPlanning } from './preflight.js';
-import { checkNotStale } from './saved-plan.js';
-import { outsideOf, restrictPlan, restrictSpec, targeted, targetSet } from './targets.js';
+import type { SavedPlan } from './saved-plan.js';
+import { outsideOf, restrictSpec, targeted, targetSet } from './targets.js';
 import { endpoints, verifyAfterApply } from './verify-peers.js';
 
 /** saved: a plan saved with `plan --out` (applied when still the fresh one); nodeKeys: what to do about node key expiry. */
 export interface ApplyExtra {
-  saved?: { plan: Plan; file: string };
+  saved?: SavedPlan;
   nodeKeys?: Omit<NodeKeys, 'provider'>;
   /** rotate: every A2A peer token new. */
   newA2aTokens?: boolean;
@@ -65,17 +65,11 @@ export async function converge(spec: Spec, options: UpOptions, command: 'up' | '
       declined: 'Nothing applied.', // as terraform's "Apply cancelled"
       rerun: 'resume',
       complete: `${command} complete: every peer pair verified.`,
-      async prepare(transport) {
+      only,
+      saved,
+      prepare: (transport) =>
         // machines outside --machine get no key: they count as joined for the tailnet plan
-        const prepared = await observeAndPlan(local.length > 0 ? specForPlanning(spec, local) : spec, 'up', transport, {
-          local,
-          outside,
-          nodeKeys,
-          newA2aTokens,
-        });
-        const fresh = restrictPlan(prepared.plan, only);
-        return { plan: saved ? checkNotStale(saved.plan, fresh, saved.file) : fresh, runs: prepared.runs, saved: Boolean(saved) };
-      },
+        observeAndPlan(local.length > 0 ? specForPlanning(spec, local) : spec, 'up', transport, { local, outside, nodeKeys, newA2aTokens }),
       check({ plan, unreachable }) {
         if (unreachable.length === targeted(plan).length) {
           throw new PeerProvisionError(`no machine could be reached:\n${unreachable.map((m) => `  - ${m.machine}: ${m.reason}`).join('\n')}`);

@@ -20,7 +20,8 @@ import type { Plan, PlanBlocker } from '../plan/types.js';
 import type { Transport } from '../transport/remote.js';
 import { pulumiBlockers } from './preflight.js';
 
-export interface Prepared {
+/** What observing and planning found: the plan of every machine, and how to reach each. */
+export interface Observed {
   plan: Plan;
   runs: Map<string, MachineRun>;
 }
@@ -36,7 +37,7 @@ export interface PrepareOptions {
   newA2aTokens?: boolean;
 }
 
-export async function observeAndPlan(spec: Spec, command: 'up' | 'down', transport: Transport, options: PrepareOptions): Promise<Prepared> {
+export async function observeAndPlan(spec: Spec, command: 'up' | 'down', transport: Transport, options: PrepareOptions): Promise<Observed> {
   if (command === 'up') assertTokenReferencesUsable(spec); // an env:/file: token outside the token rule: exit 2, before any connection
   const [observed, policy] = await Promise.all([
     observeAll(spec, transport, command === 'down'),

@@ -8,6 +8,23 @@ import { FileRefused, MiB, readRegularFile } from '../peer-yaml/read-file.js';
 import { staleness } from '../plan/stale.js';
 import type { Plan } from '../plan/types.js';
 
+/** A plan saved with `plan --out`, given to up or down, and the file it came from. */
+export interface SavedPlan {
+  plan: Plan;
+  file: string;
+}
+
+/**
+ * up PLAN / down PLAN: the saved plan, and the machines it acts on (those it names: --machine cannot be given
+ * beside it). Without a plan file: --machine as given.
+ */
+export function savedPlanArgs(planFile: string | undefined, command: 'up' | 'down', machine?: string[]): { saved?: SavedPlan; machine?: string[] } {
+  if (!planFile) return { machine };
+  const plan = readPlanFile(planFile, command);
+  if (machine?.length) throw new UsageError('--machine cannot be given with a saved plan: the plan names its machines', 'make the plan with --machine instead');
+  return { saved: { plan, file: planFile }, machine: plan.targets };
+}
+
 /** A plan of many machines is kilobytes; anything near this is not one (and is not read into memory whole). */
 const MAX_PLAN_BYTES = 16 * MiB;
 

@@ -2,15 +2,15 @@
 // the gateways restarted on loopback, the tailnet left; then the stack's keys, devices and policy entries removed.
 import { tailnetPreflightDown } from '../../apply/tailnet-side.js';
 import { stderr } from '../../console/io.js';
-import { EXIT, PeerProvisionError, UsageError } from '../../errors.js';
+import { EXIT, PeerProvisionError } from '../../errors.js';
 import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import type { CommonOptions } from '../../program.js';
 import { runChange } from '../change-pipeline.js';
 import { observeAndPlan } from '../observe-and-plan.js';
 import { BlockedError, localBlockers } from '../preflight.js';
-import { checkNotStale, readPlanFile } from '../saved-plan.js';
-import { restrictPlan, targetSet } from '../targets.js';
+import { savedPlanArgs } from '../saved-plan.js';
+import { targetSet } from '../targets.js';
 
 interface DownOptions extends CommonOptions {
   yes?: boolean;
@@ -20,12 +20,9 @@ interface DownOptions extends CommonOptions {
 
 /** `planFile`: a plan saved with `plan --for down --out`; the fresh plan runs (without asking) when it is still that one. */
 export async function run(options: DownOptions & { planFile?: string }, view: View): Promise<number> {
-  const planFile = options.planFile;
-  const saved = planFile ? readPlanFile(planFile, 'down') : undefined;
-  if (saved && options.machine?.length)
-    throw new UsageError('--machine cannot be given with a saved plan: the plan names its machines', 'make the plan with --machine instead');
+  const { saved, machine } = savedPlanArgs(options.planFile, 'down', options.machine);
   const spec = loadSpec(options.file);
-  const only = targetSet(spec, saved?.targets ?? options.machine); // --machine: those machines only, and the tailnet is left alone
+  const only = targetSet(spec, machine); // --machine: those machines only, and the tailnet is left alone
   // provider pulumi: the CLI and plugin, the credentials and an existing stack's passphrase are needed to revoke;
   // all checked (and reported together) before any machine is touched. Not with --machine: the tailnet stays.
   const local = await localBlockers(spec, { secrets: false, tailnet: !only });
@@ -48,14 +45,11 @@ export async function run(options: DownOptions & { planFile?: string }, view: Vi
       declined: 'Nothing changed.', // as terraform's "Destroy cancelled"
       rerun: 'finish',
       complete: 'down complete.',
+      only,
+      saved,
       async prepare(transport) {
-        const prepared = await observeAndPlan(spec, 'down', transport, { local });
-        const fresh = restrictPlan(prepared.plan, only);
-        return {
-          plan: saved ? checkNotStale(saved, fresh, planFile!) : fresh,
-          runs: new Map([...prepared.runs].filter(([name]) => !only || only.has(name))),
-          saved: Boolean(saved),
-        };
+        const observed = await observeAndPlan(spec, 'down', transport, { local });
+        return { ...observed, runs: new Map([...observed.runs].filter(([name]) => !only || only.has(name))) };
       },
       async nothingToDo({ plan, unreachable, transport }) {
         // the plan says whether the tailnet has work (none with provider provided, none with --machine)
