@@ -32,6 +32,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   rotate: () => import('./commands/rotate/index.js'),
   peers: () => import('./commands/peers/index.js'),
   send: () => import('./commands/send/index.js'),
+  keygen: () => import('./commands/keygen/index.js'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -153,6 +153,14 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     .option('--write', 'write the tagOwners entries into the tailnet policy (If-Match) with an admin API key in TAILSCALE_API_KEY')
     .exitOverride()
     .action((o) => run('tailnet init', o));
+  // the friend flow, the friend's side (docs/friend.md): reads no peer.yaml
+  cli
+    .command('keygen')
+    .description("make your key for receiving a friend's invites (once; run again, it shows the same key): prints the public key to send them")
+    .option('--json', DOCUMENT)
+    .option('--no-color', 'no colour (also: NO_COLOR set)')
+    .exitOverride()
+    .action((o) => run('keygen', o));
   // what the completion scripts call for machine names: prints them from peer.yaml, one a line, and nothing on any error
   cli.command(COMPLETE_MACHINES, { hidden: true }).option('-f, --file <path>', 'the peer.yaml to read', 'peer.yaml');
   cli

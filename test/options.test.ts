@@ -32,7 +32,7 @@ test('the commands README names take -f, --json and --no-color; the others take 
   const named = [...sentence[1]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
   assert.deepEqual(
     new Set(named),
-    new Set([...all.keys()].filter((n) => n !== 'init' && n !== 'completion' && n !== COMPLETE_MACHINES)),
+    new Set([...all.keys()].filter((n) => n !== 'init' && n !== 'completion' && n !== 'keygen' && n !== COMPLETE_MACHINES)),
     'README names every other command',
   );
   // the hidden one the completion scripts call: README says what it takes
@@ -44,5 +44,7 @@ test('the commands README names take -f, --json and --no-color; the others take 
   assert.match(README, /`init` takes `-f` for the file it writes \(and asks, or reads `--machine`: no `--json`\)/);
   assert.ok(all.get('init')!.includes('--file') && !all.get('init')!.includes('--json'));
   assert.match(README, /`completion` takes only the shell/);
+  assert.match(README, /`keygen` reads no peer\.yaml: it takes `--json` and `--no-color`/);
+  assert.deepEqual(all.get('keygen'), ['--json', '--no-color']);
   assert.deepEqual(all.get('completion'), []);
 });

@@ -2,7 +2,7 @@
 // emit (src/output/events.ts) are derived from this object (json-schema-to-ts), and schemas/events.schema.json
 // is this object written out (`npm run schema`; a test fails when the committed file differs).
 //
-// A line is either one document (validate, plan, verify, status, peers, send, tailnet init: a `format`), or one event of
+// A line is either one document (validate, plan, verify, status, peers, send, tailnet init, keygen: a `format`), or one event of
 // up/down/rotate (an `event` and a `time`; the last is a `result`). Objects are closed (additionalProperties
 // false) so a field added in code without being added here fails the tests, except $defs/plan: its steps' inputs
 // differ per kind (StepInputs in src/plan/step-kinds.ts) and are described loosely there, known fields required, others allowed.
@@ -326,6 +326,15 @@ export const documents = {
     },
     ['format', 'stack', 'keyTags', 'tagOwners', 'grants', 'next'],
   ),
+  keygen: closed(
+    {
+      format: { const: 'peer-provision/keygen@1' },
+      publicKey: { type: 'string', description: 'age1...: what the friend sends whoever invites them (not a secret)' },
+      file: { type: 'string', description: 'where the private key is (0600)' },
+      created: { type: 'boolean', description: 'false: the key was there already and is kept' },
+    },
+    ['format', 'publicKey', 'file', 'created'],
+  ),
   error: closed({ format: { const: 'peer-provision/error@1' }, exitCode, error: ref('errorDetail') }, ['format', 'exitCode', 'error']),
 } as const;
 
@@ -372,7 +381,7 @@ export const eventsSchema = {
   $comment: 'Generated from src/output/events-schema.ts by `npm run schema`: edit that file, not this one.',
   title: 'peer-provision --json output',
   description:
-    'Every line peer-provision prints on stdout with --json (JSON Lines). validate, plan, verify, status, peers, send and tailnet init print one document (a `format`); up, down and rotate print events (an `event` and a `time`), the last a `result`. A command that fails prints an error document, or an error event and then a result; validate of an invalid file prints its validate document with valid false and the diagnostics.',
+    'Every line peer-provision prints on stdout with --json (JSON Lines). validate, plan, verify, status, peers, send, tailnet init and keygen print one document (a `format`); up, down and rotate print events (an `event` and a `time`), the last a `result`. A command that fails prints an error document, or an error event and then a result; validate of an invalid file prints its validate document with valid false and the diagnostics.',
   anyOf: [
     ref('plan'),
     ref('document-validate'),
@@ -383,6 +392,7 @@ export const eventsSchema = {
     ref('document-send'),
     ref('document-tailnetInit'),
     ref('document-tailnetKeys'),
+    ref('document-keygen'),
     ref('document-error'),
     ref('event-plan'),
     ref('event-step'),
@@ -400,6 +410,7 @@ export const eventsSchema = {
     'document-send': documents.send,
     'document-tailnetInit': documents.tailnetInit,
     'document-tailnetKeys': documents.tailnetKeys,
+    'document-keygen': documents.keygen,
     'document-error': documents.error,
     'event-plan': events.plan,
     'event-step': events.step,
