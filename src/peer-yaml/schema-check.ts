@@ -1,22 +1,18 @@
 // Step 2 of peer.yaml -> Spec: structure, checked against schemas/peer.schema.json with ajv.
 // Every problem is reported at once, with its position and, for a typo'd key, the closest known key; the
 // commonest mistakes in plain words with what to do (plain-words.ts, empty-keys.ts).
-import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { closest, distance } from 'fastest-levenshtein';
 import type { Problem } from '../errors.js';
 import { explainEmptyKeys, type Worded } from './empty-keys.js';
 import { locate, type ParsedFile } from './parse.js';
+import validatePeerSchema from './peer-schema.validate.js';
 import { plainWords } from './plain-words.js';
 import type { Fault } from './rule-input.js';
 
-export const SCHEMA_PATH = new URL('../../../schemas/peer.schema.json', import.meta.url);
-
-let compiled: ReturnType<Ajv['compile']> | undefined;
-function validator() {
-  compiled ??= new Ajv({ allErrors: true, strict: true, verbose: true }).compile(JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')));
-  return compiled;
-}
+// ajv's code for schemas/peer.schema.json, generated (npm run schema) rather than compiled at each run: compiling it
+// was a third of a second of every command's start
+const validator = () => validatePeerSchema as unknown as ValidateFunction;
 
 function messageFor(error: ErrorObject, value: unknown): string {
   const where = error.schemaPath;
