@@ -11,7 +11,6 @@
 
 import { delimiter, dirname, isAbsolute } from 'node:path';
 import type { PulumiCommand } from '@pulumi/pulumi/automation/index.js';
-import { execa } from 'execa';
 import { onAbort } from '../interrupt.js';
 
 type CommandResult = { stdout: string; stderr: string; code: number };
@@ -98,6 +97,7 @@ export interface RunOptions {
  * error: `code` ENOENT for a missing one).
  */
 export async function runPulumi(file: string, args: string[], o: RunOptions = {}): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  const { execa } = await import('execa'); // (loaded when first used, as in transport/remote.ts)
   // stdin: the CLI runs --non-interactive and reads none; a detached child must not read the terminal either
   const child = execa(file, args, { cwd: o.cwd, env: o.env, detached: true, stdin: 'ignore', reject: false, timeout: o.timeoutMs });
   if (child.pid === undefined) throw await child; // not started: execa's error, `code` ENOENT for a missing CLI

@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { visible } from '../console/visible.js';
 import { onAbort } from '../interrupt.js';
 import { passedToChildren } from '../model/child-env.js';
@@ -64,6 +63,8 @@ const children = new Set<number>();
  */
 export const COMMAND_TIMEOUT_MS = 15 * 60_000;
 async function runChild(file: string, args: string[], input: string, timeoutMs = COMMAND_TIMEOUT_MS) {
+  // loaded when first used: its ~100 modules cost validate and plan --offline, which start no process, a tenth of a second
+  const { execa } = await import('execa');
   // extendEnv: false, or execa adds all of process.env back
   const child = execa(file, args, { detached: true, input, reject: false, env: childEnv(), extendEnv: false });
   if (child.pid) children.add(child.pid);
@@ -209,6 +210,7 @@ class SshRemote implements Remote {
 
   async close(): Promise<void> {
     if (existsSync(this.controlPath)) {
+      const { execa } = await import('execa');
       await execa('ssh', [...this.base, '-O', 'exit', '--', this.destination], { reject: false, env: childEnv(), extendEnv: false });
     }
   }
