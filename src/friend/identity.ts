@@ -2,7 +2,7 @@
 // writes (comments, then AGE-SECRET-KEY-1...), so `age -d -i` reads it too. Its public key (age1...) is what the
 // friend sends whoever invites them; it is not a secret. The file is the friend's alone: created 0600 in a 0700
 // folder, never replaced, and refused when anyone else could read it (as ssh refuses a private key that is too open).
-import { existsSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { PeerProvisionError } from '../errors.js';
@@ -33,9 +33,10 @@ export async function ensureIdentity(file = identityFile()): Promise<Identity & 
   const publicKey = await identityToRecipient(secret);
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const text = `# created: ${new Date().toISOString()} by peer-provision keygen\n# public key: ${publicKey}\n${secret}\n`;
+  let fd: number;
   try {
     // O_CREAT|O_EXCL: never over an existing file, nor through a symlink planted at the path
-    writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
+    fd = openSync(file, 'wx', 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new PeerProvisionError(`cannot write ${file}: ${(error as Error).message}`);
     if (lstatSync(file).isSymbolicLink() && !existsSync(file))
@@ -44,6 +45,15 @@ export async function ensureIdentity(file = identityFile()): Promise<Identity & 
         `remove it (rm ${file}), then run keygen again`,
       );
     return { ...(await loadIdentity(file)), created: false };
+  }
+  try {
+    writeFileSync(fd, text);
+  } catch (error) {
+    // the file is ours (just created): a half-written key (disk full) must not stay to be refused later
+    rmSync(file, { force: true });
+    throw new PeerProvisionError(`cannot write ${file}: ${(error as Error).message}; nothing was kept`);
+  } finally {
+    closeSync(fd);
   }
   return { file, secret, publicKey, created: true };
 }
@@ -63,7 +73,11 @@ export async function loadIdentity(file = identityFile()): Promise<Identity> {
       `chmod 600 ${file}`,
     );
   const secret = read.text.split('\n').find((line) => line.startsWith('AGE-SECRET-KEY-1'));
-  if (!secret) throw new PeerProvisionError(`${file} holds no age identity (a line AGE-SECRET-KEY-1...)`, 'make your key with `peer-provision keygen`');
+  if (!secret)
+    throw new PeerProvisionError(
+      `${file} holds no age identity (a line AGE-SECRET-KEY-1...)`,
+      'move it away and run `peer-provision keygen` for a new key (invites sealed to an old key will not open with it)',
+    );
   registerSecret(secret);
   try {
     return { file, secret, publicKey: await (await age()).identityToRecipient(secret) };

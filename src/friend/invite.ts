@@ -2,7 +2,8 @@
 // A2A channel, sealed to the friend's age key (age-encryption: X25519 and ChaCha20-Poly1305; no scheme of ours).
 // Only the holder of that key can open it, and a file changed after sealing fails age's authentication. age does not
 // say who sealed it: the fingerprint does. Both read it aloud (or compare it over a channel they trust); it is the
-// SHA-256 of the whole file, so a file someone else sealed to the friend's public key shows a different one.
+// SHA-256 of the whole sealed file (its bytes, not the armor's line breaks, which a mailer may change), so a file
+// someone else sealed to the friend's public key shows a different one.
 // It never holds the inviter's gateway token: only the A2A tokens of the pairs it makes.
 import { createHash, randomBytes } from 'node:crypto';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -84,9 +85,9 @@ const isInvite = (value: unknown): value is Invite => {
 /** A new invite's id: random, so two invites never share one. */
 export const newInviteId = (): string => randomBytes(16).toString('hex');
 
-/** Four groups of four hex digits (64 bits of the file's SHA-256): short enough to read aloud. */
-export function fingerprint(file: string): string {
-  return (createHash('sha256').update(file).digest('hex').slice(0, 16).match(/.{4}/g) ?? []).join('-');
+/** Four groups of four hex digits (64 bits of the sealed file's SHA-256): short enough to read aloud. */
+export function fingerprint(sealed: Uint8Array): string {
+  return (createHash('sha256').update(sealed).digest('hex').slice(0, 16).match(/.{4}/g) ?? []).join('-');
 }
 
 /** The invite, sealed to its friend's public key: the armored text of the file, and its fingerprint. */
@@ -95,8 +96,8 @@ export async function sealInvite(invite: Invite): Promise<{ file: string; finger
   const { Encrypter, armor } = await import('age-encryption');
   const encrypter = new Encrypter();
   encrypter.addRecipient(invite.to.publicKey);
-  const file = armor.encode(await encrypter.encrypt(JSON.stringify(invite)));
-  return { file, fingerprint: fingerprint(file) };
+  const sealed = await encrypter.encrypt(JSON.stringify(invite));
+  return { file: armor.encode(sealed), fingerprint: fingerprint(sealed) };
 }
 
 /** Why an invite is refused: exit 2, before anything is touched. */
@@ -106,7 +107,7 @@ export class InviteRefused extends UsageError {}
  * Opens an invite file with the friend's identity and checks it: sealed to this key, unchanged, a peer-provision
  * invite addressed to this key, not expired at `now`. Each refusal says which, and what to ask for.
  */
-export async function openInvite(path: string, file: string, identity: Identity, now: Date): Promise<Invite> {
+export async function openInvite(path: string, file: string, identity: Identity, now: Date): Promise<{ invite: Invite; fingerprint: string }> {
   const { Decrypter, armor } = await import('age-encryption');
   let sealed: Uint8Array;
   try {
@@ -140,7 +141,7 @@ export async function openInvite(path: string, file: string, identity: Identity,
     throw new InviteRefused(`${path} is addressed to ${invite.to.friend} (${invite.to.publicKey}), not to your key (${identity.publicKey})`);
   if (Date.parse(invite.expires) <= now.getTime())
     throw new InviteRefused(`${path} expired at ${invite.expires}`, `ask for a new invite (the inviter runs \`peer-provision invite ${invite.to.friend}\`)`);
-  return invite;
+  return { invite, fingerprint: fingerprint(sealed) };
 }
 
 const describeErrors = () =>

@@ -1,11 +1,12 @@
 // peer-provision keygen, the real CLI: the friend's key for invites, made once, 0600 in a 0700 folder, never replaced,
 // and refused when it is too open or not a key. The public key on stdout is the one the file's secret derives.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { identityToRecipient } from 'age-encryption';
-import { explain, jsonDocument, runCli, tempDir } from '../helpers.js';
+import { explain, jsonDocument, ROOT, runCli, tempDir } from '../helpers.js';
 
 const keygen = (config: string, args: string[] = []) => runCli(['keygen', ...args], { env: { XDG_CONFIG_HOME: config } });
 
@@ -61,4 +62,19 @@ test('keygen never writes through a symlink planted where the key goes', async (
   assert.equal(r.code, 1);
   assert.match(r.stderr, /friend-key\.txt is a symlink to nothing: peer-provision does not write your key through a link/);
   assert.equal(existsSync(target), false, 'nothing written at the link target');
+});
+
+test('keygen on a full disk: an error naming the file, and no half-written key left to be refused later', {
+  skip: process.getuid?.() !== 0 && 'needs root (a tmpfs of its own)',
+}, async () => {
+  const config = tempDir();
+  const cli = join(ROOT, 'bin/peer-provision.js');
+  // a mount namespace of its own: a 64 KiB tmpfs over the config folder, filled, then keygen
+  const script = `mount -t tmpfs -o size=64k tmpfs '${config}' && mkdir -m 700 '${config}/peer-provision' && (dd if=/dev/zero of='${config}/fill' bs=4k 2>/dev/null; true) && XDG_CONFIG_HOME='${config}' '${process.execPath}' '${cli}' keygen; echo "rc=$?"; ls -A '${config}/peer-provision'`;
+  const r = await new Promise<{ stdout: string; stderr: string }>((done) =>
+    execFile('unshare', ['-m', 'sh', '-c', script], (_, stdout, stderr) => done({ stdout, stderr })),
+  );
+  assert.match(r.stderr, /cannot write .*friend-key\.txt: .*no space left on device.*; nothing was kept/i);
+  assert.match(r.stdout, /^rc=1$/m);
+  assert.doesNotMatch(r.stdout, /friend-key\.txt/, 'no key file left behind');
 });
