@@ -27,16 +27,47 @@ http() { # METHOD URL TOKEN|- BODY -> prints "STATUS BODY"; nothing answered: "0
 }
 # A gateway that has just restarted answers 5xx or nothing (refused, or no answer in time on a loaded machine) for
 # a while; one that took a config change reloads its A2A channel a moment later (until then a new token is
-# refused). Retry those, and answers that start with RETRY_PATTERN, for up to 45 s from the first try.
-http_settled() { # RETRY_PATTERN METHOD URL TOKEN BODY
-  retry=$1; shift
+# refused). Retry those, and answers that start with RETRY_PATTERN, for up to 45 s from the first try. FIRST is an
+# answer already had (first_try's), or empty: a final one is taken as it is, with no request.
+http_settled() { # FIRST RETRY_PATTERN METHOD URL TOKEN BODY
+  out=$1 retry=$2; shift 2
+  final "$out" "$retry" && { printf '%s' "$out"; return; }
   until_s=$(( $(date +%s) + 45 ))
   while :; do
-    out=$(http "$@")
-    case "$out" in 000*|5*) ;; *) printf '%s' "$out" | grep -q "^$retry" || { printf '%s' "$out"; return; } ;; esac
+    [ -n "$out" ] || out=$(http "$@")
+    final "$out" "$retry" && { printf '%s' "$out"; return; }
     [ "$(date +%s)" -ge "$until_s" ] && { printf '%s' "$out"; return; }
     sleep 0.5
+    out=
   done
+}
+final() { # ANSWER RETRY_PATTERN: is ANSWER one to keep (not nothing, not to be asked again)?
+  case "$1" in ''|000*|5*|"$2"*) return 1 ;; esac
+}
+# first_try BASE TOKEN: the four requests of a peer's checks in one curl, at once (-Z), where http starts a curl,
+# a temporary file and a few pipes for each: a converged peer answers them all at the first try, so a converged up
+# costs its machines one process here. Sets ans_card ans_none ans_wrong ans_accepted to "STATUS BODY", or to
+# nothing where no answer came (a curl without -Z, before 7.66, answers none): http_settled asks those again.
+first_try() {
+  ft=$(mktemp -d "$work/first.XXXXXX")
+  json='Content-Type: application/json' limits='--connect-timeout 5 --max-time 15'
+  # shellcheck disable=SC2086 # $limits: two options, split on purpose
+  printf 'Authorization: Bearer %s\n' "$2" | curl -sSZ 2>/dev/null \
+    $limits -D "$ft/card.h" -o "$ft/card.b" "$1/.well-known/agent-card.json" --next \
+    $limits -D "$ft/none.h" -o "$ft/none.b" -H "$json" --data "$(get_task pp-verify-none)" "$1/a2a/v1" --next \
+    $limits -D "$ft/wrong.h" -o "$ft/wrong.b" -H "$json" -H "Authorization: Bearer pp-wrong-$NONCE-$NONCE-$NONCE" \
+      --data "$(get_task pp-verify-wrong)" "$1/a2a/v1" --next \
+    $limits -D "$ft/accepted.h" -o "$ft/accepted.b" -H "$json" -H @- --data "$(get_task "pp-verify-$NONCE")" "$1/a2a/v1"
+  ans_card=$(answer_in "$ft/card") ans_none=$(answer_in "$ft/none") ans_wrong=$(answer_in "$ft/wrong")
+  ans_accepted=$(answer_in "$ft/accepted")
+  rm -rf "$ft"
+}
+CR=$(printf '\r')
+answer_in() { # FILE_PREFIX -> "STATUS BODY" from FILE_PREFIX.h (the status line) and .b, read by the shell alone
+  [ -s "$1.h" ] || return 0
+  read -r _proto status _reason < "$1.h"
+  printf '%s ' "${status%"$CR"}" # HTTP/2 and an empty reason phrase leave the CR on the code
+  while IFS= read -r line || [ -n "$line" ]; do printf '%s ' "$line"; done < "$1.b"
 }
 # report PEER CHECK ok|fail DETAIL: one line (collected into the result at the end), first 300 characters.
 # OpenClaw's CLI on this machine's own config (the one peer.yaml names, when it names one)
@@ -46,18 +77,22 @@ get_task() { printf '{"jsonrpc":"2.0","id":"pp-verify","method":"GetTask","param
 
 check_peer() { # NAME IP PORT TOKEN
   name=$1 base="http://$2:$3" token=$4
+  first_try "$base" "$token"
   # 404 too: a gateway that has just started serves the card once its A2A channel has started
-  out=$(http_settled 404 GET "$base/.well-known/agent-card.json" - '')
+  out=$(http_settled "$ans_card" 404 GET "$base/.well-known/agent-card.json" - '')
   case "$out" in 200*'/a2a/v1'*) report "$name" agent-card ok "$base/.well-known/agent-card.json";; *) report "$name" agent-card fail "$out"; return;; esac
   # settled too: right after a config change the channel answers "503 plugin route is restarting; retry".
-  # The three token probes at once (each settles on its own): a converged up waits for one round trip, not three.
   # The accepted one needs no model: an unknown task is "not found" (-32001) for a peer whose token is accepted.
-  http_settled 000 POST "$base/a2a/v1" - "$(get_task pp-verify-none)" > "$work/probe.$name.none" &
-  http_settled 000 POST "$base/a2a/v1" "pp-wrong-$NONCE-$NONCE-$NONCE" "$(get_task pp-verify-wrong)" > "$work/probe.$name.wrong" &
-  http_settled 401 POST "$base/a2a/v1" "$token" "$(get_task "pp-verify-$NONCE")" > "$work/probe.$name.accepted" &
-  wait
-  none=$(cat "$work/probe.$name.none") wrong=$(cat "$work/probe.$name.wrong") out=$(cat "$work/probe.$name.accepted")
-  rm -f "$work/probe.$name".*
+  none=$ans_none wrong=$ans_wrong out=$ans_accepted
+  if ! { final "$none" 000 && final "$wrong" 000 && final "$out" 401; }; then
+    # The three token probes at once (each settles on its own): a peer still settling costs one wait, not three.
+    http_settled "$none" 000 POST "$base/a2a/v1" - "$(get_task pp-verify-none)" > "$work/probe.$name.none" &
+    http_settled "$wrong" 000 POST "$base/a2a/v1" "pp-wrong-$NONCE-$NONCE-$NONCE" "$(get_task pp-verify-wrong)" > "$work/probe.$name.wrong" &
+    http_settled "$out" 401 POST "$base/a2a/v1" "$token" "$(get_task "pp-verify-$NONCE")" > "$work/probe.$name.accepted" &
+    wait
+    none=$(cat "$work/probe.$name.none") wrong=$(cat "$work/probe.$name.wrong") out=$(cat "$work/probe.$name.accepted")
+    rm -f "$work/probe.$name".*
+  fi
   case "$none/$wrong" in
     401*/401*) report "$name" token-enforced ok "no token: 401, a wrong token: 401" ;;
     *) report "$name" token-enforced fail "no token: $(printf '%s' "$none" | cut -c1-100); a wrong token: $(printf '%s' "$wrong" | cut -c1-100)" ;;
@@ -87,7 +122,7 @@ check_peer() { # NAME IP PORT TOKEN
     case "$sent" in *'"error"'*) attempt=$((attempt + 1)) ;; esac
     sleep 2
   done
-  out=$(http_settled 5 POST "$base/a2a/v1" "$token" "$(get_task "$id")")
+  out=$(http_settled '' 5 POST "$base/a2a/v1" "$token" "$(get_task "$id")")
   case "$out" in
     200*"\"id\":\"$id\""*) report "$name" message ok "sent by $FROM's gateway; $name holds the task $id" ;;
     *) report "$name" message fail "sent by $FROM's gateway as $id, but $name does not have it: $out" ;;

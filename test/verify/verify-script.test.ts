@@ -7,7 +7,7 @@
  * one prints.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -82,9 +82,11 @@ describe('verify.sh against an A2A endpoint', () => {
   });
   after(() => server.close());
 
-  const sh = (text: string) =>
+  const realCurl = execFileSync('sh', ['-c', 'command -v curl'], { encoding: 'utf8' }).trim();
+  /** verify.sh run with sh; `first` goes before the rest of PATH (a curl that counts its runs) */
+  const sh = (text: string, first?: string) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
-      const env = { PATH: `${bin}:${process.env.PATH}`, HOME: dir, TMPDIR: dir };
+      const env = { PATH: `${first ? `${first}:` : ''}${bin}:${process.env.PATH}`, HOME: dir, TMPDIR: dir };
       const child = execFile('sh', ['-s'], { env }, (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
       child.stdin!.end(text);
     });
@@ -105,6 +107,32 @@ describe('verify.sh against an A2A endpoint', () => {
     assert.match(authorised[0]!.body, /"method":"GetTask"/);
     assert.equal(seen.filter((s) => s.method === 'POST' && s.headers.authorization !== `Bearer ${TOKEN}`).length, 2, 'no token, a wrong token');
     assert.ok(!seen.some((s) => s.url.includes(TOKEN) || s.body.includes(TOKEN)), 'the token only ever in the header');
+  });
+
+  test('a converged peer costs one curl: its four requests at the first try, the refused ones not asked again', async () => {
+    const counting = join(dir, 'counting');
+    mkdirSync(counting, { recursive: true });
+    writeFileSync(join(counting, 'curl'), `#!/bin/sh\necho curl >> "${dir}/curl-runs"\nexec ${realCurl} "$@"\n`);
+    chmodSync(join(counting, 'curl'), 0o755);
+    rmSync(join(dir, 'curl-runs'), { force: true });
+    seen.length = 0;
+    const r = await sh(script('verify', vars(0)), counting);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      checks(r.stdout).map((c) => c[2]),
+      [true, true, true],
+    );
+    assert.equal(readFileSync(join(dir, 'curl-runs'), 'utf8'), 'curl\n');
+    assert.equal(seen.length, 4, 'the card and the three token probes, once each');
+
+    // a curl older than 7.66 knows no -Z (curl: option -sSZ: is unknown): every check is asked one by one instead
+    writeFileSync(join(counting, 'curl'), `#!/bin/sh\ncase "$1" in -sSZ) echo "curl: option $1: is unknown" >&2; exit 2;; esac\nexec ${realCurl} "$@"\n`);
+    const old = await sh(script('verify', vars(0)), counting);
+    assert.deepEqual(
+      checks(old.stdout).map((c) => c[2]),
+      [true, true, true],
+      old.stdout,
+    );
   });
 
   test('the three token probes go out at once: a slow channel costs one round trip, not three', async () => {
