@@ -52,7 +52,23 @@ test('validate, offline, reports every missing secret, tool and credential at on
     assert.match(r.stdout, what);
   }
   const json = JSON.parse((await runCli(['validate', '--json', '-f', file], { env })).stdout);
-  assert.deepEqual([json.valid, json.ready, json.blockers.length], [true, false, 5]);
+  assert.deepEqual([json.valid, json.ready, json.blockers.length, json.friends], [true, false, 5, []]);
+});
+
+test('validate names the friends and the machines each peers with', async () => {
+  const key = 'age1zhfnnu29cm2ne83a9nqse7vc367sy9tn7vfxhakw99ve3zsj6qfqhnn9gy';
+  const file = writeTemp(
+    'version: 1\nname: f\ntailnet: {provider: provided}\nmachines:\n  a: {ssh: a, tailscale: {authKey: env:PP_K}}\n  b: {ssh: b, tailscale: {authKey: env:PP_K}}\n' +
+      `friends:\n  bob: {publicKey: ${key}, with: [b]}\n  carol: {publicKey: ${key}, hostname: carol-pc}\n`,
+  );
+  const r = await runCli(['validate', '-f', file], { env: { PP_K: 'tskey-auth-x' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /1 peer pair, 2 friends \(bob with b; carol with a, b\), provider provided/);
+  const json = JSON.parse((await runCli(['validate', '--json', '-f', file], { env: { PP_K: 'tskey-auth-x' } })).stdout);
+  assert.deepEqual(json.friends, [
+    { name: 'bob', hostname: 'bob', with: ['b'] },
+    { name: 'carol', hostname: 'carol-pc', with: ['a', 'b'] },
+  ]);
 });
 
 test('verify with unreachable machines says they are unreachable (not "run up"), exit 1', async () => {

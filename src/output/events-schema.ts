@@ -188,10 +188,15 @@ export const documents = {
       provider: { enum: ['pulumi', 'provided'] },
       machines: strings,
       peers: { type: 'array', items: { type: 'array', items: string, minItems: 2, maxItems: 2 } },
+      friends: {
+        type: 'array',
+        description: "peer.yaml's friends: each one's name, their machine's hostname, the machines it peers with",
+        items: closed({ name: string, hostname: string, with: strings }, ['name', 'hostname', 'with']),
+      },
       ready: { type: 'boolean', description: 'false: something this side (a secret, a tool, credentials) would stop up; see blockers' },
       blockers: { type: 'array', items: ref('blocker') },
     },
-    ['format', 'valid', 'file', 'stack', 'provider', 'machines', 'peers', 'ready', 'blockers'],
+    ['format', 'valid', 'file', 'stack', 'provider', 'machines', 'peers', 'friends', 'ready', 'blockers'],
   ),
   validateInvalid: {
     ...closed(

@@ -133,6 +133,13 @@ function toSpec(file: string, raw: RawSpec): Spec {
     },
     machines,
     peers: raw.peers ? normalisePairs(raw.peers, machines) : everyPair(machines),
+    friends: Object.entries(raw.friends ?? {}).map(([name, f]) => ({
+      name,
+      publicKey: f.publicKey,
+      hostname: f.hostname ?? name,
+      with: machines.map((m) => m.name).filter((m) => !f.with || f.with.includes(m)),
+      tag: machineTag(raw.name, name),
+    })),
   };
 }
 

@@ -33,13 +33,14 @@ export interface RawSpec {
     }
   >;
   peers?: [string, string][];
+  friends?: Record<string, { publicKey: string; hostname?: string; with?: string[] }>;
 }
 
 /**
  * What the rules read: the spec, or as much of it as the schema found sound (rule-input.ts). A part may be
  * missing; machineNames are every machine named, for the peers (default: the machines given).
  */
-export type RuleInput = Partial<Pick<RawSpec, 'name' | 'tailnet' | 'machines' | 'peers'>> & { machineNames?: string[] };
+export type RuleInput = Partial<Pick<RawSpec, 'name' | 'tailnet' | 'machines' | 'peers' | 'friends'>> & { machineNames?: string[] };
 
 const MAX_KEY_EXPIRY_SECONDS = 90 * 86400; // Tailscale's limit for auth keys
 const MAX_TAG_LENGTH = 63 + 'tag:'.length;
@@ -53,6 +54,7 @@ export function ruleProblems(parsed: ParsedFile, raw: RuleInput): Problem[] {
   if (raw.tailnet) tailnetProblems(raw.tailnet, machines, add);
   machineProblems(parsed, raw.name, machines, add);
   if (raw.peers && (raw.machines || raw.machineNames)) peerProblems(raw.peers, raw.machineNames ?? names, add);
+  if (raw.friends && (raw.machines || raw.machineNames)) friendProblems(raw.name, raw.friends, machines, raw.machineNames ?? names, add);
   return problems;
 }
 
@@ -156,6 +158,27 @@ function peerProblems(peers: [string, string][], names: string[], add: Add): voi
     if (pairs.has(id)) add(['peers', index], `pair ${a}, ${b} is listed twice`);
     pairs.add(id);
   });
+}
+
+/**
+ * A friend's name is their machine's peer name on the A2A channel and in its tag: never a machine's. Their hostname
+ * is a node on the same tailnet: never a machine's either. `with` names machines.
+ */
+function friendProblems(stack: string | undefined, friends: NonNullable<RawSpec['friends']>, machines: RawSpec['machines'], names: string[], add: Add): void {
+  const hostnames = new Map(Object.entries(machines).map(([name, m]) => [m.tailscale?.hostname ?? name, `machine ${name}`]));
+  for (const [name, friend] of Object.entries(friends)) {
+    if (names.includes(name)) add(['friends', name], `"${name}" is already a machine's name: a friend needs a name of their own`, true);
+    if (stack !== undefined && machineTag(stack, name).length > MAX_TAG_LENGTH)
+      add(['friends', name], `name plus stack name is too long for a Tailscale tag (${machineTag(stack, name)})`, true);
+    const hostname = friend.hostname ?? name;
+    const other = hostnames.get(hostname);
+    if (other)
+      add(['friends', name, ...(friend.hostname ? ['hostname'] : [])], `tailscale hostname "${hostname}" is already used by ${other}`, !friend.hostname);
+    hostnames.set(hostname, `friend ${name}`);
+    (friend.with ?? []).forEach((machine, index) => {
+      if (!names.includes(machine)) add(['friends', name, 'with', index], `no machine named "${machine}" (machines: ${names.join(', ')})`);
+    });
+  }
 }
 
 const parsedUrl = (text: string): URL | undefined => {

@@ -34,6 +34,11 @@ function messageFor(error: ErrorObject, value: unknown): string {
       ? 'must be an https:// URL: the script is run as root, so it must come over TLS (a mirror on a private CA is fine)'
       : 'must be an https:// URL without spaces or control characters';
   }
+  if (error.keyword === 'pattern' && /^\/friends\/[^/]+\/publicKey$/.test(error.instancePath)) {
+    return typeof value === 'string' && value.startsWith('AGE-SECRET-KEY-')
+      ? 'is a secret key: publicKey is the age1... line `peer-provision keygen` prints; ask your friend to make a new key, this one is no longer secret'
+      : 'must be an age public key, as `peer-provision keygen` prints it: age1 and 58 more letters and digits';
+  }
   if (error.keyword === 'pattern' && error.instancePath === '/tailnet/controlUrl') {
     return "must be the control server's http:// or https:// URL, without spaces or control characters";
   }

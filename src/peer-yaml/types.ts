@@ -78,6 +78,22 @@ export interface TailnetSpec {
   ownerTag: string;
 }
 
+/**
+ * A friend: a person who peers a machine of their own with some of these machines, with no ssh to it (invite and
+ * accept, docs/friend.md). On the tailnet their machine is one of this stack's, under a tag of its own.
+ */
+export interface FriendSpec {
+  name: string;
+  /** Their age public key (age1...), that invites are sealed to: not a secret. */
+  publicKey: string;
+  /** Their machine's Tailscale hostname, and its peer name on the A2A channel of the machines in `with`. */
+  hostname: string;
+  /** The machines their machine peers with, in file order. */
+  with: string[];
+  /** The tag their machine joins with: a machine tag of this stack (friends and machines never share a name). */
+  tag: string;
+}
+
 export interface Spec {
   /** Absolute path of the peer.yaml this came from. */
   file: string;
@@ -90,6 +106,8 @@ export interface Spec {
   machines: MachineSpec[];
   /** Pairs of machine names, each pair sorted, in a stable order. Default: every pair. */
   peers: [string, string][];
+  /** In file order; none when peer.yaml names none. */
+  friends: FriendSpec[];
 }
 
 export const DEFAULT_GATEWAY_PORT = 18789;

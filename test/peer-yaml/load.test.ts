@@ -19,6 +19,10 @@ machines:
     ssh: bob@beta.example.net:2222
 `;
 
+/** A friend's invite key as `peer-provision keygen` prints it (not a secret). */
+const BOB_KEY = 'age1zhfnnu29cm2ne83a9nqse7vc367sy9tn7vfxhakw99ve3zsj6qfqhnn9gy';
+const FRIEND = `friends:\n  bob:\n    publicKey: ${BOB_KEY}\n`;
+
 const PROVIDED = `version: 1
 name: lab
 tailnet:
@@ -167,6 +171,24 @@ const BAD: [string, string, RegExp[]][] = [
   ['machine paired with itself', VALID + 'peers: [[alpha, alpha]]\n', [/peers\.0: a machine cannot be its own peer/]],
   ['pair listed twice', VALID + 'peers: [[alpha, beta], [beta, alpha]]\n', [/peers\.1: pair beta, alpha is listed twice/]],
   ['pair of three', VALID + 'peers: [[alpha, beta, alpha]]\n', [/peers\.0: must NOT have more than 2 items/]],
+  ['a friend named like a machine', VALID + FRIEND.replace('  bob:', '  beta:'), [/^14:3 friends\.beta: "beta" is already a machine's name/]],
+  [
+    "a friend's hostname is a machine's",
+    VALID + FRIEND + '    hostname: alpha\n',
+    [/^16:15 friends\.bob\.hostname: tailscale hostname "alpha" is already used by machine alpha/],
+  ],
+  ['a friend with an unknown machine', VALID + FRIEND + '    with: [alpha, gamma]\n', [/^16:19 friends\.bob\.with\.1: no machine named "gamma"/]],
+  [
+    'a friend whose key is not an age public key',
+    VALID + FRIEND.replace(BOB_KEY, `${BOB_KEY.slice(0, -1)}b`),
+    [/^15:16 friends\.bob\.publicKey: must be an age public key, as `peer-provision keygen` prints it/],
+  ],
+  [
+    "a friend's secret key pasted as the public key",
+    VALID + FRIEND.replace(BOB_KEY, 'AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ'),
+    [/^15:16 friends\.bob\.publicKey: is a secret key: publicKey is the age1\.\.\. line/],
+  ],
+  ['a friend without a key', VALID + 'friends:\n  bob: { with: [alpha] }\n', [/friends\.bob: missing required key "publicKey"/]],
   [
     'bad install url',
     VALID.replace('    ssh: local', '    ssh: local\n    tailscale: { installUrl: "ftp://x" }'),
@@ -372,6 +394,12 @@ test('defaults are filled in', () => {
   assert.deepEqual(alpha.gateway.token, { kind: 'generate' });
   assert.deepEqual(alpha.tags, ['tag:peer-alice-bob', 'tag:peer-alice-bob--alpha']);
   assert.deepEqual(spec.peers, [['alpha', 'beta']]);
+  assert.deepEqual(spec.friends, []);
+  const friendly = loadSpec(writeTemp(VALID + FRIEND + '  carol:\n    publicKey: ' + BOB_KEY + '\n    hostname: carol-laptop\n    with: [beta]\n'));
+  assert.deepEqual(friendly.friends, [
+    { name: 'bob', publicKey: BOB_KEY, hostname: 'bob', with: ['alpha', 'beta'], tag: 'tag:peer-alice-bob--bob' },
+    { name: 'carol', publicKey: BOB_KEY, hostname: 'carol-laptop', with: ['beta'], tag: 'tag:peer-alice-bob--carol' },
+  ]);
 });
 
 test('valid variants pass', () => {

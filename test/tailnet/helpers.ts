@@ -40,5 +40,6 @@ export function makeSpec(
     },
     machines,
     peers: peers ?? pairs,
+    friends: [],
   };
 }

@@ -28,6 +28,7 @@ const spec = (machines: MachineSpec[]): Spec => ({
   },
   machines,
   peers: [],
+  friends: [],
 });
 
 const SECRETS = {

@@ -2,6 +2,7 @@ import { EXIT } from '../../errors.js';
 import { formatBlocker } from '../../output/checks.js';
 import type { View } from '../../output/view.js';
 import { loadSpec } from '../../peer-yaml/load.js';
+import type { Spec } from '../../peer-yaml/types.js';
 import type { CommonOptions } from '../../program.js';
 import { localBlockers, refuseUnusableSecrets } from '../preflight.js';
 
@@ -25,6 +26,7 @@ export async function run(options: CommonOptions, view: View): Promise<number> {
       provider: spec.tailnet.provider,
       machines: spec.machines.map((m) => m.name),
       peers: spec.peers,
+      friends: spec.friends.map((f) => ({ name: f.name, hostname: f.hostname, with: f.with })),
       ready: blockers.length === 0,
       blockers,
     },
@@ -33,8 +35,14 @@ export async function run(options: CommonOptions, view: View): Promise<number> {
         .map((m) => m.name)
         .join(
           ', ',
-        )}${local ? `; ${local} is local` : ''}), ${spec.peers.length} peer pair${spec.peers.length === 1 ? '' : 's'}, provider ${spec.tailnet.provider}\n` +
+        )}${local ? `; ${local} is local` : ''}), ${spec.peers.length} peer pair${spec.peers.length === 1 ? '' : 's'}${friendsSaid(spec)}, provider ${spec.tailnet.provider}\n` +
       (blockers.length > 0 ? `Not ready for up yet (${blockers.length}):\n${blockers.map(formatBlocker).join('\n')}\n` : ''),
   );
   return EXIT.ok;
 }
+
+/** ", 1 friend (bob with alpha, beta)", or nothing without friends. */
+const friendsSaid = (spec: Spec) =>
+  spec.friends.length === 0
+    ? ''
+    : `, ${spec.friends.length} friend${spec.friends.length === 1 ? '' : 's'} (${spec.friends.map((f) => `${f.name} with ${f.with.join(', ')}`).join('; ')})`;
