@@ -137,8 +137,9 @@ function toSpec(file: string, raw: RawSpec): Spec {
       name,
       publicKey: f.publicKey,
       hostname: f.hostname ?? name,
+      port: f.port ?? DEFAULT_GATEWAY_PORT,
       with: machines.map((m) => m.name).filter((m) => !f.with || f.with.includes(m)),
-      tag: machineTag(raw.name, name),
+      tags: [stackTag(raw.name), machineTag(raw.name, name)],
     })),
   };
 }

@@ -33,7 +33,7 @@ export interface RawSpec {
     }
   >;
   peers?: [string, string][];
-  friends?: Record<string, { publicKey: string; hostname?: string; with?: string[] }>;
+  friends?: Record<string, { publicKey: string; hostname?: string; port?: number; with?: string[] }>;
 }
 
 /**
@@ -171,7 +171,8 @@ function friendProblems(stack: string | undefined, friends: NonNullable<RawSpec[
     if (stack !== undefined && machineTag(stack, name).length > MAX_TAG_LENGTH)
       add(['friends', name], `name plus stack name is too long for a Tailscale tag (${machineTag(stack, name)})`, true);
     const hostname = friend.hostname ?? name;
-    const other = hostnames.get(hostname);
+    // the A2A channel names a machine by its name and a friend's machine by its hostname: the two never meet
+    const other = hostnames.get(hostname) ?? (names.includes(hostname) && hostname !== name ? `machine ${hostname} (as its A2A peer name)` : undefined);
     if (other)
       add(['friends', name, ...(friend.hostname ? ['hostname'] : [])], `tailscale hostname "${hostname}" is already used by ${other}`, !friend.hostname);
     hostnames.set(hostname, `friend ${name}`);

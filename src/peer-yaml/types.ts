@@ -88,10 +88,12 @@ export interface FriendSpec {
   publicKey: string;
   /** Their machine's Tailscale hostname, and its peer name on the A2A channel of the machines in `with`. */
   hostname: string;
+  /** Their gateway's port (their A2A channel listens there). */
+  port: number;
   /** The machines their machine peers with, in file order. */
   with: string[];
-  /** The tag their machine joins with: a machine tag of this stack (friends and machines never share a name). */
-  tag: string;
+  /** The tags their machine joins with: the stack tag and a machine tag of its own (friends and machines never share a name). */
+  tags: string[];
 }
 
 export interface Spec {

@@ -177,6 +177,11 @@ const BAD: [string, string, RegExp[]][] = [
     VALID + FRIEND + '    hostname: alpha\n',
     [/^16:15 friends\.bob\.hostname: tailscale hostname "alpha" is already used by machine alpha/],
   ],
+  [
+    "a friend's hostname is a machine's name (the A2A channel's name for it)",
+    VALID.replace('    ssh: local', '    ssh: local\n    tailscale: { hostname: alpha-host }') + FRIEND + '    hostname: alpha\n',
+    [/friends\.bob\.hostname: tailscale hostname "alpha" is already used by machine alpha \(as its A2A peer name\)/],
+  ],
   ['a friend with an unknown machine', VALID + FRIEND + '    with: [alpha, gamma]\n', [/^16:19 friends\.bob\.with\.1: no machine named "gamma"/]],
   [
     'a friend whose key is not an age public key',
@@ -395,10 +400,12 @@ test('defaults are filled in', () => {
   assert.deepEqual(alpha.tags, ['tag:peer-alice-bob', 'tag:peer-alice-bob--alpha']);
   assert.deepEqual(spec.peers, [['alpha', 'beta']]);
   assert.deepEqual(spec.friends, []);
-  const friendly = loadSpec(writeTemp(VALID + FRIEND + '  carol:\n    publicKey: ' + BOB_KEY + '\n    hostname: carol-laptop\n    with: [beta]\n'));
+  const friendly = loadSpec(
+    writeTemp(VALID + FRIEND + '  carol:\n    publicKey: ' + BOB_KEY + '\n    hostname: carol-laptop\n    port: 18800\n    with: [beta]\n'),
+  );
   assert.deepEqual(friendly.friends, [
-    { name: 'bob', publicKey: BOB_KEY, hostname: 'bob', with: ['alpha', 'beta'], tag: 'tag:peer-alice-bob--bob' },
-    { name: 'carol', publicKey: BOB_KEY, hostname: 'carol-laptop', with: ['beta'], tag: 'tag:peer-alice-bob--carol' },
+    { name: 'bob', publicKey: BOB_KEY, hostname: 'bob', port: 18789, with: ['alpha', 'beta'], tags: ['tag:peer-alice-bob', 'tag:peer-alice-bob--bob'] },
+    { name: 'carol', publicKey: BOB_KEY, hostname: 'carol-laptop', port: 18800, with: ['beta'], tags: ['tag:peer-alice-bob', 'tag:peer-alice-bob--carol'] },
   ]);
 });
 

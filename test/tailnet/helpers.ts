@@ -1,6 +1,6 @@
 // Shared builders for the tailnet tests.
 
-import type { MachineSpec, Spec } from '../../src/peer-yaml/types.js';
+import type { FriendSpec, MachineSpec, Spec } from '../../src/peer-yaml/types.js';
 import { DEFAULT_GATEWAY_PORT, DEFAULT_INSTALL_URL, legacyMachineTag, machineTag, ownerTag, stackTag } from '../../src/peer-yaml/types.js';
 
 export function machine(stack: string, name: string, port = DEFAULT_GATEWAY_PORT): MachineSpec {
@@ -41,5 +41,17 @@ export function makeSpec(
     machines,
     peers: peers ?? pairs,
     friends: [],
+  };
+}
+
+/** A friend of stack `stack` whose machine peers with `withMachines`. */
+export function friend(stack: string, name: string, withMachines: string[], port = DEFAULT_GATEWAY_PORT): FriendSpec {
+  return {
+    name,
+    publicKey: 'age1zhfnnu29cm2ne83a9nqse7vc367sy9tn7vfxhakw99ve3zsj6qfqhnn9gy',
+    hostname: name,
+    port,
+    with: withMachines,
+    tags: [stackTag(stack), machineTag(stack, name)],
   };
 }

@@ -7,7 +7,7 @@ import { policyChanges, policyWarnings } from '../../src/tailnet/policy/changes.
 import { policyClashes } from '../../src/tailnet/policy/clashes.js';
 import { mergePolicy, removeOwned } from '../../src/tailnet/policy/merge.js';
 import { isStackDevice, ownedEntries } from '../../src/tailnet/policy/owned.js';
-import { machine, makeSpec } from './helpers.js';
+import { friend, machine, makeSpec } from './helpers.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../../test/fixtures/policies/${name}`, import.meta.url), 'utf8');
 
@@ -63,6 +63,48 @@ describe('ownedEntries', () => {
     assert.ok(
       e.tagOwners.some(([t]) => t === 'tag:peer-lab--c'),
       'c still needs its tag owned to join',
+    );
+  });
+
+  it("a friend: its tag owned like a machine's, it reaches the gateway port of the machines it peers with, they reach its port, nothing else", () => {
+    const s = {
+      ...makeSpec('lab', [machine('lab', 'a', 9000), machine('lab', 'b'), machine('lab', 'c')], {}, [['a', 'b']]),
+      friends: [friend('lab', 'bob', ['a', 'c'], 18800)],
+    };
+    const e = ownedEntries(s);
+    assert.deepEqual(e.tagOwners.at(-1), ['tag:peer-lab--bob', ['autogroup:admin', 'tag:peerprovision-lab']]);
+    assert.deepEqual(e.grants, [
+      { src: ['tag:peer-lab--b', 'tag:peer-lab--bob'], dst: ['tag:peer-lab--a'], ip: ['tcp:9000'] },
+      { src: ['tag:peer-lab--a'], dst: ['tag:peer-lab--b'], ip: ['tcp:18789'] },
+      { src: ['tag:peer-lab--bob'], dst: ['tag:peer-lab--c'], ip: ['tcp:18789'] },
+      { src: ['tag:peer-lab--a', 'tag:peer-lab--c'], dst: ['tag:peer-lab--bob'], ip: ['tcp:18800'] },
+    ]);
+    assert.equal(
+      e.tests.some((t) => t.src === 'tag:peer-lab--bob' || t.accept.some((x) => x.startsWith('tag:peer-lab--bob:'))),
+      false,
+      "no test names the friend's tag before its machine has joined",
+    );
+    assert.ok(isStackDevice(s, ['tag:peer-lab', 'tag:peer-lab--bob']), "the friend's device is this stack's: down deletes it");
+    // the merge recognises the friend's grants as this stack's: written once, a second merge changes nothing
+    // what plan shows when a friend is added to a stack that is up
+    const up = mergePolicy('{}', { ...s, friends: [] });
+    assert.deepEqual(
+      policyChanges(up, s).map((c) => `${c.op} ${c.summary}`),
+      [
+        '+ tag:peer-lab--bob: owned by autogroup:admin, tag:peerprovision-lab',
+        '~ tag:peer-lab--b, tag:peer-lab--bob → tag:peer-lab--a tcp:9000 (was: tag:peer-lab--b → tag:peer-lab--a tcp:9000)',
+        '+ tag:peer-lab--bob → tag:peer-lab--c tcp:18789',
+        '+ tag:peer-lab--a, tag:peer-lab--c → tag:peer-lab--bob tcp:18800',
+      ],
+    );
+    const once = mergePolicy('{}', s);
+    assert.equal(mergePolicy(once, s), once);
+    assert.equal(hujson(once).grants.length, 4);
+    const without = mergePolicy(once, { ...s, friends: [] });
+    assert.deepEqual(
+      hujson(without).grants,
+      ownedEntries({ ...s, friends: [] }).grants,
+      'a friend taken out of peer.yaml: the grants to and from its machine go',
     );
   });
 });

@@ -15,9 +15,9 @@ export interface PolicyTest {
   deny: string[];
 }
 export interface OwnedEntries {
-  /** tag → owners, in a stable order (owner tag, stack tag, then machine tags in spec order). */
+  /** tag → owners, in a stable order (owner tag, stack tag, machine tags in spec order, then friends' tags). */
   tagOwners: [string, string[]][];
-  /** One grant per machine that has peers: its peers may reach its gateway port, nothing else. */
+  /** One grant per machine that has peers (friends' machines too): its peers may reach its gateway port, nothing else. */
   grants: Grant[];
   /** One test per machine that has peers: its peers' gateway ports accepted, port 22 on them denied. */
   tests: PolicyTest[];
@@ -97,7 +97,7 @@ export function ownedEntries(spec: Spec, testsFor?: ReadonlySet<string>): OwnedE
   const { stackTag, ownerTag } = spec.tailnet;
   const tagOwners: [string, string[]][] = [[ownerTag, [TAG_OWNER]]];
   const seen = new Set([ownerTag]);
-  for (const t of [stackTag, ...spec.machines.flatMap((m) => [...m.tags, addressTag(spec, m)])]) {
+  for (const t of [stackTag, ...spec.machines.flatMap((m) => [...m.tags, addressTag(spec, m)]), ...spec.friends.flatMap((f) => f.tags)]) {
     // Tags outside our namespace (if a spec ever adds some) belong to the user: we neither own nor remove them.
     if (seen.has(t) || !inNamespace(spec, t)) continue;
     seen.add(t);
@@ -107,8 +107,9 @@ export function ownedEntries(spec: Spec, testsFor?: ReadonlySet<string>): OwnedE
   const tests: PolicyTest[] = [];
   for (const m of spec.machines) {
     const peers = peerMachines(spec, m.name);
-    if (peers.length === 0) continue;
-    grants.push({ src: peers.map((p) => addressTag(spec, p)), dst: [addressTag(spec, m)], ip: [`tcp:${m.gateway.port}`] });
+    const friends = spec.friends.filter((f) => f.with.includes(m.name)).map((f) => machineTag(spec.name, f.name));
+    if (peers.length + friends.length === 0) continue;
+    grants.push({ src: [...peers.map((p) => addressTag(spec, p)), ...friends], dst: [addressTag(spec, m)], ip: [`tcp:${m.gateway.port}`] });
     if (testsFor && !testsFor.has(m.name)) continue;
     const tested = testsFor ? peers.filter((p) => testsFor.has(p.name)) : peers;
     if (tested.length === 0) continue;
@@ -117,6 +118,12 @@ export function ownedEntries(spec: Spec, testsFor?: ReadonlySet<string>): OwnedE
       accept: tested.map((p) => `${addressTag(spec, p)}:${p.gateway.port}`),
       deny: tested.map((p) => `${addressTag(spec, p)}:${denyPortFor(p.gateway.port)}`),
     });
+  }
+  // A friend's machine: the machines it peers with may reach its gateway port, nothing else. (Its policy test waits
+  // for the accept flow, which knows when it has joined.)
+  for (const f of spec.friends) {
+    const machines = spec.machines.filter((m) => f.with.includes(m.name));
+    grants.push({ src: machines.map((m) => addressTag(spec, m)), dst: [machineTag(spec.name, f.name)], ip: [`tcp:${f.port}`] });
   }
   return { tagOwners, grants, tests };
 }
