@@ -161,6 +161,17 @@ test('plan --offline: terraform-style text; --json is one JSON document on one l
   assert.equal(down.command, 'down');
 });
 
+test('plan --offline names the grants a friend gets beside the pairs', async () => {
+  const key = 'age1zhfnnu29cm2ne83a9nqse7vc367sy9tn7vfxhakw99ve3zsj6qfqhnn9gy';
+  const file = writeTemp(
+    'version: 1\nname: f\ntailnet: {provider: pulumi, credentials: {apiKey: env:PP_API}}\nmachines:\n  a: {ssh: a}\n  b: {ssh: b}\n  c: {ssh: c}\n' +
+      `friends:\n  bob: {publicKey: ${key}, with: [a, c]}\n`,
+  );
+  const r = await runCli(['plan', '--offline', '-f', file], { env: { PP_API: 'x' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /tailnet-policy +merge this stack's entries: tagOwners, grants for a<->b, a<->c, b<->c, bob \(friend\)<->a\|c on the gateway ports/);
+});
+
 test('plan --offline --detailed-exitcode is refused (exit 2): nothing observed cannot mean "changes pending"', async () => {
   const r = await runCli(['plan', '--offline', '--detailed-exitcode']);
   assert.equal(r.code, 2);

@@ -46,7 +46,7 @@ export function planTailnet({ spec, command, joined, joining, policy }: TailnetP
       unknownStep(
         undefined,
         'tailnet-policy',
-        `merge this stack's entries: tagOwners, grants for ${spec.peers.map((p) => p.join('<->')).join(', ')} on the gateway ports, tests`,
+        `merge this stack's entries: tagOwners, grants for ${[...spec.peers.map((p) => p.join('<->')), ...spec.friends.map((f) => `${f.name} (friend)<->${f.with.join('|')}`)].join(', ')} on the gateway ports, tests`,
         policy.unread,
       ),
     );
