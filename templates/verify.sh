@@ -44,7 +44,7 @@ http_settled() { # FIRST RETRY_PATTERN METHOD URL TOKEN BODY
 final() { # ANSWER RETRY_PATTERN: is ANSWER one to keep (not nothing, not to be asked again)?
   case "$1" in ''|000*|5*|"$2"*) return 1 ;; esac
 }
-# first_try BASE TOKEN: the four requests of a peer's checks in one curl, at once (-Z), where http starts a curl,
+# first_try BASE TOKEN: the four requests of a peer's checks (the bodies check_peer made) in one curl, at once (-Z), where http starts a curl,
 # a temporary file and a few pipes for each: a converged peer answers them all at the first try, so a converged up
 # costs its machines one process here. Sets ans_card ans_none ans_wrong ans_accepted to "STATUS BODY", or to
 # nothing where no answer came (a curl without -Z, before 7.66, answers none): http_settled asks those again.
@@ -54,10 +54,9 @@ first_try() {
   # shellcheck disable=SC2086 # $limits: two options, split on purpose
   printf 'Authorization: Bearer %s\n' "$2" | curl -sSZ 2>/dev/null \
     $limits -D "$ft/card.h" -o "$ft/card.b" "$1/.well-known/agent-card.json" --next \
-    $limits -D "$ft/none.h" -o "$ft/none.b" -H "$json" --data "$(get_task pp-verify-none)" "$1/a2a/v1" --next \
-    $limits -D "$ft/wrong.h" -o "$ft/wrong.b" -H "$json" -H "Authorization: Bearer pp-wrong-$NONCE-$NONCE-$NONCE" \
-      --data "$(get_task pp-verify-wrong)" "$1/a2a/v1" --next \
-    $limits -D "$ft/accepted.h" -o "$ft/accepted.b" -H "$json" -H @- --data "$(get_task "pp-verify-$NONCE")" "$1/a2a/v1"
+    $limits -D "$ft/none.h" -o "$ft/none.b" -H "$json" --data "$body_none" "$1/a2a/v1" --next \
+    $limits -D "$ft/wrong.h" -o "$ft/wrong.b" -H "$json" -H "Authorization: Bearer $WRONG_TOKEN" --data "$body_wrong" "$1/a2a/v1" --next \
+    $limits -D "$ft/accepted.h" -o "$ft/accepted.b" -H "$json" -H @- --data "$body_accepted" "$1/a2a/v1"
   ans_card=$(answer_in "$ft/card") ans_none=$(answer_in "$ft/none") ans_wrong=$(answer_in "$ft/wrong")
   ans_accepted=$(answer_in "$ft/accepted")
   rm -rf "$ft"
@@ -74,9 +73,12 @@ answer_in() { # FILE_PREFIX -> "STATUS BODY" from FILE_PREFIX.h (the status line
 oc() { if [ -n "$CONFIG" ]; then OPENCLAW_CONFIG_PATH=$CONFIG openclaw "$@"; else openclaw "$@"; fi; }
 report() { printf '%s %s %s %s\n' "$1" "$2" "$3" "$(printf '%s' "$4" | tr '\n' ' ' | cut -c1-300)"; }
 get_task() { printf '{"jsonrpc":"2.0","id":"pp-verify","method":"GetTask","params":{"id":"%s"}}' "$1"; }
+# the token of the wrong-token probe: not a secret, and no peer's (a peer's token meets the token rule)
+WRONG_TOKEN="pp-wrong-$NONCE-$NONCE-$NONCE"
 
 check_peer() { # NAME IP PORT TOKEN
   name=$1 base="http://$2:$3" token=$4
+  body_none=$(get_task pp-verify-none) body_wrong=$(get_task pp-verify-wrong) body_accepted=$(get_task "pp-verify-$NONCE")
   first_try "$base" "$token"
   # 404 too: a gateway that has just started serves the card once its A2A channel has started
   out=$(http_settled "$ans_card" 404 GET "$base/.well-known/agent-card.json" - '')
@@ -86,9 +88,9 @@ check_peer() { # NAME IP PORT TOKEN
   none=$ans_none wrong=$ans_wrong out=$ans_accepted
   if ! { final "$none" 000 && final "$wrong" 000 && final "$out" 401; }; then
     # The three token probes at once (each settles on its own): a peer still settling costs one wait, not three.
-    http_settled "$none" 000 POST "$base/a2a/v1" - "$(get_task pp-verify-none)" > "$work/probe.$name.none" &
-    http_settled "$wrong" 000 POST "$base/a2a/v1" "pp-wrong-$NONCE-$NONCE-$NONCE" "$(get_task pp-verify-wrong)" > "$work/probe.$name.wrong" &
-    http_settled "$out" 401 POST "$base/a2a/v1" "$token" "$(get_task "pp-verify-$NONCE")" > "$work/probe.$name.accepted" &
+    http_settled "$none" 000 POST "$base/a2a/v1" - "$body_none" > "$work/probe.$name.none" &
+    http_settled "$wrong" 000 POST "$base/a2a/v1" "$WRONG_TOKEN" "$body_wrong" > "$work/probe.$name.wrong" &
+    http_settled "$out" 401 POST "$base/a2a/v1" "$token" "$body_accepted" > "$work/probe.$name.accepted" &
     wait
     none=$(cat "$work/probe.$name.none") wrong=$(cat "$work/probe.$name.wrong") out=$(cat "$work/probe.$name.accepted")
     rm -f "$work/probe.$name".*

@@ -130,9 +130,8 @@ function machineProblems(parsed: ParsedFile, stack: string | undefined, machines
         `ssh target "${machine.ssh}" is already machine ${first}'s (${parsed.file}${at.line ? `:${at.line}:${at.col ?? 1}` : ''}): two entries would be one machine; give each machine its own target`,
       );
     } else if (machine.ssh !== 'local') targets.set(machine.ssh, name);
-    if (stack !== undefined && machineTag(stack, name).length > MAX_TAG_LENGTH) {
-      add(['machines', name], `name plus stack name is too long for a Tailscale tag (${machineTag(stack, name)})`, true);
-    }
+    const tooLong = tagTooLong(stack, name);
+    if (tooLong) add(['machines', name], tooLong, true);
     const installUrl = machine.tailscale?.installUrl;
     if (installUrl !== undefined) {
       const problem = installUrlProblem(installUrl);
@@ -160,6 +159,12 @@ function peerProblems(peers: [string, string][], names: string[], add: Add): voi
   });
 }
 
+/** Why the machine tag of `name` (a machine's or a friend's) cannot be, when the stack name is known and it is too long. */
+const tagTooLong = (stack: string | undefined, name: string) =>
+  stack !== undefined && machineTag(stack, name).length > MAX_TAG_LENGTH
+    ? `name plus stack name is too long for a Tailscale tag (${machineTag(stack, name)})`
+    : undefined;
+
 /**
  * A friend's name is their machine's peer name on the A2A channel and in its tag: never a machine's. Their hostname
  * is a node on the same tailnet: never a machine's either. `with` names machines.
@@ -168,8 +173,8 @@ function friendProblems(stack: string | undefined, friends: NonNullable<RawSpec[
   const hostnames = new Map(Object.entries(machines).map(([name, m]) => [m.tailscale?.hostname ?? name, `machine ${name}`]));
   for (const [name, friend] of Object.entries(friends)) {
     if (names.includes(name)) add(['friends', name], `"${name}" is already a machine's name: a friend needs a name of their own`, true);
-    if (stack !== undefined && machineTag(stack, name).length > MAX_TAG_LENGTH)
-      add(['friends', name], `name plus stack name is too long for a Tailscale tag (${machineTag(stack, name)})`, true);
+    const tooLong = tagTooLong(stack, name);
+    if (tooLong) add(['friends', name], tooLong, true);
     const hostname = friend.hostname ?? name;
     // the A2A channel names a machine by its name and a friend's machine by its hostname: the two never meet
     const other = hostnames.get(hostname) ?? (names.includes(hostname) && hostname !== name ? `machine ${hostname} (as its A2A peer name)` : undefined);
