@@ -15,7 +15,7 @@ import { COMPLETE_MACHINES, type CommonOptions, program } from './program.js';
 import { enableTrace } from './transport/trace.js';
 
 /** Commands whose --json output is a stream of events ending with a `result` event (the others print one document). */
-const STREAMING = new Set(['up', 'down', 'rotate']);
+const STREAMING = new Set(['up', 'down', 'rotate', 'invite']);
 
 // Each command module exports run(options, view) -> exit code; its options type is its own business.
 type CommandModule = { run(options: never, view: View): Promise<number> };
@@ -33,6 +33,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   peers: () => import('./commands/peers/index.js'),
   send: () => import('./commands/send/index.js'),
   keygen: () => import('./commands/keygen/index.js'),
+  invite: () => import('./commands/invite/index.js'),
 };
 
 export async function main(argv: string[]): Promise<number> {

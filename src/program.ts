@@ -161,6 +161,23 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     .option('--no-color', 'no colour (also: NO_COLOR set)')
     .exitOverride()
     .action((o) => run('keygen', o));
+  // the friend flow, the inviter's side: an up that also mints the friend's key and seals the invite
+  localState(
+    asks(
+      command(
+        'invite',
+        "invite FRIEND (friends: in peer.yaml) to peer a machine of theirs with yours: an up that also mints their key and writes your side of each pair, then seals the invite file to their public key (they run `peer-provision accept FILE`)",
+        EVENTS,
+      ),
+    ),
+  )
+    .argument('<friend>', 'the friend, by their name under friends: in peer.yaml')
+    .option('--accept-new-host-keys', 'accept and remember host keys ssh has not seen (otherwise known_hosts must have them)')
+    .option('-v, --verbose', VERBOSE)
+    .option('-o, --out <file>', 'where the invite file goes (0600; default ./FRIEND.invite)')
+    .option('--expires <duration>', 'how long the invite and its key are valid: 30m, 24h, 7d (default 24h, at most 90d)')
+    .option('--auth-key <ref>', "provider provided: the friend's auth key, env:NAME or file:PATH (single use, pre-authorized, with the friend's tags)")
+    .action((friend, o) => run('invite', { ...o, friend }));
   // what the completion scripts call for machine names: prints them from peer.yaml, one a line, and nothing on any error
   cli.command(COMPLETE_MACHINES, { hidden: true }).option('-f, --file <path>', 'the peer.yaml to read', 'peer.yaml');
   cli

@@ -5,6 +5,7 @@
 # @var CONFIG: the OpenClaw config's absolute path
 # @var PATCH: JSON; holds the gateway token and the A2A peer tokens (registered for redaction where they are made), never in argv
 # @var EDITED: 1: someone else changed the config since peer-provision last wrote it (the plan decided)
+# @var FRIENDS: the friends' A2A peer names (hostnames, space-separated) this patch writes: recorded, so that up and down remove exactly those
 # Result: changed; backup: taken (this run saved the original) or kept (saved by an earlier run).
 set -eu
 find_openclaw
@@ -26,5 +27,10 @@ elif [ "$EDITED" = 1 ]; then
   (umask 077 && : > "$rec/edited") || fail "cannot write $rec/edited"
 fi
 { printf '%s\n' "$CONFIG" > "$state_dir/config-path.tmp"; } 2>/dev/null && mv -f "$state_dir/config-path.tmp" "$state_dir/config-path" || fail "cannot write $state_dir/config-path (disk full?)"
+# Recorded before the patch with the friends recorded so far (a failure in between leaves none unrecorded), and
+# only this patch's once it is written.
+record_friends() { { (umask 077 && printf '%s\n' $1 > "$state_dir/friends.tmp"); } 2>/dev/null && mv -f "$state_dir/friends.tmp" "$state_dir/friends" || fail "cannot write $state_dir/friends (disk full?)"; }
+if [ -n "$FRIENDS" ] || [ -f "$state_dir/friends" ]; then record_friends "$(cat "$state_dir/friends" 2>/dev/null) $FRIENDS"; fi
 patch_config "$CONFIG" "$PATCH" patched "$rec/applied"
+if [ -n "$FRIENDS" ]; then record_friends "$FRIENDS"; else rm -f "$state_dir/friends"; fi
 result true '' backup "$backup"

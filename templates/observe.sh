@@ -156,4 +156,6 @@ if [ "${WANT_BACKUP:-0}" = 1 ]; then
 fi
 
 [ -f "$state_dir/peer-files.sha256" ] && read -r digest < "$state_dir/peer-files.sha256" && val peer_files "$digest"
+# The friends' A2A entries peer-provision wrote (gateway-config.sh records them): up and down remove exactly those.
+[ -f "$state_dir/friends" ] && val friends "$(tr '\n' ' ' < "$state_dir/friends")"
 result false ''

@@ -4,6 +4,7 @@
 import type { Private } from '../observe/parse.js';
 import type { MachineState } from '../observe/types.js';
 import type { MachineSpec, Spec } from '../peer-yaml/types.js';
+import type { FriendKey } from '../plan/step-kinds.js';
 import type { Remote } from '../transport/remote.js';
 import type { PeerInfo } from './peer-files.js';
 
@@ -28,7 +29,8 @@ export interface TailnetSide {
   /** Before a plan that mints keys touches anything: the Pulumi CLI, the credentials, an existing stack's passphrase. */
   keysPreflight(): Promise<void>;
   writePolicy(testsFor: ReadonlySet<string>, expectedHash?: string): Promise<string[]>;
-  mintKeys(machines: string[]): Promise<Map<string, string>>;
+  /** Keys by machine name, and each friend's by friendKeyOutput(friend). */
+  mintKeys(machines: string[], friends: FriendKey[]): Promise<Map<string, string>>;
   providedKey(machine: string): string;
   revokeKeys(): Promise<string[]>;
   removeDevices(): Promise<string[]>;
@@ -40,6 +42,8 @@ export interface ApplyContext {
   /** The observed machines, by name (an unreachable one has none: its steps are unknown and never run). */
   runs: Map<string, MachineRun>;
   tailnet: TailnetSide;
+  /** The keys of friends with a pending invite, by friend name, once minted (secrets; invite seals its friend's). */
+  friendKeys: Map<string, string>;
   /** A line of what a tailnet step did, for the person watching (stderr). */
   say(line: string): void;
 }

@@ -14,7 +14,7 @@ export async function tailnetSide(spec: Spec): Promise<TailnetSide> {
   return {
     keysPreflight: () => t.keysPreflight(run),
     writePolicy: (testsFor, expectedHash) => t.writePolicyEntries(run, testsFor, expectedHash),
-    mintKeys: (machines) => t.mintKeys(run, machines),
+    mintKeys: (machines, friends) => t.mintKeys(run, machines, friends),
     providedKey: (machine) => t.providedKey(spec, machine),
     revokeKeys: () => t.revokeKeys(run),
     removeDevices: () => t.removeDevices(run),

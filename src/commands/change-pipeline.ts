@@ -29,10 +29,12 @@ export interface Planned {
   transport: Transport;
   /** Targeted machines that could not be reached: skipped, and named in the problems. */
   unreachable: MachinePlan[];
+  /** The keys of friends with a pending invite, once the run minted them (invite seals its friend's). */
+  friendKeys: Map<string, string>;
 }
 
 export interface ChangeCommand {
-  name: 'up' | 'rotate' | 'down';
+  name: 'up' | 'rotate' | 'down' | 'invite';
   /** false: something on this side already stops the run; observe (read-only) to report the machines too, unlocked. */
   lock: boolean;
   /** The confirm question, and what is said when the answer is no (a script must not read it as done). */
@@ -74,7 +76,7 @@ export async function runChange(spec: Spec, command: ChangeCommand, options: { a
       refused = true;
       throw new BlockedError(command.name, plan.blockers, unreachable);
     }
-    const planned: Planned = { plan, runs: observed.runs, transport, unreachable };
+    const planned: Planned = { plan, runs: observed.runs, transport, unreachable, friendKeys: new Map() };
     command.check?.(planned);
     const answered = await command.nothingToDo(planned);
     if (answered !== undefined) return answered;
@@ -88,7 +90,7 @@ export async function runChange(spec: Spec, command: ChangeCommand, options: { a
       return EXIT.failure;
     }
     command.beforeRun?.(planned);
-    const ctx = { spec, runs: observed.runs, tailnet: await tailnetSide(spec), say: (line: string) => stderr(`${line}\n`) };
+    const ctx = { spec, runs: observed.runs, tailnet: await tailnetSide(spec), friendKeys: planned.friendKeys, say: (line: string) => stderr(`${line}\n`) };
     const result = await runPlan(plan, ctx, { renderer: view.renderer, events: view });
     const after = command.afterRun ? await command.afterRun(planned, result) : { problems: [], text: '' };
     const problems = [

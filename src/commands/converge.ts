@@ -14,6 +14,7 @@ import { type Planned, runChange } from './change-pipeline.js';
 import { observeAndPlan } from './observe-and-plan.js';
 import { localBlockers, refuseBadInput, specForPlanning } from './preflight.js';
 import type { SavedPlan } from './saved-plan.js';
+import type { RecordedInvite } from '../friend/pending.js';
 import { outsideOf, restrictSpec, targeted, targetSet } from './targets.js';
 import { endpoints, verifyAfterApply } from './verify-peers.js';
 
@@ -23,6 +24,10 @@ export interface ApplyExtra {
   nodeKeys?: Omit<NodeKeys, 'provider'>;
   /** rotate: every A2A peer token new. */
   newA2aTokens?: boolean;
+  /** invite: the invite this run makes (its friend's key is minted, Alice's side of the pairs written). */
+  invite?: RecordedInvite;
+  /** Once every step and check passed (converged or applied): what the command does last (invite seals the file). */
+  finish?: (planned: Planned) => Promise<{ problems: string[]; text: string }>;
 }
 
 export interface UpOptions extends CommonOptions {
@@ -37,8 +42,9 @@ export interface UpOptions extends CommonOptions {
  * pair is verified; a converged plan is verified too (no message). `command` names the run in the lock, messages
  * and refusals.
  */
-export async function converge(spec: Spec, options: UpOptions, command: 'up' | 'rotate', view: View, extra: ApplyExtra = {}): Promise<number> {
-  const { saved, nodeKeys, newA2aTokens } = extra;
+export async function converge(spec: Spec, options: UpOptions, command: 'up' | 'rotate' | 'invite', view: View, extra: ApplyExtra = {}): Promise<number> {
+  const { saved, nodeKeys, newA2aTokens, invite, finish } = extra;
+  const finishIfOk = async (planned: Planned, ok: boolean) => (ok && finish ? finish(planned) : { problems: [], text: '' });
   const only = targetSet(spec, options.machine);
   const outside = outsideOf(spec, only);
   // Everything this side needs (secrets, the Pulumi CLI, credentials, where the state goes), all at once.
@@ -64,12 +70,12 @@ export async function converge(spec: Spec, options: UpOptions, command: 'up' | '
       question: 'Apply this plan?',
       declined: 'Nothing applied.', // as terraform's "Apply cancelled"
       rerun: 'resume',
-      complete: `${command} complete: every peer pair verified.`,
+      complete: command === 'invite' ? 'invite complete: every peer pair verified, the invite written.' : `${command} complete: every peer pair verified.`,
       only,
       saved,
       prepare: (transport) =>
         // machines outside --machine get no key: they count as joined for the tailnet plan
-        observeAndPlan(local.length > 0 ? specForPlanning(spec, local) : spec, 'up', transport, { local, outside, nodeKeys, newA2aTokens }),
+        observeAndPlan(local.length > 0 ? specForPlanning(spec, local) : spec, 'up', transport, { local, outside, nodeKeys, newA2aTokens, invite }),
       check({ plan, unreachable }) {
         if (unreachable.length === targeted(plan).length) {
           throw new PeerProvisionError(`no machine could be reached:\n${unreachable.map((m) => `  - ${m.machine}: ${m.reason}`).join('\n')}`);
@@ -82,18 +88,31 @@ export async function converge(spec: Spec, options: UpOptions, command: 'up' | '
         const checks = await verify(checked, endpoints(planned.runs), false);
         for (const c of checks) view.emit({ event: 'check', ...c });
         const failed = checks.filter((c) => !c.ok);
-        const exitCode = failed.length ? EXIT.failure : EXIT.ok;
+        const last = await finishIfOk(planned, failed.length === 0);
+        const exitCode = failed.length || last.problems.length ? EXIT.failure : EXIT.ok;
         view.tell(
-          { event: 'result', changed: false, ok: failed.length === 0, exitCode, restarted: [], written: [], transport: planned.transport.stats() },
-          `\nNo changes. ${checks.length - failed.length} of ${checks.length} checks passed.\n${failed.length ? renderChecks(failed) : ''}\n${summary(planned, checks)}`,
+          {
+            event: 'result',
+            changed: false,
+            ok: exitCode === EXIT.ok,
+            exitCode,
+            restarted: [],
+            written: [],
+            ...(last.problems.length ? { problems: last.problems } : {}),
+            transport: planned.transport.stats(),
+          },
+          `\nNo changes. ${checks.length - failed.length} of ${checks.length} checks passed.\n${failed.length ? renderChecks(failed) : ''}\n${summary(planned, checks)}${last.text}` +
+            (last.problems.length ? `\n${command} finished with problems:\n${last.problems.map((p) => `  - ${p}`).join('\n')}\n` : ''),
         );
         return exitCode;
       },
       async afterRun(planned, result) {
         const checks = await verifyAfterApply(checked, planned.runs, view, view.renderer, result.stopped);
+        const problems = checks.filter((c) => !c.ok).map((c) => `verify ${c.from} -> ${c.to} ${c.check}: ${c.detail}`);
+        const last = await finishIfOk(planned, problems.length === 0 && result.failures.length === 0 && planned.unreachable.length === 0);
         return {
-          problems: checks.filter((c) => !c.ok).map((c) => `verify ${c.from} -> ${c.to} ${c.check}: ${c.detail}`),
-          text: `\n${checks.length ? `Verify:\n${renderChecks(checks)}` : ''}\n${summary(planned, checks)}`,
+          problems: [...problems, ...last.problems],
+          text: `\n${checks.length ? `Verify:\n${renderChecks(checks)}` : ''}\n${summary(planned, checks)}${last.text}`,
         };
       },
       resultFields: (result) => ({ restarted: result.restarted, written: result.written }),

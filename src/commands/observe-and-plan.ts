@@ -6,16 +6,18 @@ import { peerFilesFor } from '../apply/executors/write-peer-files.js';
 import { a2aUrl } from '../model/gateway-settings.js';
 import { sha256 } from '../model/hash.js';
 import { decideA2aTokens, tokensInPlace } from '../observe/a2a-tokens.js';
-import { observeAll } from '../observe/index.js';
+import { friendKeysOf, pendingInvites, type RecordedInvite, readInvites } from '../friend/pending.js';
+import { type Observed as ObservedMachine, observeAll } from '../observe/index.js';
 import { observePolicy } from '../observe/tailnet.js';
 import { assertTokenReferencesUsable, decideToken } from '../observe/tokens.js';
 import type { PolicyObservation } from '../observe/types.js';
 import type { Spec } from '../peer-yaml/types.js';
 import { peersOf } from '../peer-yaml/types.js';
 import type { Desired } from '../plan/gateway.js';
-import { plan } from '../plan/index.js';
+import { friendsJoined, plan } from '../plan/index.js';
 import { isJoined } from '../plan/node.js';
 import type { NodeKeys } from '../plan/node-keys.js';
+import type { FriendKeys } from '../plan/tailnet.js';
 import type { Plan, PlanBlocker } from '../plan/types.js';
 import type { Transport } from '../transport/remote.js';
 import { pulumiBlockers } from './preflight.js';
@@ -35,6 +37,8 @@ export interface PrepareOptions {
   nodeKeys?: Omit<NodeKeys, 'provider'>;
   /** rotate: every A2A token new (up keeps the ones both configs of a pair agree on). */
   newA2aTokens?: boolean;
+  /** invite: the invite this run makes (its friend's key is minted now). */
+  invite?: RecordedInvite;
 }
 
 export async function observeAndPlan(spec: Spec, command: 'up' | 'down', transport: Transport, options: PrepareOptions): Promise<Observed> {
@@ -77,14 +81,17 @@ export async function observeAndPlan(spec: Spec, command: 'up' | 'down', transpo
         return [peer, { ...(url ? { url } : {}), tokensInPlace: tokensInPlace(observed.get(name), peer, run.a2a.get(peer)!) }];
       }),
     );
+    desired.get(name)!.friends = friendLinks(spec, run, observed.get(name));
   }
   // Peer files are known only where every peer has joined already (otherwise: after they join).
   for (const [name, run] of runs) {
     const infos = run.state.gateway.configPath ? peerInfos(runs, peersOf(spec, name)) : undefined;
     if (infos) desired.get(name)!.peerFilesHash = peerFilesFor(run, infos).digest;
   }
+  const friendKeys = command === 'up' ? friendKeysFor(spec, observed, options.invite) : undefined;
   const planWith = (localBlockers: PlanBlocker[]) =>
     plan({
+      friendKeys,
       spec,
       command,
       machines: new Map([...observed].map(([name, o]) => [name, o.observation])),
@@ -100,4 +107,27 @@ export async function observeAndPlan(spec: Spec, command: 'up' | 'down', transpo
   const late = await pulumiBlockers(spec, result);
   if (late.length > 0) result = planWith([...options.local, ...late]);
   return { plan: result, runs };
+}
+
+/** The keys of the stack's pending invites (the recorded ones still pending, and the one this run makes). */
+function friendKeysFor(spec: Spec, observed: Map<string, ObservedMachine>, invite: RecordedInvite | undefined): FriendKeys {
+  const states = [...observed.values()].flatMap((o) => (o.observation.status === 'observed' ? [{ state: o.observation.state }] : []));
+  const joined = friendsJoined(spec, states);
+  const recorded = spec.friends.length ? readInvites(spec) : [];
+  const pending = pendingInvites(recorded, Date.now(), spec.friends.map((f) => f.name), joined).filter((i) => i.friend !== invite?.friend);
+  return { pending: friendKeysOf(invite ? [...pending, invite] : pending), mint: invite ? [invite.friend] : [] };
+}
+
+/**
+ * This machine's friends: the URL of a friend's machine once this node sees it on the tailnet with the friend's tags
+ * (the tags only the friend's key gives; a hostname may be taken), and whether the config holds the pair's tokens.
+ */
+function friendLinks(spec: Spec, run: MachineRun, observed: Parameters<typeof tokensInPlace>[0]): Desired['friends'] {
+  const links: NonNullable<Desired['friends']> = {};
+  for (const friend of spec.friends.filter((f) => f.with.includes(run.machine.name))) {
+    const node = run.state.tailscale.peers?.find((p) => p.ip && friend.tags.every((t) => p.tags.includes(t)));
+    const url = node?.ip ? a2aUrl(node.ip, friend.port) : undefined;
+    links[friend.hostname] = { ...(url ? { url } : {}), tokensInPlace: tokensInPlace(observed, friend.hostname, run.a2a.get(friend.hostname)!) };
+  }
+  return links;
 }

@@ -35,8 +35,8 @@ export const a2aTarget = (peer: string) => `a2a:${peer}`;
 export interface PeerLink {
   /** The token this peer presents to this machine. */
   token: string;
-  /** The peer's A2A endpoint. */
-  url: string;
+  /** The peer's A2A endpoint; absent: none (a friend's machine not joined yet: it can send here, not be sent to). */
+  url?: string;
   /** The token this machine presents to the peer. */
   outboundToken: string;
 }
@@ -55,9 +55,9 @@ export interface TargetSettings {
   allowedOrigins?: string[];
   rateLimitPerMinute: number;
   exposeAgents?: string[];
-  /** This machine's peers, by name. */
+  /** This machine's peers (the stack's machines and its friends), by name. */
   peers: Record<string, PeerLink>;
-  /** Peers of this stack the config lists that are no longer this machine's peers: removed. */
+  /** Peers of this stack (machines, recorded friends) the config lists that are no longer this machine's peers: removed. */
   dropPeers: string[];
 }
 
@@ -67,7 +67,7 @@ const object = (value: unknown): Json => (value && typeof value === 'object' && 
 /** The JSON merge patch up applies with `openclaw config patch`: peer-provision's settings, nothing else. */
 export function settingsPatch(target: TargetSettings): Json {
   const peers: Json = Object.fromEntries(target.dropPeers.map((name) => [name, null]));
-  for (const [name, link] of Object.entries(target.peers)) peers[name] = { token: link.token, url: link.url, outboundToken: link.outboundToken };
+  for (const [name, link] of Object.entries(target.peers)) peers[name] = { token: link.token, url: link.url ?? null, outboundToken: link.outboundToken };
   return {
     gateway: {
       mode: 'local',

@@ -7,7 +7,7 @@ import type { Spec } from '../peer-yaml/types.js';
 import type { Observed } from './index.js';
 import { newToken } from './tokens.js';
 
-/** Per machine, per peer: the token that peer presents here, and the one this machine presents to it. */
+/** Per machine, per peer (a machine's name, or a friend's hostname): the token that peer presents here, and the one this machine presents to it. */
 export type A2aTokens = Map<string, Map<string, { token: string; outboundToken: string }>>;
 
 type Found = Map<string, Map<string, { token?: string; outboundToken?: string }>>;
@@ -20,10 +20,11 @@ function found(observed: Map<string, Observed>): Found {
   return out;
 }
 
+const usable = (t: string | undefined) => (t !== undefined && !tokenProblem(t) ? t : undefined);
+
 /** The token `from` presents to `to`: what both configs agree on, else what one of them holds, else a new one. */
 function directional(configs: Found, from: string, to: string, fresh: boolean): string {
   if (fresh) return newToken();
-  const usable = (t: string | undefined) => (t !== undefined && !tokenProblem(t) ? t : undefined);
   const atReceiver = usable(configs.get(to)?.get(from)?.token);
   const atSender = usable(configs.get(from)?.get(to)?.outboundToken);
   if (atReceiver && atSender) return atReceiver === atSender ? atReceiver : newToken();
@@ -38,6 +39,14 @@ export function decideA2aTokens(spec: Spec, observed: Map<string, Observed>, fre
     const ba = directional(configs, b, a, fresh);
     out.get(a)!.set(b, { token: ba, outboundToken: ab });
     out.get(b)!.set(a, { token: ab, outboundToken: ba });
+  }
+  // A friend's pair has one side here: the tokens this machine's config holds are kept, else made (the invite carries
+  // them to the friend). rotate keeps them too: the friend's machine takes new ones only from a new invite.
+  for (const friend of spec.friends) {
+    for (const machine of friend.with) {
+      const have = configs.get(machine)?.get(friend.hostname);
+      out.get(machine)!.set(friend.hostname, { token: usable(have?.token) ?? newToken(), outboundToken: usable(have?.outboundToken) ?? newToken() });
+    }
   }
   return out;
 }

@@ -109,7 +109,7 @@ function origToolsAllow(origText: string | undefined): string[] | undefined {
 
 /**
  * observe.sh's stdout. A missing or cut result line throws, without quoting the output (it holds the config).
- * stackPeers: the stack's machine names (the A2A peers peer-provision owns in any config).
+ * stackPeers: the stack's machine names (the A2A peers peer-provision owns in any config, beside the friends it recorded).
  */
 export function parseObservation(stdout: string, stackPeers: readonly string[] = []): { state: MachineState; private: Private } {
   const facts = parseResult(stdout, 'observe.sh').values;
@@ -126,6 +126,8 @@ export function parseObservation(stdout: string, stackPeers: readonly string[] =
   }
   const secrets: string[] = [];
   const { recorded, records } = parseRecords(facts, secrets);
+  // what the file holds is the machine's word: only names a peer could have are taken
+  const friendPeers = (facts.friends ?? '').split(/\s+/).filter((name) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(name));
   const token = get(config, 'gateway', 'auth', 'token');
   const tokenRef = isTokenReference(token);
   secrets.push(...secretsOf(config));
@@ -171,12 +173,13 @@ export function parseObservation(stdout: string, stackPeers: readonly string[] =
       toolsAllow: Array.isArray(allow) ? allow.map(String) : [],
       origToolsAllow: origToolsAllow(origText),
       a2a: readA2a(config),
+      ...(friendPeers.length ? { friendPeers } : {}),
       allowedOrigins: ((o) => (Array.isArray(o) ? o.map(String) : []))(get(config, 'gateway', 'controlUi', 'allowedOrigins')),
       reloadMode: (get(config, 'gateway', 'reload', 'mode') as string | undefined) ?? undefined,
       version: facts.openclaw_version || undefined,
       a2aChannel: facts.a2a_channel === undefined ? undefined : facts.a2a_channel === '1',
       backupExists: facts.backup === '1',
-      editedSinceApplied: editedSince(config, decoded(facts, 'applied_b64'), stackPeers),
+      editedSinceApplied: editedSince(config, decoded(facts, 'applied_b64'), [...stackPeers, ...friendPeers]),
       serviceManager: (['systemd', 'systemd-system', 'launchd', 'supervisor'].includes(facts.service) ? facts.service : 'none') as ServiceManager,
       lingering: facts.linger === undefined ? undefined : facts.linger === 'yes',
       pid: facts.pid ? Number(facts.pid) : undefined,

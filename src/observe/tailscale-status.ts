@@ -29,5 +29,20 @@ export function tailscaleState(statusText: string, installed: boolean): Tailscal
     ip: running === 'Running' ? ips.find((ip) => /^\d+\.\d+\.\d+\.\d+$/.test(ip)) : undefined,
     // ipnstate.PeerStatus.KeyExpiry is a *time.Time with omitempty: absent when the key never expires
     keyExpiry: typeof keyExpiry === 'string' && keyExpiry ? keyExpiry : undefined,
+    ...(running === 'Running' ? { peers: taggedPeers(get(status, 'Peer')) } : {}),
   };
+}
+
+const ipv4 = (ips: unknown) => (Array.isArray(ips) ? ips.find((ip): ip is string => typeof ip === 'string' && /^\d+\.\d+\.\d+\.\d+$/.test(ip)) : undefined);
+
+/** The tagged nodes in status.Peer (keyed by node public key): a friend's machine always joins tagged. */
+function taggedPeers(peers: unknown): NonNullable<TailscaleState['peers']> {
+  if (!peers || typeof peers !== 'object') return [];
+  return Object.values(peers as Record<string, unknown>).flatMap((p) => {
+    const tags = get(p, 'Tags');
+    const hostname = get(p, 'HostName');
+    if (!Array.isArray(tags) || tags.length === 0 || typeof hostname !== 'string') return [];
+    const ip = ipv4(get(p, 'TailscaleIPs'));
+    return [{ hostname, tags: tags.map(String), ...(ip ? { ip } : {}) }];
+  });
 }

@@ -59,6 +59,8 @@ export interface MachineState {
      * expiry is disabled for this node (Tailscale's default for tagged nodes), or the node has no key.
      */
     keyExpiry?: string;
+    /** The tagged nodes this node sees (a friend's machine is found here, by hostname and tags, once it has joined). */
+    peers?: { hostname: string; tags: string[]; ip?: string }[];
   };
   gateway: {
     installed: boolean; // the openclaw command is there
@@ -80,6 +82,8 @@ export interface MachineState {
     origToolsAllow?: string[];
     /** channels.a2a as the config has it (which peer keys are set; never their values). */
     a2a: A2aObserved;
+    /** The friends' entries peer-provision wrote under channels.a2a.peers (recorded on the machine, so that exactly those are removed). */
+    friendPeers?: string[];
     /** gateway.controlUi.allowedOrigins as the config has them (empty: none). */
     allowedOrigins: string[];
     /** gateway.reload.mode: "off" means a config change takes effect only when the gateway restarts. */

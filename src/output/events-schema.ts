@@ -343,7 +343,7 @@ export const documents = {
   error: closed({ format: { const: 'peer-provision/error@1' }, exitCode, error: ref('errorDetail') }, ['format', 'exitCode', 'error']),
 } as const;
 
-/** The events of up, down and rotate, one a line, in order; the last is always a result. */
+/** The events of up, down, rotate and invite, one a line, in order; the last is always a result. */
 export const events = {
   plan: event('plan', 'the plan, before anything is applied', { plan: ref('plan') }, ['plan']),
   step: event(
@@ -360,10 +360,21 @@ export const events = {
     ['machine', 'step', 'status'],
   ),
   check: event('check', 'one verify check from one machine to a peer', defs.check.properties, defs.check.required),
+  invite: event(
+    'invite',
+    "invite: the invite file is written (sealed to the friend's key; it holds the friend's auth key and tokens, never shown)",
+    {
+      friend: string,
+      file: { type: 'string', description: 'where the invite file was written (0600)' },
+      fingerprint: { type: 'string', pattern: '^[0-9a-f]{4}(-[0-9a-f]{4}){3}$', description: 'read it to the friend: accept shows the same one' },
+      expires: { type: 'string', format: 'date-time' },
+    },
+    ['friend', 'file', 'fingerprint', 'expires'],
+  ),
   error: event('error', 'the run failed as a whole (refused, invalid input, usage); a result follows', { error: ref('errorDetail') }, ['error']),
   result: event(
     'result',
-    'the last line of every up, down and rotate',
+    'the last line of every up, down, rotate and invite',
     {
       ok: { type: 'boolean' },
       exitCode,
@@ -386,7 +397,7 @@ export const eventsSchema = {
   $comment: 'Generated from src/output/events-schema.ts by `npm run schema`: edit that file, not this one.',
   title: 'peer-provision --json output',
   description:
-    'Every line peer-provision prints on stdout with --json (JSON Lines). validate, plan, verify, status, peers, send, tailnet init and keygen print one document (a `format`); up, down and rotate print events (an `event` and a `time`), the last a `result`. A command that fails prints an error document, or an error event and then a result; validate of an invalid file prints its validate document with valid false and the diagnostics.',
+    'Every line peer-provision prints on stdout with --json (JSON Lines). validate, plan, verify, status, peers, send, tailnet init and keygen print one document (a `format`); up, down, rotate and invite print events (an `event` and a `time`), the last a `result`. A command that fails prints an error document, or an error event and then a result; validate of an invalid file prints its validate document with valid false and the diagnostics.',
   anyOf: [
     ref('plan'),
     ref('document-validate'),
@@ -402,6 +413,7 @@ export const eventsSchema = {
     ref('event-plan'),
     ref('event-step'),
     ref('event-check'),
+    ref('event-invite'),
     ref('event-error'),
     ref('event-result'),
   ],
@@ -420,6 +432,7 @@ export const eventsSchema = {
     'event-plan': events.plan,
     'event-step': events.step,
     'event-check': events.check,
+    'event-invite': events.invite,
     'event-error': events.error,
     'event-result': events.result,
   },

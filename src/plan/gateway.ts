@@ -17,6 +17,11 @@ export interface Desired {
   a2a?: Record<string, { url?: string; tokensInPlace: boolean }>;
   /** The stack's machine names: a peer of this stack the config lists that is no longer this machine's peer is removed. */
   stackMachines?: string[];
+  /**
+   * This machine's friends (peer.yaml `friends`, by hostname: their A2A peer name): their URL once their machine is on
+   * this one's tailnet with the friend's tags (until then none, and that is converged), and whether the tokens are in place.
+   */
+  friends?: Record<string, { url?: string; tokensInPlace: boolean }>;
 }
 
 /** Settings whose change only a new gateway process applies (see docs: bind and port are fixed at start). */
@@ -43,9 +48,20 @@ export function legacyToolsAllow(state: MachineState): string[] | null | undefin
 export const originsToSet = (machine: MachineSpec, state: MachineState) =>
   state.gateway.allowedOrigins.length === 0 ? loopbackOrigins(machine.gateway.port) : undefined;
 
-/** Stack peers the config lists that are no longer this machine's peers. */
+/** Peers peer-provision wrote (the stack's machines, the friends it recorded) that the config lists and this machine no longer has. */
 export const droppedPeers = (state: MachineState, desired: Desired) =>
-  Object.keys(state.gateway.a2a.peers).filter((p) => desired.stackMachines?.includes(p) && !(desired.peers ?? []).includes(p));
+  Object.keys(state.gateway.a2a.peers).filter(
+    (p) =>
+      (desired.stackMachines?.includes(p) || state.gateway.friendPeers?.includes(p)) &&
+      !(desired.peers ?? []).includes(p) &&
+      !(p in (desired.friends ?? {})),
+  );
+
+/** A pair's two tokens, to be written: never their values. */
+const pairTokenChanges = (field: string, have: { token: boolean; outboundToken: boolean } | undefined): FieldChange[] => [
+  { field: `${field}.token`, sensitive: true, from: have?.token ? '(set)' : undefined, to: '(sensitive)' },
+  { field: `${field}.outboundToken`, sensitive: true, from: have?.outboundToken ? '(set)' : undefined, to: '(sensitive)' },
+];
 
 /** The gateway settings peer-provision owns (src/model/gateway-settings.ts), compared with what the machine has. */
 export function gatewayChanges(machine: MachineSpec, state: MachineState, desired: Desired): FieldChange[] {
@@ -76,10 +92,13 @@ export function gatewayChanges(machine: MachineSpec, state: MachineState, desire
     const field = `channels.a2a.peers.${peer}`;
     if (link?.url === undefined) changes.push({ field: `${field}.url`, from: have?.url, to: AFTER_JOIN });
     else want(`${field}.url`, have?.url, link.url);
-    if (!link?.tokensInPlace) {
-      changes.push({ field: `${field}.token`, sensitive: true, from: have?.token ? '(set)' : undefined, to: '(sensitive)' });
-      changes.push({ field: `${field}.outboundToken`, sensitive: true, from: have?.outboundToken ? '(set)' : undefined, to: '(sensitive)' });
-    }
+    if (!link?.tokensInPlace) changes.push(...pairTokenChanges(field, have));
+  }
+  for (const [friend, link] of Object.entries(desired.friends ?? {})) {
+    const have = a2a.peers[friend];
+    const field = `channels.a2a.peers.${friend}`;
+    want(`${field}.url`, have?.url, link.url);
+    if (!link.tokensInPlace) changes.push(...pairTokenChanges(field, have));
   }
   for (const peer of droppedPeers(state, desired)) changes.push({ field: `channels.a2a.peers.${peer}`, from: '(set)', to: undefined });
   return changes;

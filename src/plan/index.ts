@@ -1,6 +1,6 @@
 // Spec + observations -> Plan. Pure: no I/O, no clock, no randomness; the same input gives the same plan.
 import { sha256 } from '../model/hash.js';
-import type { MachineObservation, PolicyObservation } from '../observe/types.js';
+import type { MachineObservation, MachineState, PolicyObservation } from '../observe/types.js';
 import type { Spec } from '../peer-yaml/types.js';
 import { machinePreconditions } from './blockers/preconditions.js';
 import { describeNode, downBlockers, duplicateMachines, tailscaledBlockers, upBlockers } from './blockers/safety.js';
@@ -10,7 +10,7 @@ import { downNotes, planMachineDown } from './machine-down.js';
 import { planMachineUp } from './machine-up.js';
 import { type NodeKeys, nodeKeyPlan } from './node-keys.js';
 import type { JoinWith } from './step-kinds.js';
-import { planTailnet } from './tailnet.js';
+import { type FriendKeys, planTailnet } from './tailnet.js';
 import {
   allSteps,
   type Blocker,
@@ -39,6 +39,8 @@ export interface PlanInput {
   nodeKeys?: Omit<NodeKeys, 'provider'>;
   /** Blockers found on this side (a secret, the Pulumi CLI, credentials, the state): they come first. */
   localBlockers?: PlanBlocker[];
+  /** up: the keys of friends with a pending invite, and those this run mints (invite). */
+  friendKeys?: FriendKeys;
 }
 
 export function plan(input: PlanInput): Plan {
@@ -88,7 +90,7 @@ export function plan(input: PlanInput): Plan {
   // a node being re-keyed is on the tailnet already: its policy tests stay
   const onTailnet = (n: string) => !joining.includes(n) || joins.some((a) => a.machine === n && a.input.rekey);
   const joined = new Set([...observed.map((o) => o.machine).filter(onTailnet), ...(input.countAsJoined ?? [])]);
-  const tailnet = planTailnet({ spec, command, joined, joining, policy: input.policy });
+  const tailnet = planTailnet({ spec, command, joined, joining, policy: input.policy, friendKeys: input.friendKeys, friendsJoined: friendsJoined(spec, observed) });
   const linked = link(command, tailnet.actions, machines);
   return {
     format: 'peer-provision/plan@2',
@@ -149,6 +151,12 @@ function basis(spec: Spec, input: PlanInput): PlanBasis {
     machines,
     ...('text' in input.policy ? { policyHash: sha256(input.policy.text) } : {}),
   };
+}
+
+/** The friends whose machine one of the stack's machines sees with the friend's tags (only the friend's key gives them). */
+export function friendsJoined(spec: Spec, observed: { state: MachineState }[]): Set<string> {
+  const seen = (tags: string[]) => observed.some(({ state }) => state.tailscale.peers?.some((p) => tags.every((t) => p.tags.includes(t))));
+  return new Set(spec.friends.filter((f) => seen(f.tags)).map((f) => f.name));
 }
 
 /** Decided once, here: where each join's key comes from and which control server it names (apply only reads it). */

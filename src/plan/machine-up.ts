@@ -72,6 +72,7 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
           ...(allowedOrigins ? { allowedOrigins } : {}),
           a2a: {
             peers: desired.peers ?? [],
+            friends: Object.entries(desired.friends ?? {}).map(([friend, link]) => ({ name: friend, ...(link.url ? { url: link.url } : {}) })),
             dropPeers: droppedPeers(state, desired),
             rateLimitPerMinute: machine.gateway.a2a.rateLimitPerMinute,
             ...(machine.gateway.a2a.exposeAgents ? { exposeAgents: machine.gateway.a2a.exposeAgents } : {}),

@@ -5,6 +5,20 @@
 // does not compile); the planner decides when it is needed (machine-up.ts, machine-down.ts, tailnet.ts).
 import type { ServiceManager } from '../observe/types.js';
 
+/**
+ * A friend's auth key, one per invite (a new invite replaces the key of the one before: revoked), declared while the
+ * invite is pending. Its expiry is the invite's, fixed when the invite was made, so that declaring it again changes nothing.
+ */
+export interface FriendKey {
+  friend: string;
+  /** The invite's id. */
+  invite: string;
+  expirySeconds: number;
+}
+
+/** Where a friend's key is among the minted keys, beside the machines' (a machine name never holds a colon). */
+export const friendKeyOutput = (friend: string) => `friend:${friend}`;
+
 /** What a step acts on, as a person reads it in the plan (`+ tailnet-node join the tailnet as …`). */
 export type Resource =
   | 'tailnet-key'
@@ -38,7 +52,8 @@ export interface StepInputs {
   /** up, tailnet: write this stack's policy entries (If-Match), tests for the machines in `testsFor`; the policy the plan saw had this hash. */
   'merge-policy': { policyHash?: string; testsFor: string[] };
   /** up, tailnet: mint one single-use key per machine (Pulumi). */
-  'mint-keys': { machines: string[] };
+  /** machines: those that join in this run; friends: every friend with a pending invite (their keys are kept while it is). */
+  'mint-keys': { machines: string[]; friends?: FriendKey[] };
   /** up, machine */
   'install-tailscale': { os: string; installUrl: string };
   /** rekey: the node is on the tailnet already and gets a fresh key (its key expires soon, or has): same name, tags, address. */
@@ -52,8 +67,18 @@ export interface StepInputs {
     toolsAllow?: string[] | null;
     /** gateway.controlUi.allowedOrigins to set (the config has none: OpenClaw requires them beyond loopback); absent: left alone. */
     allowedOrigins?: string[];
-    /** channels.a2a: these peers (their URLs and tokens resolved at apply), these of the stack's peers removed. */
-    a2a: { peers: string[]; dropPeers: string[]; rateLimitPerMinute: number; exposeAgents?: string[] };
+    /**
+     * channels.a2a: these peers (their URLs and tokens resolved at apply); these friends (by hostname; the URL known now,
+     * or none before their machine joins; their tokens resolved at apply), recorded as peer-provision's; these of the
+     * stack's peers and recorded friends removed.
+     */
+    a2a: {
+      peers: string[];
+      friends: { name: string; url?: string }[];
+      dropPeers: string[];
+      rateLimitPerMinute: number;
+      exposeAgents?: string[];
+    };
     /** Someone else changed the config since peer-provision's last write (down keeps their change). */
     edited: boolean;
   };

@@ -10,6 +10,7 @@ import { policyChanges, policyWarnings } from '../tailnet/policy/changes.js';
 import { CLASH_FIX, policyClashes } from '../tailnet/policy/clashes.js';
 import { ALLOW_ALL_FIX } from '../tailnet/policy/owned.js';
 import { makeStep, TAILNET, unknownStep } from './step.js';
+import type { FriendKey } from './step-kinds.js';
 import type { Step } from './types.js';
 
 export interface TailnetPlanInput {
@@ -20,9 +21,39 @@ export interface TailnetPlanInput {
   /** up: the machines that join in this run (each gets a key). */
   joining: string[];
   policy: PolicyObservation;
+  /** up: friends' keys (see FriendKeys). */
+  friendKeys?: FriendKeys;
+  /** up: the friends whose machine one of the stack's machines sees on the tailnet with the friend's tags. */
+  friendsJoined?: Set<string>;
 }
 
-export function planTailnet({ spec, command, joined, joining, policy }: TailnetPlanInput): { actions: Step[]; notes: string[] } {
+/** Friends' keys: every pending invite's (declared again whenever keys are minted, so Pulumi keeps them), and those this run mints. */
+export interface FriendKeys {
+  pending: FriendKey[];
+  /** invite: the friend whose new invite's key this run mints (it is among pending). */
+  mint: string[];
+}
+
+export function planTailnet(input: TailnetPlanInput): { actions: Step[]; notes: string[] } {
+  const planned = planTailnetSide(input);
+  if (input.command === 'up') planned.notes.push(...friendNotes(input));
+  return planned;
+}
+
+/** Where each friend is: joined, invited and waiting, or not invited yet. */
+function friendNotes({ spec, friendKeys, friendsJoined }: TailnetPlanInput): string[] {
+  return spec.friends.map((f) =>
+    friendsJoined?.has(f.name)
+      ? `friend ${f.name}: joined, peers with ${f.with.join(', ')}`
+      : friendKeys?.mint.includes(f.name)
+        ? `friend ${f.name}: invited now; their machine joins when they run \`peer-provision accept\``
+        : friendKeys?.pending.some((k) => k.friend === f.name)
+          ? `friend ${f.name}: invited, waiting for them to accept`
+          : `friend ${f.name}: not invited yet (\`peer-provision invite ${f.name}\`)`,
+  );
+}
+
+function planTailnetSide({ spec, command, joined, joining, policy, friendKeys }: TailnetPlanInput): { actions: Step[]; notes: string[] } {
   const t = spec.tailnet;
   if (t.provider === 'provided') return { actions: [], notes: [PROVIDED_NOTE] };
   if (command === 'down') return planTailnetDown(spec, policy);
@@ -77,16 +108,26 @@ export function planTailnet({ spec, command, joined, joining, policy }: TailnetP
     if (pending.some((m) => !joined.has(m.name)) && joined.size < spec.machines.length)
       notes.push('policy tests are written for machines that have joined: the first up after they join adds them');
   }
-  if (pending.length > 0 && !('unread' in policy && policy.offline)) {
+  const minting = spec.friends.filter((f) => friendKeys?.mint.includes(f.name));
+  if ((pending.length > 0 || minting.length > 0) && !('unread' in policy && policy.offline)) {
     const policyStep = actions.find((a) => a.resource === 'tailnet-policy');
+    const invited = (name: string) => friendKeys?.pending.find((k) => k.friend === name);
+    const friendWords = (name: string) => `single-use, preauthorized, expires in ${formatDuration(invited(name)?.expirySeconds ?? 0)}`;
+    const forWhom = [
+      ...(pending.length ? [`${pending.map((m) => `${m.name}${joined.has(m.name) ? ' (to re-key its node)' : ''}`).join(', ')}: ${keyWords}`] : []),
+      ...minting.map((f) => `friend ${f.name}: ${friendWords(f.name)}`),
+    ];
     actions.push(
       makeStep('mint-keys', undefined, {
         op: 'add',
-        summary: `mint an auth key for ${pending.map((m) => `${m.name}${joined.has(m.name) ? ' (to re-key its node)' : ''}`).join(', ')}: ${keyWords}`,
-        changes: pending.map((m) => ({ field: m.name, to: `(tags ${m.tags.join(', ')})` })),
+        summary: `mint an auth key for ${forWhom.join('; ')}`,
+        changes: [
+          ...pending.map((m) => ({ field: m.name, to: `(tags ${m.tags.join(', ')})` })),
+          ...minting.map((f) => ({ field: `${f.name} (friend)`, to: `(tags ${f.tags.join(', ')})` })),
+        ],
         // the stack's tags must be in tagOwners before a key may carry them
         needs: policyStep && policyStep.op !== 'unknown' ? [policyStep.id] : [],
-        input: { machines: pending.map((m) => m.name) },
+        input: { machines: pending.map((m) => m.name), ...(friendKeys?.pending.length ? { friends: friendKeys.pending } : {}) },
       }),
     );
   }

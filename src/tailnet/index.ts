@@ -18,6 +18,7 @@ import { sha256 } from '../model/hash.js';
 import { registerSecret } from '../model/redact.js';
 import { resolveCredentials, resolveSecret, type TailnetCredentials } from '../peer-yaml/secrets.js';
 import type { Spec } from '../peer-yaml/types.js';
+import { type FriendKey, friendKeyOutput } from '../plan/step-kinds.js';
 import { checkPassphraseVariables, readPolicyRecord, type StackLocation, samePolicyRecord, secretsEnv, stackLocation, writePolicyRecord } from './backend.js';
 import { type TailscaleApi, TailscaleApiError, TESTS_FAILED_MESSAGE } from './devices.js';
 import type { ConfigMap, StackTarget, TailnetEngine } from './engine.js';
@@ -210,8 +211,11 @@ export async function keysPreflight(t: TailnetRun): Promise<void> {
   else await checkPassphraseVariables(t.loc);
 }
 
-/** Mints one single-use key per machine with Pulumi (the stack is created, with its passphrase, when new). */
-export async function mintKeys(t: TailnetRun, machines: string[]): Promise<Map<string, string>> {
+/**
+ * Mints one single-use key per machine with Pulumi (the stack is created, with its passphrase, when new), and keeps or
+ * mints each pending invite's key: those are returned as friendKeyOutput(friend).
+ */
+export async function mintKeys(t: TailnetRun, machines: string[], friends: FriendKey[] = []): Promise<Map<string, string>> {
   const { spec, loc } = t;
   const engine = t.engine();
   for (const n of machines) if (!spec.machines.some((m) => m.name === n)) throw new TailnetError(`no machine named ${n} in the spec`);
@@ -219,7 +223,7 @@ export async function mintKeys(t: TailnetRun, machines: string[]): Promise<Map<s
   const exists = await engine.stackExists({ location: loc, env: {} }); // listing stacks needs no secrets
   const stackTarget = await target(loc, creds, !exists); // a passphrase is generated only for a new stack
   const { tailnetProgram } = await import('./program.js');
-  const stack = await engine.createOrSelectStack({ ...stackTarget, program: tailnetProgram(spec, { needKeys: machines }) });
+  const stack = await engine.createOrSelectStack({ ...stackTarget, program: tailnetProgram(spec, { needKeys: machines, friendKeys: friends }) });
   await stack.setAllConfig(stackConfig(spec));
   await stack.up({ refresh: true }).catch((e: unknown) => {
     // the provider's error quotes Tailscale's answer; the line that says which tags were refused is the one to show
@@ -232,7 +236,7 @@ export async function mintKeys(t: TailnetRun, machines: string[]): Promise<Map<s
   const outputs = await stack.outputs();
   const minted = (outputs.keys?.value ?? {}) as Record<string, unknown>;
   const keys = new Map<string, string>();
-  for (const n of machines) {
+  for (const n of [...machines, ...friends.map((f) => friendKeyOutput(f.friend))]) {
     const key = minted[n];
     if (typeof key !== 'string' || !key) throw new TailnetError(`pulumi up returned no auth key for ${n}`);
     keys.set(n, registerSecret(key)); // the API's answer: registered as it enters the process

@@ -7,11 +7,14 @@ import { createHash } from 'node:crypto';
 import * as pulumi from '@pulumi/pulumi';
 import * as tailscale from '@pulumi/tailscale';
 import type { Spec } from '../peer-yaml/types.js';
+import { type FriendKey, friendKeyOutput } from '../plan/step-kinds.js';
 import { TailnetError } from './errors.js';
 
 export interface ProgramInput {
   /** Names of the machines that still have to join or are re-keyed: only these get a key (see index.ts for why). */
   needKeys: string[];
+  /** Friends with a pending invite: each one's key, kept while the invite is pending (see docs/friend.md). */
+  friendKeys?: FriendKey[];
 }
 
 export type ProgramOutputs = {
@@ -56,6 +59,26 @@ export function tailnetProgram(spec: Spec, input: ProgramInput): () => Promise<P
       );
       keys[name] = key.key;
       ids[name] = key.id;
+    }
+    for (const f of input.friendKeys ?? []) {
+      const friend = spec.friends.find((x) => x.name === f.friend);
+      if (!friend) throw new TailnetError(`no friend named ${f.friend} in the spec`);
+      // named by the invite: a new invite replaces (revokes) the key of the one before
+      const key = new tailscale.TailnetKey(
+        `key-friend-${f.friend}-${f.invite.slice(0, 8)}`,
+        {
+          reusable: false,
+          preauthorized: true,
+          ephemeral: false, // the friend's machine stays his, whether or not it is online
+          tags: friend.tags,
+          expiry: f.expirySeconds,
+          description: keyDescription(spec.name, `friend-${f.friend}`),
+          // an invite's key is never re-minted: a new key needs a new invite (the old file holds the old key)
+        },
+        { additionalSecretOutputs: ['key'] },
+      );
+      keys[friendKeyOutput(f.friend)] = key.key;
+      ids[friendKeyOutput(f.friend)] = key.id;
     }
     return {
       keys: pulumi.secret(pulumi.all(keys)),

@@ -74,7 +74,7 @@ function world(answers: Record<string, Record<string, Answer>> = {}) {
     removePolicy: async () => (calls.push('removePolicy'), ['removed']),
   };
   const said: string[] = [];
-  const ctx: ApplyContext = { spec, runs, tailnet, say: (l) => said.push(l) };
+  const ctx: ApplyContext = { spec, runs, tailnet, friendKeys: new Map(), say: (l) => said.push(l) };
   return { sent, calls, ctx, said };
 }
 
@@ -109,7 +109,7 @@ function upSteps(m: string, peer: string): Step[] {
       configPath: '/root/.openclaw/openclaw.json',
       port: 18789,
       token: 'set',
-      a2a: { peers: [peer], dropPeers: [], rateLimitPerMinute: 30 },
+      a2a: { peers: [peer], friends: [], dropPeers: [], rateLimitPerMinute: 30 },
       edited: false,
     },
   });

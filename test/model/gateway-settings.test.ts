@@ -27,6 +27,13 @@ test("up's patch sets exactly peer-provision's settings: gateway bind and auth, 
   assert.ok(!JSON.stringify(patch).includes('sessions_send'), 'no tool is re-enabled on /tools/invoke');
 });
 
+test("a friend not joined yet: its tokens without a URL, and a URL it had is taken out", () => {
+  const friend = { token: T('f'), outboundToken: T('F') };
+  const patch = settingsPatch({ port: 18789, rateLimitPerMinute: 30, peers: { 'bob-laptop': friend }, dropPeers: [] });
+  const config = { channels: { a2a: { peers: { 'bob-laptop': { ...friend, url: 'http://100.64.0.9:18789/a2a/v1' } } } } };
+  assert.deepEqual((mergePatch(config, patch).channels as { a2a: { peers: object } }).a2a.peers, { 'bob-laptop': friend });
+});
+
 test("drift of peer-provision's own settings is not someone else's edit; a user's own A2A peer or tool is", () => {
   const drift = structuredClone(applied);
   drift.gateway.bind = 'loopback';

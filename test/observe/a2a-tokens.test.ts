@@ -45,3 +45,23 @@ test('A2A tokens: a re-run keeps what both configs agree on; a disagreement or a
   assert.notEqual(fresh.get('a')!.get('b')!.outboundToken, T('y'));
   assert.equal(tokensInPlace(agreed.get('a'), 'b', fresh.get('a')!.get('b')!), false);
 });
+
+test("A2A tokens for a friend: this machine's side only, kept from its config, made where missing or weak, kept by rotate", () => {
+  const withFriend = loadSpec(
+    writeTemp(
+      'version: 1\nname: r\ntailnet: {provider: provided}\nmachines:\n  a: {ssh: a, tailscale: {authKey: env:K}}\n  b: {ssh: b, tailscale: {authKey: env:K}}\n' +
+        'friends:\n  bob: {publicKey: age1zhfnnu29cm2ne83a9nqse7vc367sy9tn7vfxhakw99ve3zsj6qfqhnn9gy, hostname: bob-laptop, with: [a]}\n',
+    ),
+  );
+  const fresh = decideA2aTokens(withFriend, observed({}, {}));
+  const made = fresh.get('a')!.get('bob-laptop')!;
+  assert.match(made.token, /^[A-Za-z0-9_-]{43}$/);
+  assert.notEqual(made.token, made.outboundToken);
+  assert.equal(fresh.get('b')!.get('bob-laptop'), undefined, 'b is not in with');
+  const held = observed({ 'bob-laptop': { token: T('f'), outboundToken: 'weak' } }, {});
+  for (const rotate of [false, true]) {
+    const kept = decideA2aTokens(withFriend, held, rotate).get('a')!.get('bob-laptop')!;
+    assert.equal(kept.token, T('f'), `kept (rotate: ${rotate}): the friend's machine takes new ones only from a new invite`);
+    assert.match(kept.outboundToken, /^[A-Za-z0-9_-]{43}$/, 'a token outside the rule is replaced');
+  }
+});

@@ -134,3 +134,24 @@ test('a Windows machine (its ssh runs cmd or PowerShell) is said to be Windows, 
   const o = await observeMachine(spec, machine, { for: () => other } as unknown as Transport);
   assert.match(o.observation.status === 'unreachable' ? o.observation.reason : '', /^observe failed: sh: 1: oops/);
 });
+
+test("a friend's machine: the tagged nodes the status shows, and the friends' A2A entries recorded on the machine (not a user's edit)", () => {
+  const peer = (HostName: string, Tags: string[] | null, ips = ['100.64.0.9']) => ({ HostName, Tags, TailscaleIPs: ips });
+  const status = JSON.stringify({
+    BackendState: 'Running',
+    Self: { HostName: 'm1', TailscaleIPs: ['100.64.0.1'], Tags: ['tag:peer-lab'] },
+    Peer: { 'nodekey:1': peer('bob-laptop', ['tag:peer-lab', 'tag:peer-lab--bob']), 'nodekey:2': peer('phone', null), 'nodekey:3': peer('m2', ['tag:peer-lab'], ['fd7a::2']) },
+  });
+  const friend = '{ token: "' + 'f'.repeat(43) + '", outboundToken: "' + 'g'.repeat(43) + '" }';
+  const config = `{ channels: { a2a: { peers: { "bob-laptop": ${friend} } } } }`;
+  const applied = `{ channels: { a2a: { peers: { "bob-laptop": { token: "${'h'.repeat(43)}" } } } } }`;
+  const stdout = (extra: Record<string, string>) => observeStdout({ ...facts(FACTS), ...extra }, { config, tailscaleStatus: status, applied });
+  const { state } = parseObservation(stdout({ friends: 'bob-laptop ../x' }), ['m1', 'm2']);
+  assert.deepEqual(state.tailscale.peers, [
+    { hostname: 'bob-laptop', tags: ['tag:peer-lab', 'tag:peer-lab--bob'], ip: '100.64.0.9' },
+    { hostname: 'm2', tags: ['tag:peer-lab'] },
+  ]);
+  assert.deepEqual(state.gateway.friendPeers, ['bob-laptop'], 'only names a peer can have');
+  assert.equal(state.gateway.editedSinceApplied, false, 'a recorded friend is peer-provision\'s own');
+  assert.equal(parseObservation(stdout({}), ['m1', 'm2']).state.gateway.editedSinceApplied, true, 'an unrecorded peer is a user\'s');
+});

@@ -153,6 +153,29 @@ test("a machine patched by the previous version: its sessions_send goes, a user'
   assert.deepEqual(planMachineUp(m1, observed(state), want({ tokenHash: TOKEN }), MINTED), [], "the user's own sessions_send is kept");
 });
 
+test("a friend: tokens written without a URL until the friend's machine joins, then its URL; a recorded friend taken out goes", () => {
+  const state = converged();
+  const pending = want({ tokenHash: TOKEN, friends: { 'bob-laptop': { tokensInPlace: false } } });
+  const [patch, ...rest] = planMachineUp(m1, observed(state), pending, MINTED);
+  assert.deepEqual(patch.changes, [
+    { field: 'channels.a2a.peers.bob-laptop.token', sensitive: true, from: undefined, to: '(sensitive)' },
+    { field: 'channels.a2a.peers.bob-laptop.outboundToken', sensitive: true, from: undefined, to: '(sensitive)' },
+  ]);
+  assert.deepEqual(patch.kind === 'patch-config' && patch.input.a2a.friends, [{ name: 'bob-laptop' }]);
+  assert.deepEqual(resources(rest), [], 'A2A changes reload without a restart');
+  state.gateway.a2a.peers['bob-laptop'] = { token: true, outboundToken: true };
+  state.gateway.friendPeers = ['bob-laptop'];
+  assert.deepEqual(planMachineUp(m1, observed(state), want({ tokenHash: TOKEN, friends: { 'bob-laptop': { tokensInPlace: true } } }), MINTED), [], 'converged before he joins');
+  const url = 'http://100.64.0.9:18789/a2a/v1';
+  const [joined] = planMachineUp(m1, observed(state), want({ tokenHash: TOKEN, friends: { 'bob-laptop': { url, tokensInPlace: true } } }), MINTED);
+  assert.deepEqual(joined.changes, [{ field: 'channels.a2a.peers.bob-laptop.url', from: undefined, to: url }]);
+  assert.deepEqual(joined.kind === 'patch-config' && joined.input.a2a.friends, [{ name: 'bob-laptop', url }]);
+  state.gateway.a2a.peers.hermes = { token: true, outboundToken: true };
+  const [removed] = planMachineUp(m1, observed(state), want({ tokenHash: TOKEN }), MINTED);
+  assert.deepEqual(removed.changes, [{ field: 'channels.a2a.peers.bob-laptop', from: '(set)', to: undefined }], "hermes (the user's own) stays");
+  assert.deepEqual(removed.kind === 'patch-config' && removed.input.a2a.dropPeers, ['bob-laptop']);
+});
+
 test('a gateway not listening on its tailnet address is restarted', () => {
   const state = converged();
   state.gateway.listening = ['127.0.0.1'];

@@ -99,7 +99,7 @@ test('gateway-config refuses a directory, a device and a dangling link before wr
     [join(dir, 'dangling.json'), /is a symlink to nothing/],
     ['relative/openclaw.json', /is not an absolute path/],
   ] as const) {
-    const r = runTemplate('gateway-config', { STACK: 'lab', CONFIG: config, PATCH: '{}', EDITED: 0 }, { HOME: dir }, false);
+    const r = runTemplate('gateway-config', { STACK: 'lab', CONFIG: config, PATCH: '{}', EDITED: 0, FRIENDS: '' }, { HOME: dir }, false);
     assert.equal(r.code, 1, config);
     assert.match(r.stderr, message);
     assert.equal(existsSync(join(dir, '.peer-provision')), false, `${config}: nothing was written`);
@@ -141,4 +141,30 @@ test("a machine the previous version set up (owned-dirs): its files go, its fold
   const kept = runTemplate('restore', { STACK: 'lab', RECORDS: `${again.id} bytes -`, FILES_TOO: 1 }, { HOME: join(again.config, '..', '..') }, false);
   assert.equal(kept.code, 0, kept.stderr);
   assert.equal(readFileSync(join(again.peer, 'mine.md'), 'utf8'), 'mine', 'the old rm -rf would have taken it');
+});
+
+test("gateway-config records the friends' A2A entries it writes: before the patch with the ones recorded so far, after it only its own", () => {
+  const dir = home(undefined);
+  const config = join(dir, 'oc', 'openclaw.json');
+  mkdirSync(join(dir, 'oc'));
+  writeFileSync(config, '{}\n');
+  // OpenClaw's `config patch`, standing in here: takes the patch as the config, or refuses (exit 1) when told to
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'openclaw'), '#!/bin/sh\n[ -f "$HOME/refuse" ] && { echo refused >&2; exit 1; }\ncat > "$OPENCLAW_CONFIG_PATH"\n', { mode: 0o755 });
+  const friends = join(dir, '.peer-provision', 'lab', 'friends');
+  const patch = (FRIENDS: string) =>
+    runTemplate('gateway-config', { STACK: 'lab', CONFIG: config, PATCH: '{"x":1}', EDITED: 0, FRIENDS }, { HOME: dir, PATH: `${bin}:/usr/bin:/bin` }, false);
+  assert.equal(patch('bob-laptop carol').code, 0);
+  assert.equal(readFileSync(friends, 'utf8'), 'bob-laptop\ncarol\n');
+  assert.equal(lstatSync(friends).mode & 0o777, 0o600);
+  writeFileSync(join(dir, 'refuse'), '');
+  const refused = patch('dave');
+  assert.equal(refused.code, 1);
+  assert.equal(readFileSync(friends, 'utf8'), 'bob-laptop\ncarol\ndave\n', 'the config is untouched: every friend it may hold stays recorded');
+  rmSync(join(dir, 'refuse'));
+  assert.equal(patch('carol').code, 0);
+  assert.equal(readFileSync(friends, 'utf8'), 'carol\n');
+  assert.equal(patch('').code, 0);
+  assert.equal(existsSync(friends), false, 'no friend left: no record');
 });

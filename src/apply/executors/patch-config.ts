@@ -16,6 +16,11 @@ export function gatewayPatch(input: StepInputs['patch-config'], run: MachineRun,
     if (!peer?.ip || !tokens) throw stepFailed(run, 'patch-config', `peer ${name} has no tailnet address (unreachable, or it failed before joining)`);
     peers[name] = { ...tokens, url: a2aUrl(peer.ip, peer.machine.gateway.port) };
   }
+  for (const friend of input.a2a.friends) {
+    const tokens = run.a2a.get(friend.name);
+    if (!tokens) throw stepFailed(run, 'patch-config', `friend ${friend.name} has no A2A tokens decided`);
+    peers[friend.name] = { ...tokens, ...(friend.url ? { url: friend.url } : {}) };
+  }
   return settingsPatch({
     port: input.port,
     // keep: the token stays as the config has it (observe read it; it may be a reference); set: the one peer.yaml
@@ -38,6 +43,7 @@ export const patchConfig: Executor<'patch-config'> = {
       CONFIG: step.input.configPath,
       PATCH: JSON.stringify(gatewayPatch(step.input, run, ctx.runs)),
       EDITED: step.input.edited ? 1 : 0,
+      FRIENDS: step.input.a2a.friends.map((f) => f.name).join(' '),
     });
     return { written: 'gateway-config' };
   },

@@ -22,7 +22,7 @@ export function restoreRecords(run: MachineRun, records: RestoreDecision[]): str
   return records
     .map((r) => {
       const texts = run.private.records.get(r.id);
-      const stackPeers = run.spec.machines.map((m) => m.name);
+      const stackPeers = [...run.spec.machines.map((m) => m.name), ...(run.state.gateway.friendPeers ?? [])];
       const reverse = () => reversePatch(parseOrUndefined(texts?.current), parseOrUndefined(texts?.orig), stackPeers);
       const patch = r.mode === 'patch' ? Buffer.from(JSON.stringify(reverse())).toString('base64') : '-';
       return `${r.id} ${r.mode} ${patch}`;

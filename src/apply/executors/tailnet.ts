@@ -1,4 +1,5 @@
 // The tailnet's steps, on this host through the TailnetSide seam (Pulumi and the Tailscale API in production).
+import { friendKeyOutput } from '../../plan/step-kinds.js';
 import type { ApplyContext } from '../context.js';
 import type { Executor } from './types.js';
 
@@ -15,10 +16,15 @@ export const mergePolicy: Executor<'merge-policy'> = {
 
 export const mintKeys: Executor<'mint-keys'> = {
   async run(step, ctx) {
-    const keys = await ctx.tailnet.mintKeys(step.input.machines);
-    for (const [name, key] of keys) {
+    const friends = step.input.friends ?? [];
+    const keys = await ctx.tailnet.mintKeys(step.input.machines, friends);
+    for (const name of step.input.machines) {
       const run = ctx.runs.get(name);
-      if (run) run.authKey = key;
+      if (run) run.authKey = keys.get(name);
+    }
+    for (const { friend } of friends) {
+      const key = keys.get(friendKeyOutput(friend));
+      if (key) ctx.friendKeys.set(friend, key);
     }
     return {};
   },
