@@ -166,7 +166,7 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     asks(
       command(
         'invite',
-        "invite FRIEND (friends: in peer.yaml) to peer a machine of theirs with yours: an up that also mints their key and writes your side of each pair, then seals the invite file to their public key (they run `peer-provision accept FILE`)",
+        'invite FRIEND (friends: in peer.yaml) to peer a machine of theirs with yours: an up that also mints their key and writes your side of each pair, then seals the invite file to their public key (they run `peer-provision accept FILE`)',
         EVENTS,
       ),
     ),

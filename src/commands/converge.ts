@@ -2,6 +2,7 @@
 // for new A2A tokens).
 
 import { EXIT, PeerProvisionError } from '../errors.js';
+import type { RecordedInvite } from '../friend/pending.js';
 import { renderChecks } from '../output/checks.js';
 import { renderSummary } from '../output/summary.js';
 import type { View } from '../output/view.js';
@@ -14,7 +15,6 @@ import { type Planned, runChange } from './change-pipeline.js';
 import { observeAndPlan } from './observe-and-plan.js';
 import { localBlockers, refuseBadInput, specForPlanning } from './preflight.js';
 import type { SavedPlan } from './saved-plan.js';
-import type { RecordedInvite } from '../friend/pending.js';
 import { outsideOf, restrictSpec, targeted, targetSet } from './targets.js';
 import { endpoints, verifyAfterApply } from './verify-peers.js';
 

@@ -3,10 +3,10 @@
 // planner hashes and verdicts (never a secret). The MachineRuns keep what apply needs that a plan may not hold.
 import { type MachineRun, peerInfos } from '../apply/context.js';
 import { peerFilesFor } from '../apply/executors/write-peer-files.js';
+import { friendKeysOf, pendingInvites, type RecordedInvite, readInvites } from '../friend/pending.js';
 import { a2aUrl } from '../model/gateway-settings.js';
 import { sha256 } from '../model/hash.js';
 import { decideA2aTokens, tokensInPlace } from '../observe/a2a-tokens.js';
-import { friendKeysOf, pendingInvites, type RecordedInvite, readInvites } from '../friend/pending.js';
 import { type Observed as ObservedMachine, observeAll } from '../observe/index.js';
 import { observePolicy } from '../observe/tailnet.js';
 import { assertTokenReferencesUsable, decideToken } from '../observe/tokens.js';
@@ -114,7 +114,12 @@ function friendKeysFor(spec: Spec, observed: Map<string, ObservedMachine>, invit
   const states = [...observed.values()].flatMap((o) => (o.observation.status === 'observed' ? [{ state: o.observation.state }] : []));
   const joined = friendsJoined(spec, states);
   const recorded = spec.friends.length ? readInvites(spec) : [];
-  const pending = pendingInvites(recorded, Date.now(), spec.friends.map((f) => f.name), joined).filter((i) => i.friend !== invite?.friend);
+  const pending = pendingInvites(
+    recorded,
+    Date.now(),
+    spec.friends.map((f) => f.name),
+    joined,
+  ).filter((i) => i.friend !== invite?.friend);
   return { pending: friendKeysOf(invite ? [...pending, invite] : pending), mint: invite ? [invite.friend] : [] };
 }
 

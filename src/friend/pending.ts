@@ -58,7 +58,8 @@ export const pendingInvites = (invites: RecordedInvite[], now: number, friends: 
   invites.filter((i) => Date.parse(i.expires) > now && friends.includes(i.friend) && !joined.has(i.friend));
 
 /** The keys Pulumi keeps declaring for these invites. */
-export const friendKeysOf = (invites: RecordedInvite[]): FriendKey[] => invites.map((i) => ({ friend: i.friend, invite: i.id, expirySeconds: i.expirySeconds }));
+export const friendKeysOf = (invites: RecordedInvite[]): FriendKey[] =>
+  invites.map((i) => ({ friend: i.friend, invite: i.id, expirySeconds: i.expirySeconds }));
 
 /** A new invite for `friend`, valid for `seconds` from `now`. */
 export function newInvite(friend: string, now: number, seconds: number): RecordedInvite {

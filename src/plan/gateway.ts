@@ -52,9 +52,7 @@ export const originsToSet = (machine: MachineSpec, state: MachineState) =>
 export const droppedPeers = (state: MachineState, desired: Desired) =>
   Object.keys(state.gateway.a2a.peers).filter(
     (p) =>
-      (desired.stackMachines?.includes(p) || state.gateway.friendPeers?.includes(p)) &&
-      !(desired.peers ?? []).includes(p) &&
-      !(p in (desired.friends ?? {})),
+      (desired.stackMachines?.includes(p) || state.gateway.friendPeers?.includes(p)) && !(desired.peers ?? []).includes(p) && !(p in (desired.friends ?? {})),
   );
 
 /** A pair's two tokens, to be written: never their values. */

@@ -90,7 +90,15 @@ export function plan(input: PlanInput): Plan {
   // a node being re-keyed is on the tailnet already: its policy tests stay
   const onTailnet = (n: string) => !joining.includes(n) || joins.some((a) => a.machine === n && a.input.rekey);
   const joined = new Set([...observed.map((o) => o.machine).filter(onTailnet), ...(input.countAsJoined ?? [])]);
-  const tailnet = planTailnet({ spec, command, joined, joining, policy: input.policy, friendKeys: input.friendKeys, friendsJoined: friendsJoined(spec, observed) });
+  const tailnet = planTailnet({
+    spec,
+    command,
+    joined,
+    joining,
+    policy: input.policy,
+    friendKeys: input.friendKeys,
+    friendsJoined: friendsJoined(spec, observed),
+  });
   const linked = link(command, tailnet.actions, machines);
   return {
     format: 'peer-provision/plan@2',

@@ -9,10 +9,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse as parseHujson } from 'jsonc-parser';
+import { openInvite } from '../../src/friend/invite.js';
 import { type CliResult, explain, ROOT } from '../helpers.js';
 import { goBuilt } from '../lab/go-builds.js';
 import { CACHE_DIR, type Lab, labStatus } from '../lab/lab.js';
@@ -20,7 +21,7 @@ import { type PulumiHome, preparePulumiHome, pulumiBinary } from '../lab/pulumi-
 import { filesOf, labForFile } from '../lab/shared.js';
 import { type ApiDouble, startApiDouble } from '../tailnet/api-double.js';
 import { record } from '../timing/record.js';
-import { assertNoLeak, CONFIG, secretsOf, tailnetIp } from './lab-helpers.js';
+import { assertNoLeak, CONFIG, config, secretsOf, tailnetIp } from './lab-helpers.js';
 
 // (on a new machine the Pulumi CLI may still be building in the background while the files before this one ran)
 await goBuilt([pulumiBinary(CACHE_DIR)]);
@@ -246,6 +247,51 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     assert.doesNotMatch(again.stdout, /re-key \(/);
     assert.match(again.stdout, /No changes\./);
     assert.equal(api.keys().length, keysBefore + 1);
+  });
+
+  test("invite: the friend's key minted with his tags, Alice's side of the pair written without a URL, the invite sealed to his key; an up after it keeps it", {
+    skip,
+    timeout: 420_000,
+  }, async () => {
+    const { generateIdentity, identityToRecipient } = await import('age-encryption');
+    const secret = await generateIdentity();
+    const bob = { secret, publicKey: await identityToRecipient(secret), file: 'in memory' };
+    appendFileSync(file, `friends:\n  bob:\n    publicKey: ${bob.publicKey}\n    hostname: bob-laptop\n    with: [m1]\n`);
+    const out = join(lab.stateDir, 'pulumi', 'bob.invite');
+    const keysBefore = api.keys().length;
+    const r = await cli(['invite', 'bob', '--yes', '--expires', '2h', '-o', out, '-f', file], env);
+    assert.equal(r.code, 0, `${explain(r)}`);
+    assert.match(r.stdout, /invite complete/);
+    assert.match(r.stdout, /\+ tailnet-key +mint an auth key for friend bob: single-use, preauthorized, expires in 2h/);
+    const fingerprint = /Fingerprint: ([0-9a-f]{4}(?:-[0-9a-f]{4}){3})/.exec(r.stdout)?.[1];
+    assert.ok(fingerprint, r.stdout);
+    assert.equal(statSync(out).mode & 0o777, 0o600);
+    const opened = await openInvite(out, readFileSync(out, 'utf8'), bob, new Date());
+    assert.equal(opened.fingerprint, fingerprint, 'the fingerprint accept shows is the one invite printed');
+    const { invite } = opened;
+    const minted = api.keys().slice(keysBefore);
+    assert.deepEqual(
+      minted.map((k) => [k.tags, k.reusable, k.preauthorized, k.revoked]),
+      [[['tag:peer-lab', 'tag:peer-lab--bob'], false, true, false]],
+      'one key, for bob only',
+    );
+    assert.equal(invite.tailnet.authKey, minted[0].key);
+    assert.deepEqual(invite.tailnet.tags, ['tag:peer-lab', 'tag:peer-lab--bob']);
+    const m1 = config(lab, 'm1');
+    const entry = m1.channels.a2a.peers['bob-laptop'];
+    const ip = await tailnetIp(lab, 'm1');
+    assert.deepEqual(invite.peers, [{ name: 'm1', tailnetIp: ip, url: `http://${ip}:18789/a2a/v1`, token: entry.token, inboundToken: entry.outboundToken }]);
+    assert.equal(entry.url, undefined, "no URL until bob's machine has joined");
+    assert.equal(config(lab, 'm2').channels.a2a.peers['bob-laptop'], undefined, 'm2 is not in with');
+    assert.ok(!JSON.stringify(invite).includes(m1.gateway.auth.token), "never Alice's gateway token");
+    assertNoLeak(lab, [...secretsOf(lab, ['m1', 'm2']), minted[0].key, CLIENT.secret], r);
+    assert.ok(!readFileSync(out, 'utf8').includes(minted[0].key), 'sealed');
+
+    const again = await cli(['up', '--yes', '-f', file], env);
+    assert.equal(again.code, 0, `${explain(again)}`);
+    assert.match(again.stdout, /friend bob: invited, waiting for them to accept/);
+    assert.match(again.stdout, /Plan: 0 to add, 0 to change, 0 to destroy\./, "Alice's side is converged before he joins");
+    assert.equal(api.keys().find((k) => k.key === minted[0].key)?.revoked, false, 'the pending invite keeps its key');
   });
 
   test('down: keys revoked, devices removed, the policy back byte for byte; a revoked key no longer joins', { skip, timeout: 420_000 }, async () => {

@@ -27,7 +27,7 @@ test("up's patch sets exactly peer-provision's settings: gateway bind and auth, 
   assert.ok(!JSON.stringify(patch).includes('sessions_send'), 'no tool is re-enabled on /tools/invoke');
 });
 
-test("a friend not joined yet: its tokens without a URL, and a URL it had is taken out", () => {
+test('a friend not joined yet: its tokens without a URL, and a URL it had is taken out', () => {
   const friend = { token: T('f'), outboundToken: T('F') };
   const patch = settingsPatch({ port: 18789, rateLimitPerMinute: 30, peers: { 'bob-laptop': friend }, dropPeers: [] });
   const config = { channels: { a2a: { peers: { 'bob-laptop': { ...friend, url: 'http://100.64.0.9:18789/a2a/v1' } } } } };

@@ -140,7 +140,11 @@ test("a friend's machine: the tagged nodes the status shows, and the friends' A2
   const status = JSON.stringify({
     BackendState: 'Running',
     Self: { HostName: 'm1', TailscaleIPs: ['100.64.0.1'], Tags: ['tag:peer-lab'] },
-    Peer: { 'nodekey:1': peer('bob-laptop', ['tag:peer-lab', 'tag:peer-lab--bob']), 'nodekey:2': peer('phone', null), 'nodekey:3': peer('m2', ['tag:peer-lab'], ['fd7a::2']) },
+    Peer: {
+      'nodekey:1': peer('bob-laptop', ['tag:peer-lab', 'tag:peer-lab--bob']),
+      'nodekey:2': peer('phone', null),
+      'nodekey:3': peer('m2', ['tag:peer-lab'], ['fd7a::2']),
+    },
   });
   const friend = '{ token: "' + 'f'.repeat(43) + '", outboundToken: "' + 'g'.repeat(43) + '" }';
   const config = `{ channels: { a2a: { peers: { "bob-laptop": ${friend} } } } }`;
@@ -152,6 +156,6 @@ test("a friend's machine: the tagged nodes the status shows, and the friends' A2
     { hostname: 'm2', tags: ['tag:peer-lab'] },
   ]);
   assert.deepEqual(state.gateway.friendPeers, ['bob-laptop'], 'only names a peer can have');
-  assert.equal(state.gateway.editedSinceApplied, false, 'a recorded friend is peer-provision\'s own');
-  assert.equal(parseObservation(stdout({}), ['m1', 'm2']).state.gateway.editedSinceApplied, true, 'an unrecorded peer is a user\'s');
+  assert.equal(state.gateway.editedSinceApplied, false, "a recorded friend is peer-provision's own");
+  assert.equal(parseObservation(stdout({}), ['m1', 'm2']).state.gateway.editedSinceApplied, true, "an unrecorded peer is a user's");
 });

@@ -165,7 +165,11 @@ test("a friend: tokens written without a URL until the friend's machine joins, t
   assert.deepEqual(resources(rest), [], 'A2A changes reload without a restart');
   state.gateway.a2a.peers['bob-laptop'] = { token: true, outboundToken: true };
   state.gateway.friendPeers = ['bob-laptop'];
-  assert.deepEqual(planMachineUp(m1, observed(state), want({ tokenHash: TOKEN, friends: { 'bob-laptop': { tokensInPlace: true } } }), MINTED), [], 'converged before he joins');
+  assert.deepEqual(
+    planMachineUp(m1, observed(state), want({ tokenHash: TOKEN, friends: { 'bob-laptop': { tokensInPlace: true } } }), MINTED),
+    [],
+    'converged before he joins',
+  );
   const url = 'http://100.64.0.9:18789/a2a/v1';
   const [joined] = planMachineUp(m1, observed(state), want({ tokenHash: TOKEN, friends: { 'bob-laptop': { url, tokensInPlace: true } } }), MINTED);
   assert.deepEqual(joined.changes, [{ field: 'channels.a2a.peers.bob-laptop.url', from: undefined, to: url }]);

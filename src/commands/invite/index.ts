@@ -96,7 +96,7 @@ function expirySeconds(text: string): number {
 /** provider provided: the key Alice made for the friend, by reference; provider pulumi mints it (and takes none). */
 function providedKeyRef(spec: Spec, ref: string | undefined): SecretRef | undefined {
   if (spec.tailnet.provider === 'pulumi') {
-    if (ref !== undefined) throw new UsageError('--auth-key: provider pulumi mints the friend\'s key; --auth-key is for provider provided');
+    if (ref !== undefined) throw new UsageError("--auth-key: provider pulumi mints the friend's key; --auth-key is for provider provided");
     return undefined;
   }
   if (ref === undefined)
@@ -106,8 +106,8 @@ function providedKeyRef(spec: Spec, ref: string | undefined): SecretRef | undefi
     );
   const env = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(ref);
   if (env) return { kind: 'env', name: env[1] };
-  const file = /^file:([^\u0000-\u001f\u007f]+)$/.exec(ref);
-  if (file) return { kind: 'file', path: resolve(file[1]) };
+  const file = /^file:(.+)$/su.exec(ref);
+  if (file && !/\p{Cc}/u.test(file[1])) return { kind: 'file', path: resolve(file[1]) };
   // never quoted back: what was given may be the key itself
   throw new UsageError('--auth-key: write env:NAME or file:PATH (a reference to the key, never the key itself: argv is visible to every user)');
 }
