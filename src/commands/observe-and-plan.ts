@@ -113,14 +113,13 @@ export async function observeAndPlan(spec: Spec, command: 'up' | 'down', transpo
 function friendKeysFor(spec: Spec, observed: Map<string, ObservedMachine>, invite: RecordedInvite | undefined): FriendKeys {
   const states = [...observed.values()].flatMap((o) => (o.observation.status === 'observed' ? [{ state: o.observation.state }] : []));
   const joined = friendsJoined(spec, states);
-  const recorded = spec.friends.length ? readInvites(spec) : [];
-  const pending = pendingInvites(
-    recorded,
-    Date.now(),
-    spec.friends.map((f) => f.name),
-    joined,
-  ).filter((i) => i.friend !== invite?.friend);
-  return { pending: friendKeysOf(invite ? [...pending, invite] : pending), mint: invite ? [invite.friend] : [] };
+  const recorded = readInvites(spec);
+  const now = Date.now();
+  const friends = spec.friends.map((f) => f.name);
+  const pending = pendingInvites(recorded, now, friends, joined).filter((i) => i.friend !== invite?.friend);
+  // an unexpired invite's key of someone no longer a friend: the next Pulumi run drops it, and one is planned for that
+  const revoke = [...new Set(recorded.filter((i) => Date.parse(i.expires) > now && !friends.includes(i.friend)).map((i) => i.friend))];
+  return { pending: friendKeysOf(invite ? [...pending, invite] : pending), mint: invite ? [invite.friend] : [], ...(revoke.length ? { revoke } : {}) };
 }
 
 /**

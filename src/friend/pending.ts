@@ -72,6 +72,13 @@ export function newInvite(friend: string, now: number, seconds: number): Recorde
   };
 }
 
+/** After a Pulumi run that declared exactly these invites' keys: the others' keys are gone, and so are they from the record. */
+export function keepOnlyInvites(spec: { file: string; name: string }, declared: readonly { invite: string }[]): void {
+  const recorded = readInvites(spec);
+  const kept = recorded.filter((i) => declared.some((d) => d.invite === i.id));
+  if (kept.length !== recorded.length) writeInvites(spec, kept);
+}
+
 /** Writes the stack's invites (atomic, 0600 in a 0700 folder): `invite` replaces its friend's, the rest as they were. */
 export function writeInvites(spec: { file: string; name: string }, invites: RecordedInvite[]): void {
   const dir = stackDir(spec);

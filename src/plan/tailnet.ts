@@ -32,6 +32,8 @@ export interface FriendKeys {
   pending: FriendKey[];
   /** invite: the friend whose new invite's key this run mints (it is among pending). */
   mint: string[];
+  /** Friends taken out of peer.yaml whose invite has not expired: a Pulumi run no longer declares their key (revoked). */
+  revoke?: string[];
 }
 
 export function planTailnet(input: TailnetPlanInput): { actions: Step[]; notes: string[] } {
@@ -109,7 +111,8 @@ function planTailnetSide({ spec, command, joined, joining, policy, friendKeys }:
       notes.push('policy tests are written for machines that have joined: the first up after they join adds them');
   }
   const minting = spec.friends.filter((f) => friendKeys?.mint.includes(f.name));
-  if ((pending.length > 0 || minting.length > 0) && !('unread' in policy && policy.offline)) {
+  const revoking = friendKeys?.revoke ?? [];
+  if ((pending.length > 0 || minting.length > 0 || revoking.length > 0) && !('unread' in policy && policy.offline)) {
     const policyStep = actions.find((a) => a.resource === 'tailnet-policy');
     const invited = (name: string) => friendKeys?.pending.find((k) => k.friend === name);
     const friendWords = (name: string) => `single-use, preauthorized, expires in ${formatDuration(invited(name)?.expirySeconds ?? 0)}`;
@@ -117,13 +120,15 @@ function planTailnetSide({ spec, command, joined, joining, policy, friendKeys }:
       ...(pending.length ? [`${pending.map((m) => `${m.name}${joined.has(m.name) ? ' (to re-key its node)' : ''}`).join(', ')}: ${keyWords}`] : []),
       ...minting.map((f) => `friend ${f.name}: ${friendWords(f.name)}`),
     ];
+    const revokeWords = revoking.map((f) => `revoke the key of ${f}'s invite (no longer a friend)`);
     actions.push(
       makeStep('mint-keys', undefined, {
-        op: 'add',
-        summary: `mint an auth key for ${forWhom.join('; ')}`,
+        op: forWhom.length ? 'add' : 'destroy',
+        summary: [...(forWhom.length ? [`mint an auth key for ${forWhom.join('; ')}`] : []), ...revokeWords].join('; '),
         changes: [
           ...pending.map((m) => ({ field: m.name, to: `(tags ${m.tags.join(', ')})` })),
           ...minting.map((f) => ({ field: `${f.name} (friend)`, to: `(tags ${f.tags.join(', ')})` })),
+          ...revoking.map((f) => ({ field: `${f} (former friend)`, from: '(invite key)', to: undefined })),
         ],
         // the stack's tags must be in tagOwners before a key may carry them
         needs: policyStep && policyStep.op !== 'unknown' ? [policyStep.id] : [],

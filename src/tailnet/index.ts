@@ -14,6 +14,7 @@
 // next `down` finishes: revocation first (it matters most and needs nothing else), the policy last (its write is the
 // step a concurrent edit or a rejection can stop, and it is retried alone by the next run).
 
+import { keepOnlyInvites } from '../friend/pending.js';
 import { sha256 } from '../model/hash.js';
 import { registerSecret } from '../model/redact.js';
 import { resolveCredentials, resolveSecret, type TailnetCredentials } from '../peer-yaml/secrets.js';
@@ -233,6 +234,7 @@ export async function mintKeys(t: TailnetRun, machines: string[], friends: Frien
     if (refused) throw new TailnetError(`Tailscale refused to mint the keys: ${refused.trim()}`, tagHint(spec));
     throw e;
   });
+  keepOnlyInvites(spec, friends); // the keys of the others are deleted now
   const outputs = await stack.outputs();
   const minted = (outputs.keys?.value ?? {}) as Record<string, unknown>;
   const keys = new Map<string, string>();
@@ -277,6 +279,7 @@ export async function revokeKeys(t: TailnetRun): Promise<string[]> {
   const stack = await engine.createOrSelectStack({ ...stackTarget, program: tailnetProgram(spec, { needKeys: [] }) });
   await stack.setAllConfig(stackConfig(spec));
   await stack.destroy();
+  keepOnlyInvites(spec, []); // every invite's key went with the stack
   await engine.removeStack(stackTarget);
   return [`destroyed stack ${spec.name}: its auth keys are revoked`];
 }

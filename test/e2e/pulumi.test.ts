@@ -9,11 +9,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse as parseHujson } from 'jsonc-parser';
 import { openInvite } from '../../src/friend/invite.js';
+import { readInvites } from '../../src/friend/pending.js';
 import { type CliResult, explain, ROOT } from '../helpers.js';
 import { goBuilt } from '../lab/go-builds.js';
 import { CACHE_DIR, type Lab, labStatus } from '../lab/lab.js';
@@ -271,7 +272,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     const { invite } = opened;
     const minted = api.keys().slice(keysBefore);
     assert.deepEqual(
-      minted.map((k) => [k.tags, k.reusable, k.preauthorized, k.revoked]),
+      minted.map((k) => [k.tags, k.reusable, k.preauthorized, Boolean(k.revoked)]),
       [[['tag:peer-lab', 'tag:peer-lab--bob'], false, true, false]],
       'one key, for bob only',
     );
@@ -291,7 +292,27 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     assert.equal(again.code, 0, `${explain(again)}`);
     assert.match(again.stdout, /friend bob: invited, waiting for them to accept/);
     assert.match(again.stdout, /Plan: 0 to add, 0 to change, 0 to destroy\./, "Alice's side is converged before he joins");
-    assert.equal(api.keys().find((k) => k.key === minted[0].key)?.revoked, false, 'the pending invite keeps its key');
+    const kept = api.keys().find((k) => k.key === minted[0].key);
+    assert.ok(kept && !kept.revoked, 'the pending invite keeps its key');
+  });
+
+  test("a friend taken out of peer.yaml before accepting: up revokes the invite's key and removes exactly his entry from Alice's machine", {
+    skip,
+    timeout: 300_000,
+  }, async () => {
+    const key = api.keys().find((k) => k.tags.includes('tag:peer-lab--bob'))!;
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/friends:\n[\s\S]*$/, ''));
+    const r = await cli(['up', '--yes', '-f', file], env);
+    assert.equal(r.code, 0, `${explain(r)}`);
+    assert.match(r.stdout, /- tailnet-key +revoke the key of bob's invite \(no longer a friend\)/);
+    assert.match(r.stdout, /- channels\.a2a\.peers\.bob-laptop/);
+    assert.ok(api.keys().find((k) => k.key === key.key)?.revoked, "the invite's key is revoked");
+    assert.equal(config(lab, 'm1').channels.a2a.peers['bob-laptop'], undefined);
+    assert.ok(config(lab, 'm1').channels.a2a.peers.m2, "the stack's own pair stays");
+    assert.notEqual((await lab.run('m1', 'test -e ~/.peer-provision/lab/friends')).code, 0, 'no friend left recorded on m1');
+    assert.deepEqual(readInvites({ file, name: 'lab' }), []);
+    const again = await cli(['up', '--yes', '-f', file], env);
+    assert.match(again.stdout, /Plan: 0 to add, 0 to change, 0 to destroy\./, `${explain(again)}`);
   });
 
   test('down: keys revoked, devices removed, the policy back byte for byte; a revoked key no longer joins', { skip, timeout: 420_000 }, async () => {

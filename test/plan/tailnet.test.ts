@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { planTailnet } from '../../src/plan/tailnet.js';
 import { PROVIDED_NOTE } from '../../src/tailnet/notes.js';
 import { mergePolicy } from '../../src/tailnet/policy/merge.js';
-import { makeSpec } from '../tailnet/helpers.js';
+import { friend, makeSpec } from '../tailnet/helpers.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../../test/fixtures/policies/${name}`, import.meta.url), 'utf8');
 const spec = makeSpec('lab');
@@ -37,6 +37,46 @@ describe('planTailnet (up)', () => {
       'a key, and no policy change: alpha stays tested',
     );
     assert.match(a.actions[0]!.summary, /^mint an auth key for alpha \(to re-key its node\):/);
+  });
+
+  it("friends: invite mints its friend's key, every pending invite's key rides along whenever keys are minted, and each friend's state is noted", () => {
+    const withFriends = { ...spec, friends: [friend('lab', 'bob', ['alpha']), friend('lab', 'carol', ['beta']), friend('lab', 'dave', ['alpha'])] };
+    const policy = read(mergePolicy('{}', withFriends));
+    const carol = { friend: 'carol', invite: 'c'.repeat(32), expirySeconds: 3600 };
+    const bob = { friend: 'bob', invite: 'b'.repeat(32), expirySeconds: 86400 };
+    const base = { spec: withFriends, command: 'up' as const, joined: new Set(['alpha', 'beta']), policy, friendsJoined: new Set(['dave']) };
+    const invite = planTailnet({ ...base, joining: [], friendKeys: { pending: [carol, bob], mint: ['bob'] } });
+    assert.deepEqual(
+      invite.actions.map((a) => [a.kind, a.summary, a.kind === 'mint-keys' && a.input]),
+      [['mint-keys', 'mint an auth key for friend bob: single-use, preauthorized, expires in 1d', { machines: [], friends: [carol, bob] }]],
+    );
+    assert.deepEqual(invite.notes, [
+      'friend bob: invited now; their machine joins when they run `peer-provision accept`',
+      'friend carol: invited, waiting for them to accept',
+      'friend dave: joined, peers with alpha',
+    ]);
+    const up = planTailnet({ ...base, joined: new Set(['alpha']), joining: ['beta'], friendKeys: { pending: [carol], mint: [] } });
+    assert.deepEqual(
+      up.actions.flatMap((a) => (a.kind === 'mint-keys' ? [a.input] : [])),
+      [{ machines: ['beta'], friends: [carol] }],
+      "carol's key kept",
+    );
+    const converged = planTailnet({ ...base, joining: [], friendKeys: { pending: [carol], mint: [] } });
+    assert.deepEqual(converged.actions, [], 'a pending invite alone starts no Pulumi run');
+    assert.match(converged.notes.find((n) => n.startsWith('friend bob'))!, /not invited yet \(`peer-provision invite bob`\)/);
+    const removed = planTailnet({ ...base, joining: [], friendKeys: { pending: [carol], mint: [], revoke: ['erin'] } });
+    assert.deepEqual(
+      removed.actions.map((a) => [a.op, a.summary, a.changes, a.kind === 'mint-keys' && a.input]),
+      [
+        [
+          'destroy',
+          "revoke the key of erin's invite (no longer a friend)",
+          [{ field: 'erin (former friend)', from: '(invite key)', to: undefined }],
+          { machines: [], friends: [carol] },
+        ],
+      ],
+      "a friend taken out of peer.yaml before accepting: a Pulumi run that no longer declares erin's key (carol's is kept)",
+    );
   });
 
   it('is empty when converged', () => {

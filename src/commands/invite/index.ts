@@ -39,7 +39,7 @@ export async function run(options: InviteOptions, view: View): Promise<number> {
   const keyRef = providedKeyRef(spec, options.authKey);
   const out = resolve(options.out ?? `${friend.name}.invite`);
   checkWritable(out);
-  const recorded = readInvites(spec); // a file this version cannot read stops the run here, before anything is touched
+  readInvites(spec); // a file this version cannot read stops the run here, before anything is touched
   const now = Date.now();
   const invite = newInvite(friend.name, now, seconds);
   return converge(spec, { ...options, machine: undefined }, 'invite', view, {
@@ -53,7 +53,8 @@ export async function run(options: InviteOptions, view: View): Promise<number> {
       const { file, fingerprint } = await sealInvite(inviteBody(spec, friend, invite, authKey, planned));
       const unwritten = writePrivate(out, file);
       if (unwritten) return { problems: [`invite: cannot write ${out}: ${unwritten}; no invite written (re-run invite)`], text: '' };
-      writeInvites(spec, [...recorded.filter((r) => r.friend !== friend.name && Date.parse(r.expires) > now), invite]);
+      // read again: the run's Pulumi step dropped the invites whose keys it no longer declares
+      writeInvites(spec, [...readInvites(spec).filter((r) => r.friend !== friend.name && Date.parse(r.expires) > now), invite]);
       view.emit({ event: 'invite', friend: friend.name, file: out, fingerprint, expires: invite.expires });
       return {
         problems: [],
