@@ -41,6 +41,7 @@ export const inviteSchema = {
         friend: name,
         publicKey: { type: 'string', pattern: '^age1[02-9ac-hj-np-z]{58}$' },
         machine: { ...name, description: "the friend's machine: its tailnet hostname and its A2A peer name on the inviter's machines" },
+        port: { type: 'integer', minimum: 1, maximum: 65535, description: "the friend's gateway port the inviter's policy opens (friends.NAME.port)" },
       },
     },
     tailnet: {

@@ -305,7 +305,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     const r = await cli(['up', '--yes', '-f', file], env);
     assert.equal(r.code, 0, `${explain(r)}`);
     assert.match(r.stdout, /- tailnet-key +revoke the key of bob's invite \(no longer a friend\)/);
-    assert.match(r.stdout, /- channels\.a2a\.peers\.bob-laptop/);
+    assert.match(r.stdout, /channels\.a2a\.peers\.bob-laptop: "\(set\)" -> \(unset\)/);
     assert.ok(api.keys().find((k) => k.key === key.key)?.revoked, "the invite's key is revoked");
     assert.equal(config(lab, 'm1').channels.a2a.peers['bob-laptop'], undefined);
     assert.ok(config(lab, 'm1').channels.a2a.peers.m2, "the stack's own pair stays");

@@ -121,7 +121,7 @@ function inviteBody(spec: Spec, friend: FriendSpec, invite: RecordedInvite, auth
     created: invite.created,
     expires: invite.expires,
     from: { stack: spec.name },
-    to: { friend: friend.name, publicKey: friend.publicKey, machine: friend.hostname },
+    to: { friend: friend.name, publicKey: friend.publicKey, machine: friend.hostname, port: friend.port },
     tailnet: { authKey, tags: friend.tags, ...(spec.tailnet.controlUrl ? { controlUrl: spec.tailnet.controlUrl } : {}) },
     peers: friend.with.map((name) => {
       const run = planned.runs.get(name)!;
