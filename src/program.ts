@@ -178,6 +178,33 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     .option('--expires <duration>', 'how long the invite and its key are valid: 30m, 24h, 7d (default 24h, at most 90d)')
     .option('--auth-key <ref>', "provider provided: the friend's auth key, env:NAME or file:PATH (single use, pre-authorized, with the friend's tags)")
     .action((friend, o) => run('invite', { ...o, friend }));
+  // the friend flow, the friend's side, on their own machine: no peer.yaml
+  asks(
+    cli
+      .command('accept')
+      .description(
+        "on your machine: open an invite sealed to your key, show its fingerprint and what will change, then join the inviter's tailnet and peer your gateway with their machines over A2A (a local up); leave undoes it",
+      )
+      .argument('<invite>', 'the invite file the inviter sent you')
+      .option('--json', EVENTS)
+      .option('--no-color', 'no colour (also: NO_COLOR set)')
+      .option('-v, --verbose', VERBOSE)
+      .option('--install-url <url>', "Tailscale's Linux install script, when Tailscale is missing: a mirror (https; default tailscale.com's)")
+      .option('--take-over', "this node is logged in to another tailnet: log it out of that one and join the inviter's (otherwise refused)")
+      .exitOverride(),
+  ).action((invite, o) => run('accept', { ...o, invite }));
+  asks(
+    cli
+      .command('leave')
+      .description(
+        "on your machine: undo what accept did (your gateway's config back, the peer files removed, the inviter's tailnet left); the invite is then spent",
+      )
+      .argument('[stack]', "the inviter's stack, when you accepted more than one invite")
+      .option('--json', EVENTS)
+      .option('--no-color', 'no colour (also: NO_COLOR set)')
+      .option('-v, --verbose', VERBOSE)
+      .exitOverride(),
+  ).action((stack, o) => run('leave', { ...o, stack }));
   // what the completion scripts call for machine names: prints them from peer.yaml, one a line, and nothing on any error
   cli.command(COMPLETE_MACHINES, { hidden: true }).option('-f, --file <path>', 'the peer.yaml to read', 'peer.yaml');
   cli

@@ -32,7 +32,7 @@ test('the commands README names take -f, --json and --no-color; the others take 
   const named = [...sentence[1]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
   assert.deepEqual(
     new Set(named),
-    new Set([...all.keys()].filter((n) => n !== 'init' && n !== 'completion' && n !== 'keygen' && n !== COMPLETE_MACHINES)),
+    new Set([...all.keys()].filter((n) => n !== 'init' && n !== 'completion' && n !== 'keygen' && n !== 'accept' && n !== 'leave' && n !== COMPLETE_MACHINES)),
     'README names every other command',
   );
   // the hidden one the completion scripts call: README says what it takes
@@ -47,4 +47,10 @@ test('the commands README names take -f, --json and --no-color; the others take 
   assert.match(README, /`keygen` reads no peer\.yaml: it takes `--json` and `--no-color`/);
   assert.deepEqual(all.get('keygen'), ['--json', '--no-color']);
   assert.deepEqual(all.get('completion'), []);
+  assert.match(
+    README,
+    /nor do `accept` and `leave` \(the friend's side, on their own machine\): they take `--json`, `--no-color`, `-v\/--verbose` and `-y\/--yes`/,
+  );
+  for (const name of ['accept', 'leave'])
+    for (const option of ['--json', '--no-color', '--verbose', '--yes']) assert.ok(all.get(name)?.includes(option), `${name} takes ${option}`);
 });

@@ -22,6 +22,8 @@ export interface MachineRun {
   authKey?: string;
   /** Its tailnet IPv4, once joined. */
   ip?: string;
+  /** Its friends' machines it can reach (their address known): by A2A peer name. */
+  friends?: Map<string, { ip: string; port: number }>;
 }
 
 /** The tailnet's I/O (Pulumi, the Tailscale API): each returns what it did, in words. */

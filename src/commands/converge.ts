@@ -3,6 +3,7 @@
 
 import { EXIT, PeerProvisionError } from '../errors.js';
 import type { RecordedInvite } from '../friend/pending.js';
+import type { FixedPeers } from '../observe/a2a-tokens.js';
 import { renderChecks } from '../output/checks.js';
 import { renderSummary } from '../output/summary.js';
 import type { View } from '../output/view.js';
@@ -18,6 +19,13 @@ import type { SavedPlan } from './saved-plan.js';
 import { outsideOf, restrictSpec, targeted, targetSet } from './targets.js';
 import { endpoints, verifyAfterApply } from './verify-peers.js';
 
+const COMPLETE = {
+  up: 'up complete: every peer pair verified.',
+  rotate: 'rotate complete: every peer pair verified.',
+  invite: 'invite complete: every peer pair verified, the invite written.',
+  accept: "accept complete: this machine reaches each of the inviter's machines.",
+} as const;
+
 /** saved: a plan saved with `plan --out` (applied when still the fresh one); nodeKeys: what to do about node key expiry. */
 export interface ApplyExtra {
   saved?: SavedPlan;
@@ -26,6 +34,10 @@ export interface ApplyExtra {
   newA2aTokens?: boolean;
   /** invite: the invite this run makes (its friend's key is minted, Alice's side of the pairs written). */
   invite?: RecordedInvite;
+  /** accept: the inviter's machines, as the invite gives them. */
+  fixedPeers?: FixedPeers;
+  /** Once the answer is yes, before the first step (accept records what it is about to do). */
+  beforeRun?: () => void;
   /** Once every step and check passed (converged or applied): what the command does last (invite seals the file). */
   finish?: (planned: Planned) => Promise<{ problems: string[]; text: string }>;
 }
@@ -42,8 +54,14 @@ export interface UpOptions extends CommonOptions {
  * pair is verified; a converged plan is verified too (no message). `command` names the run in the lock, messages
  * and refusals.
  */
-export async function converge(spec: Spec, options: UpOptions, command: 'up' | 'rotate' | 'invite', view: View, extra: ApplyExtra = {}): Promise<number> {
-  const { saved, nodeKeys, newA2aTokens, invite, finish } = extra;
+export async function converge(
+  spec: Spec,
+  options: UpOptions,
+  command: 'up' | 'rotate' | 'invite' | 'accept',
+  view: View,
+  extra: ApplyExtra = {},
+): Promise<number> {
+  const { saved, nodeKeys, newA2aTokens, invite, finish, fixedPeers } = extra;
   const finishIfOk = async (planned: Planned, ok: boolean) => (ok && finish ? finish(planned) : { problems: [], text: '' });
   const only = targetSet(spec, options.machine);
   const outside = outsideOf(spec, only);
@@ -70,12 +88,12 @@ export async function converge(spec: Spec, options: UpOptions, command: 'up' | '
       question: 'Apply this plan?',
       declined: 'Nothing applied.', // as terraform's "Apply cancelled"
       rerun: 'resume',
-      complete: command === 'invite' ? 'invite complete: every peer pair verified, the invite written.' : `${command} complete: every peer pair verified.`,
+      complete: COMPLETE[command],
       only,
       saved,
       prepare: (transport) =>
         // machines outside --machine get no key: they count as joined for the tailnet plan
-        observeAndPlan(local.length > 0 ? specForPlanning(spec, local) : spec, 'up', transport, { local, outside, nodeKeys, newA2aTokens, invite }),
+        observeAndPlan(local.length > 0 ? specForPlanning(spec, local) : spec, 'up', transport, { local, outside, nodeKeys, newA2aTokens, invite, fixedPeers }),
       check({ plan, unreachable }) {
         if (unreachable.length === targeted(plan).length) {
           throw new PeerProvisionError(`no machine could be reached:\n${unreachable.map((m) => `  - ${m.machine}: ${m.reason}`).join('\n')}`);
@@ -116,6 +134,7 @@ export async function converge(spec: Spec, options: UpOptions, command: 'up' | '
         };
       },
       resultFields: (result) => ({ restarted: result.restarted, written: result.written }),
+      beforeRun: extra.beforeRun,
     },
     options,
     view,

@@ -6,9 +6,10 @@ import { peerFilesFor } from '../apply/executors/write-peer-files.js';
 import { friendKeysOf, pendingInvites, type RecordedInvite, readInvites } from '../friend/pending.js';
 import { a2aUrl } from '../model/gateway-settings.js';
 import { sha256 } from '../model/hash.js';
-import { decideA2aTokens, tokensInPlace } from '../observe/a2a-tokens.js';
+import { decideA2aTokens, type FixedPeers, tokensInPlace } from '../observe/a2a-tokens.js';
 import { type Observed as ObservedMachine, observeAll } from '../observe/index.js';
 import { observePolicy } from '../observe/tailnet.js';
+import { nodeWithTags } from '../observe/tailscale-status.js';
 import { assertTokenReferencesUsable, decideToken } from '../observe/tokens.js';
 import type { PolicyObservation } from '../observe/types.js';
 import type { Spec } from '../peer-yaml/types.js';
@@ -39,6 +40,8 @@ export interface PrepareOptions {
   newA2aTokens?: boolean;
   /** invite: the invite this run makes (its friend's key is minted now). */
   invite?: RecordedInvite;
+  /** accept: the inviter's machines as the invite gives them (address and tokens), by name. */
+  fixedPeers?: FixedPeers;
 }
 
 export async function observeAndPlan(spec: Spec, command: 'up' | 'down', transport: Transport, options: PrepareOptions): Promise<Observed> {
@@ -50,7 +53,7 @@ export async function observeAndPlan(spec: Spec, command: 'up' | 'down', transpo
   const runs = new Map<string, MachineRun>();
   const desired = new Map<string, Desired>();
   // down needs no token: it removes them
-  const a2aTokens = command === 'up' ? decideA2aTokens(spec, observed, options.newA2aTokens) : undefined;
+  const a2aTokens = command === 'up' ? decideA2aTokens(spec, observed, options.newA2aTokens, options.fixedPeers) : undefined;
   for (const machine of spec.machines) {
     const o = observed.get(machine.name)!;
     if (o.observation.status !== 'observed') continue;
@@ -81,14 +84,19 @@ export async function observeAndPlan(spec: Spec, command: 'up' | 'down', transpo
         return [peer, { ...(url ? { url } : {}), tokensInPlace: tokensInPlace(observed.get(name), peer, run.a2a.get(peer)!) }];
       }),
     );
-    desired.get(name)!.friends = friendLinks(spec, run, observed.get(name));
+    const friends = friendLinks(spec, run, observed.get(name), options.fixedPeers);
+    desired.get(name)!.friends = Object.fromEntries(
+      [...friends].map(([f, link]) => [f, { ...(link.url ? { url: link.url } : {}), tokensInPlace: link.tokensInPlace }]),
+    );
+    run.friends = new Map([...friends].flatMap(([f, link]) => (link.ip ? [[f, { ip: link.ip, port: link.port }]] : [])));
   }
   // Peer files are known only where every peer has joined already (otherwise: after they join).
   for (const [name, run] of runs) {
     const infos = run.state.gateway.configPath ? peerInfos(runs, peersOf(spec, name)) : undefined;
     if (infos) desired.get(name)!.peerFilesHash = peerFilesFor(run, infos).digest;
   }
-  const friendKeys = command === 'up' ? friendKeysFor(spec, observed, options.invite) : undefined;
+  // (accept: the inviter's machines are its friends, and their keys are not this side's)
+  const friendKeys = command === 'up' && !options.fixedPeers ? friendKeysFor(spec, observed, options.invite) : undefined;
   const planWith = (localBlockers: PlanBlocker[]) =>
     plan({
       friendKeys,
@@ -126,12 +134,20 @@ function friendKeysFor(spec: Spec, observed: Map<string, ObservedMachine>, invit
  * This machine's friends: the URL of a friend's machine once this node sees it on the tailnet with the friend's tags
  * (the tags only the friend's key gives; a hostname may be taken), and whether the config holds the pair's tokens.
  */
-function friendLinks(spec: Spec, run: MachineRun, observed: Parameters<typeof tokensInPlace>[0]): Desired['friends'] {
-  const links: NonNullable<Desired['friends']> = {};
+function friendLinks(
+  spec: Spec,
+  run: MachineRun,
+  observed: Parameters<typeof tokensInPlace>[0],
+  fixed: FixedPeers = new Map(),
+): Map<string, { ip?: string; port: number; url?: string; tokensInPlace: boolean }> {
+  const links = new Map<string, { ip?: string; port: number; url?: string; tokensInPlace: boolean }>();
   for (const friend of spec.friends.filter((f) => f.with.includes(run.machine.name))) {
-    const node = run.state.tailscale.peers?.find((p) => p.ip && friend.tags.every((t) => p.tags.includes(t)));
-    const url = node?.ip ? a2aUrl(node.ip, friend.port) : undefined;
-    links[friend.hostname] = { ...(url ? { url } : {}), tokensInPlace: tokensInPlace(observed, friend.hostname, run.a2a.get(friend.hostname)!) };
+    const ip = fixed.get(friend.hostname)?.ip ?? nodeWithTags(run.state.tailscale, friend.tags)?.ip;
+    links.set(friend.hostname, {
+      ...(ip ? { ip, url: a2aUrl(ip, friend.port) } : {}),
+      port: friend.port,
+      tokensInPlace: tokensInPlace(observed, friend.hostname, run.a2a.get(friend.hostname)!),
+    });
   }
   return links;
 }

@@ -18,6 +18,7 @@ export function endpoints(runs: Map<string, MachineRun>): Map<string, VerifyEndp
         configPath: run.state.gateway.configPath,
         // what this run wrote (or found in place): the token this machine presents to each peer
         outbound: new Map([...run.a2a].map(([peer, t]) => [peer, t.outboundToken])),
+        friends: run.friends,
       },
     ]),
   );

@@ -31,7 +31,10 @@ function directional(configs: Found, from: string, to: string, fresh: boolean): 
   return atReceiver ?? atSender ?? newToken();
 }
 
-export function decideA2aTokens(spec: Spec, observed: Map<string, Observed>, fresh = false): A2aTokens {
+/** A friend's side of a pair as its invite gives it (accept): the address and the tokens are the inviter's, not made here. */
+export type FixedPeers = Map<string, { ip: string; token: string; outboundToken: string }>;
+
+export function decideA2aTokens(spec: Spec, observed: Map<string, Observed>, fresh = false, fixed: FixedPeers = new Map()): A2aTokens {
   const configs = found(observed);
   const out: A2aTokens = new Map(spec.machines.map((m) => [m.name, new Map()]));
   for (const [a, b] of spec.peers) {
@@ -44,8 +47,16 @@ export function decideA2aTokens(spec: Spec, observed: Map<string, Observed>, fre
   // them to the friend). rotate keeps them too: the friend's machine takes new ones only from a new invite.
   for (const friend of spec.friends) {
     for (const machine of friend.with) {
+      const given = fixed.get(friend.hostname);
       const have = configs.get(machine)?.get(friend.hostname);
-      out.get(machine)!.set(friend.hostname, { token: usable(have?.token) ?? newToken(), outboundToken: usable(have?.outboundToken) ?? newToken() });
+      out
+        .get(machine)!
+        .set(
+          friend.hostname,
+          given
+            ? { token: given.token, outboundToken: given.outboundToken }
+            : { token: usable(have?.token) ?? newToken(), outboundToken: usable(have?.outboundToken) ?? newToken() },
+        );
     }
   }
   return out;

@@ -35,6 +35,9 @@ export function tailscaleState(statusText: string, installed: boolean): Tailscal
 
 const ipv4 = (ips: unknown) => (Array.isArray(ips) ? ips.find((ip): ip is string => typeof ip === 'string' && /^\d+\.\d+\.\d+\.\d+$/.test(ip)) : undefined);
 
+/** The node this one sees with every one of `tags` (a friend's machine: only the friend's key gives its tags). */
+export const nodeWithTags = (node: TailscaleState, tags: readonly string[]) => node.peers?.find((p) => tags.every((t) => p.tags.includes(t)));
+
 /** The tagged nodes in status.Peer (keyed by node public key): a friend's machine always joins tagged. */
 function taggedPeers(peers: unknown): NonNullable<TailscaleState['peers']> {
   if (!peers || typeof peers !== 'object') return [];

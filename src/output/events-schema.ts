@@ -362,7 +362,7 @@ export const events = {
   check: event('check', 'one verify check from one machine to a peer', defs.check.properties, defs.check.required),
   invite: event(
     'invite',
-    "invite: the invite file is written (sealed to the friend's key; it holds the friend's auth key and tokens, never shown)",
+    "invite: the invite file is written (sealed to the friend's key; it holds the friend's auth key and tokens, never shown); accept: the invite file opened, before its plan",
     {
       friend: string,
       file: { type: 'string', description: 'where the invite file was written (0600)' },

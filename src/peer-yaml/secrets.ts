@@ -10,7 +10,7 @@ export const MAX_SECRET_FILE_BYTES = 64 * KiB;
 
 /** Names a ref without its value, for messages. */
 export const describeRef = (ref: SecretRef): string =>
-  ref.kind === 'env' ? `environment variable ${ref.name}` : ref.kind === 'file' ? `file ${ref.path}` : 'a generated secret';
+  ref.kind === 'env' ? `environment variable ${ref.name}` : ref.kind === 'file' ? `file ${ref.path}` : ref.kind === 'given' ? ref.from : 'a generated secret';
 
 /**
  * env → process.env, file → the file's content trimmed, registered for redaction as it is read (model/redact.ts: a
@@ -34,6 +34,7 @@ export function resolveSecret(ref: SecretRef, what = 'secret', env: NodeJS.Proce
     if (!v) throw new SecretError(`${what}: ${describeRef(ref)} is empty`);
     return registerSecret(v);
   }
+  if (ref.kind === 'given') return registerSecret(ref.value);
   throw new SecretError(`${what}: a generated secret cannot be used here`, 'Give an env or file reference.');
 }
 

@@ -6,7 +6,9 @@ export type SecretRef =
   | { kind: 'env'; name: string }
   | { kind: 'file'; path: string } // absolute: ~/ expanded, else resolved against peer.yaml's folder
   /** Keep the gateway's token when it meets the token rule, else make one; replaceWeak: also replace a weak one. */
-  | { kind: 'generate'; replaceWeak?: true };
+  | { kind: 'generate'; replaceWeak?: true }
+  /** Handed to the run in memory (accept: the invite's auth key, registered for redaction as it was opened); never from peer.yaml. */
+  | { kind: 'given'; value: string; from: string };
 
 export type SshTarget =
   | { kind: 'local' }

@@ -1,5 +1,6 @@
 // Spec + observations -> Plan. Pure: no I/O, no clock, no randomness; the same input gives the same plan.
 import { sha256 } from '../model/hash.js';
+import { nodeWithTags } from '../observe/tailscale-status.js';
 import type { MachineObservation, MachineState, PolicyObservation } from '../observe/types.js';
 import type { Spec } from '../peer-yaml/types.js';
 import { machinePreconditions } from './blockers/preconditions.js';
@@ -163,7 +164,7 @@ function basis(spec: Spec, input: PlanInput): PlanBasis {
 
 /** The friends whose machine one of the stack's machines sees with the friend's tags (only the friend's key gives them). */
 export function friendsJoined(spec: Spec, observed: { state: MachineState }[]): Set<string> {
-  const seen = (tags: string[]) => observed.some(({ state }) => state.tailscale.peers?.some((p) => tags.every((t) => p.tags.includes(t))));
+  const seen = (tags: string[]) => observed.some(({ state }) => nodeWithTags(state.tailscale, tags));
   return new Set(spec.friends.filter((f) => seen(f.tags)).map((f) => f.name));
 }
 

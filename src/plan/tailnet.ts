@@ -38,7 +38,7 @@ export interface FriendKeys {
 
 export function planTailnet(input: TailnetPlanInput): { actions: Step[]; notes: string[] } {
   const planned = planTailnetSide(input);
-  if (input.command === 'up') planned.notes.push(...friendNotes(input));
+  if (input.command === 'up' && input.friendKeys) planned.notes.push(...friendNotes(input));
   return planned;
 }
 

@@ -79,7 +79,15 @@ export const providedKeyTags = (spec: Spec): Record<string, string[]> => Object.
 export function providedInstructions(spec: Spec): string {
   const ref = (m: Spec['machines'][number]) => {
     const r = m.tailscale.authKey;
-    return !r ? 'not set in peer.yaml yet' : r.kind === 'env' ? `env:${r.name}` : r.kind === 'file' ? `file:${r.path}` : 'generate';
+    return !r
+      ? 'not set in peer.yaml yet'
+      : r.kind === 'env'
+        ? `env:${r.name}`
+        : r.kind === 'file'
+          ? `file:${r.path}`
+          : r.kind === 'given'
+            ? r.from
+            : 'generate';
   };
   const width = Math.max(...spec.machines.map((m) => m.name.length));
   const tags = [...new Set(spec.machines.flatMap((m) => m.tags))];

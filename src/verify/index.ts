@@ -8,6 +8,7 @@ import JSON5 from 'json5';
 import { a2aSecrets, causedByOwnSettings } from '../model/gateway-settings.js';
 import { redact } from '../model/redact.js';
 import type { Observed } from '../observe/index.js';
+import { nodeWithTags } from '../observe/tailscale-status.js';
 import { tokenProblem } from '../peer-yaml/token-rule.js';
 import { peersOf, type Spec } from '../peer-yaml/types.js';
 import { lastLines, type Remote, type Transport, UnreachableError } from '../transport/remote.js';
@@ -36,6 +37,8 @@ export interface VerifyEndpoint {
   outbound: Map<string, string | undefined>;
   /** Why the machine could not be observed (ssh failed): then nothing is checked from or to it, and this is said. */
   unreachable?: string;
+  /** Its friends' machines whose address is known (joined, or given by the invite): checked as its peers are. */
+  friends?: Map<string, { ip: string; port: number }>;
 }
 
 /** Called as each machine starts and finishes checking its peers (machines check concurrently). */
@@ -75,6 +78,11 @@ async function checkFrom(
   if (from?.unreachable) return peers.map((p) => fail(p, `${machine} is unreachable: ${from.unreachable}`));
   const lines: string[] = [];
   const results: CheckResult[] = [];
+  for (const [friend, target] of from?.friends ?? []) {
+    const token = from?.outbound.get(friend);
+    if (token === undefined || tokenProblem(token)) results.push(fail(friend, `${machine}'s OpenClaw config has no usable A2A token for ${friend}: run up`));
+    else lines.push(`${friend} ${target.ip} ${target.port} ${token}`);
+  }
   for (const peer of peers) {
     const target = endpoints.get(peer);
     const token = from?.outbound.get(peer);
@@ -165,6 +173,12 @@ export function observedEndpoints(spec: Spec, transport: Transport, observed: Ma
           configPath: state?.gateway.configPath,
           outbound: outboundTokens(o.private?.config),
           unreachable,
+          friends: new Map(
+            spec.friends.flatMap((f) => {
+              const ip = state && f.with.includes(machine.name) ? nodeWithTags(state.tailscale, f.tags)?.ip : undefined;
+              return ip ? [[f.hostname, { ip, port: f.port }]] : [];
+            }),
+          ),
         },
       ];
     }),

@@ -17,7 +17,7 @@ import { openInvite } from '../../src/friend/invite.js';
 import { readInvites } from '../../src/friend/pending.js';
 import { type CliResult, explain, ROOT } from '../helpers.js';
 import { goBuilt } from '../lab/go-builds.js';
-import { CACHE_DIR, type Lab, labStatus } from '../lab/lab.js';
+import { CACHE_DIR, type Lab, labStatus, MACHINE_REPO } from '../lab/lab.js';
 import { type PulumiHome, preparePulumiHome, pulumiBinary } from '../lab/pulumi-home.js';
 import { filesOf, labForFile } from '../lab/shared.js';
 import { type ApiDouble, startApiDouble } from '../tailnet/api-double.js';
@@ -64,11 +64,15 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
   let pulumi: PulumiHome;
   let original = new Map<string, string>();
   /** The stack's state in its file backend, beside peer.yaml. */
+  /** The tool run on Bob's machine itself (m3), as Bob runs it: no peer.yaml, no ssh. */
+  const onBob = (args: string) => lab.run('m3', `cd ${MACHINE_REPO} && node bin/peer-provision.js ${args}`, { timeoutMs: 300_000 });
+  const BOB_KEY = '/root/.config/peer-provision/friend-key.txt';
+  let inviteFingerprint = '';
   const stackFile = () => join(dirname(file), 'stacks', 'lab', '.pulumi', 'stacks', 'peer-provision', 'lab.json');
 
   labForFile(
     skip,
-    { machines: 2 },
+    { machines: 3 }, // m3: the friend's own machine (the tool runs on it: accept, leave)
     async (ready) => {
       lab = ready;
       api = await startApiDouble({ clients: [CLIENT], backend: lab.headscale.apiBackend(), policy: USER_POLICY });
@@ -85,6 +89,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
       };
       file = lab.peerYaml({
         path: join(lab.stateDir, 'pulumi', 'peer.yaml'),
+        machines: ['m1', 'm2'],
         machine: (_n, e) => ({ ...e, tailscale: { hostname: e.tailscale.hostname, installUrl: e.tailscale.installUrl } }),
         top: { tailnet: { provider: 'pulumi', credentials: { oauthClientId: 'env:PP_TS_ID', oauthClientSecret: 'env:PP_TS_SECRET' }, keys: { expiry: '1h' } } },
       });
@@ -254,9 +259,17 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     skip,
     timeout: 420_000,
   }, async () => {
-    const { generateIdentity, identityToRecipient } = await import('age-encryption');
-    const secret = await generateIdentity();
-    const bob = { secret, publicKey: await identityToRecipient(secret), file: 'in memory' };
+    // Bob makes his key on his own machine; the test reads it from there to open the invite as accept will
+    const keygen = await onBob('keygen --json');
+    assert.equal(keygen.code, 0, keygen.stderr);
+    const bob = {
+      publicKey: JSON.parse(keygen.stdout).publicKey as string,
+      file: BOB_KEY,
+      secret: lab
+        .readFile('m3', BOB_KEY)
+        .split('\n')
+        .find((l) => l.startsWith('AGE-'))!,
+    };
     appendFileSync(file, `friends:\n  bob:\n    publicKey: ${bob.publicKey}\n    hostname: bob-laptop\n    with: [m1]\n`);
     const out = join(lab.stateDir, 'pulumi', 'bob.invite');
     const keysBefore = api.keys().length;
@@ -287,6 +300,8 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     assert.ok(!JSON.stringify(invite).includes(m1.gateway.auth.token), "never Alice's gateway token");
     assertNoLeak(lab, [...secretsOf(lab, ['m1', 'm2']), minted[0].key, CLIENT.secret], r);
     assert.ok(!readFileSync(out, 'utf8').includes(minted[0].key), 'sealed');
+    lab.writeFile('m3', '/root/bob.invite', readFileSync(out, 'utf8'), 0o600); // sent to Bob
+    inviteFingerprint = fingerprint;
 
     const again = await cli(['up', '--yes', '-f', file], env);
     assert.equal(again.code, 0, `${explain(again)}`);
@@ -294,6 +309,53 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     assert.match(again.stdout, /Plan: 0 to add, 0 to change, 0 to destroy\./, "Alice's side is converged before he joins");
     const kept = api.keys().find((k) => k.key === minted[0].key);
     assert.ok(kept && !kept.revoked, 'the pending invite keeps its key');
+  });
+
+  test("accept on the friend's own machine (no peer.yaml, no ssh): joined with the invite's key, his gateway peered with m1; Alice's next up completes her side; messages both ways; leave puts his config back byte for byte; the invite is spent", {
+    skip,
+    timeout: 900_000,
+  }, async () => {
+    const before = lab.readFile('m3', CONFIG);
+    // a changed invite is refused before anything is touched
+    const sealed = lab.readFile('m3', '/root/bob.invite');
+    const body = sealed.split('\n');
+    body[3] = body[3]!.replace(/[A-Za-z]/, (c) => (c === 'A' ? 'B' : 'A'));
+    lab.writeFile('m3', '/root/tampered.invite', body.join('\n'), 0o600);
+    const tampered = await onBob('accept --yes /root/tampered.invite');
+    assert.equal(tampered.code, 2, tampered.stdout + tampered.stderr);
+    assert.match(tampered.stderr, /changed after it was sealed|not an invite file/);
+
+    const r = await onBob(`accept --yes --install-url ${lab.installUrl} /root/bob.invite`);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`Fingerprint: ${inviteFingerprint}`));
+    assert.match(r.stdout, /ok +bob-laptop -> m1 +message/);
+    assert.match(r.stdout, /accept complete/);
+    assert.deepEqual([...(lab.node('bob-laptop')?.tags ?? [])].sort(), ['tag:peer-lab', 'tag:peer-lab--bob'], "joined with the tags of the invite's key");
+    const m1ip = await tailnetIp(lab, 'm1');
+    const m1Entry = config(lab, 'm1').channels.a2a.peers['bob-laptop'];
+    assert.deepEqual(config(lab, 'm3').channels.a2a.peers.m1, {
+      token: m1Entry.outboundToken,
+      url: `http://${m1ip}:18789/a2a/v1`,
+      outboundToken: m1Entry.token,
+    });
+
+    const up = await cli(['up', '--yes', '-f', file], env);
+    assert.equal(up.code, 0, `${explain(up)}`);
+    const bobIp = await tailnetIp(lab, 'm3');
+    assert.match(up.stdout, /friend bob: joined, peers with m1/);
+    assert.match(up.stdout, new RegExp(`channels\\.a2a\\.peers\\.bob-laptop\\.url: \\(unset\\) -> "http://${bobIp}:18789/a2a/v1"`));
+    assert.match(up.stdout, /ok +m1 -> bob-laptop +message/, "Alice's machine reaches Bob's over A2A");
+    const again = await cli(['up', '--yes', '-f', file], env);
+    assert.match(again.stdout, /Plan: 0 to add, 0 to change, 0 to destroy\./, `${explain(again)}`);
+    assertNoLeak(lab, [...secretsOf(lab, ['m1', 'm2', 'm3'])], r, up, again);
+
+    const leave = await onBob('leave --yes');
+    assert.equal(leave.code, 0, leave.stdout + leave.stderr);
+    assert.equal(lab.readFile('m3', CONFIG), before, "Bob's config is back byte for byte");
+    assert.equal(await tailnetIp(lab, 'm3'), undefined, 'logged out of the tailnet it joined');
+    const replay = await onBob('accept --yes /root/bob.invite');
+    assert.equal(replay.code, 2, replay.stdout + replay.stderr);
+    assert.match(replay.stderr, /was accepted on this machine at .* and left at .*: an invite is used once/);
   });
 
   test("a friend taken out of peer.yaml before accepting: up revokes the invite's key and removes exactly his entry from Alice's machine", {
