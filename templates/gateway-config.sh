@@ -29,7 +29,7 @@ fi
 { printf '%s\n' "$CONFIG" > "$state_dir/config-path.tmp"; } 2>/dev/null && mv -f "$state_dir/config-path.tmp" "$state_dir/config-path" || fail "cannot write $state_dir/config-path (disk full?)"
 # Recorded before the patch with the friends recorded so far (a failure in between leaves none unrecorded), and
 # only this patch's once it is written.
-record_friends() { { (umask 077 && printf '%s\n' $1 > "$state_dir/friends.tmp"); } 2>/dev/null && mv -f "$state_dir/friends.tmp" "$state_dir/friends" || fail "cannot write $state_dir/friends (disk full?)"; }
+record_friends() { { (set -f && umask 077 && printf '%s\n' $1 > "$state_dir/friends.tmp"); } 2>/dev/null && mv -f "$state_dir/friends.tmp" "$state_dir/friends" || fail "cannot write $state_dir/friends (disk full?)"; }
 if [ -n "$FRIENDS" ] || [ -f "$state_dir/friends" ]; then record_friends "$(cat "$state_dir/friends" 2>/dev/null) $FRIENDS"; fi
 patch_config "$CONFIG" "$PATCH" patched "$rec/applied"
 if [ -n "$FRIENDS" ]; then record_friends "$FRIENDS"; else rm -f "$state_dir/friends"; fi

@@ -70,6 +70,10 @@ export function refuseReplay(path: string, invite: Invite, records: AcceptedInvi
 
 /** What accept records before it changes anything (so that `leave` can undo a run stopped half-way). */
 export function acceptedFrom(invite: Invite, now: Date): AcceptedInvite {
+  // the schema gave the url's shape (http://100.x.y.z:PORT/a2a/v1); its address and port are checked here
+  const port = (url: string) => Number(/:(\d{1,5})\/a2a\/v1$/.exec(url)?.[1] ?? 0);
+  const bad = invite.peers.find((p) => port(p.url) < 1 || port(p.url) > 65535 || !p.url.startsWith(`http://${p.tailnetIp}:`));
+  if (bad) throw new InviteRefused(`the invite's address for ${bad.name} (${bad.url}) is not its tailnet address with a port`, 'ask for a new invite');
   return {
     id: invite.id,
     stack: invite.from.stack,
@@ -77,7 +81,7 @@ export function acceptedFrom(invite: Invite, now: Date): AcceptedInvite {
     port: invite.to.port ?? 18789,
     tags: invite.tailnet.tags,
     ...(invite.tailnet.controlUrl ? { controlUrl: invite.tailnet.controlUrl } : {}),
-    peers: invite.peers.map((p) => ({ name: p.name, ip: p.tailnetIp, port: Number(new URL(p.url).port) })),
+    peers: invite.peers.map((p) => ({ name: p.name, ip: p.tailnetIp, port: port(p.url) })),
     accepted: now.toISOString(),
   };
 }

@@ -66,6 +66,7 @@ export function plan(input: PlanInput): Plan {
         ...upBlockers(machine, observation.state),
         ...machinePreconditions(machine, observation.state, actions),
         ...weakTokenBlockers(machine, observation.state),
+        ...friendEntryBlockers(machine.name, observation.state, input.desired?.get(machine.name)),
       );
     }
     if (command === 'down' && observation.status === 'observed') blockers.push(...downBlockers(spec.name, observation.state));
@@ -160,6 +161,19 @@ function basis(spec: Spec, input: PlanInput): PlanBasis {
     machines,
     ...('text' in input.policy ? { policyHash: sha256(input.policy.text) } : {}),
   };
+}
+
+/**
+ * A friend's A2A name that the config already lists for a peer of its owner's own (not recorded as peer-provision's):
+ * writing it would take that entry over, and removing the friend would delete it.
+ */
+function friendEntryBlockers(machine: string, state: MachineState, desired: Desired | undefined): Blocker[] {
+  return Object.keys(desired?.friends ?? {})
+    .filter((name) => name in state.gateway.a2a.peers && !state.gateway.friendPeers?.includes(name))
+    .map((name) => ({
+      reason: `${machine}'s OpenClaw config already lists an A2A peer ${name} of its own (channels.a2a.peers.${name}), not written by peer-provision`,
+      fix: `give the friend's machine another name (friends.<name>.hostname; on the friend's side, ask for it), or remove that entry from the config`,
+    }));
 }
 
 /** The friends whose machine one of the stack's machines sees with the friend's tags (only the friend's key gives them). */

@@ -432,3 +432,23 @@ machines:
   });
   assert.equal((joinOf(pulumiSpec) as { key: string }).key, 'minted');
 });
+
+test("a friend's A2A name the config already lists for a peer of the owner's own: blocked, not taken over", () => {
+  const state = converged();
+  state.gateway.a2a.peers['bob-laptop'] = { url: 'http://10.0.0.9:18789/a2a/v1', token: true, outboundToken: true };
+  const plan_ = (recorded: boolean) => {
+    state.gateway.friendPeers = recorded ? ['bob-laptop'] : undefined;
+    return plan({
+      spec,
+      command: 'up',
+      machines: new Map([
+        ['m1', observed(state)],
+        ['m2', observed(converged())],
+      ]),
+      policy: { unread: 'offline', offline: true },
+      desired: new Map([['m1', want({ tokenHash: TOKEN, friends: { 'bob-laptop': { tokensInPlace: true } } })]]),
+    });
+  };
+  assert.match(plan_(false).machines[0]!.blockers?.[0]?.reason ?? '', /already lists an A2A peer bob-laptop of its own/);
+  assert.equal(plan_(true).machines[0]!.blockers, undefined, "recorded as peer-provision's: its own entry");
+});
