@@ -89,11 +89,12 @@ export async function observeAndPlan(spec: Spec, command: 'up' | 'down', transpo
       [...friends].map(([f, link]) => [f, { ...(link.url ? { url: link.url } : {}), tokensInPlace: link.tokensInPlace }]),
     );
     run.friends = new Map([...friends].flatMap(([f, link]) => (link.ip ? [[f, { ip: link.ip, port: link.port }]] : [])));
+    desired.get(name)!.friendFiles = [...run.friends].map(([f, { ip, port }]) => ({ name: f, hostname: f, ip, port }));
   }
   // Peer files are known only where every peer has joined already (otherwise: after they join).
   for (const [name, run] of runs) {
-    const infos = run.state.gateway.configPath ? peerInfos(runs, peersOf(spec, name)) : undefined;
-    if (infos) desired.get(name)!.peerFilesHash = peerFilesFor(run, infos).digest;
+    const machines = run.state.gateway.configPath ? peerInfos(runs, peersOf(spec, name)) : undefined;
+    if (machines) desired.get(name)!.peerFilesHash = peerFilesFor(run, [...machines, ...(desired.get(name)!.friendFiles ?? [])]).digest;
   }
   // (accept: the inviter's machines are its friends, and their keys are not this side's)
   const friendKeys = command === 'up' && !options.fixedPeers ? friendKeysFor(spec, observed, options.invite) : undefined;

@@ -13,6 +13,8 @@ export interface Desired {
   peerFilesHash?: string;
   /** The peers its peer files name. */
   peers?: string[];
+  /** The friends' machines its peer files name too: those whose address is known (joined, or given by an invite). */
+  friendFiles?: { name: string; hostname: string; ip: string; port: number }[];
   /** Per peer: its A2A URL (undefined: known once it has joined) and whether this config holds the pair's tokens already. */
   a2a?: Record<string, { url?: string; tokensInPlace: boolean }>;
   /** The stack's machine names: a peer of this stack the config lists that is no longer this machine's peer is removed. */

@@ -113,7 +113,11 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
         op: state.peerFilesHash ? 'change' : 'add',
         summary: 'write peer-config and the peer-messaging skill',
         reason: desired.peerFilesHash === undefined ? 'content known after every peer has joined' : undefined,
-        input: { peers: desired.peers ?? [], ...(desired.peerFilesHash ? { digest: desired.peerFilesHash } : {}) },
+        input: {
+          peers: desired.peers ?? [],
+          ...(desired.friendFiles?.length ? { friends: desired.friendFiles } : {}),
+          ...(desired.peerFilesHash ? { digest: desired.peerFilesHash } : {}),
+        },
       }),
     );
   }

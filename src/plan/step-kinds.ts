@@ -91,7 +91,8 @@ export interface StepInputs {
     listen: 'tailnet' | 'loopback';
   };
   /** digest: what the files will hash to; after-join: a peer joins in this run, its address is known then. */
-  'write-peer-files': { peers: string[]; digest?: string };
+  /** peers: the stack's machines (their addresses known at apply); friends: friends' machines whose address is known now. */
+  'write-peer-files': { peers: string[]; friends?: { name: string; hostname: string; ip: string; port: number }[]; digest?: string };
   /** down, machine */
   'restore-config': { records: RestoreDecision[] };
   'remove-peer-files': Record<string, never>;

@@ -67,6 +67,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
   /** The tool run on Bob's machine itself (m3), as Bob runs it: no peer.yaml, no ssh. */
   const onBob = (args: string) => lab.run('m3', `cd ${MACHINE_REPO} && node bin/peer-provision.js ${args}`, { timeoutMs: 300_000 });
   const BOB_KEY = '/root/.config/peer-provision/friend-key.txt';
+  const PEER_CONFIG = '/root/.openclaw/peer-agent/peer-config.md';
   let inviteFingerprint = '';
   const stackFile = () => join(dirname(file), 'stacks', 'lab', '.pulumi', 'stacks', 'peer-provision', 'lab.json');
 
@@ -338,6 +339,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
       url: `http://${m1ip}:18789/a2a/v1`,
       outboundToken: m1Entry.token,
     });
+    assert.match(lab.readFile('m3', PEER_CONFIG), /a2a:m1/, "Bob's agent is told of m1");
 
     const up = await cli(['up', '--yes', '-f', file], env);
     assert.equal(up.code, 0, `${explain(up)}`);
@@ -345,6 +347,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     assert.match(up.stdout, /friend bob: joined, peers with m1/);
     assert.match(up.stdout, new RegExp(`channels\\.a2a\\.peers\\.bob-laptop\\.url: \\(unset\\) -> "http://${bobIp}:18789/a2a/v1"`));
     assert.match(up.stdout, /ok +m1 -> bob-laptop +message/, "Alice's machine reaches Bob's over A2A");
+    assert.match(lab.readFile('m1', PEER_CONFIG), /a2a:bob-laptop/, "Alice's agent on m1 is told of Bob's machine");
     const again = await cli(['up', '--yes', '-f', file], env);
     assert.match(again.stdout, /Plan: 0 to add, 0 to change, 0 to destroy\./, `${explain(again)}`);
     assertNoLeak(lab, [...secretsOf(lab, ['m1', 'm2', 'm3'])], r, up, again);

@@ -17,7 +17,8 @@ export function peerFilesFor(run: MachineRun, peers: PeerInfo[]) {
 export const writePeerFiles: Executor<'write-peer-files'> = {
   async run(step, ctx) {
     const run = runOf(step, ctx);
-    const infos = peerInfos(ctx.runs, step.input.peers);
+    const machines = peerInfos(ctx.runs, step.input.peers);
+    const infos = machines && [...machines, ...(step.input.friends ?? [])];
     if (!infos || !run.state.gateway.configPath) throw stepFailed(run, step.kind, 'a peer has no tailnet address (unreachable, or it failed before joining)');
     const rendered = peerFilesFor(run, infos);
     // a path is one line of the machine's records and a word of every message: no control character in it
