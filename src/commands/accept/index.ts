@@ -47,6 +47,7 @@ export async function run(options: AcceptOptions, view: View): Promise<number> {
       `Invite ${options.invite}: from stack ${invite.from.stack}, for ${invite.to.friend} (this machine joins as ${invite.to.machine}), valid until ${invite.expires}.`,
       `Fingerprint: ${fingerprint}   (accept only if it is the one the inviter reads you)`,
       `Peers: ${invite.peers.map((p) => `${p.name} (${p.tailnetIp})`).join(', ')}`,
+      ...(invite.tailnet.controlUrl ? [`Control server: ${invite.tailnet.controlUrl} (the inviter's own, instead of Tailscale's)`] : []),
       '',
       '',
     ].join('\n'),
