@@ -38,12 +38,26 @@ export function readAccepted(file = acceptedFile()): AcceptedInvite[] {
   }
   try {
     const body = JSON.parse(text) as { accepted?: AcceptedInvite[] };
-    if (Array.isArray(body.accepted) && body.accepted.every((a) => typeof a?.id === 'string' && typeof a.stack === 'string')) return body.accepted;
+    if (Array.isArray(body.accepted) && body.accepted.every(isAccepted)) return body.accepted;
   } catch {
     // said below
   }
   throw new UsageError(`${file} is not a record of accepted invites this version reads`, 'move it aside; leave then knows of no invite');
 }
+
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const port = (p: unknown) => Number.isInteger(p) && (p as number) >= 1 && (p as number) <= 65535;
+/** Read back as accept wrote it: leave builds a Spec from it, so every name is a name and every port a port. */
+const isAccepted = (a: AcceptedInvite): boolean =>
+  typeof a?.id === 'string' &&
+  LABEL.test(a.stack) &&
+  LABEL.test(a.machine) &&
+  port(a.port) &&
+  Array.isArray(a.tags) &&
+  a.tags.every((t) => typeof t === 'string' && /^tag:[a-z0-9-]{1,80}$/.test(t)) &&
+  Array.isArray(a.peers) &&
+  a.peers.every((p) => LABEL.test(p?.name) && /^100\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(p.ip) && port(p.port)) &&
+  typeof a.accepted === 'string';
 
 export function writeAccepted(records: AcceptedInvite[], file = acceptedFile()): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });

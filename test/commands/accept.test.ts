@@ -78,4 +78,12 @@ test('accept refuses, exit 2, nothing recorded: an expired invite, one for anoth
   const leave = await runCli(['leave', '--yes'], { env });
   assert.equal(leave.code, 2, explain(leave));
   assert.match(leave.stderr, /no accepted invite on this machine/);
+  // the record leave builds its run from: a name that is no name (an edited file) is refused, not used
+  writeFileSync(
+    join(config, 'peer-provision', 'accepted.json'),
+    JSON.stringify({ version: 1, accepted: [{ id: 'x', stack: 'home', machine: 'a;b', port: 18789, tags: [], peers: [], accepted: '2026-12-01T10:00:00Z' }] }),
+  );
+  const edited = await runCli(['leave', '--yes'], { env });
+  assert.equal(edited.code, 2, explain(edited));
+  assert.match(edited.stderr, /accepted\.json is not a record of accepted invites this version reads/);
 });
