@@ -3,6 +3,7 @@
 
 import { EXIT, PeerProvisionError } from '../errors.js';
 import type { RecordedInvite } from '../friend/pending.js';
+import { interrupted } from '../interrupt.js';
 import type { FixedPeers } from '../observe/a2a-tokens.js';
 import { renderChecks } from '../output/checks.js';
 import { renderSummary } from '../output/summary.js';
@@ -106,7 +107,7 @@ export async function converge(
         const checks = await verify(checked, endpoints(planned.runs), false);
         for (const c of checks) view.emit({ event: 'check', ...c });
         const failed = checks.filter((c) => !c.ok);
-        const last = await finishIfOk(planned, failed.length === 0);
+        const last = await finishIfOk(planned, failed.length === 0 && !interrupted());
         const exitCode = failed.length || last.problems.length ? EXIT.failure : EXIT.ok;
         view.tell(
           {
@@ -127,7 +128,9 @@ export async function converge(
       async afterRun(planned, result) {
         const checks = await verifyAfterApply(checked, planned.runs, view, view.renderer, result.stopped);
         const problems = checks.filter((c) => !c.ok).map((c) => `verify ${c.from} -> ${c.to} ${c.check}: ${c.detail}`);
-        const last = await finishIfOk(planned, problems.length === 0 && result.failures.length === 0 && planned.unreachable.length === 0);
+        // only after a complete run: every step done (none stopped short, nothing interrupted) and every check passed
+        const complete = !interrupted() && result.stopped.size === 0 && result.failures.length === 0 && planned.unreachable.length === 0;
+        const last = await finishIfOk(planned, complete && problems.length === 0);
         return {
           problems: [...problems, ...last.problems],
           text: `\n${checks.length ? `Verify:\n${renderChecks(checks)}` : ''}\n${summary(planned, checks)}${last.text}`,
