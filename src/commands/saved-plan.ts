@@ -1,10 +1,10 @@
 // plan --out FILE writes the plan; up FILE / down FILE read it back. A plan holds no secret (they are resolved
 // again at apply), so the file may be a CI artifact; it is written whole or not at all.
-import { randomBytes } from 'node:crypto';
-import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { PeerProvisionError, UsageError } from '../errors.js';
 import { FileRefused, MiB, readRegularFile } from '../peer-yaml/read-file.js';
+import { writeWhole } from '../peer-yaml/write-whole.js';
 import { staleness } from '../plan/stale.js';
 import type { Plan } from '../plan/types.js';
 
@@ -43,17 +43,11 @@ export function checkPlanOut(out: string, specFile: string): void {
     throw new UsageError(`--out ${out} is the peer.yaml this plan reads: writing the plan there would replace it`, 'name another file, e.g. --out plan.json');
 }
 
-/**
- * Written whole or not at all: into a new file of a random name beside it (created exclusively: never through a
- * symlink someone planted there), then renamed over the path (which replaces a link at the path, not its target).
- */
+/** Written whole or not at all (model/write-whole.ts). */
 export function writePlanFile(path: string, plan: Plan): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    writeFileSync(tmp, `${JSON.stringify(plan, null, 2)}\n`, { mode: 0o644, flag: 'wx' });
-    renameSync(tmp, path);
+    writeWhole(path, `${JSON.stringify(plan, null, 2)}\n`, 0o644);
   } catch (error) {
-    rmSync(tmp, { force: true });
     throw new PeerProvisionError(`cannot write the plan to ${path}: ${(error as Error).message}`);
   }
 }

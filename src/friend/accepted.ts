@@ -3,9 +3,10 @@
 // plan a down of that one machine), and it refuses a replay: an invite accepted and then left is never accepted again
 // (an invite is for one accept; a new one is asked for). An invite accepted and not left may be accepted again: a re-run
 // after a failure or Ctrl-C finishes what the first began, and changes nothing once it is all in place.
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../errors.js';
+import { writeWhole } from '../peer-yaml/write-whole.js';
 import { configDir } from './identity.js';
 import type { Invite } from './invite.js';
 import { InviteRefused } from './invite.js';
@@ -62,14 +63,7 @@ const isAccepted = (a: AcceptedInvite): boolean =>
 export function writeAccepted(records: AcceptedInvite[], file = acceptedFile()): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   chmodSync(dirname(file), 0o700);
-  const tmp = `${file}.${process.pid}.tmp`;
-  rmSync(tmp, { force: true });
-  try {
-    writeFileSync(tmp, `${JSON.stringify({ version: 1, accepted: records }, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    renameSync(tmp, file);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
+  writeWhole(file, `${JSON.stringify({ version: 1, accepted: records }, null, 2)}\n`, 0o600);
 }
 
 /** An invite accepted here and then left: a replay, refused before anything is touched. */

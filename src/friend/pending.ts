@@ -3,10 +3,11 @@
 // invite is pending (not expired, the friend's machine not seen on the tailnet), every Pulumi run declares its key, so
 // an `up` between invite and accept keeps it; once it is not, the next run drops the key (Pulumi deletes it: revoked).
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { stackDir } from '../model/stack-dir.js';
+import { writeWhole } from '../peer-yaml/write-whole.js';
 import type { FriendKey } from '../plan/step-kinds.js';
 
 export interface RecordedInvite {
@@ -84,12 +85,5 @@ export function writeInvites(spec: { file: string; name: string }, invites: Reco
   const dir = stackDir(spec);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
-  const tmp = `${file(spec)}.${process.pid}.tmp`;
-  rmSync(tmp, { force: true });
-  try {
-    writeFileSync(tmp, `${JSON.stringify({ version: 1, invites }, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    renameSync(tmp, file(spec));
-  } finally {
-    rmSync(tmp, { force: true });
-  }
+  writeWhole(file(spec), `${JSON.stringify({ version: 1, invites }, null, 2)}\n`, 0o600);
 }

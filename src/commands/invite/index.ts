@@ -2,7 +2,7 @@
 // key (provider pulumi; provided: --auth-key) and writes her side of each pair with the friend's machine, then, once
 // every step and check passed, seals the invite to the friend's public key and writes it (0600). The invite is then
 // recorded as pending (stacks/<name>/invites.json), so that later runs keep its key until the friend accepts.
-import { accessSync, constants, existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { type Invite, sealInvite } from '../../friend/invite.js';
@@ -13,6 +13,7 @@ import { durationSeconds, formatDuration } from '../../peer-yaml/duration.js';
 import { loadSpec } from '../../peer-yaml/load.js';
 import { resolveSecret } from '../../peer-yaml/secrets.js';
 import type { FriendSpec, SecretRef, Spec } from '../../peer-yaml/types.js';
+import { writeWhole } from '../../peer-yaml/write-whole.js';
 import { DEFAULT_REKEY_WINDOW_SECONDS } from '../../plan/node-keys.js';
 import type { Planned } from '../change-pipeline.js';
 import { converge, type UpOptions } from '../converge.js';
@@ -150,15 +151,10 @@ function checkWritable(path: string): void {
 
 /** The sealed file, 0600, written whole (temp file, then rename: a file at that path is replaced, never written through). Why not, or undefined. */
 function writePrivate(path: string, text: string): string | undefined {
-  const tmp = `${path}.${process.pid}.tmp`;
   try {
-    rmSync(tmp, { force: true });
-    writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
-    renameSync(tmp, path);
+    writeWhole(path, text, 0o600);
     return undefined;
   } catch (error) {
     return (error as Error).message;
-  } finally {
-    rmSync(tmp, { force: true });
   }
 }
