@@ -15,7 +15,7 @@ import { COMPLETE_MACHINES, type CommonOptions, program } from './program.js';
 import { enableTrace } from './transport/trace.js';
 
 /** Commands whose --json output is a stream of events ending with a `result` event (the others print one document). */
-const STREAMING = new Set(['up', 'down', 'rotate', 'invite', 'accept', 'leave']);
+const STREAMING = new Set(['up', 'down', 'rotate', 'invite', 'unfriend', 'accept', 'leave']);
 
 // Each command module exports run(options, view) -> exit code; its options type is its own business.
 type CommandModule = { run(options: never, view: View): Promise<number> };
@@ -34,6 +34,7 @@ const commands: Record<string, () => Promise<CommandModule>> = {
   send: () => import('./commands/send/index.js'),
   keygen: () => import('./commands/keygen/index.js'),
   invite: () => import('./commands/invite/index.js'),
+  unfriend: () => import('./commands/unfriend/index.js'),
   accept: () => import('./commands/accept/index.js'),
   leave: () => import('./commands/leave/index.js'),
 };

@@ -178,6 +178,19 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
     .option('--expires <duration>', 'how long the invite and its key are valid: 30m, 24h, 7d (default 24h, at most 90d)')
     .option('--auth-key <ref>', "provider provided: the friend's auth key, env:NAME or file:PATH (single use, pre-authorized, with the friend's tags)")
     .action((friend, o) => run('invite', { ...o, friend }));
+  localState(
+    asks(
+      command(
+        'unfriend',
+        "end FRIEND's peering: an up without them (an invite they have not accepted has its key revoked, their A2A entries on your machines and their grants go, then their device), and friends.FRIEND taken out of peer.yaml once you confirm",
+        EVENTS,
+      ),
+    ),
+  )
+    .argument('<friend>', 'the friend, by their name under friends: in peer.yaml')
+    .option('--accept-new-host-keys', 'accept and remember host keys ssh has not seen (otherwise known_hosts must have them)')
+    .option('-v, --verbose', VERBOSE)
+    .action((friend, o) => run('unfriend', { ...o, friend }));
   // the friend flow, the friend's side, on their own machine: no peer.yaml
   asks(
     cli

@@ -36,6 +36,8 @@ export interface TailnetSide {
   providedKey(machine: string): string;
   revokeKeys(): Promise<string[]>;
   removeDevices(): Promise<string[]>;
+  /** up: former friends' devices, then their records. */
+  removeFriendDevices(friends: string[]): Promise<string[]>;
   removePolicy(): Promise<string[]>;
 }
 

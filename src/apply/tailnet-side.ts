@@ -18,6 +18,7 @@ export async function tailnetSide(spec: Spec): Promise<TailnetSide> {
     providedKey: (machine) => t.providedKey(spec, machine),
     revokeKeys: () => t.revokeKeys(run),
     removeDevices: () => t.removeDevices(run),
+    removeFriendDevices: (friends) => t.removeFriendDevices(run, friends),
     removePolicy: () => t.removePolicyEntries(run),
   };
 }

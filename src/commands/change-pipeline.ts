@@ -34,7 +34,7 @@ export interface Planned {
 }
 
 export interface ChangeCommand {
-  name: 'up' | 'rotate' | 'down' | 'invite' | 'accept' | 'leave';
+  name: 'up' | 'rotate' | 'down' | 'invite' | 'unfriend' | 'accept' | 'leave';
   /** false: something on this side already stops the run; observe (read-only) to report the machines too, unlocked. */
   lock: boolean;
   /** The confirm question, and what is said when the answer is no (a script must not read it as done). */

@@ -25,6 +25,7 @@ const COMPLETE = {
   rotate: 'rotate complete: every peer pair verified.',
   invite: 'invite complete: every peer pair verified, the invite written.',
   accept: "accept complete: this machine reaches each of the inviter's machines.",
+  unfriend: 'unfriend complete: every peer pair verified.',
 } as const;
 
 /** saved: a plan saved with `plan --out` (applied when still the fresh one); nodeKeys: what to do about node key expiry. */
@@ -55,13 +56,7 @@ export interface UpOptions extends CommonOptions {
  * pair is verified; a converged plan is verified too (no message). `command` names the run in the lock, messages
  * and refusals.
  */
-export async function converge(
-  spec: Spec,
-  options: UpOptions,
-  command: 'up' | 'rotate' | 'invite' | 'accept',
-  view: View,
-  extra: ApplyExtra = {},
-): Promise<number> {
+export async function converge(spec: Spec, options: UpOptions, command: keyof typeof COMPLETE, view: View, extra: ApplyExtra = {}): Promise<number> {
   const { saved, nodeKeys, newA2aTokens, invite, finish, fixedPeers } = extra;
   const finishIfOk = async (planned: Planned, ok: boolean) => (ok && finish ? finish(planned) : { problems: [], text: '' });
   const only = targetSet(spec, options.machine);

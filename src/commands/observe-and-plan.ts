@@ -3,7 +3,7 @@
 // planner hashes and verdicts (never a secret). The MachineRuns keep what apply needs that a plan may not hold.
 import { type MachineRun, peerInfos } from '../apply/context.js';
 import { peerFilesFor } from '../apply/executors/write-peer-files.js';
-import { friendKeysOf, pendingInvites, type RecordedInvite, readInvites } from '../friend/pending.js';
+import { formerFriends, friendKeysOf, keysToRevoke, pendingInvites, type RecordedInvite, readInvites } from '../friend/pending.js';
 import { a2aUrl } from '../model/gateway-settings.js';
 import { sha256 } from '../model/hash.js';
 import { decideA2aTokens, type FixedPeers, tokensInPlace } from '../observe/a2a-tokens.js';
@@ -126,9 +126,15 @@ function friendKeysFor(spec: Spec, observed: Map<string, ObservedMachine>, invit
   const now = Date.now();
   const friends = spec.friends.map((f) => f.name);
   const pending = pendingInvites(recorded, now, friends, joined).filter((i) => i.friend !== invite?.friend);
-  // an unexpired invite's key of someone no longer a friend: the next Pulumi run drops it, and one is planned for that
-  const revoke = [...new Set(recorded.filter((i) => Date.parse(i.expires) > now && !friends.includes(i.friend)).map((i) => i.friend))];
-  return { pending: friendKeysOf(invite ? [...pending, invite] : pending), mint: invite ? [invite.friend] : [], ...(revoke.length ? { revoke } : {}) };
+  // someone no longer a friend: a Pulumi run drops an unexpired invite's key, then their device goes
+  const revoke = keysToRevoke(recorded, now, friends);
+  const former = formerFriends(recorded, friends);
+  return {
+    pending: friendKeysOf(invite ? [...pending, invite] : pending),
+    mint: invite ? [invite.friend] : [],
+    ...(revoke.length ? { revoke } : {}),
+    ...(former.length ? { former } : {}),
+  };
 }
 
 /**

@@ -1,7 +1,9 @@
-// The invites a stack has made and not yet seen accepted: stacks/<name>/invites.json (0600, beside the Pulumi state),
-// one per friend (a new invite replaces the one before). It holds no secret: the id, the friend, the times. While an
-// invite is pending (not expired, the friend's machine not seen on the tailnet), every Pulumi run declares its key, so
-// an `up` between invite and accept keeps it; once it is not, the next run drops the key (Pulumi deletes it: revoked).
+// The invites a stack has made: stacks/<name>/invites.json (0600, beside the Pulumi state), the latest per friend (a new
+// invite replaces the one before). It holds no secret: the id, the friend, the times. While an invite is pending (not
+// expired, the friend's machine not seen on the tailnet), every Pulumi run declares its key, so an `up` between invite
+// and accept keeps it; once it is not, the next run drops the key (Pulumi deletes it: revoked) and marks it settled.
+// A record stays while its friend is in peer.yaml: it is how the `up` after the friend is taken out (or `unfriend`)
+// knows whose device to remove; that run forgets it, and `down` forgets them all.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +19,8 @@ export interface RecordedInvite {
   expires: string;
   /** The key's lifetime from its creation (Pulumi's TailnetKey expiry): fixed, so declaring it again changes nothing. */
   expirySeconds: number;
+  /** A Pulumi run no longer declared its key (accepted, expired or no longer a friend): the key is gone, never pending again. */
+  settled?: true;
 }
 
 const file = (spec: { file: string; name: string }) => join(stackDir(spec), 'invites.json');
@@ -50,13 +54,24 @@ const isRecordedInvite = (x: unknown): x is RecordedInvite => {
     typeof i.friend === 'string' &&
     typeof i.created === 'string' &&
     typeof i.expires === 'string' &&
-    Number.isInteger(i.expirySeconds)
+    Number.isInteger(i.expirySeconds) &&
+    (i.settled === undefined || i.settled === true)
   );
 };
 
-/** Pending: not expired at `now`, its friend still in peer.yaml, and the friend's machine not seen joined. */
+/** Pending: not settled, not expired at `now`, its friend still in peer.yaml, and the friend's machine not seen joined. */
 export const pendingInvites = (invites: RecordedInvite[], now: number, friends: string[], joined: ReadonlySet<string>): RecordedInvite[] =>
-  invites.filter((i) => Date.parse(i.expires) > now && friends.includes(i.friend) && !joined.has(i.friend));
+  invites.filter((i) => !i.settled && Date.parse(i.expires) > now && friends.includes(i.friend) && !joined.has(i.friend));
+
+/** Friends recorded here and no longer in peer.yaml: their device is removed and their record forgotten by the next `up`. */
+export const formerFriends = (invites: RecordedInvite[], friends: string[]): string[] => [
+  ...new Set(invites.filter((i) => !friends.includes(i.friend)).map((i) => i.friend)),
+];
+
+/** Of those, the ones whose key a Pulumi run may still declare (not settled, not expired): the next run revokes it. */
+export const keysToRevoke = (invites: RecordedInvite[], now: number, friends: string[]): string[] => [
+  ...new Set(invites.filter((i) => !i.settled && Date.parse(i.expires) > now && !friends.includes(i.friend)).map((i) => i.friend)),
+];
 
 /** The keys Pulumi keeps declaring for these invites. */
 export const friendKeysOf = (invites: RecordedInvite[]): FriendKey[] =>
@@ -73,10 +88,17 @@ export function newInvite(friend: string, now: number, seconds: number): Recorde
   };
 }
 
-/** After a Pulumi run that declared exactly these invites' keys: the others' keys are gone, and so are they from the record. */
-export function keepOnlyInvites(spec: { file: string; name: string }, declared: readonly { invite: string }[]): void {
+/** After a Pulumi run that declared exactly these invites' keys: the others' keys are gone (settled), their records kept. */
+export function settleInvites(spec: { file: string; name: string }, declared: readonly { invite: string }[]): void {
   const recorded = readInvites(spec);
-  const kept = recorded.filter((i) => declared.some((d) => d.invite === i.id));
+  const settled = recorded.map((i): RecordedInvite => (i.settled || declared.some((d) => d.invite === i.id) ? i : { ...i, settled: true }));
+  if (settled.some((i, n) => i !== recorded[n])) writeInvites(spec, settled);
+}
+
+/** Forgets these friends' invites (their device is gone); all of them when `friends` is not given (down). */
+export function forgetInvites(spec: { file: string; name: string }, friends?: readonly string[]): void {
+  const recorded = readInvites(spec);
+  const kept = friends ? recorded.filter((i) => !friends.includes(i.friend)) : [];
   if (kept.length !== recorded.length) writeInvites(spec, kept);
 }
 

@@ -343,7 +343,7 @@ export const documents = {
   error: closed({ format: { const: 'peer-provision/error@1' }, exitCode, error: ref('errorDetail') }, ['format', 'exitCode', 'error']),
 } as const;
 
-/** The events of up, down, rotate and invite, one a line, in order; the last is always a result. */
+/** The events of up, down, rotate, invite, unfriend, accept and leave, one a line, in order; the last is always a result. */
 export const events = {
   plan: event('plan', 'the plan, before anything is applied', { plan: ref('plan') }, ['plan']),
   step: event(
@@ -374,7 +374,7 @@ export const events = {
   error: event('error', 'the run failed as a whole (refused, invalid input, usage); a result follows', { error: ref('errorDetail') }, ['error']),
   result: event(
     'result',
-    'the last line of every up, down, rotate and invite',
+    'the last line of every up, down, rotate, invite, unfriend, accept and leave',
     {
       ok: { type: 'boolean' },
       exitCode,

@@ -101,6 +101,8 @@ export interface StepInputs {
   /** down, tailnet */
   'revoke-keys': Record<string, never>;
   'remove-devices': { tag: string };
+  /** up, tailnet: the devices of friends taken out of peer.yaml (their invite's tags), and their records. */
+  'remove-friend-devices': { friends: string[] };
   'remove-policy': Record<string, never>;
   /** Shown only, never run: a step whose state is not known (offline, unreachable, not read). */
   unknown: Record<string, never>;
@@ -118,6 +120,8 @@ export const STEP_KINDS = {
   // up, the tailnet side (this host): the policy first, then one key per machine
   'merge-policy': { resource: 'tailnet-policy', title: 'tailnet: write policy entries' },
   'mint-keys': { resource: 'tailnet-key', title: 'tailnet: mint auth keys (Pulumi)' },
+  // a former friend's key is revoked (mint-keys) before his device goes, so that it cannot join again
+  'remove-friend-devices': { resource: 'tailnet-devices', title: "tailnet: remove former friends' devices" },
   // each machine: up's and down's kinds in one order (they never meet in one plan)
   'install-tailscale': { resource: 'tailscale-install', title: 'install Tailscale', template: 'install-tailscale' },
   join: { resource: 'tailnet-node', title: 'join the tailnet', template: 'join' },

@@ -4,7 +4,7 @@
 import { sha256 } from '../model/hash.js';
 import type { PolicyObservation } from '../observe/types.js';
 import { formatDuration } from '../peer-yaml/duration.js';
-import type { Spec } from '../peer-yaml/types.js';
+import { machineTag, type Spec } from '../peer-yaml/types.js';
 import { PROVIDED_NOTE } from '../tailnet/notes.js';
 import { policyChanges, policyWarnings } from '../tailnet/policy/changes.js';
 import { CLASH_FIX, policyClashes } from '../tailnet/policy/clashes.js';
@@ -34,6 +34,8 @@ export interface FriendKeys {
   mint: string[];
   /** Friends taken out of peer.yaml whose invite has not expired: a Pulumi run no longer declares their key (revoked). */
   revoke?: string[];
+  /** Friends taken out of peer.yaml, still recorded: their device is removed (after the revoke), then their record. */
+  former?: string[];
 }
 
 export function planTailnet(input: TailnetPlanInput): { actions: Step[]; notes: string[] } {
@@ -57,7 +59,17 @@ function friendNotes({ spec, friendKeys, friendsJoined }: TailnetPlanInput): str
 
 function planTailnetSide({ spec, command, joined, joining, policy, friendKeys }: TailnetPlanInput): { actions: Step[]; notes: string[] } {
   const t = spec.tailnet;
-  if (t.provider === 'provided') return { actions: [], notes: [PROVIDED_NOTE] };
+  if (t.provider === 'provided')
+    return {
+      actions: [],
+      notes: [
+        PROVIDED_NOTE,
+        ...(command === 'up' ? (friendKeys?.former ?? []) : []).map(
+          (f) =>
+            `${f} is no longer a friend: remove their device (tag ${machineTag(spec.name, f)}) in your tailnet's admin console, and revoke the key you gave them`,
+        ),
+      ],
+    };
   if (command === 'down') return planTailnetDown(spec, policy);
   const notes: string[] = [];
   const actions: Step[] = [];
@@ -133,6 +145,19 @@ function planTailnetSide({ spec, command, joined, joining, policy, friendKeys }:
         // the stack's tags must be in tagOwners before a key may carry them
         needs: policyStep && policyStep.op !== 'unknown' ? [policyStep.id] : [],
         input: { machines: pending.map((m) => m.name), ...(friendKeys?.pending.length ? { friends: friendKeys.pending } : {}) },
+      }),
+    );
+  }
+  const former = friendKeys?.former ?? [];
+  if (former.length > 0 && !('unread' in policy && policy.offline)) {
+    const revokeStep = actions.find((a) => a.kind === 'mint-keys');
+    actions.push(
+      makeStep('remove-friend-devices', undefined, {
+        op: 'destroy',
+        summary: `remove the device of ${former.join(', ')} (no longer a friend: tag ${former.map((f) => machineTag(spec.name, f)).join(', ')})`,
+        changes: former.map((f) => ({ field: `${f} (former friend)`, from: '(device)', to: undefined })),
+        needs: revokeStep ? [revokeStep.id] : [],
+        input: { friends: former },
       }),
     );
   }

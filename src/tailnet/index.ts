@@ -14,11 +14,11 @@
 // next `down` finishes: revocation first (it matters most and needs nothing else), the policy last (its write is the
 // step a concurrent edit or a rejection can stop, and it is retried alone by the next run).
 
-import { keepOnlyInvites } from '../friend/pending.js';
+import { forgetInvites, settleInvites } from '../friend/pending.js';
 import { sha256 } from '../model/hash.js';
 import { registerSecret } from '../model/redact.js';
 import { resolveCredentials, resolveSecret, type TailnetCredentials } from '../peer-yaml/secrets.js';
-import type { Spec } from '../peer-yaml/types.js';
+import { machineTag, type Spec } from '../peer-yaml/types.js';
 import { type FriendKey, friendKeyOutput } from '../plan/step-kinds.js';
 import { checkPassphraseVariables, readPolicyRecord, type StackLocation, samePolicyRecord, secretsEnv, stackLocation, writePolicyRecord } from './backend.js';
 import { type TailscaleApi, TailscaleApiError, TESTS_FAILED_MESSAGE } from './devices.js';
@@ -234,7 +234,7 @@ export async function mintKeys(t: TailnetRun, machines: string[], friends: Frien
     if (refused) throw new TailnetError(`Tailscale refused to mint the keys: ${refused.trim()}`, tagHint(spec));
     throw e;
   });
-  keepOnlyInvites(spec, friends); // the keys of the others are deleted now
+  settleInvites(spec, friends); // the keys of the others are deleted now
   const outputs = await stack.outputs();
   const minted = (outputs.keys?.value ?? {}) as Record<string, unknown>;
   const keys = new Map<string, string>();
@@ -279,7 +279,7 @@ export async function revokeKeys(t: TailnetRun): Promise<string[]> {
   const stack = await engine.createOrSelectStack({ ...stackTarget, program: tailnetProgram(spec, { needKeys: [] }) });
   await stack.setAllConfig(stackConfig(spec));
   await stack.destroy();
-  keepOnlyInvites(spec, []); // every invite's key went with the stack
+  forgetInvites(spec); // every invite's key went with the stack, and remove-devices takes every friend's device
   await engine.removeStack(stackTarget);
   return [`destroyed stack ${spec.name}: its auth keys are revoked`];
 }
@@ -295,6 +295,33 @@ export async function removeDevices(t: TailnetRun): Promise<string[]> {
     messages.push(r === 'deleted' ? `removed device ${d.hostname || d.nodeId} from the tailnet` : `device ${d.hostname || d.nodeId} was already gone`);
   }
   return messages.length ? messages : [`no devices tagged ${spec.tailnet.stackTag} and one of its machine tags`];
+}
+
+/**
+ * up, after a friend was taken out of peer.yaml: the device of each former friend (the stack tag and the friend's own
+ * tag: the tags only his invite's key gave), then his record. His key was revoked before (mint-keys), his A2A entries
+ * and grants go in the same run.
+ */
+export async function removeFriendDevices(t: TailnetRun, friends: string[]): Promise<string[]> {
+  const { spec } = t;
+  const api = t.api();
+  const devices = await api.listDevices();
+  const messages: string[] = [];
+  for (const friend of friends) {
+    const tag = machineTag(spec.name, friend);
+    const his = devices.filter((d) => d.tags.includes(spec.tailnet.stackTag) && d.tags.includes(tag));
+    for (const d of his) {
+      const r = await api.deleteDevice(d.nodeId);
+      messages.push(
+        r === 'deleted'
+          ? `removed ${friend}'s device ${d.hostname || d.nodeId} from the tailnet`
+          : `${friend}'s device ${d.hostname || d.nodeId} was already gone`,
+      );
+    }
+    if (his.length === 0) messages.push(`no device of ${friend} (tagged ${tag}) on the tailnet`);
+  }
+  forgetInvites(spec, friends);
+  return messages;
 }
 
 /** down, 3: this stack's policy entries; a tagOwners entry the user wrote, or that something else still names, stays. */

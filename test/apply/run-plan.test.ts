@@ -71,6 +71,7 @@ function world(answers: Record<string, Record<string, Answer>> = {}) {
     providedKey: () => assert.fail('provider pulumi: no provided key'),
     revokeKeys: async () => (calls.push('revokeKeys'), ['revoked']),
     removeDevices: async () => (calls.push('removeDevices'), ['removed']),
+    removeFriendDevices: async (friends) => (calls.push(`removeFriendDevices ${friends.join(',')}`), ['removed']),
     removePolicy: async () => (calls.push('removePolicy'), ['removed']),
   };
   const said: string[] = [];

@@ -69,6 +69,8 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
   const BOB_KEY = '/root/.config/peer-provision/friend-key.txt';
   const PEER_CONFIG = '/root/.openclaw/peer-agent/peer-config.md';
   let inviteFingerprint = '';
+  let bobPublicKey = '';
+  let bobConfig = '';
   const stackFile = () => join(dirname(file), 'stacks', 'lab', '.pulumi', 'stacks', 'peer-provision', 'lab.json');
 
   labForFile(
@@ -263,8 +265,9 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     // Bob makes his key on his own machine; the test reads it from there to open the invite as accept will
     const keygen = await onBob('keygen --json');
     assert.equal(keygen.code, 0, keygen.stderr);
+    bobPublicKey = JSON.parse(keygen.stdout).publicKey as string;
     const bob = {
-      publicKey: JSON.parse(keygen.stdout).publicKey as string,
+      publicKey: bobPublicKey,
       file: BOB_KEY,
       secret: lab
         .readFile('m3', BOB_KEY)
@@ -351,11 +354,44 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     const again = await cli(['up', '--yes', '-f', file], env);
     assert.match(again.stdout, /Plan: 0 to add, 0 to change, 0 to destroy\./, `${explain(again)}`);
     assertNoLeak(lab, [...secretsOf(lab, ['m1', 'm2', 'm3'])], r, up, again);
+    bobConfig = before;
+  });
+
+  test('unfriend (Alice): his entry gone from m1 and his old token refused at once, his device gone from the tailnet, friends.bob out of peer.yaml; then leave (Bob) puts his config back byte for byte and the invite is spent', {
+    skip,
+    timeout: 600_000,
+  }, async () => {
+    const m1ip = await tailnetIp(lab, 'm1');
+    const bobToken = config(lab, 'm1').channels.a2a.peers['bob-laptop'].token as string; // what Bob's gateway presents to m1
+    // from m1 itself, as Bob's gateway would call it (its tailnet address): the code the A2A channel answers
+    const call = async (token: string) =>
+      (
+        await lab.run(
+          'm1',
+          `printf 'Authorization: Bearer %s\n' "$(cat)" | curl -s -o /dev/null -w '%{http_code}' -H @- -X POST -H 'Content-Type: application/json' --data '{"jsonrpc":"2.0","id":"1","method":"GetTask","params":{"id":"x"}}' http://${m1ip}:18789/a2a/v1`,
+          { input: token },
+        )
+      ).stdout;
+    assert.notEqual(await call(bobToken), '401', "before: m1 takes Bob's token");
+    const r = await cli(['unfriend', 'bob', '--yes', '-f', file], env);
+    assert.equal(r.code, 0, `${explain(r)}`);
+    assert.match(r.stdout, /- tailnet-devices +remove the device of bob \(no longer a friend: tag tag:peer-lab--bob\)/);
+    assert.match(r.stdout, /channels\.a2a\.peers\.bob-laptop: "\(set\)" -> \(unset\)/);
+    assert.match(r.stdout, /unfriend complete/);
+    assert.match(r.stderr, /tailnet: removed bob's device bob-laptop from the tailnet/);
+    assert.equal(await call(bobToken), '401', 'his old token is refused (OpenClaw reloads channels.a2a: no restart)');
+    assert.equal(lab.node('bob-laptop'), undefined, 'his node is gone from the tailnet (headscale)');
+    assert.equal(config(lab, 'm1').channels.a2a.peers['bob-laptop'], undefined);
+    assert.ok(config(lab, 'm1').channels.a2a.peers.m2, "the stack's own pair stays");
+    assert.doesNotMatch(readFileSync(file, 'utf8'), /friends:|bob/, 'friends.bob taken out of peer.yaml');
+    assert.deepEqual(readInvites({ file, name: 'lab' }), [], 'his record forgotten');
+    const again = await cli(['up', '--yes', '-f', file], env);
+    assert.match(again.stdout, /Plan: 0 to add, 0 to change, 0 to destroy\./, `${explain(again)}`);
 
     const leave = await onBob('leave --yes');
     assert.equal(leave.code, 0, leave.stdout + leave.stderr);
-    assert.equal(lab.readFile('m3', CONFIG), before, "Bob's config is back byte for byte");
-    assert.equal(await tailnetIp(lab, 'm3'), undefined, 'logged out of the tailnet it joined');
+    assert.equal(lab.readFile('m3', CONFIG), bobConfig, "Bob's config is back byte for byte");
+    assert.equal(await tailnetIp(lab, 'm3'), undefined, 'off the tailnet');
     const replay = await onBob('accept --yes /root/bob.invite');
     assert.equal(replay.code, 2, replay.stdout + replay.stderr);
     assert.match(replay.stderr, /was accepted on this machine at .* and left at .*: an invite is used once/);
@@ -365,11 +401,17 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     skip,
     timeout: 300_000,
   }, async () => {
-    const key = api.keys().find((k) => k.tags.includes('tag:peer-lab--bob'))!;
+    // invited again, and taken out of peer.yaml before he accepts
+    appendFileSync(file, `friends:\n  bob:\n    publicKey: ${bobPublicKey}\n    hostname: bob-laptop\n    with: [m1]\n`);
+    const invite = await cli(['invite', 'bob', '--yes', '-o', join(lab.stateDir, 'pulumi', 'bob-2.invite'), '-f', file], env);
+    assert.equal(invite.code, 0, `${explain(invite)}`);
+    const key = api.keys().findLast((k) => k.tags.includes('tag:peer-lab--bob'))!;
+    assert.ok(!key.revoked);
     writeFileSync(file, readFileSync(file, 'utf8').replace(/friends:\n[\s\S]*$/, ''));
     const r = await cli(['up', '--yes', '-f', file], env);
     assert.equal(r.code, 0, `${explain(r)}`);
     assert.match(r.stdout, /- tailnet-key +revoke the key of bob's invite \(no longer a friend\)/);
+    assert.match(r.stderr, /tailnet: no device of bob \(tagged tag:peer-lab--bob\) on the tailnet/);
     assert.match(r.stdout, /channels\.a2a\.peers\.bob-laptop: "\(set\)" -> \(unset\)/);
     assert.ok(api.keys().find((k) => k.key === key.key)?.revoked, "the invite's key is revoked");
     assert.equal(config(lab, 'm1').channels.a2a.peers['bob-laptop'], undefined);

@@ -79,6 +79,39 @@ describe('planTailnet (up)', () => {
     );
   });
 
+  it('former friends: their key revoked first (when it may still be declared), then their device removed; provided: a note only', () => {
+    const policy = read(mergePolicy('{}', spec));
+    const base = { spec, command: 'up' as const, joined: new Set(['alpha', 'beta']), joining: [], policy };
+    const both = planTailnet({ ...base, friendKeys: { pending: [], mint: [], revoke: ['erin'], former: ['erin', 'frank'] } });
+    assert.deepEqual(
+      both.actions.map((a) => [a.kind, a.op, a.needs]),
+      [
+        ['mint-keys', 'destroy', []],
+        ['remove-friend-devices', 'destroy', ['tailnet/mint-keys']],
+      ],
+    );
+    const devices = both.actions[1]!;
+    assert.equal(devices.summary, 'remove the device of erin, frank (no longer a friend: tag tag:peer-lab--erin, tag:peer-lab--frank)');
+    assert.deepEqual(devices.kind === 'remove-friend-devices' && devices.input, { friends: ['erin', 'frank'] });
+    assert.deepEqual(devices.changes, [
+      { field: 'erin (former friend)', from: '(device)', to: undefined },
+      { field: 'frank (former friend)', from: '(device)', to: undefined },
+    ]);
+    const accepted = planTailnet({ ...base, friendKeys: { pending: [], mint: [], former: ['frank'] } });
+    assert.deepEqual(
+      accepted.actions.map((a) => [a.kind, a.needs]),
+      [['remove-friend-devices', []]],
+      'a key already gone starts no Pulumi run',
+    );
+    const provided = planTailnet({
+      ...base,
+      spec: { ...spec, tailnet: { ...spec.tailnet, provider: 'provided' } },
+      friendKeys: { pending: [], mint: [], former: ['frank'] },
+    });
+    assert.deepEqual(provided.actions, []);
+    assert.match(provided.notes.join('\n'), /frank is no longer a friend: remove their device \(tag tag:peer-lab--frank\) in your tailnet's admin console/);
+  });
+
   it('is empty when converged', () => {
     assert.deepEqual(planTailnet({ spec, command: 'up', joined: new Set(['alpha', 'beta']), joining: [], policy: read(mergePolicy('{}', spec)) }).actions, []);
   });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import * as pulumi from '@pulumi/pulumi';
 import { parse as parseHujson } from 'jsonc-parser';
+import { newInvite, readInvites, writeInvites } from '../../src/friend/pending.js';
 import { forgetSecrets, redact } from '../../src/model/redact.js';
 import type { Spec } from '../../src/peer-yaml/types.js';
 import type { EngineStack, StackArgs, StackTarget, TailnetEngine } from '../../src/tailnet/engine.js';
@@ -21,6 +22,7 @@ import {
   providedKey,
   providerEnv,
   removeDevices,
+  removeFriendDevices,
   removePolicyEntries,
   revokeKeys,
   tailscaleApi,
@@ -617,6 +619,29 @@ describe('destroyTailnet', () => {
       api.devices.map((d) => d.nodeId),
       ['nLab01xCNTRL'],
       "stack lab's device (0.1 tags) is not lab-x's",
+    );
+  });
+
+  it("a former friend's device: only one with the stack tag and his own tag goes, then his record; others' devices stay", async () => {
+    const now = Date.now();
+    writeInvites(spec, [newInvite('bob', now, 3600), newInvite('carol', now, 3600)]);
+    api.devices.push(
+      { id: '11', nodeId: 'nBobCNTRL', hostname: 'bob-laptop', tags: ['tag:peer-lab', 'tag:peer-lab--bob'] },
+      // another stack's friend named bob, and a device someone tagged with bob's tag alone: not this stack's bob
+      { id: '12', nodeId: 'nOtherBobCNTRL', hostname: 'bob-laptop', tags: ['tag:peer-other', 'tag:peer-other--bob'] },
+      { id: '13', nodeId: 'nHalfCNTRL', hostname: 'half', tags: ['tag:peer-lab--bob'] },
+      { id: '14', nodeId: 'nCarolCNTRL', hostname: 'carol-pc', tags: ['tag:peer-lab', 'tag:peer-lab--carol'] },
+    );
+    const messages = await removeFriendDevices(open(spec, apiFor()), ['bob', 'dave']);
+    assert.deepEqual(messages, ["removed bob's device bob-laptop from the tailnet", 'no device of dave (tagged tag:peer-lab--dave) on the tailnet']);
+    assert.deepEqual(
+      api.devices.map((d) => d.nodeId),
+      ['nOtherBobCNTRL', 'nHalfCNTRL', 'nCarolCNTRL'],
+    );
+    assert.deepEqual(
+      readInvites(spec).map((i) => i.friend),
+      ['carol'],
+      "bob's record forgotten once his device is gone; carol is still a friend",
     );
   });
 

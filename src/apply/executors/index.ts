@@ -8,7 +8,7 @@ import { patchConfig } from './patch-config.js';
 import { removePeerFiles } from './remove-peer-files.js';
 import { restart } from './restart.js';
 import { restoreConfig } from './restore-config.js';
-import { mergePolicy, mintKeys, removeDevices, removePolicy, revokeKeys } from './tailnet.js';
+import { mergePolicy, mintKeys, removeDevices, removeFriendDevices, removePolicy, revokeKeys } from './tailnet.js';
 import type { Executor } from './types.js';
 import { writePeerFiles } from './write-peer-files.js';
 
@@ -27,6 +27,7 @@ export const EXECUTORS: Registry = {
   leave,
   'revoke-keys': revokeKeys,
   'remove-devices': removeDevices,
+  'remove-friend-devices': removeFriendDevices,
   'remove-policy': removePolicy,
 };
 

@@ -44,6 +44,13 @@ export const removeDevices: Executor<'remove-devices'> = {
   },
 };
 
+export const removeFriendDevices: Executor<'remove-friend-devices'> = {
+  async run(step, ctx) {
+    say(ctx, await ctx.tailnet.removeFriendDevices(step.input.friends));
+    return {};
+  },
+};
+
 export const removePolicy: Executor<'remove-policy'> = {
   async run(_step, ctx) {
     say(ctx, await ctx.tailnet.removePolicy());

@@ -54,8 +54,8 @@ export async function run(options: InviteOptions, view: View): Promise<number> {
       const { file, fingerprint } = await sealInvite(inviteBody(spec, friend, invite, authKey, planned));
       const unwritten = writePrivate(out, file);
       if (unwritten) return { problems: [`invite: cannot write ${out}: ${unwritten}; no invite written (re-run invite)`], text: '' };
-      // read again: the run's Pulumi step dropped the invites whose keys it no longer declares
-      writeInvites(spec, [...readInvites(spec).filter((r) => r.friend !== friend.name && Date.parse(r.expires) > now), invite]);
+      // read again: the run's Pulumi step settled the invites whose keys it no longer declares (the records stay)
+      writeInvites(spec, [...readInvites(spec).filter((r) => r.friend !== friend.name), invite]);
       view.emit({ event: 'invite', friend: friend.name, file: out, fingerprint, expires: invite.expires });
       return {
         problems: [],
