@@ -204,6 +204,7 @@ export function program(run: (name: string, options: CommonOptions & Record<stri
       .option('-v, --verbose', VERBOSE)
       .option('--install-url <url>', "Tailscale's Linux install script, when Tailscale is missing: a mirror (https; default tailscale.com's)")
       .option('--take-over', "this node is logged in to another tailnet: log it out of that one and join the inviter's (otherwise refused)")
+      .option('--guard', "let in only your gateway's port on the tailnet interface (nftables), whatever the inviter's policy allows; leave removes it")
       .exitOverride(),
   ).action((invite, o) => run('accept', { ...o, invite }));
   asks(

@@ -3,6 +3,7 @@
 # @var PORT: the gateway's port
 # @var CONFIG_PATH: peer.yaml's gateway.configPath; may be empty (found here); ~/... is this machine's home
 # @var WANT_BACKUP: 1: also report every config peer-provision patched and its backup, for down
+# @var GUARD: 1: this machine is to be guarded (accept --guard): report nftables and the guard's table
 # Result: unchanged; facts as values, file contents and tailscale's status as base64 (*_b64), and per
 # config peer-provision patched "record.ID.*" (WANT_BACKUP only).
 set -u
@@ -156,6 +157,16 @@ if [ "${WANT_BACKUP:-0}" = 1 ]; then
 fi
 
 [ -f "$state_dir/peer-files.sha256" ] && read -r digest < "$state_dir/peer-files.sha256" && val peer_files "$digest"
+# The inbound guard (guard.sh): whether nft is here, and the port its table lets in; looked at only when it is wanted
+# or was set up (root is needed to list a table: no sudo on other machines).
+if [ "${GUARD:-0}" = 1 ] || [ -f "$state_dir/guard" ]; then
+  nft_bin=$(command -v nft 2>/dev/null || { [ -x /usr/sbin/nft ] && echo /usr/sbin/nft; } || true)
+  val nft "${nft_bin:+1}"
+  val guard_table "peer-provision-$STACK"
+  if [ -n "$nft_bin" ] && table=$(as_root "$nft_bin" list table inet "peer-provision-$STACK" 2>/dev/null </dev/null); then
+    val guard_port "$(printf '%s\n' "$table" | sed -n 's/.*tcp dport \([0-9][0-9]*\) accept.*/\1/p' | head -n 1)"
+  fi
+fi
 # The friends' A2A entries peer-provision wrote (gateway-config.sh records them): up and down remove exactly those.
 [ -f "$state_dir/friends" ] && val friends "$(tr '\n' ' ' < "$state_dir/friends")"
 result false ''

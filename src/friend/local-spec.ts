@@ -10,9 +10,9 @@ import type { Invite } from './invite.js';
 
 /**
  * This machine, joining the inviter's tailnet with the invite's key (accept; leave needs none), its gateway on the port
- * the inviter's policy opens; takeOver: the opt-in to leave another tailnet for it, as up's.
+ * the inviter's policy opens; takeOver: the opt-in to leave another tailnet for it, as up's; guard: accept --guard.
  */
-export function localSpec(record: AcceptedInvite, options: { authKey?: string; takeOver?: boolean; installUrl?: string } = {}): Spec {
+export function localSpec(record: AcceptedInvite, options: { authKey?: string; takeOver?: boolean; installUrl?: string; guard?: boolean } = {}): Spec {
   const stack = record.stack;
   return {
     // not a file: where this side keeps its lock and state (stacks/<stack>/ beside it), under the friend's config folder
@@ -39,6 +39,7 @@ export function localSpec(record: AcceptedInvite, options: { authKey?: string; t
           ...(options.authKey ? { authKey: { kind: 'given' as const, value: options.authKey, from: "the invite's auth key" } } : {}),
           installUrl: options.installUrl ?? DEFAULT_INSTALL_URL,
           takeOver: options.takeOver ?? false,
+          ...(options.guard ? { guard: true } : {}),
         },
         gateway: { port: record.port, token: { kind: 'generate' }, a2a: { rateLimitPerMinute: DEFAULT_A2A_RATE_LIMIT } },
       },

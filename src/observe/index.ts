@@ -19,6 +19,7 @@ export async function observeMachine(spec: Spec, machine: MachineSpec, transport
       PORT: machine.gateway.port,
       CONFIG_PATH: machine.gateway.configPath,
       WANT_BACKUP: wantBackup ? 1 : 0,
+      GUARD: machine.tailscale.guard ? 1 : 0,
     });
     if (result.exitCode !== 0) {
       const reason = windowsShell(result.stderr) ? windowsReason(machine.name) : `observe failed: ${lastLines(result.stderr)}`;

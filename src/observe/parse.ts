@@ -188,6 +188,9 @@ export function parseObservation(stdout: string, stackPeers: readonly string[] =
         .filter(Boolean)
         .map((address) => address.replace(/[:.]\d+$/, '').replace(/^\[|\]$/g, '')),
     },
+    ...(facts.guard_table
+      ? { guard: { nft: facts.nft === '1', table: facts.guard_table, ...(/^\d+$/.test(facts.guard_port ?? '') ? { port: Number(facts.guard_port) } : {}) } }
+      : {}),
     peerFilesHash: facts.peer_files || undefined,
     recorded: recorded.length ? recorded : undefined,
   };

@@ -105,6 +105,11 @@ export interface MachineState {
   };
   /** Configs peer-provision patched (observed for down only). */
   recorded?: RecordedConfig[];
+  /**
+   * The inbound guard (accept --guard), when wanted or set up before: nft is here; its nftables table (inet) and the
+   * port the table lets in (none: no table).
+   */
+  guard?: { nft: boolean; table: string; port?: number };
   /** sha256 of the peer files peer-provision wrote (peer-config, token files, skill), as one digest; undefined if none. */
   peerFilesHash?: string;
 }

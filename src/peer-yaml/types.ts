@@ -36,6 +36,11 @@ export interface MachineSpec {
      * (either could lock the operator out): off unless the user says so for this machine.
      */
     takeOver: boolean;
+    /**
+     * The inbound guard (accept --guard): on the tailnet interface, only the gateway's port is let in (nftables), whatever
+     * the tailnet's policy allows. For a friend's machine in someone else's tailnet; peer.yaml has no field for it.
+     */
+    guard?: boolean;
   };
   gateway: {
     port: number;

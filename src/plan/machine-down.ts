@@ -47,6 +47,10 @@ export function planMachineDown(machine: MachineSpec, observation: MachineObserv
     );
   }
   if (state.peerFilesHash) steps.push(makeStep('remove-peer-files', name, { op: 'destroy', summary: 'remove peer files', input: {} }));
+  if (state.guard?.port !== undefined) {
+    const { table } = state.guard;
+    steps.push(makeStep('unguard', name, { op: 'destroy', summary: `remove the inbound guard (nftables table inet ${table})`, input: { table } }));
+  }
   const tags = stackNodeTags(machine, state);
   if (state.tailscale.loggedIn && tags) {
     const overTailscale = isTailnetAddress(state.sshClient);

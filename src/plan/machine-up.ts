@@ -1,7 +1,7 @@
 // The pure planner for one machine's up: install Tailscale, join (or re-key), patch the gateway config, restart the
 // gateway, write the peer files; each only when what was observed differs from what the spec wants.
 import { loopbackOrigins } from '../model/gateway-settings.js';
-import type { MachineObservation } from '../observe/types.js';
+import type { MachineObservation, MachineState } from '../observe/types.js';
 import type { MachineSpec } from '../peer-yaml/types.js';
 import { type Desired, droppedPeers, gatewayChanges, legacyToolsAllow, needsRestart, originsToSet, RESTART_FIELDS } from './gateway.js';
 import { hasStackTags, isJoined } from './node.js';
@@ -26,6 +26,7 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
       }),
     );
   }
+  steps.push(...guardSteps(machine, state));
   const joined = isJoined(machine, state);
   const rekey = keys ? nodeKeyPlan(machine, state, keys).rekey : undefined;
   if (rekey) {
@@ -122,6 +123,27 @@ export function planMachineUp(machine: MachineSpec, observation: MachineObservat
     );
   }
   return chain(steps);
+}
+
+/** The inbound guard: added (or its port put right) when wanted, removed when it is there and no longer wanted. */
+function guardSteps(machine: MachineSpec, state: MachineState): Step[] {
+  if (!state.guard) return []; // not wanted, and never set up here
+  const { table, port: now } = state.guard;
+  const port = machine.gateway.port;
+  if (machine.tailscale.guard && now !== port) {
+    return [
+      makeStep('guard', machine.name, {
+        op: now === undefined ? 'add' : 'change',
+        summary: `let in on the tailnet interface only tcp/${port} (nftables table inet ${table})`,
+        changes: [{ field: 'inbound-guard', from: now === undefined ? undefined : `tcp/${now}`, to: `tcp/${port}` }],
+        input: { table, port },
+      }),
+    ];
+  }
+  if (!machine.tailscale.guard && now !== undefined) {
+    return [makeStep('unguard', machine.name, { op: 'destroy', summary: `remove the inbound guard (nftables table inet ${table})`, input: { table } })];
+  }
+  return [];
 }
 
 function offlineUp(machine: MachineSpec): Step[] {

@@ -24,6 +24,7 @@ export type Resource =
   | 'tailnet-key'
   | 'tailnet-policy'
   | 'tailnet-devices'
+  | 'inbound-guard'
   | 'tailscale-install'
   | 'tailnet-node'
   | 'gateway-config'
@@ -58,6 +59,9 @@ export interface StepInputs {
   'install-tailscale': { os: string; installUrl: string };
   /** rekey: the node is on the tailnet already and gets a fresh key (its key expires soon, or has): same name, tags, address. */
   join: { hostname: string; tags: string[]; forceReauth: boolean; rekey: boolean } & JoinWith;
+  /** The inbound guard's nftables table (inet) and the one TCP port it lets in on the tailnet interface. */
+  guard: { table: string; port: number };
+  unguard: { table: string };
   'patch-config': {
     configPath: string;
     port: number;
@@ -124,6 +128,8 @@ export const STEP_KINDS = {
   'remove-friend-devices': { resource: 'tailnet-devices', title: "tailnet: remove former friends' devices" },
   // each machine: up's and down's kinds in one order (they never meet in one plan)
   'install-tailscale': { resource: 'tailscale-install', title: 'install Tailscale', template: 'install-tailscale' },
+  // before the join: the node is guarded from its first packet
+  guard: { resource: 'inbound-guard', title: 'guard inbound on the tailnet', template: 'guard' },
   join: { resource: 'tailnet-node', title: 'join the tailnet', template: 'join' },
   'patch-config': { resource: 'gateway-config', title: 'patch the gateway config', template: 'gateway-config' },
   'restore-config': { resource: 'gateway-config', title: 'restore the gateway config', template: 'restore' },
@@ -132,6 +138,7 @@ export const STEP_KINDS = {
   'remove-peer-files': { resource: 'peer-files', title: 'remove peer files', template: 'restore' },
   // last: leaving may cut the connection down came over
   leave: { resource: 'tailnet-node', title: 'leave the tailnet', template: 'leave' },
+  unguard: { resource: 'inbound-guard', title: 'remove the inbound guard', template: 'guard' },
   // down, the tailnet side, after the machines
   'revoke-keys': { resource: 'tailnet-key', title: 'tailnet: revoke keys' },
   'remove-devices': { resource: 'tailnet-devices', title: 'tailnet: remove devices' },

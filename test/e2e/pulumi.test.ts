@@ -346,7 +346,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
 
     const up = await cli(['up', '--yes', '-f', file], env);
     assert.equal(up.code, 0, `${explain(up)}`);
-    const bobIp = await tailnetIp(lab, 'm3');
+    const bobIp = (await tailnetIp(lab, 'm3'))!;
     assert.match(up.stdout, /friend bob: joined, peers with m1/);
     assert.match(up.stdout, new RegExp(`channels\\.a2a\\.peers\\.bob-laptop\\.url = "http://${bobIp}:18789/a2a/v1"`));
     assert.match(up.stdout, /ok +m1 -> bob-laptop +message/, "Alice's machine reaches Bob's over A2A");
@@ -355,6 +355,24 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     assert.match(again.stdout, /Plan: 0 to add, 0 to change, 0 to destroy\./, `${explain(again)}`);
     assertNoLeak(lab, [...secretsOf(lab, ['m1', 'm2', 'm3'])], r, up, again);
     bobConfig = before;
+
+    // Bob's opt-in guard. The lab's headscale policy lets every port through (Tailscale's default policy does too, and
+    // Alice, as her tailnet's admin, may write any): a service of Bob's on another port is reachable from m1 ...
+    await lab.run('m3', `setsid node -e "require('http').createServer((q, s) => s.end('open')).listen(9999)" </dev/null >/dev/null 2>&1 &`);
+    const probe = async (port: number) => (await lab.run('m1', `curl -s -o /dev/null --max-time 3 -w '%{http_code}' http://${bobIp}:${port}/`)).stdout.trim();
+    let open = '';
+    for (const t0 = Date.now(); open !== '200' && Date.now() - t0 < 15_000; ) open = await probe(9999);
+    assert.equal(open, '200', "without the guard, Alice's policy decides: port 9999 answers");
+    // ... until he turns the guard on (accept again, on the same invite: it resumes): only his gateway's port is let in
+    const guarded = await onBob('accept --yes --guard /root/bob.invite');
+    assert.equal(guarded.code, 0, guarded.stdout + guarded.stderr);
+    assert.match(guarded.stdout, /\+ inbound-guard +let in on the tailnet interface only tcp\/18789 \(nftables table inet peer-provision-lab\)/);
+    assert.match(guarded.stdout, /ok +bob-laptop -> m1 +message/, 'his own calls out still work (their answers are let in)');
+    assert.equal(await probe(9999), '000', 'port 9999 dropped by the guard');
+    const through = await cli(['verify', '-f', file], env);
+    assert.match(through.stdout, /ok +m1 -> bob-laptop +message/, `the gateway's port is let in: ${explain(through)}`);
+    const guardedAgain = await onBob('accept --yes --guard /root/bob.invite');
+    assert.match(guardedAgain.stdout, /No changes\./, 'converged: the guard is in place');
   });
 
   test('unfriend (Alice): his entry gone from m1 and his old token refused at once, his device gone from the tailnet, friends.bob out of peer.yaml; then leave (Bob) puts his config back byte for byte and the invite is spent', {
@@ -391,6 +409,8 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     const leave = await onBob('leave --yes');
     assert.equal(leave.code, 0, leave.stdout + leave.stderr);
     assert.equal(lab.readFile('m3', CONFIG), bobConfig, "Bob's config is back byte for byte");
+    assert.match(leave.stdout, /- inbound-guard +remove the inbound guard/);
+    assert.notEqual((await lab.run('m3', 'nft list table inet peer-provision-lab')).code, 0, 'the guard is gone');
     assert.equal(await tailnetIp(lab, 'm3'), undefined, 'off the tailnet');
     const replay = await onBob('accept --yes /root/bob.invite');
     assert.equal(replay.code, 2, replay.stdout + replay.stderr);

@@ -39,7 +39,7 @@ trap 'kill -- -"$go_builds" 2>/dev/null || true' EXIT
 
 need=()
 for c in sshd:openssh-server ip:iproute2 curl:curl nsenter:util-linux unshare:util-linux setsid:util-linux \
-         debootstrap:debootstrap systemd-nspawn:systemd-container tmux:tmux script:bsdutils; do
+         debootstrap:debootstrap systemd-nspawn:systemd-container tmux:tmux script:bsdutils nft:nftables; do
   cmd="${c%%:*}"; pkg="${c#*:}"
   if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$cmd" ]; then need+=("$pkg"); fi
 done

@@ -56,7 +56,7 @@ test("observeMachine registers every secret observe read before it returns (the 
   };
   const transport = { for: () => remote } as unknown as Transport;
   const spec = { name: 's', machines: [], peers: [] } as unknown as Spec;
-  const machine = { name: 'm1', gateway: { port: 18789 } } as unknown as MachineSpec;
+  const machine = { name: 'm1', gateway: { port: 18789 }, tailscale: {} } as unknown as MachineSpec;
   const o = await observeMachine(spec, machine, transport);
   assert.equal(o.observation.status, 'observed');
   assert.equal(redact('x observed-token-0123456789 y'), 'x [redacted] y');
@@ -104,7 +104,7 @@ test('preconditions facts: root (or sudo, or its refusal) and curl; absent facts
 
 test('a Windows machine (its ssh runs cmd or PowerShell) is said to be Windows, with the WSL2 route, not "observe failed" (issue 20)', async () => {
   const spec = { name: 's', machines: [], peers: [] } as unknown as Spec;
-  const machine = { name: 'pc', gateway: { port: 18789 } } as unknown as MachineSpec;
+  const machine = { name: 'pc', gateway: { port: 18789 }, tailscale: {} } as unknown as MachineSpec;
   const answers = [
     "'sh' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n",
     "sh : The term 'sh' is not recognized as the name of a cmdlet, function, script file, or operable program.\r\n",

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { sha256 } from '../../src/model/hash.js';
 import type { MachineState } from '../../src/observe/types.js';
 import { loadSpec } from '../../src/peer-yaml/load.js';
+import { machinePreconditions } from '../../src/plan/blockers/preconditions.js';
 import type { Desired } from '../../src/plan/gateway.js';
 import { plan } from '../../src/plan/index.js';
 import { planMachineDown } from '../../src/plan/machine-down.js';
@@ -451,4 +452,54 @@ test("a friend's A2A name the config already lists for a peer of the owner's own
   };
   assert.match(plan_(false).machines[0]!.blockers?.[0]?.reason ?? '', /already lists an A2A peer bob-laptop of its own/);
   assert.equal(plan_(true).machines[0]!.blockers, undefined, "recorded as peer-provision's: its own entry");
+});
+
+test('the inbound guard (accept --guard): added before the join, its port put right, removed when no longer wanted and by down', () => {
+  const guarded = { ...m1, tailscale: { ...m1.tailscale, guard: true } };
+  const table = 'peer-provision-lab';
+  const fresh = machineState({ tailscale: { installed: true }, guard: { nft: true, table } });
+  const up = planMachineUp(guarded, observed(fresh), want(), MINTED);
+  assert.deepEqual(
+    up.slice(0, 2).map((a) => [a.kind, a.op]),
+    [
+      ['guard', 'add'],
+      ['join', 'add'],
+    ],
+    'the node is guarded from its first packet',
+  );
+  assert.deepEqual(up[0]!.kind === 'guard' && up[0]!.input, { table, port: 18789 });
+  assert.equal(up[0]!.summary, 'let in on the tailnet interface only tcp/18789 (nftables table inet peer-provision-lab)');
+  assert.ok(up[1]!.needs.includes(up[0]!.id), 'the join waits for the guard');
+  const on = { ...converged(), guard: { nft: true, table, port: 18789 } };
+  assert.deepEqual(planMachineUp(guarded, observed(on), want({ tokenHash: TOKEN }), MINTED), [], 'in place: nothing');
+  const moved = planMachineUp(guarded, observed({ ...on, guard: { nft: true, table, port: 9000 } }), want({ tokenHash: TOKEN }), MINTED);
+  assert.deepEqual(
+    moved.map((a) => [a.kind, a.op, a.changes]),
+    [['guard', 'change', [{ field: 'inbound-guard', from: 'tcp/9000', to: 'tcp/18789' }]]],
+  );
+  assert.deepEqual(
+    planMachineUp(m1, observed(on), want({ tokenHash: TOKEN }), MINTED).map((a) => [a.kind, a.op]),
+    [['unguard', 'destroy']],
+    'no longer wanted: removed',
+  );
+  assert.deepEqual(planMachineUp(m1, observed(converged()), want({ tokenHash: TOKEN }), MINTED), [], 'never set up here: not looked at');
+  const down = planMachineDown(m1, observed(on));
+  assert.deepEqual(
+    down.map((a) => a.kind),
+    ['restore-config', 'restart', 'remove-peer-files', 'leave', 'unguard'],
+    'guarded until the node has left',
+  );
+});
+
+test('the guard wanted without nft: a blocker that says how to get it, before anything runs', () => {
+  const guarded = { ...m1, tailscale: { ...m1.tailscale, guard: true } };
+  const state = machineState({ os: 'linux', tailscale: { installed: true }, guard: { nft: false, table: 'peer-provision-lab' } });
+  const actions = planMachineUp(guarded, observed(state), want(), MINTED);
+  const blockers = machinePreconditions(guarded, state, actions);
+  assert.ok(
+    blockers.some(
+      (b) => /the inbound guard \(--guard\) is an nftables table, and nft is not installed/.test(b.reason) && /apt-get install nftables/.test(b.fix),
+    ),
+    JSON.stringify(blockers),
+  );
 });

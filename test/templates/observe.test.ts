@@ -32,7 +32,7 @@ test('observe.sh: hostile config path and contents, the records for down, the pe
   writeFileSync(join(rec, 'applied'), text);
   writeFileSync(join(state, 'peer-files.sha256'), 'abc123\n');
 
-  const r = runTemplate('observe', { STACK: 'lab', PORT: 1, CONFIG_PATH: config, WANT_BACKUP: 1 }, { HOME: dir }, false);
+  const r = runTemplate('observe', { STACK: 'lab', PORT: 1, CONFIG_PATH: config, WANT_BACKUP: 1, GUARD: 0 }, { HOME: dir }, false);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.split('\n').filter(Boolean).length, 1, 'one line: the result');
   const { state: s, private: p } = parseObservation(r.stdout);
@@ -69,7 +69,7 @@ function observeWithGatewayEnv(gatewayEnv: Record<string, string>) {
   const gateway = spawn('sleep', ['30'], { env: { PATH: '/usr/bin:/bin', ...gatewayEnv }, stdio: 'ignore' });
   writeFileSync(join(bin, 'pgrep'), `#!/bin/sh\necho ${gateway.pid}\n`, { mode: 0o755 });
   try {
-    const r = runTemplate('observe', { STACK: 'lab', PORT: 1, CONFIG_PATH: '', WANT_BACKUP: 0 }, { HOME: dir, PATH: `${bin}:/usr/bin:/bin` }, false);
+    const r = runTemplate('observe', { STACK: 'lab', PORT: 1, CONFIG_PATH: '', WANT_BACKUP: 0, GUARD: 0 }, { HOME: dir, PATH: `${bin}:/usr/bin:/bin` }, false);
     assert.equal(r.code, 0, r.stderr);
     return { dir, configPath: parseObservation(r.stdout).state.gateway.configPath, openclawEnv: existsSync(seen) ? readFileSync(seen, 'utf8') : undefined };
   } finally {
@@ -103,7 +103,7 @@ test('observe.sh: a backup of the original that is not JSON5 is said to be unrea
   writeFileSync(join(rec, 'path'), `${config}\n`);
   writeFileSync(join(rec, 'orig'), '{ gateway: { bind: "loopback" \n');
   writeFileSync(join(rec, 'applied'), '{ gateway: { bind: "tailnet", port: 1 } }\n');
-  const r = runTemplate('observe', { STACK: 'lab', PORT: 1, CONFIG_PATH: config, WANT_BACKUP: 1 }, { HOME: dir }, false);
+  const r = runTemplate('observe', { STACK: 'lab', PORT: 1, CONFIG_PATH: config, WANT_BACKUP: 1, GUARD: 0 }, { HOME: dir }, false);
   assert.equal(r.code, 0, r.stderr);
   const [recorded] = parseObservation(r.stdout).state.recorded ?? [];
   assert.equal(recorded?.origUnreadable, true);
@@ -126,7 +126,7 @@ test('observe.sh: the OpenClaw package behind the openclaw command, its version,
     return join(root, 'openclaw.mjs');
   };
   const observeWith = (bin: string) => {
-    const r = runTemplate('observe', { STACK: 'lab', PORT: 1, CONFIG_PATH: '', WANT_BACKUP: 0 }, { HOME: dir, PATH: `${bin}:/usr/bin:/bin` }, false);
+    const r = runTemplate('observe', { STACK: 'lab', PORT: 1, CONFIG_PATH: '', WANT_BACKUP: 0, GUARD: 0 }, { HOME: dir, PATH: `${bin}:/usr/bin:/bin` }, false);
     assert.equal(r.code, 0, r.stderr);
     return parseObservation(r.stdout).state.gateway;
   };
@@ -153,7 +153,7 @@ test('observe.sh finds an OpenClaw that nvm installed, though ssh gave no PATH t
   mkdirSync(join(dir, '.nvm', 'versions', 'node', 'v22.1.0', 'bin'), { recursive: true }); // another node, without it
   writeFileSync(join(nvmBin, 'openclaw'), '#!/bin/sh\necho "node is $(command -v node)"\n', { mode: 0o755 });
   writeFileSync(join(nvmBin, 'node'), '#!/bin/sh\n', { mode: 0o755 });
-  const r = runTemplate('observe', { STACK: 'lab', PORT: 1, CONFIG_PATH: '', WANT_BACKUP: 0 }, { HOME: dir, PATH: '/usr/bin:/bin' }, false);
+  const r = runTemplate('observe', { STACK: 'lab', PORT: 1, CONFIG_PATH: '', WANT_BACKUP: 0, GUARD: 0 }, { HOME: dir, PATH: '/usr/bin:/bin' }, false);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(parseObservation(r.stdout).state.gateway.installed, true);
   // and what OpenClaw runs on: its node, beside it
@@ -177,7 +177,7 @@ exit 1
 `,
     { mode: 0o755 },
   );
-  const r = runTemplate('observe', { STACK: 'lab', PORT: 1, CONFIG_PATH: '', WANT_BACKUP: 0 }, { HOME: dir, PATH: `${dir}:/usr/bin:/bin` }, false);
+  const r = runTemplate('observe', { STACK: 'lab', PORT: 1, CONFIG_PATH: '', WANT_BACKUP: 0, GUARD: 0 }, { HOME: dir, PATH: `${dir}:/usr/bin:/bin` }, false);
   assert.equal(r.code, 0, r.stderr);
   const { state } = parseObservation(r.stdout);
   assert.equal(state.tailscale.installed, true);

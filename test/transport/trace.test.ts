@@ -12,7 +12,7 @@ test('plan --verbose: each observe.sh sent (its variables) and answered (exit, t
   const r = await runCli(['plan', '--verbose', '-f', file], { env });
   assert.equal(r.code, 0, r.stderr);
   for (const m of ['m1', 'm2']) {
-    assert.match(r.stderr, new RegExp(`^\\[${m}\\] run observe\\.sh STACK="fake" PORT="18789" WANT_BACKUP="0"$`, 'm'));
+    assert.match(r.stderr, new RegExp(`^\\[${m}\\] run observe\\.sh STACK="fake" PORT="18789" WANT_BACKUP="0" GUARD="0"$`, 'm'));
     assert.match(r.stderr, new RegExp(`^\\[${m}\\] observe\\.sh exit 0 after \\d+ ms$`, 'm'));
     assert.match(r.stderr, new RegExp(`^\\[${m}\\]   config_b64 = \\(base64, \\d+ characters\\)$`, 'm'));
     assert.match(r.stderr, new RegExp(`^\\[${m}\\]   service = "supervisor"$`, 'm'));

@@ -1,6 +1,7 @@
 // The executor of each step kind (a Record over every kind: a new kind without an executor does not compile).
 import type { StepKind } from '../../plan/step-kinds.js';
 import type { Step } from '../../plan/types.js';
+import { guard, unguard } from './guard.js';
 import { installTailscale } from './install-tailscale.js';
 import { join } from './join.js';
 import { leave } from './leave.js';
@@ -18,6 +19,7 @@ export const EXECUTORS: Registry = {
   'merge-policy': mergePolicy,
   'mint-keys': mintKeys,
   'install-tailscale': installTailscale,
+  guard,
   join,
   'patch-config': patchConfig,
   restart,
@@ -25,6 +27,7 @@ export const EXECUTORS: Registry = {
   'restore-config': restoreConfig,
   'remove-peer-files': removePeerFiles,
   leave,
+  unguard,
   'revoke-keys': revokeKeys,
   'remove-devices': removeDevices,
   'remove-friend-devices': removeFriendDevices,

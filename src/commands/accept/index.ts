@@ -19,6 +19,8 @@ export interface AcceptOptions extends CommonOptions {
   yes?: boolean;
   /** Leave another tailnet this node is logged in to, for the inviter's (as peer.yaml's tailscale.takeOver). */
   takeOver?: boolean;
+  /** Let in only the gateway's port on the tailnet interface (nftables), whatever the inviter's policy allows. */
+  guard?: boolean;
   /** Where Tailscale's Linux install script comes from when it is missing (a mirror; as peer.yaml's tailscale.installUrl). */
   installUrl?: string;
   verbose?: boolean;
@@ -52,7 +54,7 @@ export async function run(options: AcceptOptions, view: View): Promise<number> {
       '',
     ].join('\n'),
   );
-  const spec = localSpec(record, { authKey: invite.tailnet.authKey, takeOver: options.takeOver, installUrl: options.installUrl });
+  const spec = localSpec(record, { authKey: invite.tailnet.authKey, takeOver: options.takeOver, installUrl: options.installUrl, guard: options.guard });
   return converge(spec, { ...options, machine: undefined }, 'accept', view, {
     fixedPeers: fixedPeers(invite),
     nodeKeys: { now: now.getTime(), windowSeconds: DEFAULT_REKEY_WINDOW_SECONDS, rekey: false },

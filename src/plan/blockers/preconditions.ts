@@ -15,6 +15,7 @@ function needsRoot(state: MachineState, actions: Step[]): boolean {
       a.op !== 'unknown' &&
       (a.resource === 'tailscale-install' ||
         a.resource === 'tailnet-node' ||
+        a.resource === 'inbound-guard' ||
         (a.resource === 'gateway-restart' && state.gateway.serviceManager === 'systemd-system')),
   );
 }
@@ -76,6 +77,14 @@ export function machinePreconditions(machine: MachineSpec, state: MachineState, 
     block(
       `lingering is off for ${state.user}: the gateway's systemd user unit stops when ${state.user}'s last session ends`,
       `sudo loginctl enable-linger ${state.user} (on ${machine.name}), then re-run`,
+    );
+  }
+  if (state.guard && !state.guard.nft && actions.some((a) => a.kind === 'guard')) {
+    block(
+      'the inbound guard (--guard) is an nftables table, and nft is not installed',
+      state.os === 'linux'
+        ? 'install nftables (apt-get install nftables, dnf install nftables), or accept without --guard'
+        : 'the guard is for Linux; accept without --guard',
     );
   }
   if (state.curl === false) {
