@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { runCli, tempDir, which, writeTemp } from './helpers.js';
+import { ROOT, runCli, tempDir, which, writeTemp } from './helpers.js';
 
 test('--help lists the commands and the exit codes', async () => {
   const r = await runCli(['--help']);
@@ -31,6 +31,22 @@ test('validate the bundled peer.yaml: one line on stdout, exit 0', async () => {
   const r = await runCli(['validate']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /peer\.yaml: valid: stack alice-bob, 2 machines \(alpha, beta; alpha is local\), 1 peer pair, provider pulumi\n/);
+});
+
+test("the bundled peer.yaml's commented friends section, uncommented, is valid as written", async () => {
+  const text = readFileSync(join(ROOT, 'peer.yaml'), 'utf8');
+  const friends = text.slice(text.indexOf('# friends:'));
+  assert.match(friends, /^# friends:/);
+  const uncommented = `${text.slice(0, text.indexOf('# friends:'))}${friends
+    .replace(/^# ?/gm, '')
+    .replace(/ {2,}#.*$/gm, '')
+    .replace('age1...', 'age1zhfnnu29cm2ne83a9nqse7vc367sy9tn7vfxhakw99ve3zsj6qfqhnn9gy')}`;
+  const r = await runCli(['validate', '--json', '-f', writeTemp(uncommented)]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(
+    JSON.parse(r.stdout).friends.map((f: { name: string }) => f.name),
+    ['carol'],
+  );
 });
 
 test('validate, offline, reports every missing secret, tool and credential at once (the file is still valid: exit 0)', async () => {
