@@ -289,9 +289,30 @@ export const documents = {
           ['pair', 'state', 'sides', 'tokensAgree', 'problems'],
         ),
       },
+      friends: {
+        type: 'array',
+        description: "each friend's machine with each of your machines in its `with`: only your side is read",
+        items: closed(
+          {
+            friend: string,
+            hostname: string,
+            machine: string,
+            state: {
+              enum: ['peered', 'waiting', 'incomplete', 'unknown'],
+              description: "peered: your machine sees the friend's node and its A2A entry for it has both tokens and its current url; waiting: not joined yet",
+            },
+            joined: nullable('boolean'),
+            tailnetIp: nullable('string'),
+            entry: nullable('boolean'),
+            urlCurrent: nullable('boolean'),
+            problems: strings,
+          },
+          ['friend', 'hostname', 'machine', 'state', 'joined', 'tailnetIp', 'entry', 'urlCurrent', 'problems'],
+        ),
+      },
       lastVerify: { type: 'null', description: 'peer-provision records no verify result anywhere: always null (run verify)' },
     },
-    ['format', 'stack', 'pairs', 'lastVerify'],
+    ['format', 'stack', 'pairs', 'friends', 'lastVerify'],
   ),
   send: closed(
     {

@@ -2,11 +2,11 @@
 // pair's state from what the machines hold (joined, A2A entries both ways, tokens agreeing: compared, never shown),
 // an unreachable machine named, and no verify result invented.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fakeA2aToken, fakeSshMachines } from '../fake-ssh.js';
-import { explain, runCli } from '../helpers.js';
+import { explain, jsonLines, runCli } from '../helpers.js';
 
 test('peers: every pair peered; --json is the peers document; only observe.sh is sent; no token printed', async () => {
   const m = fakeSshMachines(['alpha', 'beta', 'gamma'], { joined: true, a2a: true });
@@ -56,4 +56,30 @@ test('peers: a missing entry, disagreeing tokens, a machine not joined and one u
   assert.equal(u.code, 1, explain(u));
   assert.match(u.stdout, /alpha <-> beta +unknown +yes\/\? +yes\/\? +\?/);
   assert.match(u.stdout, /alpha <-> beta: beta is unreachable: /);
+});
+
+test("peers: each friend's machine with each of yours it peers with, your side only: waiting before it joins, the entry said", async () => {
+  const m = fakeSshMachines(['alpha', 'beta'], { joined: true, a2a: { alpha: ['beta', 'bob-laptop'], beta: ['alpha'] } });
+  appendFileSync(
+    m.file,
+    'friends:\n  bob: {publicKey: age1zhfnnu29cm2ne83a9nqse7vc367sy9tn7vfxhakw99ve3zsj6qfqhnn9gy, hostname: bob-laptop, with: [alpha, beta]}\n',
+  );
+  const r = await runCli(['peers', '-f', m.file], { env: m.env });
+  assert.equal(r.code, 0, explain(r));
+  assert.match(r.stdout, /FRIEND +WITH +STATE +JOINED +A2A ENTRY\nbob \(bob-laptop\) +alpha +waiting +no +yes\nbob \(bob-laptop\) +beta +incomplete +no +no\n/);
+  assert.match(r.stdout, /bob <-> beta: beta's OpenClaw config has no A2A entry for bob-laptop \(channels\.a2a\.peers\.bob-laptop\): run up/);
+  assert.match(r.stdout, /A friend's own side is on their machine and is not read here/);
+  const [doc] = (await jsonLines((await runCli(['peers', '-f', m.file, '--json'], { env: m.env })).stdout)) as { friends: unknown[] }[]; // the schema holds it
+  assert.deepEqual(doc!.friends[0], {
+    friend: 'bob',
+    hostname: 'bob-laptop',
+    machine: 'alpha',
+    state: 'waiting',
+    joined: false,
+    tailnetIp: null,
+    entry: true,
+    urlCurrent: null, // a url, but his address is not known
+    problems: ["bob's machine is not on the tailnet as alpha sees it: not invited, not accepted yet, or left (`peer-provision invite bob`)"],
+  });
+  for (const out of [r.stdout, JSON.stringify(doc)]) assert.ok(!out.includes(fakeA2aToken('bob-laptop', 'alpha')));
 });

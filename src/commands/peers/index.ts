@@ -9,7 +9,7 @@ import { loadSpec } from '../../peer-yaml/load.js';
 import type { CommonOptions } from '../../program.js';
 import { Transport } from '../../transport/remote.js';
 import { type CheckResult, observedEndpoints, verify } from '../../verify/index.js';
-import { type PairRow, pairRows } from './pairs.js';
+import { type FriendRow, friendRows, type PairRow, pairRows } from './pairs.js';
 
 interface PeersOptions extends CommonOptions {
   acceptNewHostKeys?: boolean;
@@ -28,8 +28,9 @@ export async function run(options: PeersOptions, view: View): Promise<number> {
       ...row,
       ...(checks ? { checks: checks.filter((c) => row.pair.includes(c.from) && row.pair.includes(c.to) && c.from !== c.to) } : {}),
     }));
-    view.document({ format: 'peer-provision/peers@1', stack: spec.name, pairs, lastVerify: null }, () => render(pairs));
-    const failed = pairs.some((p) => p.state === 'unknown' || p.checks?.some((c) => !c.ok));
+    const friends = friendRows(spec, observed);
+    view.document({ format: 'peer-provision/peers@1', stack: spec.name, pairs, friends, lastVerify: null }, () => render(pairs) + renderFriends(friends));
+    const failed = pairs.some((p) => p.state === 'unknown' || p.checks?.some((c) => !c.ok)) || friends.some((f) => f.state === 'unknown');
     return failed ? EXIT.failure : EXIT.ok;
   } finally {
     await transport.close();
@@ -58,4 +59,12 @@ function render(pairs: (PairRow & { checks?: CheckResult[] })[]): string {
     ...(p.checks ?? []).filter((c) => !c.ok).map((c) => `  ${c.from} -> ${c.to} ${c.check}: ${c.detail}`),
   ]);
   return `${renderTable(table)}${details.length ? `\n${details.join('\n')}\n` : ''}\n(JOINED and A2A ENTRIES: first machine/second machine.) ${NO_RECORD}\n`;
+}
+
+function renderFriends(friends: FriendRow[]): string {
+  if (friends.length === 0) return '';
+  const table = [['FRIEND', 'WITH', 'STATE', 'JOINED', 'A2A ENTRY']];
+  for (const f of friends) table.push([`${f.friend} (${f.hostname})`, f.machine, f.state, yesNo(f.joined), yesNo(f.entry)]);
+  const details = friends.flatMap((f) => f.problems.map((problem) => `  ${f.friend} <-> ${f.machine}: ${problem}`));
+  return `\n${renderTable(table)}${details.length ? `\n${details.join('\n')}\n` : ''}\n(A friend's own side is on their machine and is not read here: \`peer-provision verify\` checks it from yours.)\n`;
 }

@@ -5,6 +5,7 @@
 // shown). Whether a message gets through is verify's (peers --check probes the tokens; no verify result is kept).
 import { a2aSecrets, a2aUrl } from '../../model/gateway-settings.js';
 import type { Observed } from '../../observe/index.js';
+import { nodeWithTags } from '../../observe/tailscale-status.js';
 import type { Spec } from '../../peer-yaml/types.js';
 import { isJoined } from '../../plan/node.js';
 
@@ -96,4 +97,53 @@ export function pairRows(spec: Spec, observed: Map<string, Observed>): PairRow[]
           : 'incomplete';
     return { pair: [a, b], state, sides, tokensAgree: agree, problems };
   });
+}
+
+/** A friend's machine and one of yours in its `with`: only your side can be read (the friend's machine is theirs). */
+export interface FriendRow {
+  friend: string;
+  hostname: string;
+  machine: string;
+  /** peered: joined, and your machine's entry for it has both tokens and its current url; waiting: not joined yet. */
+  state: 'peered' | 'waiting' | 'incomplete' | 'unknown';
+  /** Your machine sees the friend's node on the tailnet with the friend's tags (null: your machine was not reached). */
+  joined: boolean | null;
+  tailnetIp: string | null;
+  /** channels.a2a.peers.<hostname> is in your machine's config, with both tokens set. */
+  entry: boolean | null;
+  urlCurrent: boolean | null;
+  problems: string[];
+}
+
+export function friendRows(spec: Spec, observed: Map<string, Observed>): FriendRow[] {
+  return spec.friends.flatMap((f) =>
+    f.with.map((machine): FriendRow => {
+      const base = { friend: f.name, hostname: f.hostname, machine };
+      const o = observed.get(machine)?.observation;
+      if (o?.status !== 'observed') {
+        const reason = o?.status === 'unreachable' ? o.reason : 'not observed';
+        return { ...base, state: 'unknown', joined: null, tailnetIp: null, entry: null, urlCurrent: null, problems: [`${machine} is unreachable: ${reason}`] };
+      }
+      const node = nodeWithTags(o.state.tailscale, f.tags);
+      const entry = o.state.gateway.a2a.peers[f.hostname];
+      const hasEntry = Boolean(entry?.token && entry.outboundToken);
+      const urlCurrent = !entry?.url ? false : node?.ip ? entry.url === a2aUrl(node.ip, f.port) : null;
+      const problems = [
+        ...(node
+          ? []
+          : [`${f.name}'s machine is not on the tailnet as ${machine} sees it: not invited, not accepted yet, or left (\`peer-provision invite ${f.name}\`)`]),
+        ...(hasEntry ? [] : [`${machine}'s OpenClaw config has no A2A entry for ${f.hostname} (channels.a2a.peers.${f.hostname}): run up`]),
+        ...(node && hasEntry && urlCurrent === false ? [`${machine}'s A2A entry for ${f.hostname} does not point at its current tailnet address: run up`] : []),
+      ];
+      return {
+        ...base,
+        state: problems.length === 0 ? 'peered' : !node && hasEntry ? 'waiting' : 'incomplete',
+        joined: Boolean(node),
+        tailnetIp: node?.ip ?? null,
+        entry: hasEntry,
+        urlCurrent,
+        problems,
+      };
+    }),
+  );
 }
