@@ -39,6 +39,7 @@ export function localSpec(record: AcceptedInvite, options: { authKey?: string; t
           ...(options.authKey ? { authKey: { kind: 'given' as const, value: options.authKey, from: "the invite's auth key" } } : {}),
           installUrl: options.installUrl ?? DEFAULT_INSTALL_URL,
           takeOver: options.takeOver ?? false,
+          takeOverOptIn: 'run accept again with --take-over',
           ...(options.guard ? { guard: true } : {}),
         },
         gateway: { port: record.port, token: { kind: 'generate' }, a2a: { rateLimitPerMinute: DEFAULT_A2A_RATE_LIMIT } },

@@ -36,6 +36,8 @@ export interface MachineSpec {
      * (either could lock the operator out): off unless the user says so for this machine.
      */
     takeOver: boolean;
+    /** How a person opts in to takeOver, as a refusal says it (accept: its --take-over); default: the peer.yaml field. */
+    takeOverOptIn?: string;
     /**
      * The inbound guard (accept --guard): on the tailnet interface, only the gateway's port is let in (nftables), whatever
      * the tailnet's policy allows. For a friend's machine in someone else's tailnet; peer.yaml has no field for it.

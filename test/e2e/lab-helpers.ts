@@ -1,4 +1,5 @@
 // What the end-to-end tests share: a lab for the file, the real CLI against it, and the secret checks.
+import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import JSON5 from 'json5';
@@ -107,4 +108,15 @@ export async function sendAndShow(lab: Lab, sender: string, receiver: string): P
     if (last.includes(text)) return;
   }
   throw new Error(`${receiver} does not show "${text}" from ${sender}: ${last.slice(0, 1500)}`);
+}
+
+/** A node this stack never joined: logged in with a key of the lab's tailnet, as someone's "laptop". */
+export async function joinAsSomeoneElse(lab: Lab, machine: string, hostname: string): Promise<void> {
+  const install = await lab.run(machine, `command -v tailscale >/dev/null || curl -fsSL ${lab.installUrl} | sh`);
+  assert.equal(install.code, 0, install.stderr);
+  const key = lab.mintKey({ label: `${machine}-other` });
+  const r = await lab.run(machine, `k=$(mktemp); cat > "$k"; tailscale up --reset --auth-key=file:"$k" --hostname=${hostname} --timeout=30s; rm -f "$k"`, {
+    input: readFileSync(key.file, 'utf8'),
+  });
+  assert.equal(r.code, 0, r.stderr);
 }

@@ -22,7 +22,7 @@ import { type PulumiHome, preparePulumiHome, pulumiBinary } from '../lab/pulumi-
 import { filesOf, labForFile } from '../lab/shared.js';
 import { type ApiDouble, startApiDouble } from '../tailnet/api-double.js';
 import { record } from '../timing/record.js';
-import { assertNoLeak, CONFIG, config, secretsOf, tailnetIp } from './lab-helpers.js';
+import { assertNoLeak, CONFIG, config, joinAsSomeoneElse, secretsOf, tailnetIp } from './lab-helpers.js';
 
 // (on a new machine the Pulumi CLI may still be building in the background while the files before this one ran)
 await goBuilt([pulumiBinary(CACHE_DIR)]);
@@ -329,8 +329,28 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     assert.equal(tampered.code, 2, tampered.stdout + tampered.stderr);
     assert.match(tampered.stderr, /changed after it was sealed|not an invite file/);
 
-    const r = await onBob(`accept --yes --install-url ${lab.installUrl} /root/bob.invite`);
+    // Bob's machine is already on another tailnet (his own): refused, nothing touched, and told how to opt in
+    await joinAsSomeoneElse(lab, 'm3', 'bobs-own');
+    const elsewhere = await onBob(`accept --yes --install-url ${lab.installUrl} /root/bob.invite`);
+    assert.equal(elsewhere.code, 1, elsewhere.stdout + elsewhere.stderr);
+    assert.match(elsewhere.stdout, /! blocked: the node is already logged in elsewhere \(.*bobs-own/);
+    assert.match(elsewhere.stdout, /fix: .*run accept again with --take-over to log it out of that tailnet/);
+    assert.equal(lab.readFile('m3', CONFIG), before, 'nothing touched');
+    assert.notEqual((await lab.run('m3', 'test -e /root/.config/peer-provision/accepted.json')).code, 0, 'not recorded as accepted');
+
+    // Ctrl-C part-way through (SIGINT, as a terminal sends it): it stops after the running steps, exit 130; the next accept resumes
+    const stopped = await lab.run(
+      'm3',
+      `cd ${MACHINE_REPO} && timeout --preserve-status -s INT 15 node bin/peer-provision.js accept --yes --take-over --install-url ${lab.installUrl} /root/bob.invite`,
+      { timeoutMs: 300_000 },
+    );
+    assert.equal(stopped.code, 130, stopped.stdout + stopped.stderr);
+    assert.doesNotMatch(stopped.stdout + stopped.stderr, /unexpected error|\n\s+at /);
+    assert.doesNotThrow(() => config(lab, 'm3'), 'the config is whole: the original or fully patched');
+
+    const r = await onBob(`accept --yes --take-over --install-url ${lab.installUrl} /root/bob.invite`);
     assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /~ tailnet-node +log out of .*, then join the tailnet as bob-laptop/);
     assert.match(r.stdout, new RegExp(`Fingerprint: ${inviteFingerprint}`));
     assert.match(r.stdout, /ok +bob-laptop -> m1 +message/);
     assert.match(r.stdout, /accept complete/);

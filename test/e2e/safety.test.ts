@@ -14,7 +14,7 @@ import { describe, test } from 'node:test';
 import { CLI, type CliResult, explain, runCli } from '../helpers.js';
 import { type Lab, labStatus } from '../lab/lab.js';
 import { labForFile } from '../lab/shared.js';
-import { CONFIG, down, tailnetIp, up } from './lab-helpers.js';
+import { CONFIG, down, joinAsSomeoneElse, tailnetIp, up } from './lab-helpers.js';
 
 const status = labStatus();
 const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
@@ -27,17 +27,6 @@ async function snapshot(lab: Lab, machine: string): Promise<string> {
     `cat ${CONFIG} | sha256sum; ls -A /root/.openclaw | grep -E 'peer-provision|peer-agent'; ls -A /root/.peer-provision 2>&1; command -v tailscale; tailscale status --json 2>&1 | grep -E '"(BackendState|HostName)"' | head -n 2`,
   );
   return r.stdout;
-}
-
-/** A node this stack never joined: logged in with a key of the lab's tailnet, as someone's "laptop". */
-async function joinAsSomeoneElse(lab: Lab, machine: string, hostname: string): Promise<void> {
-  const install = await lab.run(machine, `command -v tailscale >/dev/null || curl -fsSL ${lab.installUrl} | sh`);
-  assert.equal(install.code, 0, install.stderr);
-  const key = lab.mintKey({ label: `${machine}-other` });
-  const r = await lab.run(machine, `k=$(mktemp); cat > "$k"; tailscale up --reset --auth-key=file:"$k" --hostname=${hostname} --timeout=30s; rm -f "$k"`, {
-    input: readFileSync(key.file, 'utf8'),
-  });
-  assert.equal(r.code, 0, r.stderr);
 }
 
 describe('safety: configs, machines and nodes peer-provision must not harm', () => {

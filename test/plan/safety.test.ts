@@ -74,6 +74,12 @@ test('a node logged in to another tailnet is refused unless takeOver, and plan s
   const refused = planUp({ m1: elsewhere(), m2: fresh({ machineId: 'id-2' }) });
   assert.match(blockers(refused)[0].reason, /logged in elsewhere \(Tailscale: logged in to tailnet corp\.example as laptop \(user alice@example\.com\)/);
   assert.match(refused.machines[0].notes?.[0] ?? '', /tailnet corp\.example/);
+  assert.match(blockers(refused)[0].fix, /set machines\.m1\.tailscale\.takeOver: true to log it out/);
+  // accept's spec: its own way to opt in is what the refusal says
+  const viaAccept = spec();
+  viaAccept.machines[0]!.tailscale.takeOverOptIn = 'run accept again with --take-over';
+  const acceptRefused = planUp({ m1: elsewhere(), m2: fresh({ machineId: 'id-2' }) }, viaAccept);
+  assert.match(blockers(acceptRefused)[0].fix, /or run accept again with --take-over to log it out of that tailnet/);
   const allowed = planUp({ m1: elsewhere(), m2: fresh({ machineId: 'id-2' }) }, spec(true));
   assert.equal(blockers(allowed).length, 0);
   const join = allowed.machines[0].actions.find((a) => a.kind === 'join');

@@ -48,7 +48,7 @@ export function upBlockers(machine: MachineSpec, state: MachineState): Blocker[]
     return blockers;
   }
   if (isJoined(machine, state) || machine.tailscale.takeOver) return blockers;
-  const optIn = `set machines.${machine.name}.tailscale.takeOver: true to log it out of that tailnet and join this stack's`;
+  const optIn = `${machine.tailscale.takeOverOptIn ?? `set machines.${machine.name}.tailscale.takeOver: true`} to log it out of that tailnet and join this stack's`;
   if (state.tailscale.loggedIn && !hasStackTags(machine, state)) {
     blockers.push({
       reason: `the node is already logged in elsewhere (${describeNode(state)}); joining would log it out of that tailnet and cut every connection that runs over it`,
