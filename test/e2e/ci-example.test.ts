@@ -14,7 +14,7 @@ import { CLI, type CliResult, explain, jsonDocument, jsonEvents, ROOT, runCli, t
 import { type Lab, labStatus } from '../lab/lab.js';
 import { labForFile } from '../lab/shared.js';
 import { record } from '../timing/record.js';
-import { assertNoLeak, CONFIG, config, secretsOf, tailnetIp } from './lab-helpers.js';
+import { a2aAnswer, assertNoLeak, CONFIG, config, secretsOf, tailnetIp } from './lab-helpers.js';
 
 const status = labStatus();
 const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
@@ -149,14 +149,7 @@ describe('examples/ci/peer-provision-ci.sh against the lab', () => {
     assert.deepEqual({ m1: lab.gatewayPid('m1'), m2: lab.gatewayPid('m2') }, pids, 'no gateway restarted');
     // from m2 over the tailnet, the token on curl's stdin as a header line: m1 refuses the old token and takes the new one
     const ip = await tailnetIp(lab, 'm1');
-    const call = async (t: string) =>
-      (
-        await lab.run(
-          'm2',
-          `printf 'Authorization: Bearer %s\\n' "$(cat)" | curl -s -o /dev/null -w '%{http_code}' -H @- -X POST -H 'Content-Type: application/json' --data '{"jsonrpc":"2.0","id":"1","method":"GetTask","params":{"id":"x"}}' http://${ip}:18789/a2a/v1`,
-          { input: t },
-        )
-      ).stdout;
+    const call = (t: string) => a2aAnswer(lab, 'm2', ip!, t);
     assert.equal(await call(old.m2m1), '401');
     assert.equal(await call(now.m2m1), '200');
     assertNoLeak(lab, [old.m1m2, old.m2m1, now.m1m2, now.m2m1], r);

@@ -120,3 +120,17 @@ export async function joinAsSomeoneElse(lab: Lab, machine: string, hostname: str
   });
   assert.equal(r.code, 0, r.stderr);
 }
+
+/**
+ * The HTTP code the A2A endpoint at ip:18789 answers, from machine `from`, to a GetTask with this token (handed to
+ * curl on stdin as a header line: never in an argv).
+ */
+export async function a2aAnswer(lab: Lab, from: string, ip: string, token: string): Promise<string> {
+  const body = '{"jsonrpc":"2.0","id":"1","method":"GetTask","params":{"id":"x"}}';
+  const r = await lab.run(
+    from,
+    `printf 'Authorization: Bearer %s\\n' "$(cat)" | curl -s -o /dev/null -w '%{http_code}' -H @- -X POST -H 'Content-Type: application/json' --data '${body}' http://${ip}:18789/a2a/v1`,
+    { input: token },
+  );
+  return r.stdout;
+}

@@ -22,7 +22,7 @@ import { type PulumiHome, preparePulumiHome, pulumiBinary } from '../lab/pulumi-
 import { filesOf, labForFile } from '../lab/shared.js';
 import { type ApiDouble, startApiDouble } from '../tailnet/api-double.js';
 import { record } from '../timing/record.js';
-import { assertNoLeak, CONFIG, config, joinAsSomeoneElse, secretsOf, tailnetIp } from './lab-helpers.js';
+import { a2aAnswer, assertNoLeak, CONFIG, config, joinAsSomeoneElse, secretsOf, tailnetIp } from './lab-helpers.js';
 
 // (on a new machine the Pulumi CLI may still be building in the background while the files before this one ran)
 await goBuilt([pulumiBinary(CACHE_DIR)]);
@@ -402,14 +402,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     const m1ip = await tailnetIp(lab, 'm1');
     const bobToken = config(lab, 'm1').channels.a2a.peers['bob-laptop'].token as string; // what Bob's gateway presents to m1
     // from m1 itself, as Bob's gateway would call it (its tailnet address): the code the A2A channel answers
-    const call = async (token: string) =>
-      (
-        await lab.run(
-          'm1',
-          `printf 'Authorization: Bearer %s\n' "$(cat)" | curl -s -o /dev/null -w '%{http_code}' -H @- -X POST -H 'Content-Type: application/json' --data '{"jsonrpc":"2.0","id":"1","method":"GetTask","params":{"id":"x"}}' http://${m1ip}:18789/a2a/v1`,
-          { input: token },
-        )
-      ).stdout;
+    const call = (token: string) => a2aAnswer(lab, 'm1', m1ip!, token);
     assert.notEqual(await call(bobToken), '401', "before: m1 takes Bob's token");
     const r = await cli(['unfriend', 'bob', '--yes', '-f', file], env);
     assert.equal(r.code, 0, `${explain(r)}`);
