@@ -13,9 +13,11 @@ export const hasStackTags = (machine: MachineSpec, state: MachineState) => carri
 
 /**
  * This stack's node as peer-provision 0.1 joined it, with the machine tag that could equal another stack's tags:
- * down leaves it, up asks for down first (no tag of the old scheme is ever written again).
+ * down leaves it, up asks for down first (no tag of the old scheme is ever written again). A machine with no 0.1 tags
+ * (accept's: it never had a 0.1 past) has no such node: every node carries none of no tags.
  */
-export const isLegacyNode = (machine: MachineSpec, state: MachineState) => !hasStackTags(machine, state) && carries(state, machine.legacyTags);
+export const isLegacyNode = (machine: MachineSpec, state: MachineState) =>
+  machine.legacyTags.length > 0 && !hasStackTags(machine, state) && carries(state, machine.legacyTags);
 
 /** The tags that make the node this stack's (the current ones, or 0.1's), or undefined: another's, or none. */
 export function stackNodeTags(machine: MachineSpec, state: MachineState): string[] | undefined {

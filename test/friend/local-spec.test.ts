@@ -6,6 +6,10 @@ import { acceptedFrom } from '../../src/friend/accepted.js';
 import type { Invite } from '../../src/friend/invite.js';
 import { fixedPeers, localSpec } from '../../src/friend/local-spec.js';
 import { resolveSecret } from '../../src/peer-yaml/secrets.js';
+import { upBlockers } from '../../src/plan/blockers/safety.js';
+import { planMachineDown } from '../../src/plan/machine-down.js';
+import { isLegacyNode, stackNodeTags } from '../../src/plan/node.js';
+import { machineState } from '../fixtures/machine-state.js';
 
 const T = (c: string) => c.repeat(43);
 const invite: Invite = {
@@ -39,4 +43,18 @@ test("the friend's machine as a Spec: local, the invite's tags and key, the gate
     () => acceptedFrom({ ...invite, peers: [{ ...invite.peers[0]!, url: 'http://100.64.0.2:18789/a2a/v1' }] }, new Date()),
     /not its tailnet address/,
   );
+});
+
+test("the friend's node already on a tailnet of his own, untagged: not this stack's (neither joined nor 0.1's), so accept refuses it and leave never logs it out", () => {
+  const spec = localSpec(acceptedFrom(invite, new Date('2026-12-05T12:00:00Z')), { authKey: invite.tailnet.authKey });
+  const [m] = spec.machines;
+  const own = machineState({
+    tailscale: { installed: true, loggedIn: true, backendState: 'Running', tailnet: 'bob.example', hostname: 'bobs-own', tags: [], ip: '100.64.9.9' },
+  });
+  assert.equal(isLegacyNode(m!, own), false, 'a machine with no 0.1 tags has no 0.1 node');
+  assert.equal(stackNodeTags(m!, own), undefined);
+  const blockers = upBlockers(m!, own);
+  assert.match(blockers[0]?.reason ?? '', /already logged in elsewhere/);
+  assert.match(blockers[0]?.fix ?? '', /run accept again with --take-over/);
+  assert.ok(!planMachineDown(m!, { status: 'observed', state: own }).some((s) => s.kind === 'leave'), 'leave leaves his own node alone');
 });
