@@ -52,6 +52,7 @@ const isRecordedInvite = (x: unknown): x is RecordedInvite => {
     typeof i?.id === 'string' &&
     /^[0-9a-f]{32}$/.test(i.id) &&
     typeof i.friend === 'string' &&
+    /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(i.friend) && // a friend's name as peer.yaml takes it: it names a tag and a device
     typeof i.created === 'string' &&
     typeof i.expires === 'string' &&
     Number.isInteger(i.expirySeconds) &&

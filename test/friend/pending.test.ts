@@ -43,6 +43,9 @@ test('invites: written 0600 in a 0700 folder, read back; pending only while not 
   assert.deepEqual(readInvites(spec), [carol]);
   forgetInvites(spec);
   assert.deepEqual(readInvites(spec), [], 'down forgets them all');
+  const forged = { ...carol, friend: 'bob\nremoved device everything' };
+  writeFileSync(join(dir, 'invites.json'), JSON.stringify({ invites: [forged] }));
+  assert.throws(() => readInvites(spec), /is not a list of invites this version reads/, 'a name that is no friend name is refused, never shown');
   writeFileSync(join(dir, 'invites.json'), '{"invites": [{"friend": "bob"}]}');
   assert.throws(
     () => readInvites(spec),
