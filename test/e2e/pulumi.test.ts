@@ -345,12 +345,12 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
       { timeoutMs: 300_000 },
     );
     assert.equal(stopped.code, 130, stopped.stdout + stopped.stderr);
+    assert.match(stopped.stdout, /~ tailnet-node +log out of .*, then join the tailnet as bob-laptop/);
     assert.doesNotMatch(stopped.stdout + stopped.stderr, /unexpected error|\n\s+at /);
     assert.doesNotThrow(() => config(lab, 'm3'), 'the config is whole: the original or fully patched');
 
     const r = await onBob(`accept --yes --take-over --install-url ${lab.installUrl} /root/bob.invite`);
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /~ tailnet-node +log out of .*, then join the tailnet as bob-laptop/);
+    assert.equal(r.code, 0, r.stdout + r.stderr); // (what is left of the plan depends on where the Ctrl-C landed)
     assert.match(r.stdout, new RegExp(`Fingerprint: ${inviteFingerprint}`));
     assert.match(r.stdout, /ok +bob-laptop -> m1 +message/);
     assert.match(r.stdout, /accept complete/);
