@@ -315,7 +315,7 @@ describe('provider: pulumi against the lab and the Tailscale API double', () => 
     assert.ok(kept && !kept.revoked, 'the pending invite keeps its key');
   });
 
-  test("accept on the friend's own machine (no peer.yaml, no ssh): joined with the invite's key, his gateway peered with m1; Alice's next up completes her side; messages both ways; leave puts his config back byte for byte; the invite is spent", {
+  test("accept on the friend's own machine (no peer.yaml, no ssh): refused on another tailnet, stopped by Ctrl-C, then --take-over joins with the invite's key and peers his gateway with m1; Alice's next up completes her side; messages both ways; his opt-in guard drops all but the gateway port", {
     skip,
     timeout: 900_000,
   }, async () => {
