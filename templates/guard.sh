@@ -8,7 +8,7 @@
 # Result: changed when the table was written or removed.
 set -eu
 state_dir="$HOME/.peer-provision/${TABLE#peer-provision-}"
-nft_bin=$(command -v nft 2>/dev/null || { [ -x /usr/sbin/nft ] && echo /usr/sbin/nft; } || true)
+nft_bin=$(nft_path)
 if [ "$ACTION" = remove ]; then
   if [ -n "$nft_bin" ] && as_root "$nft_bin" list table inet "$TABLE" >/dev/null 2>&1 </dev/null; then
     out=$(as_root "$nft_bin" delete table inet "$TABLE" 2>&1 </dev/null) || fail "nft delete table inet $TABLE: $out"

@@ -194,3 +194,6 @@ json_escape() {
 
 # b64 < FILE: the bytes as one line of base64 (GNU base64 wraps at 76 columns, macOS's does not).
 b64() { base64 | tr -d '\n'; }
+
+# nft_path: where nft is (root's PATH has /usr/sbin; a user's ssh session may not); empty when not installed.
+nft_path() { command -v nft 2>/dev/null || { [ -x /usr/sbin/nft ] && echo /usr/sbin/nft; } || true; }

@@ -160,7 +160,7 @@ fi
 # The inbound guard (guard.sh): whether nft is here, and the port its table lets in; looked at only when it is wanted
 # or was set up (root is needed to list a table: no sudo on other machines).
 if [ "${GUARD:-0}" = 1 ] || [ -f "$state_dir/guard" ]; then
-  nft_bin=$(command -v nft 2>/dev/null || { [ -x /usr/sbin/nft ] && echo /usr/sbin/nft; } || true)
+  nft_bin=$(nft_path)
   val nft "${nft_bin:+1}"
   val guard_table "peer-provision-$STACK"
   if [ -n "$nft_bin" ] && table=$(as_root "$nft_bin" list table inet "peer-provision-$STACK" 2>/dev/null </dev/null); then

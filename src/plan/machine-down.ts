@@ -48,8 +48,7 @@ export function planMachineDown(machine: MachineSpec, observation: MachineObserv
   }
   if (state.peerFilesHash) steps.push(makeStep('remove-peer-files', name, { op: 'destroy', summary: 'remove peer files', input: {} }));
   if (state.guard?.port !== undefined) {
-    const { table } = state.guard;
-    steps.push(makeStep('unguard', name, { op: 'destroy', summary: `remove the inbound guard (nftables table inet ${table})`, input: { table } }));
+    steps.push(unguardStep(name, state.guard.table));
   }
   const tags = stackNodeTags(machine, state);
   if (state.tailscale.loggedIn && tags) {
@@ -66,6 +65,10 @@ export function planMachineDown(machine: MachineSpec, observation: MachineObserv
   }
   return chain(steps);
 }
+
+/** The inbound guard's table removed (down; up when the guard is no longer wanted). */
+export const unguardStep = (machine: string, table: string): Step =>
+  makeStep('unguard', machine, { op: 'destroy', summary: `remove the inbound guard (nftables table inet ${table})`, input: { table } });
 
 /** Byte for byte only when nobody but peer-provision changed the config; otherwise only its own keys go. */
 export function restoreMode(r: NonNullable<MachineState['recorded']>[number]): RestoreDecision['mode'] {

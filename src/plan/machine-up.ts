@@ -4,6 +4,7 @@ import { loopbackOrigins } from '../model/gateway-settings.js';
 import type { MachineObservation, MachineState } from '../observe/types.js';
 import type { MachineSpec } from '../peer-yaml/types.js';
 import { type Desired, droppedPeers, gatewayChanges, legacyToolsAllow, needsRestart, originsToSet, RESTART_FIELDS } from './gateway.js';
+import { unguardStep } from './machine-down.js';
 import { hasStackTags, isJoined } from './node.js';
 import { type NodeKeys, nodeKeyPlan } from './node-keys.js';
 import { chain, makeStep, unknownStep } from './step.js';
@@ -141,7 +142,7 @@ function guardSteps(machine: MachineSpec, state: MachineState): Step[] {
     ];
   }
   if (!machine.tailscale.guard && now !== undefined) {
-    return [makeStep('unguard', machine.name, { op: 'destroy', summary: `remove the inbound guard (nftables table inet ${table})`, input: { table } })];
+    return [unguardStep(machine.name, table)];
   }
   return [];
 }
