@@ -1,8 +1,9 @@
 /**
  * `npm test`'s runner: every test file, one at a time, with node's test runner and its spec reporter.
  *  - The unit tests first, while this process builds the lab they do not need; then the lab files, which share that
- *    lab (test/lab/shared.ts resets it between files) in an order that changes the lab's shape once: the supervisor
- *    files, then the lab's own tests (they end with its teardown), then the systemd machines.
+ *    lab (test/lab/shared.ts resets it between files) in an order that changes the lab's shape twice: the 2-machine
+ *    supervisor files, then the lab's own tests (they end with its teardown), then e2e/pulumi's three machines, then
+ *    the systemd machines.
  *  - At the end a table of where the time went, per file and per lab test: minutes, lab bring-ups and resets, gateway
  *    starts, CLI runs (also written to test-timings.md), and one closing line "tests: N passed, N failed, N skipped".
  * Arguments: test files to run instead of all (paths under dist/test, as `node --test` takes them).
@@ -24,8 +25,10 @@ import type { Recorded } from './timing/record.js';
 const DIST = join(ROOT, 'dist/test');
 /**
  * The files that need the lab (or, tailnet/pulumi-process, only the lab's Pulumi CLI), in the order they run; any
- * other *.test.js is a unit test. On a new machine the Pulumi CLI may still be building when the lab files start
- * (`prepare.sh --go-in-background`): the files that need it come late, and wait for it.
+ * other *.test.js is a unit test. On a new machine the Pulumi CLI is still building when the lab files start
+ * (`prepare.sh --go-in-background`; it compiles after tailscale and headscale): the two files that need it come
+ * last but one (about 40 minutes of lab files later), and wait for it if they must. e2e/pulumi's lab has three
+ * machines, so it follows the files the run's 2-machine lab serves (the lab's own tests end with its teardown).
  */
 const LAB_ORDER = [
   'e2e/up-down',
@@ -34,11 +37,11 @@ const LAB_ORDER = [
   'e2e/safety',
   'e2e/hostile',
   'e2e/ci-example',
-  'tailnet/pulumi-process',
-  'e2e/pulumi',
   'e2e/faults',
   'bench/bench',
   'lab/lab',
+  'tailnet/pulumi-process',
+  'e2e/pulumi',
   'e2e/systemd',
 ].map((f) => join(DIST, `${f}.test.js`));
 /** In LAB_ORDER for its place only: it needs the lab's Pulumi CLI, not its machines (run alone, it builds no lab). */

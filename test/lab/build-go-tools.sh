@@ -17,7 +17,7 @@ export GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build"
 command -v go >/dev/null 2>&1 || PATH="/usr/local/go/bin:$PATH"
 command -v go >/dev/null 2>&1 || { echo "build-go-tools.sh: Go is needed (https://go.dev/dl)" >&2; exit 1; }
 
-FIRST_TIME="(the first time: the three side by side take about 18 minutes on 2 cores)"
+FIRST_TIME="(the first time only: minutes, bound by the CPU; cached after)"
 
 # built <dir>: the binaries there are complete (the stamp is written last)
 built() { [ -f "$1/.built" ]; }
@@ -56,29 +56,53 @@ build_headscale() {
   touch "$out/.built"
 }
 
-build_pulumi() {
-  local out="$CACHE/bin/pulumi-$PULUMI_VERSION"
-  built "$out" && return 0
+pulumi_out="$CACHE/bin/pulumi-$PULUMI_VERSION"
+pulumi_src="$CACHE/go/src/pulumi-$PULUMI_VERSION"
+# The Pulumi CLI in two parts: its sources (the wrapper module, `go mod tidy`: mostly the network) and the compile.
+fetch_pulumi() {
+  built "$pulumi_out" && return 0
   echo "build-go-tools.sh: the Pulumi CLI $PULUMI_VERSION $FIRST_TIME"
   # pulumi's own go.mod replaces atotto/clipboard; a wrapper module must say so too
-  wrapper "$CACHE/go/src/pulumi-$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3 "v$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
+  wrapper "$pulumi_src" github.com/pulumi/pulumi/pkg/v3 "v$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
     github.com/atotto/clipboard=github.com/tgummerer/clipboard@v0.0.0-20241001131231-d02d263e614e
-  go build -tags osusergo,grpcnotrace -o "$out/pulumi" \
+}
+compile_pulumi() {
+  built "$pulumi_out" && return 0
+  cd "$pulumi_src"
+  go build -tags osusergo,grpcnotrace -o "$pulumi_out/pulumi" \
     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
-  touch "$out/.built"
+  touch "$pulumi_out/.built"
 }
 
-# The builds run side by side: each spends much of its time on things other than the compiler (fetching modules,
-# `go mod tidy`, the single-threaded link), which the others fill. Each logs to its own file; a failure shows its tail.
+# job TOOL COMMAND...: in the background, logging to the tool's own file; its last line says it is ready.
+pids=() names=()
+job() {
+  local tool="$1"; shift
+  ( started=$(date +%s); "$@"; echo "build-go-tools.sh: $tool ready ($(( $(date +%s) - started )) s)" ) \
+    > "$CACHE/go/build-$tool.log" 2>&1 &
+  pids+=("$!") names+=("$tool")
+}
+# after PID...: waits until those processes are gone (siblings: not this shell's to `wait` for)
+after() { local p; for p in "$@"; do while kill -0 "$p" 2>/dev/null; do sleep 2; done; done; }
+pulumi_after() { fetch_pulumi; after "$@"; compile_pulumi; }
+
 mkdir -p "$CACHE/go"
 # who is building: what needs a program waits while this runs (test/lab/go-builds.ts)
 echo "$$" > "$CACHE/.go-builds.pid"
-pids=() names=()
+# Bound by the CPU on a new machine, so in the order they are needed: the lab's machines need tailscale and
+# headscale, which build side by side (each fills the other's time away from the compiler: fetching modules, `go mod
+# tidy`, the single-threaded link); the Pulumi CLI, the longest, is needed only by the test files that run last, so
+# it compiles once they are built (its sources download meanwhile). All three side by side held the lab back.
+lab_builds=() pulumi=0
 for t in ${*:-tailscale headscale pulumi}; do
-  ( started=$(date +%s); "build_$t"; echo "build-go-tools.sh: $t ready ($(( $(date +%s) - started )) s)" ) > "$CACHE/go/build-$t.log" 2>&1 &
-  pids+=("$!") names+=("$t")
+  case "$t" in
+    tailscale|headscale) job "$t" "build_$t"; lab_builds+=("$!") ;;
+    pulumi) pulumi=1 ;;
+    *) echo "usage: build-go-tools.sh [tailscale|headscale|pulumi ...]" >&2; exit 2 ;;
+  esac
 done
+[ "$pulumi" = 0 ] || job pulumi pulumi_after "${lab_builds[@]}"
 failed=0
 for i in "${!pids[@]}"; do
   if wait "${pids[$i]}"; then

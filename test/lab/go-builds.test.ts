@@ -88,4 +88,37 @@ describe('waiting for the lab Go builds left running in the background', () => {
     });
     assert.equal(readFileSync(join(cache, '.go-builds.pid'), 'utf8').trim(), String(pid));
   });
+
+  it('the real build-go-tools.sh builds in the order the tests need: tailscale and headscale side by side, then the Pulumi CLI (its sources fetched meanwhile)', async () => {
+    const cache = tempDir();
+    const bin = tempDir('pp-fake-go-');
+    const log = join(bin, 'go.log');
+    // A stand-in for the Go toolchain that notes each call as it starts and ends (with the folder it ran in); a
+    // build takes a second and writes its -o file.
+    writeFileSync(
+      join(bin, 'go'),
+      `#!/bin/sh\nargs="$* @$PWD"\necho "start $args" >> '${log}'\n` +
+        `if [ "$1" = build ]; then sleep 1; while [ $# -gt 0 ]; do [ "$1" = -o ] && mkdir -p "$(dirname "$2")" && : > "$2"; shift; done; fi\n` +
+        `echo "end $args" >> '${log}'\n`,
+      { mode: 0o755 },
+    );
+    const env = { ...process.env, PEER_LAB_CACHE: cache, PATH: `${bin}:${process.env.PATH}` };
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile('bash', [join(ROOT, 'test/lab/build-go-tools.sh')], { env }, (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+      ),
+    );
+    for (const tool of ['tailscale', 'headscale', 'pulumi']) assert.match(out, new RegExp(`${tool} ready`), out);
+    const lines = readFileSync(log, 'utf8').split('\n');
+    const at = (pattern: RegExp) => {
+      const i = lines.findIndex((l) => pattern.test(l));
+      assert.ok(i >= 0, `${pattern} in\n${lines.join('\n')}`);
+      return i;
+    };
+    const lastLabBuildEnds = Math.max(at(/^end build .*cmd\/tailscaled /), at(/^end build .*cmd\/headscale /));
+    assert.ok(at(/^start build .*cmd\/pulumi /) > lastLabBuildEnds, "the Pulumi CLI compiles after the lab's two programs are built");
+    assert.ok(at(/^start mod tidy .*pulumi-/) < lastLabBuildEnds, 'its sources are fetched while they build');
+    assert.ok(at(/^start build .*cmd\/headscale /) < at(/^end build .*cmd\/tailscaled /), 'tailscale and headscale build side by side');
+    assert.ok(existsSync(join(cache, 'bin', 'pulumi-3.248.0', '.built')));
+  });
 });
