@@ -28,6 +28,10 @@ export interface RunResult {
   written: string[];
 }
 
+/** The machines whose OpenClaw config the run wrote (patched or restored). */
+export const configWrittenOn = (result: RunResult): Set<string> =>
+  new Set(result.written.filter((w) => w.endsWith(' gateway-config')).map((w) => w.slice(0, -' gateway-config'.length)));
+
 export interface RunOptions {
   renderer: Renderer;
   events: Events;

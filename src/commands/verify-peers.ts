@@ -25,8 +25,9 @@ export function endpoints(runs: Map<string, MachineRun>): Map<string, VerifyEndp
 }
 
 /**
- * After apply: every check (a message too), with progress; none when interrupted, or when every machine stopped
- * short (`stopped`: their steps failed or were skipped): no pair could pass, and the audits would only cost time.
+ * After apply: every check (a message too), with progress, and the security audit of each machine whose config the
+ * run wrote (`configWritten`: nothing new to audit on the others); none when interrupted, or when every machine
+ * stopped short (`stopped`: their steps failed or were skipped): no pair could pass, and the audits would only cost time.
  */
 export async function verifyAfterApply(
   spec: Spec,
@@ -34,6 +35,7 @@ export async function verifyAfterApply(
   events: Events,
   renderer: Renderer,
   stopped: ReadonlyMap<string, string> = new Map(),
+  configWritten: ReadonlySet<string> = new Set(runs.keys()),
 ): Promise<CheckResult[]> {
   let checks: CheckResult[] = [];
   const task = new Listr(
@@ -43,7 +45,8 @@ export async function verifyAfterApply(
         skip: () =>
           interrupted() ? 'skipped: interrupted' : spec.machines.every((m) => stopped.has(m.name)) ? 'skipped: no machine got through its steps' : false,
         task: async (_, wrapper) => {
-          checks = await verify(spec, endpoints(runs), true, (machine, status) => events.emit({ event: 'step', machine, step: 'verify its peers', status }));
+          const progress = (machine: string, status: 'start' | 'done') => events.emit({ event: 'step', machine, step: 'verify its peers', status });
+          checks = await verify(spec, endpoints(runs), true, progress, (machine) => configWritten.has(machine));
           for (const c of checks) events.emit({ event: 'check', ...c });
           const failed = checks.filter((c) => !c.ok);
           if (failed.length > 0) throw new Error(`${failed.length} of ${checks.length} checks failed`);
