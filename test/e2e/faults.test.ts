@@ -137,24 +137,25 @@ describe('faults during up and down', () => {
     );
 
   /**
-   * Each gateway healthy and its process unchanged for 10 s before a scenario starts. OpenClaw restarts itself after a
-   * config change (a run interrupted before its restart step leaves one behind), and a plan taken while it does sees
-   * no gateway at all. (settle() used to hide this: it waited its full 30 s every time, see there.)
+   * Each gateway healthy, its process running for 10 s and its config unchanged for 10 s before a scenario starts.
+   * OpenClaw restarts itself after a config change (a run interrupted before its restart step leaves one behind), and
+   * a plan taken while it does sees no gateway at all. (settle() used to hide this: it waited its full 30 s every
+   * time, see there.) Read from the process's age and the config's, not watched for 10 s: a gateway steady long
+   * since is steady at once.
    */
+  const steadyFor = [
+    'pid=$(cat /run/openclaw-gateway.pid 2>/dev/null) && up=$(ps -o etimes= -p "$pid")',
+    `age=$(( $(date +%s) - $(stat -c %Y ${CONFIG}) ))`,
+    'curl -fsS -m 2 http://127.0.0.1:18789/health >/dev/null && echo $(( up < age ? up : age ))',
+  ].join(' && ');
   const gatewaysSteady = () =>
     Promise.all(
       MACHINES.map(async (m) => {
         const end = Date.now() + 120_000;
-        let pid = lab.gatewayPid(m);
-        let since = Date.now();
         while (Date.now() < end) {
+          const r = await lab.run(m, steadyFor);
+          if (r.code === 0 && Number(r.stdout.trim()) >= 10) return;
           await sleep(1000);
-          const now = lab.gatewayPid(m);
-          const healthy = (await lab.run(m, 'curl -fsS -m 2 http://127.0.0.1:18789/health >/dev/null')).code === 0;
-          if (now !== pid || !healthy) {
-            pid = now;
-            since = Date.now();
-          } else if (Date.now() - since >= 10_000) return;
         }
         throw new Error(`${m}: the gateway did not settle within 2 minutes`);
       }),
