@@ -52,10 +52,22 @@ describe('migration from the previous version (gateway tokens shared, sessions_s
 
   // the previous version always passed --advertise-tags, which headscale refuses with a pre-auth key: the machines
   // are put on the tailnet by hand first (as that version's users on Tailscale had them, with its tags:
-  // tag:peer-<stack>-<machine>), and it joins nothing itself
+  // tag:peer-<stack>-<machine>), and it joins nothing itself. As on their machines, each reaches the other over the
+  // tailnet before that version runs: its verify gave a path still being set up 15 s (seen on a loaded machine).
   const previousUp = async () => {
     for (const m of ['m1', 'm2'])
       if (!(await lab.run(m, 'tailscale ip -4')).stdout.trim()) await lab.joinTailnet(m, 'lab', ['tag:peer-lab', `tag:peer-lab-${m}`]);
+    for (const [from, to] of [
+      ['m1', 'm2'],
+      ['m2', 'm1'],
+    ] as const) {
+      const ip = (await lab.run(to, 'tailscale ip -4')).stdout.trim();
+      const ping = await lab.run(
+        from,
+        `i=0; until tailscale ping -c 1 --timeout 3s ${ip} >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 40 ] || exit 1; sleep 1; done`,
+      );
+      assert.equal(ping.code, 0, `${from} reaches ${to} (${ip}) over the tailnet before the previous version runs`);
+    }
     return runCli(['up', '--yes', '-f', file], { cli: join(previous, 'bin/peer-provision.js') });
   };
 
