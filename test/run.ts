@@ -1,9 +1,8 @@
 /**
  * `npm test`'s runner: every test file, one at a time, with node's test runner and its spec reporter.
  *  - The unit tests first, while this process builds the lab they do not need; then the lab files, which share that
- *    lab (test/lab/shared.ts resets it between files) in an order that changes the lab's shape twice: the 2-machine
- *    supervisor files, then the lab's own tests (they end with its teardown), then e2e/pulumi's three machines, then
- *    the systemd machines.
+ *    lab (test/lab/shared.ts resets it between files) in an order that changes the lab's shape once: the supervisor
+ *    files, then the lab's own tests (they end with its teardown), then the systemd machines.
  *  - At the end a table of where the time went, per file and per lab test: minutes, lab bring-ups and resets, gateway
  *    starts, CLI runs (also written to test-timings.md), and one closing line "tests: N passed, N failed, N skipped".
  * Arguments: test files to run instead of all (paths under dist/test, as `node --test` takes them).
@@ -18,17 +17,15 @@ import { ROOT } from './helpers.js';
 import { goBuilt } from './lab/go-builds.js';
 import { headscaleBinary } from './lab/headscale.js';
 import { CACHE_DIR, labDown, labHeldByMe, labStatus, labUp } from './lab/lab.js';
-import { RUN_LAB_READY } from './lab/shared.js';
 import { tailscaledBinary } from './lab/tailscale-installer.js';
 import type { Recorded } from './timing/record.js';
 
 const DIST = join(ROOT, 'dist/test');
 /**
  * The files that need the lab (or, tailnet/pulumi-process, only the lab's Pulumi CLI), in the order they run; any
- * other *.test.js is a unit test. On a new machine the Pulumi CLI is still building when the lab files start
- * (`prepare.sh --go-in-background`; it compiles after tailscale and headscale): the two files that need it come
- * last but one (about 40 minutes of lab files later), and wait for it if they must. e2e/pulumi's lab has three
- * machines, so it follows the files the run's 2-machine lab serves (the lab's own tests end with its teardown).
+ * other *.test.js is a unit test. On a new machine the Pulumi CLI may still be building when the lab files start
+ * (`prepare.sh --go-in-background`; it compiles after tailscale and headscale): the files that need it come late
+ * (about 20 minutes of lab files later), and wait for it if they must.
  */
 const LAB_ORDER = [
   'e2e/up-down',
@@ -37,11 +34,11 @@ const LAB_ORDER = [
   'e2e/safety',
   'e2e/hostile',
   'e2e/ci-example',
+  'tailnet/pulumi-process',
+  'e2e/pulumi',
   'e2e/faults',
   'bench/bench',
   'lab/lab',
-  'tailnet/pulumi-process',
-  'e2e/pulumi',
   'e2e/systemd',
 ].map((f) => join(DIST, `${f}.test.js`));
 /** In LAB_ORDER for its place only: it needs the lab's Pulumi CLI, not its machines (run alone, it builds no lab). */
@@ -71,7 +68,7 @@ async function main(): Promise<number> {
   process.env.PEER_LAB_RUN = String(process.pid);
   process.env.PEER_TEST_TIMINGS = timings;
 
-  // the lab boots while the unit tests run; a lab file waits for RUN_LAB_READY
+  // the lab boots while the unit tests run; the lab files start once it is up (or failed)
   const failures: string[] = [];
   const needsLab = lab.some((f) => !NO_MACHINES.includes(f));
   let built = needsLab ? 'not built' : 'not needed';
@@ -138,16 +135,9 @@ async function buildRunLab(failures: string[]): Promise<string> {
   } catch (error) {
     const message = (error as Error).message;
     process.stderr.write(`# the run's lab could not be built; each lab file builds its own: ${message}\n`);
-    try {
-      writeFileSync(RUN_LAB_READY, `failed: ${message}\n`);
-    } catch {
-      /* no lock: labUp failed before taking it */
-    }
     return `failed: ${message}`;
   }
-  const built = `up in ${((Date.now() - started) / 1000).toFixed(1)} s`;
-  writeFileSync(RUN_LAB_READY, `ok ${built}\n`);
-  return built;
+  return `up in ${((Date.now() - started) / 1000).toFixed(1)} s`;
 }
 
 /** A test file as the tables and the failures name it: its path under dist/test, without .test.js. */

@@ -5,7 +5,7 @@
  * cheaper than new machines: the gateway restarts only when its config has to change. A file run on its own (or one
  * that asks for `fresh` machines, or another shape) builds its own lab, and tears it down after if it is not a run's.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { record, timeEachTest } from '../timing/record.js';
@@ -15,7 +15,6 @@ import {
   GATEWAY_PORT,
   kindsFor,
   type Lab,
-  LOCK_DIR,
   labDown,
   labHeldByMe,
   labUp,
@@ -34,8 +33,6 @@ export interface UseLabOptions {
   fresh?: boolean;
 }
 
-/** Written into the lock by test/run.ts once its lab is up ("ok") or could not be built ("failed: …"). */
-export const RUN_LAB_READY = join(LOCK_DIR, 'run-ready');
 const inRun = () => Boolean(process.env.PEER_LAB_RUN);
 
 /**
@@ -68,8 +65,8 @@ export const filesOf = (lab: Lab, machines: string[], path: string | ((machine: 
 export async function useLab(opts: UseLabOptions = {}): Promise<Lab> {
   const machines = opts.machines ?? 2;
   const kinds = kindsFor(machines, opts.kinds);
+  // (in a run, the lab files start once the run's lab is up or has failed: test/run.ts)
   if (!opts.fresh && inRun()) {
-    await runLabSettled();
     const lab = currentLab();
     if (lab && labHeldByMe() && lab.machines.map((m) => m.kind).join() === kinds.join() && kinds.every((k) => k === 'supervisor')) {
       try {
@@ -88,12 +85,6 @@ export async function useLab(opts: UseLabOptions = {}): Promise<Lab> {
 /** After a file: its own lab is torn down; the run's stays for the next file. */
 export async function releaseLab(): Promise<void> {
   if (!inRun() && labHeldByMe()) await labDown();
-}
-
-/** Waits while the run is still building its lab (the unit tests ran meanwhile). */
-async function runLabSettled(timeoutMs = 10 * 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!existsSync(RUN_LAB_READY) && existsSync(LOCK_DIR) && Date.now() < end) await new Promise((r) => setTimeout(r, 500));
 }
 
 /** What peer-provision and the lab's tests leave on a supervisor machine (Tailscale apart), removed; then checked. */
