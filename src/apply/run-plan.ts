@@ -28,9 +28,12 @@ export interface RunResult {
   written: string[];
 }
 
-/** The machines whose OpenClaw config the run wrote (patched or restored). */
-export const configWrittenOn = (result: RunResult): Set<string> =>
-  new Set(result.written.filter((w) => w.endsWith(' gateway-config')).map((w) => w.slice(0, -' gateway-config'.length)));
+/**
+ * The machines whose OpenClaw config the run wrote (patched or restored) or put in effect (restarted the gateway: an
+ * earlier run stopped short may have written it).
+ */
+export const configChangedOn = (result: RunResult): Set<string> =>
+  new Set([...result.written.filter((w) => w.endsWith(' gateway-config')).map((w) => w.slice(0, -' gateway-config'.length)), ...result.restarted]);
 
 export interface RunOptions {
   renderer: Renderer;

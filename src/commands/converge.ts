@@ -1,7 +1,7 @@
 // up and rotate on the change pipeline (change-pipeline.ts): their plan, and the verify that ends them (rotate asks
 // for new A2A tokens).
 
-import { configWrittenOn } from '../apply/run-plan.js';
+import { configChangedOn } from '../apply/run-plan.js';
 import { EXIT, PeerProvisionError } from '../errors.js';
 import type { RecordedInvite } from '../friend/pending.js';
 import { interrupted } from '../interrupt.js';
@@ -122,7 +122,7 @@ export async function converge(spec: Spec, options: UpOptions, command: keyof ty
         return exitCode;
       },
       async afterRun(planned, result) {
-        const checks = await verifyAfterApply(checked, planned.runs, view, view.renderer, result.stopped, configWrittenOn(result));
+        const checks = await verifyAfterApply(checked, planned.runs, view, view.renderer, result.stopped, configChangedOn(result));
         const problems = checks.filter((c) => !c.ok).map((c) => `verify ${c.from} -> ${c.to} ${c.check}: ${c.detail}`);
         // only after a complete run: every step done (none stopped short, nothing interrupted) and every check passed
         const complete = !interrupted() && result.stopped.size === 0 && result.failures.length === 0 && planned.unreachable.length === 0;

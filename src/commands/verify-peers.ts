@@ -26,7 +26,7 @@ export function endpoints(runs: Map<string, MachineRun>): Map<string, VerifyEndp
 
 /**
  * After apply: every check (a message too), with progress, and the security audit of each machine whose config the
- * run wrote (`configWritten`: nothing new to audit on the others); none when interrupted, or when every machine
+ * run wrote or put in effect (`configChanged`: nothing new to audit on the others); none when interrupted, or when every machine
  * stopped short (`stopped`: their steps failed or were skipped): no pair could pass, and the audits would only cost time.
  */
 export async function verifyAfterApply(
@@ -35,7 +35,7 @@ export async function verifyAfterApply(
   events: Events,
   renderer: Renderer,
   stopped: ReadonlyMap<string, string> = new Map(),
-  configWritten: ReadonlySet<string> = new Set(runs.keys()),
+  configChanged: ReadonlySet<string> = new Set(runs.keys()),
 ): Promise<CheckResult[]> {
   let checks: CheckResult[] = [];
   const task = new Listr(
@@ -46,7 +46,7 @@ export async function verifyAfterApply(
           interrupted() ? 'skipped: interrupted' : spec.machines.every((m) => stopped.has(m.name)) ? 'skipped: no machine got through its steps' : false,
         task: async (_, wrapper) => {
           const progress = (machine: string, status: 'start' | 'done') => events.emit({ event: 'step', machine, step: 'verify its peers', status });
-          checks = await verify(spec, endpoints(runs), true, progress, (machine) => configWritten.has(machine));
+          checks = await verify(spec, endpoints(runs), true, progress, (machine) => configChanged.has(machine));
           for (const c of checks) events.emit({ event: 'check', ...c });
           const failed = checks.filter((c) => !c.ok);
           if (failed.length > 0) throw new Error(`${failed.length} of ${checks.length} checks failed`);

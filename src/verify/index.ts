@@ -2,7 +2,7 @@
 // machine's gateway reaches them: the agent card answers; no token and a wrong token are refused (401); the
 // machine's own token for that peer is accepted (GetTask on an unknown task: "not found", no model woken); and,
 // after a change, a message the machine's own gateway sends is found on the peer; then OpenClaw's own security
-// audit on the machines asked for (after a change: those whose config it wrote). One remote command per machine.
+// audit on the machines asked for (after a change: those whose config it wrote or put in effect). One remote command per machine.
 import { randomBytes } from 'node:crypto';
 import JSON5 from 'json5';
 import { a2aSecrets, causedByOwnSettings } from '../model/gateway-settings.js';
@@ -47,7 +47,7 @@ export type VerifyProgress = (machine: string, status: 'start' | 'done') => void
 /**
  * audited: the machines whose OpenClaw's security audit runs (by default every machine when a message is sent). The
  * audit reads a machine's own config and state, and costs seconds of CPU there: after a change, only a machine
- * whose config the change wrote has anything new to audit.
+ * whose config the change wrote or put in effect has anything new to audit.
  */
 export async function verify(
   spec: Spec,

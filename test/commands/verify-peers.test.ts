@@ -1,9 +1,10 @@
 // up's verify after a change: every pair gets every check (the message too), and OpenClaw's security audit, seconds of
-// CPU on a machine, runs where the change wrote the machine's OpenClaw config, not on a machine it left as it was.
+// CPU on a machine, runs where the change wrote the machine's OpenClaw config or put it in effect, not on a machine
+// it left as it was.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MachineRun } from '../../src/apply/context.js';
-import { configWrittenOn, type RunResult } from '../../src/apply/run-plan.js';
+import { configChangedOn, type RunResult } from '../../src/apply/run-plan.js';
 import { verifyAfterApply } from '../../src/commands/verify-peers.js';
 import type { StreamEvent } from '../../src/output/events.js';
 import { FakeRemote, type Sent } from '../apply/fake-remote.js';
@@ -11,7 +12,7 @@ import { machine, makeSpec } from '../tailnet/helpers.js';
 
 const T = (c: string) => c.repeat(43);
 
-test('after a change, the audit runs on the machines whose config the run wrote; every pair still gets every check', async () => {
+test('after a change, the audit runs on the machines whose config the run wrote or put in effect; every pair still gets every check', async () => {
   const spec = makeSpec('lab', [machine('lab', 'm1'), machine('lab', 'm2')]);
   const sent: Sent[] = [];
   // verify.sh's answer: each peer's checks passed, and an audit report when it was asked for one
@@ -36,8 +37,10 @@ test('after a change, the audit runs on the machines whose config the run wrote;
   ]);
   // the run patched m1's config (and wrote peer files on both); m2's config it left alone
   const result: RunResult = { failures: [], done: 3, stopped: new Map(), restarted: ['m1'], written: ['m1 gateway-config', 'm1 peer-files', 'm2 peer-files'] };
-  const written = configWrittenOn(result);
+  const written = configChangedOn(result);
   assert.deepEqual([...written], ['m1']);
+  // a gateway restarted on a config an earlier run wrote (and stopped short of verifying) is audited too
+  assert.deepEqual([...configChangedOn({ ...result, restarted: ['m1', 'm2'], written: ['m1 gateway-config'] })].sort(), ['m1', 'm2']);
 
   const events: StreamEvent[] = [];
   const checks = await verifyAfterApply(spec, runs, { emit: (e) => events.push(e) }, 'silent', result.stopped, written);
