@@ -92,7 +92,7 @@ mkdir -p "$CACHE/go"
 echo "$$" > "$CACHE/.go-builds.pid"
 # Bound by the CPU on a new machine, so in the order they are needed: the lab's machines need tailscale and
 # headscale, which build side by side (each fills the other's time away from the compiler: fetching modules, `go mod
-# tidy`, the single-threaded link); the Pulumi CLI, the longest, is needed only by the test files that run last, so
+# tidy`, the single-threaded link); the Pulumi CLI, the longest, is needed only by two test files that come late, so
 # it compiles once they are built (its sources download meanwhile). All three side by side held the lab back.
 lab_builds=() pulumi=0
 for t in ${*:-tailscale headscale pulumi}; do
