@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -120,5 +120,44 @@ describe('waiting for the lab Go builds left running in the background', () => {
     assert.ok(at(/^start mod tidy .*pulumi-/) < lastLabBuildEnds, 'its sources are fetched while they build');
     assert.ok(at(/^start build .*cmd\/headscale /) < at(/^end build .*cmd\/tailscaled /), 'tailscale and headscale build side by side');
     assert.ok(existsSync(join(cache, 'bin', 'pulumi-3.248.0', '.built')));
+  });
+
+  // --background (prepare.sh --go-in-background): nice 19 alone did not yield the CPU to the tests, since the kernel shares
+  // it between sessions' autogroups first; the script's own autogroup goes to nice 19 too, and never its caller's.
+  const autogroup = (pid: number | string) => readFileSync(`/proc/${pid}/autogroup`, 'utf8').trim();
+  const noAutogroup = existsSync('/proc/self/autogroup') ? false : 'this kernel has no autogroup scheduling';
+  it("the real build-go-tools.sh --background: nice 19 and, leading a session of its own, its autogroup too; not its caller's", {
+    skip: noAutogroup,
+  }, async () => {
+    const cache = tempDir();
+    const bin = tempDir('pp-fake-go-');
+    const log = join(bin, 'go.log');
+    // a stand-in for the Go toolchain that notes the priority each call runs at
+    writeFileSync(
+      join(bin, 'go'),
+      `#!/bin/sh\necho "$1 nice=$(ps -o ni= -p $$ | tr -d ' ') $(cat /proc/$$/autogroup)" >> '${log}'\n` +
+        `while [ $# -gt 0 ]; do [ "$1" = -o ] && mkdir -p "$(dirname "$2")" && : > "$2"; shift; done\n`,
+      { mode: 0o755 },
+    );
+    const env = { ...process.env, PEER_LAB_CACHE: cache, PATH: `${bin}:${process.env.PATH}` };
+    const build = (detached: boolean) =>
+      new Promise<void>((resolve, reject) => {
+        const child = spawn('bash', [join(ROOT, 'test/lab/build-go-tools.sh'), '--background', 'headscale'], { env, stdio: 'ignore', detached });
+        child.on('error', reject);
+        child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`build-go-tools.sh exited ${code}`))));
+      });
+    const mine = autogroup(process.pid);
+
+    await build(true); // (detached: a session of its own, as prepare.sh's setsid gives it)
+    const own = readFileSync(log, 'utf8').trim().split('\n');
+    assert.ok(own.length > 0 && own.every((l) => / nice=19 .*autogroup-\d+ nice 19$/.test(l)), own.join('\n'));
+    assert.ok(!own.some((l) => l.includes(mine.split(' ')[0])), 'in an autogroup of its own');
+
+    rmSync(cache, { recursive: true, force: true });
+    writeFileSync(log, '');
+    await build(false); // in the caller's session: nice 19, the caller's autogroup left as it was
+    const shared = readFileSync(log, 'utf8').trim().split('\n');
+    assert.ok(shared.length > 0 && shared.every((l) => l.includes(' nice=19 ') && l.endsWith(mine)), `${shared.join('\n')}\nthe caller's: ${mine}`);
+    assert.equal(autogroup(process.pid), mine);
   });
 });

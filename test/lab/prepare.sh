@@ -31,8 +31,8 @@ if [ "$(id -u)" != 0 ]; then echo "prepare.sh: must run as root" >&2; exit 1; fi
 # the steps below wait on the network and the disk. (Warm, it finds them built in a second.)
 mkdir -p "$CACHE"
 go_log="$CACHE/.build-go-tools.log"
-nice_level=0; [ "$background" = 1 ] && nice_level=19
-setsid nice -n "$nice_level" bash "$(dirname "$0")/build-go-tools.sh" tailscale headscale pulumi > "$go_log" 2>&1 &
+priority=(); [ "$background" = 1 ] && priority=(--background)
+setsid bash "$(dirname "$0")/build-go-tools.sh" "${priority[@]}" tailscale headscale pulumi > "$go_log" 2>&1 &
 go_builds=$!
 # (its own process group: a step below that fails stops the builds too, not only the script that runs them)
 trap 'kill -- -"$go_builds" 2>/dev/null || true' EXIT
