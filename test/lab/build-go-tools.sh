@@ -70,10 +70,14 @@ fetch_pulumi() {
   wrapper "$pulumi_src" github.com/pulumi/pulumi/pkg/v3 "v$PULUMI_VERSION" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
     github.com/atotto/clipboard=github.com/tgummerer/clipboard@v0.0.0-20241001131231-d02d263e614e
 }
+# Without the compiler's optimizations and inlining (-N -l): the same program, for a quarter less CPU to compile
+# (measured on a 350-package build: 99 s against 131 s). The lab runs only a few Pulumi operations, whose time is
+# mostly the Node program's and the plugins'. tailscale and headscale stay optimized: the tests and the bench time
+# what goes through them.
 compile_pulumi() {
   built "$pulumi_out" && return 0
   cd "$pulumi_src"
-  go build -tags osusergo,grpcnotrace -o "$pulumi_out/pulumi" \
+  go build -tags osusergo,grpcnotrace -gcflags='all=-N -l' -o "$pulumi_out/pulumi" \
     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
   touch "$pulumi_out/.built"
