@@ -71,7 +71,7 @@ fetch_pulumi() {
     github.com/atotto/clipboard=github.com/tgummerer/clipboard@v0.0.0-20241001131231-d02d263e614e
 }
 # Without the compiler's optimizations and inlining (-N -l): the same program, for a quarter less CPU to compile
-# (measured on a 350-package build: 99 s against 131 s). The lab runs only a few Pulumi operations, whose time is
+# (measured on a 351-package build: 99 s against 131 s). The lab runs only a few Pulumi operations, whose time is
 # mostly the Node program's and the plugins'. tailscale and headscale stay optimized: the tests and the bench time
 # what goes through them.
 compile_pulumi() {
@@ -97,9 +97,10 @@ pulumi_after() { fetch_pulumi; after "$@"; compile_pulumi; }
 
 # Nice 19 alone does not yield the CPU: with the kernel's autogroup scheduling (on by default), the CPU is shared
 # first between sessions' autogroups, and nice counts only inside one. A Go compile at nice 19 in a session of its
-# own took as much CPU as the lab's tests beside it (measured: e2e/up-down 10.6 min against 6.2). So the session's
-# autogroup is set to nice 19 too, and only when this script leads its session: in any other it would slow down
-# the session that started it (the test run itself).
+# own took as much CPU as the lab's tests beside it (measured: e2e/up-down 10.6 min against 6.2 warm; with its
+# autogroup at 19, 7.6: the compile still fills the tests' idle time). So the session's autogroup is set to nice 19
+# too, and only when this script leads its session: in any other it would slow down the session that started it
+# (the test run itself).
 # (Lowering a priority needs no privilege; where the kernel has no autogroups there is no file, and nice is enough.)
 lowest_priority() {
   renice -n 19 -p "$$" >/dev/null || true

@@ -41,6 +41,23 @@ function waitFor(cache: string, binaries: string[]): Promise<{ ms: number; error
   );
 }
 
+/**
+ * A stand-in for the Go toolchain, first on PATH in the returned env (with PEER_LAB_CACHE=cache): each call runs the
+ * shell in `before` and `after` (`$log` is the log file), and a build (after `buildSeconds`) writes its -o file.
+ */
+function fakeGo(cache: string, notes: { before: string; after?: string; buildSeconds?: number }): { env: NodeJS.ProcessEnv; log: string } {
+  const bin = tempDir('pp-fake-go-');
+  const log = join(bin, 'go.log');
+  writeFileSync(
+    join(bin, 'go'),
+    `#!/bin/sh\nlog='${log}'\n${notes.before}\n` +
+      `if [ "$1" = build ]; then sleep ${notes.buildSeconds ?? 0}; while [ $# -gt 0 ]; do [ "$1" = -o ] && mkdir -p "$(dirname "$2")" && : > "$2"; shift; done; fi\n` +
+      `${notes.after ?? ''}\n`,
+    { mode: 0o755 },
+  );
+  return { env: { ...process.env, PEER_LAB_CACHE: cache, PATH: `${bin}:${process.env.PATH}` }, log };
+}
+
 describe('waiting for the lab Go builds left running in the background', () => {
   it('waits while the builder runs and the program is not built, then goes on', async () => {
     const cache = tempDir();
@@ -91,18 +108,8 @@ describe('waiting for the lab Go builds left running in the background', () => {
 
   it('the real build-go-tools.sh builds in the order the tests need: tailscale and headscale side by side, then the Pulumi CLI (its sources fetched meanwhile)', async () => {
     const cache = tempDir();
-    const bin = tempDir('pp-fake-go-');
-    const log = join(bin, 'go.log');
-    // A stand-in for the Go toolchain that notes each call as it starts and ends (with the folder it ran in); a
-    // build takes a second and writes its -o file.
-    writeFileSync(
-      join(bin, 'go'),
-      `#!/bin/sh\nargs="$* @$PWD"\necho "start $args" >> '${log}'\n` +
-        `if [ "$1" = build ]; then sleep 1; while [ $# -gt 0 ]; do [ "$1" = -o ] && mkdir -p "$(dirname "$2")" && : > "$2"; shift; done; fi\n` +
-        `echo "end $args" >> '${log}'\n`,
-      { mode: 0o755 },
-    );
-    const env = { ...process.env, PEER_LAB_CACHE: cache, PATH: `${bin}:${process.env.PATH}` };
+    // notes each call as it starts and ends (with the folder it ran in); a build takes a second
+    const { env, log } = fakeGo(cache, { before: 'args="$* @$PWD"; echo "start $args" >> "$log"', after: 'echo "end $args" >> "$log"', buildSeconds: 1 });
     const out = await new Promise<string>((resolve, reject) =>
       execFile('bash', [join(ROOT, 'test/lab/build-go-tools.sh')], { env }, (error, stdout, stderr) =>
         error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
@@ -130,16 +137,8 @@ describe('waiting for the lab Go builds left running in the background', () => {
     skip: noAutogroup,
   }, async () => {
     const cache = tempDir();
-    const bin = tempDir('pp-fake-go-');
-    const log = join(bin, 'go.log');
-    // a stand-in for the Go toolchain that notes the priority each call runs at
-    writeFileSync(
-      join(bin, 'go'),
-      `#!/bin/sh\necho "$1 nice=$(ps -o ni= -p $$ | tr -d ' ') $(cat /proc/$$/autogroup)" >> '${log}'\n` +
-        `while [ $# -gt 0 ]; do [ "$1" = -o ] && mkdir -p "$(dirname "$2")" && : > "$2"; shift; done\n`,
-      { mode: 0o755 },
-    );
-    const env = { ...process.env, PEER_LAB_CACHE: cache, PATH: `${bin}:${process.env.PATH}` };
+    // notes the priority each call runs at
+    const { env, log } = fakeGo(cache, { before: 'echo "$1 nice=$(ps -o ni= -p $$ | tr -d \' \') $(cat /proc/$$/autogroup)" >> "$log"' });
     const build = (detached: boolean) =>
       new Promise<void>((resolve, reject) => {
         const child = spawn('bash', [join(ROOT, 'test/lab/build-go-tools.sh'), '--background', 'headscale'], { env, stdio: 'ignore', detached });
