@@ -1,7 +1,7 @@
 // Shared by the tests: the repo root, temp folders, and running the real CLI as a user would.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,8 +11,23 @@ import { record } from './timing/record.js';
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 export const CLI = join(ROOT, 'bin/peer-provision.js');
 
+/** The folders tempDir made in this process: removed as it exits (a full run used to leave some 450 in /tmp). */
+const madeHere: string[] = [];
+process.on('exit', () => {
+  for (const dir of madeHere) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // (a folder a test made unreadable to its user: left, as before)
+    }
+  }
+});
+
+/** A fresh private folder (0700) in the system's temp folder, removed when this test process exits. */
 export function tempDir(prefix = 'pp-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeHere.push(dir);
+  return dir;
 }
 
 /** This environment without npm's own variables (set under `npm test`), which would steer an npm a test starts. */

@@ -2,16 +2,15 @@
 // stdin), on this machine, in a HOME of its own. As an unprivileged user where permissions matter (root
 // writes anywhere, so a read-only folder is a fault only for someone else).
 import { spawnSync } from 'node:child_process';
-import { chownSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { chownSync } from 'node:fs';
 import { script, type Vars } from '../../src/transport/script.js';
+import { tempDir } from '../helpers.js';
 
 export const NOBODY = 65534;
 export const canDropPrivileges = process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0;
 
 export function home(owner = canDropPrivileges ? NOBODY : undefined): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pp-template-'));
+  const dir = tempDir('pp-template-');
   if (owner !== undefined) chownSync(dir, owner, owner);
   return dir;
 }
