@@ -24,7 +24,7 @@ const DIST = join(ROOT, 'dist/test');
 /**
  * The files that need the lab (or, tailnet/pulumi-process, only the lab's Pulumi CLI), in the order they run; any
  * other *.test.js is a unit test. On a new machine the Pulumi CLI may still be building when the lab files start
- * (`prepare.sh --build-in-background`; it compiles after tailscale and headscale, at the lowest priority): the files
+ * (`prepare.sh --go-in-background`; it compiles after tailscale and headscale, at the lowest priority): the files
  * that need it come as late as the run's lab allows (lab/lab takes it down), about 45 minutes of lab files later, so
  * that the compile has their idle CPU to itself until then, and they wait for it if they must.
  */

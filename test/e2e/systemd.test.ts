@@ -16,12 +16,10 @@ import { describe, test } from 'node:test';
 import JSON5 from 'json5';
 import { sha256 } from '../../src/model/hash.js';
 import { explain, runCli } from '../helpers.js';
-import { rootfsBuilt } from '../lab/go-builds.js';
 import { type Lab, labStatus } from '../lab/lab.js';
 import { filesOf, labForFile } from '../lab/shared.js';
 import { assertNoLeak, down, filesWithSecrets, listening, secretsOf, tailnetIp, up } from './lab-helpers.js';
 
-await rootfsBuilt(); // (on a new machine it may still be building in the background)
 const status = labStatus(['supervisor', 'systemd']);
 const skip: string | false = status.ok ? false : `lab cannot run: ${status.reason}`;
 const out = explain;

@@ -1,5 +1,5 @@
 /**
- * Waiting for the lab's Go builds that `prepare.sh --build-in-background` leaves running (test/lab/go-builds.ts). The
+ * Waiting for the lab's Go builds that `prepare.sh --go-in-background` leaves running (test/lab/go-builds.ts). The
  * builds themselves take minutes: here a builder script stands in for build-go-tools.sh (same name, same contract: its
  * pid in <cache>/.go-builds.pid as it starts, `.built` beside a program once it is complete). The real script's side
  * of that contract is checked on its own, on a cache where everything is built.
@@ -30,9 +30,9 @@ function startBuilder(cache: string, tool: string, ms: number, fail = false): vo
   spawn('bash', [script], { stdio: 'ignore', detached: true }).unref();
 }
 
-/** goBuilt(binaries) (or rootfsBuilt()) in a process of its own with this cache: how long it took, and what it threw. */
-function waitFor(cache: string, binaries: string[], fn: 'goBuilt' | 'rootfsBuilt' = 'goBuilt'): Promise<{ ms: number; error: string }> {
-  const code = `const t = Date.now(); import('${GO_BUILDS}').then((m) => m.${fn}(${JSON.stringify(binaries)}))
+/** goBuilt(binaries) in a process of its own with this cache: how long it took, and what it threw. */
+function waitFor(cache: string, binaries: string[]): Promise<{ ms: number; error: string }> {
+  const code = `const t = Date.now(); import('${GO_BUILDS}').then((m) => m.goBuilt(${JSON.stringify(binaries)}))
     .then(() => console.log(JSON.stringify({ ms: Date.now() - t, error: '' })), (e) => console.log(JSON.stringify({ ms: Date.now() - t, error: e.message })))`;
   return new Promise((resolve, reject) =>
     execFile(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, PEER_LAB_CACHE: cache } }, (error, stdout) =>
@@ -129,7 +129,7 @@ describe('waiting for the lab Go builds left running in the background', () => {
     assert.ok(existsSync(join(cache, 'bin', 'pulumi-3.248.0', '.built')));
   });
 
-  // --background (prepare.sh --build-in-background): nice 19 alone did not yield the CPU to the tests, since the kernel shares
+  // --background (prepare.sh --go-in-background): nice 19 alone did not yield the CPU to the tests, since the kernel shares
   // it between sessions' autogroups first; the script's own autogroup goes to nice 19 too, and never its caller's.
   const autogroup = (pid: number | string) => readFileSync(`/proc/${pid}/autogroup`, 'utf8').trim();
   const noAutogroup = existsSync('/proc/self/autogroup') ? false : 'this kernel has no autogroup scheduling';
@@ -163,19 +163,5 @@ describe('waiting for the lab Go builds left running in the background', () => {
     const shared = readFileSync(log, 'utf8').trim().split('\n');
     assert.ok(shared.length > 0 && shared.every((l) => l.includes(' nice=19 ') && l.endsWith(` ${mine}`)), `${shared.join('\n')}\nthe caller's: ${mine}`);
     assert.equal(autogroup(process.pid), mine);
-  });
-
-  // prepare.sh --build-in-background leaves prepare-rootfs.sh running too; it holds <cache>/.rootfs.lock while it builds
-  it('e2e/systemd waits for the Debian rootfs while prepare-rootfs.sh holds its lock, and not at all otherwise', async () => {
-    const cache = tempDir();
-    assert.ok((await waitFor(cache, [], 'rootfsBuilt')).ms < 1500, 'no lock file: nothing is building');
-    const lock = join(cache, '.rootfs.lock');
-    const holder = spawn('flock', [lock, 'sleep', '4'], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 300));
-    const waited = await waitFor(cache, [], 'rootfsBuilt');
-    assert.equal(waited.error, '');
-    assert.ok(waited.ms >= 2500, `waited while the lock was held: ${waited.ms} ms`);
-    assert.equal(holder.exitCode, 0, 'the holder had finished');
-    assert.ok((await waitFor(cache, [], 'rootfsBuilt')).ms < 1500, 'a lock nobody holds: built, or failed (the lab status says which)');
   });
 });

