@@ -11,7 +11,7 @@ import { record } from './timing/record.js';
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 export const CLI = join(ROOT, 'bin/peer-provision.js');
 
-/** The folders tempDir made in this process: removed as it exits (a full run used to leave some 450 in /tmp). */
+/** The folders tempDir made in this process: removed as it exits (a full run used to leave some 430 in /tmp). */
 const madeHere: string[] = [];
 process.on('exit', () => {
   for (const dir of madeHere) {

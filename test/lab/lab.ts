@@ -151,7 +151,8 @@ function tcpOpen(host: string, port: number, timeoutMs = 500): Promise<boolean> 
     });
   });
 }
-async function waitFor(what: string, fn: () => Promise<boolean> | boolean, timeoutMs: number, stepMs = 100): Promise<void> {
+/** Asks fn every stepMs until it says yes; throws, naming what, after timeoutMs. */
+export async function waitFor(what: string, fn: () => Promise<boolean> | boolean, timeoutMs: number, stepMs = 100): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await fn()) return;

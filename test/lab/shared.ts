@@ -8,7 +8,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { record, timeEachTest } from '../timing/record.js';
 import {
   currentLab,
@@ -22,6 +21,7 @@ import {
   type MachineKind,
   START_SSHD,
   STATE_DIR,
+  waitFor,
 } from './lab.js';
 
 type Configs = Record<string, string | ((token: string) => string)>;
@@ -134,12 +134,10 @@ export async function resetLab(lab: Lab, configs: Configs = {}): Promise<void> {
         await lab.waitGateways([m.name], 120_000);
         // asked again for a while: on a loaded machine (a new one, compiling the lab's programs beside the tests) a gateway
         // that has just answered its health was once found otherwise, and the run built a whole new lab for it
-        let seen = await onLoopbackOnly(lab, m.name);
-        for (const end = Date.now() + 30_000; !seen.ok && Date.now() < end; ) {
-          await sleep(1000);
-          seen = await onLoopbackOnly(lab, m.name);
-        }
-        if (!seen.ok) throw new Error(`${m.name}: the gateway does not listen on loopback only after the reset (${seen.found})`);
+        let seen = { ok: false, found: 'not asked' };
+        await waitFor('loopback only', async () => (seen = await onLoopbackOnly(lab, m.name)).ok, 30_000, 1000).catch(() => {
+          throw new Error(`${m.name}: the gateway does not listen on loopback only after the reset (${seen.found})`);
+        });
       }
     }),
   );
