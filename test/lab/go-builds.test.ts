@@ -131,37 +131,59 @@ describe('waiting for the lab Go builds left running in the background', () => {
 
   // --background (prepare.sh --go-in-background): nice 19 alone did not yield the CPU to the tests, since the kernel shares
   // it between sessions' autogroups first; the script's own autogroup goes to nice 19 too, and never its caller's.
+  // A process in the root group (never in a session of its own, as CI's runner under its PID 1) reads an empty
+  // /proc/PID/autogroup: CI failed twice on a check that took "" for a group name. Groups are compared as whole fields.
   const autogroup = (pid: number | string) => readFileSync(`/proc/${pid}/autogroup`, 'utf8').trim();
   const noAutogroup = existsSync('/proc/self/autogroup') ? false : 'this kernel has no autogroup scheduling';
+  const logged = (log: string) =>
+    readFileSync(log, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const m = line.match(/^(\S+) nice=(-?\d+) group=\[(.*)\]$/);
+        assert.ok(m, `a line of the stand-in Go's log: ${JSON.stringify(line)}`);
+        return { line, nice: Number(m[2]), group: m[3] };
+      });
+  it('(the log the stand-in Go writes is read field by field: a root-group caller logs an empty group)', () => {
+    const log = join(tempDir(), 'go.log');
+    writeFileSync(log, 'mod nice=19 group=[]\nbuild nice=19 group=[/autogroup-12 nice 0]\n');
+    assert.deepEqual(
+      logged(log).map(({ nice, group }) => [nice, group]),
+      [
+        [19, ''],
+        [19, '/autogroup-12 nice 0'],
+      ],
+    );
+  });
   it("the real build-go-tools.sh --background: nice 19 and, leading a session of its own, its autogroup too; not its caller's", {
     skip: noAutogroup,
   }, async () => {
     const cache = tempDir();
     // notes the priority each call runs at
-    const { env, log } = fakeGo(cache, { before: 'echo "$1 nice=$(ps -o ni= -p $$ | tr -d \' \') $(cat /proc/$$/autogroup)" >> "$log"' });
+    const { env, log } = fakeGo(cache, { before: 'echo "$1 nice=$(ps -o ni= -p $$ | tr -d \' \') group=[$(cat /proc/$$/autogroup)]" >> "$log"' });
     const build = (detached: boolean) =>
       new Promise<void>((resolve, reject) => {
         const child = spawn('bash', [join(ROOT, 'test/lab/build-go-tools.sh'), '--background', 'headscale'], { env, stdio: 'ignore', detached });
         child.on('error', reject);
         child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`build-go-tools.sh exited ${code}`))));
       });
-    const mine = autogroup(process.pid);
+    const mine = autogroup(process.pid); // "" in the root group
+    const groupName = (group: string) => group.replace(/ nice -?\d+$/, '');
 
     await build(true); // (detached: a session of its own, as prepare.sh's setsid gives it)
-    const own = readFileSync(log, 'utf8').trim().split('\n');
-    assert.ok(own.length > 0 && own.every((l) => / nice=19 .*autogroup-\d+ nice 19$/.test(l)), own.join('\n'));
-    // the group's name as a whole word: /autogroup-68871 is not the caller's /autogroup-6887 (CI failed on a substring test)
-    const group = (line: string) => line.match(/(\/autogroup-\d+) nice -?\d+$/)?.[1];
+    const own = logged(log);
+    const shown = `${own.map((l) => l.line).join('\n')}\nthe caller's: [${mine}]`;
+    assert.ok(own.length > 0 && own.every((l) => l.nice === 19 && /^\/autogroup-\d+ nice 19$/.test(l.group)), shown);
     assert.ok(
-      own.every((l) => group(l) !== group(mine)),
-      `in an autogroup of its own, not the caller's ${mine}:\n${own.join('\n')}`,
+      own.every((l) => groupName(l.group) !== groupName(mine)),
+      `in an autogroup of its own:\n${shown}`,
     );
 
     rmSync(cache, { recursive: true, force: true });
     writeFileSync(log, '');
     await build(false); // in the caller's session: nice 19, the caller's autogroup left as it was
-    const shared = readFileSync(log, 'utf8').trim().split('\n');
-    assert.ok(shared.length > 0 && shared.every((l) => l.includes(' nice=19 ') && l.endsWith(` ${mine}`)), `${shared.join('\n')}\nthe caller's: ${mine}`);
+    const shared = logged(log);
+    assert.ok(shared.length > 0 && shared.every((l) => l.nice === 19 && l.group === mine), shared.map((l) => l.line).join('\n') + `\nthe caller's: [${mine}]`);
     assert.equal(autogroup(process.pid), mine);
   });
 });
