@@ -106,7 +106,7 @@ describe('waiting for the lab Go builds left running in the background', () => {
     assert.equal(readFileSync(join(cache, '.go-builds.pid'), 'utf8').trim(), String(pid));
   });
 
-  it('the real build-go-tools.sh builds in the order the tests need: tailscale and headscale side by side, then the Pulumi CLI (its sources fetched meanwhile)', async () => {
+  it('the real build-go-tools.sh builds in the order the tests need: tailscale, then headscale from the same module, then the Pulumi CLI (its sources fetched meanwhile)', async () => {
     const cache = tempDir();
     // notes each call as it starts and ends (with the folder it ran in); a build takes a second
     const { env, log } = fakeGo(cache, { before: 'args="$* @$PWD"; echo "start $args" >> "$log"', after: 'echo "end $args" >> "$log"', buildSeconds: 1 });
@@ -125,7 +125,15 @@ describe('waiting for the lab Go builds left running in the background', () => {
     const lastLabBuildEnds = Math.max(at(/^end build .*cmd\/tailscaled /), at(/^end build .*cmd\/headscale /));
     assert.ok(at(/^start build .*cmd\/pulumi /) > lastLabBuildEnds, "the Pulumi CLI compiles after the lab's two programs are built");
     assert.ok(at(/^start mod tidy .*pulumi-/) < lastLabBuildEnds, 'its sources are fetched while they build');
-    assert.ok(at(/^start build .*cmd\/headscale /) < at(/^end build .*cmd\/tailscaled /), 'tailscale and headscale build side by side');
+    assert.ok(at(/^start build .*cmd\/headscale /) > at(/^end build .*cmd\/tailscaled /), 'headscale builds once tailscale is built');
+    // one module for the two (what they share compiles once), tailscaled pinned to its own module graph's versions
+    const folder = (pattern: RegExp) => lines[at(pattern)].replace(/.* @/, '');
+    assert.equal(folder(/^start build .*cmd\/headscale /), folder(/^start build .*cmd\/tailscaled /));
+    assert.match(folder(/^start build .*cmd\/tailscaled /), /\/go\/src\/lab-tailscale-1\.102\.5-headscale-0\.29\.2$/);
+    assert.ok(
+      at(/^start list -m .* all @.*\/go\/src\/tailscale-1\.102\.5$/) < at(/^start build .*cmd\/tailscaled /),
+      "tailscaled's own module graph is read first",
+    );
     assert.ok(existsSync(join(cache, 'bin', 'pulumi-3.248.0', '.built')));
   });
 
