@@ -179,19 +179,19 @@ describe('waiting for the lab Go builds left running in the background', () => {
     const groupName = (group: string) => group.replace(/ nice -?\d+$/, '');
 
     await build(true); // (detached: a session of its own, as prepare.sh's setsid gives it)
+    const shown = (entries: { line: string }[]) => `${entries.map((l) => l.line).join('\n')}\nthe caller's: [${mine}]`;
     const own = logged(log);
-    const shown = `${own.map((l) => l.line).join('\n')}\nthe caller's: [${mine}]`;
-    assert.ok(own.length > 0 && own.every((l) => l.nice === 19 && /^\/autogroup-\d+ nice 19$/.test(l.group)), shown);
+    assert.ok(own.length > 0 && own.every((l) => l.nice === 19 && /^\/autogroup-\d+ nice 19$/.test(l.group)), shown(own));
     assert.ok(
       own.every((l) => groupName(l.group) !== groupName(mine)),
-      `in an autogroup of its own:\n${shown}`,
+      `in an autogroup of its own:\n${shown(own)}`,
     );
 
     rmSync(cache, { recursive: true, force: true });
     writeFileSync(log, '');
     await build(false); // in the caller's session: nice 19, the caller's autogroup left as it was
     const shared = logged(log);
-    assert.ok(shared.length > 0 && shared.every((l) => l.nice === 19 && l.group === mine), shared.map((l) => l.line).join('\n') + `\nthe caller's: [${mine}]`);
+    assert.ok(shared.length > 0 && shared.every((l) => l.nice === 19 && l.group === mine), shown(shared));
     assert.equal(autogroup(process.pid), mine);
   });
 });
