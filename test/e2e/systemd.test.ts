@@ -3,11 +3,13 @@
  * non-root user `lab` with sudo, the gateway a systemd USER unit from `openclaw gateway install`, lingering on,
  * Tailscale (the real client, built by the lab) installed as a `tailscaled` system service by its install script.
  * One lab for the file (m1, m2: systemd; m3: supervisor); the tests run in order and each builds on the last:
- * the machine itself, then one stack of all three (a systemd pair and two mixed pairs in one up: fresh up, converged
- * re-run, down byte for byte), then what only this kind shows: lingering off, the user unit stopped or failed,
- * sudo that asks for a password, the gateway as a system unit. (sshd killed in the middle of up is in faults.test.ts,
- * unknown host keys and drift in up-down.test.ts: none depends on the kind of machine, and CI's time went to them;
- * a restart through systemctl --user, which drift repairs with, is fresh up's.)
+ * the machine itself; what stops an up on this kind before anything is touched (lingering off, sudo that asks for a
+ * password); then one stack of all three (a systemd pair and two mixed pairs in one up: fresh up, converged re-run,
+ * a pair taken out), on which m2's user unit fails and up starts it again, then m2's gateway moves to a system unit,
+ * which a converged up finds and down restarts; down puts back every config byte for byte. (One stack for all of
+ * it: each fresh up and each down restarts every gateway, and most of CI's time goes to gateway starts. sshd killed
+ * in the middle of up is in faults.test.ts, unknown host keys and drift in up-down.test.ts: none depends on the kind
+ * of machine; a restart through systemctl --user, which drift repairs with, is fresh up's.)
  */
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
@@ -33,6 +35,8 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
   const user = (m: string, cmd: string) => lab.runAsUser(m, cmd);
   /** MainPID of lab's gateway user unit (0 when it does not run). */
   const unitPid = async (m: string) => Number((await user(m, 'systemctl --user show -p MainPID --value openclaw-gateway.service')).stdout.trim());
+  /** MainPID of the gateway's system unit (0 when it does not run). */
+  const systemPid = async (m: string) => Number((await lab.run(m, 'systemctl show -p MainPID --value openclaw-gateway.service')).stdout.trim());
   const unitState = async (m: string) => (await user(m, 'systemctl --user is-active openclaw-gateway.service')).stdout.trim();
   const bytes = (names: string[]) => names.map((m) => lab.readFile(m, cfg(m)));
   const pair = (a: string, b: string, path: string) => lab.peerYaml({ machines: [a, b], path: join(lab.stateDir, path), name: path.replace(/\.yaml$/, '') });
@@ -62,6 +66,51 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
       assert.ok(lab.readFile(m, '/home/lab/.config/systemd/user/openclaw-gateway.service').includes('ExecStart='));
       assert.equal(statSync(lab.hostPath(m, cfg(m))).uid, 1000);
       assert.notEqual((await lab.run(m, 'command -v tailscale')).code, 0, 'no tailscale yet');
+    }
+  });
+
+  // ---- before the stack: what refuses an up on this kind; each case starts from m2 + m3 as the users had them, and leaves them so
+  test('lingering off: plan and up name the fix, nothing is touched on any machine', { skip, timeout: 180_000 }, async () => {
+    const file23 = pair('m2', 'm3', 'linger.yaml');
+    assert.equal((await lab.run('m2', 'loginctl disable-linger lab')).code, 0);
+    const before = bytes(['m2', 'm3']);
+    const plan = await runCli(['plan', '-f', file23]);
+    assert.match(plan.stdout, /machine m2 [\s\S]*! blocked: lingering is off for lab: .*\n +fix: sudo loginctl enable-linger lab \(on m2\)/);
+    const r = await up(file23);
+    assert.equal(r.code, 1, out(r));
+    assert.match(
+      r.stderr,
+      /up refused, nothing was changed:\n {2}- m2: lingering is off for lab: .*\n +fix: sudo loginctl enable-linger lab \(on m2\), then re-run/,
+    );
+    assert.deepEqual(bytes(['m2', 'm3']), before, 'no config written');
+    assert.equal(await tailnetIp(lab, 'm3'), undefined, 'm3 did not join either');
+    assert.equal((await lab.run('m2', 'ls /home/lab/.peer-provision 2>&1')).code, 2);
+    // the fix the tool named works: the user manager starts the enabled unit again
+    assert.equal((await lab.run('m2', 'loginctl enable-linger lab')).code, 0);
+    await lab.waitGateways(['m2'], 60_000);
+  });
+
+  test('sudo that asks for a password: refused at once with a clear message, nothing touched', { skip, timeout: 120_000 }, async () => {
+    const file23 = pair('m2', 'm3', 'sudo.yaml');
+    const sudoers = lab.readFile('m2', '/etc/sudoers.d/lab');
+    lab.writeFile('m2', '/etc/sudoers.d/lab', 'lab ALL=(ALL) ALL\n', 0o440);
+    assert.equal((await lab.run('m2', "echo 'lab:a-password' | chpasswd")).code, 0);
+    try {
+      const before = bytes(['m2', 'm3']);
+      const t0 = Date.now();
+      const r = await up(file23);
+      assert.equal(r.code, 1, out(r));
+      assert.ok(Date.now() - t0 < 60_000, 'no hang');
+      assert.match(
+        r.stderr,
+        /up refused, nothing was changed:\n {2}- m2: lab cannot run commands as root without a password \(sudo -n: sudo: a password is required\); Tailscale needs root\n +fix: allow lab passwordless sudo on m2/,
+      );
+      assert.deepEqual(bytes(['m2', 'm3']), before);
+      assert.equal(await tailnetIp(lab, 'm3'), undefined);
+      assert.equal(await tailnetIp(lab, 'm2'), undefined);
+    } finally {
+      lab.writeFile('m2', '/etc/sudoers.d/lab', sudoers, 0o440);
+      await lab.run('m2', "usermod -p '*' lab");
     }
   });
 
@@ -170,75 +219,15 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
     assert.equal(code, '401', 'm2 refuses m3, which is not its peer any more');
   });
 
-  test('down: original bytes back, tailnet left, the user unit (and the supervisor) running on loopback', { skip, timeout: 300_000 }, async () => {
-    const r = await down(file);
-    assert.equal(r.code, 0, out(r));
-    for (const m of ['m1', 'm2', 'm3']) {
-      assert.equal(lab.readFile(m, cfg(m)), original.get(m), `${m} restored byte for byte`);
-      assert.equal(await tailnetIp(lab, m), undefined, `${m} left the tailnet`);
-      assert.deepEqual(await listening(lab, m), ['127.0.0.1']);
-      const home = m === 'm3' ? '/root' : '/home/lab';
-      assert.equal((await lab.run(m, `ls ${home}/.openclaw/peer-agent ${home}/.peer-provision 2>&1`)).code, 2, 'peer files and state removed');
-    }
-    for (const m of ['m1', 'm2']) assert.equal(await unitState(m), 'active');
-  });
-
-  // ---- only this kind: each case starts from m2 + m3 as the users had them, and leaves them so
-  test('lingering off: plan and up name the fix, nothing is touched on any machine', { skip, timeout: 180_000 }, async () => {
-    const file23 = pair('m2', 'm3', 'linger.yaml');
-    assert.equal((await lab.run('m2', 'loginctl disable-linger lab')).code, 0);
-    const before = bytes(['m2', 'm3']);
-    const plan = await runCli(['plan', '-f', file23]);
-    assert.match(plan.stdout, /machine m2 [\s\S]*! blocked: lingering is off for lab: .*\n +fix: sudo loginctl enable-linger lab \(on m2\)/);
-    const r = await up(file23);
-    assert.equal(r.code, 1, out(r));
-    assert.match(
-      r.stderr,
-      /up refused, nothing was changed:\n {2}- m2: lingering is off for lab: .*\n +fix: sudo loginctl enable-linger lab \(on m2\), then re-run/,
-    );
-    assert.deepEqual(bytes(['m2', 'm3']), before, 'no config written');
-    assert.equal(await tailnetIp(lab, 'm3'), undefined, 'm3 did not join either');
-    assert.equal((await lab.run('m2', 'ls /home/lab/.peer-provision 2>&1')).code, 2);
-    // the fix the tool named works: the user manager starts the enabled unit again
-    assert.equal((await lab.run('m2', 'loginctl enable-linger lab')).code, 0);
-    await lab.waitGateways(['m2'], 60_000);
-  });
-
-  test('sudo that asks for a password: refused at once with a clear message, nothing touched', { skip, timeout: 120_000 }, async () => {
-    const file23 = pair('m2', 'm3', 'sudo.yaml');
-    const sudoers = lab.readFile('m2', '/etc/sudoers.d/lab');
-    lab.writeFile('m2', '/etc/sudoers.d/lab', 'lab ALL=(ALL) ALL\n', 0o440);
-    assert.equal((await lab.run('m2', "echo 'lab:a-password' | chpasswd")).code, 0);
-    try {
-      const before = bytes(['m2', 'm3']);
-      const t0 = Date.now();
-      const r = await up(file23);
-      assert.equal(r.code, 1, out(r));
-      assert.ok(Date.now() - t0 < 60_000, 'no hang');
-      assert.match(
-        r.stderr,
-        /up refused, nothing was changed:\n {2}- m2: lab cannot run commands as root without a password \(sudo -n: sudo: a password is required\); Tailscale needs root\n +fix: allow lab passwordless sudo on m2/,
-      );
-      assert.deepEqual(bytes(['m2', 'm3']), before);
-      assert.equal(await tailnetIp(lab, 'm3'), undefined);
-      assert.equal(await tailnetIp(lab, 'm2'), undefined);
-    } finally {
-      lab.writeFile('m2', '/etc/sudoers.d/lab', sudoers, 0o440);
-      await lab.run('m2', "usermod -p '*' lab");
-    }
-  });
-
   // (failed rather than stopped: an inactive unit is started the same way, by the same `systemctl --user restart`)
-  // This case leaves m2 and m3 peered: the next one starts there.
-  let unitStart: string[] | undefined;
-  let unitPeered = false;
+  // The whole stack's up: m2's config is already what up writes, so the restart is the only change there, and the
+  // pair m2-m3 that the case before took out comes back (a reload, no restart).
   test('the user unit failed (killed, and systemd told not to restart it): up starts it through systemctl --user with the tailnet bind', {
     skip,
     timeout: 420_000,
   }, async () => {
-    const file23 = pair('m2', 'm3', 'unit.yaml');
-    unitStart = bytes(['m2', 'm3']);
     const dropIn = '/home/lab/.config/systemd/user/openclaw-gateway.service.d';
+    const pids = { m1: await unitPid('m1'), m3: lab.gatewayPid('m3') };
     try {
       const f = await user(
         'm2',
@@ -246,26 +235,28 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
           ' && kill -KILL $(systemctl --user show -p MainPID --value openclaw-gateway.service); sleep 1; systemctl --user is-failed openclaw-gateway.service',
       );
       assert.equal(f.stdout.trim(), 'failed', f.stderr);
-      const r = await up(file23);
+      const plan = await runCli(['plan', '-f', file]);
+      assert.match(
+        plan.stdout,
+        /machine m2 [^\n]*\n(?:  [^\n]*\n)*  ~ gateway-restart +restart the gateway \(the gateway is not listening on the tailnet address\)/,
+        out(plan),
+      );
+      const r = await up(file);
       assert.equal(r.code, 0, out(r));
+      assert.match(r.stdout, /ok {3}m3 -> m2 message +sent by m3's gateway; m2 holds the task /);
       assert.equal(await unitState('m2'), 'active');
       assert.ok((await listening(lab, 'm2')).includes((await tailnetIp(lab, 'm2'))!));
-      unitPeered = true;
+      assert.deepEqual({ m1: await unitPid('m1'), m3: lab.gatewayPid('m3') }, pids, 'only m2 is restarted');
     } finally {
       // also when a step above failed: from here on systemd restarts the unit again
       await user('m2', `rm -rf ${dropIn} && systemctl --user daemon-reload && systemctl --user start openclaw-gateway.service`);
     }
   });
 
-  // From the peered pair the case above left: m2's gateway moves to a system unit, on the config up wrote. A converged
-  // up finds it (and changes nothing), verify delivers m3's message to it, and down's restart goes through sudo
-  // systemctl: the same restart step up takes.
-  test('the gateway as a system unit (User=lab) instead of a user unit: found, verified with a message, restarted through sudo systemctl', {
-    skip,
-    timeout: 420_000,
-  }, async () => {
-    assert.ok(unitPeered && unitStart, 'the case before left m2 and m3 peered');
-    const file23 = pair('m2', 'm3', 'unit.yaml');
+  // m2's gateway moves to a system unit, on the config up wrote. A converged up finds it (and changes nothing), verify
+  // delivers m3's message to it, and down (next) restarts it through sudo systemctl: the same restart step up takes.
+  let systemUnitPid = 0;
+  test('the gateway as a system unit (User=lab) instead of a user unit: found, verified with a message', { skip, timeout: 420_000 }, async () => {
     const unit = lab
       .readFile('m2', '/home/lab/.config/systemd/user/openclaw-gateway.service')
       .replace('[Service]', '[Service]\nUser=lab')
@@ -283,26 +274,38 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
     assert.equal((await lab.run('m2', 'systemctl daemon-reload && systemctl enable --now openclaw-gateway.service')).code, 0);
     const ip = (await tailnetIp(lab, 'm2'))!;
     for (let i = 0; i < 120 && !(await listening(lab, 'm2')).includes(ip); i++) await new Promise((r) => setTimeout(r, 1000));
-    const sysPid = async () => Number((await lab.run('m2', 'systemctl show -p MainPID --value openclaw-gateway.service')).stdout.trim());
-    const pid = await sysPid();
-    assert.ok(pid > 0, 'the system unit runs the gateway');
+    systemUnitPid = await systemPid('m2');
+    assert.ok(systemUnitPid > 0, 'the system unit runs the gateway');
 
-    const again = await up(file23);
+    const again = await up(file);
     assert.equal(again.code, 0, out(again));
     assert.match(again.stdout, /Plan: 0 to add, 0 to change, 0 to destroy\./, out(again));
-    assert.equal(await sysPid(), pid, 'a converged up restarts nothing');
+    assert.equal(await systemPid('m2'), systemUnitPid, 'a converged up restarts nothing');
 
-    const v = await runCli(['verify', '-f', file23]);
+    const v = await runCli(['verify', '--machine', 'm2', '--machine', 'm3', '-f', file]); // (the pair: m1's are fresh up's)
     assert.equal(v.code, 0, out(v));
     for (const check of ['agent-card', 'token-enforced', 'token-accepted', 'message']) {
       assert.match(v.stdout, new RegExp(`ok {3}m3 -> m2 ${check} `), `m3 -> m2 ${check}`);
       assert.match(v.stdout, new RegExp(`ok {3}m2 -> m3 ${check} `), `m2 -> m3 ${check}`);
     }
+  });
 
-    const d = await down(file23);
-    assert.equal(d.code, 0, out(d));
-    assert.ok((await sysPid()) !== pid && (await sysPid()) > 0, 'down restarted the system unit: a new gateway process');
-    assert.deepEqual(bytes(['m2', 'm3']), unitStart, 'down put back what the two cases started from');
-    assert.deepEqual(await listening(lab, 'm2'), ['127.0.0.1']);
+  test('down: original bytes back, tailnet left, every gateway running on loopback (m2 restarted through sudo systemctl)', {
+    skip,
+    timeout: 300_000,
+  }, async () => {
+    assert.ok(systemUnitPid > 0, "the case before moved m2's gateway to a system unit");
+    const r = await down(file);
+    assert.equal(r.code, 0, out(r));
+    for (const m of ['m1', 'm2', 'm3']) {
+      assert.equal(lab.readFile(m, cfg(m)), original.get(m), `${m} restored byte for byte`);
+      assert.equal(await tailnetIp(lab, m), undefined, `${m} left the tailnet`);
+      assert.deepEqual(await listening(lab, m), ['127.0.0.1']);
+      const home = m === 'm3' ? '/root' : '/home/lab';
+      assert.equal((await lab.run(m, `ls ${home}/.openclaw/peer-agent ${home}/.peer-provision 2>&1`)).code, 2, 'peer files and state removed');
+    }
+    assert.equal(await unitState('m1'), 'active');
+    const pid = await systemPid('m2');
+    assert.ok(pid > 0 && pid !== systemUnitPid, 'down restarted the system unit: a new gateway process');
   });
 });
