@@ -7,11 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { explain, ROOT, runCli } from '../helpers.js';
+import { explain, ROOT, runCli, tempDir } from '../helpers.js';
 import { type Lab, labStatus } from '../lab/lab.js';
 import { filesOf, labForFile } from '../lab/shared.js';
 import { assertNoLeak, CONFIG, config, down, secretsOf, up } from './lab-helpers.js';
@@ -41,7 +40,7 @@ describe('migration from the previous version (gateway tokens shared, sessions_s
 
   labForFile(skip, { machines: 2 }, async (ready) => {
     // the previous version's source, with this one's node_modules (the same dependencies), compiled
-    previous = mkdtempSync(join(tmpdir(), 'pp-previous-'));
+    previous = tempDir('pp-previous-');
     execFileSync('sh', ['-c', `git -C "${ROOT}" archive ${PREVIOUS} | tar -x -C "${previous}"`]);
     symlinkSync(join(ROOT, 'node_modules'), join(previous, 'node_modules'));
     execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(previous, 'tsconfig.json')]);

@@ -7,11 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { CLI, type CliResult, explain, runCli } from '../helpers.js';
+import { CLI, type CliResult, explain, runCli, tempDir } from '../helpers.js';
 import { type Lab, labStatus } from '../lab/lab.js';
 import { labForFile } from '../lab/shared.js';
 import { CONFIG, down, joinAsSomeoneElse, tailnetIp, up } from './lab-helpers.js';
@@ -76,7 +75,7 @@ describe('safety: configs, machines and nodes peer-provision must not harm', () 
     assert.match(m1Ip, /^100\./);
     // m2 is on that tailnet too (it joined as "laptop" above); the operator works from m2's network and
     // reaches m1 over its tailnet address, as someone who ssh-es over Tailscale does.
-    const dir = mkdtempSync(join(tmpdir(), 'pp-over-tailnet-'));
+    const dir = tempDir('pp-over-tailnet-');
     const sshConfig = join(dir, 'ssh_config');
     writeFileSync(
       sshConfig,

@@ -7,12 +7,11 @@
  * lost in the middle of up, with the named error and the other machine going through, is in faults.test.ts.)
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { sha256 } from '../../src/model/hash.js';
-import { explain, jsonDocument, jsonEvents, runCli } from '../helpers.js';
+import { explain, jsonDocument, jsonEvents, runCli, tempDir } from '../helpers.js';
 import { type Lab, labStatus, MACHINE_REPO } from '../lab/lab.js';
 import { filesOf, labForFile } from '../lab/shared.js';
 import { record } from '../timing/record.js';
@@ -288,7 +287,7 @@ describe('up, verify, status, down against the lab', () => {
     skip,
     timeout: 300_000,
   }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pp-saved-'));
+    const dir = tempDir('pp-saved-');
     const [p1, p2] = [join(dir, 'p1.json'), join(dir, 'p2.json')];
     const converged = await runCli(['plan', '-f', file, '--out', p1]);
     assert.equal(converged.code, 0, converged.stderr);
@@ -358,7 +357,7 @@ describe('up, verify, status, down against the lab', () => {
   });
 
   test('unknown host keys: refused by default (machine unknown, reason given); --accept-new-host-keys learns them', { skip, timeout: 120_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pp-hostkeys-'));
+    const dir = tempDir('pp-hostkeys-');
     const known = join(dir, 'known_hosts');
     writeFileSync(known, '');
     const config = join(dir, 'ssh_config');

@@ -139,9 +139,9 @@ mkdir -p "$CACHE/go"
 # who is building: what needs a program waits while this runs (test/lab/go-builds.ts)
 echo "$$" > "$CACHE/.go-builds.pid"
 # Bound by the CPU on a new machine, so in the order they are needed: the lab's machines need tailscale, then
-# headscale, built in turn from one module (see lab_wrapper); then the Pulumi CLI, the longest (its sources download
-# meanwhile). All three side by side held the lab back. (`npm test` starts its lab files once all three are built:
-# a compile beside them slowed them by more than it takes alone, see test/run.ts.)
+# headscale, built in turn from one module (see lab_wrapper); the Pulumi CLI, the longest, is needed only by two
+# test files that come late, so it compiles once they are built (its sources download meanwhile). All three side by
+# side held the lab back.
 lab_builds=() pulumi=0
 for t in ${*:-tailscale headscale pulumi}; do
   case "$t" in
