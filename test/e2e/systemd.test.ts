@@ -18,7 +18,7 @@ import { describe, test } from 'node:test';
 import JSON5 from 'json5';
 import { sha256 } from '../../src/model/hash.js';
 import { explain, runCli } from '../helpers.js';
-import { type Lab, labStatus } from '../lab/lab.js';
+import { type Lab, labStatus, waitFor } from '../lab/lab.js';
 import { filesOf, labForFile } from '../lab/shared.js';
 import { assertNoLeak, down, filesWithSecrets, listening, secretsOf, tailnetIp, up } from './lab-helpers.js';
 
@@ -273,7 +273,7 @@ describe('systemd machines: a user unit, a non-root user with sudo, tailscaled a
     lab.writeFile('m2', '/etc/systemd/system/openclaw-gateway.service', unit, 0o644);
     assert.equal((await lab.run('m2', 'systemctl daemon-reload && systemctl enable --now openclaw-gateway.service')).code, 0);
     const ip = (await tailnetIp(lab, 'm2'))!;
-    for (let i = 0; i < 120 && !(await listening(lab, 'm2')).includes(ip); i++) await new Promise((r) => setTimeout(r, 1000));
+    await waitFor("m2's system unit listening on its tailnet address", async () => (await listening(lab, 'm2')).includes(ip), 120_000, 1000);
     systemUnitPid = await systemPid('m2');
     assert.ok(systemUnitPid > 0, 'the system unit runs the gateway');
 
